@@ -1,0 +1,311 @@
+"""The run configuration: one YAML file, every key also a CLI flag.
+
+Validation happens here, once: every mistake names the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from obskit.exceptions import ConfigError
+from obskit.schema import ROLES, FEATURE_TYPES
+from obskit.windows import parse_window
+
+__all__ = ["Config", "DriftRule", "AlertRuleConfig", "load_config", "TASKS", "ENGINES"]
+
+TASKS = ("binary", "multiclass", "regression")
+ENGINES = ("duckdb",)
+TOP_LEVEL_KEYS = (
+    "title", "task", "sources", "columns", "features", "window", "min_window_rows",
+    "engine", "positive_label", "drift", "alerts", "model", "out", "fail_on_alert",
+)
+SOURCE_KEYS = ("reference", "current", "labels")
+FEATURE_KEYS = ("include", "exclude", "types")
+DRIFT_KEYS = ("numeric", "categorical", "features")
+ALERT_KEYS = ("name", "metric", "op", "value", "severity")
+ALERT_OPS = (">", ">=", "<", "<=", "drop_pct")
+SEVERITIES = ("info", "warning", "critical")
+
+
+@dataclass(frozen=True)
+class DriftRule:
+    """The drift method and threshold applied to a feature (or a feature type)."""
+
+    method: str
+    threshold: float
+
+
+@dataclass(frozen=True)
+class AlertRuleConfig:
+    """An alert rule: ``metric`` (a window key of ``summary.json``) ``op`` ``value``.
+
+    ``op`` is a comparison, or ``drop_pct``: the metric fell more than ``value`` percent
+    below its reference value.
+    """
+
+    name: str
+    metric: str
+    op: str
+    value: float
+    severity: str = "warning"
+
+
+DEFAULT_DRIFT = {
+    "numeric": DriftRule("wasserstein", 0.1),
+    "categorical": DriftRule("jensenshannon", 0.1),
+}
+
+DEFAULT_ALERTS = (
+    AlertRuleConfig("drift_share", "drift_share", ">", 0.10, "warning"),
+    AlertRuleConfig("latency_p95", "health.latency_p95_ms", ">", 500.0, "critical"),
+    AlertRuleConfig("error_rate", "health.error_rate", ">", 0.05, "critical"),
+    AlertRuleConfig("performance_drop", "performance.*", "drop_pct", 5.0, "warning"),
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a report run needs. Paths are absolute (resolved against ``base_dir``)."""
+
+    current: str
+    reference: str | None = None
+    labels: str | None = None
+    title: str = "obskit monitoring report"
+    task: str | None = None
+    columns: Mapping[str, str] = field(default_factory=dict)
+    features: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] = ()
+    feature_types: Mapping[str, str] = field(default_factory=dict)
+    window: str = "1d"
+    min_window_rows: int = 50
+    engine: str = "duckdb"
+    positive_label: Any = 1
+    drift_default: Mapping[str, DriftRule] = field(default_factory=lambda: dict(DEFAULT_DRIFT))
+    drift_features: Mapping[str, DriftRule] = field(default_factory=dict)
+    alerts: tuple[AlertRuleConfig, ...] = DEFAULT_ALERTS
+    alerts_default: bool = True
+    model: str | None = None
+    out: str = "reports/latest"
+    fail_on_alert: bool = False
+
+    def column(self, role: str) -> str:
+        """The log column that plays ``role``."""
+        return self.columns.get(role, role)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain, JSON-friendly view (for ``summary.json``)."""
+        return dataclasses.asdict(self)
+
+
+def _expect(cond: bool, key: str, expected: str, got: Any) -> None:
+    if not cond:
+        raise ConfigError(f"config key {key!r}: expected {expected}, got {got!r}", key=key)
+
+
+def _check_keys(mapping: Any, allowed: tuple[str, ...], where: str) -> Mapping[str, Any]:
+    _expect(isinstance(mapping, Mapping), where or "config", "a mapping", mapping)
+    unknown = sorted(set(mapping) - set(allowed))
+    if unknown:
+        key = f"{where}.{unknown[0]}" if where else str(unknown[0])
+        raise ConfigError(
+            f"unknown config key {key!r}; known keys{' of ' + where if where else ''}: "
+            + ", ".join(allowed),
+            key=key,
+        )
+    return mapping
+
+
+def _path(value: Any, key: str, base: Path) -> str | None:
+    if value is None:
+        return None
+    _expect(isinstance(value, str) and value != "", key, "a path string", value)
+    text = str(value)
+    if any(ch in text for ch in "*?["):  # a glob: resolve its directory part only
+        return str(base / text) if not Path(text).is_absolute() else text
+    return str((base / text).resolve()) if not Path(text).is_absolute() else text
+
+
+def _drift_rule(value: Any, key: str) -> DriftRule:
+    from obskit.drift import METHODS  # registry of methods, validated here once
+
+    _check_keys(value, ("method", "threshold"), key)
+    method = value.get("method")
+    _expect(method in METHODS.names(), f"{key}.method", "one of " + ", ".join(METHODS.names()),
+            method)
+    threshold = value.get("threshold", METHODS.get(method).default_threshold)
+    _expect(isinstance(threshold, (int, float)) and threshold >= 0, f"{key}.threshold",
+            "a non-negative number", threshold)
+    return DriftRule(method, float(threshold))
+
+
+def _alert_rule(value: Any, key: str, index: int) -> AlertRuleConfig:
+    _check_keys(value, ALERT_KEYS, key)
+    for required in ("metric", "op", "value"):
+        _expect(required in value, f"{key}.{required}", "a value (required)", None)
+    _expect(isinstance(value["metric"], str), f"{key}.metric", "a string", value["metric"])
+    _expect(value["op"] in ALERT_OPS, f"{key}.op", "one of " + ", ".join(ALERT_OPS),
+            value["op"])
+    _expect(isinstance(value["value"], (int, float)), f"{key}.value", "a number", value["value"])
+    severity = value.get("severity", "warning")
+    _expect(severity in SEVERITIES, f"{key}.severity", "one of " + ", ".join(SEVERITIES),
+            severity)
+    name = value.get("name", f"{value['metric']} {value['op']} {value['value']}")
+    return AlertRuleConfig(str(name), value["metric"], value["op"], float(value["value"]),
+                           severity)
+
+
+def config_from_dict(raw: Mapping[str, Any], *, base_dir: Path | None = None) -> Config:
+    """Validate a config mapping (as read from YAML) and build a :class:`Config`."""
+    base = (base_dir or Path.cwd()).resolve()
+    _check_keys(raw, TOP_LEVEL_KEYS, "")
+    kwargs: dict[str, Any] = {}
+
+    sources = _check_keys(raw.get("sources") or {}, SOURCE_KEYS, "sources")
+    _expect(sources.get("current") is not None, "sources.current",
+            "the path of the production prediction logs (file, glob or directory)", None)
+    for key in SOURCE_KEYS:
+        kwargs[key] = _path(sources.get(key), f"sources.{key}", base)
+
+    if raw.get("title") is not None:
+        kwargs["title"] = str(raw["title"])
+    task = raw.get("task")
+    _expect(task is None or task in TASKS, "task", "one of " + ", ".join(TASKS), task)
+    kwargs["task"] = task
+
+    columns = _check_keys(raw.get("columns") or {}, ROLES, "columns")
+    for role, name in columns.items():
+        _expect(isinstance(name, str) and name != "", f"columns.{role}", "a column name", name)
+    kwargs["columns"] = dict(columns)
+
+    feats = raw.get("features") or {}
+    if isinstance(feats, list):
+        feats = {"include": feats}
+    feats = _check_keys(feats, FEATURE_KEYS, "features")
+    for key in ("include", "exclude"):
+        val = feats.get(key)
+        _expect(val is None or (isinstance(val, list) and all(isinstance(v, str) for v in val)),
+                f"features.{key}", "a list of column names", val)
+    kwargs["features"] = tuple(feats["include"]) if feats.get("include") else None
+    kwargs["exclude"] = tuple(feats.get("exclude") or ())
+    types = _check_keys(feats.get("types") or {}, tuple(feats.get("types") or {}), "features.types")
+    for name, kind in types.items():
+        _expect(kind in FEATURE_TYPES, f"features.types.{name}",
+                "one of " + ", ".join(FEATURE_TYPES), kind)
+    kwargs["feature_types"] = dict(types)
+
+    window = raw.get("window", "1d")
+    try:
+        parse_window(window)
+    except ValueError as exc:
+        raise ConfigError(f"config key 'window': {exc}", key="window") from exc
+    kwargs["window"] = str(window)
+
+    mwr = raw.get("min_window_rows", 50)
+    _expect(isinstance(mwr, int) and mwr >= 1, "min_window_rows", "a positive integer", mwr)
+    kwargs["min_window_rows"] = mwr
+
+    engine = raw.get("engine", "duckdb")
+    _expect(engine in ENGINES, "engine", "one of " + ", ".join(ENGINES), engine)
+    kwargs["engine"] = engine
+
+    if "positive_label" in raw:
+        kwargs["positive_label"] = raw["positive_label"]
+
+    drift = _check_keys(raw.get("drift") or {}, DRIFT_KEYS, "drift")
+    defaults = dict(DEFAULT_DRIFT)
+    for kind in ("numeric", "categorical"):
+        if drift.get(kind) is not None:
+            defaults[kind] = _drift_rule(drift[kind], f"drift.{kind}")
+    kwargs["drift_default"] = defaults
+    per_feature = drift.get("features") or {}
+    _expect(isinstance(per_feature, Mapping), "drift.features", "a mapping", per_feature)
+    kwargs["drift_features"] = {
+        name: _drift_rule(rule, f"drift.features.{name}") for name, rule in per_feature.items()
+    }
+
+    if raw.get("alerts") is not None:
+        alerts = raw["alerts"]
+        _expect(isinstance(alerts, list), "alerts", "a list of rules", alerts)
+        kwargs["alerts"] = tuple(_alert_rule(a, f"alerts[{i}]", i) for i, a in enumerate(alerts))
+        kwargs["alerts_default"] = False
+
+    model = raw.get("model")
+    if isinstance(model, Mapping):
+        model = _check_keys(model, ("path",), "model").get("path")
+    kwargs["model"] = _path(model, "model", base)
+
+    if raw.get("out") is not None:
+        kwargs["out"] = _path(raw["out"], "out", base) or "reports/latest"
+    fail = raw.get("fail_on_alert", False)
+    _expect(isinstance(fail, bool), "fail_on_alert", "true or false", fail)
+    kwargs["fail_on_alert"] = fail
+    return Config(**kwargs)
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """Read a YAML config file into a mapping, with errors naming the file."""
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {str(p)!r}: {exc.strerror}", key="config") \
+            from exc
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {str(p)!r} is not valid YAML: {exc}", key="config") \
+            from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config file {str(p)!r}: expected a mapping at the top level",
+                          key="config")
+    return raw
+
+
+def load_config(path: str | Path | None = None, *, overrides: Mapping[str, Any] | None = None,
+                base_dir: Path | None = None) -> Config:
+    """Load a config file (optional) and apply ``overrides`` (same structure as the YAML).
+
+    Relative paths in the file are taken relative to the file's folder; relative paths in
+    ``overrides`` relative to ``base_dir`` (default: the working directory).
+    """
+    raw: dict[str, Any] = {}
+    file_base = Path.cwd()
+    if path is not None:
+        raw = read_config_file(path)
+        file_base = Path(path).resolve().parent
+        raw = _absolutise(raw, file_base)
+    if overrides:
+        raw = _merge(raw, _absolutise(dict(overrides), (base_dir or Path.cwd()).resolve()))
+    return config_from_dict(raw, base_dir=file_base)
+
+
+def _absolutise(raw: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Make the path-valued keys of ``raw`` absolute against ``base``."""
+    out = dict(raw)
+    if isinstance(out.get("sources"), Mapping):
+        out["sources"] = {k: _path(v, f"sources.{k}", base) if isinstance(v, str) else v
+                          for k, v in out["sources"].items()}
+    for key in ("out",):
+        if isinstance(out.get(key), str):
+            out[key] = _path(out[key], key, base)
+    if isinstance(out.get("model"), str):
+        out["model"] = _path(out["model"], "model", base)
+    elif isinstance(out.get("model"), Mapping) and isinstance(out["model"].get("path"), str):
+        out["model"] = {**out["model"], "path": _path(out["model"]["path"], "model.path", base)}
+    return out
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged

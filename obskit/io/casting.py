@@ -1,0 +1,75 @@
+"""Typing raw log columns for their role, with the rows that fail marked for quarantine.
+
+Each caster returns ``(typed, bad)``: the typed expression, and a boolean expression true
+where a present value could not be typed.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+__all__ = ["as_number", "as_label_text", "as_boolean", "as_text", "normalise_label"]
+
+_TRUE = ("true", "t", "yes", "1")
+_FALSE = ("false", "f", "no", "0")
+
+
+def as_number(col: ir.Value) -> tuple[ir.FloatingValue, ir.BooleanValue]:
+    """Float64; text that does not parse as a number is bad."""
+    if col.type().is_numeric():
+        return col.cast("float64"), ibis.literal(False)
+    if col.type().is_boolean():
+        return col.cast("int64").cast("float64"), ibis.literal(False)
+    text = col.cast("string").strip()
+    typed = text.try_cast("float64")
+    return typed, text.notnull() & (text != "") & typed.isnull()
+
+
+def as_text(col: ir.Value) -> ir.StringValue:
+    """Text, with empty strings as missing."""
+    text = col.cast("string")
+    return ibis.ifelse(text.strip() == "", ibis.null("string"), text)
+
+
+def as_boolean(col: ir.Value) -> tuple[ir.BooleanValue, ir.BooleanValue]:
+    """Boolean from booleans, 0/1 or true/false/yes/no text."""
+    if col.type().is_boolean():
+        return col, ibis.literal(False)
+    text = col.cast("string").strip().lower()
+    typed = ibis.cases((text.isin(_TRUE), True), (text.isin(_FALSE), False),
+                       else_=ibis.null("boolean"))
+    return typed, text.notnull() & (text != "") & typed.isnull()
+
+
+def as_label_text(col: ir.Value) -> ir.StringValue:
+    """Class labels as canonical text: integral numbers without ``.0``, booleans as 1/0.
+
+    So ``1``, ``1.0``, ``"1"`` and ``true`` all become ``"1"``, whatever the source format.
+    """
+    if col.type().is_boolean():
+        return ibis.ifelse(col, "1", "0")
+    text = as_text(col).strip()
+    lowered = text.lower()
+    number = text.try_cast("float64")
+    integral = number.notnull() & (number == number.floor()) & (number.abs() < 1e15)
+    return ibis.cases(
+        (lowered.isin(("true",)), "1"),
+        (lowered.isin(("false",)), "0"),
+        (integral, number.cast("int64").cast("string")),
+        else_=text,
+    )
+
+
+def normalise_label(value: object) -> str:
+    """The canonical text of a label given in Python (mirrors :func:`as_label_text`)."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    text = str(value).strip()
+    if text.lower() in ("true", "false"):
+        return "1" if text.lower() == "true" else "0"
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else text

@@ -1,0 +1,298 @@
+"""Load prediction logs: read, assign roles, type, quarantine, join late labels.
+
+Every row read ends up in exactly one place: the typed log table (``used``) or the
+quarantine table (with file, line and reason). Nothing is pulled into pandas except
+counts and a bounded number of quarantine examples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+from ibis.backends import BaseBackend
+
+from obskit.config import Config
+from obskit.exceptions import InputError
+from obskit.io.casting import as_boolean, as_label_text, as_number, as_text
+from obskit.io.engine import connect, temp_name
+from obskit.io.sources import RawSource, read_source
+from obskit.io.timestamps import TimestampInfo, parse_timestamps
+from obskit.schema import REQUIRED_ROLES, ROLES, infer_feature_type
+
+__all__ = ["LogTable", "LabelStats", "LoadedLogs", "load_logs", "load_log_table", "infer_task"]
+
+_META = ("_file", "_line")
+QUARANTINE_EXAMPLES = 20
+
+
+@dataclass
+class LogTable:
+    """One typed source in the engine, with its quarantine and its row accounting."""
+
+    table: ir.Table
+    quarantine: ir.Table
+    rows_read: int
+    rows_used: int
+    rows_quarantined: int
+    files: tuple[str, ...]
+    timestamp: TimestampInfo
+
+    def quarantine_summary(self, limit: int = QUARANTINE_EXAMPLES) -> dict[str, Any]:
+        """Counts by reason and the first ``limit`` examples (file, line, reason, detail)."""
+        q = self.quarantine
+        by_reason = q.group_by("reason").aggregate(rows=q.count()).order_by(ibis.desc("rows"))
+        examples = q.order_by(["_file", "_line"]).limit(limit).execute()
+        return {
+            "by_reason": {r.reason: int(r.rows) for r in by_reason.execute().itertuples()},
+            "examples": [
+                {"file": e["_file"], "line": int(e["_line"]), "reason": e["reason"],
+                 "detail": None if pd.isna(e["detail"]) else str(e["detail"])}
+                for e in examples.to_dict("records")
+            ],
+        }
+
+
+@dataclass
+class LabelStats:
+    """How the separate label source matched the logs."""
+
+    read: int = 0
+    used: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    matched: int = 0
+    unmatched: int = 0
+
+
+@dataclass
+class LoadedLogs:
+    """Reference and current logs, typed alike, with feature types and label accounting."""
+
+    con: BaseBackend
+    current: LogTable
+    reference: LogTable | None
+    features: dict[str, str]
+    task: str
+    roles: tuple[str, ...]
+    labels: LabelStats | None = None
+    label_quarantine: LogTable | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _role_columns(config: Config, raw: ir.Table) -> dict[str, str]:
+    """role → raw column name, for the roles present in ``raw``."""
+    return {r: config.column(r) for r in ROLES if config.column(r) in raw.columns}
+
+
+def _missing_column(where: str, column: str, role: str, raw: ir.Table, how: str) -> InputError:
+    found = ", ".join(c for c in raw.columns if c not in _META) or "(none)"
+    return InputError(
+        f"{where}: required column {column!r} (role {role}) not found; columns found: {found}. "
+        f"{how}",
+        path=where, column=column,
+    )
+
+
+def _where(raw: RawSource) -> str:
+    return raw.files[0] if len(raw.files) == 1 else f"{raw.files[0]} (and {len(raw.files) - 1} " \
+        "more files)"
+
+
+def infer_task(raw: ir.Table, roles: dict[str, str]) -> str:
+    """binary if there is a score or at most two classes; regression for many numeric
+    predictions; otherwise multiclass."""
+    if "score" in roles:
+        return "binary"
+    col = roles.get("prediction") or roles.get("label")
+    if col is None:
+        return "binary"
+    values = raw[col]
+    stats = raw.aggregate(
+        distinct=values.nunique(), numeric=as_number(values)[0].notnull().sum(),
+        non_null=values.notnull().sum(),
+    ).execute().iloc[0]
+    if stats.distinct <= 2:
+        return "binary"
+    if stats.non_null and stats.numeric >= 0.95 * stats.non_null and stats.distinct > 20:
+        return "regression"
+    return "multiclass"
+
+
+def _feature_candidates(config: Config, raw: ir.Table, roles: dict[str, str],
+                        where: str) -> list[str]:
+    role_cols = set(roles.values())
+    if config.features:
+        missing = [f for f in config.features if f not in raw.columns]
+        if missing:
+            raise _missing_column(where, missing[0], "feature", raw,
+                                  "Fix 'features.include' in the config.")
+        return [f for f in config.features if f not in role_cols]
+    return [c for c in raw.columns
+            if c not in role_cols and c not in _META and c not in config.exclude]
+
+
+def infer_feature_types(raw: ir.Table, names: list[str],
+                        overrides: dict[str, str]) -> dict[str, str]:
+    """Feature name → numeric / categorical / boolean (see :mod:`obskit.schema`)."""
+    aggs = {}
+    for i, name in enumerate(names):
+        col = raw[name]
+        if col.type().is_string():
+            aggs[f"n{i}"] = col.notnull().sum()
+            aggs[f"x{i}"] = as_number(col)[0].notnull().sum()
+            aggs[f"b{i}"] = col.strip().lower().isin(("true", "false")).sum()
+    counts = raw.aggregate(**aggs).execute().iloc[0] if aggs else {}
+    types = {}
+    for i, name in enumerate(names):
+        dtype = raw[name].type()
+        kind = ("boolean" if dtype.is_boolean() else "numeric" if dtype.is_numeric()
+                else "string")
+        types[name] = infer_feature_type(
+            dtype=kind, non_null=int(counts.get(f"n{i}", 0) or 0),
+            numeric=int(counts.get(f"x{i}", 0) or 0), boolean=int(counts.get(f"b{i}", 0) or 0),
+        )
+    types.update({k: v for k, v in overrides.items() if k in types})
+    return types
+
+
+def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: str,
+                   features: dict[str, str], required: tuple[str, ...] = REQUIRED_ROLES,
+                   hint: str = "") -> LogTable:
+    """Type one raw source for ``task`` and ``features``; quarantine what does not fit."""
+    t = raw.table
+    where = _where(raw)
+    roles = _role_columns(config, t)
+    for role in required:
+        if role not in roles:
+            raise _missing_column(
+                where, config.column(role), role, t,
+                hint or f"Map it with --column {role}=NAME or 'columns.{role}' in the config.",
+            )
+    typed: dict[str, ir.Value] = {"_file": t["_file"], "_line": t["_line"]}
+    checks: list[tuple[ir.BooleanValue, str, ir.Value]] = []
+
+    ts_info = TimestampInfo("empty", False)
+    if "timestamp" in roles:
+        ts, ts_info = parse_timestamps(t, roles["timestamp"], where=where)
+        typed["timestamp"] = ts
+        src = t[roles["timestamp"]]
+        checks.append((src.isnull(), "missing timestamp", ibis.null("string")))
+        checks.append((ts.isnull(), "timestamp is not a timestamp", src.cast("string")))
+    for role in ("request_id", "model_version", "trace_id", "error", "status"):
+        if role in roles:
+            col = t[roles[role]]
+            typed[role] = as_label_text(col) if role == "status" else as_text(col)
+    for role in ("latency_ms", "score"):
+        if role in roles:
+            typed[role], bad = as_number(t[roles[role]])
+            checks.append((bad, f"{role} is not a number", t[roles[role]].cast("string")))
+    for role in ("prediction", "label"):
+        if role in roles:
+            col = t[roles[role]]
+            if task == "regression":
+                typed[role], bad = as_number(col)
+                checks.append((bad, f"{role} is not a number", col.cast("string")))
+            else:
+                typed[role] = as_label_text(col)
+    for role in required:
+        if role != "timestamp":
+            checks.append((typed[role].isnull(), f"missing {role}", ibis.null("string")))
+    for name, kind in features.items():
+        if name not in t.columns:
+            typed[name] = ibis.null("float64" if kind == "numeric" else
+                                    "boolean" if kind == "boolean" else "string")
+            continue
+        col = t[name]
+        if kind == "numeric":
+            typed[name], bad = as_number(col)
+            checks.append((bad, f"feature {name} is not a number", col.cast("string")))
+        elif kind == "boolean":
+            typed[name], bad = as_boolean(col)
+            checks.append((bad, f"feature {name} is not a boolean", col.cast("string")))
+        else:
+            typed[name] = as_text(col)
+
+    reason = ibis.cases(*[(c, r) for c, r, _ in checks], else_=ibis.null("string")) \
+        if checks else ibis.null("string")
+    detail = ibis.cases(*[(c, d.left(200) if d is not None else ibis.null("string"))
+                          for c, _, d in checks], else_=ibis.null("string")) \
+        if checks else ibis.null("string")
+    staged = t.select(**typed, _reason=reason, _detail=detail)
+    staged_name = temp_name("staged")
+    staged = con.create_table(staged_name, staged, temp=True)
+
+    clean = con.create_table(
+        temp_name("log"), staged.filter(staged._reason.isnull()).drop("_reason", "_detail"),
+        temp=True,
+    )
+    bad_rows = staged.filter(staged._reason.notnull()).select(
+        "_file", "_line", reason=staged._reason, detail=staged._detail
+    )
+    quarantine = con.create_table(
+        temp_name("quarantine"), ibis.union(bad_rows, raw.rejects.cast(bad_rows.schema())),
+        temp=True,
+    )
+    used, quarantined = int(clean.count().execute()), int(quarantine.count().execute())
+    con.drop_table(staged_name)
+    return LogTable(clean, quarantine, used + quarantined, used, quarantined, raw.files, ts_info)
+
+
+def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
+    """Read the reference, current and label sources of ``config`` into the engine."""
+    con = con or connect(config.engine)
+    current_raw = read_source(con, config.current)
+    reference_raw = read_source(con, config.reference) if config.reference else None
+    basis = reference_raw or current_raw
+    roles = _role_columns(config, basis.table)
+    task = config.task or infer_task(basis.table, roles)
+    names = _feature_candidates(config, basis.table, roles, _where(basis))
+    features = infer_feature_types(basis.table, names, dict(config.feature_types))
+    required = REQUIRED_ROLES + (("request_id",) if config.labels else ())
+    current = load_log_table(con, current_raw, config=config, task=task, features=features,
+                             required=required)
+    reference = (load_log_table(con, reference_raw, config=config, task=task, features=features)
+                 if reference_raw else None)
+    present = tuple(r for r in ROLES if r in current.table.columns
+                    or (reference and r in reference.table.columns))
+    logs = LoadedLogs(con, current, reference, features, task, present)
+    if current.timestamp.naive or (reference and reference.timestamp.naive):
+        logs.notes.append("Timestamps without a time zone were taken as UTC.")
+    if config.labels:
+        _join_labels(logs, config)
+    return logs
+
+
+def _join_labels(logs: LoadedLogs, config: Config) -> None:
+    """Join the late-arriving label source onto the current log by ``request_id``."""
+    con = logs.con
+    raw = read_source(con, config.labels)
+    hint = "The label source needs request ids and labels; map them with --column ROLE=NAME."
+    labels = load_log_table(con, raw, config=config, task=logs.task, features={},
+                            required=("request_id", "label"), hint=hint)
+    lt = labels.table
+    order = [ibis.desc(lt.timestamp)] if "timestamp" in lt.columns else [lt._line]
+    ranked = lt.mutate(_rank=ibis.row_number().over(group_by=lt.request_id, order_by=order))
+    latest = ranked.filter(ranked._rank == 0).select(_lbl_id=ranked.request_id,
+                                                     _lbl=ranked.label)
+    cur = logs.current.table
+    joined = cur.left_join(latest, cur.request_id == latest._lbl_id)
+    label = (ibis.coalesce(joined.label, joined._lbl) if "label" in cur.columns
+             else joined._lbl)
+    joined = joined.mutate(label=label, _label_joined=joined._lbl.notnull())
+    joined = joined.drop("_lbl_id", "_lbl")
+    table = con.create_table(temp_name("labelled"), joined, temp=True)
+    distinct = int(latest.count().execute())
+    matched = int(table._label_joined.sum().execute() or 0)
+    logs.current.table = table.drop("_label_joined")
+    logs.labels = LabelStats(
+        read=labels.rows_read, used=labels.rows_used, quarantined=labels.rows_quarantined,
+        duplicates=labels.rows_used - distinct, matched=matched,
+        unmatched=int(latest.anti_join(cur, latest._lbl_id == cur.request_id).count().execute()),
+    )
+    logs.label_quarantine = labels
+    if "label" not in logs.roles:
+        logs.roles = tuple(r for r in ROLES if r in logs.roles or r == "label")

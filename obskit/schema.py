@@ -1,0 +1,60 @@
+"""Column roles of a prediction log and the rule that types its features.
+
+Roles: a log column plays at most one role; every other column is a feature unless the
+config excludes it. Feature typing rule (documented in the README):
+
+* a boolean column (or one whose values are all ``true``/``false``) is ``boolean``;
+* a column of numbers, or of strings of which at least 95% parse as numbers, is
+  ``numeric`` (the values that do not parse are quarantined);
+* anything else is ``categorical``.
+
+The config's ``features.types`` overrides the inferred type of any feature.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ROLES", "REQUIRED_ROLES", "FEATURE_TYPES", "NUMERIC_SHARE", "infer_feature_type"]
+
+ROLES = (
+    "timestamp",
+    "request_id",
+    "model_version",
+    "prediction",
+    "score",
+    "label",
+    "latency_ms",
+    "status",
+    "error",
+    "trace_id",
+)
+#: A log cannot be monitored without these.
+REQUIRED_ROLES = ("timestamp",)
+FEATURE_TYPES = ("numeric", "categorical", "boolean")
+#: Share of non-null values that must parse as numbers for a text column to be numeric.
+NUMERIC_SHARE = 0.95
+
+
+def infer_feature_type(*, dtype: str, non_null: int, numeric: int, boolean: int) -> str:
+    """Type a feature from its engine dtype and counts of values that parse.
+
+    Parameters
+    ----------
+    dtype : str
+        ``"boolean"``, ``"numeric"`` or ``"string"``: the column's type in the engine.
+    non_null, numeric, boolean : int
+        How many values are not null, how many parse as numbers, and as booleans.
+
+    Examples
+    --------
+    >>> infer_feature_type(dtype="string", non_null=100, numeric=97, boolean=0)
+    'numeric'
+    >>> infer_feature_type(dtype="string", non_null=100, numeric=3, boolean=0)
+    'categorical'
+    """
+    if dtype in ("boolean", "numeric"):
+        return dtype
+    if non_null and boolean == non_null:
+        return "boolean"
+    if non_null and numeric >= NUMERIC_SHARE * non_null:
+        return "numeric"
+    return "categorical"
