@@ -1,0 +1,50 @@
+# obskit: `make report` (demo report) and `make test` (test suite) are all the set-up there is.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+ROWS ?= 200000
+DEMO_DIR ?= demo-data
+REPORTS ?= reports/demo
+
+# Evidently and NannyML (test references) phone home unless told not to; obskit never does.
+export DO_NOT_TRACK := 1
+export ITERATIVE_DO_NOT_TRACK := 1
+export NML_DISABLE_USAGE_LOGGING := 1
+export MPLBACKEND := Agg
+
+.PHONY: install install-dev report test lint clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Re-install whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (obskit)" >/dev/null
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(DEMO_DIR)/config.yml: | $(VENV)/.installed
+	$(VENV)/bin/obskit demo --out $(DEMO_DIR) --rows $(ROWS)
+
+report: $(VENV)/.installed $(DEMO_DIR)/config.yml
+	$(VENV)/bin/obskit report --config $(DEMO_DIR)/config.yml --out $(REPORTS)
+
+test: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check obskit tests
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check obskit tests
+	$(VENV)/bin/ruff format --check obskit tests
+
+clean:
+	rm -rf $(DEMO_DIR) $(REPORTS)

@@ -1,0 +1,7 @@
+"""``python -m obskit`` runs the command line."""
+
+import sys
+
+from obskit.cli import main
+
+sys.exit(main())

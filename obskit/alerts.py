@@ -1,0 +1,85 @@
+"""Alert rules evaluated over the windows of a run (the contract of ``summary.json``).
+
+A rule names a window key of ``summary.json`` by path (``drift_share``,
+``health.latency_p95_ms``, ``performance.roc_auc``, ``drift.income``), a comparison and a
+value. ``drop_pct`` compares a performance metric with its reference value;
+``performance.*`` applies a rule to every metric. A window without data for a metric is
+``insufficient_data`` for that rule: reported, never a silent pass.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from obskit.config import AlertRuleConfig
+from obskit.performance import HIGHER_IS_BETTER
+
+__all__ = ["evaluate_rules", "resolve_metric"]
+
+_OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+
+
+def resolve_metric(window: Mapping[str, Any], path: str) -> Any:
+    """The value at ``path`` in a window dict (``drift.<feature>`` gives its value)."""
+    node: Any = window
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    if isinstance(node, Mapping) and "value" in node:
+        node = node["value"]
+    return node
+
+
+def _expand(rule: AlertRuleConfig, window: Mapping[str, Any]) -> list[str]:
+    if not rule.metric.endswith(".*"):
+        return [rule.metric]
+    prefix = rule.metric[:-2]
+    node = resolve_metric(window, prefix)
+    return [f"{prefix}.{k}" for k in node] if isinstance(node, Mapping) else []
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def evaluate_rules(windows: Iterable[Mapping[str, Any]], rules: Iterable[AlertRuleConfig], *,
+                   reference: Mapping[str, Any]) -> tuple[list[dict], list[dict]]:
+    """Return ``(alerts, insufficient)``: the rule/window pairs that fired, and those that
+    could not be judged for lack of data."""
+    alerts: list[dict] = []
+    insufficient: list[dict] = []
+    for window in windows:
+        for rule in rules:
+            for metric in _expand(rule, window):
+                value = resolve_metric(window, metric)
+                where = {"rule": rule.name, "metric": metric, "window": window["index"],
+                         "window_start": window["start"], "window_end": window["end"]}
+                if rule.op == "drop_pct":
+                    name = metric.split(".")[-1]
+                    base = reference.get(name)
+                    if _missing(base):
+                        continue
+                    if _missing(value):
+                        insufficient.append(where)
+                        continue
+                    higher = name in HIGHER_IS_BETTER
+                    bound = base * (1 - rule.value / 100) if higher else \
+                        base * (1 + rule.value / 100)
+                    fired = value < bound if higher else value > bound
+                    threshold = bound
+                else:
+                    if _missing(value):
+                        insufficient.append(where)
+                        continue
+                    fired = _OPS[rule.op](value, rule.value)
+                    threshold = rule.value
+                if fired:
+                    alerts.append({**where, "op": rule.op, "value": value,
+                                   "threshold": threshold, "severity": rule.severity,
+                                   "reference": reference.get(metric.split(".")[-1])
+                                   if rule.op == "drop_pct" else None})
+    return alerts, insufficient

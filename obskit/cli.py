@@ -1,0 +1,121 @@
+"""The ``obskit`` command line. Exit codes: 0 ok, 1 alerts fired with ``--fail-on-alert``,
+2 bad input or configuration, 3 a notebook failed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from obskit.exceptions import ConfigError, InputError, NotebookError
+
+__all__ = ["main", "EXIT_OK", "EXIT_ALERT", "EXIT_INPUT", "EXIT_NOTEBOOK"]
+
+EXIT_OK, EXIT_ALERT, EXIT_INPUT, EXIT_NOTEBOOK = 0, 1, 2, 3
+
+
+def _column(text: str) -> tuple[str, str]:
+    role, sep, name = text.partition("=")
+    if not sep or not role or not name:
+        raise argparse.ArgumentTypeError(f"expected ROLE=NAME, got {text!r}")
+    return role.strip(), name.strip()
+
+
+def _report_parser(sub: Any) -> None:
+    p = sub.add_parser("report", help="analyse prediction logs and publish an HTML report")
+    p.add_argument("--config", help="YAML config file (every flag below has a key there)")
+    p.add_argument("--reference", help="reference logs: file, glob or directory "
+                                       "(config: sources.reference)")
+    p.add_argument("--current", help="production logs: file, glob or directory "
+                                     "(config: sources.current)")
+    p.add_argument("--labels", help="late labels joined on request_id (config: sources.labels)")
+    p.add_argument("--task", choices=("binary", "multiclass", "regression"),
+                   help="config: task (default: inferred)")
+    p.add_argument("--window", help="'1h', '1d', '1w' or '5000 rows' (config: window)")
+    p.add_argument("--column", action="append", type=_column, default=[], metavar="ROLE=NAME",
+                   help="map a role onto a log column, repeatable (config: columns.ROLE)")
+    p.add_argument("--engine", help="config: engine (default duckdb)")
+    p.add_argument("--model", help="model file (config: model.path)")
+    p.add_argument("--title", help="report title (config: title)")
+    p.add_argument("--min-window-rows", type=int, help="config: min_window_rows")
+    p.add_argument("--out", help="reports folder; each run gets a sub-folder (config: out)")
+    p.add_argument("--fail-on-alert", action="store_true", default=None,
+                   help="exit 1 when an alert fires (config: fail_on_alert)")
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    cwd = Path.cwd()
+    out: dict[str, Any] = {}
+    sources = {k: str(cwd / v) for k in ("reference", "current", "labels")
+               if (v := getattr(args, k))}
+    if sources:
+        out["sources"] = sources
+    if args.column:
+        out["columns"] = dict(args.column)
+    for key, attr in (("task", "task"), ("window", "window"), ("engine", "engine"),
+                      ("title", "title"), ("min_window_rows", "min_window_rows"),
+                      ("fail_on_alert", "fail_on_alert")):
+        if getattr(args, attr) is not None:
+            out[key] = getattr(args, attr)
+    if args.model:
+        out["model"] = str(cwd / args.model)
+    if args.out:
+        out["out"] = str(cwd / args.out)
+    return out
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from obskit.config import load_config
+    from obskit.runner import run_report
+
+    config = load_config(args.config, overrides=_overrides(args))
+    outcome = run_report(config)
+    alerts = outcome.summary["alerts"]
+    print(f"status: {outcome.status} ({len(alerts)} alerts)")
+    print(f"report: {outcome.html}")
+    if alerts and config.fail_on_alert:
+        return EXIT_ALERT
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from obskit.demo import generate_demo
+
+    try:
+        files = generate_demo(args.out, rows=args.rows, seed=args.seed)
+    except ValueError as exc:
+        raise ConfigError(str(exc), key="rows") from exc
+    print(f"demo data: {files.root}")
+    print(f"config: {files.config}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="obskit", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _report_parser(sub)
+    d = sub.add_parser("demo", help="write the built-in demo scenario (logs, labels, config)")
+    d.add_argument("--out", default="demo-data", help="folder to write (default demo-data)")
+    d.add_argument("--rows", type=int, default=200_000, help="production log rows")
+    d.add_argument("--seed", type=int, default=7)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = {"report": _cmd_report, "demo": _cmd_demo}[args.command]
+    try:
+        return handler(args)
+    except (ConfigError, InputError) as exc:
+        print(f"obskit: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except NotebookError as exc:
+        print(f"obskit: report failed: {exc}\nexecuted notebook kept at {exc.notebook}",
+              file=sys.stderr)
+        return EXIT_NOTEBOOK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Findings in words, most severe first, each with its evidence and a next step.
+
+Built from a ``summary.json`` document alone, so a summary can always be re-explained.
+Texts are plain strings; the renderer escapes them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["build_findings", "SEVERITY_ORDER"]
+
+SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+_METHOD_NAMES = {"wasserstein": "Wasserstein (normed)", "jensenshannon": "Jensen–Shannon"}
+
+
+def _day(iso: str | None) -> str:
+    return (iso or "?")[:16].replace("T00:00", "").replace("T", " ")
+
+
+def _fmt(metric: str, value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if metric.endswith("_ms"):
+        return f"{value:,.0f} ms"
+    if metric.endswith("error_rate") or metric == "drift_share":
+        return f"{value:.1%}"
+    return f"{value:.3g}"
+
+
+def _metric_label(metric: str) -> str:
+    name = metric.split(".")[-1]
+    return {"latency_p50_ms": "p50 latency", "latency_p95_ms": "p95 latency",
+            "latency_p99_ms": "p99 latency", "error_rate": "error rate",
+            "drift_share": "share of drifted features"}.get(name, name)
+
+
+def _alert_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for alert in summary.get("alerts", []):
+        groups[(alert["rule"], alert["metric"])].append(alert)
+    total = sum(1 for w in summary["windows"] if w["status"] == "ok")
+    out = []
+    for (rule, metric), alerts in groups.items():
+        alerts.sort(key=lambda a: a["window"])
+        if metric.startswith("drift."):
+            continue  # per-feature drift is reported by the drift findings
+        label = _metric_label(metric)
+        first = alerts[0]
+        if first["op"] == "drop_pct":
+            worst = min(alerts, key=lambda a: a["value"]) if first["value"] <= first["threshold"] \
+                else max(alerts, key=lambda a: a["value"])
+            text = (f"{label} fell from {_fmt(metric, first['reference'])} (reference) to "
+                    f"{_fmt(metric, worst['value'])} on {_day(worst['window_start'])}; "
+                    f"beyond the allowed drop in {len(alerts)} of {total} windows from "
+                    f"{_day(first['window_start'])}.")
+            section, step = "performance", "Check label quality and retrain on recent data."
+        else:
+            worst = max(alerts, key=lambda a: a["value"]) if first["op"] in (">", ">=") \
+                else min(alerts, key=lambda a: a["value"])
+            text = (f"{label} {first['op']} {_fmt(metric, first['threshold'])} in "
+                    f"{len(alerts)} of {total} windows from {_day(first['window_start'])} "
+                    f"(worst {_fmt(metric, worst['value'])} on {_day(worst['window_start'])}).")
+            section = "health" if metric.startswith("health.") else "drift"
+            step = {"health": "Look at the serving side for these windows: traces, deploys, "
+                              "upstream dependencies.",
+                    "drift": "See the per-feature drift table below."}[section]
+        out.append({"severity": first["severity"], "kind": rule, "text": text,
+                    "section": section, "next_step": step,
+                    "windows": [a["window"] for a in alerts]})
+    return out
+
+
+def _drift_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    drifted = [(name, d) for name, d in summary.get("drift_summary", {}).items()
+               if d["drifted_windows"]]
+    drifted.sort(key=lambda kv: (-kv[1]["drifted_windows"], -(kv[1]["max_value"] or 0)))
+    out = []
+    for name, d in drifted:
+        method = _METHOD_NAMES.get(d["method"], d["method"])
+        text = (f"{name} drifted from {_day(d['first_drifted'])} ({method} up to "
+                f"{d['max_value']:.3g} vs threshold {d['threshold']:g}; "
+                f"{d['drifted_windows']} of {d['windows']} windows).")
+        out.append({"severity": "warning", "kind": "feature_drift", "feature": name,
+                    "text": text, "section": "drift",
+                    "next_step": f"Compare {name} in the reference and the drifted windows; "
+                                 "find what changed upstream."})
+    return out
+
+
+def _data_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    rows = summary["rows"]
+    if rows["quarantined"]:
+        reasons = summary["quarantine"]["by_reason"]
+        top = max(reasons, key=reasons.get) if reasons else "?"
+        share = rows["quarantined"] / rows["read"] if rows["read"] else 0
+        out.append({"severity": "warning" if share > 0.01 else "info", "kind": "quarantine",
+                    "text": f"{rows['quarantined']:,} of {rows['read']:,} rows read "
+                            f"({share:.2%}) were quarantined; most often: {top}.",
+                    "section": "data-quality",
+                    "next_step": "Fix the producer of the logs; the examples below show "
+                                 "file and line."})
+    partial = [w for w in summary["windows"]
+               if w.get("label_coverage") is not None and w["label_coverage"] < 0.95
+               and w["rows"]]
+    if partial:
+        lowest = min(partial, key=lambda w: w["label_coverage"])
+        out.append({"severity": "info", "kind": "label_coverage",
+                    "text": f"{len(partial)} windows are partly labelled (lowest coverage "
+                            f"{lowest['label_coverage']:.0%} on {_day(lowest['start'])}); "
+                            "their realized performance rests on fewer rows.",
+                    "section": "performance", "next_step": "Re-run when more labels arrive."})
+    return out
+
+
+def build_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """All findings of a run, most severe first."""
+    findings = _alert_findings(summary) + _drift_findings(summary) + _data_findings(summary)
+    if not summary.get("alerts"):
+        findings.append({"severity": "info", "kind": "ok", "section": "health",
+                         "text": "No alert rule fired in any window.", "next_step": ""})
+    findings.sort(key=lambda f: SEVERITY_ORDER.get(f["severity"], 9))
+    return findings

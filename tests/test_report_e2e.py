@@ -1,0 +1,207 @@
+"""End to end: the demo through `obskit report` (papermill + nbconvert), checked against the
+injected incidents, plus the runner's guarantees (atomic publish, exit codes, safe HTML)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from obskit import runner
+from obskit.config import load_config
+from obskit.demo import generate_demo
+from obskit.exceptions import NotebookError
+
+pytestmark = pytest.mark.e2e
+
+ROWS = 20_000
+
+
+def obskit_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "obskit", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    files = generate_demo(root / "data", rows=ROWS)
+    proc = obskit_cli("report", "--config", str(files.config), "--out", "reports", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    run_dir = (root / "reports" / "latest").resolve()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    incidents = {i["id"]: i for i in json.loads(files.incidents.read_text())}
+    return root, run_dir, summary, incidents, proc
+
+
+def _day(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+def _windows_by_start(summary):
+    return {w["start"]: w for w in summary["windows"]}
+
+
+def test_cli_prints_report_path_and_writes_the_run_folder(demo_run):
+    root, run_dir, summary, _, proc = demo_run
+    assert f"report: {run_dir / 'index.html'}" in proc.stdout.replace(
+        str(root / "reports" / run_dir.name), str(run_dir))
+    for name in ("index.html", "summary.json", "alerts.json", "monitoring_report.ipynb"):
+        assert (run_dir / name).is_file(), name
+    assert (root / "reports" / "index.html").is_file()  # history page
+    assert not list((root / "reports").glob(".tmp-*"))
+    assert summary["schema_version"] == "1.0"
+    assert summary["status"] == "alert"
+
+
+def test_every_row_is_accounted_for(demo_run):
+    _, _, summary, _, _ = demo_run
+    rows = summary["rows"]
+    assert rows["current"] + rows["quarantined"] == rows["read"] == ROWS
+    assert sum(w["rows"] for w in summary["windows"]) == rows["current"]
+    assert summary["labels"]["matched"] > 0
+
+
+def test_gradual_drift_is_flagged_in_the_right_windows(demo_run):
+    _, _, summary, incidents, _ = demo_run
+    inc = incidents["gradual_drift"]
+    feature, start = inc["feature"], _day(inc["start"])
+    for w in summary["windows"]:
+        days_in = (_day(w["start"]) - start).days
+        verdict = w["drift"][feature]["drifted"]
+        if days_in < 0:
+            assert verdict is False, (w["start"], w["drift"][feature])
+        elif days_in >= 1:  # a gradual drift is past the threshold a day after it starts
+            assert verdict is True, (w["start"], w["drift"][feature])
+    assert summary["drift_summary"][feature]["drifted_windows"] >= 9
+
+
+def test_broken_upstream_feature_is_flagged_from_its_start(demo_run):
+    _, _, summary, incidents, _ = demo_run
+    inc = incidents["broken_upstream"]
+    start = _day(inc["start"])
+    for w in summary["windows"]:
+        assert w["drift"][inc["feature"]]["drifted"] is (_day(w["start"]) >= start), w["start"]
+
+
+def test_latency_spike_fires_in_its_window_only(demo_run):
+    _, _, summary, incidents, _ = demo_run
+    inc = incidents["latency_spike"]
+    fired = {a["window_start"] for a in summary["alerts"] if a["metric"] ==
+             "health.latency_p95_ms"}
+    spike_day = _day(inc["start"]).date()
+    assert {_day(s).date() for s in fired} == {spike_day}
+    by_start = _windows_by_start(summary)
+    spike = [w for s, w in by_start.items() if _day(s).date() == spike_day][0]
+    assert spike["health"]["latency_p95_ms"] > 500
+
+
+def test_error_burst_fires_in_its_window_only(demo_run):
+    _, _, summary, incidents, _ = demo_run
+    fired = {_day(a["window_start"]).date() for a in summary["alerts"]
+             if a["metric"] == "health.error_rate"}
+    assert fired == {_day(incidents["error_burst"]["start"]).date()}
+
+
+def test_concept_drift_shows_as_a_performance_drop(demo_run):
+    _, _, summary, incidents, _ = demo_run
+    start = _day(incidents["concept_drift"]["start"])
+    drops = {_day(a["window_start"]) for a in summary["alerts"] if a["rule"] ==
+             "performance_drop"}
+    after = [w for w in summary["windows"] if _day(w["start"]) >= start]
+    assert all(_day(w["start"]) in drops for w in after)
+    assert all(w["label_coverage"] < 1 for w in after[1:])
+
+
+def test_html_is_self_contained_and_scriptless(demo_run):
+    _, run_dir, _, _, _ = demo_run
+    html = (run_dir / "index.html").read_text()
+    assert "Content-Security-Policy" in html and "script-src 'none'" in html
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.I)
+    assert not re.search(r"@import|url\(\s*['\"]?https?:", html, re.I)
+    assert "data:image/png;base64," in html
+    assert "def show(" not in html  # code cells are hidden
+    assert len(html) < 3_000_000
+
+
+def test_failed_notebook_keeps_last_good_report(demo_run, tmp_path, monkeypatch):
+    root, run_dir, _, _, _ = demo_run
+    broken = tmp_path / "broken.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("summary_path = None", metadata={"tags":
+                                                                           ["parameters"]}),
+                nbformat.v4.new_code_cell("raise RuntimeError('boom in cell')")]
+    nbformat.write(nb, broken)
+    monkeypatch.setattr(runner, "notebook_path", lambda name=runner.NOTEBOOK: broken)
+    good_html = (run_dir / "index.html").read_bytes()
+    config = load_config(root / "data" / "config.yml")
+    with pytest.raises(NotebookError, match="boom in cell") as err:
+        runner.run_report(config, out=root / "reports")
+    failed = Path(err.value.notebook).parent
+    assert failed.name.endswith("-failed")
+    assert json.loads((failed / "summary.json").read_text())["status"] == "failed"
+    assert "boom in cell" in (failed / runner.NOTEBOOK).read_text()
+    assert (root / "reports" / "latest").resolve() == run_dir
+    assert (run_dir / "index.html").read_bytes() == good_html
+
+
+def test_fail_on_alert_exits_1(demo_run):
+    root, _, _, _, _ = demo_run
+    proc = obskit_cli("report", "--config", str(root / "data" / "config.yml"), "--out",
+                      "reports-fail", "--fail-on-alert", "--window", "5000 rows", cwd=root)
+    assert proc.returncode == 1, proc.stderr
+    summary = json.loads((root / "reports-fail" / "latest" / "summary.json").read_text())
+    assert summary["window"] == "5000 rows"
+    assert [w["rows"] for w in summary["windows"]][:-1] == [5000] * (len(summary["windows"])
+                                                                      - 1)
+
+
+def test_bad_input_exits_2_naming_the_problem(tmp_path):
+    proc = obskit_cli("report", "--current", "nowhere/logs.jsonl", "--out", "r", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "nowhere/logs.jsonl" in proc.stderr
+    pd.DataFrame({"ts": ["2026-11-01T00:00:00Z"], "x": [1.0]}).to_csv(tmp_path / "l.csv",
+                                                                       index=False)
+    proc = obskit_cli("report", "--current", "l.csv", "--out", "r", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "'timestamp'" in proc.stderr and "ts, x" in proc.stderr
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
+
+
+def test_strings_from_data_are_escaped_in_the_report(tmp_path):
+    planted_feature = '<script>alert("feature")</script>'
+    planted_value = '<script>alert("category")</script>'
+    n = 400
+    times = pd.date_range("2026-11-01", periods=n, freq="15min", tz="UTC")
+    ref = pd.DataFrame({
+        "timestamp": times - pd.Timedelta(days=10),
+        "request_id": [f"r{i}" for i in range(n)],
+        "score": [(i % 10) / 10 for i in range(n)],
+        "label": [i % 2 for i in range(n)],
+        planted_feature: [float(i % 7) for i in range(n)],
+        "region": ["north", "south"] * (n // 2),
+    })
+    cur = ref.copy()
+    cur["timestamp"] = times
+    cur["region"] = [planted_value, "north"] * (n // 2)
+    cur["error"] = [None] * (n - 1) + ['<img src=x onerror="alert(1)">']
+    ref.to_csv(tmp_path / "ref.csv", index=False)
+    cur.to_json(tmp_path / "cur.jsonl", orient="records", lines=True, date_format="iso")
+    proc = obskit_cli("report", "--reference", "ref.csv", "--current", "cur.jsonl",
+                      "--out", "out", "--title", "<b>planted title</b>", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    html = (tmp_path / "out" / "latest" / "index.html").read_text()
+    assert "&lt;script&gt;alert(&quot;feature&quot;)&lt;/script&gt;" in html
+    assert "&lt;script&gt;alert(&quot;category&quot;)&lt;/script&gt;" in html
+    assert "&lt;b&gt;planted title&lt;/b&gt;" in html
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "<b>planted title</b>" not in html
