@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from obskit.exceptions import ConfigError
-from obskit.schema import ROLES, FEATURE_TYPES
+from obskit.schema import FEATURE_TYPES, ROLES
 from obskit.windows import parse_window
 
 __all__ = ["Config", "DriftRule", "AlertRuleConfig", "load_config", "TASKS", "ENGINES"]

@@ -325,6 +325,7 @@ def _write_jsonl(path: Path, cols: dict[str, list], features: dict[str, list]) -
             cols["status"],
             cols["error"],
             cols["trace_id"],
+            strict=True,
         )
     ):
         lines.append(
@@ -333,7 +334,7 @@ def _write_jsonl(path: Path, cols: dict[str, list], features: dict[str, list]) -
                     "timestamp": ts,
                     "request_id": rid,
                     "model_version": mv,
-                    "features": {k: c[i] for k, c in zip(names, fcols)},
+                    "features": {k: c[i] for k, c in zip(names, fcols, strict=True)},
                     "score": score,
                     "prediction": pred,
                     "latency_ms": lat,

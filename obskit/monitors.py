@@ -137,7 +137,8 @@ class DriftMonitor:
             if f in self.edges_:
                 cur = numeric_histogram(current, f, self.edges_[f])
                 ref = self.reference_hist_[f]["counts"]
-                out[f] = {"kind": "numeric", "edges": self.edges_[f].tolist(),
+                edges = [None if not np.isfinite(e) else float(e) for e in self.edges_[f]]
+                out[f] = {"kind": "numeric", "edges": edges,  # open-ended outer bins: null
                           "reference": ref.tolist(), "current": cur.tolist()}
             elif f in self.categories_:
                 cur = category_counts(current, f, by_window=False).set_index("category").n

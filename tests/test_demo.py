@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import re
@@ -95,7 +96,7 @@ def test_files_exist_and_config(demo: DemoFiles) -> None:
         "  labels: labels.csv\n"
         "window: 1d\n"
     )
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         demo.root = Path(".")  # frozen
 
 

@@ -274,7 +274,9 @@ def _join_labels(logs: LoadedLogs, config: Config) -> None:
     labels = load_log_table(con, raw, config=config, task=logs.task, features={},
                             required=("request_id", "label"), hint=hint)
     lt = labels.table
-    order = [ibis.desc(lt.timestamp)] if "timestamp" in lt.columns else [lt._line]
+    # latest timestamp wins; without one (or on a tie) the last line written wins
+    last = [ibis.desc(lt._file), ibis.desc(lt._line)]
+    order = ([ibis.desc(lt.timestamp)] if "timestamp" in lt.columns else []) + last
     ranked = lt.mutate(_rank=ibis.row_number().over(group_by=lt.request_id, order_by=order))
     latest = ranked.filter(ranked._rank == 0).select(_lbl_id=ranked.request_id,
                                                      _lbl=ranked.label)

@@ -26,8 +26,6 @@ __all__ = ["RawSource", "READERS", "expand_paths", "read_source", "format_of"]
 
 #: Longest excerpt of a bad line kept in the quarantine.
 EXCERPT = 200
-#: Up to this many rejected CSV lines, data-row line numbers are corrected exactly.
-_MAX_LINE_CORRECTIONS = 500
 
 _EXTENSIONS = {
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
@@ -136,22 +134,29 @@ def read_jsonl(con: BaseBackend, path: str) -> RawSource:
     ]
     has_nested = "features" in keys and bool(nested)
     top = [k for k in keys if not (has_nested and k == "features")]
-    exprs = [f"{quote_literal(path)} AS _file", "_line"]
+    names, paths = [], []
     for key in sorted(top):
-        exprs.append(f"json_extract_string(raw, {quote_literal(_json_path(key))}) "
-                     f"AS {_ident(key)}")
+        names.append(key)
+        paths.append(_json_path(key))
     for key in sorted(nested):
-        name = key if key not in top else f"features.{key}"
-        exprs.append(
-            f"json_extract_string(raw, {quote_literal('$.features.' + _json_key(key))}) "
-            f"AS {_ident(name)}"
-        )
-    table = con.sql(f"SELECT {', '.join(exprs)} FROM {lines} WHERE _bad IS NULL")
-    rejects = con.sql(
-        f"""SELECT {lit} AS _file, _line, _bad AS reason,
+        names.append(key if key not in top else f"features.{key}")
+        paths.append("$.features." + _json_key(key))
+    # one parse per line: extract every path at once into a list, then take its items
+    path_list = "[" + ", ".join(quote_literal(p) for p in paths) + "]"
+    exprs = [f"{lit} AS _file", "_line"] + [
+        f"_v[{i + 1}] AS {_ident(name)}" for i, name in enumerate(names)
+    ]
+    source = (f"(SELECT _line, json_extract_string(raw, {path_list}) AS _v FROM {lines} "
+              "WHERE _bad IS NULL)") if paths else f"(SELECT _line FROM {lines} WHERE _bad IS NULL)"
+    rows, rejects = temp_name("jsonrows"), temp_name("jsonrej")
+    # extracted once into a table: every later pass reads typed columns, not JSON text
+    con.raw_sql(f"CREATE TEMP TABLE {rows} AS SELECT {', '.join(exprs)} FROM {source}")
+    con.raw_sql(
+        f"""CREATE TEMP TABLE {rejects} AS SELECT {lit} AS _file, _line, _bad AS reason,
         left(raw, {EXCERPT}) AS detail FROM {lines} WHERE _bad IS NOT NULL"""
     )
-    return RawSource(table, rejects, (path,))
+    con.raw_sql(f"DROP TABLE {lines}")
+    return RawSource(con.table(rows), con.table(rejects), (path,))
 
 
 def _json_key(key: str) -> str:
@@ -170,12 +175,12 @@ def _ident(name: str) -> str:
 def read_csv(con: BaseBackend, path: str) -> RawSource:
     """CSV with a header row; every value read as text and typed later.
 
-    Lines with the wrong number of fields are rejected with their line number. Data rows
-    get the line number they start on, assuming one line per record.
+    Lines with the wrong number of fields are rejected with their line number; blank lines
+    are not rows. Data rows get the line number they start on, assuming one line per record.
     """
     lit = quote_literal(path)
     rej, scan = temp_name("csvrej"), temp_name("csvscan")
-    tbl = temp_name("csv")
+    tbl, skips = temp_name("csv"), temp_name("csvskip")
     delim = ", delim='\\t'" if path.lower().endswith(".tsv") else ""
     try:
         con.raw_sql(
@@ -184,18 +189,44 @@ def read_csv(con: BaseBackend, path: str) -> RawSource:
             FROM read_csv({lit}, header=true, all_varchar=true, store_rejects=true,
                           rejects_table='{rej}', rejects_scan='{scan}'{delim})"""
         )
+        # blank lines: the CSV reader skips empty ones and rejects whitespace-only ones
+        blank = {int(r[0]) for r in con.raw_sql(
+            f"""SELECT _line FROM (
+                SELECT CAST(row_number() OVER () AS BIGINT) AS _line, raw
+                FROM read_csv({lit}, columns={{'raw': 'VARCHAR'}}, header=false,
+                              delim=chr(31), quote='', escape='', auto_detect=false,
+                              max_line_size=16777216))
+            WHERE raw IS NULL OR trim(raw, ' \t\r') = ''"""
+        ).fetchall()}
     except Exception as exc:  # noqa: BLE001
         raise InputError(f"{path}: cannot read as CSV: {exc}", path=path) from exc
-    bad = con.raw_sql(f"SELECT line, error_type, csv_line FROM {rej} ORDER BY line").fetchall()
+    # one reject row per missing column: keep one per line
+    bad = con.raw_sql(
+        f"""SELECT line, arg_min(error_type, column_idx), arg_min(csv_line, column_idx)
+        FROM {rej} GROUP BY line ORDER BY line"""
+    ).fetchall()
+    bad = [b for b in bad if int(b[0]) not in blank]
     rows = [(path, int(line), f"CSV: {str(kind).lower()}", str(text or "")[:EXCERPT])
             for line, kind, text in bad]
-    t = con.table(tbl)
-    line = t["_ordinal"] + 1
-    if len(bad) <= _MAX_LINE_CORRECTIONS:
-        # the j-th rejected line (1-based) at line r shifts every data row k >= r - j by one
-        for j, (r, _, _) in enumerate(bad, start=1):
-            line = line + (t["_ordinal"] >= int(r) - j).cast("int64")
-    table = t.mutate(_file=ibis.literal(path), _line=line.cast("int64")).drop("_ordinal")
+    # the j-th skipped line (rejected or blank, 1-based) at line r shifts every data row of
+    # ordinal k >= r - j by one: data row k is on line k + 1 + max{j : r_j - j <= k}
+    data_cols = [c for c in con.table(tbl).columns if c != "_ordinal"]
+    single = len(data_cols) == 1  # then the reader keeps blank lines as rows: drop them below
+    skipped = sorted((set() if single else blank) | {int(b[0]) for b in bad})
+    shifts: dict[int, int] = {}
+    for j, r in enumerate(skipped, start=1):
+        shifts[r - j] = j
+    import pyarrow as pa
+
+    con.create_table(skips, pa.table({"_thr": pa.array(list(shifts), pa.int64()),
+                                      "_shift": pa.array(list(shifts.values()), pa.int64())}),
+                     temp=True)
+    table = con.sql(
+        f"""SELECT t.* EXCLUDE (_ordinal), {lit} AS _file,
+               CAST(t._ordinal + 1 + coalesce(s._shift, 0) AS BIGINT) AS _line
+        FROM {tbl} t ASOF LEFT JOIN {skips} s ON t._ordinal >= s._thr"""
+        + (f" WHERE trim(t.{_ident(data_cols[0])}) <> ''" if single else "")
+    )
     return RawSource(table, _rejects_table(con, rows), (path,))
 
 

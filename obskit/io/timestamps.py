@@ -23,7 +23,8 @@ from obskit.exceptions import InputError
 __all__ = ["TimestampInfo", "parse_timestamps", "EPOCH_MS_FROM"]
 
 EPOCH_MS_FROM = 1e11
-_OFFSET = r"([zZ]|[+-]\d{2}(:?\d{2})?)$"
+#: An offset after a time of day (a date alone such as ``2024-03-01`` has none).
+_OFFSET = r":\d{2}(:\d{2}([.,]\d+)?)?\s*([zZ]|[+-]\d{2}(:?\d{2})?)$"
 UTC = "timestamp('UTC')"
 
 

@@ -1,0 +1,304 @@
+"""Loading logs: roles, feature typing, quarantine with exact lines, the label join."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from obskit.config import load_config
+from obskit.exceptions import InputError
+from obskit.io import load_logs
+from obskit.schema import infer_feature_type
+
+T0 = "2024-01-01T00:00:00Z"
+
+
+def load(current, reference=None, labels=None, task="binary", **overrides):
+    sources = {"current": current}
+    if reference:
+        sources["reference"] = reference
+    if labels:
+        sources["labels"] = labels
+    cfg = load_config(overrides={"sources": sources, "task": task, **overrides})
+    return load_logs(cfg)
+
+
+def frame(log_table):
+    return log_table.table.execute().sort_values(["_file", "_line"]).reset_index(drop=True)
+
+
+def accounting(log_table):
+    return log_table.rows_read, log_table.rows_used, log_table.rows_quarantined
+
+
+# --- roles and features -------------------------------------------------------------------
+
+def test_roles_mapped_by_columns(write):
+    p = write("a.jsonl", [
+        {"ts": T0, "rid": "r1", "ver": "v1", "pred": 1, "p": 0.7, "y": 0, "lat": 12,
+         "x": 1.0},
+    ])
+    logs = load(p, columns={"timestamp": "ts", "request_id": "rid", "model_version": "ver",
+                            "prediction": "pred", "score": "p", "label": "y",
+                            "latency_ms": "lat"})
+    assert logs.features == {"x": "numeric"}
+    assert set(logs.roles) == {"timestamp", "request_id", "model_version", "prediction",
+                               "score", "label", "latency_ms"}
+    row = frame(logs.current).iloc[0]
+    assert (row.request_id, row.model_version, row.prediction, row.score, row.label,
+            row.latency_ms) == ("r1", "v1", "1", 0.7, "0", 12.0)
+    assert row.timestamp == pd.Timestamp(T0)
+    for raw in ("ts", "rid", "pred", "p", "y", "lat"):
+        assert raw not in logs.current.table.columns
+
+
+def test_default_role_names_are_not_features(write):
+    p = write("a.jsonl", [{"timestamp": T0, "request_id": "r", "prediction": "cat",
+                           "score": 0.1, "label": "dog", "latency_ms": 3, "status": "ok",
+                           "error": None, "trace_id": "t", "model_version": "m", "f": "v"}])
+    logs = load(p, task="multiclass")
+    assert logs.features == {"f": "categorical"}
+    assert logs.task == "multiclass"
+
+
+def test_features_include_exclude_and_types(write):
+    p = write("a.jsonl", [{"timestamp": T0, "a": 1, "b": "x", "c": 2, "d": 3}])
+    assert load(p, features={"include": ["a", "c"]}).features == {"a": "numeric",
+                                                                  "c": "numeric"}
+    assert load(p, features={"exclude": ["b", "d"]}).features == {"a": "numeric",
+                                                                  "c": "numeric"}
+    logs = load(p, features={"types": {"a": "categorical", "c": "boolean"}})
+    assert logs.features == {"a": "categorical", "b": "categorical", "c": "boolean",
+                             "d": "numeric"}
+    with pytest.raises(InputError) as err:
+        load(p, features={"include": ["a", "zz"]})
+    assert "zz" in str(err.value) and p in str(err.value)
+
+
+def test_feature_typing_rule(write):
+    # 20 values per column; "most" has 19 numbers + 1 word (95%) → numeric, 1 quarantined
+    recs = []
+    for i in range(20):
+        recs.append({"timestamp": T0, "num": i, "numstr": str(i), "boo": bool(i % 2),
+                     "boostr": "TRUE" if i % 2 else "false", "most": "n/a" if i == 7 else i,
+                     "few": "n/a" if i < 2 else i, "cat": "abc"[i % 3]})
+    p = write("a.jsonl", recs)
+    logs = load(p)
+    assert logs.features == {"boo": "boolean", "boostr": "boolean", "cat": "categorical",
+                             "few": "categorical", "most": "numeric", "num": "numeric",
+                             "numstr": "numeric"}
+    assert accounting(logs.current) == (20, 19, 1)
+    ex = logs.current.quarantine_summary()["examples"]
+    assert [(e["line"], e["reason"], e["detail"]) for e in ex] == [
+        (8, "feature most is not a number", "n/a")]
+    df = frame(logs.current)
+    assert df["boostr"].tolist()[:3] == [False, True, False]
+    assert df["few"].tolist()[:3] == ["n/a", "n/a", "2"]
+
+
+def test_feature_typing_rule_function():
+    assert infer_feature_type(dtype="numeric", non_null=0, numeric=0, boolean=0) == "numeric"
+    assert infer_feature_type(dtype="boolean", non_null=5, numeric=0, boolean=0) == "boolean"
+    assert infer_feature_type(dtype="string", non_null=4, numeric=0, boolean=4) == "boolean"
+    assert infer_feature_type(dtype="string", non_null=100, numeric=95, boolean=0) == "numeric"
+    assert infer_feature_type(dtype="string", non_null=100, numeric=94, boolean=0) \
+        == "categorical"
+    assert infer_feature_type(dtype="string", non_null=0, numeric=0, boolean=0) \
+        == "categorical"
+
+
+def test_types_inferred_from_reference(write):
+    ref = write("ref.jsonl", [{"timestamp": T0, "x": 1}, {"timestamp": T0, "x": 2}])
+    cur = write("cur.jsonl", [{"timestamp": T0, "x": "a"}, {"timestamp": T0, "x": 3}])
+    logs = load(cur, reference=ref)
+    assert logs.features == {"x": "numeric"}
+    assert accounting(logs.reference) == (2, 2, 0)
+    assert accounting(logs.current) == (2, 1, 1)
+    assert logs.current.quarantine_summary()["examples"][0]["line"] == 1
+
+
+def test_missing_timestamp_column(write):
+    p = write("a.csv", "time,x,y\n2024-01-01,1,2\n")
+    with pytest.raises(InputError) as err:
+        load(p)
+    msg = str(err.value)
+    assert p in msg and "'timestamp'" in msg and "time, x, y" in msg
+    assert err.value.column == "timestamp"
+
+
+def test_missing_mapped_timestamp_column(write):
+    p = write("a.jsonl", [{"timestamp": T0, "x": 1}])
+    with pytest.raises(InputError) as err:
+        load(p, columns={"timestamp": "event_time"})
+    msg = str(err.value)
+    assert p in msg and "event_time" in msg and "timestamp, x" in msg
+
+
+def test_request_id_required_with_labels(write):
+    cur = write("cur.jsonl", [{"timestamp": T0, "x": 1}])
+    lab = write("labels.csv", "request_id,label\nr1,1\n")
+    with pytest.raises(InputError) as err:
+        load(cur, labels=lab)
+    msg = str(err.value)
+    assert cur in msg and "'request_id'" in msg and "timestamp, x" in msg
+    # without a label source, request_id is not required
+    assert load(cur).current.rows_used == 1
+
+
+def test_label_source_missing_label_column(write):
+    cur = write("cur.jsonl", [{"timestamp": T0, "request_id": "r1"}])
+    lab = write("labels.csv", "request_id,outcome\nr1,1\n")
+    with pytest.raises(InputError) as err:
+        load(cur, labels=lab)
+    msg = str(err.value)
+    assert lab in msg and "'label'" in msg and "request_id, outcome" in msg
+
+
+# --- quarantine ---------------------------------------------------------------------------
+
+def test_jsonl_quarantine_exact_lines(write):
+    p = write("a.jsonl", [
+        {"timestamp": T0, "latency_ms": 5, "score": 0.5, "x": 1},          # 1 ok
+        "",                                                                 # 2 blank
+        "{not json",                                                        # 3
+        "[1, 2]",                                                           # 4
+        "   ",                                                              # 5 blank
+        '"just a string"',                                                  # 6
+        {"timestamp": T0, "latency_ms": "slow", "score": 0.5, "x": 1},      # 7
+        {"timestamp": T0, "latency_ms": 5, "score": "x", "x": 1},           # 8
+        {"timestamp": "garbage", "latency_ms": 5, "score": 0.5, "x": 1},    # 9
+        {"timestamp": T0, "latency_ms": 5, "score": 0.5, "x": "seven"},     # 10
+        {"timestamp": None, "latency_ms": 5, "score": 0.5, "x": 1},         # 11
+        {"timestamp": T0, "latency_ms": None, "score": 0.5, "x": 2},        # 12 ok
+        "",                                                                 # 13 blank
+    ])
+    logs = load(p, features={"types": {"x": "numeric"}})
+    cur = logs.current
+    assert accounting(cur) == (10, 2, 8)
+    assert frame(cur)["_line"].tolist() == [1, 12]
+    summary = cur.quarantine_summary()
+    got = [(e["file"], e["line"], e["reason"], e["detail"]) for e in summary["examples"]]
+    assert got == [
+        (p, 3, "invalid JSON", "{not json"),
+        (p, 4, "not a JSON object", "[1, 2]"),
+        (p, 6, "not a JSON object", '"just a string"'),
+        (p, 7, "latency_ms is not a number", "slow"),
+        (p, 8, "score is not a number", "x"),
+        (p, 9, "timestamp is not a timestamp", "garbage"),
+        (p, 10, "feature x is not a number", "seven"),
+        (p, 11, "missing timestamp", None),
+    ]
+    assert summary["by_reason"]["not a JSON object"] == 2
+    assert sum(summary["by_reason"].values()) == 8
+
+
+def test_quarantine_summary_limit(write):
+    p = write("a.jsonl", ["nope"] * 5 + [{"timestamp": T0}])
+    cur = load(p).current
+    s = cur.quarantine_summary(limit=2)
+    assert [e["line"] for e in s["examples"]] == [1, 2]
+    assert s["by_reason"] == {"invalid JSON": 5}
+
+
+def test_accounting_across_files(write, tmp_path):
+    write("d/a.jsonl", [{"timestamp": T0, "x": 1}, "bad", "", {"timestamp": "zz", "x": 1}])
+    write("d/b.csv", f"timestamp,x\n\n{T0},1\n{T0},1,1\n")
+    cur = load(str(tmp_path / "d"), features={"types": {"x": "numeric"}}).current
+    assert accounting(cur) == (5, 2, 3)
+    ex = cur.quarantine_summary()["examples"]
+    assert [(e["file"].rsplit("/", 1)[1], e["line"]) for e in ex] == [
+        ("a.jsonl", 2), ("a.jsonl", 4), ("b.csv", 4)]
+    df = frame(cur)
+    assert sorted(zip(df["_file"].str.rsplit("/", n=1).str[1], df["_line"], strict=True)) == [
+        ("a.jsonl", 1), ("b.csv", 3)]
+
+
+def test_regression_prediction_not_a_number(write):
+    p = write("a.jsonl", [{"timestamp": T0, "prediction": 1.5, "label": 2},
+                          {"timestamp": T0, "prediction": "high", "label": 2}])
+    cur = load(p, task="regression").current
+    assert accounting(cur) == (2, 1, 1)
+    e = cur.quarantine_summary()["examples"][0]
+    assert (e["line"], e["reason"], e["detail"]) == (2, "prediction is not a number", "high")
+
+
+# --- labels -------------------------------------------------------------------------------
+
+def _current(write, n=4, **extra):
+    return write("cur.jsonl", [
+        {"timestamp": f"2024-01-01T0{i}:00:00Z", "request_id": f"r{i}", "prediction": 1,
+         **{k: v[i] for k, v in extra.items()}}
+        for i in range(n)
+    ])
+
+
+def _labels_by_id(logs):
+    df = frame(logs.current)
+    return {r: (None if pd.isna(v) else v) for r, v in zip(df.request_id, df.label, strict=True)}
+
+
+def test_label_join_partial_and_unmatched(write):
+    cur = _current(write)
+    lab = write("labels.csv", "request_id,label\nr0,1\nr2,0\nzz,1\nyy,0\n")
+    logs = load(cur, labels=lab)
+    assert _labels_by_id(logs) == {"r0": "1", "r1": None, "r2": "0", "r3": None}
+    s = logs.labels
+    assert (s.read, s.used, s.quarantined, s.duplicates, s.matched, s.unmatched) == \
+        (4, 4, 0, 0, 2, 2)
+    assert "label" in logs.roles
+    assert logs.current.rows_used == 4
+
+
+def test_label_duplicates_keep_latest_by_timestamp(write):
+    cur = _current(write)
+    lab = write("labels.jsonl", [
+        {"request_id": "r0", "label": 0, "timestamp": "2024-01-03T00:00:00Z"},
+        {"request_id": "r0", "label": 1, "timestamp": "2024-01-05T00:00:00Z"},
+        {"request_id": "r0", "label": 0, "timestamp": "2024-01-04T00:00:00Z"},
+        {"request_id": "r1", "label": 1, "timestamp": "2024-01-02T00:00:00Z"},
+        {"request_id": "r1", "label": 0, "timestamp": "2024-01-01T00:00:00Z"},
+    ])
+    logs = load(cur, labels=lab)
+    assert _labels_by_id(logs) == {"r0": "1", "r1": "1", "r2": None, "r3": None}
+    s = logs.labels
+    assert (s.read, s.used, s.duplicates, s.matched, s.unmatched) == (5, 5, 3, 2, 0)
+    assert logs.current.rows_used == 4  # the join does not duplicate log rows
+
+
+def test_label_source_quarantine(write):
+    cur = _current(write)
+    lab = write("labels.jsonl", [{"request_id": "r0", "label": 1}, "oops",
+                                 {"request_id": None, "label": 1},
+                                 {"request_id": "r1", "label": None}])
+    logs = load(cur, labels=lab)
+    s = logs.labels
+    assert (s.read, s.used, s.quarantined, s.matched) == (4, 1, 3, 1)
+    ex = logs.label_quarantine.quarantine_summary()["examples"]
+    assert [(e["line"], e["reason"]) for e in ex] == [
+        (2, "invalid JSON"), (3, "missing request_id"), (4, "missing label")]
+
+
+def test_labels_coalesce_with_labels_in_log(write):
+    cur = _current(write, label=[1, None, None, 0])
+    lab = write("labels.csv", "request_id,label\nr1,0\nr2,1\n")
+    logs = load(cur, labels=lab)
+    assert _labels_by_id(logs) == {"r0": "1", "r1": "0", "r2": "1", "r3": "0"}
+    assert logs.labels.matched == 2
+
+
+def test_current_rows_without_request_id_quarantined_when_labels_given(write):
+    cur = write("cur.jsonl", [{"timestamp": T0, "request_id": "r0"},
+                              {"timestamp": T0, "request_id": ""}])
+    lab = write("labels.csv", "request_id,label\nr0,1\n")
+    logs = load(cur, labels=lab)
+    assert accounting(logs.current) == (2, 1, 1)
+    e = logs.current.quarantine_summary()["examples"][0]
+    assert (e["line"], e["reason"]) == (2, "missing request_id")
+
+
+def test_label_duplicates_without_timestamp_keep_last_line(write):
+    cur = _current(write)
+    lab = write("labels.csv", "request_id,label\nr0,0\nr1,1\nr0,1\n")
+    logs = load(cur, labels=lab)
+    assert _labels_by_id(logs) == {"r0": "1", "r1": "1", "r2": None, "r3": None}
+    assert logs.labels.duplicates == 1
