@@ -1,0 +1,409 @@
+"""Tests for obskit.render: fragments escape data, stay offline, and never crash on gaps."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import re
+
+import pytest
+from matplotlib.figure import Figure
+
+from obskit import render
+
+XSS = "<script>alert(1)</script>"
+FRAGMENTS = (
+    render.header_html,
+    render.summary_tiles_html,
+    render.findings_html,
+    render.drift_table_html,
+    render.data_quality_html,
+    render.methods_html,
+)
+FIGURES = (render.health_figure, render.performance_figure, render.drift_figure)
+
+
+def make_summary(n_windows: int = 4, *, hour: int = 0, evil: str = "") -> dict:
+    """A small summary.json with ``n_windows`` daily windows; ``evil`` is planted in every
+    string that comes from data (title, a feature, a category, quarantine, findings...)."""
+    odd = f"odd{evil}"  # a feature name carrying the payload
+    features = {"age": "numeric", "utilization": "numeric", "region": "categorical",
+                odd: "categorical"}
+    methods = {f: {"method": "wasserstein" if t == "numeric" else "jensenshannon",
+                   "threshold": 0.1} for f, t in features.items()}
+    # utilization drifts from window 1, odd from window 2 with a larger score, age never
+    values = {"age": [0.01] * n_windows,
+              "utilization": [0.02] + [0.5 + 0.1 * i for i in range(n_windows - 1)],
+              "region": [0.02] * (n_windows - 1) + [0.3],
+              odd: [0.0, 0.0] + [4.0] * (n_windows - 2)}
+    windows = []
+    for i in range(n_windows):
+        start = f"2026-11-{i + 1:02d}T{hour:02d}:00:00Z"
+        end = f"2026-11-{i + 2:02d}T{hour:02d}:00:00Z"
+        drift = {f: {"method": methods[f]["method"], "value": values[f][i],
+                     "threshold": 0.1, "drifted": values[f][i] > 0.1} for f in features}
+        drifted = [f for f, d in drift.items() if d["drifted"]]
+        windows.append({
+            "index": 100 + i, "start": start, "end": end, "rows": 1000 + 10 * i,
+            "status": "ok", "labelled_rows": 1000 - 200 * i,
+            "label_coverage": (1000 - 200 * i) / (1000 + 10 * i), "mean_score": 0.2,
+            "performance": {"accuracy": 0.8 - 0.05 * i, "roc_auc": 0.77 - 0.04 * i},
+            "drift": drift, "drifted_features": drifted,
+            "drift_share": len(drifted) / len(features),
+            "health": {"latency_p50_ms": 40.0, "latency_p95_ms": 120.0 + 500 * (i == 2),
+                       "latency_p99_ms": 200.0 + 1500 * (i == 2), "errors": 3,
+                       "error_rate": 0.003 + 0.1 * (i == 3)},
+        })
+    drift_summary = {}
+    for f in features:
+        drifted_at = [w["start"] for w in windows if w["drift"][f]["drifted"]]
+        drift_summary[f] = {"type": features[f], "method": methods[f]["method"],
+                            "threshold": 0.1, "windows": n_windows,
+                            "drifted_windows": len(drifted_at),
+                            "first_drifted": drifted_at[0] if drifted_at else None,
+                            "max_value": max(values[f]), "last_value": values[f][-1]}
+    return {
+        "schema_version": "1.0", "obskit_version": "0.1.0",
+        "generated_at": "2026-11-26T18:03:50.412844Z",
+        "title": f"Credit model{evil}", "status": "alert", "task": "binary", "window": "1d",
+        "period": {"start": windows[0]["start"] if windows else None,
+                   "end": windows[-1]["end"] if windows else None},
+        "rows": {"read": 4100, "current": 4060, "quarantined": 40, "reference": 2000,
+                 "reference_quarantined": 1},
+        "labels": {"read": 2000, "used": 1990, "quarantined": 5, "duplicates": 5,
+                   "matched": 1980, "unmatched": 10},
+        "quarantine": {"by_reason": {f"bad_timestamp{evil}": 30, "missing_score": 10},
+                       "examples": [{"file": f"/data/logs/day1{evil}.jsonl", "line": 17,
+                                     "reason": "bad_timestamp",
+                                     "detail": f"could not parse {evil}"}]},
+        "sources": {"current": ["/data/logs/day1.jsonl"], "reference": ["/data/ref.parquet"]},
+        "features": features,
+        "reference": {"performance": {"accuracy": 0.8, "roc_auc": 0.77}},
+        "windows": windows,
+        "drift_summary": drift_summary,
+        "distributions": {
+            "age": {"kind": "numeric", "edges": [float("-inf"), 18.0, 40.0, 60.0, float("inf")],
+                    "reference": [0, 40, 50, 10], "current": [0, 30, 50, 20]},
+            "utilization": {"kind": "numeric", "edges": [float("-inf"), 0.0, 0.5, float("inf")],
+                            "reference": [0, 70, 30], "current": [0, 20, 80]},
+            "region": {"kind": "categorical", "categories": ["north", f"south{evil}"],
+                       "reference": [60, 40], "current": [40, 60]},
+            odd: {"kind": "categorical", "categories": [f"c{i}" for i in range(12)],
+                  "reference": list(range(12)), "current": list(range(12, 0, -1))},
+        },
+        "alerts": [
+            {"rule": "latency_p95", "metric": "health.latency_p95_ms", "window": 102,
+             "window_start": windows[2]["start"] if n_windows > 2 else None,
+             "window_end": None, "op": ">", "value": 620.0, "threshold": 500.0,
+             "severity": "critical", "reference": None},
+            {"rule": "performance_drop", "metric": "performance.roc_auc", "window": 101,
+             "window_start": windows[1]["start"] if n_windows > 1 else None,
+             "window_end": None, "op": "drop_pct", "value": 0.73, "threshold": 0.7315,
+             "severity": "warning", "reference": 0.77},
+        ],
+        "insufficient_data": [{"rule": f"custom{evil}", "metric": "performance.f1",
+                               "window": 100, "window_start": None, "window_end": None}],
+        "alert_rules": [
+            {"name": "drift_share", "metric": "drift_share", "op": ">", "value": 0.3,
+             "severity": "warning"},
+            {"name": "latency_p95", "metric": "health.latency_p95_ms", "op": ">",
+             "value": 500.0, "severity": "critical"},
+            {"name": "error_rate", "metric": "health.error_rate", "op": ">", "value": 0.05,
+             "severity": "critical"},
+            {"name": f"performance_drop{evil}", "metric": "performance.*", "op": "drop_pct",
+             "value": 5.0, "severity": "warning"},
+        ],
+        "alert_rules_default": False,
+        "findings": [
+            {"severity": "critical", "kind": "latency_p95", "section": "health",
+             "text": f"p95 latency > 500 ms{evil}", "next_step": f"Check traces{evil}"},
+            {"severity": "warning", "kind": "feature_drift", "section": "drift",
+             "text": "utilization drifted", "next_step": "Compare distributions."},
+            {"severity": "info", "kind": "label_coverage", "section": "javascript:alert(1)",
+             "text": "Few labels.", "next_step": None},
+        ],
+        "notes": [f"Timestamps without a time zone were taken as UTC.{evil}"],
+        "methods": {"drift": methods, "min_window_rows": 50,
+                    "latency_quantiles": "exact, linear interpolation"},
+        "error": None,
+    }
+
+
+def all_fragments(summary: dict) -> dict[str, str]:
+    return {fn.__name__: fn(summary) for fn in FRAGMENTS}
+
+
+def data_axes(fig: Figure) -> list:
+    return [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+
+
+# --------------------------------------------------------------------------- basics
+
+
+def test_full_summary_renders():
+    summary = make_summary()
+    for name, out in all_fragments(summary).items():
+        assert isinstance(out, str) and out.strip(), name
+    for fn in FIGURES:
+        assert isinstance(fn(summary), Figure), fn.__name__
+    css = render.report_css()
+    assert css.startswith("<style>") and css.rstrip().endswith("</style>")
+
+
+def test_summary_is_not_modified():
+    summary = make_summary()
+    before = copy.deepcopy(summary)
+    all_fragments(summary)
+    for fn in FIGURES:
+        fn(summary)
+    assert summary == before
+
+
+def test_figure_to_data_uri_is_png():
+    uri = render.figure_to_data_uri(render.health_figure(make_summary()))
+    assert uri.startswith("data:image/png;base64,")
+    assert base64.b64decode(uri.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --------------------------------------------------------------------------- escaping
+
+
+def test_planted_script_comes_out_escaped_only():
+    summary = make_summary(evil=XSS)
+    summary["status"] = "failed"
+    summary["error"] = f"NotebookError: cell 3 failed {XSS}"
+    fragments = all_fragments(summary)
+    for name, out in fragments.items():
+        assert "<script" not in out.lower(), name
+    # each planted place shows up, escaped, in the fragment that shows it
+    for name in ("header_html", "findings_html", "drift_table_html", "data_quality_html",
+                 "methods_html"):
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in fragments[name], name
+    header = fragments["header_html"]
+    assert "Credit model&lt;script&gt;" in header  # title
+    assert "NotebookError: cell 3 failed &lt;script&gt;" in header  # error message
+    assert "UTC.&lt;script&gt;" in header  # notes
+    table = fragments["drift_table_html"]
+    assert "odd&lt;script&gt;" in table  # feature name
+    assert "south&lt;script&gt;" in table  # category value (alt text)
+    quality = fragments["data_quality_html"]
+    assert "could not parse &lt;script&gt;" in quality  # detail
+    assert "<td>script&gt;.jsonl</td>" in quality  # file basename (after the "/" of </script>)
+    assert "bad_timestamp&lt;script&gt;" in quality  # reason
+    assert "Check traces&lt;script&gt;" in fragments["findings_html"]
+    assert "performance_drop&lt;script&gt;" in fragments["methods_html"]  # rule name
+
+
+def test_quotes_in_data_cannot_break_attributes():
+    summary = make_summary(evil='" onerror="x')
+    for name, out in all_fragments(summary).items():
+        assert 'onerror="x' not in out, name
+
+
+def test_figures_accept_mathtext_and_markup_in_names():
+    summary = make_summary(evil="$\\frac{<b>$")
+    for fn in FIGURES:
+        render.figure_to_data_uri(fn(summary))  # would raise on unescaped mathtext
+
+
+# --------------------------------------------------------------------------- offline
+
+
+def test_no_network_no_scripts():
+    summary = make_summary(evil=XSS)
+    html = render.report_css() + "".join(all_fragments(summary).values())
+    assert "http://" not in html and "https://" not in html
+    assert "<script" not in html.lower()
+    assert "@import" not in html and "url(" not in html
+    for src in re.findall(r'src="([^"]*)"', html):
+        assert src.startswith("data:image/png;base64,")
+    assert set(re.findall(r'href="([^"]*)"', html)) <= {
+        "summary.json", "../index.html", "#health", "#performance", "#drift", "#data-quality"}
+
+
+def test_header_links_and_accounting():
+    header = render.header_html(make_summary())
+    assert 'href="summary.json"' in header and 'href="../index.html"' in header
+    assert "4,060 used + 40 quarantined = 4,100" in header
+    assert "2,000 reference rows" in header
+    assert "2026-11-01 to 2026-11-05" in header
+    assert "4 windows" in header
+    assert "2026-11-26 18:03 UTC" in header
+    assert "Timestamps without a time zone were taken as UTC." in header
+    assert 'obskit-badge alert' in header
+
+
+# --------------------------------------------------------------------------- content
+
+
+def test_findings_order_badges_and_links():
+    summary = make_summary()
+    summary["findings"] = list(reversed(summary["findings"]))  # robust to order
+    out = render.findings_html(summary)
+    assert out.index("critical") < out.index("warning") < out.index("info")
+    assert 'href="#health"' in out and 'href="#drift"' in out
+    assert "javascript" not in out  # an unknown section gets no link
+    assert "Next step: Check traces" in out
+
+
+def test_tiles_show_rounded_latest_values():
+    out = render.summary_tiles_html(make_summary())
+    assert "3 / 4" in out  # utilization, region and odd drifted in some window
+    assert "120 ms" in out  # latest p95 latency
+    assert "10.3%" in out  # latest error rate
+    assert "0.65" in out and "reference 0.77" in out  # latest ROC AUC vs reference
+    assert ">2</div>" in out  # alerts fired
+
+
+def test_drift_table_sorted_by_severity_with_sparklines():
+    summary = make_summary()
+    out = render.drift_table_html(summary)
+    names = re.findall(r"<td><strong>(.*?)</strong></td>", out)
+    # utilization: 3 drifted windows; odd: 2 (max 4.0); region: 1; age: 0
+    assert names == ["utilization", "odd", "region", "age"]
+    assert out.count('<img class="spark"') == 4
+    assert 'src="data:image/png;base64,' in out
+    assert "3 of 4" in out and "2026-11-02" in out
+    for uri in re.findall(r'src="data:image/png;base64,([^"]+)"', out):
+        assert len(base64.b64decode(uri)) < 5000  # sparklines stay small
+
+
+def test_drift_table_collapses_long_tables():
+    summary = make_summary()
+    extra = {f"f{i:02d}": {"type": "numeric", "method": "wasserstein", "threshold": 0.1,
+                           "windows": 4, "drifted_windows": 0, "first_drifted": None,
+                           "max_value": 0.01, "last_value": 0.01} for i in range(30)}
+    summary["drift_summary"].update(extra)
+    out = render.drift_table_html(summary)
+    assert "<details><summary>9 more features</summary>" in out
+
+
+def test_hourly_windows_show_time():
+    fig = render.health_figure(make_summary(hour=13))
+    labels = [t.get_text() for t in fig.axes[-1].get_xticklabels()]
+    assert labels[0] == "2026-11-01 13:00"
+    daily = render.health_figure(make_summary())
+    assert [t.get_text() for t in daily.axes[-1].get_xticklabels()][0] == "2026-11-01"
+
+
+# --------------------------------------------------------------------------- figures
+
+
+@pytest.mark.parametrize("fn", FIGURES, ids=lambda f: f.__name__)
+def test_figures_have_titles_and_labels(fn):
+    fig = fn(make_summary())
+    assert fig._suptitle is not None and fig._suptitle.get_text()
+    axes = data_axes(fig)
+    assert axes
+    for ax in axes:
+        assert ax.get_title(), ax
+        assert ax.get_ylabel(), ax
+    assert axes[-1].get_xlabel() == "Window start (UTC)"
+
+
+def test_health_thresholds_dashed_and_units():
+    fig = render.health_figure(make_summary())
+    rows, latency, errors = fig.axes[:3]
+    assert [ax.get_title() for ax in (rows, latency, errors)] == [
+        "Volume", "Latency quantiles", "Error rate"]
+    assert "ms" in latency.get_ylabel() and "%" in errors.get_ylabel()
+
+    def dashed_at(ax, y):
+        return any(line.get_linestyle() == "--" and list(line.get_ydata()) == [y, y]
+                   for line in ax.get_lines())
+
+    assert dashed_at(latency, 500.0)
+    assert dashed_at(errors, 5.0)  # 0.05 drawn as a percentage
+
+
+def test_performance_reference_dashed_and_coverage_panel():
+    fig = render.performance_figure(make_summary())
+    axes = data_axes(fig)
+    assert [ax.get_title().split(" (")[0] for ax in axes] == [
+        "Accuracy", "ROC AUC", "Label coverage"]
+    assert any(line.get_linestyle() == "--" and line.get_ydata()[0] == 0.77
+               for line in axes[1].get_lines())
+    assert "%" in axes[-1].get_ylabel()
+
+
+def test_drift_figure_has_threshold_and_heatmap():
+    fig = render.drift_figure(make_summary())
+    share, heat = data_axes(fig)
+    assert any(line.get_linestyle() == "--" for line in share.get_lines())
+    assert heat.images and heat.images[0].get_array().max() <= 3.0
+    assert [t.get_text() for t in heat.get_yticklabels()][0] == "utilization"
+
+
+# --------------------------------------------------------------------------- edge cases
+
+
+def test_no_windows():
+    summary = make_summary()
+    summary["windows"] = []
+    summary["drift_summary"] = {}
+    assert render.health_figure(summary) is None
+    assert render.performance_figure(summary) is None
+    assert render.drift_figure(summary) is None
+    for out in all_fragments(summary).values():
+        assert isinstance(out, str)
+
+
+def test_no_labels():
+    summary = make_summary()
+    summary["labels"] = None
+    summary["reference"] = {"performance": {}}
+    for w in summary["windows"]:
+        w["performance"] = {}
+        w["label_coverage"] = None
+        w["labelled_rows"] = None
+    assert render.performance_figure(summary) is None
+    fragments = all_fragments(summary)
+    assert "no label source" in fragments["header_html"].lower()
+    assert "No label source" in fragments["data_quality_html"]
+    assert isinstance(render.health_figure(summary), Figure)
+
+
+def test_all_null_metrics():
+    summary = make_summary()
+    for w in summary["windows"]:
+        w["rows"] = None
+        w["drift_share"] = None
+        w["performance"] = {"accuracy": None, "roc_auc": None}
+        w["health"] = {k: None for k in w["health"]}
+        w["drift"] = {f: {"method": None, "value": None, "threshold": None, "drifted": None}
+                      for f in w["drift"]}
+    for d in summary["drift_summary"].values():
+        d.update(drifted_windows=None, max_value=None, last_value=None, first_drifted=None)
+    summary["reference"] = None
+    assert render.performance_figure(summary) is None
+    assert render.drift_figure(summary) is None
+    fig = render.health_figure(summary)
+    render.figure_to_data_uri(fig)
+    fragments = all_fragments(summary)
+    assert "n/a" in fragments["summary_tiles_html"]
+    assert "n/a" in fragments["drift_table_html"]
+
+
+def test_empty_distributions():
+    summary = make_summary()
+    summary["distributions"] = {}
+    out = render.drift_table_html(summary)
+    assert "<img" not in out and "no data" in out
+
+
+def test_degenerate_distributions():
+    summary = make_summary()
+    summary["distributions"]["age"] = {"kind": "numeric", "edges": None,
+                                       "reference": None, "current": [0, 0]}
+    summary["distributions"]["region"] = {"kind": "categorical", "categories": [],
+                                          "reference": [], "current": []}
+    assert "no data" in render.drift_table_html(summary)
+
+
+@pytest.mark.parametrize("summary", [{}, {k: None for k in make_summary()}],
+                         ids=["empty", "all-null"])
+def test_empty_or_null_summary(summary):
+    for out in all_fragments(summary).values():
+        assert isinstance(out, str)
+    for fn in FIGURES:
+        assert fn(summary) is None
