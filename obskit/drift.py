@@ -19,6 +19,7 @@ from obskit._registry import Registry
 __all__ = [
     "DriftMethod",
     "METHODS",
+    "method_label",
     "wasserstein_distance_norm",
     "jensenshannon_distance",
     "category_shares",
@@ -43,11 +44,17 @@ class DriftMethod:
     name: str
     kind: str
     default_threshold: float
+    label: str
     description: str
     function: Callable[..., float]
 
 
 METHODS: Registry[DriftMethod] = Registry("drift method")
+
+
+def method_label(name: object) -> str:
+    """A method's name for readers ("Wasserstein (normed)"); unknown names as given."""
+    return METHODS.get(name).label if name in METHODS.names() else str(name)
 
 
 def wasserstein_distance_norm(
@@ -106,12 +113,12 @@ def jensenshannon_distance(reference_counts: ArrayLike, current_counts: ArrayLik
 
 
 METHODS.register("wasserstein", DriftMethod(
-    "wasserstein", "numeric", 0.1,
+    "wasserstein", "numeric", 0.1, "Wasserstein (normed)",
     "Wasserstein distance normed by the reference standard deviation",
     wasserstein_distance_norm,
 ))
 METHODS.register("jensenshannon", DriftMethod(
-    "jensenshannon", "categorical", 0.1,
+    "jensenshannon", "categorical", 0.1, "Jensen–Shannon",
     "Jensen–Shannon distance between category shares",
     jensenshannon_distance,
 ))

@@ -10,10 +10,11 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
+from obskit.drift import method_label
+
 __all__ = ["build_findings", "SEVERITY_ORDER"]
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
-_METHOD_NAMES = {"wasserstein": "Wasserstein (normed)", "jensenshannon": "Jensen–Shannon"}
 
 
 def _day(iso: str | None) -> str:
@@ -79,7 +80,7 @@ def _drift_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     drifted.sort(key=lambda kv: (-kv[1]["drifted_windows"], -(kv[1]["max_value"] or 0)))
     out = []
     for name, d in drifted:
-        method = _METHOD_NAMES.get(d["method"], d["method"])
+        method = method_label(d["method"])
         text = (f"{name} drifted from {_day(d['first_drifted'])} ({method} up to "
                 f"{d['max_value']:.3g} vs threshold {d['threshold']:g}; "
                 f"{d['drifted_windows']} of {d['windows']} windows).")

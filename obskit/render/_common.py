@@ -1,0 +1,214 @@
+"""Shared pieces of the report renderer: palette, escaping, number and date formats,
+and readers of the summary that never fail on missing values."""
+
+from __future__ import annotations
+
+import html
+import math
+import numbers
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+
+from obskit.drift import method_label
+
+# One palette for every figure and badge (badges match the history page).
+COLOR_REFERENCE = "#8c959f"  # grey: the reference data / reference values
+COLOR_CURRENT = "#0969da"  # blue: the monitored (current) data
+COLOR_OK = "#1a7f37"  # green: ok
+COLOR_ALERT = "#b35900"  # orange: alert, thresholds, windows that fired
+COLOR_FAILED = "#cf222e"  # red: failed runs, critical findings
+_QUANTILE_COLORS = {"p50": "#80b6f2", "p95": COLOR_CURRENT, "p99": "#033d8b"}
+_HEATMAP_CAP = 3.0
+_HEATMAP_MAX_FEATURES = 30
+_TABLE_VISIBLE_ROWS = 25
+_SECTIONS = {"health", "performance", "drift", "data-quality"}
+_METRIC_NAMES = {"roc_auc": "ROC AUC", "f1": "F1", "f1_macro": "F1 (macro)", "r2": "R²",
+                 "mae": "MAE", "rmse": "RMSE", "mape": "MAPE", "accuracy": "Accuracy",
+                 "precision": "Precision", "recall": "Recall"}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _e(value: Any) -> str:
+    """Escape any value for HTML text or attributes (``None`` becomes "n/a")."""
+    return "n/a" if value is None else html.escape(str(value), quote=True)
+
+
+def _num(value: Any) -> float | None:
+    """A finite float, or ``None`` for null, NaN, infinities, booleans and non-numbers."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, Sequence) and not isinstance(value, str) else []
+
+
+def _mpl(text: Any) -> str:
+    """Text safe for matplotlib (a ``$`` in data must not start mathtext)."""
+    return str(text).replace("$", r"\$")
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def _fmt_time(value: Any) -> str:
+    """``2026-11-09`` at midnight, else ``2026-11-09 13:00`` (unescaped; may echo input).
+
+    Examples
+    --------
+    >>> _fmt_time("2026-11-09T13:00:00Z")
+    '2026-11-09 13:00'
+    """
+    parsed = _parse_time(value)
+    if parsed is None:
+        return "n/a" if value is None else str(value)
+    if (parsed.hour, parsed.minute, parsed.second) == (0, 0, 0):
+        return parsed.strftime("%Y-%m-%d")
+    return parsed.strftime("%Y-%m-%d %H:%M")
+
+
+def _fmt_int(value: Any) -> str:
+    v = _num(value)
+    return "n/a" if v is None else f"{v:,.0f}"
+
+
+def _fmt_ms(value: Any) -> str:
+    v = _num(value)
+    return "n/a" if v is None else f"{v:,.0f} ms"
+
+
+def _fmt_pct(value: Any) -> str:
+    """A rate (0–1) as a percentage: ``0.1056`` → ``10.6%``, small rates keep 2 decimals."""
+    v = _num(value)
+    if v is None:
+        return "n/a"
+    return f"{v:.2%}" if 0 < abs(v) < 0.01 else f"{v:.1%}"
+
+
+def _fmt_num(value: Any) -> str:
+    """Three significant digits: ``0.76529`` → ``0.765``, ``58.367`` → ``58.4``."""
+    v = _num(value)
+    if v is None:
+        return "n/a"
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+
+
+def _fmt_metric(metric: Any, value: Any) -> str:
+    """Format a value the way its metric reads (ms, %, or 3 significant digits)."""
+    name = str(metric or "")
+    if name.endswith("_ms"):
+        return _fmt_ms(value)
+    if name.endswith("error_rate") or name.endswith("drift_share") \
+            or name.endswith("label_coverage"):
+        return _fmt_pct(value)
+    return _fmt_num(value)
+
+
+def _metric_name(metric: Any) -> str:
+    name = str(metric or "").split(".")[-1]
+    return _METRIC_NAMES.get(name, name)
+
+
+def _method_name(method: Any) -> str:
+    return method_label(method) if method is not None else "n/a"
+
+
+def _basename(path: Any) -> str:
+    return str(path).replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] if path else "n/a"
+
+
+def _badge(label: Any, kind: str) -> str:
+    """A coloured badge; ``kind`` is whitelisted so data never reaches the class name."""
+    known = {"ok", "alert", "failed", "critical", "warning", "info", "na"}
+    return f'<span class="obskit-badge {kind if kind in known else "na"}">{_e(label)}</span>'
+
+
+def _windows(summary: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [w for w in _list(summary.get("windows")) if isinstance(w, Mapping)]
+
+
+def _alerts(summary: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [a for a in _list(summary.get("alerts")) if isinstance(a, Mapping)]
+
+
+def _rule_threshold(summary: Mapping[str, Any], metric: str) -> float | None:
+    """The value of the first comparison rule watching ``metric``, if any."""
+    for rule in _list(summary.get("alert_rules")):
+        rule = _map(rule)
+        if rule.get("metric") == metric and rule.get("op") in (">", ">=", "<", "<="):
+            value = _num(rule.get("value"))
+            if value is not None:
+                return value
+    return None
+
+
+def _alert_positions(summary: Mapping[str, Any], windows: list[Mapping[str, Any]],
+                     prefix: str) -> set[int]:
+    """Positions (0…n-1) of windows with an alert on a metric starting with ``prefix``."""
+    by_index = {w.get("index"): i for i, w in enumerate(windows) if w.get("index") is not None}
+    by_start = {w.get("start"): i for i, w in enumerate(windows) if w.get("start") is not None}
+    positions = set()
+    for alert in _alerts(summary):
+        if not str(alert.get("metric") or "").startswith(prefix):
+            continue
+        pos = by_index.get(alert.get("window"), by_start.get(alert.get("window_start")))
+        if pos is not None:
+            positions.add(pos)
+    return positions
+
+
+def _series(windows: list[Mapping[str, Any]], *path: str, scale: float = 1.0) -> np.ndarray:
+    """One value per window along ``path`` (NaN where missing)."""
+    out = []
+    for w in windows:
+        value: Any = w
+        for key in path:
+            value = _map(value).get(key)
+        v = _num(value)
+        out.append(np.nan if v is None else v * scale)
+    return np.asarray(out, dtype=float)
+
+
+def _latest(windows: list[Mapping[str, Any]], *path: str) -> tuple[float | None, Any]:
+    """The latest non-null value along ``path`` and the start of its window."""
+    for w in reversed(windows):
+        value: Any = w
+        for key in path:
+            value = _map(value).get(key)
+        if _num(value) is not None:
+            return _num(value), w.get("start")
+    return None, None
+
+
+
+def _drift_rows(summary: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """``(feature, drift summary)`` sorted by drifted windows desc, then max value desc."""
+    rows = [(str(f), _map(d)) for f, d in _map(summary.get("drift_summary")).items()]
+
+    def key(item: tuple[str, Mapping[str, Any]]) -> tuple[float, float, str]:
+        d = item[1]
+        ratio = _num(d.get("max_value"))
+        return (-(_num(d.get("drifted_windows")) or 0),
+                -(ratio if ratio is not None else -math.inf), item[0])
+
+    return sorted(rows, key=key)
