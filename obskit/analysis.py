@@ -203,7 +203,8 @@ def analyze(config: Config | str, *, logs: LoadedLogs | None = None) -> Analysis
             "index": idx, "start": start, "end": end, "rows": rows,
             "status": "ok" if enough else ("empty" if rows == 0 else "insufficient_data"),
         }
-        labelled = int(row.get("labelled") or 0) if "labelled" in row else None
+        labelled = (int(row["labelled"]) if pd.notna(row["labelled"]) else 0) \
+            if "labelled" in row else None
         window["labelled_rows"] = labelled
         window["label_coverage"] = (labelled / rows) if labelled is not None and rows else None
         window["mean_score"] = _num(row.get("mean_score"))

@@ -1,0 +1,50 @@
+"""Alert rules over windows: comparisons, drops against the reference, missing data."""
+
+from __future__ import annotations
+
+import math
+
+from obskit.alerts import evaluate_rules, resolve_metric
+from obskit.config import AlertRuleConfig
+
+
+def _window(i, **values):
+    return {"index": i, "start": f"2026-11-0{i + 1}T00:00:00Z",
+            "end": f"2026-11-0{i + 2}T00:00:00Z", **values}
+
+
+def test_resolve_metric_paths():
+    w = _window(0, health={"latency_p95_ms": 700.0},
+                drift={"x": {"value": 0.3, "drifted": True}})
+    assert resolve_metric(w, "health.latency_p95_ms") == 700.0
+    assert resolve_metric(w, "drift.x") == 0.3
+    assert resolve_metric(w, "health.nothing") is None
+
+
+def test_threshold_rules_fire_only_where_crossed():
+    rule = AlertRuleConfig("p95", "health.latency_p95_ms", ">", 500.0, "critical")
+    windows = [_window(0, health={"latency_p95_ms": 120.0}),
+               _window(1, health={"latency_p95_ms": 900.0})]
+    alerts, missing = evaluate_rules(windows, [rule], reference={})
+    assert [(a["window"], a["value"], a["threshold"], a["severity"]) for a in alerts] == [
+        (1, 900.0, 500.0, "critical")]
+    assert missing == []
+
+
+def test_drop_rule_compares_with_reference_in_the_right_direction():
+    rules = [AlertRuleConfig("drop", "performance.*", "drop_pct", 5.0)]
+    windows = [_window(0, performance={"roc_auc": 0.80, "rmse": 10.0}),
+               _window(1, performance={"roc_auc": 0.70, "rmse": 12.0})]
+    alerts, _ = evaluate_rules(windows, rules, reference={"roc_auc": 0.8, "rmse": 10.0})
+    fired = {(a["window"], a["metric"]) for a in alerts}
+    assert fired == {(1, "performance.roc_auc"), (1, "performance.rmse")}
+    auc = next(a for a in alerts if a["metric"] == "performance.roc_auc")
+    assert math.isclose(auc["threshold"], 0.76) and auc["reference"] == 0.8
+
+
+def test_missing_values_are_insufficient_data_never_a_pass():
+    rule = AlertRuleConfig("err", "health.error_rate", ">", 0.05)
+    windows = [_window(0, health={"error_rate": float("nan")}), _window(1, health={})]
+    alerts, missing = evaluate_rules(windows, [rule], reference={})
+    assert alerts == []
+    assert [m["window"] for m in missing] == [0, 1]

@@ -1,0 +1,59 @@
+"""A whole analysis on small hand-made logs: windows with gaps and too few rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import obskit
+from obskit.config import load_config
+
+RNG = np.random.default_rng(3)
+
+
+def _logs(times, *, shift=0.0):
+    n = len(times)
+    return pd.DataFrame({
+        "timestamp": times, "request_id": [f"id{i}-{shift}" for i in range(n)],
+        "x": RNG.normal(shift, 1, n), "c": RNG.choice(["a", "b"], n),
+        "score": RNG.random(n), "label": RNG.integers(0, 2, n),
+        "latency_ms": RNG.lognormal(3, 0.3, n), "status": 200,
+    })
+
+
+@pytest.fixture()
+def gappy(tmp_path):
+    ref = _logs(pd.date_range("2026-10-01", periods=600, freq="h", tz="UTC"))
+    day1 = pd.date_range("2026-11-01", periods=200, freq="7min", tz="UTC")
+    day3 = pd.date_range("2026-11-03", periods=10, freq="h", tz="UTC")  # too few rows
+    cur = pd.concat([_logs(day1), _logs(day3, shift=3.0)])
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_parquet(tmp_path / "cur.parquet")
+    return load_config(overrides={"sources": {"reference": str(tmp_path / "ref.parquet"),
+                                              "current": str(tmp_path / "cur.parquet")},
+                                  "min_window_rows": 50})
+
+
+def test_empty_and_tiny_windows_are_reported_not_judged(gappy):
+    summary = obskit.analyze(gappy).to_summary()
+    statuses = [(w["start"][:10], w["status"], w["rows"]) for w in summary["windows"]]
+    assert statuses == [("2026-11-01", "ok", 200), ("2026-11-02", "empty", 0),
+                        ("2026-11-03", "insufficient_data", 10)]
+    tiny = summary["windows"][2]
+    assert tiny["drift_share"] is None and tiny["drift"]["x"]["drifted"] is None
+    assert all(v is None for v in tiny["performance"].values())
+    assert tiny["health"] == {}
+    assert {i["window"] for i in summary["insufficient_data"] if i["reason"]} == {
+        summary["windows"][1]["index"], tiny["index"]}
+    assert not [a for a in summary["alerts"] if a["window"] == tiny["index"]]
+
+
+def test_row_windows_carry_bounds_and_counts(gappy):
+    config = load_config(overrides={"sources": {"reference": gappy.reference,
+                                                "current": gappy.current},
+                                    "window": "80 rows"})
+    windows = obskit.analyze(config).to_summary()["windows"]
+    assert [w["rows"] for w in windows] == [80, 80, 50]
+    assert windows[0]["start"] < windows[0]["end"] <= windows[1]["start"]
+    assert windows[-1]["end"].startswith("2026-11-03T09")
