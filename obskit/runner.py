@@ -7,6 +7,7 @@ the last good one. ``latest`` always points at the last good run.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -81,6 +82,16 @@ def _execute(notebook: Path, output: Path, parameters: dict[str, Any]) -> None:
         ) from exc
 
 
+_PAGE_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328;
+       max-width: 1200px; margin: 1.5rem auto; padding: 0 1.5rem; line-height: 1.45; }
+h1, h2, h3 { line-height: 1.2; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #d0d7de;
+padding-bottom: .3rem; } img { max-width: 100%; height: auto; }
+code { background: #f6f8fa; padding: .1rem .3rem; border-radius: 4px; }
+pre { background: #f6f8fa; padding: .6rem; overflow-x: auto; }
+.jp-OutputArea-output pre { white-space: pre-wrap; } .anchor-link { display: none; }
+"""
+
 _EXTERNAL = re.compile(
     r"<script\b[^>]*\bsrc\s*=\s*[\"']?(?:https?:)?//[^>]*>\s*</script>"
     r"|<link\b[^>]*\bhref\s*=\s*[\"']?(?:https?:)?//[^>]*>",
@@ -88,13 +99,13 @@ _EXTERNAL = re.compile(
 )
 
 
-def to_html(notebook: Path) -> str:
-    """Convert an executed notebook to self-contained HTML: code hidden, images embedded,
-    nothing loaded from the network, and no script allowed to run."""
+def to_html(notebook: Path, *, title: str = "obskit report") -> str:
+    """Convert an executed notebook to one self-contained HTML page: code hidden, images
+    embedded, no stylesheet or script from the network, and no script allowed to run."""
     import nbformat
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab")
+    exporter = HTMLExporter(template_name="basic")  # the cells only: no CDN, no lab CSS
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
@@ -102,8 +113,13 @@ def to_html(notebook: Path) -> str:
     nb = nbformat.read(str(notebook), as_version=4)
     body, _ = exporter.from_notebook_node(nb)
     body = _EXTERNAL.sub("", body)
-    meta = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-    return body.replace("<head>", "<head>\n" + meta, 1)
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{_PAGE_CSS}</style>\n</head>\n"
+        f"<body>\n{body}\n</body>\n</html>\n"
+    )
 
 
 def _publish(tmp: Path, final: Path) -> None:
@@ -151,7 +167,7 @@ def run_report(config: Config, *, out: str | Path | None = None,
         exc.notebook = str(failed / NOTEBOOK)
         write_history(root)
         raise
-    (tmp / "index.html").write_text(to_html(executed))
+    (tmp / "index.html").write_text(to_html(executed, title=config.title))
     final = root / run_id
     _publish(tmp, final)
     _point_latest(root, run_id)
