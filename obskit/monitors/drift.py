@@ -1,8 +1,4 @@
-"""Fitted monitors: ``fit(reference) -> self``, then ``calculate(current) -> frame``.
-
-Each monitor reads an engine table whose rows carry a ``window_index`` and returns one
-small pandas frame indexed by window. Reference statistics are computed once, in ``fit``.
-"""
+"""Per-feature drift of each window against the reference."""
 
 from __future__ import annotations
 
@@ -15,34 +11,17 @@ import pandas as pd
 
 from obskit.config import DriftRule
 from obskit.drift import METHODS
-from obskit.exceptions import NotFittedError
-from obskit.io.casting import normalise_label
-from obskit.performance import binary_scores, multiclass_scores, regression_errors
+from obskit.monitors._base import check_fitted, with_window
 from obskit.profiles import (
     W,
-    binary_auc,
-    binary_counts,
     category_counts,
-    confusion_by_window,
     numeric_histogram,
-    regression_sums,
     wasserstein_by_window,
 )
 
-__all__ = ["DriftMonitor", "PerformanceMonitor", "HISTOGRAM_BINS"]
+__all__ = ["DriftMonitor", "HISTOGRAM_BINS"]
 
 HISTOGRAM_BINS = 20
-
-
-def _check_fitted(monitor: Any, attr: str) -> None:
-    if not hasattr(monitor, attr):
-        raise NotFittedError(
-            f"{type(monitor).__name__} is not fitted; call fit(reference) first"
-        )
-
-
-def _with_window(table: ir.Table) -> ir.Table:
-    return table if W in table.columns else table.mutate(window_index=0)
 
 
 class DriftMonitor:
@@ -98,8 +77,8 @@ class DriftMonitor:
 
     def calculate(self, current: ir.Table) -> pd.DataFrame:
         """One row per (window, feature): method, value, threshold, drifted, rows used."""
-        _check_fitted(self, "std_")
-        current = _with_window(current)
+        check_fitted(self, "std_")
+        current = with_window(current)
         rows: list[dict[str, Any]] = []
         for f in self.features:
             rule = self.rules[f]
@@ -131,7 +110,7 @@ class DriftMonitor:
 
     def distributions(self, current: ir.Table) -> dict[str, dict[str, Any]]:
         """Reference vs whole-current distributions per feature, for figures."""
-        _check_fitted(self, "std_")
+        check_fitted(self, "std_")
         out: dict[str, dict[str, Any]] = {}
         for f in self.features:
             if f in self.edges_:
@@ -148,49 +127,3 @@ class DriftMonitor:
                           "reference": ref.reindex(keys, fill_value=0).tolist(),
                           "current": cur.reindex(keys, fill_value=0).tolist()}
         return out
-
-
-class PerformanceMonitor:
-    """Realized performance per window, on the labelled rows that have a prediction."""
-
-    def __init__(self, task: str, *, positive_label: Any = 1, threshold: float = 0.5) -> None:
-        self.task = task
-        self.positive = normalise_label(positive_label)
-        self.threshold = threshold
-
-    def fit(self, reference: ir.Table | None) -> PerformanceMonitor:
-        """Reference performance (the baseline for drops), when the reference has labels."""
-        self.reference_: dict[str, float | None] = {}
-        if reference is not None and "label" in reference.columns:
-            frame = self._metrics(_with_window(reference.mutate(window_index=0)))
-            if len(frame):
-                self.reference_ = {k: v for k, v in frame.iloc[0].items() if k != W}
-        return self
-
-    def calculate(self, current: ir.Table) -> pd.DataFrame:
-        """Metric columns per window (``None`` where undefined)."""
-        _check_fitted(self, "reference_")
-        if "label" not in current.columns:
-            return pd.DataFrame({W: []})
-        return self._metrics(current)
-
-    def _metrics(self, t: ir.Table) -> pd.DataFrame:
-        if self.task == "binary":
-            counts = binary_counts(t, positive=self.positive, threshold=self.threshold)
-            rows = {int(r.window_index): binary_scores(tp=r.tp, fp=r.fp, tn=r.tn, fn=r.fn)
-                    for r in counts.itertuples()}
-            if "score" in t.columns:
-                for r in binary_auc(t, positive=self.positive).itertuples():
-                    auc = None if pd.isna(r.roc_auc) else float(r.roc_auc)
-                    rows.setdefault(int(r.window_index), {})["roc_auc"] = auc
-        elif self.task == "multiclass":
-            conf = confusion_by_window(t)
-            rows = {int(w): multiclass_scores(g) for w, g in conf.groupby(W)}
-        else:
-            sums = regression_sums(t)
-            rows = {int(r.window_index): regression_errors(
-                n=int(r.n), sum_abs=r.sum_abs, sum_sq=r.sum_sq, sum_ape=r.sum_ape,
-                ss_tot=r.ss_tot) for r in sums.itertuples()}
-        frame = pd.DataFrame.from_dict(rows, orient="index")
-        frame.index.name = W
-        return frame.reset_index()

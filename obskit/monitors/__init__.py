@@ -1,0 +1,10 @@
+"""Fitted monitors: ``fit(reference) -> self``, then ``calculate(current) -> frame``.
+
+Each monitor reads an engine table whose rows carry a ``window_index`` and returns one
+small pandas frame indexed by window. Reference statistics are computed once, in ``fit``.
+"""
+
+from obskit.monitors.drift import HISTOGRAM_BINS, DriftMonitor
+from obskit.monitors.performance import PerformanceMonitor
+
+__all__ = ["DriftMonitor", "PerformanceMonitor", "HISTOGRAM_BINS"]

@@ -1,0 +1,31 @@
+"""Window profiles: the aggregates the engine computes, per window, for the findings.
+
+Everything here is an Ibis expression executed in the engine; only aggregates (one row per
+window, per window and category, per histogram bin) come back as small pandas frames.
+"""
+
+from obskit.profiles._common import W, clean_numeric, window_overview
+from obskit.profiles.drift import category_counts, numeric_histogram, wasserstein_by_window
+from obskit.profiles.health import error_flag, health_by_window
+from obskit.profiles.performance import (
+    binary_auc,
+    binary_counts,
+    confusion_by_window,
+    regression_sums,
+)
+
+__all__ = [
+    "W",
+    "clean_numeric",
+    "window_overview",
+    "wasserstein_by_window",
+    "category_counts",
+    "numeric_histogram",
+    "error_flag",
+    "health_by_window",
+    "binary_counts",
+    "binary_auc",
+    "confusion_by_window",
+    "regression_sums",
+]
+

@@ -1,0 +1,38 @@
+"""Engine aggregates for health: latency quantiles and failed predictions."""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from obskit.profiles._common import W
+
+
+def error_flag(table: ir.Table) -> ir.BooleanValue:
+    """True for a failed prediction: ``status`` ``error``/``failed`` or an HTTP code >= 500,
+    or a non-empty ``error`` message."""
+    flag = ibis.literal(False)
+    if "status" in table.columns:
+        s = table.status.lower().strip()
+        code = s.try_cast("float64")
+        flag = flag | s.isin(("error", "failed", "failure")).fill_null(False) \
+            | (code >= 500).fill_null(False)
+    if "error" in table.columns:
+        flag = flag | table.error.notnull()
+    return flag
+
+
+def health_by_window(table: ir.Table, *, quantiles: tuple[float, ...] = (0.5, 0.95, 0.99)
+                     ) -> pd.DataFrame:
+    """Latency quantiles (linear interpolation, as numpy's default) and error rate per window."""
+    aggs: dict[str, ir.Value] = {}
+    if "latency_ms" in table.columns:
+        lat = table.latency_ms
+        for q in quantiles:
+            aggs[f"latency_p{round(q * 100):d}_ms"] = lat.quantile(q)
+    if "status" in table.columns or "error" in table.columns:
+        aggs["errors"] = error_flag(table).cast("int64").sum()
+    if not aggs:
+        return pd.DataFrame({W: []})
+    return table.group_by(W).aggregate(**aggs).order_by(W).execute()
