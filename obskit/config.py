@@ -24,7 +24,9 @@ ENGINES = ("duckdb",)
 TOP_LEVEL_KEYS = (
     "title", "task", "sources", "columns", "features", "window", "min_window_rows",
     "engine", "positive_label", "drift", "alerts", "model", "out", "fail_on_alert",
+    "segments", "min_segment_rows", "multivariate", "estimation",
 )
+MULTIVARIATE_KEYS = ("enabled", "sample_rows", "threshold")
 SOURCE_KEYS = ("reference", "current", "labels")
 FEATURE_KEYS = ("include", "exclude", "types")
 DRIFT_KEYS = ("numeric", "categorical", "features")
@@ -93,6 +95,14 @@ class Config:
     model: str | None = None
     out: str = "reports/latest"
     fail_on_alert: bool = False
+    #: columns whose values split the logs into segments (None: model_version when logged)
+    segments: tuple[str, ...] | None = None
+    min_segment_rows: int = 200
+    #: multivariate drift: on/off, rows sampled per window, domain-classifier AUC threshold
+    multivariate: Mapping[str, Any] = field(
+        default_factory=lambda: {"enabled": True, "sample_rows": 5000, "threshold": 0.55})
+    #: estimate performance without labels (CBPE for classification, DLE for regression)
+    estimation: bool = True
 
     def column(self, role: str) -> str:
         """The log column that plays ``role``."""
@@ -242,6 +252,26 @@ def config_from_dict(raw: Mapping[str, Any], *, base_dir: Path | None = None) ->
 
     if raw.get("out") is not None:
         kwargs["out"] = _path(raw["out"], "out", base) or "reports/latest"
+    segments = raw.get("segments")
+    _expect(segments is None or (isinstance(segments, list)
+                                 and all(isinstance(v, str) for v in segments)),
+            "segments", "a list of column names", segments)
+    kwargs["segments"] = tuple(segments) if segments is not None else None
+    msr = raw.get("min_segment_rows", 200)
+    _expect(isinstance(msr, int) and msr >= 1, "min_segment_rows", "a positive integer", msr)
+    kwargs["min_segment_rows"] = msr
+    mv = _check_keys(raw.get("multivariate") or {}, MULTIVARIATE_KEYS, "multivariate")
+    merged = {"enabled": True, "sample_rows": 5000, "threshold": 0.55, **mv}
+    _expect(isinstance(merged["enabled"], bool), "multivariate.enabled", "true or false",
+            merged["enabled"])
+    _expect(isinstance(merged["sample_rows"], int) and merged["sample_rows"] >= 100,
+            "multivariate.sample_rows", "an integer >= 100", merged["sample_rows"])
+    _expect(isinstance(merged["threshold"], (int, float)) and 0.5 <= merged["threshold"] <= 1,
+            "multivariate.threshold", "a ROC AUC between 0.5 and 1", merged["threshold"])
+    kwargs["multivariate"] = merged
+    est = raw.get("estimation", True)
+    _expect(isinstance(est, bool), "estimation", "true or false", est)
+    kwargs["estimation"] = est
     fail = raw.get("fail_on_alert", False)
     _expect(isinstance(fail, bool), "fail_on_alert", "true or false", fail)
     kwargs["fail_on_alert"] = fail
