@@ -302,3 +302,19 @@ def test_label_duplicates_without_timestamp_keep_last_line(write):
     logs = load(cur, labels=lab)
     assert _labels_by_id(logs) == {"r0": "1", "r1": "1", "r2": None, "r3": None}
     assert logs.labels.duplicates == 1
+
+
+def test_feature_missing_from_current_is_named_not_fatal(tmp_path):
+    import pandas as pd
+
+    from obskit.config import load_config
+    from obskit.io import load_logs
+
+    times = pd.date_range("2026-11-01", periods=20, freq="h", tz="UTC")
+    pd.DataFrame({"timestamp": times, "a": range(20), "b": ["x"] * 20}).to_parquet(
+        tmp_path / "ref.parquet")
+    pd.DataFrame({"timestamp": times, "a": range(20)}).to_parquet(tmp_path / "cur.parquet")
+    logs = load_logs(load_config(overrides={"sources": {
+        "reference": str(tmp_path / "ref.parquet"), "current": str(tmp_path / "cur.parquet")}}))
+    assert logs.missing_features == ["b"]
+    assert logs.current.rows_used == 20

@@ -320,10 +320,23 @@ def test_performance_reference_dashed_and_coverage_panel():
     fig = render.performance_figure(make_summary())
     axes = data_axes(fig)
     assert [ax.get_title().split(" (")[0] for ax in axes] == [
-        "Accuracy", "ROC AUC", "Label coverage"]
+        "ROC AUC", "Accuracy", "Label coverage"]  # the headline metric first
     assert any(line.get_linestyle() == "--" and line.get_ydata()[0] == 0.77
-               for line in axes[1].get_lines())
+               for line in axes[0].get_lines())
     assert "%" in axes[-1].get_ylabel()
+
+
+def test_performance_draws_intervals_and_estimates():
+    summary = make_summary()
+    for i, w in enumerate(summary["windows"]):
+        w["performance_ci"] = {"roc_auc": [0.7, 0.8]}
+        w["estimated_performance"] = {"roc_auc": 0.74 - 0.01 * i}
+        w["estimated_performance_ci"] = {"roc_auc": [0.7 - 0.01 * i, 0.78 - 0.01 * i]}
+    fig = render.performance_figure(summary)
+    auc = data_axes(fig)[0]
+    labels = auc.get_legend_handles_labels()[1]
+    assert "realized, 95% interval" in labels and "estimated (no labels)" in labels
+    assert "estimated, sampling error" in labels
 
 
 def test_drift_figure_has_threshold_and_heatmap():

@@ -81,6 +81,8 @@ class LoadedLogs:
     labels: LabelStats | None = None
     label_quarantine: LogTable | None = None
     notes: list[str] = field(default_factory=list)
+    #: features of the reference that the current logs do not have at all
+    missing_features: list[str] = field(default_factory=list)
 
 
 def _role_columns(config: Config, raw: ir.Table) -> dict[str, str]:
@@ -259,6 +261,7 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     present = tuple(r for r in ROLES if r in current.table.columns
                     or (reference and r in reference.table.columns))
     logs = LoadedLogs(con, current, reference, features, task, present)
+    logs.missing_features = [f for f in features if f not in current_raw.table.columns]
     if current.timestamp.naive or (reference and reference.timestamp.naive):
         logs.notes.append("Timestamps without a time zone were taken as UTC.")
     if config.labels:

@@ -15,6 +15,7 @@ from obskit.render.figures import (
     drift_figure,
     figure_to_data_uri,
     health_figure,
+    multivariate_figure,
     performance_figure,
 )
 from obskit.render.fragments import (
@@ -24,6 +25,7 @@ from obskit.render.fragments import (
     header_html,
     methods_html,
     report_css,
+    segments_html,
     summary_tiles_html,
 )
 
@@ -40,6 +42,8 @@ __all__ = [
     "header_html",
     "health_figure",
     "methods_html",
+    "multivariate_figure",
+    "segments_html",
     "performance_figure",
     "report_css",
     "summary_tiles_html",

@@ -20,6 +20,7 @@ COLOR_CURRENT = "#0969da"  # blue: the monitored (current) data
 COLOR_OK = "#1a7f37"  # green: ok
 COLOR_ALERT = "#b35900"  # orange: alert, thresholds, windows that fired
 COLOR_FAILED = "#cf222e"  # red: failed runs, critical findings
+COLOR_ESTIMATED = "#8250df"  # purple: estimated without labels (CBPE / DLE)
 _QUANTILE_COLORS = {"p50": "#80b6f2", "p95": COLOR_CURRENT, "p99": "#033d8b"}
 _HEATMAP_CAP = 3.0
 _HEATMAP_MAX_FEATURES = 30

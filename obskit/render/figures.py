@@ -19,6 +19,7 @@ from obskit.render._common import (
     _QUANTILE_COLORS,
     COLOR_ALERT,
     COLOR_CURRENT,
+    COLOR_ESTIMATED,
     COLOR_REFERENCE,
     _alert_positions,
     _drift_rows,
@@ -165,15 +166,38 @@ def health_figure(summary: Mapping[str, Any]) -> Figure | None:
     return fig
 
 
+#: Panels shown, in this order, when present (at most MAX_PERFORMANCE_PANELS).
+_PANEL_ORDER = ("roc_auc", "accuracy", "f1", "f1_macro", "precision", "recall", "pr_auc",
+                "f1_weighted", "log_loss", "brier", "ece", "mae", "rmse", "r2", "mape",
+                "mean_error")
+MAX_PERFORMANCE_PANELS = 6
+
+
 def _performance_metrics(summary: Mapping[str, Any],
                          windows: list[Mapping[str, Any]]) -> list[str]:
-    """Metrics with at least one value in some window, in first-seen order."""
-    metrics: list[str] = []
+    """Metrics with a realized or estimated value in some window: the headline ones first
+    (the task's primary metric leading), at most ``MAX_PERFORMANCE_PANELS``."""
+    seen: list[str] = []
     for w in windows:
-        for metric, value in _map(w.get("performance")).items():
-            if metric not in metrics and _num(value) is not None:
-                metrics.append(str(metric))
-    return metrics
+        for key in ("performance", "estimated_performance"):
+            for metric, value in _map(w.get(key)).items():
+                if metric not in seen and _num(value) is not None:
+                    seen.append(str(metric))
+    ranked = sorted(seen, key=lambda m: (_PANEL_ORDER.index(m) if m in _PANEL_ORDER
+                                         else len(_PANEL_ORDER), seen.index(m)))
+    return ranked[:MAX_PERFORMANCE_PANELS]
+
+
+def _band(windows: list[Mapping[str, Any]], key: str, metric: str
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds per window from ``key`` (metric → [lo, hi])."""
+    lo, hi = [], []
+    for w in windows:
+        pair = _map(w.get(key)).get(metric)
+        pair = pair if isinstance(pair, (list, tuple)) and len(pair) == 2 else (None, None)
+        lo.append(np.nan if _num(pair[0]) is None else _num(pair[0]))
+        hi.append(np.nan if _num(pair[1]) is None else _num(pair[1]))
+    return np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
 
 
 def performance_figure(summary: Mapping[str, Any]) -> Figure | None:
@@ -200,12 +224,24 @@ def performance_figure(summary: Mapping[str, Any]) -> Figure | None:
     nrows = math.ceil(len(metrics) / ncols)
     fig = Figure(figsize=(9, 2.3 * nrows + 2.2), layout="constrained")
     grid = fig.add_gridspec(nrows + 1, ncols, height_ratios=[1.0] * nrows + [0.8])
-    fig.suptitle("Realized performance per window", fontweight="bold")
+    fig.suptitle("Performance per window: realized and estimated", fontweight="bold")
     legend: dict[str, Any] = {}
     for i, metric in enumerate(metrics):
         ax = fig.add_subplot(grid[i // ncols, i % ncols])
         values = _series(windows, "performance", metric)
-        ax.plot(x, values, marker="o", ms=3, color=COLOR_CURRENT, label="current")
+        lo, hi = _band(windows, "performance_ci", metric)
+        if np.isfinite(lo).any():
+            ax.fill_between(x, lo, hi, color=COLOR_CURRENT, alpha=0.15, lw=0,
+                            label="realized, 95% interval")
+        ax.plot(x, values, marker="o", ms=3, color=COLOR_CURRENT, label="realized (labels)")
+        estimated = _series(windows, "estimated_performance", metric)
+        if np.isfinite(estimated).any():
+            elo, ehi = _band(windows, "estimated_performance_ci", metric)
+            if np.isfinite(elo).any():
+                ax.fill_between(x, elo, ehi, color=COLOR_ESTIMATED, alpha=0.10, lw=0,
+                                label="estimated, sampling error")
+            ax.plot(x, estimated, marker="s", ms=3, ls=":", color=COLOR_ESTIMATED,
+                    label="estimated (no labels)")
         ref = _num(reference.get(metric))
         if ref is not None:
             ax.axhline(ref, color=COLOR_REFERENCE, ls="--", lw=1.2,
@@ -310,6 +346,57 @@ def drift_figure(summary: Mapping[str, Any]) -> Figure | None:
     _window_axis(ax, windows)
     bar = fig.colorbar(image, ax=ax, shrink=0.9, pad=0.01)
     bar.set_label("score / threshold (capped at 3)", fontsize=8)
+    return fig
+
+
+_MV_TITLES = {"domain_classifier": ("Domain classifier: can a model tell window from reference?",
+                                    "Cross-validated ROC AUC"),
+              "pca_reconstruction": ("PCA reconstruction error (fit on the reference)",
+                                     "Mean error (scaled units)")}
+
+
+def multivariate_figure(summary: Mapping[str, Any]) -> Figure | None:
+    """Multivariate drift over windows: one panel per method with its threshold(s).
+
+    Parameters
+    ----------
+    summary : Mapping
+        The run's ``summary.json`` document.
+
+    Returns
+    -------
+    Figure or None
+        ``None`` when no window has a multivariate drift value.
+    """
+    windows = _windows(summary)
+    methods: list[str] = []
+    for w in windows:
+        methods += [str(m) for m in _map(w.get("multivariate_drift")) if str(m) not in methods]
+    methods = [m for m in methods
+               if np.isfinite(_series(windows, "multivariate_drift", m, "value")).any()]
+    if not methods:
+        return None
+    x = np.arange(len(windows))
+    fig = Figure(figsize=(9, 2.4 * len(methods) + 0.4), layout="constrained")
+    fig.suptitle("Multivariate drift per window", fontweight="bold")
+    for i, method in enumerate(methods):
+        ax = fig.add_subplot(len(methods), 1, i + 1)
+        values = _series(windows, "multivariate_drift", method, "value")
+        ax.plot(x, values, marker="o", ms=3, color=COLOR_CURRENT, label="window")
+        for key, label in (("threshold", "threshold"), ("threshold_lower", "lower bound"),
+                           ("threshold_upper", "upper bound")):
+            bound = _series(windows, "multivariate_drift", method, key)
+            if np.isfinite(bound).any():
+                ax.plot(x, bound, ls="--", lw=1.2, color=COLOR_ALERT, label=label)
+        drifted = np.array([_map(_map(w.get("multivariate_drift")).get(method)).get("drifted")
+                            is True for w in windows])
+        ax.scatter(x[drifted], values[drifted], color=COLOR_ALERT, zorder=3, s=30,
+                   label="drifted")
+        title, ylabel = _MV_TITLES.get(method, (_mpl(method), "value"))
+        ax.set_title(title)
+        ax.set_ylabel(ylabel)
+        ax.legend(fontsize=7, frameon=False, loc="upper left")
+        _window_axis(ax, windows, label=i == len(methods) - 1)
     return fig
 
 

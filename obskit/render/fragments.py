@@ -506,3 +506,57 @@ def methods_html(summary: Mapping[str, Any]) -> str:
     else:
         parts.append("<p>Every rule could be judged in every window.</p>")
     return "".join(parts) + "</div>"
+
+
+def segments_html(summary: Mapping[str, Any]) -> str:
+    """Per segment (e.g. each ``model_version``): rows, drifted features, worst drift share,
+    latest realized and estimated headline metric, and alerts.
+
+    Parameters
+    ----------
+    summary : Mapping
+        The run's ``summary.json`` document.
+
+    Returns
+    -------
+    str
+        An HTML fragment (a sentence when the logs have no segments).
+    """
+    segments = _map(summary.get("segments"))
+    if not segments:
+        return ('<div class="obskit"><p>No segments: the logs have no <code>model_version'
+                "</code> and no <code>segments</code> are configured.</p></div>")
+    parts = ['<div class="obskit">']
+    for column, entries in segments.items():
+        rows = []
+        for seg in _list(entries):
+            seg = _map(seg)
+            windows = [_map(w) for w in _list(seg.get("windows"))]
+            drifted = {f: d for f, d in _map(seg.get("drift_summary")).items()
+                       if _num(_map(d).get("drifted_windows"))}
+            drifted_text = ", ".join(
+                f"{f} ({_fmt_int(_map(d).get('drifted_windows'))} windows)"
+                for f, d in sorted(drifted.items(),
+                                   key=lambda kv: -(_num(_map(kv[1]).get("max_value")) or 0))
+            ) or "none"
+            shares = [s for s in (_num(w.get("drift_share")) for w in windows) if s is not None]
+            metric = primary_metric(str(summary.get("task") or ""))
+            realized, _ = _latest(windows, "performance", metric)
+            estimated, _ = _latest(windows, "estimated_performance", metric)
+            rows.append([
+                seg.get("value"), _fmt_int(seg.get("rows")), seg.get("status"),
+                seg.get("reference_basis") or "n/a", drifted_text,
+                _fmt_pct(max(shares)) if shares else "n/a",
+                f"{_fmt_num(realized)} / {_fmt_num(estimated)}",
+                _fmt_int(len(_list(seg.get("alerts")))),
+            ])
+        parts.append(f"<h3>By {_e(column)}</h3>")
+        parts.append(_table(
+            ["Segment", "Rows", "Status", "Compared with", "Drifted features",
+             "Worst drift share", f"Latest {_metric_name(metric)} realized / estimated",
+             "Alerts"], rows, numeric=frozenset({1, 5, 7})))
+    parts.append("<p>Segments below the minimum size are listed as insufficient data and "
+                 "not analysed. Each segment is compared with the same segment of the "
+                 "reference when the reference has enough of it, else with the whole "
+                 "reference.</p></div>")
+    return "".join(parts)

@@ -1,0 +1,166 @@
+"""Turn the per-window frames of the monitors into the window records of ``summary.json``.
+
+Each monitor returns a small frame keyed by ``window_index``; this module only reshapes
+them (no statistics here), so the overall run and every segment share one layout.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from obskit.profiles import W
+from obskit.windows import PeriodWindow, WindowSpec
+
+__all__ = ["WindowFrames", "assemble_windows", "iso", "number"]
+
+#: Columns of a performance frame that are not metric values.
+_NOT_METRICS = {W, "n_labelled"}
+
+
+def iso(ts: Any) -> str | None:
+    """ISO-8601 UTC text with a ``Z`` (or None)."""
+    if ts is None or (isinstance(ts, float) and math.isnan(ts)) or pd.isna(ts):
+        return None
+    ts = pd.Timestamp(ts)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.isoformat().replace("+00:00", "Z")
+
+
+def number(value: Any) -> float | None:
+    """A finite float, or None for missing / NaN / infinite values."""
+    if value is None:
+        return None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+@dataclass
+class WindowFrames:
+    """What the monitors found, one frame per monitor (any may be empty)."""
+
+    overview: pd.DataFrame
+    drift: pd.DataFrame
+    performance: pd.DataFrame = field(default_factory=pd.DataFrame)
+    estimated: pd.DataFrame = field(default_factory=pd.DataFrame)
+    multivariate: pd.DataFrame = field(default_factory=pd.DataFrame)
+    health: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _row(frame: pd.DataFrame, idx: int) -> dict[str, Any] | None:
+    if frame is None or not len(frame) or W not in frame:
+        return None
+    hit = frame[frame[W] == idx]
+    return hit.iloc[0].to_dict() if len(hit) else None
+
+
+def _metrics(row: dict[str, Any] | None, names: list[str], judged: bool
+             ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(metric → value, metric → [lo, hi]) from a performance-like frame row."""
+    values = {m: (number(row.get(m)) if judged and row else None) for m in names}
+    ci = {}
+    for m in names:
+        if row and judged and f"{m}_lo" in row:
+            ci[m] = [number(row.get(f"{m}_lo")), number(row.get(f"{m}_hi"))]
+    return values, ci
+
+
+def _metric_names(frame: pd.DataFrame, fixed: tuple[str, ...]) -> list[str]:
+    names = list(fixed)
+    for col in frame.columns if frame is not None else []:
+        if col in _NOT_METRICS or col.endswith(("_lo", "_hi", "_reason")) or col in names:
+            continue
+        names.append(col)
+    return names
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly scalar: None for missing, bool, str, or a finite float."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    return value if isinstance(value, str) else number(value)
+
+
+def _drift_entry(r: dict[str, Any], enough: bool) -> dict[str, Any]:
+    judged = enough and r.get("drifted") is not None and not pd.isna(r.get("drifted"))
+    entry = {"method": r["method"], "value": number(r["value"]) if enough else None,
+             "threshold": number(r["threshold"]), "drifted": bool(r["drifted"]) if judged
+             else None}
+    for key in ("threshold_kind", "p_value", "adjusted", "persistent"):
+        if key in r:
+            entry[key] = _plain(r[key]) if enough else None
+    return entry
+
+
+def assemble_windows(spec: WindowSpec, frames: WindowFrames, *, features: list[str],
+                     metrics: tuple[str, ...], min_rows: int, has_labels: bool
+                     ) -> list[dict[str, Any]]:
+    """One record per window, in time order (the ``windows`` list of ``summary.json``)."""
+    perf_names = _metric_names(frames.performance, metrics)
+    est_names = _metric_names(frames.estimated, metrics) if len(frames.estimated) else []
+    windows = []
+    for row in frames.overview.to_dict("records"):
+        idx, rows = int(row[W]), int(row["rows"])
+        if isinstance(spec, PeriodWindow):
+            start, end = (iso(b) for b in spec.bounds(idx))
+        else:
+            start, end = iso(row.get("first")), iso(row.get("last"))
+        enough = rows >= min_rows
+        w: dict[str, Any] = {
+            "index": idx, "start": start, "end": end, "rows": rows,
+            "status": "ok" if enough else ("empty" if rows == 0 else "insufficient_data"),
+        }
+        labelled = None
+        if "labelled" in row:
+            labelled = int(row["labelled"]) if pd.notna(row["labelled"]) else 0
+        w["labelled_rows"] = labelled
+        w["label_coverage"] = (labelled / rows) if labelled is not None and rows else None
+        w["mean_score"] = number(row.get("mean_score"))
+        judged = enough and labelled is not None and labelled >= min_rows
+        if has_labels:
+            w["performance"], w["performance_ci"] = _metrics(
+                _row(frames.performance, idx), perf_names, judged)
+        else:
+            w["performance"], w["performance_ci"] = {}, {}
+        if est_names:
+            w["estimated_performance"], w["estimated_performance_ci"] = _metrics(
+                _row(frames.estimated, idx), est_names, enough)
+        else:
+            w["estimated_performance"], w["estimated_performance_ci"] = {}, {}
+        d = frames.drift[frames.drift[W] == idx] if len(frames.drift) else frames.drift
+        found = {r["feature"]: _drift_entry(r, enough) for r in d.to_dict("records")}
+        w["drift"] = {f: found.get(f, {"method": None, "value": None, "threshold": None,
+                                       "drifted": None}) for f in features}
+        judged_features = [v for v in w["drift"].values() if v["drifted"] is not None]
+        w["drifted_features"] = sorted(f for f, v in w["drift"].items() if v["drifted"])
+        w["drift_share"] = (len(w["drifted_features"]) / len(judged_features)
+                            if judged_features else None)
+        w["multivariate_drift"] = {}
+        mv = frames.multivariate
+        for r in (mv[mv[W] == idx].to_dict("records") if len(mv) else []):
+            entry = {k: (number(v) if k not in ("method", "drifted") else v)
+                     for k, v in r.items() if k not in (W, "method")}
+            entry["drifted"] = (bool(r["drifted"]) if enough and r.get("drifted") is not None
+                                and not pd.isna(r.get("drifted")) else None)
+            if not enough:
+                entry["value"] = None
+            w["multivariate_drift"][r["method"]] = entry
+        h = _row(frames.health, idx)
+        hv: dict[str, Any] = {}
+        if h and enough:
+            hv = {k: number(v) for k, v in h.items() if k.startswith("latency_")}
+            if "errors" in h:
+                hv["errors"] = int(h["errors"])
+                hv["error_rate"] = hv["errors"] / rows
+        w["health"] = hv
+        windows.append(w)
+    return windows

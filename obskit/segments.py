@@ -1,0 +1,65 @@
+"""Segments: the values of ``model_version`` (or configured columns) that split the logs.
+
+Every finding is also computed per segment. A segment with fewer than
+``min_segment_rows`` rows is listed as ``insufficient_data`` and not analysed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from obskit.config import Config
+from obskit.exceptions import ConfigError
+
+__all__ = ["Segment", "segment_columns", "find_segments", "MAX_SEGMENT_VALUES"]
+
+#: At most this many values per segment column are analysed (the most frequent ones).
+MAX_SEGMENT_VALUES = 20
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One segment: ``column == value`` in the current logs."""
+
+    column: str
+    value: str
+    rows: int
+    enough: bool
+
+    def filter(self, table: ir.Table) -> ir.Table:
+        """The rows of ``table`` in this segment."""
+        return table.filter(table[self.column].cast("string") == self.value)
+
+    @property
+    def label(self) -> str:
+        return f"{self.column}={self.value}"
+
+
+def segment_columns(config: Config, columns: list[str]) -> list[str]:
+    """The configured segment columns, or ``model_version`` when the logs carry it."""
+    if config.segments is None:
+        return ["model_version"] if "model_version" in columns else []
+    missing = [c for c in config.segments if c not in columns]
+    if missing:
+        raise ConfigError(
+            f"config key 'segments': column {missing[0]!r} is not in the logs; "
+            f"columns: {', '.join(columns)}", key="segments")
+    return list(config.segments)
+
+
+def find_segments(table: ir.Table, columns: list[str], *, min_rows: int) -> list[Segment]:
+    """The segments of ``table``: per column, its most frequent values (in the engine)."""
+    segments = []
+    for col in columns:
+        values = table[col].cast("string")
+        counts = (table.filter(values.notnull()).group_by(value=values)
+                  .aggregate(rows=ibis._.count()).order_by(ibis.desc("rows"))
+                  .limit(MAX_SEGMENT_VALUES).execute())
+        if len(counts) < 2:
+            continue  # one value is the whole log: nothing to compare
+        segments += [Segment(col, str(r.value), int(r.rows), int(r.rows) >= min_rows)
+                     for r in counts.itertuples()]
+    return segments
