@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -17,6 +16,7 @@ import pandas as pd
 
 from obskit import __version__
 from obskit.alerts import evaluate_rules
+from obskit.assemble import WindowFrames, assemble_windows, iso, number
 from obskit.config import AlertRuleConfig, Config, DriftRule, load_config
 from obskit.findings import build_findings
 from obskit.io.engine import temp_name
@@ -24,25 +24,12 @@ from obskit.io.logs import LoadedLogs, load_logs
 from obskit.monitors import DriftMonitor, PerformanceMonitor
 from obskit.performance import METRICS, primary_metric
 from obskit.profiles import W, health_by_window, window_overview
-from obskit.windows import PeriodWindow, parse_window
+from obskit.segments import Segment, find_segments, segment_columns
+from obskit.windows import PeriodWindow, WindowSpec, parse_window
 
 __all__ = ["Analysis", "analyze", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = "1.0"
-
-
-def _iso(ts: Any) -> str | None:
-    if ts is None or (isinstance(ts, float) and math.isnan(ts)) or pd.isna(ts):
-        return None
-    ts = pd.Timestamp(ts)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.isoformat().replace("+00:00", "Z")
-
-
-def _num(value: Any) -> float | None:
-    if value is None or pd.isna(value):
-        return None
-    return float(value)
 
 
 def drift_rules(config: Config, features: dict[str, str]) -> dict[str, DriftRule]:
@@ -67,20 +54,120 @@ def alert_rules(config: Config, logs: LoadedLogs) -> tuple[AlertRuleConfig, ...]
     )
 
 
+def drift_summary(drift: pd.DataFrame, windows: list[dict[str, Any]],
+                  features: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Per feature: method, threshold, windows drifted, first drifted window, peak."""
+    out: dict[str, dict[str, Any]] = {}
+    starts = {w["index"]: w["start"] for w in windows}
+    judged = {w["index"] for w in windows if w["status"] == "ok"}
+    for feature, grp in drift.groupby("feature", sort=False):
+        grp = grp[grp[W].isin(judged)].sort_values(W)
+        if not len(grp):
+            continue
+        drifted = grp[grp.drifted == True]  # noqa: E712 - None means not judged
+        finite = grp.value[np.isfinite(grp.value.astype(float))]
+        out[feature] = {
+            "type": features.get(feature),
+            "method": grp.method.iloc[0],
+            "threshold": number(grp.threshold.iloc[0]),
+            "windows": int(grp.drifted.notna().sum()),
+            "drifted_windows": int(len(drifted)),
+            "first_drifted": starts.get(int(drifted[W].iloc[0])) if len(drifted) else None,
+            "max_value": number(finite.max()) if len(finite) else None,
+            "last_value": number(grp.value.iloc[-1]),
+        }
+    return out
+
+
+@dataclass
+class TableResult:
+    """What the monitors found on one table (the whole log, or one segment)."""
+
+    windows: list[dict[str, Any]]
+    drift: pd.DataFrame
+    reference_performance: dict[str, Any]
+    distributions: dict[str, Any] = field(default_factory=dict)
+
+
+def _overview(spec: WindowSpec, table) -> pd.DataFrame:
+    overview = window_overview(table)
+    if isinstance(spec, PeriodWindow) and len(overview):
+        full = pd.DataFrame({W: np.arange(overview[W].min(), overview[W].max() + 1)})
+        overview = full.merge(overview, on=W, how="left")
+        overview["rows"] = overview["rows"].fillna(0).astype(int)
+    return overview
+
+
+def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, reference, *,
+                  distributions: bool = False) -> TableResult:
+    """Run every monitor on one windowed table against one reference."""
+    overview = _overview(spec, table)
+    drift = pd.DataFrame(columns=[W, "feature", "method", "value", "threshold", "drifted"])
+    dists: dict[str, Any] = {}
+    if reference is not None and logs.features:
+        monitor = DriftMonitor(logs.features, drift_rules(config, logs.features)).fit(reference)
+        drift = monitor.calculate(table)
+        dists = monitor.distributions(table) if distributions else {}
+    perf_monitor = PerformanceMonitor(logs.task, positive_label=config.positive_label)
+    perf_monitor.fit(reference)
+    frames = WindowFrames(overview=overview, drift=drift,
+                          performance=perf_monitor.calculate(table),
+                          health=health_by_window(table))
+    windows = assemble_windows(spec, frames, features=list(logs.features),
+                               metrics=METRICS[logs.task], min_rows=config.min_window_rows,
+                               has_labels="label" in table.columns)
+    reference_performance = {k: number(v) for k, v in perf_monitor.reference_.items()}
+    return TableResult(windows, drift, reference_performance, dists)
+
+
+def _judge(config: Config, logs: LoadedLogs, result: TableResult,
+           segment: Segment | None = None) -> tuple[list[dict], list[dict]]:
+    """Alerts and not-judged pairs of one table's windows (tagged with the segment)."""
+    alerts, insufficient = evaluate_rules(
+        [w for w in result.windows if w["status"] == "ok"], alert_rules(config, logs),
+        reference=result.reference_performance,
+    )
+    insufficient += [{"rule": None, "metric": None, "window": w["index"],
+                      "window_start": w["start"], "window_end": w["end"], "reason": w["status"]}
+                     for w in result.windows if w["status"] != "ok"]
+    tag = {segment.column: segment.value} if segment else None
+    for item in alerts + insufficient:
+        item["segment"] = tag
+    return alerts, insufficient
+
+
+def _segment_reference(config: Config, logs: LoadedLogs, segment: Segment):
+    """The segment's own reference when the reference has enough of it, else all of it."""
+    ref = logs.reference.table if logs.reference else None
+    if ref is None or segment.column not in ref.columns:
+        return ref, "whole reference"
+    own = segment.filter(ref)
+    if int(own.count().execute()) >= config.min_segment_rows:
+        return own, "same segment"
+    return ref, "whole reference"
+
+
 @dataclass
 class Analysis:
     """The results of one run, as plain data."""
 
     config: Config
     logs: LoadedLogs
-    windows: list[dict[str, Any]]
-    reference_performance: dict[str, Any]
-    distributions: dict[str, Any]
-    drift: pd.DataFrame
+    overall: TableResult
     alerts: list[dict[str, Any]] = field(default_factory=list)
     insufficient: list[dict[str, Any]] = field(default_factory=list)
+    segments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     findings: list[dict[str, Any]] = field(default_factory=list)
     generated_at: str = ""
+
+    @property
+    def windows(self) -> list[dict[str, Any]]:
+        return self.overall.windows
+
+    @property
+    def drift(self) -> pd.DataFrame:
+        """(window, feature) → method, value, threshold, verdict."""
+        return self.overall.drift
 
     @property
     def status(self) -> str:
@@ -88,29 +175,14 @@ class Analysis:
 
     def drift_summary(self) -> dict[str, dict[str, Any]]:
         """Per feature: method, threshold, windows drifted, first drifted window, peak."""
-        out: dict[str, dict[str, Any]] = {}
-        starts = {w["index"]: w["start"] for w in self.windows}
-        for feature, grp in self.drift.groupby("feature", sort=False):
-            grp = grp.sort_values(W)
-            drifted = grp[grp.drifted == True]  # noqa: E712 - None means not judged
-            finite = grp.value[np.isfinite(grp.value)]
-            out[feature] = {
-                "type": self.logs.features.get(feature),
-                "method": grp.method.iloc[0],
-                "threshold": float(grp.threshold.iloc[0]),
-                "windows": int(grp.drifted.notna().sum()),
-                "drifted_windows": int(len(drifted)),
-                "first_drifted": starts.get(int(drifted[W].iloc[0])) if len(drifted) else None,
-                "max_value": _num(finite.max()) if len(finite) else None,
-                "last_value": _num(grp.value.iloc[-1]),
-            }
-        return out
+        return drift_summary(self.drift, self.windows, self.logs.features)
 
     def to_summary(self) -> dict[str, Any]:
         """The ``summary.json`` document (schema :data:`SCHEMA_VERSION`)."""
         logs, cur = self.logs, self.logs.current
         ref = logs.reference
         labels = logs.labels
+        windows = self.windows
         return {
             "schema_version": SCHEMA_VERSION,
             "obskit_version": __version__,
@@ -119,8 +191,8 @@ class Analysis:
             "status": self.status,
             "task": logs.task,
             "window": self.config.window,
-            "period": {"start": self.windows[0]["start"] if self.windows else None,
-                       "end": self.windows[-1]["end"] if self.windows else None},
+            "period": {"start": windows[0]["start"] if windows else None,
+                       "end": windows[-1]["end"] if windows else None},
             "rows": {
                 "read": cur.rows_read,
                 "current": cur.rows_used,
@@ -128,21 +200,19 @@ class Analysis:
                 "reference": ref.rows_used if ref else 0,
                 "reference_quarantined": ref.rows_quarantined if ref else 0,
             },
-            "labels": None if labels is None else {
-                "read": labels.read, "used": labels.used, "quarantined": labels.quarantined,
-                "duplicates": labels.duplicates, "matched": labels.matched,
-                "unmatched": labels.unmatched,
-            },
+            "labels": None if labels is None else dataclasses.asdict(labels),
             "quarantine": cur.quarantine_summary(),
             "sources": {"current": list(cur.files), "reference": list(ref.files) if ref else [],
                         "labels": list(logs.label_quarantine.files)
                         if logs.label_quarantine else []},
             "features": dict(logs.features),
+            "missing_features": list(logs.missing_features),
             "roles": list(logs.roles),
-            "reference": {"performance": self.reference_performance},
-            "windows": self.windows,
+            "reference": {"performance": self.overall.reference_performance},
+            "windows": windows,
             "drift_summary": self.drift_summary(),
-            "distributions": self.distributions,
+            "distributions": self.overall.distributions,
+            "segments": self.segments,
             "alerts": self.alerts,
             "insufficient_data": self.insufficient,
             "alert_rules": [vars(r) for r in alert_rules(self.config, logs)],
@@ -153,99 +223,39 @@ class Analysis:
                 "drift": {name: {"method": r.method, "threshold": r.threshold}
                           for name, r in drift_rules(self.config, logs.features).items()},
                 "min_window_rows": self.config.min_window_rows,
+                "min_segment_rows": self.config.min_segment_rows,
                 "latency_quantiles": "exact, linear interpolation (numpy's default)",
             },
         }
-
-
-def _window_frame(logs: LoadedLogs, config: Config):
-    spec = parse_window(config.window)
-    con = logs.con
-    table = con.create_table(temp_name("windowed"), spec.assign(logs.current.table), temp=True)
-    overview = window_overview(table)
-    if isinstance(spec, PeriodWindow) and len(overview):
-        full = pd.DataFrame({W: np.arange(overview[W].min(), overview[W].max() + 1)})
-        overview = full.merge(overview, on=W, how="left")
-        overview["rows"] = overview["rows"].fillna(0).astype(int)
-    return spec, table, overview
 
 
 def analyze(config: Config | str, *, logs: LoadedLogs | None = None) -> Analysis:
     """Run the whole analysis for ``config`` (a :class:`Config` or a config file path)."""
     if not isinstance(config, Config):
         config = load_config(config)
-    generated = _iso(datetime.now(timezone.utc))
+    generated = iso(datetime.now(timezone.utc))
     logs = logs or load_logs(config)
-    spec, table, overview = _window_frame(logs, config)
+    spec = parse_window(config.window)
+    table = logs.con.create_table(temp_name("windowed"), spec.assign(logs.current.table),
+                                  temp=True)
     reference = logs.reference.table if logs.reference else None
-
-    drift = pd.DataFrame(columns=[W, "feature", "method", "value", "threshold", "drifted"])
-    distributions: dict[str, Any] = {}
-    if reference is not None and logs.features:
-        monitor = DriftMonitor(logs.features, drift_rules(config, logs.features)).fit(reference)
-        drift = monitor.calculate(table)
-        distributions = monitor.distributions(table)
-    perf_monitor = PerformanceMonitor(logs.task, positive_label=config.positive_label)
-    perf_monitor.fit(reference)
-    performance = perf_monitor.calculate(table)
-    health = health_by_window(table)
-
-    windows = []
-    metric_names = METRICS[logs.task]
-    for row in overview.to_dict("records"):
-        idx, rows = int(row[W]), int(row["rows"])
-        if isinstance(spec, PeriodWindow):
-            start, end = (_iso(b) for b in spec.bounds(idx))
-        else:
-            start, end = _iso(row.get("first")), _iso(row.get("last"))
-        enough = rows >= config.min_window_rows
-        window: dict[str, Any] = {
-            "index": idx, "start": start, "end": end, "rows": rows,
-            "status": "ok" if enough else ("empty" if rows == 0 else "insufficient_data"),
-        }
-        labelled = (int(row["labelled"]) if pd.notna(row["labelled"]) else 0) \
-            if "labelled" in row else None
-        window["labelled_rows"] = labelled
-        window["label_coverage"] = (labelled / rows) if labelled is not None and rows else None
-        window["mean_score"] = _num(row.get("mean_score"))
-        perf = performance[performance[W] == idx] if W in performance else performance.iloc[0:0]
-        judged = enough and labelled is not None and labelled >= config.min_window_rows
-        window["performance"] = {
-            m: (_num(perf[m].iloc[0]) if judged and len(perf) and m in perf else None)
-            for m in metric_names
-        } if "label" in table.columns else {}
-        d = drift[drift[W] == idx]
-        window["drift"] = {
-            r.feature: {"method": r.method, "value": _num(r.value) if enough else None,
-                        "threshold": float(r.threshold),
-                        "drifted": bool(r.drifted) if enough and r.drifted is not None else None}
-            for r in d.itertuples()
-        }
-        judged_features = [v for v in window["drift"].values() if v["drifted"] is not None]
-        window["drifted_features"] = sorted(f for f, v in window["drift"].items() if v["drifted"])
-        window["drift_share"] = (len(window["drifted_features"]) / len(judged_features)
-                                 if judged_features else None)
-        h = health[health[W] == idx] if W in health else health.iloc[0:0]
-        hv: dict[str, Any] = {}
-        if len(h) and enough:
-            for col in h.columns:
-                if col.startswith("latency_"):
-                    hv[col] = _num(h[col].iloc[0])
-            if "errors" in h:
-                hv["errors"] = int(h["errors"].iloc[0])
-                hv["error_rate"] = hv["errors"] / rows
-        window["health"] = hv
-        windows.append(window)
-
-    alerts, insufficient = evaluate_rules(
-        [w for w in windows if w["status"] == "ok"], alert_rules(config, logs),
-        reference=perf_monitor.reference_,
-    )
-    insufficient += [{"rule": None, "metric": None, "window": w["index"],
-                      "window_start": w["start"], "window_end": w["end"], "reason": w["status"]}
-                     for w in windows if w["status"] != "ok"]
-    analysis = Analysis(config, logs, windows, {k: _num(v) for k, v in
-                                                perf_monitor.reference_.items()},
-                        distributions, drift, alerts, insufficient, generated_at=generated)
+    overall = analyse_table(config, logs, spec, table, reference, distributions=True)
+    alerts, insufficient = _judge(config, logs, overall)
+    analysis = Analysis(config, logs, overall, alerts, insufficient, generated_at=generated)
+    for segment in find_segments(table, segment_columns(config, list(table.columns)),
+                                 min_rows=config.min_segment_rows):
+        entry: dict[str, Any] = {"value": segment.value, "rows": segment.rows,
+                                 "status": "ok" if segment.enough else "insufficient_data"}
+        if segment.enough:
+            seg_ref, basis = _segment_reference(config, logs, segment)
+            result = analyse_table(config, logs, spec, segment.filter(table), seg_ref)
+            seg_alerts, seg_insufficient = _judge(config, logs, result, segment)
+            analysis.alerts += seg_alerts
+            entry.update(reference_basis=basis, windows=result.windows,
+                         drift_summary=drift_summary(result.drift, result.windows,
+                                                     logs.features),
+                         reference_performance=result.reference_performance,
+                         alerts=seg_alerts)
+        analysis.segments.setdefault(segment.column, []).append(entry)
     analysis.findings = build_findings(analysis.to_summary())
     return analysis

@@ -38,22 +38,32 @@ def _metric_label(metric: str) -> str:
             "drift_share": "share of drifted features"}.get(name, name)
 
 
+def _segment_text(segment: Mapping[str, Any] | None) -> str:
+    return ", ".join(f"{k}={v}" for k, v in segment.items()) if segment else ""
+
+
 def _alert_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    groups: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     for alert in summary.get("alerts", []):
-        groups[(alert["rule"], alert["metric"])].append(alert)
+        groups[(alert["rule"], alert["metric"], _segment_text(alert.get("segment")))
+               ].append(alert)
     total = sum(1 for w in summary["windows"] if w["status"] == "ok")
     out = []
-    for (rule, metric), alerts in groups.items():
+    for (rule, metric, segment), alerts in groups.items():
         alerts.sort(key=lambda a: a["window"])
         if metric.startswith("drift."):
             continue  # per-feature drift is reported by the drift findings
+        if segment:
+            overall = {a["window"] for a in groups.get((rule, metric, ""), [])}
+            if {a["window"] for a in alerts} <= overall:
+                continue  # the whole log already shows it
         label = _metric_label(metric)
+        prefix = f"In segment {segment}: " if segment else ""
         first = alerts[0]
         if first["op"] == "drop_pct":
             worst = min(alerts, key=lambda a: a["value"]) if first["value"] <= first["threshold"] \
                 else max(alerts, key=lambda a: a["value"])
-            text = (f"{label} fell from {_fmt(metric, first['reference'])} (reference) to "
+            text = (f"{prefix}{label} fell from {_fmt(metric, first['reference'])} (reference) to "
                     f"{_fmt(metric, worst['value'])} on {_day(worst['window_start'])}; "
                     f"beyond the allowed drop in {len(alerts)} of {total} windows from "
                     f"{_day(first['window_start'])}.")
@@ -61,7 +71,7 @@ def _alert_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
         else:
             worst = max(alerts, key=lambda a: a["value"]) if first["op"] in (">", ">=") \
                 else min(alerts, key=lambda a: a["value"])
-            text = (f"{label} {first['op']} {_fmt(metric, first['threshold'])} in "
+            text = (f"{prefix}{label} {first['op']} {_fmt(metric, first['threshold'])} in "
                     f"{len(alerts)} of {total} windows from {_day(first['window_start'])} "
                     f"(worst {_fmt(metric, worst['value'])} on {_day(worst['window_start'])}).")
             section = "health" if metric.startswith("health.") else "drift"
@@ -69,9 +79,21 @@ def _alert_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                               "upstream dependencies.",
                     "drift": "See the per-feature drift table below."}[section]
         out.append({"severity": first["severity"], "kind": rule, "text": text,
-                    "section": section, "next_step": step,
+                    "section": section, "next_step": step, "segment": alerts[0].get("segment"),
                     "windows": [a["window"] for a in alerts]})
     return out
+
+
+def _concentration(summary: Mapping[str, Any], feature: str) -> str:
+    """Where a feature's drift is concentrated, when only some segments show it."""
+    parts = []
+    for column, entries in (summary.get("segments") or {}).items():
+        judged = [e for e in entries if e.get("status") == "ok"]
+        drifted = [e for e in judged
+                   if (e.get("drift_summary") or {}).get(feature, {}).get("drifted_windows")]
+        if drifted and len(drifted) < len(judged):
+            parts.append(" and ".join(f"{column}={e['value']}" for e in drifted))
+    return f"; concentrated in {', '.join(parts)}" if parts else ""
 
 
 def _drift_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -83,11 +105,18 @@ def _drift_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
         method = method_label(d["method"])
         text = (f"{name} drifted from {_day(d['first_drifted'])} ({method} up to "
                 f"{d['max_value']:.3g} vs threshold {d['threshold']:g}; "
-                f"{d['drifted_windows']} of {d['windows']} windows).")
+                f"{d['drifted_windows']} of {d['windows']} windows"
+                f"{_concentration(summary, name)}).")
         out.append({"severity": "warning", "kind": "feature_drift", "feature": name,
                     "text": text, "section": "drift",
                     "next_step": f"Compare {name} in the reference and the drifted windows; "
                                  "find what changed upstream."})
+    for name in summary.get("missing_features") or []:
+        out.append({"severity": "warning", "kind": "missing_feature", "feature": name,
+                    "text": f"{name} is in the reference but missing from the current logs; "
+                            "its drift cannot be judged.",
+                    "section": "drift",
+                    "next_step": f"Check whether the producer stopped logging {name}."})
     return out
 
 

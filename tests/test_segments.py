@@ -1,0 +1,70 @@
+"""Findings per segment: discovery, minimum size, reference basis, concentrated drift."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import obskit
+from obskit.config import load_config
+from obskit.exceptions import ConfigError
+
+RNG = np.random.default_rng(4)
+
+
+def _frame(times, versions, *, broken=None):
+    n = len(times)
+    x = RNG.normal(10, 2, n)
+    if broken is not None:
+        x = np.where(np.asarray(versions) == broken, x * 100, x)
+    return pd.DataFrame({"timestamp": times, "model_version": versions, "x": x,
+                         "region": RNG.choice(["n", "s"], n), "latency_ms": 20.0})
+
+
+@pytest.fixture()
+def config(tmp_path):
+    ref_t = pd.date_range("2026-10-01", periods=8000, freq="5min", tz="UTC")
+    cur_t = pd.date_range("2026-11-01", periods=12960, freq="20s", tz="UTC")
+    versions = np.where(RNG.random(12960) < 0.3, "v2", "v1")
+    versions[:5] = "v3"  # a tiny segment
+    _frame(ref_t, ["v1"] * 8000).to_parquet(tmp_path / "ref.parquet")
+    _frame(cur_t, versions, broken="v2").to_parquet(tmp_path / "cur.parquet")
+    return load_config(overrides={
+        "sources": {"reference": str(tmp_path / "ref.parquet"),
+                    "current": str(tmp_path / "cur.parquet")},
+        "min_segment_rows": 100, "window": "1d"})
+
+
+def test_segments_are_analysed_with_their_reference(config):
+    summary = obskit.analyze(config).to_summary()
+    entries = {e["value"]: e for e in summary["segments"]["model_version"]}
+    assert entries["v3"]["status"] == "insufficient_data" and "windows" not in entries["v3"]
+    assert entries["v1"]["reference_basis"] == "same segment"
+    assert entries["v2"]["reference_basis"] == "whole reference"
+    v2 = entries["v2"]["drift_summary"]["x"]
+    assert v2["drifted_windows"] == v2["windows"] >= 2
+    assert entries["v1"]["drift_summary"]["x"]["drifted_windows"] == 0
+    text = next(f["text"] for f in summary["findings"] if f.get("feature") == "x")
+    assert "concentrated in model_version=v2" in text
+
+
+def test_configured_segment_column_must_exist(config):
+    bad = load_config(overrides={"sources": {"reference": config.reference,
+                                             "current": config.current},
+                                 "segments": ["tenant"]})
+    with pytest.raises(ConfigError, match="'tenant'"):
+        obskit.analyze(bad)
+
+
+def test_segment_only_alert_becomes_a_finding(config, tmp_path):
+    cur = pd.read_parquet(config.current)
+    v2 = np.flatnonzero(cur.model_version == "v2")
+    cur.loc[v2[::8], "latency_ms"] = 900.0  # 1 in 8 v2 requests slow: ~4% of all rows
+    cur.to_parquet(tmp_path / "slow.parquet")
+    slow = load_config(overrides={"sources": {"reference": config.reference,
+                                              "current": str(tmp_path / "slow.parquet")},
+                                  "min_segment_rows": 100, "window": "1d"})
+    summary = obskit.analyze(slow).to_summary()
+    texts = [f["text"] for f in summary["findings"]]
+    assert any(t.startswith("In segment model_version=v2: p95 latency") for t in texts)
