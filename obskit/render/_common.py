@@ -148,8 +148,10 @@ def _windows(summary: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [w for w in _list(summary.get("windows")) if isinstance(w, Mapping)]
 
 
-def _alerts(summary: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [a for a in _list(summary.get("alerts")) if isinstance(a, Mapping)]
+def _alerts(summary: Mapping[str, Any], *, segments: bool = False) -> list[Mapping[str, Any]]:
+    """The alerts on the whole log (or, with ``segments``, those fired in a segment)."""
+    return [a for a in _list(summary.get("alerts"))
+            if isinstance(a, Mapping) and bool(a.get("segment")) == segments]
 
 
 def _rule_threshold(summary: Mapping[str, Any], metric: str) -> float | None:

@@ -198,9 +198,11 @@ def summary_tiles_html(summary: Mapping[str, Any]) -> str:
     n_ok = sum(1 for w in windows if w.get("status") == "ok")
     tiles.append(_tile("Windows", str(len(windows)), f"{n_ok} with enough rows"))
     alert_windows = {a.get("window") for a in alerts}
+    in_segments = len(_alerts(summary, segments=True))
     tiles.append(_tile("Alerts fired", str(len(alerts)),
-                       f"in {len(alert_windows)} window{'s' * (len(alert_windows) != 1)}",
-                       "alert" if alerts else "ok"))
+                       f"in {len(alert_windows)} window{'s' * (len(alert_windows) != 1)}"
+                       + (f"; {in_segments} more in segments" if in_segments else ""),
+                       "alert" if alerts or in_segments else "ok"))
 
     drift = _map(summary.get("drift_summary"))
     total = len(drift) or len(_map(summary.get("features")))
