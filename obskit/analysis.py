@@ -21,7 +21,12 @@ from obskit.config import AlertRuleConfig, Config, DriftRule, load_config
 from obskit.findings import build_findings
 from obskit.io.engine import temp_name
 from obskit.io.logs import LoadedLogs, load_logs
-from obskit.monitors import DriftMonitor, PerformanceMonitor
+from obskit.monitors import (
+    DomainClassifierMonitor,
+    DriftMonitor,
+    PCAReconstructionMonitor,
+    PerformanceMonitor,
+)
 from obskit.performance import METRICS, primary_metric
 from obskit.profiles import W, health_by_window, window_overview
 from obskit.segments import Segment, find_segments, segment_columns
@@ -98,9 +103,25 @@ def _overview(spec: WindowSpec, table) -> pd.DataFrame:
     return overview
 
 
+def multivariate_drift(config: Config, features: dict[str, str], table, reference
+                       ) -> pd.DataFrame:
+    """Domain-classifier AUC and PCA reconstruction error per window (both methods stacked).
+
+    Run on the whole log only: segments would multiply the model fits.
+    """
+    settings = config.multivariate
+    if reference is None or not features or not settings["enabled"]:
+        return pd.DataFrame()
+    domain = DomainClassifierMonitor(features, sample_rows=settings["sample_rows"],
+                                     threshold=settings["threshold"]).fit(reference)
+    pca = PCAReconstructionMonitor(features).fit(reference)
+    return pd.concat([domain.calculate(table), pca.calculate(table)], ignore_index=True)
+
+
 def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, reference, *,
                   distributions: bool = False) -> TableResult:
-    """Run every monitor on one windowed table against one reference."""
+    """Run every monitor on one windowed table against one reference (``distributions``
+    and multivariate drift only for the whole log)."""
     overview = _overview(spec, table)
     drift = pd.DataFrame(columns=[W, "feature", "method", "value", "threshold", "drifted"])
     dists: dict[str, Any] = {}
@@ -112,6 +133,9 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
     perf_monitor.fit(reference)
     frames = WindowFrames(overview=overview, drift=drift,
                           performance=perf_monitor.calculate(table),
+                          multivariate=(multivariate_drift(config, logs.features, table,
+                                                           reference)
+                                        if distributions else pd.DataFrame()),
                           health=health_by_window(table))
     windows = assemble_windows(spec, frames, features=list(logs.features),
                                metrics=METRICS[logs.task], min_rows=config.min_window_rows,

@@ -120,6 +120,33 @@ def _drift_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+_MV_NAMES = {"domain_classifier": ("a domain classifier tells the window from the reference",
+                                   "ROC AUC"),
+              "pca_reconstruction": ("the joint distribution moved off the reference's "
+                                     "principal components", "PCA reconstruction error")}
+
+
+def _multivariate_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    methods: dict[str, list[dict]] = defaultdict(list)
+    for w in summary["windows"]:
+        for method, entry in (w.get("multivariate_drift") or {}).items():
+            if entry.get("drifted"):
+                methods[method].append({**entry, "start": w["start"]})
+    judged = sum(1 for w in summary["windows"] if w["status"] == "ok")
+    for method, hits in methods.items():
+        what, measure = _MV_NAMES.get(method, (method, "score"))
+        peak = max(hits, key=lambda h: h.get("value") or 0)
+        bound = peak.get("threshold") or peak.get("threshold_upper") or float("nan")
+        out.append({"severity": "warning", "kind": "multivariate_drift", "section": "drift",
+                    "text": f"Multivariate drift from {_day(hits[0]['start'])}: {what} "
+                            f"({measure} up to {peak['value']:.3g} vs threshold "
+                            f"{bound:.3g}; {len(hits)} of {judged} windows).",
+                    "next_step": "Read it with the per-feature table: features drifting "
+                                 "together, or a change in how they relate."})
+    return out
+
+
 def _data_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     out = []
     rows = summary["rows"]
@@ -148,7 +175,8 @@ def _data_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def build_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     """All findings of a run, most severe first."""
-    findings = _alert_findings(summary) + _drift_findings(summary) + _data_findings(summary)
+    findings = (_alert_findings(summary) + _drift_findings(summary)
+                + _multivariate_findings(summary) + _data_findings(summary))
     if not summary.get("alerts"):
         findings.append({"severity": "info", "kind": "ok", "section": "health",
                          "text": "No alert rule fired in any window.", "next_step": ""})

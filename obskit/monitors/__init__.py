@@ -5,6 +5,13 @@ small pandas frame indexed by window. Reference statistics are computed once, in
 """
 
 from obskit.monitors.drift import HISTOGRAM_BINS, DriftMonitor
+from obskit.monitors.multivariate import DomainClassifierMonitor, PCAReconstructionMonitor
 from obskit.monitors.performance import PerformanceMonitor
 
-__all__ = ["DriftMonitor", "PerformanceMonitor", "HISTOGRAM_BINS"]
+__all__ = [
+    "DomainClassifierMonitor",
+    "DriftMonitor",
+    "HISTOGRAM_BINS",
+    "PCAReconstructionMonitor",
+    "PerformanceMonitor",
+]

@@ -1,0 +1,193 @@
+"""Multivariate drift: domain classifier AUC and PCA reconstruction error per window."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import wasserstein_distance
+from sklearn.decomposition import PCA
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from obskit.exceptions import ConfigError, InputError, NotFittedError
+from obskit.monitors.multivariate import DomainClassifierMonitor, PCAReconstructionMonitor
+from tests.helpers import engine_table
+
+FEATURES = {"x1": "numeric", "x2": "numeric", "x3": "numeric", "flag": "boolean",
+            "cat": "categorical"}
+NUMERIC = ["x1", "x2", "x3"]
+DC_OPTIONS = {"sample_rows": 600, "cv": 3}
+SAME, FLIPPED, TINY = 0, 1, 2
+
+
+def _frame(n: int, *, sign: float, seed: int) -> pd.DataFrame:
+    """x2 = sign · x1 + noise: flipping the sign keeps every marginal distribution."""
+    rng = np.random.default_rng(seed)
+    x1 = rng.normal(size=n)
+    frame = pd.DataFrame({
+        "timestamp": pd.date_range("2024-01-01", periods=n, freq="min", tz="UTC"),
+        "x1": x1,
+        "x2": sign * x1 + 0.3 * rng.normal(size=n),
+        "x3": rng.normal(2.0, 0.5, size=n),
+        "flag": rng.random(n) < 0.3,
+        "cat": rng.choice(["a", "b", "c"], size=n, p=[0.5, 0.3, 0.2]).astype(object),
+    })
+    frame.loc[rng.random(n) < 0.05, "x3"] = np.nan
+    frame.loc[rng.random(n) < 0.03, "cat"] = None
+    return frame
+
+
+@pytest.fixture(scope="module")
+def frames():
+    reference = _frame(3000, sign=1, seed=0)
+    current = pd.concat([
+        _frame(1000, sign=1, seed=1).assign(window_index=SAME),
+        _frame(1000, sign=-1, seed=2).assign(window_index=FLIPPED),
+        _frame(30, sign=1, seed=3).assign(window_index=TINY),
+    ], ignore_index=True)
+    return reference, current
+
+
+@pytest.fixture(scope="module")
+def tables(frames):
+    reference, current = frames
+    return engine_table(reference), engine_table(current)
+
+
+@pytest.fixture(scope="module")
+def domain(tables):
+    reference, current = tables
+    monitor = DomainClassifierMonitor(FEATURES, **DC_OPTIONS).fit(reference)
+    return monitor, monitor.calculate(current).set_index("window_index")
+
+
+@pytest.fixture(scope="module")
+def pca(tables):
+    reference, current = tables
+    monitor = PCAReconstructionMonitor(FEATURES).fit(reference)
+    return monitor, monitor.calculate(current).set_index("window_index")
+
+
+def test_marginals_do_not_move(frames):
+    # the flipped window is invisible to univariate drift
+    reference, current = frames
+    flipped = current[current.window_index == FLIPPED]
+    for f in NUMERIC:
+        ref, cur = reference[f].dropna(), flipped[f].dropna()
+        assert wasserstein_distance(ref, cur) / ref.std() < 0.1, f
+
+
+def test_domain_classifier_no_drift(domain):
+    _, result = domain
+    row = result.loc[SAME]
+    assert row.method == "domain_classifier"
+    assert abs(row.value - 0.5) < 0.05
+    assert row.value < row.threshold and not row.drifted
+    assert row.rows_used == 600
+
+
+def test_domain_classifier_flags_correlation_change(domain):
+    _, result = domain
+    row = result.loc[FLIPPED]
+    assert row.value > 0.8 and row.drifted
+
+
+def test_domain_classifier_output_columns(domain):
+    _, result = domain
+    assert list(result.reset_index().columns) == [
+        "window_index", "method", "value", "threshold", "drifted", "rows_used"]
+
+
+def test_domain_classifier_reference_sample_is_bounded(domain):
+    monitor, _ = domain
+    assert len(monitor.reference_sample_) == DC_OPTIONS["sample_rows"]
+
+
+def test_domain_classifier_tiny_window_has_no_score(domain):
+    _, result = domain
+    row = result.loc[TINY]
+    assert pd.isna(row.value) and row.drifted is None
+    assert row.rows_used == 30
+
+
+def test_domain_classifier_is_deterministic(tables, frames, domain):
+    reference, _ = tables
+    _, result = domain
+    # same data, in another table and another row order
+    shuffled = frames[1].sample(frac=1.0, random_state=7)
+    again = DomainClassifierMonitor(FEATURES, **DC_OPTIONS).fit(engine_table(
+        frames[0].sample(frac=1.0, random_state=3)))
+    second = again.calculate(engine_table(shuffled[shuffled.window_index == FLIPPED]))
+    assert second.value.iloc[0] == result.loc[FLIPPED].value
+
+
+def test_pca_no_drift_and_flags_correlation_change(pca):
+    monitor, result = pca
+    same, flipped = result.loc[SAME], result.loc[FLIPPED]
+    assert same.method == "pca_reconstruction"
+    assert same.threshold_lower <= same.value <= same.threshold_upper
+    assert not same.drifted
+    assert flipped.value > flipped.threshold_upper and flipped.drifted
+    assert list(result.reset_index().columns) == [
+        "window_index", "method", "value", "threshold_lower", "threshold_upper", "drifted"]
+    assert len(monitor.reference_chunk_errors_) == 10
+
+
+def _sklearn_errors(monitor, reference: pd.DataFrame, current: pd.DataFrame) -> pd.Series:
+    """The same method with scikit-learn on the same rows (categories frequency-encoded)."""
+    def encode(frame):
+        out = frame[list(FEATURES)].copy()
+        out["flag"] = out.flag.astype(float)
+        out["cat"] = out.cat.map(reference.cat.value_counts() / len(reference))
+        out.loc[frame.cat.notna() & out.cat.isna(), "cat"] = 0.0
+        return out.astype(float)
+
+    model = make_pipeline(SimpleImputer(strategy="mean"), StandardScaler(),
+                          PCA(n_components=0.65, svd_solver="full"))
+    model.fit(encode(reference))
+    assert model[-1].n_components_ == monitor.n_components_
+    x = encode(current)
+    z = model[:2].transform(x)
+    errors = np.linalg.norm(z - model[-1].inverse_transform(model[-1].transform(z)), axis=1)
+    return pd.Series(errors).groupby(current.window_index.to_numpy()).mean()
+
+
+def test_pca_engine_error_equals_sklearn(pca, frames):
+    monitor, result = pca
+    reference, current = frames
+    expected = _sklearn_errors(monitor, reference, current)
+    np.testing.assert_allclose(result.value.to_numpy(), expected.to_numpy(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: DomainClassifierMonitor(FEATURES),
+    lambda: PCAReconstructionMonitor(FEATURES),
+])
+def test_unfitted_raises(make, tables):
+    with pytest.raises(NotFittedError, match="not fitted"):
+        make().calculate(tables[1])
+
+
+@pytest.mark.parametrize("make, columns", [
+    (lambda f: DomainClassifierMonitor(f), ["threshold", "rows_used"]),
+    (lambda f: PCAReconstructionMonitor(f), ["threshold_lower", "threshold_upper"]),
+])
+def test_no_usable_features_gives_empty_frame(make, columns, frames):
+    reference, current = frames
+    reference = reference.assign(empty=np.nan)
+    current = current.assign(empty=np.nan)
+    for features in ({}, {"empty": "numeric"}):
+        result = make(features).fit(engine_table(reference)).calculate(engine_table(current))
+        assert result.empty
+        assert set(["window_index", "method", "value", "drifted", *columns]) <= set(
+            result.columns)
+
+
+def test_bad_feature_kind_and_missing_column(tables):
+    with pytest.raises(ConfigError, match="features.x1"):
+        PCAReconstructionMonitor({"x1": "text"})
+    with pytest.raises(InputError, match="'nope'") as info:
+        DomainClassifierMonitor({"nope": "numeric"}).fit(tables[0])
+    assert info.value.column == "nope"
