@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from obskit.config import AlertRuleConfig
-from obskit.performance import HIGHER_IS_BETTER
+from obskit.performance import metric_direction
 
 __all__ = ["evaluate_rules", "resolve_metric"]
 
@@ -66,7 +66,10 @@ def evaluate_rules(windows: Iterable[Mapping[str, Any]], rules: Iterable[AlertRu
                     if _missing(value):
                         insufficient.append(where)
                         continue
-                    higher = name in HIGHER_IS_BETTER
+                    direction = metric_direction(name)
+                    if direction is None:
+                        continue  # e.g. mean_error: neither higher nor lower is better
+                    higher = direction == "higher"
                     bound = base * (1 - rule.value / 100) if higher else \
                         base * (1 + rule.value / 100)
                     fired = value < bound if higher else value > bound

@@ -1,32 +1,97 @@
-"""Realized performance metrics from window aggregates, equal to scikit-learn's.
+"""Realized performance metrics from window aggregates, equal to scikit-learn's, each with
+a confidence interval.
 
-Binary: accuracy, precision, recall, f1 (from confusion counts) and roc_auc (from ranked
-score counts). Multiclass: accuracy and f1_macro (from a confusion table). Regression:
-mae, rmse, mape and r2 (from sums). Where scikit-learn would divide by zero the metric
-follows its ``zero_division=0`` convention, and an undefined AUC is ``None``.
+Binary: accuracy, precision, recall, f1 (confusion counts); roc_auc and pr_auc (counts per
+distinct score, exact with ties); log_loss and brier (sums of per-row losses); ece (sums
+per score bin). Multiclass: accuracy, f1_macro, f1_weighted (a confusion table) and one
+``recall[<class>]`` per class, named by the class's canonical label text — those names
+depend on the data, so :data:`METRICS` lists only the fixed ones. Regression: mae, rmse,
+mape, r2 and mean_error (sums).
+
+Where scikit-learn would divide by zero a value follows its ``zero_division=0``
+convention; an AUC of a window with one class only is ``None``.
+
+The intervals (95% by default) are closed forms, named in each ``*_intervals`` function:
+Wilson for proportions (accuracy, precision, recall, per-class recall), Hanley–McNeil for
+ROC AUC, the logit interval of Boyd et al. for PR AUC, the multinomial delta method for
+f1 / f1_macro / f1_weighted, ``sd / √n`` for means of per-row losses (log_loss, brier,
+mae, mape, mean_error), and the delta method for ece, rmse and r2.
+
+Direction: :data:`HIGHER_IS_BETTER` and :data:`LOWER_IS_BETTER` list the fixed names;
+``mean_error`` is in neither (0 is best, so a drop rule does not apply to it);
+:func:`metric_direction` also knows the per-class recalls.
 """
 
 from __future__ import annotations
 
-import math
+from typing import Literal
 
-import pandas as pd
+from obskit.metrics._classification import (
+    binary_intervals,
+    binary_scores,
+    calibration_error,
+    calibration_error_interval,
+    multiclass_intervals,
+    multiclass_scores,
+    probability_loss_intervals,
+    probability_losses,
+    ranking_intervals,
+)
+from obskit.metrics._intervals import (
+    hanley_mcneil_interval,
+    logit_interval,
+    mean_interval,
+    multinomial_delta_interval,
+    wilson_interval,
+)
+from obskit.metrics._regression import regression_errors, regression_intervals
 
 __all__ = [
     "METRICS",
     "HIGHER_IS_BETTER",
-    "binary_scores",
-    "multiclass_scores",
-    "regression_errors",
+    "LOWER_IS_BETTER",
+    "metric_direction",
     "primary_metric",
+    "binary_scores",
+    "binary_intervals",
+    "ranking_intervals",
+    "probability_losses",
+    "probability_loss_intervals",
+    "calibration_error",
+    "calibration_error_interval",
+    "multiclass_scores",
+    "multiclass_intervals",
+    "regression_errors",
+    "regression_intervals",
+    "wilson_interval",
+    "hanley_mcneil_interval",
+    "logit_interval",
+    "mean_interval",
+    "multinomial_delta_interval",
 ]
 
+#: Task → the fixed metric names. Multiclass windows also carry ``recall[<class>]``.
 METRICS = {
-    "binary": ("accuracy", "precision", "recall", "f1", "roc_auc"),
-    "multiclass": ("accuracy", "f1_macro"),
-    "regression": ("mae", "rmse", "mape", "r2"),
+    "binary": ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss",
+               "brier", "ece"),
+    "multiclass": ("accuracy", "f1_macro", "f1_weighted"),
+    "regression": ("mae", "rmse", "mape", "r2", "mean_error"),
 }
-HIGHER_IS_BETTER = {"accuracy", "precision", "recall", "f1", "roc_auc", "f1_macro", "r2"}
+HIGHER_IS_BETTER = frozenset({"accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc",
+                              "f1_macro", "f1_weighted", "r2"})
+LOWER_IS_BETTER = frozenset({"log_loss", "brier", "ece", "mae", "rmse", "mape"})
+
+
+def metric_direction(name: str) -> Literal["higher", "lower"] | None:
+    """Which way a metric is better: ``"higher"``, ``"lower"``, or ``None`` (mean_error,
+    best at 0, and unknown names).
+
+    >>> metric_direction("recall[cat]"), metric_direction("rmse"), metric_direction("mean_error")
+    ('higher', 'lower', None)
+    """
+    if name in HIGHER_IS_BETTER or (name.startswith("recall[") and name.endswith("]")):
+        return "higher"
+    return "lower" if name in LOWER_IS_BETTER else None
 
 
 def primary_metric(task: str, *, has_score: bool = True) -> str:
@@ -35,64 +100,3 @@ def primary_metric(task: str, *, has_score: bool = True) -> str:
     if task == "binary":
         return "roc_auc" if has_score else "accuracy"
     return "accuracy" if task == "multiclass" else "rmse"
-
-
-def _div(num: float, den: float) -> float:
-    return num / den if den else 0.0
-
-
-def binary_scores(*, tp: int, fp: int, tn: int, fn: int) -> dict[str, float | None]:
-    """Accuracy, precision, recall and f1 from confusion counts.
-
-    Examples
-    --------
-    >>> binary_scores(tp=3, fp=1, tn=4, fn=2)["f1"]
-    0.6666666666666666
-    """
-    n = tp + fp + tn + fn
-    if n == 0:
-        return {"accuracy": None, "precision": None, "recall": None, "f1": None}
-    precision, recall = _div(tp, tp + fp), _div(tp, tp + fn)
-    return {
-        "accuracy": (tp + tn) / n,
-        "precision": precision,
-        "recall": recall,
-        "f1": _div(2 * tp, 2 * tp + fp + fn),
-    }
-
-
-def multiclass_scores(confusion: pd.DataFrame) -> dict[str, float | None]:
-    """Accuracy and macro f1 from a frame of ``label``, ``prediction``, ``n``.
-
-    The classes are those seen as labels or predictions, as in scikit-learn.
-    """
-    total = float(confusion.n.sum()) if len(confusion) else 0.0
-    if total == 0:
-        return {"accuracy": None, "f1_macro": None}
-    correct = float(confusion.n[confusion.label == confusion.prediction].sum())
-    classes = sorted(set(confusion.label) | set(confusion.prediction))
-    f1s = []
-    for cls in classes:
-        tp = float(confusion.n[(confusion.label == cls) & (confusion.prediction == cls)].sum())
-        fp = float(confusion.n[(confusion.label != cls) & (confusion.prediction == cls)].sum())
-        fn = float(confusion.n[(confusion.label == cls) & (confusion.prediction != cls)].sum())
-        f1s.append(_div(2 * tp, 2 * tp + fp + fn))
-    return {"accuracy": correct / total, "f1_macro": sum(f1s) / len(f1s)}
-
-
-def regression_errors(*, n: int, sum_abs: float, sum_sq: float, sum_ape: float,
-                      ss_tot: float) -> dict[str, float | None]:
-    """MAE, RMSE, MAPE (a fraction, as scikit-learn) and R² from sums over ``n`` rows.
-
-    Examples
-    --------
-    >>> regression_errors(n=2, sum_abs=2.0, sum_sq=2.0, sum_ape=0.5, ss_tot=2.0)["r2"]
-    0.0
-    """
-    if n == 0:
-        return {"mae": None, "rmse": None, "mape": None, "r2": None}
-    if ss_tot > 0:
-        r2 = 1.0 - sum_sq / ss_tot
-    else:  # scikit-learn's force_finite convention
-        r2 = 1.0 if sum_sq == 0 else 0.0
-    return {"mae": sum_abs / n, "rmse": math.sqrt(sum_sq / n), "mape": sum_ape / n, "r2": r2}

@@ -48,3 +48,12 @@ def test_missing_values_are_insufficient_data_never_a_pass():
     alerts, missing = evaluate_rules(windows, [rule], reference={})
     assert alerts == []
     assert [m["window"] for m in missing] == [0, 1]
+
+
+def test_drop_rule_skips_metrics_without_a_direction_and_reads_per_class_recall():
+    rules = [AlertRuleConfig("drop", "performance.*", "drop_pct", 5.0)]
+    windows = [_window(0, performance={"mean_error": 3.0, "recall[cat]": 0.9}),
+               _window(1, performance={"mean_error": -3.0, "recall[cat]": 0.5})]
+    alerts, _ = evaluate_rules(windows, rules,
+                               reference={"mean_error": 0.1, "recall[cat]": 0.8})
+    assert {(a["window"], a["metric"]) for a in alerts} == {(1, "performance.recall[cat]")}

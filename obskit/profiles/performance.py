@@ -1,4 +1,8 @@
-"""Engine aggregates for realized performance: confusion counts, ranked scores, sums."""
+"""Engine aggregates for realized performance: confusion counts, ranked scores, sums.
+
+Every function runs in the engine and returns one row per window (or per window and
+score bin, or per window, label and prediction); no column of rows comes back.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ import numpy as np
 import pandas as pd
 
 from obskit.profiles._common import W
+
+_EPS = float(np.finfo(np.float64).eps)
 
 
 def _binary_view(table: ir.Table, positive: str, threshold: float) -> ir.Table:
@@ -26,6 +32,12 @@ def _binary_view(table: ir.Table, positive: str, threshold: float) -> ir.Table:
     return t.select(W, **cols)
 
 
+def _scored(table: ir.Table, positive: str) -> ir.Table:
+    """Labelled rows with a (non-NaN) score: ``y`` as 0/1 and ``score``."""
+    t = table.filter(table.label.notnull() & table.score.notnull() & ~table.score.isnan())
+    return t.select(W, "score", y=(t.label == positive).cast("int64"))
+
+
 def binary_counts(table: ir.Table, *, positive: str, threshold: float = 0.5) -> pd.DataFrame:
     """Confusion counts (tp, fp, tn, fn) per window over labelled rows with a prediction."""
     t = _binary_view(table, positive, threshold)
@@ -36,26 +48,66 @@ def binary_counts(table: ir.Table, *, positive: str, threshold: float = 0.5) -> 
 
 
 def binary_auc(table: ir.Table, *, positive: str) -> pd.DataFrame:
-    """ROC AUC per window, exact with ties (Mann–Whitney), computed in the engine.
+    """ROC AUC and PR AUC (average precision) per window, exact with ties, in the engine.
 
-    AUC = Σ_s pos_s · (neg_{<s} + ½ neg_s) / (P · N) over distinct scores s.
+    Over the distinct scores ``s`` of a window, with ``pos_s`` / ``neg_s`` rows at ``s``:
+
+    - ROC AUC (Mann–Whitney) ``= Σ_s pos_s · (neg_{<s} + ½ neg_s) / (P · N)``;
+    - PR AUC, scikit-learn's ``average_precision_score`` (step-wise, one step per distinct
+      score): ``= Σ_s (pos_s / P) · pos_{≥s} / (pos_{≥s} + neg_{≥s})``.
+
+    Both are ``NaN`` for a window with one class only. Columns: ``roc_auc``, ``pr_auc``,
+    ``P``, ``N``.
     """
-    t = table.filter(table.label.notnull() & table.score.notnull())
-    y = (t.label == positive).cast("int64")
-    levels = t.group_by([W, "score"]).aggregate(pos=y.sum(), neg=(1 - y).sum())
+    t = _scored(table, positive)
+    levels = t.group_by([W, "score"]).aggregate(pos=t.y.sum(), neg=(1 - t.y).sum())
     upto = ibis.cumulative_window(group_by=W, order_by="score")
+    down = ibis.cumulative_window(group_by=W, order_by=ibis.desc("score"))
     whole = ibis.window(group_by=W)
     levels = levels.mutate(
         neg_below=levels.neg.sum().over(upto) - levels.neg,
+        pos_above=levels.pos.sum().over(down), neg_above=levels.neg.sum().over(down),
         P=levels.pos.sum().over(whole), N=levels.neg.sum().over(whole),
     )
-    term = levels.pos * (levels.neg_below + 0.5 * levels.neg)
+    won = levels.pos * (levels.neg_below + 0.5 * levels.neg)
+    precise = levels.pos * levels.pos_above / (levels.pos_above + levels.neg_above)
     result = levels.group_by(W).aggregate(
-        pairs_won=term.sum(), P=levels.P.max(), N=levels.N.max(),
+        pairs_won=won.sum(), precise=precise.sum(), P=levels.P.max(), N=levels.N.max(),
     ).order_by(W).execute()
-    auc = result.pairs_won / (result.P * result.N)
-    result["roc_auc"] = auc.where((result.P > 0) & (result.N > 0))
-    return result[[W, "roc_auc", "P", "N"]]
+    both = (result.P > 0) & (result.N > 0)
+    result["roc_auc"] = (result.pairs_won / (result.P * result.N)).where(both)
+    result["pr_auc"] = (result.precise / result.P).where(both)
+    return result[[W, "roc_auc", "pr_auc", "P", "N"]]
+
+
+def probability_sums(table: ir.Table, *, positive: str) -> pd.DataFrame:
+    """Per window: ``n`` scored rows and the sums (and sums of squares) of the per-row log
+    loss and Brier loss, the score taken as the probability of ``positive``.
+
+    The log loss clips both class probabilities to ``[ε, 1 − ε]`` (ε = float64 machine
+    epsilon), as scikit-learn's ``log_loss`` does since 1.5.
+    """
+    t = _scored(table, positive)
+    clip = lambda p: ibis.greatest(ibis.least(p, 1 - _EPS), _EPS)  # noqa: E731
+    loss = ibis.ifelse(t.y == 1, -clip(t.score).ln(), -clip(1 - t.score).ln())
+    brier = (t.score - t.y) ** 2
+    return t.group_by(W).aggregate(
+        n=t.count(), sum_log_loss=loss.sum(), sum_log_loss_sq=(loss * loss).sum(),
+        sum_brier=brier.sum(), sum_brier_sq=(brier * brier).sum(),
+    ).order_by(W).execute()
+
+
+def calibration_bins(table: ir.Table, *, positive: str, bins: int = 10) -> pd.DataFrame:
+    """Per window and equal-width score bin (``[0, 1/bins)``, …, ``[1 − 1/bins, 1]``; scores
+    outside [0, 1] fall in the end bins): ``n``, ``sum_score``, ``sum_label`` and
+    ``sum_sq_gap`` (``Σ (score − y)²``)."""
+    t = _scored(table, positive)
+    b = ibis.least(ibis.greatest((t.score * bins).floor(), 0), bins - 1).cast("int64")
+    t = t.mutate(bin=b)
+    return t.group_by([W, "bin"]).aggregate(
+        n=t.count(), sum_score=t.score.sum(), sum_label=t.y.sum(),
+        sum_sq_gap=((t.score - t.y) ** 2).sum(),
+    ).order_by([W, "bin"]).execute()
 
 
 def confusion_by_window(table: ir.Table) -> pd.DataFrame:
@@ -65,14 +117,19 @@ def confusion_by_window(table: ir.Table) -> pd.DataFrame:
 
 
 def regression_sums(table: ir.Table) -> pd.DataFrame:
-    """Per window: n and the sums from which MAE, RMSE, MAPE and R² follow exactly."""
+    """Per window: ``n`` and the sums from which the regression errors and their intervals
+    follow exactly (``e = prediction − label``, ``d = label − window mean label``):
+    ``sum_abs``, ``sum_sq`` (Σe²), ``sum_ape``, ``sum_ape_sq``, ``sum_err``, ``sum_sq_sq``
+    (Σe⁴), ``ss_tot`` (Σd²), ``sum_dev4`` (Σd⁴) and ``sum_sq_dev2`` (Σe²d²).
+    """
     t = table.filter(table.label.notnull() & table.prediction.notnull())
     t = t.mutate(_mean_y=t.label.mean().over(ibis.window(group_by=W)))
     err = t.prediction - t.label
-    eps = float(np.finfo(np.float64).eps)
-    denom = ibis.greatest(t.label.abs(), ibis.literal(eps))
+    sq = err * err
+    dev2 = (t.label - t._mean_y) ** 2
+    ape = err.abs() / ibis.greatest(t.label.abs(), ibis.literal(_EPS))
     return t.group_by(W).aggregate(
-        n=t.count(), sum_abs=err.abs().sum(), sum_sq=(err * err).sum(),
-        sum_ape=(err.abs() / denom).sum(), sum_err=err.sum(),
-        ss_tot=((t.label - t._mean_y) ** 2).sum(),
+        n=t.count(), sum_abs=err.abs().sum(), sum_sq=sq.sum(), sum_ape=ape.sum(),
+        sum_ape_sq=(ape * ape).sum(), sum_err=err.sum(), sum_sq_sq=(sq * sq).sum(),
+        ss_tot=dev2.sum(), sum_dev4=(dev2 * dev2).sum(), sum_sq_dev2=(sq * dev2).sum(),
     ).order_by(W).execute()

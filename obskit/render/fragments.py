@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from obskit.findings import SEVERITY_ORDER
-from obskit.performance import HIGHER_IS_BETTER, primary_metric
+from obskit.performance import metric_direction, primary_metric
 from obskit.render._common import (
     _SECTIONS,
     _TABLE_VISIBLE_ROWS,
@@ -240,7 +240,9 @@ def summary_tiles_html(summary: Mapping[str, Any]) -> str:
             sub += f"; reference {_e(_fmt_num(ref))}"
             if change is not None:
                 sub += f" ({change:+.1%})"
-            worse = value < ref if metric in HIGHER_IS_BETTER else value > ref
+            direction = metric_direction(metric)
+            worse = (value < ref if direction == "higher" else value > ref if direction == "lower"
+                     else abs(value) > abs(ref))
             fired = any(str(a.get("metric")) == f"performance.{metric}"
                         and a.get("window_start") == start for a in alerts)
             kind = "alert" if fired else ("ok" if not worse or change is None
