@@ -1,0 +1,247 @@
+"""Estimated performance per window, without labels: CBPE (binary) and DLE (regression).
+
+The per-row work runs in the engine: calibration of the scores is an as-of join of each
+row's (clipped) score against the small table of isotonic segments, and the expected
+confusion counts and expected-ROC levels are engine aggregates. Only bounded samples come
+back to Python: at most ``MAX_REFERENCE_ROWS`` labelled reference rows (to fit the
+calibrator, the DLE models and the sampling error) and, for DLE, at most
+``MAX_WINDOW_ROWS`` rows per window (to predict the errors). Samples are deterministic:
+rows are ranked by a hash of their position in a total order of the columns used.
+
+See :mod:`obskit.estimation` for the method and the sampling-error bands.
+
+Limitation: multiclass CBPE needs one probability column per class, which the log schema
+does not carry yet; the monitor supports ``binary`` and ``regression``, and the pure
+functions :func:`obskit.estimation.fit_multiclass_calibrators`,
+:func:`~obskit.estimation.calibrate_multiclass` and
+:func:`~obskit.estimation.estimate_multiclass_scores` work on a frame of class
+probabilities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from obskit import estimation as est
+from obskit.exceptions import ConfigError, InputError
+from obskit.io.casting import as_label_text, normalise_label
+from obskit.monitors._base import check_fitted, with_window
+from obskit.performance import binary_scores
+from obskit.profiles import W
+
+__all__ = ["EstimatedPerformanceMonitor", "MAX_REFERENCE_ROWS", "MAX_WINDOW_ROWS"]
+
+MAX_REFERENCE_ROWS = 100_000
+MAX_WINDOW_ROWS = 20_000
+_TASKS = ("binary", "regression")
+_METRICS = {"binary": ("accuracy", "precision", "recall", "f1", "roc_auc"),
+            "regression": ("mae", "rmse")}
+
+
+class EstimatedPerformanceMonitor:
+    """Performance estimated per window from predictions alone (no labels needed).
+
+    Parameters
+    ----------
+    task : {"binary", "regression"}
+        ``binary`` uses CBPE (needs ``score``; ``prediction``, or ``score >= threshold``,
+        gives the predicted label); ``regression`` uses DLE (needs ``prediction`` and
+        ``features``).
+    positive_label : label of the positive class (binary).
+    features : mapping of feature name to type (``numeric``, ``categorical`` or
+        ``boolean``), the model's inputs (regression).
+    threshold : score threshold for the predicted label when there is no ``prediction``.
+    band_width : half-width of the sampling-error band, in standard errors.
+
+    Fitted attributes: ``calibrator_`` and ``segments_`` (binary), ``models_``,
+    ``categories_`` (regression), ``sigma_`` (per metric: SE on n rows is σ/√n),
+    ``reference_rows_``.
+    """
+
+    def __init__(self, task: str, *, positive_label: Any = 1,
+                 features: Mapping[str, str] | None = None, threshold: float = 0.5,
+                 band_width: float = est.SAMPLING_ERROR_RANGE) -> None:
+        if task not in _TASKS:
+            raise ConfigError(
+                f"config key 'task': estimated performance supports {', '.join(_TASKS)}, "
+                f"got {task!r} (multiclass needs one probability column per class, which "
+                "the log schema does not carry)", key="task")
+        self.task = task
+        self.positive = normalise_label(positive_label)
+        self.features = dict(features or {})
+        self.threshold = threshold
+        self.band_width = band_width
+
+    # ------------------------------------------------------------------ public API
+
+    def fit(self, reference: ir.Table) -> EstimatedPerformanceMonitor:
+        """Calibrate (binary) or learn the errors (regression) on the labelled reference."""
+        needed = ["label", "score"] if self.task == "binary" else ["label", "prediction"]
+        needed += list(self.features) if self.task == "regression" else []
+        for col in needed:
+            if col not in reference.columns:
+                raise InputError(f"reference: column {col!r} is required to estimate "
+                                 f"{self.task} performance", column=col)
+        if self.task == "regression" and not self.features:
+            raise ConfigError("config key 'features': DLE needs the model's features",
+                              key="features")
+        if self.task == "binary":
+            self._fit_binary(with_window(reference))
+        else:
+            self._fit_regression(with_window(reference))
+        return self
+
+    def calculate(self, current: ir.Table) -> pd.DataFrame:
+        """Per window: ``window_index``, the estimated metrics, ``{metric}_lo/_hi``, ``n``."""
+        check_fitted(self, "sigma_")
+        t = with_window(current)
+        rows = self._binary(t) if self.task == "binary" else self._regression(t)
+        columns = [W, *_METRICS[self.task]]
+        for metric in _METRICS[self.task]:
+            columns += [f"{metric}_lo", f"{metric}_hi"]
+        for row in rows:
+            for metric in _METRICS[self.task]:
+                row[f"{metric}_lo"], row[f"{metric}_hi"] = est.sampling_band(
+                    metric, row.get(metric), sigma=self.sigma_.get(metric, np.nan),
+                    n=int(row["n"]), width=self.band_width)
+        return pd.DataFrame(rows, columns=[*columns, "n"])
+
+    # ----------------------------------------------------------------------- binary
+
+    def _predicted(self, t: ir.Table) -> ir.Table:
+        t = t.filter(t.score.notnull() & ~t.score.isnan())
+        if "prediction" in t.columns:
+            t = t.filter(t.prediction.notnull())
+            yhat = as_label_text(t.prediction) == self.positive
+        else:
+            yhat = t.score >= self.threshold
+        return t.mutate(_yhat=yhat)
+
+    def _fit_binary(self, reference: ir.Table) -> None:
+        t = self._predicted(reference.filter(reference.label.notnull()))
+        t = t.mutate(_y=as_label_text(t.label) == self.positive)
+        sample = _sample(t.select(W, "score", "_yhat", "_y"), MAX_REFERENCE_ROWS).execute()
+        if sample.empty:
+            raise InputError("reference: no rows with both 'label' and 'score'",
+                             column="label")
+        score = sample.score.to_numpy(dtype=float)
+        y = sample._y.to_numpy(dtype=bool)
+        yhat = sample._yhat.to_numpy(dtype=bool)
+        self.calibrator_ = est.fit_calibrator(score, y)
+        self.segments_ = est.calibration_segments(self.calibrator_)
+        self.reference_rows_ = len(sample)
+        self.sigma_ = est.sampling_sigma(
+            lambda i: est.realized_binary_scores(y[i], yhat[i], score[i]), len(sample))
+
+    def calibrated(self, table: ir.Table) -> ir.Table:
+        """``table``'s scored rows with ``_yhat`` and the calibrated probability ``_p``."""
+        check_fitted(self, "segments_")
+        t = self._predicted(table)
+        seg = self.segments_
+        t = t.mutate(_cs=t.score.cast("float64").clip(lower=float(seg.lo.iloc[0]),
+                                                      upper=float(seg.lo.iloc[-1])))
+        segs = ibis.memtable(seg.rename(columns=lambda c: f"_cal_{c}"))
+        j = t.asof_join(segs, on=t._cs >= segs._cal_lo)
+        return j.mutate(_p=j._cal_slope * (j._cs - j._cal_lo) + j._cal_y0).drop(
+            "_cs", "_cal_lo", "_cal_y0", "_cal_slope")
+
+    def _binary(self, current: ir.Table) -> list[dict[str, Any]]:
+        t = self.calibrated(current)
+        pos = ibis.ifelse(t._yhat, t._p, 0.0)
+        neg = ibis.ifelse(t._yhat, 1.0 - t._p, 0.0)
+        counts = t.group_by(W).aggregate(
+            n=t.count(), tp=pos.sum(), fp=neg.sum(),
+            fn=(t._p - pos).sum(), tn=((1.0 - t._p) - neg).sum(),
+        ).order_by(W).execute()
+        auc = _expected_auc(t)
+        rows = []
+        for r in counts.itertuples():
+            row = {W: int(r.window_index), "n": int(r.n)}
+            row.update(binary_scores(tp=float(r.tp), fp=float(r.fp),
+                                         tn=float(r.tn), fn=float(r.fn)))
+            row["roc_auc"] = auc.get(int(r.window_index))
+            rows.append(row)
+        return rows
+
+    # ------------------------------------------------------------------- regression
+
+    def _inputs(self, frame: pd.DataFrame) -> np.ndarray:
+        cols = []
+        for name, kind in self.features.items():
+            if kind == "numeric":
+                cols.append(pd.to_numeric(frame[name], errors="coerce").to_numpy(float))
+            else:
+                codes = self.categories_[name]
+                cols.append(frame[name].astype(str).where(frame[name].notna())
+                            .map(codes).to_numpy(dtype=float))
+        cols.append(frame.prediction.to_numpy(dtype=float))
+        return np.column_stack(cols)
+
+    def _fit_regression(self, reference: ir.Table) -> None:
+        t = reference.filter(reference.label.notnull() & reference.prediction.notnull())
+        t = t.select(W, *self.features, label=t.label.cast("float64"),
+                     prediction=t.prediction.cast("float64"))
+        sample = _sample(t, MAX_REFERENCE_ROWS).execute()
+        if sample.empty:
+            raise InputError("reference: no rows with both 'label' and 'prediction'",
+                             column="label")
+        self.categories_ = {
+            name: {v: float(i) for i, v in enumerate(sorted(
+                sample[name].dropna().astype(str).unique()))}
+            for name, kind in self.features.items() if kind != "numeric"}
+        x = self._inputs(sample)
+        y = sample.label.to_numpy(dtype=float)
+        pred = sample.prediction.to_numpy(dtype=float)
+        categorical = [kind != "numeric" and len(self.categories_[name]) <= 250
+                       for name, kind in self.features.items()] + [False]
+        self.models_ = est.fit_loss_models(x, np.abs(pred - y), categorical=categorical)
+        self.reference_rows_ = len(sample)
+        self.sigma_ = est.sampling_sigma(
+            lambda i: est.realized_regression_errors(y[i], pred[i]), len(sample))
+
+    def _regression(self, current: ir.Table) -> list[dict[str, Any]]:
+        t = current.filter(current.prediction.notnull())
+        t = t.select(W, *self.features, prediction=t.prediction.cast("float64"))
+        sizes = t.group_by(W).aggregate(n=t.count()).order_by(W).execute()
+        sample = _sample(t, MAX_WINDOW_ROWS).execute()
+        groups = dict(tuple(sample.groupby(W)))
+        rows = []
+        for r in sizes.itertuples():
+            frame = groups.get(r.window_index, sample.iloc[:0])
+            row = {W: int(r.window_index), "n": int(r.n)}
+            row.update(est.estimate_regression_errors(self.models_, self._inputs(frame)))
+            rows.append(row)
+        return rows
+
+
+def _sample(t: ir.Table, cap: int) -> ir.Table:
+    """At most ``cap`` rows per window, the same rows on every run.
+
+    Rows are numbered in a total order of their columns (equal rows are interchangeable),
+    then the ``cap`` with the smallest hash of (window, number) are kept.
+    """
+    cols = [c for c in t.columns if c != W]
+    num = ibis.row_number().over(group_by=W, order_by=[t[c] for c in cols])
+    t = t.mutate(_key=(num * 1_000_003 + t[W].cast("int64")).hash())
+    rank = ibis.row_number().over(group_by=W, order_by=[t._key])
+    return t.mutate(_rank=rank).filter(lambda s: s._rank < cap).drop("_key", "_rank")
+
+
+def _expected_auc(t: ir.Table) -> dict[int, float | None]:
+    """Area under the expected ROC curve per window, in the engine (weights p and 1-p)."""
+    levels = t.group_by([W, "score"]).aggregate(pos=t._p.sum(), neg=(1.0 - t._p).sum())
+    upto = ibis.cumulative_window(group_by=W, order_by="score")
+    whole = ibis.window(group_by=W)
+    levels = levels.mutate(neg_below=levels.neg.sum().over(upto) - levels.neg,
+                           P=levels.pos.sum().over(whole), N=levels.neg.sum().over(whole))
+    term = levels.pos * (levels.neg_below + 0.5 * levels.neg)
+    result = levels.group_by(W).aggregate(won=term.sum(), P=levels.P.max(),
+                                          N=levels.N.max()).execute()
+    return {int(r.window_index): (float(r.won / (r.P * r.N)) if r.P > 0 and r.N > 0
+                                  else None) for r in result.itertuples()}

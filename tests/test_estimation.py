@@ -1,0 +1,218 @@
+"""Estimated performance (CBPE, DLE) follows the realized metric when the method's
+assumption holds (no concept drift), and does not under concept drift."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics
+
+from obskit import estimation as est
+from obskit.exceptions import ConfigError, InputError, NotFittedError
+from obskit.monitors.estimation import EstimatedPerformanceMonitor, _sample
+from tests.helpers import engine_table
+
+WINDOW = 2000
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _binary(rng, x, *, concept=2.0):
+    """Labels from the true P(y|x) = sigmoid(concept·x); a mildly miscalibrated model
+    score rounded to 3 decimals (ties), predicted label at 0.5."""
+    y = (rng.random(len(x)) < _sigmoid(concept * x)).astype(int)
+    score = np.round(_sigmoid(1.6 * x + 0.1), 3)
+    return pd.DataFrame({"label": y.astype(str), "score": score,
+                         "prediction": (score >= 0.5).astype(int).astype(str)})
+
+
+@pytest.fixture(scope="module")
+def binary_monitor():
+    rng = np.random.default_rng(7)
+    ref = _binary(rng, rng.normal(0, 1, 20_000))
+    return EstimatedPerformanceMonitor("binary").fit(engine_table(ref))
+
+
+def _realized(frame):
+    y = frame.label.astype(int).to_numpy()
+    yhat = frame.prediction.astype(int).to_numpy()
+    return {"accuracy": metrics.accuracy_score(y, yhat), "f1": metrics.f1_score(y, yhat),
+            "roc_auc": metrics.roc_auc_score(y, frame.score)}
+
+
+def _windows(frames):
+    return pd.concat([f.assign(window_index=i) for i, f in enumerate(frames)],
+                     ignore_index=True)
+
+
+def _within(got, frame, metric):
+    return got[f"{metric}_lo"] <= _realized(frame)[metric] <= got[f"{metric}_hi"]
+
+
+def test_cbpe_within_band_of_realized_without_concept_drift(binary_monitor):
+    rng = np.random.default_rng(11)
+    frames = [_binary(rng, rng.normal(0, 1, WINDOW)) for _ in range(20)]
+    current = _windows(frames).drop(columns="label")  # no labels needed
+    got = binary_monitor.calculate(engine_table(current)).set_index("window_index")
+    assert list(got.columns[:5]) == ["accuracy", "precision", "recall", "f1", "roc_auc"]
+    for metric in ("accuracy", "f1", "roc_auc"):
+        hits = [_within(got.loc[i], f, metric) for i, f in enumerate(frames)]
+        assert np.mean(hits) >= 0.9, metric
+        # the band is a real band, not the whole metric range
+        assert (got[f"{metric}_hi"] - got[f"{metric}_lo"]).max() < 0.1
+
+
+def test_cbpe_follows_covariate_shift(binary_monitor):
+    rng = np.random.default_rng(12)
+    base = _binary(rng, rng.normal(0, 1, WINDOW))
+    shifted = _binary(rng, rng.normal(0, 0.3, WINDOW))  # ambiguous scores, same P(y|x)
+    got = binary_monitor.calculate(engine_table(_windows([base, shifted])))
+    before, after = _realized(base), _realized(shifted)
+    for metric in ("accuracy", "roc_auc"):
+        assert after[metric] < before[metric] - 0.1  # the realized metric drops
+        assert got[metric][1] < got[metric][0] - 0.1  # and so does the estimate
+        assert _within(got.iloc[1], shifted, metric)
+
+
+def test_cbpe_does_not_follow_concept_drift(binary_monitor):
+    """The method's known limit: labels change, scores don't, the estimate stays put."""
+    rng = np.random.default_rng(13)
+    x = rng.normal(0, 1, WINDOW)
+    base, drifted = _binary(rng, x), _binary(rng, x, concept=0.4)
+    got = binary_monitor.calculate(engine_table(_windows([base, drifted])))
+    assert got.accuracy[1] == pytest.approx(got.accuracy[0])  # same scores, same estimate
+    assert _realized(drifted)["accuracy"] < got.accuracy_lo[1]
+
+
+def test_engine_calibration_equals_sklearn_isotonic(binary_monitor):
+    rng = np.random.default_rng(14)
+    thresholds = binary_monitor.calibrator_.X_thresholds_
+    scores = np.r_[rng.random(3000) * 1.4 - 0.2, thresholds, np.round(rng.random(500), 3)]
+    frame = pd.DataFrame({"score": scores, "prediction": "1", "window_index": 0,
+                          "row": np.arange(len(scores))})
+    got = (binary_monitor.calibrated(engine_table(frame)).select("row", "_p").execute()
+           .sort_values("row"))
+    want = binary_monitor.calibrator_.predict(scores)
+    np.testing.assert_allclose(got._p.to_numpy(), want, rtol=0, atol=1e-12)
+
+
+def test_engine_estimates_equal_numpy_estimates(binary_monitor):
+    rng = np.random.default_rng(15)
+    frame = _binary(rng, rng.normal(0, 1, WINDOW)).assign(window_index=0)
+    got = binary_monitor.calculate(engine_table(frame)).iloc[0]
+    p = binary_monitor.calibrator_.predict(frame.score.to_numpy())
+    yhat = frame.prediction.astype(int).to_numpy()
+    want = est.estimate_binary_scores(p, yhat)
+    for metric in ("accuracy", "precision", "recall", "f1"):
+        assert got[metric] == pytest.approx(want[metric], rel=1e-12)
+    assert got.roc_auc == pytest.approx(est.estimate_roc_auc(frame.score, p), rel=1e-12)
+    assert got.n == WINDOW
+
+
+def test_expected_auc_with_certain_labels_is_sklearn_auc():
+    rng = np.random.default_rng(16)
+    y = rng.integers(0, 2, 500)
+    score = np.round(rng.random(500) + 0.3 * y, 2)
+    assert est.estimate_roc_auc(score, y.astype(float)) == pytest.approx(
+        metrics.roc_auc_score(y, score), rel=1e-12)
+
+
+def test_multiclass_cbpe_equals_direct_numpy():
+    rng = np.random.default_rng(17)
+    classes = ["cat", "dog", "eel"]
+    raw = rng.dirichlet([2, 2, 2], 3000)
+    probas = pd.DataFrame(raw, columns=classes)
+    labels = np.array([rng.choice(classes, p=r) for r in raw])
+    calibrated = est.calibrate_multiclass(probas, est.fit_multiclass_calibrators(probas,
+                                                                                 labels))
+    np.testing.assert_allclose(calibrated.sum(axis=1), 1.0)
+    pred = np.array(classes)[raw.argmax(axis=1)]
+    got = est.estimate_multiclass_scores(calibrated, pred)
+
+    p = calibrated.to_numpy()
+    onehot = pred[:, None] == np.array(classes)[None, :]
+    tp = (p * onehot).sum(axis=0)
+    fp = ((1 - p) * onehot).sum(axis=0)
+    fn = (p * ~onehot).sum(axis=0)
+    assert got["accuracy"] == pytest.approx(tp.sum() / len(p), rel=1e-12)
+    assert got["f1_macro"] == pytest.approx(np.mean(2 * tp / (2 * tp + fp + fn)), rel=1e-12)
+    # and close to the realized values (labels drawn from the calibrated-ish probas)
+    assert got["accuracy"] == pytest.approx(metrics.accuracy_score(labels, pred), abs=0.03)
+
+
+# ------------------------------------------------------------------------ regression
+
+FEATURES = {"x": "numeric", "kind": "categorical"}
+
+
+def _regression(rng, n, *, low=0.0, high=10.0):
+    """Errors grow with x and are larger for kind 'c'; the model is the true mean."""
+    x = rng.uniform(low, high, n)
+    kind = rng.choice(["a", "b", "c"], n)
+    mean = 3.0 * x + np.where(kind == "b", 5.0, 0.0)
+    noise = (0.5 + 0.4 * x) * np.where(kind == "c", 2.0, 1.0)
+    y = mean + rng.normal(0, 1, n) * noise
+    return pd.DataFrame({"x": x, "kind": kind, "label": y, "prediction": mean + 0.2})
+
+
+@pytest.fixture(scope="module")
+def regression_monitor():
+    rng = np.random.default_rng(21)
+    ref = _regression(rng, 20_000)
+    return EstimatedPerformanceMonitor("regression", features=FEATURES).fit(engine_table(ref))
+
+
+def _errors(frame):
+    return {"mae": metrics.mean_absolute_error(frame.label, frame.prediction),
+            "rmse": metrics.root_mean_squared_error(frame.label, frame.prediction)}
+
+
+def test_dle_within_band_without_concept_drift_and_follows_covariate_shift(
+        regression_monitor):
+    rng = np.random.default_rng(22)
+    frames = [_regression(rng, WINDOW) for _ in range(10)]
+    frames.append(_regression(rng, WINDOW, low=7.0, high=10.0))  # region of larger errors
+    current = _windows(frames).drop(columns="label")
+    got = regression_monitor.calculate(engine_table(current)).set_index("window_index")
+    assert list(got.columns[:2]) == ["mae", "rmse"]
+    for metric in ("mae", "rmse"):
+        hits = [got[f"{metric}_lo"][i] <= _errors(f)[metric] <= got[f"{metric}_hi"][i]
+                for i, f in enumerate(frames)]
+        assert np.mean(hits[:10]) >= 0.9, metric
+        assert hits[10], metric
+        assert _errors(frames[10])[metric] > 1.4 * _errors(frames[0])[metric]
+        assert got[metric][10] > 1.4 * got[metric][0]
+
+
+# ------------------------------------------------------------------------- contracts
+
+
+def test_unfitted_and_unlabelled_reference_raise():
+    frame = pd.DataFrame({"score": [0.2, 0.8], "prediction": ["0", "1"], "window_index": 0})
+    with pytest.raises(NotFittedError):
+        EstimatedPerformanceMonitor("binary").calculate(engine_table(frame))
+    with pytest.raises(InputError, match="'label'") as err:
+        EstimatedPerformanceMonitor("binary").fit(engine_table(frame))
+    assert err.value.column == "label"
+    with pytest.raises(ConfigError, match="multiclass"):
+        EstimatedPerformanceMonitor("multiclass")
+
+
+def test_sample_is_bounded_and_deterministic():
+    rng = np.random.default_rng(23)
+    frame = pd.DataFrame({"v": rng.integers(0, 5, 3000), "window_index": np.repeat([0, 1],
+                                                                                   1500)})
+    t = engine_table(frame)
+    a = _sample(t, 400).execute().sort_values(["window_index", "v"]).reset_index(drop=True)
+    b = _sample(t, 400).execute().sort_values(["window_index", "v"]).reset_index(drop=True)
+    assert a.groupby("window_index").size().tolist() == [400, 400]
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_sampling_band_shrinks_with_window_size():
+    lo1, hi1 = est.sampling_band("mae", 2.0, sigma=1.0, n=100)
+    lo2, hi2 = est.sampling_band("mae", 2.0, sigma=1.0, n=10_000)
+    assert hi1 - lo1 == pytest.approx(0.6) and hi2 - lo2 == pytest.approx(0.06)
