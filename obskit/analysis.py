@@ -24,6 +24,7 @@ from obskit.io.logs import LoadedLogs, load_logs
 from obskit.monitors import (
     DomainClassifierMonitor,
     DriftMonitor,
+    EstimatedPerformanceMonitor,
     PCAReconstructionMonitor,
     PerformanceMonitor,
 )
@@ -37,12 +38,28 @@ __all__ = ["Analysis", "analyze", "SCHEMA_VERSION"]
 SCHEMA_VERSION = "1.0"
 
 
-def drift_rules(config: Config, features: dict[str, str]) -> dict[str, DriftRule]:
-    """The drift rule of each feature: per-feature config, else the default for its type."""
+def drift_rules(config: Config, features: dict[str, str], reference=None,
+                current=None) -> dict[str, DriftRule]:
+    """The drift rule of each feature: per-feature config, else the configured rule for its
+    type, else Evidently 0.7's default for it (:func:`obskit.drift.default_rule`, from the
+    reference rows and the distinct values of reference and current, counted in one engine
+    query). Without a ``reference`` such features get ``DriftRule("auto", nan)``."""
+    from obskit.drift import default_rule
+    from obskit.profiles.drift import feature_stats
+
+    stats = feature_stats(reference, current, features) if reference is not None else None
     rules = {}
     for name, kind in features.items():
-        default = config.drift_default["numeric" if kind == "numeric" else "categorical"]
-        rules[name] = config.drift_features.get(name, default)
+        configured = config.drift_default.get("numeric" if kind == "numeric" else "categorical")
+        if name in config.drift_features:
+            rules[name] = config.drift_features[name]
+        elif configured is not None:
+            rules[name] = configured
+        elif stats is not None:
+            rules[name] = default_rule(kind, int(stats.reference_rows[name]),
+                                       int(stats.n_unique[name]))
+        else:
+            rules[name] = DriftRule("auto", float("nan"))
     return rules
 
 
@@ -92,6 +109,7 @@ class TableResult:
     drift: pd.DataFrame
     reference_performance: dict[str, Any]
     distributions: dict[str, Any] = field(default_factory=dict)
+    drift_rules: dict[str, DriftRule] = field(default_factory=dict)
 
 
 def _overview(spec: WindowSpec, table) -> pd.DataFrame:
@@ -118,6 +136,23 @@ def multivariate_drift(config: Config, features: dict[str, str], table, referenc
     return pd.concat([domain.calculate(table), pca.calculate(table)], ignore_index=True)
 
 
+def estimated_performance(config: Config, logs: LoadedLogs, table, reference
+                          ) -> pd.DataFrame:
+    """Performance estimated without labels: CBPE (binary) or DLE (regression).
+
+    Needs a labelled reference (and scores for CBPE); otherwise, or for multiclass (the log
+    schema carries no per-class probabilities), nothing is estimated.
+    """
+    needed = {"binary": ("label", "score"), "regression": ("label", "prediction")}
+    if (not config.estimation or reference is None or logs.task not in needed
+            or any(c not in reference.columns for c in needed[logs.task])
+            or int(reference.label.notnull().sum().execute() or 0) < config.min_window_rows):
+        return pd.DataFrame()
+    monitor = EstimatedPerformanceMonitor(logs.task, positive_label=config.positive_label,
+                                          features=logs.features)
+    return monitor.fit(reference).calculate(table)
+
+
 def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, reference, *,
                   distributions: bool = False) -> TableResult:
     """Run every monitor on one windowed table against one reference (``distributions``
@@ -125,14 +160,18 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
     overview = _overview(spec, table)
     drift = pd.DataFrame(columns=[W, "feature", "method", "value", "threshold", "drifted"])
     dists: dict[str, Any] = {}
+    rules: dict[str, DriftRule] = {}
     if reference is not None and logs.features:
-        monitor = DriftMonitor(logs.features, drift_rules(config, logs.features)).fit(reference)
+        rules = drift_rules(config, logs.features, reference, table)
+        options = {k: config.drift_default[k] for k in ("threshold", "persistence", "fdr")}
+        monitor = DriftMonitor(logs.features, rules, **options).fit(reference)
         drift = monitor.calculate(table)
         dists = monitor.distributions(table) if distributions else {}
     perf_monitor = PerformanceMonitor(logs.task, positive_label=config.positive_label)
     perf_monitor.fit(reference)
     frames = WindowFrames(overview=overview, drift=drift,
                           performance=perf_monitor.calculate(table),
+                          estimated=estimated_performance(config, logs, table, reference),
                           multivariate=(multivariate_drift(config, logs.features, table,
                                                            reference)
                                         if distributions else pd.DataFrame()),
@@ -141,7 +180,7 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
                                metrics=METRICS[logs.task], min_rows=config.min_window_rows,
                                has_labels="label" in table.columns)
     reference_performance = {k: number(v) for k, v in perf_monitor.reference_.items()}
-    return TableResult(windows, drift, reference_performance, dists)
+    return TableResult(windows, drift, reference_performance, dists, rules)
 
 
 def _judge(config: Config, logs: LoadedLogs, result: TableResult,
@@ -244,8 +283,10 @@ class Analysis:
             "findings": self.findings,
             "notes": list(logs.notes),
             "methods": {
-                "drift": {name: {"method": r.method, "threshold": r.threshold}
-                          for name, r in drift_rules(self.config, logs.features).items()},
+                "drift": {name: {"method": r.method, "threshold": number(r.threshold)}
+                          for name, r in self.overall.drift_rules.items()},
+                "drift_fdr": self.config.drift_default.get("fdr"),
+                "drift_persistence": self.config.drift_default.get("persistence"),
                 "min_window_rows": self.config.min_window_rows,
                 "min_segment_rows": self.config.min_segment_rows,
                 "latency_quantiles": "exact, linear interpolation (numpy's default)",

@@ -141,7 +141,9 @@ def assemble_windows(spec: WindowSpec, frames: WindowFrames, *, features: list[s
         w["drift"] = {f: found.get(f, {"method": None, "value": None, "threshold": None,
                                        "drifted": None}) for f in features}
         judged_features = [v for v in w["drift"].values() if v["drifted"] is not None]
-        w["drifted_features"] = sorted(f for f, v in w["drift"].items() if v["drifted"])
+        # with persistence k, a feature counts once it drifted k windows in a row
+        w["drifted_features"] = sorted(f for f, v in w["drift"].items()
+                                       if v.get("persistent", v["drifted"]))
         w["drift_share"] = (len(w["drifted_features"]) / len(judged_features)
                             if judged_features else None)
         w["multivariate_drift"] = {}

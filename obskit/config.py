@@ -15,6 +15,12 @@ import yaml
 
 from obskit.exceptions import ConfigError
 from obskit.schema import FEATURE_TYPES, ROLES
+from obskit.thresholds import (
+    DEFAULT_FDR,
+    DEFAULT_PERSISTENCE,
+    ConstantThreshold,
+    ReferenceThreshold,
+)
 from obskit.windows import parse_window
 
 __all__ = ["Config", "DriftRule", "AlertRuleConfig", "load_config", "TASKS", "ENGINES"]
@@ -29,7 +35,9 @@ TOP_LEVEL_KEYS = (
 MULTIVARIATE_KEYS = ("enabled", "sample_rows", "threshold")
 SOURCE_KEYS = ("reference", "current", "labels")
 FEATURE_KEYS = ("include", "exclude", "types")
-DRIFT_KEYS = ("numeric", "categorical", "features")
+DRIFT_KEYS = ("numeric", "categorical", "features", "threshold", "persistence", "fdr")
+DRIFT_RULE_KEYS = ("method", "threshold")
+THRESHOLD_KEYS = ("kind", "k", "chunks")
 ALERT_KEYS = ("name", "metric", "op", "value", "severity")
 ALERT_OPS = (">", ">=", "<", "<=", "drop_pct")
 SEVERITIES = ("info", "warning", "critical")
@@ -37,10 +45,17 @@ SEVERITIES = ("info", "warning", "critical")
 
 @dataclass(frozen=True)
 class DriftRule:
-    """The drift method and threshold applied to a feature (or a feature type)."""
+    """The drift method and threshold applied to a feature (or a feature type).
+
+    ``threshold`` is the constant threshold (the method's default unless configured);
+    ``threshold_rule`` says how the threshold in force is found: ``None`` (the global
+    ``drift.threshold``), :class:`~obskit.thresholds.ConstantThreshold` or
+    :class:`~obskit.thresholds.ReferenceThreshold`.
+    """
 
     method: str
     threshold: float
+    threshold_rule: ConstantThreshold | ReferenceThreshold | None = None
 
 
 @dataclass(frozen=True)
@@ -58,9 +73,16 @@ class AlertRuleConfig:
     severity: str = "warning"
 
 
-DEFAULT_DRIFT = {
-    "numeric": DriftRule("wasserstein", 0.1),
-    "categorical": DriftRule("jensenshannon", 0.1),
+#: ``numeric`` / ``categorical``: optional rules for every feature of that type (None: the
+#: per-feature default of :func:`obskit.drift.default_rule`, Evidently 0.7's choice);
+#: ``threshold``: constant or reference-derived; ``persistence``: consecutive drifted
+#: windows before a feature is ``persistent``; ``fdr``: Benjamini–Hochberg level or None.
+DEFAULT_DRIFT: Mapping[str, Any] = {
+    "numeric": None,
+    "categorical": None,
+    "threshold": ConstantThreshold(),
+    "persistence": DEFAULT_PERSISTENCE,
+    "fdr": DEFAULT_FDR,
 }
 
 DEFAULT_ALERTS = (
@@ -88,7 +110,9 @@ class Config:
     min_window_rows: int = 50
     engine: str = "duckdb"
     positive_label: Any = 1
-    drift_default: Mapping[str, DriftRule] = field(default_factory=lambda: dict(DEFAULT_DRIFT))
+    #: drift rules for numeric / categorical features (None: Evidently's default per
+    #: feature), plus the ``threshold`` rule, ``persistence`` and ``fdr`` in force
+    drift_default: Mapping[str, Any] = field(default_factory=lambda: dict(DEFAULT_DRIFT))
     drift_features: Mapping[str, DriftRule] = field(default_factory=dict)
     alerts: tuple[AlertRuleConfig, ...] = DEFAULT_ALERTS
     alerts_default: bool = True
@@ -141,17 +165,37 @@ def _path(value: Any, key: str, base: Path) -> str | None:
     return str((base / text).resolve()) if not Path(text).is_absolute() else text
 
 
+def _threshold_rule(value: Any, key: str) -> ConstantThreshold | ReferenceThreshold:
+    _check_keys(value, THRESHOLD_KEYS, key)
+    kind = value.get("kind", "constant")
+    _expect(kind in ("constant", "reference"), f"{key}.kind", "constant or reference", kind)
+    if kind == "constant":
+        return ConstantThreshold()
+    k = value.get("k", 3.0)
+    _expect(isinstance(k, (int, float)) and not isinstance(k, bool) and k >= 0, f"{key}.k",
+            "a non-negative number", k)
+    chunks = value.get("chunks", 10)
+    _expect(isinstance(chunks, int) and not isinstance(chunks, bool) and chunks >= 2,
+            f"{key}.chunks", "an integer >= 2", chunks)
+    return ReferenceThreshold(k=float(k), chunks=chunks)
+
+
 def _drift_rule(value: Any, key: str) -> DriftRule:
     from obskit.drift import METHODS  # registry of methods, validated here once
 
-    _check_keys(value, ("method", "threshold"), key)
+    _check_keys(value, DRIFT_RULE_KEYS, key)
     method = value.get("method")
     _expect(method in METHODS.names(), f"{key}.method", "one of " + ", ".join(METHODS.names()),
             method)
     threshold = value.get("threshold", METHODS.get(method).default_threshold)
-    _expect(isinstance(threshold, (int, float)) and threshold >= 0, f"{key}.threshold",
-            "a non-negative number", threshold)
-    return DriftRule(method, float(threshold))
+    rule = None
+    if isinstance(threshold, Mapping):
+        rule = _threshold_rule(threshold, f"{key}.threshold")
+        threshold = METHODS.get(method).default_threshold
+    _expect(isinstance(threshold, (int, float)) and not isinstance(threshold, bool)
+            and threshold >= 0, f"{key}.threshold",
+            "a non-negative number or {kind: constant|reference, k: ...}", threshold)
+    return DriftRule(method, float(threshold), rule)
 
 
 def _alert_rule(value: Any, key: str, index: int) -> AlertRuleConfig:
@@ -232,6 +276,17 @@ def config_from_dict(raw: Mapping[str, Any], *, base_dir: Path | None = None) ->
     for kind in ("numeric", "categorical"):
         if drift.get(kind) is not None:
             defaults[kind] = _drift_rule(drift[kind], f"drift.{kind}")
+    if drift.get("threshold") is not None:
+        defaults["threshold"] = _threshold_rule(drift["threshold"], "drift.threshold")
+    persistence = drift.get("persistence", DEFAULT_PERSISTENCE)
+    _expect(isinstance(persistence, int) and not isinstance(persistence, bool)
+            and persistence >= 1, "drift.persistence", "an integer >= 1", persistence)
+    defaults["persistence"] = persistence
+    fdr = drift.get("fdr", DEFAULT_FDR)
+    fdr = DEFAULT_FDR if fdr is True else fdr
+    _expect(fdr is False or fdr is None or (isinstance(fdr, (int, float)) and 0 < fdr < 1),
+            "drift.fdr", "a false discovery rate between 0 and 1, or false", fdr)
+    defaults["fdr"] = float(fdr) if fdr not in (False, None) else None
     kwargs["drift_default"] = defaults
     per_feature = drift.get("features") or {}
     _expect(isinstance(per_feature, Mapping), "drift.features", "a mapping", per_feature)

@@ -1,44 +1,93 @@
-"""Univariate drift methods: pure functions over aggregates, and a registry by name.
+"""Univariate drift methods, registered by name, and the default choice per feature.
 
-Defaults follow Evidently 0.7 for large references: Wasserstein distance normed by the
-reference standard deviation for numeric features, Jensen–Shannon distance for categorical
-ones, both with threshold 0.1 and "drifted" meaning ``value >= threshold``.
+The statistics are pure functions in :mod:`obskit.stattests` (re-exported here), with
+Evidently 0.7's formulas, names and default thresholds:
+
+============== =========== ========= ============ =========================================
+name           input       threshold drifted when value
+============== =========== ========= ============ =========================================
+wasserstein    numeric     0.1       value >= t   Wasserstein-1 / reference std (>= 0.001)
+ks             numeric     0.05      p <= t       Kolmogorov–Smirnov p-value
+anderson       numeric     0.1       p < t        Anderson–Darling k-sample p-value
+cramer_von_mises numeric   0.1       p <= t       Cramér–von Mises p-value
+psi            binned      0.1       value >= t   population stability index
+jensenshannon  binned      0.1       value >= t   Jensen–Shannon distance
+hellinger      binned      0.1       value >= t   Hellinger distance
+kl_div         binned      0.1       value >= t   KL divergence (reference || current)
+chisquare      categories  0.05      p < t        chi-square p-value
+z              categories  0.05      p < t        Z-test for two proportions, p-value
+tvd            categories  0.1       value >= t   total variation distance (obskit)
+linf           categories  0.1       value >= t   L-infinity distance (obskit)
+============== =========== ========= ============ =========================================
+
+"binned" methods compare shares of categories, or of histogram bins for a numeric feature
+with more than ``BIN_UNIQUE_LIMIT`` (20) unique reference values. Evidently's ``TVD`` is
+a permutation p-value; obskit's ``tvd`` is the distance itself.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import numpy as np
-from numpy.typing import ArrayLike
-from scipy.spatial import distance
+from typing import TYPE_CHECKING
 
 from obskit._registry import Registry
+from obskit.stattests import (
+    BIN_UNIQUE_LIMIT,
+    STD_FLOOR,
+    ZERO_SHARE,
+    anderson_pvalue,
+    category_counts_from_samples,
+    chisquare_pvalue,
+    counts_from_samples,
+    cramer_von_mises_pvalue,
+    evidently_binned_counts,
+    fill_zero_shares,
+    hellinger_distance,
+    jensenshannon_distance,
+    kl_divergence,
+    ks_pvalue,
+    ks_pvalue_from_statistic,
+    ks_statistic,
+    linf_distance,
+    population_stability_index,
+    shares,
+    sturges_edges,
+    total_variation_distance,
+    wasserstein_distance_norm,
+    z_pvalue,
+)
+
+if TYPE_CHECKING:
+    from obskit.config import DriftRule
 
 __all__ = [
-    "DriftMethod",
-    "METHODS",
-    "method_label",
-    "wasserstein_distance_norm",
-    "jensenshannon_distance",
-    "category_shares",
-    "STD_FLOOR",
-    "ZERO_SHARE",
+    "DriftMethod", "METHODS", "method_label", "default_rule", "SMALL_REFERENCE_ROWS",
+    "STD_FLOOR", "ZERO_SHARE", "BIN_UNIQUE_LIMIT",
+    "wasserstein_distance_norm", "population_stability_index", "jensenshannon_distance",
+    "hellinger_distance", "kl_divergence", "total_variation_distance", "linf_distance",
+    "ks_statistic", "ks_pvalue_from_statistic", "ks_pvalue", "anderson_pvalue",
+    "cramer_von_mises_pvalue", "chisquare_pvalue", "z_pvalue",
+    "shares", "fill_zero_shares", "sturges_edges", "counts_from_samples",
+    "category_counts_from_samples", "evidently_binned_counts", "category_shares",
 ]
 
-#: Evidently's floor for the reference standard deviation in the normed Wasserstein distance.
-STD_FLOOR = 0.001
-#: Evidently's replacement for a zero share before comparing categorical distributions.
-ZERO_SHARE = 0.0001
+#: Evidently's switch between the small-reference tests and the large-reference distances.
+SMALL_REFERENCE_ROWS = 1000
+
+_COMPARE = {"ge": operator.ge, "lt": operator.lt, "le": operator.le}
 
 
 @dataclass(frozen=True)
 class DriftMethod:
-    """A drift statistic: which feature kinds it applies to and its default threshold.
+    """A drift statistic: its input, default threshold and which side means drift.
 
-    ``kind`` is ``"numeric"`` (computed from ordered value counts) or ``"categorical"``
-    (computed from category counts). Higher values mean more drift.
+    ``kind`` is ``"numeric"`` (the function takes sorted values and their counts in each
+    sample, plus ``reference_std=``) or ``"categorical"`` (aligned counts per category or
+    bin). ``binned``: the method also applies to a numeric feature through its histogram.
+    ``is_pvalue``: the value is a p-value and lower means more drift; ``drifted_when`` is
+    the comparison with the threshold (``ge``, ``lt`` or ``le``), Evidently's per method.
     """
 
     name: str
@@ -47,6 +96,14 @@ class DriftMethod:
     label: str
     description: str
     function: Callable[..., float]
+    is_pvalue: bool = False
+    binned: bool = False
+    drifted_when: str = "ge"
+    needs_sample: bool = False
+
+    def drifted(self, value: float, threshold: float) -> bool:
+        """The verdict for one value against one threshold."""
+        return bool(_COMPARE[self.drifted_when](value, threshold))
 
 
 METHODS: Registry[DriftMethod] = Registry("drift method")
@@ -57,68 +114,76 @@ def method_label(name: object) -> str:
     return METHODS.get(name).label if name in METHODS.names() else str(name)
 
 
-def wasserstein_distance_norm(
-    values: ArrayLike, reference_counts: ArrayLike, current_counts: ArrayLike, *,
-    reference_std: float,
-) -> float:
-    """Wasserstein-1 distance between two empirical distributions, divided by the reference
-    standard deviation (floored at ``STD_FLOOR``), from counts over shared sorted values.
+def category_shares(reference_counts, current_counts):  # type: ignore[no-untyped-def]
+    """Shares of each category in each sample with Evidently's zero fill (PSI, KL)."""
+    return fill_zero_shares(shares(reference_counts)), fill_zero_shares(shares(current_counts))
+
+
+def default_rule(kind: str, reference_rows: int, n_unique: int) -> DriftRule:
+    """Evidently 0.7's default method for a feature (``_get_default_stattest``).
 
     Parameters
     ----------
-    values : array of float, sorted ascending, unique
-        Every value seen in either sample.
-    reference_counts, current_counts : arrays of int
-        How often each value occurs in each sample.
-    reference_std : float
-        Population standard deviation of the reference sample.
+    kind : str
+        ``numeric``, ``categorical`` or ``boolean`` (treated as categorical).
+    reference_rows : int
+        Non-missing, finite reference rows of the feature.
+    n_unique : int
+        Distinct non-missing values in reference and current together.
+
+    Reference of at most 1000 rows: numeric with more than 5 unique values → ``ks``
+    (p <= 0.05); otherwise more than 2 unique values → ``chisquare``, else ``z``
+    (p < 0.05). Larger reference: numeric with more than 5 unique values →
+    ``wasserstein`` (0.1); otherwise ``jensenshannon`` (0.1).
 
     Examples
     --------
-    >>> wasserstein_distance_norm([0.0, 1.0], [1, 1], [0, 2], reference_std=0.5)
-    1.0
+    >>> default_rule("numeric", 5000, 100).method
+    'wasserstein'
+    >>> default_rule("categorical", 200, 2).method
+    'z'
     """
-    v = np.asarray(values, dtype=float)
-    r = np.asarray(reference_counts, dtype=float)
-    c = np.asarray(current_counts, dtype=float)
-    if r.sum() == 0 or c.sum() == 0:
-        return float("nan")
-    gap = np.abs(np.cumsum(r) / r.sum() - np.cumsum(c) / c.sum())[:-1]
-    return float(np.sum(gap * np.diff(v)) / max(reference_std, STD_FLOOR))
+    from obskit.config import DriftRule
+
+    numeric = kind == "numeric"
+    if reference_rows <= SMALL_REFERENCE_ROWS:
+        name = "ks" if numeric and n_unique > 5 else ("chisquare" if n_unique > 2 else "z")
+    else:
+        name = "wasserstein" if numeric and n_unique > 5 else "jensenshannon"
+    return DriftRule(name, METHODS.get(name).default_threshold)
 
 
-def category_shares(reference_counts: ArrayLike, current_counts: ArrayLike
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Shares of each category in each sample, zeros replaced by ``ZERO_SHARE`` (Evidently)."""
-    r = np.asarray(reference_counts, dtype=float)
-    c = np.asarray(current_counts, dtype=float)
-    r, c = r / r.sum(), c / c.sum()
-    return np.where(r == 0, ZERO_SHARE, r), np.where(c == 0, ZERO_SHARE, c)
+def _register(name: str, kind: str, threshold: float, label: str, description: str,
+              function: Callable[..., float], **kw: object) -> None:
+    METHODS.register(name, DriftMethod(name, kind, threshold, label, description, function,
+                                       **kw))  # type: ignore[arg-type]
 
 
-def jensenshannon_distance(reference_counts: ArrayLike, current_counts: ArrayLike) -> float:
-    """Jensen–Shannon distance (natural log) between category distributions, as Evidently.
-
-    Counts are aligned per category; a category absent on one side counts zero.
-
-    Examples
-    --------
-    >>> round(jensenshannon_distance([50, 50], [50, 50]), 6)
-    0.0
-    """
-    if np.sum(reference_counts) == 0 or np.sum(current_counts) == 0:
-        return float("nan")
-    r, c = category_shares(reference_counts, current_counts)
-    return float(distance.jensenshannon(r, c))
-
-
-METHODS.register("wasserstein", DriftMethod(
-    "wasserstein", "numeric", 0.1, "Wasserstein (normed)",
-    "Wasserstein distance normed by the reference standard deviation",
-    wasserstein_distance_norm,
-))
-METHODS.register("jensenshannon", DriftMethod(
-    "jensenshannon", "categorical", 0.1, "Jensen–Shannon",
-    "Jensen–Shannon distance between category shares",
-    jensenshannon_distance,
-))
+_register("wasserstein", "numeric", 0.1, "Wasserstein (normed)",
+          "Wasserstein distance normed by the reference standard deviation",
+          wasserstein_distance_norm)
+_register("ks", "numeric", 0.05, "Kolmogorov–Smirnov p-value",
+          "two-sample Kolmogorov–Smirnov test", ks_pvalue, is_pvalue=True, drifted_when="le")
+_register("anderson", "numeric", 0.1, "Anderson–Darling p-value",
+          "Anderson–Darling k-sample test (on bounded samples)", anderson_pvalue,
+          is_pvalue=True, drifted_when="lt", needs_sample=True)
+_register("cramer_von_mises", "numeric", 0.1, "Cramér–von Mises p-value",
+          "two-sample Cramér–von Mises test (on bounded samples)", cramer_von_mises_pvalue,
+          is_pvalue=True, drifted_when="le", needs_sample=True)
+_register("psi", "categorical", 0.1, "PSI", "population stability index",
+          population_stability_index, binned=True)
+_register("jensenshannon", "categorical", 0.1, "Jensen–Shannon",
+          "Jensen–Shannon distance between shares", jensenshannon_distance, binned=True)
+_register("hellinger", "categorical", 0.1, "Hellinger", "Hellinger distance between shares",
+          hellinger_distance, binned=True)
+_register("kl_div", "categorical", 0.1, "Kullback–Leibler",
+          "Kullback–Leibler divergence of the current shares from the reference",
+          kl_divergence, binned=True)
+_register("chisquare", "categorical", 0.05, "chi-square p-value", "chi-square test",
+          chisquare_pvalue, is_pvalue=True, drifted_when="lt")
+_register("z", "categorical", 0.05, "Z-test p-value", "Z-test for two proportions",
+          z_pvalue, is_pvalue=True, drifted_when="lt")
+_register("tvd", "categorical", 0.1, "total variation",
+          "total variation distance between shares", total_variation_distance)
+_register("linf", "categorical", 0.1, "L-infinity", "L-infinity distance between shares",
+          linf_distance)

@@ -147,6 +147,58 @@ def _multivariate_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _gap_windows(windows: list[Mapping[str, Any]], metric: str) -> list[dict[str, Any]]:
+    """Windows whose realized metric lies beyond the estimate's sampling band, on the bad
+    side: the labels disagree with what the scores promise."""
+    from obskit.performance import metric_direction
+
+    direction = metric_direction(metric)
+    out = []
+    for w in windows:
+        realized = (w.get("performance") or {}).get(metric)
+        band = (w.get("estimated_performance_ci") or {}).get(metric)
+        estimate = (w.get("estimated_performance") or {}).get(metric)
+        if realized is None or estimate is None or not band or None in band:
+            continue
+        if (direction == "higher" and realized < band[0]) or \
+                (direction == "lower" and realized > band[1]):
+            out.append({"start": w["start"], "realized": realized, "estimated": estimate})
+    return out
+
+
+def _estimate_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Realized performance worse than its label-free estimate: concept drift or broken
+    inputs, which neither drift statistics nor estimates can see on their own."""
+    scopes = [("", summary["windows"])]
+    for column, entries in (summary.get("segments") or {}).items():
+        scopes += [(f"{column}={e['value']}", e.get("windows") or []) for e in entries]
+    from obskit.performance import primary_metric
+
+    headline = primary_metric(summary.get("task") or "")
+    out = []
+    for scope, windows in scopes:
+        metrics = sorted({m for w in windows for m in (w.get("estimated_performance") or {})})
+        gaps = {m: g for m in metrics if len(g := _gap_windows(windows, m)) >= 2}
+        if not gaps:
+            continue
+        metric = headline if headline in gaps else next(iter(gaps))
+        first, last = gaps[metric][0], gaps[metric][-1]
+        others = [m for m in gaps if m != metric]
+        where = f"In segment {scope}: " if scope else ""
+        also = f" (also {', '.join(others)})" if others else ""
+        out.append({
+            "severity": "warning", "kind": "estimate_gap", "section": "performance",
+            "segment": scope or None,
+            "text": f"{where}realized {metric}{also} is below its label-free estimate from "
+                    f"{_day(first['start'])} in {len(gaps[metric])} windows "
+                    f"({last['realized']:.3g} realized vs {last['estimated']:.3g} estimated "
+                    f"on {_day(last['start'])}): the link between inputs and outcomes "
+                    "changed (concept drift) or inputs are broken.",
+            "next_step": "Check recent labels and upstream inputs; retrain if the relation "
+                         "changed."})
+    return out
+
+
 def _data_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     out = []
     rows = summary["rows"]
@@ -176,7 +228,8 @@ def _data_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
 def build_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     """All findings of a run, most severe first."""
     findings = (_alert_findings(summary) + _drift_findings(summary)
-                + _multivariate_findings(summary) + _data_findings(summary))
+                + _multivariate_findings(summary) + _estimate_findings(summary)
+                + _data_findings(summary))
     if not summary.get("alerts"):
         findings.append({"severity": "info", "kind": "ok", "section": "health",
                          "text": "No alert rule fired in any window.", "next_step": ""})

@@ -9,10 +9,18 @@ from scipy import stats
 from scipy.spatial import distance
 
 from obskit.config import DriftRule
-from obskit.drift import METHODS, jensenshannon_distance, wasserstein_distance_norm
+from obskit.drift import (
+    METHODS,
+    jensenshannon_distance,
+    population_stability_index,
+    sturges_edges,
+    wasserstein_distance_norm,
+)
 from obskit.exceptions import ConfigError, NotFittedError
 from obskit.monitors import DriftMonitor
+from obskit.monitors.drift import COLUMNS
 from obskit.profiles import wasserstein_by_window
+from obskit.thresholds import ConstantThreshold, ReferenceThreshold, benjamini_hochberg
 from tests.helpers import engine_table
 
 RNG = np.random.default_rng(0)
@@ -54,36 +62,58 @@ def test_engine_wasserstein_and_ks_equal_scipy_per_window():
         assert got.ks[w] == pytest.approx(stats.ks_2samp(ref, sample).statistic, rel=1e-9)
 
 
-def test_jensenshannon_equals_scipy_with_evidently_zero_fill():
+def test_jensenshannon_equals_scipy_without_zero_fill():
+    # Evidently 0.7 calls get_binned_data(..., feel_zeroes=False) for Jensen-Shannon
     ref = np.array([500, 300, 200, 0])
     cur = np.array([100, 300, 500, 100])
-    r = np.where(ref == 0, 0.0001, ref / ref.sum())
-    c = np.where(cur == 0, 0.0001, cur / cur.sum())
-    assert jensenshannon_distance(ref, cur) == pytest.approx(distance.jensenshannon(r, c),
-                                                             rel=1e-12)
+    assert jensenshannon_distance(ref, cur) == pytest.approx(
+        distance.jensenshannon(ref / ref.sum(), cur / cur.sum()), rel=1e-12)
+
+
+SYMMETRIC = {"wasserstein": False, "ks": True, "anderson": True, "cramer_von_mises": True,
+             "psi": True, "jensenshannon": True, "hellinger": True, "kl_div": False,
+             "chisquare": False, "z": True, "tvd": True, "linf": True}
+
+
+def _call(method, counts_ref, counts_cur, values=None):
+    if method.kind == "numeric":
+        v = np.array([1.0, 2.0, 3.0, 4.0]) if values is None else values
+        return method.function(v, counts_ref, counts_cur, reference_std=1.0)
+    return method.function(counts_ref, counts_cur)
 
 
 @pytest.mark.parametrize("name", METHODS.names())
 def test_common_properties(name):
     method = METHODS.get(name)
     counts = np.array([5, 10, 20, 7])
-    values = np.array([1.0, 2.0, 3.0, 4.0])
-    if method.kind == "numeric":
-        same = method.function(values, counts, counts, reference_std=1.0)
-        scaled = method.function(values, counts, counts * 3, reference_std=1.0)
-        shifted = method.function(values, counts, counts[::-1], reference_std=1.0)
+    other = np.array([20, 7, 5, 10])
+    same = _call(method, counts, counts)
+    scaled = _call(method, counts * 10, counts * 30)
+    shifted = _call(method, counts * 10, other * 10)
+    if method.is_pvalue:  # identical samples: no evidence of drift
+        assert same > 0.2  # (anderson_ksamp caps p at 0.25)
+        assert shifted < method.default_threshold
     else:
-        same = method.function(counts, counts)
-        scaled = method.function(counts, counts * 3)
-        shifted = method.function(counts, counts[::-1])
-        assert shifted == pytest.approx(method.function(counts[::-1], counts))  # symmetric
-    assert same == pytest.approx(0.0, abs=1e-12)
-    assert scaled == pytest.approx(0.0, abs=1e-12)  # only shares matter
-    assert shifted > 0
+        # Hellinger: sqrt(1 - (1 - 1e-16)) = 1e-8, as in Evidently
+        assert same == pytest.approx(0.0, abs=1e-7)
+        assert scaled == pytest.approx(0.0, abs=1e-7)  # only shares matter
+        assert shifted > 0
+    if SYMMETRIC[name] and method.kind == "categorical":
+        assert shifted == pytest.approx(_call(method, other * 10, counts * 10), rel=1e-9)
+    if method.kind == "categorical":  # row (category) order does not matter
+        perm = np.array([2, 0, 3, 1])
+        assert shifted == pytest.approx(_call(method, counts[perm] * 10, other[perm] * 10),
+                                        rel=1e-9)
+    else:  # NaN / infinite values are ignored
+        values = np.array([1.0, 2.0, 3.0, 4.0, np.nan, np.inf])
+        got = _call(method, np.r_[counts, 3, 3] * 10, np.r_[other, 9, 9] * 10, values)
+        assert got == pytest.approx(shifted, rel=1e-9)
+    empty = _call(method, counts, np.zeros(4, dtype=int))
+    assert np.isnan(empty)  # nothing to compare: not judged
 
 
 def test_unknown_method_lists_known():
-    with pytest.raises(ConfigError, match="jensenshannon.*wasserstein"):
+    with pytest.raises(ConfigError, match="jensenshannon.*ks.*wasserstein"):
         METHODS.get("psi-typo")
 
 
@@ -102,3 +132,85 @@ def test_drift_monitor_verdicts_and_unfitted_error():
     assert not result.loc[(0, "c"), "drifted"] and result.loc[(1, "c"), "drifted"]
     expected = stats.wasserstein_distance(ref.x, cur.x[1000:]) / np.std(ref.x)
     assert result.loc[(1, "x"), "value"] == pytest.approx(expected, rel=1e-9)
+
+
+def ks_2samp_p(a, b):
+    return stats.ks_2samp(np.asarray(a), np.asarray(b)).pvalue
+
+
+def test_drift_monitor_columns_fdr_persistence_and_reference_threshold():
+    rng = np.random.default_rng(1)
+    rules = {"x": DriftRule("ks", 0.05), "c": DriftRule("chisquare", 0.05),
+             "y": DriftRule("psi", 0.1, ReferenceThreshold(k=3, chunks=5))}
+    ref = pd.DataFrame({"x": rng.normal(0, 1, 800), "y": rng.normal(0, 1, 800),
+                        "c": rng.choice(list("abc"), 800)})
+    cur = pd.DataFrame({"x": np.r_[rng.normal(0, 1, 900), rng.normal(1, 1, 300)],
+                        "y": np.r_[rng.normal(0, 1, 900), rng.normal(2, 1, 300)],
+                        "c": rng.choice(list("abc"), 1200),
+                        "window_index": np.repeat([0, 1, 2, 3], 300)})
+    monitor = DriftMonitor({"x": "numeric", "y": "numeric", "c": "categorical"}, rules,
+                           persistence=2, fdr=0.05).fit(engine_table(ref))
+    out = monitor.calculate(engine_table(cur))
+    assert list(out.columns) == COLUMNS
+    res = out.set_index(["window_index", "feature"])
+    assert res.loc[(3, "x"), "drifted"] and not res.loc[(0, "x"), "drifted"]
+    assert res.loc[(3, "x"), "threshold_kind"] == "fdr"
+    assert res.loc[(3, "y"), "threshold_kind"] == "reference"
+    assert res.loc[(3, "x"), "p_value"] == pytest.approx(ks_2samp_p(ref.x, cur.x[900:]),
+                                                         rel=1e-9)
+    window = out[out.window_index == 3].set_index("feature")
+    bh = benjamini_hochberg(window.loc[["c", "x"], "p_value"].astype(float))
+    assert window.loc[["c", "x"], "adjusted"].astype(float).tolist() == pytest.approx(bh.tolist())
+    assert res.loc[(3, "y"), "drifted"] and res.loc[(3, "y"), "p_value"] is None
+    assert not res.loc[(3, "y"), "persistent"]  # drifted in one window only, k = 2
+    assert res.loc[(3, "y"), "threshold"] > 0
+
+
+def test_drift_monitor_all_nan_constant_and_sampled_tests():
+    rng = np.random.default_rng(2)
+    rules = {"n": DriftRule("wasserstein", 0.1), "k": DriftRule("wasserstein", 0.1),
+             "a": DriftRule("anderson", 0.1), "v": DriftRule("cramer_von_mises", 0.1)}
+    ref = pd.DataFrame({"n": [np.nan] * 300, "k": [1.0] * 300, "a": rng.normal(0, 1, 300),
+                        "v": rng.normal(0, 1, 300)})
+    cur = pd.DataFrame({"n": [np.nan] * 200, "k": [1.0] * 199 + [np.inf],
+                        "a": rng.normal(0, 1, 200), "v": rng.normal(0.5, 1, 200),
+                        "window_index": 0})
+    monitor = DriftMonitor({f: "numeric" for f in rules}, rules).fit(engine_table(ref))
+    res = monitor.calculate(engine_table(cur)).set_index("feature")
+    assert "n" not in res.index or res.loc["n", "drifted"] is None
+    assert res.loc["k", "value"] == 0.0 and not res.loc["k", "drifted"]
+    assert res.loc["a", "value"] == pytest.approx(
+        stats.anderson_ksamp([ref.a.to_numpy(), cur.a.to_numpy()])[2], rel=1e-9)
+    assert res.loc["v", "value"] == pytest.approx(
+        stats.cramervonmises_2samp(ref.v.to_numpy(), cur.v.to_numpy()).pvalue, rel=1e-9)
+
+
+def test_binned_engine_uses_reference_edges():
+    rng = np.random.default_rng(3)
+    ref = rng.normal(0, 1, 3000)
+    cur = rng.normal(0.5, 1, 1000)
+    monitor = DriftMonitor({"x": "numeric"}, {"x": DriftRule("psi", 0.1)}).fit(
+        engine_table(pd.DataFrame({"x": ref})))
+    frame = pd.DataFrame({"x": cur, "window_index": 0})
+    value = monitor.calculate(engine_table(frame)).value[0]
+    edges = sturges_edges(ref.min(), ref.max(), len(ref))
+    inner = edges[1:-1]
+    r = np.bincount(np.searchsorted(inner, ref, side="right"), minlength=len(edges) - 1)
+    c = np.bincount(np.searchsorted(inner, cur, side="right"), minlength=len(edges) - 1)
+    assert value == pytest.approx(population_stability_index(r, c), rel=1e-9)
+
+
+def test_thresholds_config():
+    from tests.test_config import cfg
+
+    c = cfg(drift={"threshold": {"kind": "reference", "k": 2}, "persistence": 3, "fdr": False,
+                   "features": {"x": {"method": "psi", "threshold": {"kind": "constant"}}}})
+    assert c.drift_default["threshold"] == ReferenceThreshold(k=2.0)
+    assert c.drift_default["persistence"] == 3 and c.drift_default["fdr"] is None
+    assert c.drift_features["x"] == DriftRule("psi", 0.1, ConstantThreshold())
+    assert c.drift_default["numeric"] is None  # per-feature Evidently default
+    for bad, key in [({"persistence": 0}, "drift.persistence"), ({"fdr": 2}, "drift.fdr"),
+                     ({"threshold": {"kind": "magic"}}, "drift.threshold.kind")]:
+        with pytest.raises(ConfigError) as err:
+            cfg(drift=bad)
+        assert err.value.key == key

@@ -5,12 +5,14 @@ small pandas frame indexed by window. Reference statistics are computed once, in
 """
 
 from obskit.monitors.drift import HISTOGRAM_BINS, DriftMonitor
+from obskit.monitors.estimation import EstimatedPerformanceMonitor
 from obskit.monitors.multivariate import DomainClassifierMonitor, PCAReconstructionMonitor
 from obskit.monitors.performance import PerformanceMonitor
 
 __all__ = [
     "DomainClassifierMonitor",
     "DriftMonitor",
+    "EstimatedPerformanceMonitor",
     "HISTOGRAM_BINS",
     "PCAReconstructionMonitor",
     "PerformanceMonitor",

@@ -1,4 +1,18 @@
-"""Per-feature drift of each window against the reference."""
+"""Per-feature drift of each window against the reference.
+
+How each method is computed in the engine:
+
+- ``wasserstein`` and ``ks``: exactly, from ordered cumulative counts of every value
+  (the KS p-value from the statistic and both sizes as ``scipy.stats.ks_2samp``).
+- ``anderson`` and ``cramer_von_mises``: on random samples of at most ``sample_rows``
+  (10,000) finite values per side, drawn in the engine (exact when a side is smaller).
+- binned methods on a numeric feature with more than 20 unique reference values: on a
+  histogram whose Sturges edges are fixed ONCE from the reference (min, max, rows) and
+  reused for every window, outer bins open-ended. Evidently instead bins reference and
+  current together per comparison, so values differ slightly; the pure functions in
+  :mod:`obskit.drift` reproduce Evidently exactly given Evidently's bins.
+- everything else: on counts per category (numeric values as categories).
+"""
 
 from __future__ import annotations
 
@@ -10,18 +24,40 @@ import numpy as np
 import pandas as pd
 
 from obskit.config import DriftRule
-from obskit.drift import METHODS
+from obskit.drift import (
+    BIN_UNIQUE_LIMIT,
+    METHODS,
+    DriftMethod,
+    counts_from_samples,
+    ks_pvalue_from_statistic,
+    sturges_edges,
+)
 from obskit.monitors._base import check_fitted, with_window
-from obskit.profiles import (
-    W,
-    category_counts,
-    numeric_histogram,
-    wasserstein_by_window,
+from obskit.profiles import W, category_counts, numeric_histogram, wasserstein_by_window
+from obskit.profiles.drift import (
+    histogram_by_window,
+    reference_chunks,
+    sample_by_window,
+)
+from obskit.stattests import STD_FLOOR
+from obskit.thresholds import (
+    DEFAULT_FDR,
+    DEFAULT_PERSISTENCE,
+    ConstantThreshold,
+    ReferenceThreshold,
+    benjamini_hochberg,
+    persistent_runs,
 )
 
-__all__ = ["DriftMonitor", "HISTOGRAM_BINS"]
+__all__ = ["DriftMonitor", "HISTOGRAM_BINS", "SAMPLE_ROWS", "COLUMNS"]
 
+#: bins of the reference-vs-current figures (``distributions``)
 HISTOGRAM_BINS = 20
+#: rows per side sampled for the Anderson–Darling and Cramér–von Mises tests
+SAMPLE_ROWS = 10_000
+#: the columns of :meth:`DriftMonitor.calculate`
+COLUMNS = [W, "feature", "method", "value", "threshold", "threshold_kind", "drifted",
+           "p_value", "adjusted", "persistent"]
 
 
 class DriftMonitor:
@@ -33,20 +69,46 @@ class DriftMonitor:
         Feature name → ``numeric`` / ``categorical`` / ``boolean``.
     rules : mapping
         Feature name → :class:`~obskit.config.DriftRule` (method and threshold).
+    threshold : ConstantThreshold or ReferenceThreshold
+        How thresholds are found for rules that do not say (default: constant).
+    persistence : int
+        Consecutive drifted windows before a feature is ``persistent`` (default 1).
+    fdr : float or None
+        Benjamini–Hochberg false discovery rate across the p-value features of each window
+        (default 0.05); None judges raw p-values against each threshold.
+    sample_rows : int
+        Rows per side for the sample-based tests (default 10,000).
     """
 
-    def __init__(self, features: Mapping[str, str], rules: Mapping[str, DriftRule]) -> None:
+    def __init__(self, features: Mapping[str, str], rules: Mapping[str, DriftRule], *,
+                 threshold: ConstantThreshold | ReferenceThreshold | None = None,
+                 persistence: int = DEFAULT_PERSISTENCE, fdr: float | None = DEFAULT_FDR,
+                 sample_rows: int = SAMPLE_ROWS) -> None:
         self.features = dict(features)
         self.rules = dict(rules)
+        self.threshold = threshold or ConstantThreshold()
+        self.persistence = persistence
+        self.fdr = fdr
+        self.sample_rows = sample_rows
+
+    def _method(self, feature: str) -> DriftMethod:
+        return METHODS.get(self.rules[feature].method)
+
+    def _threshold_rule(self, feature: str) -> ConstantThreshold | ReferenceThreshold:
+        return self.rules[feature].threshold_rule or self.threshold
 
     def fit(self, reference: ir.Table) -> DriftMonitor:
-        """Reference standard deviations, category counts and histogram edges, once."""
+        """Reference statistics, bins, category counts, samples and thresholds, once."""
         self.reference_ = reference
         self.std_: dict[str, float] = {}
         self.categories_: dict[str, pd.Series] = {}
         self.edges_: dict[str, np.ndarray] = {}
         self.reference_hist_: dict[str, dict[str, Any]] = {}
-        numeric = [f for f in self.features if self._kind(f) == "numeric"]
+        self.bins_: dict[str, np.ndarray] = {}
+        self.reference_bins_: dict[str, np.ndarray] = {}
+        self.reference_sample_: dict[str, np.ndarray] = {}
+        self.thresholds_: dict[str, float] = {}
+        numeric = [f for f, kind in self.features.items() if kind == "numeric"]
         if numeric:
             aggs = {}
             for i, f in enumerate(numeric):
@@ -55,6 +117,10 @@ class DriftMonitor:
                 aggs[f"s{i}"] = t.std(how="pop", where=ok)
                 aggs[f"lo{i}"] = t.quantile(0.01, where=ok)
                 aggs[f"hi{i}"] = t.quantile(0.99, where=ok)
+                aggs[f"min{i}"] = t.min(where=ok)
+                aggs[f"max{i}"] = t.max(where=ok)
+                aggs[f"n{i}"] = ok.cast("int64").sum()
+                aggs[f"u{i}"] = t.nunique(where=ok)
             stats = reference.aggregate(**aggs).execute().iloc[0]
             for i, f in enumerate(numeric):
                 self.std_[f] = float(stats[f"s{i}"]) if pd.notna(stats[f"s{i}"]) else 0.0
@@ -66,47 +132,119 @@ class DriftMonitor:
                 self.reference_hist_[f] = {
                     "edges": self.edges_[f], "counts": numeric_histogram(reference, f,
                                                                          self.edges_[f])}
+                method = self._method(f)
+                n = int(stats[f"n{i}"] or 0)
+                if method.kind == "categorical" and int(stats[f"u{i}"] or 0) > BIN_UNIQUE_LIMIT:
+                    bins = sturges_edges(float(stats[f"min{i}"]), float(stats[f"max{i}"]), n)
+                    self.bins_[f] = bins
+                    self.reference_bins_[f] = numeric_histogram(reference, f, bins)
+                if method.needs_sample:
+                    ref = with_window(reference.drop(W) if W in reference.columns
+                                      else reference)
+                    self.reference_sample_[f] = sample_by_window(
+                        ref, f, self.sample_rows)[f].to_numpy(dtype=float)
         for f in self.features:
-            if self._kind(f) == "categorical":
+            if self._method(f).kind == "categorical" and f not in self.bins_ \
+                    or self.features[f] != "numeric":
                 counts = category_counts(reference, f, by_window=False)
                 self.categories_[f] = counts.set_index("category").n.astype("int64")
+        derived = {f for f in self.features
+                   if isinstance(self._threshold_rule(f), ReferenceThreshold)}
+        for chunks in sorted({self._threshold_rule(f).chunks for f in derived}):  # type: ignore[union-attr]
+            same = [f for f in derived if self._threshold_rule(f).chunks == chunks]  # type: ignore[union-attr]
+            values = self._values(reference_chunks(reference, chunks), same)
+            for f in same:
+                rule = self._threshold_rule(f)
+                assert isinstance(rule, ReferenceThreshold)
+                got = [v for (w, g), v in values.items() if g == f]
+                self.thresholds_[f] = rule.derive(got, lower=self._method(f).is_pvalue)
         return self
 
-    def _kind(self, feature: str) -> str:
-        return METHODS.get(self.rules[feature].method).kind
-
-    def calculate(self, current: ir.Table) -> pd.DataFrame:
-        """One row per (window, feature): method, value, threshold, drifted, rows used."""
-        check_fitted(self, "std_")
-        current = with_window(current)
-        rows: list[dict[str, Any]] = []
-        for f in self.features:
-            rule = self.rules[f]
-            if self._kind(f) == "numeric":
+    def _values(self, current: ir.Table, features: list[str]) -> dict[tuple[int, str], float]:
+        """(window, feature) → the method's value, for every window where the feature has
+        data."""
+        out: dict[tuple[int, str], float] = {}
+        for f in features:
+            method = self._method(f)
+            if method.kind == "numeric" and not method.needs_sample:
                 wd = wasserstein_by_window(self.reference_, current, f)
-                norm = max(self.std_[f], 0.001)
                 for r in wd.itertuples():
-                    rows.append(self._row(r.window_index, f, rule, r.wasserstein / norm))
+                    if method.name == "wasserstein":
+                        value = r.wasserstein / max(self.std_[f], STD_FLOOR)
+                    elif method.name == "ks":
+                        value = ks_pvalue_from_statistic(r.ks, int(r.n_ref), int(r.n_cur))
+                    else:  # a numeric method registered later: rebuild from the sample path
+                        raise NotImplementedError(method.name)
+                    out[int(r.window_index), f] = float(value)
+            elif method.kind == "numeric":
+                sample = sample_by_window(current, f, self.sample_rows)
+                for w, grp in sample.groupby(W):
+                    values, rc, cc = counts_from_samples(self.reference_sample_[f],
+                                                         grp[f].to_numpy(dtype=float))
+                    out[int(w), f] = float(method.function(values, rc, cc,
+                                                           reference_std=self.std_[f]))
+            elif f in self.bins_:
+                for w, hist in histogram_by_window(current, f, self.bins_[f]).items():
+                    out[w, f] = float(method.function(self.reference_bins_[f], hist))
             else:
                 ref = self.categories_[f]
                 cur = category_counts(current, f)
                 for w, grp in cur.groupby(W):
                     counts = grp.set_index("category").n
                     keys = sorted(set(ref.index) | set(counts.index))
-                    value = METHODS.get(rule.method).function(
+                    out[int(w), f] = float(method.function(
                         ref.reindex(keys, fill_value=0).to_numpy(),
-                        counts.reindex(keys, fill_value=0).to_numpy(),
-                    )
-                    rows.append(self._row(w, f, rule, value))
-        return pd.DataFrame(rows, columns=[W, "feature", "method", "value", "threshold",
-                                           "drifted"])
+                        counts.reindex(keys, fill_value=0).to_numpy()))
+        return out
 
-    @staticmethod
-    def _row(window: Any, feature: str, rule: DriftRule, value: float) -> dict[str, Any]:
-        value = float(value)
-        return {W: int(window), "feature": feature, "method": rule.method, "value": value,
-                "threshold": rule.threshold,
-                "drifted": bool(value >= rule.threshold) if np.isfinite(value) else None}
+    def calculate(self, current: ir.Table) -> pd.DataFrame:
+        """One row per (window, feature), columns :data:`COLUMNS`.
+
+        ``value`` is the method's statistic; ``threshold`` and ``threshold_kind``
+        (``constant``, ``reference`` or ``fdr``) what it was judged against; ``drifted``
+        the verdict of this window (None: not judged); ``p_value`` the p-value (p-value
+        methods, else None); ``adjusted`` the Benjamini–Hochberg adjusted p-value across
+        this window's p-value features (None when ``fdr`` is off or not applicable);
+        ``persistent``: drifted in this window and the ``persistence − 1`` before.
+        """
+        check_fitted(self, "std_")
+        values = self._values(with_window(current), list(self.features))
+        rows: list[dict[str, Any]] = []
+        for (w, f), value in sorted(values.items()):
+            method, rule = self._method(f), self.rules[f]
+            kind = self._threshold_rule(f).kind
+            threshold = self.thresholds_[f] if kind == "reference" else rule.threshold
+            rows.append({W: w, "feature": f, "method": method.name, "value": value,
+                         "threshold": threshold, "threshold_kind": kind,
+                         "p_value": value if method.is_pvalue else None, "adjusted": None})
+        frame = pd.DataFrame(rows, columns=COLUMNS)
+        if self.fdr is not None and len(frame):
+            bh = (frame.p_value.notna()) & (frame.threshold_kind == "constant")
+            for _, idx in frame[bh].groupby(W).groups.items():
+                adjusted = benjamini_hochberg(frame.loc[idx, "p_value"].astype(float))
+                frame.loc[idx, "adjusted"] = [None if np.isnan(a) else float(a)
+                                              for a in adjusted]
+                frame.loc[idx, "threshold"] = self.fdr
+                frame.loc[idx, "threshold_kind"] = "fdr"
+        frame["drifted"] = [self._verdict(r) for r in frame.itertuples()]
+        frame["persistent"] = False
+        for _, grp in frame.groupby("feature", sort=False):
+            grp = grp.sort_values(W)
+            frame.loc[grp.index, "persistent"] = persistent_runs(list(grp.drifted),
+                                                                 self.persistence)
+        frame["persistent"] = frame["persistent"].astype(bool)
+        for col in ("p_value", "adjusted"):
+            frame[col] = pd.Series([None if v is None or pd.isna(v) else float(v)
+                                    for v in frame[col]], index=frame.index, dtype=object)
+        return frame[COLUMNS]
+
+    def _verdict(self, r: Any) -> bool | None:
+        value = r.adjusted if r.threshold_kind == "fdr" else r.value
+        if value is None or not np.isfinite(value) or not np.isfinite(r.threshold):
+            return None
+        if r.threshold_kind == "fdr":
+            return bool(value <= r.threshold)
+        return METHODS.get(r.method).drifted(float(value), float(r.threshold))
 
     def distributions(self, current: ir.Table) -> dict[str, dict[str, Any]]:
         """Reference vs whole-current distributions per feature, for figures."""
