@@ -57,3 +57,28 @@ def test_row_windows_carry_bounds_and_counts(gappy):
     assert [w["rows"] for w in windows] == [80, 80, 50]
     assert windows[0]["start"] < windows[0]["end"] <= windows[1]["start"]
     assert windows[-1]["end"].startswith("2026-11-03T09")
+
+
+def test_edge_columns_are_findings_not_crashes(tmp_path):
+    """A feature missing from the current logs, an all-NaN one and a constant one."""
+    times = pd.date_range("2026-10-01", periods=3000, freq="10min", tz="UTC")
+    ref = _logs(times)
+    ref["gone"] = RNG.normal(0, 1, len(ref))
+    ref["empty"] = RNG.normal(0, 1, len(ref))
+    ref["flat"] = 1.0
+    cur = _logs(times + pd.Timedelta(days=30))
+    cur["empty"] = np.nan
+    cur["flat"] = 1.0 + RNG.normal(0, 1e-9, len(cur))  # noise far below the 0.001 floor
+    cur["x"] = np.where(np.arange(len(cur)) % 50 == 0, np.inf, cur["x"])
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_parquet(tmp_path / "cur.parquet")
+    config = load_config(overrides={"sources": {"reference": str(tmp_path / "ref.parquet"),
+                                                "current": str(tmp_path / "cur.parquet")}})
+    summary = obskit.analyze(config).to_summary()
+    assert summary["missing_features"] == ["gone"]
+    assert any(f["kind"] == "missing_feature" and f["feature"] == "gone"
+               for f in summary["findings"])
+    for w in summary["windows"]:
+        assert w["drift"]["empty"]["drifted"] is None  # not judged, not a crash
+        assert w["drift"]["flat"]["drifted"] is False  # no blow-up from a tiny std
+        assert w["drift"]["x"]["value"] is not None  # infinities left out

@@ -245,3 +245,38 @@ def test_notebook_runs_on_its_own_from_a_config_path(demo_run, tmp_path):
     assert not [o for o in outputs if o.get("output_type") == "error"]
     text = json.dumps(outputs)
     assert "utilization" in text and "data:image/png;base64," in text
+
+
+def _segment(summary, column, value):
+    return next(e for e in summary["segments"][column] if e["value"] == value)
+
+
+def test_estimated_performance_follows_the_covariate_drift(demo_run):
+    """Without labels, CBPE sees the utilization drift lower v1's accuracy."""
+    _, _, summary, incidents, _ = demo_run
+    windows = _segment(summary, "model_version", "v1")["windows"]
+    concept = _day(incidents["concept_drift"]["start"])
+    before = [w for w in windows if _day(w["start"]) < concept]
+    est = [w["estimated_performance"]["accuracy"] for w in before]
+    assert sum(est[:4]) / 4 - sum(est[-3:]) / 3 > 0.05  # it falls as utilization drifts
+    inside = [w for w in before if w["estimated_performance_ci"]["accuracy"][0]
+              <= w["performance"]["accuracy"] <= w["estimated_performance_ci"]["accuracy"][1]]
+    assert len(inside) >= len(before) - 1  # and agrees with the realized value
+
+
+def test_concept_drift_shows_as_realized_below_estimate_from_its_start(demo_run):
+    _, _, summary, incidents, _ = demo_run
+    gap = next(f for f in summary["findings"] if f["kind"] == "estimate_gap"
+               and f.get("segment") == "model_version=v1")
+    assert f"from {incidents['concept_drift']['start'][:10]}" in gap["text"]
+
+
+def test_report_has_the_statistics_sections(demo_run):
+    _, run_dir, summary, _, _ = demo_run
+    html = (run_dir / "index.html").read_text()
+    for text in ("Segments", "Multivariate drift", "estimated (no labels)"[:9]):
+        assert text in html
+    w = summary["windows"][0]
+    assert set(w["multivariate_drift"]) == {"domain_classifier", "pca_reconstruction"}
+    assert w["performance_ci"]["roc_auc"][0] < w["performance"]["roc_auc"] < \
+        w["performance_ci"]["roc_auc"][1]
