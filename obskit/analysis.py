@@ -91,7 +91,9 @@ def drift_summary(drift: pd.DataFrame, windows: list[dict[str, Any]],
         out[feature] = {
             "type": features.get(feature),
             "method": grp.method.iloc[0],
-            "threshold": number(grp.threshold.iloc[0]),
+            "threshold": number(grp.threshold.iloc[-1]),
+            "threshold_kind": (grp.threshold_kind.iloc[-1] if "threshold_kind" in grp
+                               else "constant"),
             "windows": int(grp.drifted.notna().sum()),
             "drifted_windows": int(len(drifted)),
             "first_drifted": starts.get(int(drifted[W].iloc[0])) if len(drifted) else None,

@@ -343,7 +343,10 @@ def drift_table_html(summary: Mapping[str, Any]) -> str:
             f'<tr class="{"drifted" if k else "stable"}">'
             f"<td><strong>{_e(feature)}</strong></td><td>{_e(d.get('type'))}</td>"
             f"<td>{_e(_method_name(d.get('method')))}</td>"
-            f"<td class=num>{_e(_fmt_num(d.get('threshold')))}</td>"
+            f"<td class=num>{_e(_fmt_num(d.get('threshold')))}"
+            + (f"<br><small>{_e(d.get('threshold_kind'))}</small>"
+               if d.get("threshold_kind") not in (None, "constant") else "")
+            + "</td>"
             f"<td class=num>{_e(_fmt_int(k))} of {_e(_fmt_int(n))}</td>"
             f"<td>{_e(_fmt_time(d.get('first_drifted')) if d.get('first_drifted') else '—')}"
             f"</td><td class=num>{_e(_fmt_num(d.get('max_value')))}</td>"
