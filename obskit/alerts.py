@@ -46,18 +46,32 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def _in_segment(rule: AlertRuleConfig, window: Mapping[str, Any]) -> bool:
+    """Whether the rule watches ``window`` (tagged with its ``segment``, None for the whole
+    log): a rule without a segment watches every window, one with a segment only that one."""
+    return rule.segment is None or (window.get("segment") or None) == dict(rule.segment)
+
+
 def evaluate_rules(windows: Iterable[Mapping[str, Any]], rules: Iterable[AlertRuleConfig], *,
                    reference: Mapping[str, Any]) -> tuple[list[dict], list[dict]]:
     """Return ``(alerts, insufficient)``: the rule/window pairs that fired, and those that
-    could not be judged for lack of data."""
+    could not be judged for lack of data.
+
+    Windows are judged in order; a rule with ``persistence`` k fires from the k-th
+    consecutive breaching window on (a window without data breaks the run).
+    """
     alerts: list[dict] = []
     insufficient: list[dict] = []
+    streak: dict[tuple[str, str], int] = {}
     for window in windows:
         for rule in rules:
+            if not _in_segment(rule, window):
+                continue
             for metric in _expand(rule, window):
                 value = resolve_metric(window, metric)
                 where = {"rule": rule.name, "metric": metric, "window": window["index"],
                          "window_start": window["start"], "window_end": window["end"]}
+                key = (rule.name, metric)
                 if rule.op == "drop_pct":
                     name = metric.split(".")[-1]
                     base = reference.get(name)
@@ -65,6 +79,7 @@ def evaluate_rules(windows: Iterable[Mapping[str, Any]], rules: Iterable[AlertRu
                         continue
                     if _missing(value):
                         insufficient.append(where)
+                        streak[key] = 0
                         continue
                     direction = metric_direction(name)
                     if direction is None:
@@ -77,12 +92,15 @@ def evaluate_rules(windows: Iterable[Mapping[str, Any]], rules: Iterable[AlertRu
                 else:
                     if _missing(value):
                         insufficient.append(where)
+                        streak[key] = 0
                         continue
                     fired = _OPS[rule.op](value, rule.value)
                     threshold = rule.value
-                if fired:
+                streak[key] = streak.get(key, 0) + 1 if fired else 0
+                if fired and streak[key] >= rule.persistence:
                     alerts.append({**where, "op": rule.op, "value": value,
                                    "threshold": threshold, "severity": rule.severity,
                                    "reference": reference.get(metric.split(".")[-1])
-                                   if rule.op == "drop_pct" else None})
+                                   if rule.op == "drop_pct" else None,
+                                   "action": list(rule.action) if rule.action else None})
     return alerts, insufficient

@@ -188,14 +188,14 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
 def _judge(config: Config, logs: LoadedLogs, result: TableResult,
            segment: Segment | None = None) -> tuple[list[dict], list[dict]]:
     """Alerts and not-judged pairs of one table's windows (tagged with the segment)."""
+    tag = {segment.column: segment.value} if segment else None
     alerts, insufficient = evaluate_rules(
-        [w for w in result.windows if w["status"] == "ok"], alert_rules(config, logs),
-        reference=result.reference_performance,
+        [{**w, "segment": tag} for w in result.windows if w["status"] == "ok"],
+        alert_rules(config, logs), reference=result.reference_performance,
     )
     insufficient += [{"rule": None, "metric": None, "window": w["index"],
                       "window_start": w["start"], "window_end": w["end"], "reason": w["status"]}
                      for w in result.windows if w["status"] != "ok"]
-    tag = {segment.column: segment.value} if segment else None
     for item in alerts + insufficient:
         item["segment"] = tag
     return alerts, insufficient

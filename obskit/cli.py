@@ -37,7 +37,14 @@ def _report_parser(sub: Any) -> None:
     p.add_argument("--column", action="append", type=_column, default=[], metavar="ROLE=NAME",
                    help="map a role onto a log column, repeatable (config: columns.ROLE)")
     p.add_argument("--engine", help="config: engine (default duckdb)")
-    p.add_argument("--model", help="model file (config: model.path)")
+    p.add_argument("--model", help="model file: .skops (safe) or pickle/joblib "
+                                   "(config: model.path)")
+    p.add_argument("--trust-type", action="append", default=[], metavar="TYPE",
+                   help="a type to trust when loading a .skops model, repeatable, e.g. "
+                        "sklearn.tree._tree.Tree (config: model.trusted_types)")
+    p.add_argument("--trust-model", action="store_true", default=None,
+                   help="allow loading a pickle/joblib model, which runs code from the file "
+                        "(config: model.trust)")
     p.add_argument("--title", help="report title (config: title)")
     p.add_argument("--min-window-rows", type=int, help="config: min_window_rows")
     p.add_argument("--out", help="reports folder; each run gets a sub-folder (config: out)")
@@ -59,8 +66,15 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
                       ("fail_on_alert", "fail_on_alert")):
         if getattr(args, attr) is not None:
             out[key] = getattr(args, attr)
-    if args.model:
-        out["model"] = str(cwd / args.model)
+    if args.model or args.trust_type or args.trust_model:
+        model: dict[str, Any] = {}
+        if args.model:
+            model["path"] = str(cwd / args.model)
+        if args.trust_type:
+            model["trusted_types"] = list(args.trust_type)
+        if args.trust_model:
+            model["trust"] = True
+        out["model"] = model
     if args.out:
         out["out"] = str(cwd / args.out)
     return out

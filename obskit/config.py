@@ -31,14 +31,18 @@ TOP_LEVEL_KEYS = (
     "title", "task", "sources", "columns", "features", "window", "min_window_rows",
     "engine", "positive_label", "drift", "alerts", "model", "out", "fail_on_alert",
     "segments", "min_segment_rows", "multivariate", "estimation",
+    # sections validated by the modules that own them (see Config docs)
+    "anomalies", "schedule", "sinks", "keep", "notebook_timeout_s",
 )
+MODEL_KEYS = ("path", "trusted_types", "trust")
 MULTIVARIATE_KEYS = ("enabled", "sample_rows", "threshold")
 SOURCE_KEYS = ("reference", "current", "labels")
 FEATURE_KEYS = ("include", "exclude", "types")
 DRIFT_KEYS = ("numeric", "categorical", "features", "threshold", "persistence", "fdr")
 DRIFT_RULE_KEYS = ("method", "threshold")
 THRESHOLD_KEYS = ("kind", "k", "chunks")
-ALERT_KEYS = ("name", "metric", "op", "value", "severity")
+ALERT_KEYS = ("name", "metric", "op", "value", "severity", "persistence", "segment",
+              "action", "action_timeout_s")
 ALERT_OPS = (">", ">=", "<", "<=", "drop_pct")
 SEVERITIES = ("info", "warning", "critical")
 
@@ -71,6 +75,13 @@ class AlertRuleConfig:
     op: str
     value: float
     severity: str = "warning"
+    #: fire only after this many consecutive breaching windows
+    persistence: int = 1
+    #: judge only this segment (``{column: value}``); None: the whole log
+    segment: Mapping[str, str] | None = None
+    #: a command (argv list, no shell) run when the rule fires, e.g. a rollback script
+    action: tuple[str, ...] | None = None
+    action_timeout_s: float = 60.0
 
 
 #: ``numeric`` / ``categorical``: optional rules for every feature of that type (None: the
@@ -127,6 +138,17 @@ class Config:
         default_factory=lambda: {"enabled": True, "sample_rows": 5000, "threshold": 0.55})
     #: estimate performance without labels (CBPE for classification, DLE for regression)
     estimation: bool = True
+    #: skops types to trust beyond skops' defaults; ``model_trust`` allows pickle/joblib
+    model_trusted_types: tuple[str, ...] = ()
+    model_trust: bool = False
+    #: sections validated by their own modules: ``obskit.anomalies``, ``obskit.schedule``,
+    #: ``obskit.sinks`` (raw mappings here)
+    anomalies: Any = None
+    schedule: Any = None
+    sinks: Any = None
+    #: keep at most this many runs in a report folder (None: all)
+    keep: int | None = None
+    notebook_timeout_s: float = 1800.0
 
     def column(self, role: str) -> str:
         """The log column that plays ``role``."""
@@ -210,8 +232,25 @@ def _alert_rule(value: Any, key: str, index: int) -> AlertRuleConfig:
     _expect(severity in SEVERITIES, f"{key}.severity", "one of " + ", ".join(SEVERITIES),
             severity)
     name = value.get("name", f"{value['metric']} {value['op']} {value['value']}")
-    return AlertRuleConfig(str(name), value["metric"], value["op"], float(value["value"]),
-                           severity)
+    persistence = value.get("persistence", 1)
+    _expect(isinstance(persistence, int) and not isinstance(persistence, bool)
+            and persistence >= 1, f"{key}.persistence", "an integer >= 1", persistence)
+    segment = value.get("segment")
+    _expect(segment is None or (isinstance(segment, Mapping) and len(segment) == 1),
+            f"{key}.segment", "a mapping of one column to one value, e.g. {model_version: v2}",
+            segment)
+    action = value.get("action")
+    _expect(action is None or (isinstance(action, list) and action
+                               and all(isinstance(a, str) for a in action)),
+            f"{key}.action", "a command as a list of strings (no shell)", action)
+    timeout = value.get("action_timeout_s", 60.0)
+    _expect(isinstance(timeout, (int, float)) and timeout > 0, f"{key}.action_timeout_s",
+            "a positive number of seconds", timeout)
+    return AlertRuleConfig(
+        str(name), value["metric"], value["op"], float(value["value"]), severity,
+        persistence=persistence,
+        segment={str(k): str(v) for k, v in segment.items()} if segment else None,
+        action=tuple(action) if action else None, action_timeout_s=float(timeout))
 
 
 def config_from_dict(raw: Mapping[str, Any], *, base_dir: Path | None = None) -> Config:
@@ -302,8 +341,29 @@ def config_from_dict(raw: Mapping[str, Any], *, base_dir: Path | None = None) ->
 
     model = raw.get("model")
     if isinstance(model, Mapping):
-        model = _check_keys(model, ("path",), "model").get("path")
+        _check_keys(model, MODEL_KEYS, "model")
+        types = model.get("trusted_types") or []
+        _expect(isinstance(types, list) and all(isinstance(t, str) for t in types),
+                "model.trusted_types", "a list of type names", types)
+        _expect(isinstance(model.get("trust", False), bool), "model.trust", "true or false",
+                model.get("trust"))
+        kwargs["model_trusted_types"] = tuple(types)
+        kwargs["model_trust"] = bool(model.get("trust", False))
+        model = model.get("path")
     kwargs["model"] = _path(model, "model", base)
+    for section in ("anomalies", "schedule", "sinks"):
+        value = raw.get(section)
+        _expect(value is None or isinstance(value, (Mapping, list)), section,
+                "a mapping (see the README)", value)
+        kwargs[section] = value
+    keep = raw.get("keep")
+    _expect(keep is None or (isinstance(keep, int) and not isinstance(keep, bool)
+                             and keep >= 1), "keep", "a number of runs >= 1", keep)
+    kwargs["keep"] = keep
+    nb_timeout = raw.get("notebook_timeout_s", 1800)
+    _expect(isinstance(nb_timeout, (int, float)) and nb_timeout > 0, "notebook_timeout_s",
+            "a positive number of seconds", nb_timeout)
+    kwargs["notebook_timeout_s"] = float(nb_timeout)
 
     if raw.get("out") is not None:
         kwargs["out"] = _path(raw["out"], "out", base) or "reports/latest"
@@ -379,8 +439,8 @@ def _absolutise(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     for key in ("out",):
         if isinstance(out.get(key), str):
             out[key] = _path(out[key], key, base)
-    if isinstance(out.get("model"), str):
-        out["model"] = _path(out["model"], "model", base)
+    if isinstance(out.get("model"), str):  # a bare path: the mapping form, to merge
+        out["model"] = {"path": _path(out["model"], "model", base)}
     elif isinstance(out.get("model"), Mapping) and isinstance(out["model"].get("path"), str):
         out["model"] = {**out["model"], "path": _path(out["model"]["path"], "model.path", base)}
     return out

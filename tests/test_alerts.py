@@ -57,3 +57,17 @@ def test_drop_rule_skips_metrics_without_a_direction_and_reads_per_class_recall(
     alerts, _ = evaluate_rules(windows, rules,
                                reference={"mean_error": 0.1, "recall[cat]": 0.8})
     assert {(a["window"], a["metric"]) for a in alerts} == {(1, "performance.recall[cat]")}
+
+
+def test_persistence_and_segment_rules():
+    rule = AlertRuleConfig("p95", "health.latency_p95_ms", ">", 500.0, persistence=2)
+    lat = [900.0, 100.0, 900.0, 900.0, 900.0]
+    windows = [_window(i, health={"latency_p95_ms": v}) for i, v in enumerate(lat)]
+    alerts, _ = evaluate_rules(windows, [rule], reference={})
+    assert [a["window"] for a in alerts] == [3, 4]  # the 2nd breach in a row onwards
+    only_v2 = AlertRuleConfig("v2", "health.latency_p95_ms", ">", 500.0,
+                              segment={"model_version": "v2"})
+    tagged = [{**w, "segment": {"model_version": s}} for w, s in zip(windows, "v1 v2 v2 v1 v2"
+                                                                   .split(), strict=True)]
+    alerts, _ = evaluate_rules(tagged, [only_v2], reference={})
+    assert [a["window"] for a in alerts] == [2, 4]

@@ -38,3 +38,17 @@ def test_bad_config_file_exits_2(tmp_path, capsys):
     assert main(["report", "--config", str(cfg)]) == EXIT_INPUT
     err = capsys.readouterr().err
     assert "windw" in err and "window" in err
+
+
+def test_model_flags_merge_with_the_config_file(tmp_path, monkeypatch):
+    from obskit.config import load_config
+
+    monkeypatch.chdir(tmp_path)
+    cfg = tmp_path / "c.yml"
+    cfg.write_text("sources: {current: x.jsonl}\nmodel: model.skops\n")
+    args = build_parser().parse_args(["report", "--trust-type", "sklearn.tree._tree.Tree",
+                                      "--trust-type", "numpy.dtype"])
+    config = load_config(cfg, overrides=_overrides(args))
+    assert config.model == str(tmp_path / "model.skops")
+    assert config.model_trusted_types == ("sklearn.tree._tree.Tree", "numpy.dtype")
+    assert config.model_trust is False
