@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -224,6 +225,8 @@ class Analysis:
     segments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     findings: list[dict[str, Any]] = field(default_factory=list)
     generated_at: str = ""
+    #: rows read and typed but outside ``period`` (not analysed)
+    outside_period: int = 0
 
     @property
     def windows(self) -> list[dict[str, Any]]:
@@ -257,10 +260,13 @@ class Analysis:
             "task": logs.task,
             "window": self.config.window,
             "period": {"start": windows[0]["start"] if windows else None,
-                       "end": windows[-1]["end"] if windows else None},
+                       "end": windows[-1]["end"] if windows else None,
+                       "requested_start": self.config.period_start,
+                       "requested_end": self.config.period_end},
             "rows": {
                 "read": cur.rows_read,
-                "current": cur.rows_used,
+                "current": cur.rows_used - self.outside_period,
+                "outside_period": self.outside_period,
                 "quarantined": cur.rows_quarantined,
                 "reference": ref.rows_used if ref else 0,
                 "reference_quarantined": ref.rows_quarantined if ref else 0,
@@ -303,12 +309,22 @@ def analyze(config: Config | str, *, logs: LoadedLogs | None = None) -> Analysis
     generated = iso(datetime.now(timezone.utc))
     logs = logs or load_logs(config)
     spec = parse_window(config.window)
-    table = logs.con.create_table(temp_name("windowed"), spec.assign(logs.current.table),
-                                  temp=True)
+    current = logs.current.table
+    if config.period_start or config.period_end:
+        ts = current.timestamp
+        keep = ibis.literal(True)
+        if config.period_start:
+            keep &= ts >= ibis.timestamp(config.period_start).cast("timestamp('UTC')")
+        if config.period_end:
+            keep &= ts < ibis.timestamp(config.period_end).cast("timestamp('UTC')")
+        current = current.filter(keep)
+    table = logs.con.create_table(temp_name("windowed"), spec.assign(current), temp=True)
+    outside = logs.current.rows_used - int(table.count().execute())
     reference = logs.reference.table if logs.reference else None
     overall = analyse_table(config, logs, spec, table, reference, distributions=True)
     alerts, insufficient = _judge(config, logs, overall)
-    analysis = Analysis(config, logs, overall, alerts, insufficient, generated_at=generated)
+    analysis = Analysis(config, logs, overall, alerts, insufficient, generated_at=generated,
+                        outside_period=outside)
     for segment in find_segments(table, segment_columns(config, list(table.columns)),
                                  min_rows=config.min_segment_rows):
         entry: dict[str, Any] = {"value": segment.value, "rows": segment.rows,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ TOP_LEVEL_KEYS = (
     "engine", "positive_label", "drift", "alerts", "model", "out", "fail_on_alert",
     "segments", "min_segment_rows", "multivariate", "estimation",
     # sections validated by the modules that own them (see Config docs)
-    "anomalies", "schedule", "sinks", "keep", "notebook_timeout_s",
+    "anomalies", "schedule", "sinks", "keep", "notebook_timeout_s", "period",
 )
 MODEL_KEYS = ("path", "trusted_types", "trust")
 MULTIVARIATE_KEYS = ("enabled", "sample_rows", "threshold")
@@ -149,6 +150,9 @@ class Config:
     #: keep at most this many runs in a report folder (None: all)
     keep: int | None = None
     notebook_timeout_s: float = 1800.0
+    #: analyse only current rows with start <= timestamp < end (UTC ISO-8601; None: open)
+    period_start: str | None = None
+    period_end: str | None = None
 
     def column(self, role: str) -> str:
         """The log column that plays ``role``."""
@@ -360,6 +364,18 @@ def config_from_dict(raw: Mapping[str, Any], *, base_dir: Path | None = None) ->
     _expect(keep is None or (isinstance(keep, int) and not isinstance(keep, bool)
                              and keep >= 1), "keep", "a number of runs >= 1", keep)
     kwargs["keep"] = keep
+    period = _check_keys(raw.get("period") or {}, ("start", "end"), "period")
+    for bound in ("start", "end"):
+        value = period.get(bound)
+        if value is not None:
+            try:
+                parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            except ValueError as exc:
+                raise ConfigError(f"config key 'period.{bound}': expected an ISO-8601 date or "
+                                  f"time, got {value!r}", key=f"period.{bound}") from exc
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=timezone.utc)
+            kwargs[f"period_{bound}"] = parsed.astimezone(timezone.utc).isoformat()
     nb_timeout = raw.get("notebook_timeout_s", 1800)
     _expect(isinstance(nb_timeout, (int, float)) and nb_timeout > 0, "notebook_timeout_s",
             "a positive number of seconds", nb_timeout)

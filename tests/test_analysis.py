@@ -82,3 +82,14 @@ def test_edge_columns_are_findings_not_crashes(tmp_path):
         assert w["drift"]["empty"]["drifted"] is None  # not judged, not a crash
         assert w["drift"]["flat"]["drifted"] is False  # no blow-up from a tiny std
         assert w["drift"]["x"]["value"] is not None  # infinities left out
+
+
+def test_period_limits_the_analysis_and_counts_the_rest(gappy):
+    config = load_config(overrides={"sources": {"reference": gappy.reference,
+                                                "current": gappy.current},
+                                    "period": {"start": "2026-11-03", "end": "2026-11-04"}})
+    summary = obskit.analyze(config).to_summary()
+    rows = summary["rows"]
+    assert rows["current"] == 10 and rows["outside_period"] == 200
+    assert rows["current"] + rows["outside_period"] + rows["quarantined"] == rows["read"]
+    assert [w["start"][:10] for w in summary["windows"]] == ["2026-11-03"]
