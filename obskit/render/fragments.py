@@ -116,11 +116,15 @@ def header_html(summary: Mapping[str, Any]) -> str:
         parts.append(f'<div class="error">The run failed: {_e(summary.get("error"))}</div>')
 
     read, used, quar = (_num(rows.get(k)) for k in ("read", "current", "quarantined"))
+    outside = _num(rows.get("outside_period")) or 0
     if read is not None and used is not None and quar is not None:
-        gap = read - used - quar
+        gap = read - used - quar - outside
+        parts = f"{_fmt_int(used)} used + {_fmt_int(quar)} quarantined"
+        if outside:
+            parts += f" + {_fmt_int(outside)} outside the period"
         rows_text = (f"{'All ' if gap == 0 else ''}{_fmt_int(read)} rows read"
-                     f"{' are accounted for' if gap == 0 else ''}: {_fmt_int(used)} used + "
-                     f"{_fmt_int(quar)} quarantined = {_fmt_int(used + quar)}"
+                     f"{' are accounted for' if gap == 0 else ''}: {parts} = "
+                     f"{_fmt_int(used + quar + outside)}"
                      + ("." if gap == 0 else f"; {_fmt_int(gap)} not accounted for."))
     else:
         rows_text = (f"{_fmt_int(read)} rows read, {_fmt_int(used)} used, "
