@@ -119,11 +119,11 @@ def header_html(summary: Mapping[str, Any]) -> str:
     outside = _num(rows.get("outside_period")) or 0
     if read is not None and used is not None and quar is not None:
         gap = read - used - quar - outside
-        parts = f"{_fmt_int(used)} used + {_fmt_int(quar)} quarantined"
+        terms = f"{_fmt_int(used)} used + {_fmt_int(quar)} quarantined"
         if outside:
-            parts += f" + {_fmt_int(outside)} outside the period"
+            terms += f" + {_fmt_int(outside)} outside the period"
         rows_text = (f"{'All ' if gap == 0 else ''}{_fmt_int(read)} rows read"
-                     f"{' are accounted for' if gap == 0 else ''}: {parts} = "
+                     f"{' are accounted for' if gap == 0 else ''}: {terms} = "
                      f"{_fmt_int(used + quar + outside)}"
                      + ("." if gap == 0 else f"; {_fmt_int(gap)} not accounted for."))
     else:
