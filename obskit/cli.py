@@ -23,8 +23,8 @@ def _column(text: str) -> tuple[str, str]:
     return role.strip(), name.strip()
 
 
-def _report_parser(sub: Any) -> None:
-    p = sub.add_parser("report", help="analyse prediction logs and publish an HTML report")
+def add_report_flags(p: argparse.ArgumentParser) -> None:
+    """The flags of ``obskit report`` (shared with ``obskit backfill``)."""
     p.add_argument("--config", help="YAML config file (every flag below has a key there)")
     p.add_argument("--reference", help="reference logs: file, glob or directory "
                                        "(config: sources.reference)")
@@ -52,7 +52,7 @@ def _report_parser(sub: Any) -> None:
                    help="exit 1 when an alert fires (config: fail_on_alert)")
 
 
-def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+def overrides_from_flags(args: argparse.Namespace) -> dict[str, Any]:
     cwd = Path.cwd()
     out: dict[str, Any] = {}
     sources = {k: str(cwd / v) for k in ("reference", "current", "labels")
@@ -84,7 +84,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from obskit.config import load_config
     from obskit.runner import run_report
 
-    config = load_config(args.config, overrides=_overrides(args))
+    config = load_config(args.config, overrides=overrides_from_flags(args))
     outcome = run_report(config)
     alerts = outcome.summary["alerts"]
     print(f"status: {outcome.status} ({len(alerts)} alerts)")
@@ -109,17 +109,25 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="obskit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    _report_parser(sub)
+    add_report_flags(sub.add_parser(
+        "report", help="analyse prediction logs and publish an HTML report"))
     d = sub.add_parser("demo", help="write the built-in demo scenario (logs, labels, config)")
     d.add_argument("--out", default="demo-data", help="folder to write (default demo-data)")
     d.add_argument("--rows", type=int, default=200_000, help="production log rows")
     d.add_argument("--seed", type=int, default=7)
+    from obskit import backfill, schedule
+
+    schedule.add_parser(sub)  # schedule and run-due
+    backfill.add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handler = {"report": _cmd_report, "demo": _cmd_demo}[args.command]
+    from obskit import backfill, schedule
+
+    handler = {"report": _cmd_report, "demo": _cmd_demo, "schedule": schedule.run,
+               "run-due": schedule.run, "backfill": backfill.run}[args.command]
     try:
         return handler(args)
     except (ConfigError, InputError) as exc:

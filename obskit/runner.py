@@ -9,25 +9,38 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import os
 import re
+import shutil
+import socket
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from obskit.alert_state import AlertEvents, AlertState, latest_values
 from obskit.analysis import Analysis, analyze
 from obskit.config import Config
 from obskit.exceptions import InputError, NotebookError
-from obskit.history import history_html
+from obskit.history import collect_runs, history_html
 
-__all__ = ["RunOutcome", "run_report", "notebook_path", "to_html", "NOTEBOOK"]
+__all__ = ["RunOutcome", "run_report", "notebook_path", "to_html", "write_history",
+           "apply_retention", "clean_stale_tmp", "process_alive", "NOTEBOOK",
+           "REPORT_FAILED_RULE"]
 
 NOTEBOOK = "monitoring_report.ipynb"
 #: Blocks every script, every network fetch and every plug-in in the published HTML.
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
        "script-src 'none'; base-uri 'none'; form-action 'none'")
-CELL_TIMEOUT_S = 1800
+#: the rule name of the synthetic alert a failed notebook adds to its run's alerts
+REPORT_FAILED_RULE = "report_failed"
+#: the file inside ``.tmp-<id>/`` naming the process that writes it
+OWNER_FILE = ".owner.json"
+#: a ``.tmp-*`` folder without an owner file is left alone this long (it may be starting)
+UNOWNED_TMP_GRACE_S = 3600.0
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+-]*$")
 
 
 @dataclass(frozen=True)
@@ -37,10 +50,16 @@ class RunOutcome:
     run_dir: Path
     status: str  # ok / alert / failed
     summary: dict[str, Any]
+    #: what changed against the folder's alert state: send ``firing`` and ``resolved``
+    events: AlertEvents | None = None
 
     @property
     def html(self) -> Path:
         return self.run_dir / "index.html"
+
+    @property
+    def run_id(self) -> str:
+        return self.run_dir.name
 
 
 def notebook_path(name: str = NOTEBOOK) -> Path:
@@ -56,7 +75,8 @@ def notebook_path(name: str = NOTEBOOK) -> Path:
 def _run_id(root: Path) -> str:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     run_id, n = stamp, 1
-    while (root / run_id).exists() or (root / f"{run_id}-failed").exists():
+    while any((root / name).exists() for name in (run_id, f"{run_id}-failed",
+                                                   f".tmp-{run_id}")):
         n += 1
         run_id = f"{stamp}-{n}"
     return run_id
@@ -66,20 +86,39 @@ def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, allow_nan=False, default=str) + "\n")
 
 
-def _execute(notebook: Path, output: Path, parameters: dict[str, Any]) -> None:
+def _execute(notebook: Path, output: Path, parameters: dict[str, Any], *,
+             timeout_s: float = 1800.0) -> None:
+    """Run the notebook with papermill; the whole run (not each cell) gets ``timeout_s``.
+
+    A cell still running at the deadline is stopped with its kernel, and the run fails.
+    """
     import papermill as pm
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
+
+    deadline = time.monotonic() + timeout_s
+
+    def remaining(cell: Any) -> int:  # nbclient asks before each cell
+        return max(1, math.ceil(deadline - time.monotonic()))
 
     try:
         pm.execute_notebook(
             str(notebook), str(output), parameters=parameters, kernel_name="python3",
-            cwd=str(output.parent), progress_bar=False, execution_timeout=CELL_TIMEOUT_S,
+            cwd=str(output.parent), progress_bar=False,
+            execution_timeout=max(1, math.ceil(timeout_s)), timeout_func=remaining,
         )
     except PapermillExecutionError as exc:
         raise NotebookError(
             f"notebook cell {exc.cell_index} failed: {exc.ename}: {exc.evalue}",
             notebook=str(output),
         ) from exc
+    except TimeoutError as exc:  # nbclient's CellTimeoutError
+        raise NotebookError(
+            f"notebook timed out after {timeout_s:g} s (config key 'notebook_timeout_s')",
+            notebook=str(output),
+        ) from exc
+    except DeadKernelError as exc:
+        raise NotebookError(f"notebook kernel died: {exc}", notebook=str(output)) from exc
 
 
 _PAGE_CSS = """
@@ -122,8 +161,69 @@ def to_html(notebook: Path, *, title: str = "obskit report") -> str:
     )
 
 
+def process_alive(pid: Any, host: Any = None) -> bool:
+    """Whether process ``pid`` runs (on ``host``; another host's process counts as alive,
+    since it cannot be checked from here)."""
+    if host not in (None, socket.gethostname()):
+        return True
+    try:
+        pid = int(pid)
+    except (TypeError, ValueError):
+        return False
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _owner() -> dict[str, Any]:
+    return {"pid": os.getpid(), "host": socket.gethostname(),
+            "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def clean_stale_tmp(root: Path) -> list[Path]:
+    """Remove the ``.tmp-*`` / ``.old-*`` folders of runs whose process is gone.
+
+    A run killed mid-way leaves only its ``.tmp-<id>`` folder (with the owner's pid in
+    ``.owner.json``); the next run removes it. A folder without an owner file is removed
+    once it is older than :data:`UNOWNED_TMP_GRACE_S`.
+    """
+    removed = []
+    for child in root.iterdir() if root.is_dir() else ():
+        if not child.is_dir() or child.is_symlink():
+            continue
+        if child.name.startswith(".tmp-"):
+            try:
+                owner = json.loads((child / OWNER_FILE).read_text())
+                stale = not process_alive(owner.get("pid"), owner.get("host"))
+            except (OSError, ValueError, AttributeError):
+                stale = time.time() - child.stat().st_mtime > UNOWNED_TMP_GRACE_S
+        elif m := re.match(r"^\.old-(\d+)-", child.name):
+            stale = not process_alive(m.group(1))
+        else:
+            continue
+        if stale:
+            shutil.rmtree(child, ignore_errors=True)
+            removed.append(child)
+    return removed
+
+
 def _publish(tmp: Path, final: Path) -> None:
-    os.replace(tmp, final)
+    """Rename the finished ``tmp`` folder to ``final``, replacing a previous run of the same
+    id (a forced rerun)."""
+    (tmp / OWNER_FILE).unlink(missing_ok=True)
+    if final.exists():
+        old = final.parent / f".old-{os.getpid()}-{final.name}"
+        os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, final)
 
 
 def _point_latest(root: Path, run_id: str) -> None:
@@ -134,60 +234,143 @@ def _point_latest(root: Path, run_id: str) -> None:
     os.replace(tmp, link)
 
 
+def _period_end(summary: dict[str, Any] | None) -> str:
+    return str(((summary or {}).get("period") or {}).get("end") or "")
+
+
+def _moves_latest(root: Path, summary: dict[str, Any]) -> bool:
+    """``latest`` moves to a new run unless it points at a run of a later period (so a
+    backfill of old periods never hides the newest report)."""
+    try:
+        current = json.loads((root / "latest" / "summary.json").read_text())
+    except (OSError, ValueError):
+        return True
+    return _period_end(summary) >= _period_end(current)
+
+
+def _failed_alert(summary: dict[str, Any], error: str) -> dict[str, Any]:
+    period = summary.get("period") or {}
+    return {"rule": REPORT_FAILED_RULE, "metric": None, "segment": None, "window": None,
+            "window_start": period.get("start"), "window_end": period.get("end"),
+            "op": None, "value": None, "threshold": None, "severity": "critical",
+            "reference": None, "action": None, "run_id": summary.get("run_id"),
+            "error": error}
+
+
+def _alert_events(root: Path, summary: dict[str, Any]) -> tuple[AlertState, AlertEvents]:
+    state = AlertState.load(root)
+    events = state.update(summary["alerts"], summary["run_id"],
+                          insufficient=summary.get("insufficient_data") or [],
+                          last_values=latest_values(summary))
+    return state, events
+
+
+def _write_alerts(path: Path, summary: dict[str, Any], events: AlertEvents) -> None:
+    _write_json(path, {"alerts": summary["alerts"], "events": events.to_dict()})
+
+
 def run_report(config: Config, *, out: str | Path | None = None,
-               analysis: Analysis | None = None) -> RunOutcome:
+               analysis: Analysis | None = None, run_id: str | None = None) -> RunOutcome:
     """Analyse, execute the report notebook, convert it and publish the run folder.
 
+    ``run_id`` names the run folder (default: the UTC time); a folder of that name is
+    replaced by the new run (a forced rerun). The notebook gets
+    ``config.notebook_timeout_s`` in all. After a good run, ``latest`` points at it
+    (unless it points at a later period) and the oldest runs beyond ``config.keep`` are
+    removed. ``alerts.json`` holds ``{"alerts": [...], "events": {...}}`` and
+    ``<out>/alert_state.json`` is updated (see :mod:`obskit.alert_state`).
+
     Raises :class:`InputError` / :class:`ConfigError` (nothing written) for bad input and
-    :class:`NotebookError` when the notebook fails (the run is kept as ``<id>-failed``).
+    :class:`NotebookError` when the notebook fails or times out: the run is kept as
+    ``<id>-failed``, with a critical ``report_failed`` alert added to its alerts.
     """
     if config.model and not Path(config.model).is_file():
         raise InputError(f"{config.model}: model file not found (config key 'model')",
                          path=config.model)
+    if run_id is not None and not _RUN_ID.match(run_id):
+        raise InputError(f"run id {run_id!r}: expected letters, digits and _.:+- only",
+                         path=run_id)
     analysis = analysis or analyze(config)
     summary = analysis.to_summary()
     summary["model"] = config.model
     root = Path(out or config.out)
     root.mkdir(parents=True, exist_ok=True)
-    run_id = _run_id(root)
+    clean_stale_tmp(root)
+    run_id = run_id or _run_id(root)
     tmp = root / f".tmp-{run_id}"
+    if tmp.exists():  # our own earlier attempt, or a stale one the cleanup kept
+        shutil.rmtree(tmp)
     tmp.mkdir()
+    try:
+        return _run_into(tmp, root, run_id, config, summary)
+    except NotebookError:
+        raise  # published as <id>-failed
+    except BaseException:  # never leave a half run behind a live process
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _run_into(tmp: Path, root: Path, run_id: str, config: Config,
+              summary: dict[str, Any]) -> RunOutcome:
+    _write_json(tmp / OWNER_FILE, _owner())
     summary["run_id"] = run_id
     _write_json(tmp / "summary.json", summary)
-    _write_json(tmp / "alerts.json", summary["alerts"])
+    _write_json(tmp / "alerts.json", {"alerts": summary["alerts"], "events": {}})
     executed = tmp / NOTEBOOK
     try:
-        _execute(notebook_path(), executed, {"summary_path": str(tmp / "summary.json")})
+        _execute(notebook_path(), executed, {"summary_path": str(tmp / "summary.json")},
+                 timeout_s=config.notebook_timeout_s)
     except NotebookError as exc:
         summary["status"] = "failed"
         summary["error"] = str(exc)
+        summary["alerts"] = [*summary["alerts"], _failed_alert(summary, str(exc))]
+        state, events = _alert_events(root, summary)
         _write_json(tmp / "summary.json", summary)
+        _write_alerts(tmp / "alerts.json", summary, events)
         failed = root / f"{run_id}-failed"
         _publish(tmp, failed)
+        state.save()
         exc.notebook = str(failed / NOTEBOOK)
         write_history(root)
         raise
     (tmp / "index.html").write_text(to_html(executed, title=config.title))
+    state, events = _alert_events(root, summary)
+    _write_alerts(tmp / "alerts.json", summary, events)
     final = root / run_id
     _publish(tmp, final)
-    _point_latest(root, run_id)
+    state.save()  # after publishing: a crash in between re-announces, never loses
+    stale_failure = root / f"{run_id}-failed"
+    if stale_failure.is_dir():
+        shutil.rmtree(stale_failure, ignore_errors=True)
+    if _moves_latest(root, summary):
+        _point_latest(root, run_id)
+    if config.keep:
+        apply_retention(root, config.keep)
     write_history(root)
-    return RunOutcome(final, summary["status"], summary)
+    return RunOutcome(final, summary["status"], summary, events)
+
+
+def apply_retention(root: Path, keep: int) -> list[Path]:
+    """Remove the oldest run folders of ``root`` beyond ``keep`` (good and failed runs
+    alike, oldest by when their ``summary.json`` was written), never ``latest``'s target.
+    """
+    latest = (root / "latest").resolve() if (root / "latest").is_symlink() else None
+    runs = [path for path, _ in collect_runs(root)]
+    runs.sort(key=lambda p: ((p / "summary.json").stat().st_mtime, p.name), reverse=True)
+    removed = []
+    for path in runs[keep:]:
+        if latest is not None and path.resolve() == latest:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
 
 
 def write_history(root: Path) -> Path:
     """``<root>/index.html``: every run, newest first, with its status and key figures."""
-    runs = []
-    for child in sorted(root.iterdir(), reverse=True):
-        summary_file = child / "summary.json"
-        if child.name.startswith(".") or child.is_symlink() or not summary_file.is_file():
-            continue
-        try:
-            runs.append((child.name, json.loads(summary_file.read_text())))
-        except (OSError, ValueError):
-            continue
+    runs = [(path.name, summary) for path, summary in collect_runs(root)]
     page = root / "index.html"
-    tmp = root / ".index.html.tmp"
+    tmp = root / f".index.html.{os.getpid()}.tmp"
     tmp.write_text(history_html(runs))
     os.replace(tmp, page)
     return page

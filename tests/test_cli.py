@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from obskit.cli import EXIT_INPUT, _overrides, build_parser, main
+from obskit.cli import EXIT_INPUT, build_parser, main, overrides_from_flags
 
 
 def test_flags_become_config_overrides(tmp_path, monkeypatch):
@@ -14,7 +14,7 @@ def test_flags_become_config_overrides(tmp_path, monkeypatch):
         "--window", "5000 rows", "--column", "latency_ms=lat", "--column", "label=y",
         "--out", "out", "--fail-on-alert", "--min-window-rows", "10",
     ])
-    got = _overrides(args)
+    got = overrides_from_flags(args)
     assert got["sources"] == {"current": str(tmp_path / "logs/"),
                               "labels": str(tmp_path / "l.csv")}
     assert got["columns"] == {"latency_ms": "lat", "label": "y"}
@@ -48,7 +48,7 @@ def test_model_flags_merge_with_the_config_file(tmp_path, monkeypatch):
     cfg.write_text("sources: {current: x.jsonl}\nmodel: model.skops\n")
     args = build_parser().parse_args(["report", "--trust-type", "sklearn.tree._tree.Tree",
                                       "--trust-type", "numpy.dtype"])
-    config = load_config(cfg, overrides=_overrides(args))
+    config = load_config(cfg, overrides=overrides_from_flags(args))
     assert config.model == str(tmp_path / "model.skops")
     assert config.model_trusted_types == ("sklearn.tree._tree.Tree", "numpy.dtype")
     assert config.model_trust is False

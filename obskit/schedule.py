@@ -1,0 +1,533 @@
+"""Run reports on a schedule: ``obskit schedule`` (a loop) and ``obskit run-due`` (once).
+
+A schedule file is YAML with a ``schedule:`` key::
+
+    schedule:
+      lock_max_age_s: 21600          # a lock older than this is stale (default 6 h)
+      jobs:
+        - name: credit-daily         # unique; letters, digits, - _ .
+          cron: "0 6 * * *"          # UTC; 5 fields, or 6 with seconds last
+          config: credit/config.yml  # a report config (relative to this file); default:
+                                     # this file itself, when it is also a report config
+          window_offset: 1d          # optional: report on the last complete day
+          overrides: {title: Credit} # optional: config overrides, as in the YAML
+
+``window_offset`` sets the run's ``period``: a duration D (``1h``, ``6h``, ``1d``, ``1w``)
+gives the last complete period of length D before the tick (``1d`` at 06:00 reports on
+yesterday 00:00–24:00 UTC; weeks start on Monday), and ``cron`` gives the time since the
+previous tick. A job with a ``window_offset`` names its runs by period start
+(``2026-11-03``, as ``obskit backfill`` does), so a rerun of a period replaces it.
+
+**Due.** A job is due when its latest tick at or before now is later than the last tick it
+ran for (recorded in ``<out>/schedule_state.json``); a job that never ran is due at once.
+Missed ticks collapse into one run for the latest tick: use ``obskit backfill`` to replay
+periods. A run that fails is logged and recorded, and the job waits for its next tick.
+
+**One run at a time per report folder**: ``<out>/.lock`` holds the pid, host and start
+time of the run. A lock whose process is gone (same host) or older than
+``lock_max_age_s`` is stale and taken over; a busy folder is skipped and retried later.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from obskit.exceptions import ConfigError, ObskitError
+
+__all__ = ["Job", "Schedule", "JobResult", "RunLock", "load_schedule", "parse_schedule",
+           "job_period", "period_run_id", "due_tick", "run_job", "run_due", "serve",
+           "add_parser", "run", "STATE_FILE", "LOCK_FILE"]
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "schedule_state.json"
+LOCK_FILE = ".lock"
+DEFAULT_LOCK_MAX_AGE_S = 6 * 3600.0
+JOB_KEYS = ("name", "cron", "config", "window_offset", "overrides")
+SCHEDULE_KEYS = ("jobs", "lock_max_age_s")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+#: a lock file without readable content is left alone this long (it may be being written)
+_UNREADABLE_LOCK_GRACE_S = 10.0
+#: the scheduler loop wakes at least this often
+_MAX_SLEEP_S = 30.0
+
+EXIT_OK, EXIT_ALERT, EXIT_FAILED = 0, 1, 3
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _parse_iso(text: str) -> datetime:
+    moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+# -- the schedule file -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """One scheduled report. ``config`` is an absolute path; ``out`` its report folder."""
+
+    name: str
+    cron: str
+    config: str
+    out: Path
+    window_offset: str | None = None
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    base_dir: Path = field(default_factory=Path.cwd)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    jobs: tuple[Job, ...]
+    lock_max_age_s: float = DEFAULT_LOCK_MAX_AGE_S
+    path: Path | None = None
+
+
+def parse_duration(text: Any, key: str) -> timedelta:
+    """``"1d"`` → one day; the units of a window (``min``, ``h``, ``d``, ``w``)."""
+    from obskit.windows import PeriodWindow, parse_window
+
+    try:
+        spec = parse_window(text)
+    except ValueError as exc:
+        raise ConfigError(f"config key {key!r}: {exc}", key=key) from exc
+    if not isinstance(spec, PeriodWindow):
+        raise ConfigError(f"config key {key!r}: expected a duration such as '1h' or '1d', "
+                          f"got {text!r}", key=key)
+    return timedelta(seconds=spec.seconds)
+
+
+def _expect(cond: bool, key: str, expected: str, got: Any, where: str) -> None:
+    if not cond:
+        raise ConfigError(f"{where}: config key {key!r}: expected {expected}, got {got!r}",
+                          key=key)
+
+
+def parse_schedule(raw: Any, *, base_dir: Path, source: Path | None = None) -> Schedule:
+    """Validate the ``schedule`` section (a mapping with ``jobs``) and build a
+    :class:`Schedule`. Each job's report config is loaded once to check it and find its
+    report folder."""
+    from croniter import croniter
+
+    from obskit.config import load_config
+
+    where = str(source) if source else "schedule"
+    _expect(isinstance(raw, Mapping), "schedule", "a mapping with a 'jobs' list", raw, where)
+    unknown = sorted(set(raw) - set(SCHEDULE_KEYS))
+    _expect(not unknown, f"schedule.{unknown[0] if unknown else ''}",
+            "one of the keys " + ", ".join(SCHEDULE_KEYS), unknown[:1], where)
+    jobs_raw = raw.get("jobs")
+    _expect(isinstance(jobs_raw, list) and len(jobs_raw) > 0, "schedule.jobs",
+            "a non-empty list of jobs", jobs_raw, where)
+    max_age = raw.get("lock_max_age_s", DEFAULT_LOCK_MAX_AGE_S)
+    _expect(isinstance(max_age, (int, float)) and not isinstance(max_age, bool)
+            and max_age > 0, "schedule.lock_max_age_s", "a positive number of seconds",
+            max_age, where)
+    jobs: list[Job] = []
+    for i, job in enumerate(jobs_raw):
+        key = f"schedule.jobs[{i}]"
+        _expect(isinstance(job, Mapping), key, "a mapping with name and cron", job, where)
+        unknown = sorted(set(job) - set(JOB_KEYS))
+        _expect(not unknown, f"{key}.{unknown[0] if unknown else ''}",
+                "one of the keys " + ", ".join(JOB_KEYS), unknown[:1], where)
+        name = job.get("name")
+        _expect(isinstance(name, str) and bool(_NAME.match(name)), f"{key}.name",
+                "a name of letters, digits, '-', '_' or '.'", name, where)
+        _expect(name not in {j.name for j in jobs}, f"{key}.name", "a unique job name",
+                name, where)
+        cron = job.get("cron")
+        _expect(isinstance(cron, str) and croniter.is_valid(cron), f"{key}.cron",
+                "a cron expression of 5 fields (or 6, seconds last), e.g. '0 6 * * *'",
+                cron, where)
+        config = job.get("config")
+        if config is None:
+            _expect(source is not None, f"{key}.config", "the path of a report config",
+                    None, where)
+            config_path = Path(source).resolve()  # the schedule file is the config
+        else:
+            _expect(isinstance(config, str) and config != "", f"{key}.config",
+                    "the path of a report config", config, where)
+            config_path = (base_dir / config).resolve()
+            _expect(config_path.is_file(), f"{key}.config", "an existing report config file",
+                    str(config_path), where)
+        offset = job.get("window_offset")
+        if offset is not None and offset != "cron":
+            parse_duration(offset, f"{key}.window_offset")
+        overrides = job.get("overrides") or {}
+        _expect(isinstance(overrides, Mapping), f"{key}.overrides",
+                "a mapping of config keys", overrides, where)
+        _expect("period" not in overrides or offset is None, f"{key}.overrides.period",
+                "no period when window_offset sets it", overrides.get("period"), where)
+        try:
+            loaded = load_config(config_path, overrides=dict(overrides), base_dir=base_dir)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {key} (config {config_path}): {exc}",
+                              key=f"{key}.config") from exc
+        jobs.append(Job(name, cron, str(config_path), Path(loaded.out),
+                        str(offset) if offset is not None else None, dict(overrides),
+                        base_dir))
+    return Schedule(tuple(jobs), float(max_age), source)
+
+
+def load_schedule(path: str | Path) -> Schedule:
+    """Read and validate a schedule file (its ``schedule:`` key)."""
+    from obskit.config import read_config_file
+
+    path = Path(path)
+    raw = read_config_file(path)
+    if "schedule" not in raw:
+        raise ConfigError(f"{path}: config key 'schedule': expected a mapping with a 'jobs' "
+                          "list (required in a schedule file)", key="schedule")
+    return parse_schedule(raw["schedule"], base_dir=path.resolve().parent, source=path)
+
+
+# -- periods -----------------------------------------------------------------------------
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MONDAY = datetime(1970, 1, 5, tzinfo=timezone.utc)
+
+
+def floor_time(moment: datetime, step: timedelta) -> datetime:
+    """``moment`` floored to a multiple of ``step`` (UTC; weeks start on Monday)."""
+    origin = _MONDAY if step % timedelta(days=7) == timedelta(0) else _EPOCH
+    return origin + ((moment - origin) // step) * step
+
+
+def job_period(job: Job, tick: datetime) -> tuple[datetime, datetime] | None:
+    """The ``[start, end)`` a job reports on at ``tick`` (None: the config's own)."""
+    if job.window_offset is None:
+        return None
+    if job.window_offset == "cron":
+        from croniter import croniter
+
+        return croniter(job.cron, tick).get_prev(datetime), tick
+    step = parse_duration(job.window_offset, "window_offset")
+    end = floor_time(tick, step)
+    return end - step, end
+
+
+def period_run_id(start: datetime) -> str:
+    """A run id naming a period by its start: ``2026-11-03``, or ``2026-11-03T0600Z``."""
+    start = start.astimezone(timezone.utc)
+    if start.time() == datetime.min.time():
+        return start.strftime("%Y-%m-%d")
+    return start.strftime("%Y-%m-%dT%H%M%SZ" if start.second else "%Y-%m-%dT%H%MZ")
+
+
+# -- lock and state ----------------------------------------------------------------------
+
+
+class RunLock:
+    """``<root>/.lock``: one run at a time in a report folder.
+
+    The file holds ``{"pid", "host", "started", "started_ts", "label"}``. It is stale when
+    its process is gone (checked on the same host only), when it is older than
+    ``max_age_s``, or when it stays unreadable; a stale lock is taken over.
+    """
+
+    def __init__(self, root: str | Path, *, max_age_s: float = DEFAULT_LOCK_MAX_AGE_S,
+                 label: str | None = None) -> None:
+        self.root = Path(root)
+        self.path = self.root / LOCK_FILE
+        self.max_age_s = max_age_s
+        self.label = label
+        self.held = False
+
+    def holder(self) -> dict[str, Any] | None:
+        """The lock's content (None: no lock, or unreadable)."""
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def is_stale(self, holder: dict[str, Any] | None) -> bool:
+        from obskit.runner import process_alive
+
+        if holder is None:
+            try:
+                return time.time() - self.path.stat().st_mtime > _UNREADABLE_LOCK_GRACE_S
+            except OSError:
+                return True
+        started = holder.get("started_ts")
+        if not isinstance(started, (int, float)) or time.time() - started > self.max_age_s:
+            return True
+        return not process_alive(holder.get("pid"), holder.get("host"))
+
+    def acquire(self) -> bool:
+        """Take the lock; False when a live run holds it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = self.holder()
+                if not self.is_stale(holder):
+                    return False
+                log.warning("taking over the stale lock %s (held by %s)", self.path,
+                            holder or "an unreadable lock")
+                self._break(holder)
+                continue
+            now = time.time()
+            with os.fdopen(fd, "w") as f:
+                json.dump({"pid": os.getpid(), "host": socket.gethostname(),
+                           "started": _iso(datetime.fromtimestamp(now, timezone.utc)),
+                           "started_ts": now, "label": self.label}, f)
+            self.held = True
+            return True
+        return False
+
+    def _break(self, judged: dict[str, Any] | None) -> None:
+        # Move the stale lock aside, unless another process replaced it meanwhile.
+        aside = self.path.with_name(f"{LOCK_FILE}.stale-{os.getpid()}")
+        try:
+            if self.holder() != judged:
+                return
+            os.replace(self.path, aside)
+            aside.unlink(missing_ok=True)
+        except FileNotFoundError:
+            pass
+
+    def release(self) -> None:
+        if not self.held:
+            return
+        holder = self.holder()
+        if holder is None or holder.get("pid") == os.getpid():
+            self.path.unlink(missing_ok=True)
+        self.held = False
+
+    def __enter__(self) -> RunLock:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+
+def _read_state(root: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((root / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return {"jobs": {}}
+    return data if isinstance(data, dict) and isinstance(data.get("jobs"), dict) \
+        else {"jobs": {}}
+
+
+def _write_state(root: Path, job: str, entry: dict[str, Any]) -> None:
+    """Record a job's last run in ``<root>/schedule_state.json`` (atomic; under the lock)."""
+    state = _read_state(root)
+    state["jobs"][job] = entry
+    tmp = root / f".{STATE_FILE}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(state, indent=2) + "\n")
+    os.replace(tmp, root / STATE_FILE)
+
+
+def last_tick(job: Job) -> datetime | None:
+    entry = _read_state(job.out)["jobs"].get(job.name) or {}
+    try:
+        return _parse_iso(entry["last_tick"]) if entry.get("last_tick") else None
+    except ValueError:
+        return None
+
+
+def due_tick(job: Job, now: datetime, last: datetime | None) -> datetime | None:
+    """The tick to run now (the latest at or before ``now``), or None when not due."""
+    from croniter import croniter
+
+    # croniter's get_prev from just after `now` includes a tick falling exactly on `now`
+    tick = croniter(job.cron, now + timedelta(microseconds=1)).get_prev(datetime)
+    return tick if last is None or tick > last else None
+
+
+def next_tick(job: Job, now: datetime) -> datetime:
+    from croniter import croniter
+
+    return croniter(job.cron, now).get_next(datetime)
+
+
+# -- running -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobResult:
+    job: str
+    tick: datetime
+    status: str  # ok / alert / failed / error / busy
+    run_dir: Path | None = None
+    error: str | None = None
+    exit_code: int = EXIT_OK
+
+
+def run_job(job: Job, tick: datetime, *,
+            lock_max_age_s: float = DEFAULT_LOCK_MAX_AGE_S) -> JobResult:
+    """Run one job for ``tick`` under its folder's lock and record it in the state file.
+
+    Never raises for a failing run: the error is logged and returned (status ``failed``
+    for a notebook failure, ``error`` for bad input or anything else); ``busy`` when
+    another run holds the lock (nothing recorded).
+    """
+    from obskit.config import load_config
+    from obskit.exceptions import NotebookError
+    from obskit.runner import run_report
+
+    lock = RunLock(job.out, max_age_s=lock_max_age_s, label=f"job {job.name}")
+    if not lock.acquire():
+        log.info("job %s: skipped, a run is in progress (%s)", job.name, lock.holder())
+        return JobResult(job.name, tick, "busy")
+    started = _utcnow()
+    with lock:
+        overrides: dict[str, Any] = dict(job.overrides)
+        period = job_period(job, tick)
+        run_id = None
+        if period is not None:
+            overrides["period"] = {"start": _iso(period[0]), "end": _iso(period[1])}
+            run_id = period_run_id(period[0])
+        log.info("job %s: running for tick %s%s", job.name, _iso(tick),
+                 f", period {_iso(period[0])} → {_iso(period[1])}" if period else "")
+        try:
+            config = load_config(job.config, overrides=overrides, base_dir=job.base_dir)
+            outcome = run_report(config, out=job.out, run_id=run_id)
+            n = len(outcome.summary["alerts"])
+            code = EXIT_ALERT if n and config.fail_on_alert else EXIT_OK
+            result = JobResult(job.name, tick, outcome.status, outcome.run_dir,
+                               exit_code=code)
+            log.info("job %s: %s (%d alerts) %s", job.name, outcome.status, n, outcome.html)
+        except NotebookError as exc:
+            log.error("job %s: report failed: %s (notebook kept at %s)", job.name, exc,
+                      exc.notebook)
+            result = JobResult(job.name, tick, "failed", error=str(exc),
+                               exit_code=EXIT_FAILED)
+        except Exception as exc:  # a scheduler outlives any one run
+            log.error("job %s: run failed: %s", job.name, exc,
+                      exc_info=not isinstance(exc, ObskitError))
+            result = JobResult(job.name, tick, "error", error=f"{type(exc).__name__}: {exc}",
+                               exit_code=EXIT_FAILED)
+        _write_state(job.out, job.name, {
+            "last_tick": _iso(tick), "last_run_at": _iso(started),
+            "last_finished_at": _iso(_utcnow()), "last_status": result.status,
+            "last_run_id": result.run_dir.name if result.run_dir else None,
+            "last_error": result.error})
+    return result
+
+
+def run_due(schedule: Schedule, *, now: datetime | None = None) -> list[JobResult]:
+    """Run, once each, the jobs due at ``now`` (default: the current time)."""
+    results = []
+    for job in schedule.jobs:
+        tick = due_tick(job, now or _utcnow(), last_tick(job))
+        if tick is None:
+            log.info("job %s: not due (next %s)", job.name, _iso(next_tick(job, _utcnow())))
+            continue
+        results.append(run_job(job, tick, lock_max_age_s=schedule.lock_max_age_s))
+    return results
+
+
+def serve(schedule: Schedule, *, stop: threading.Event | None = None,
+          max_runs: int | None = None,
+          on_result: Callable[[JobResult], None] | None = None) -> list[JobResult]:
+    """Run each job when due until ``stop`` is set (checked between runs: a run in progress
+    always completes) or ``max_runs`` runs have been made."""
+    stop = stop or threading.Event()
+    results: list[JobResult] = []
+    log.info("scheduler started: %s", ", ".join(f"{j.name} ({j.cron})" for j in schedule.jobs))
+    while not stop.is_set():
+        busy = False
+        for job in schedule.jobs:
+            if stop.is_set():
+                break
+            tick = due_tick(job, _utcnow(), last_tick(job))
+            if tick is None:
+                continue
+            result = run_job(job, tick, lock_max_age_s=schedule.lock_max_age_s)
+            busy = busy or result.status == "busy"
+            if result.status != "busy":
+                results.append(result)
+                if on_result:
+                    on_result(result)
+            if max_runs is not None and len(results) >= max_runs:
+                stop.set()
+        if stop.is_set():
+            break
+        now = _utcnow()
+        wake = min(next_tick(job, now) for job in schedule.jobs)
+        pause = min(max((wake - now).total_seconds(), 0.01), _MAX_SLEEP_S)
+        stop.wait(min(pause, 1.0) if busy else pause)
+    log.info("scheduler stopped")
+    return results
+
+
+def _exit_code(results: list[JobResult]) -> int:
+    return max((r.exit_code for r in results), default=EXIT_OK)
+
+
+# -- command line ------------------------------------------------------------------------
+
+
+def add_parser(sub: Any) -> None:
+    """Add the ``schedule`` and ``run-due`` subcommands to ``sub``."""
+    p = sub.add_parser("schedule", help="run the jobs of a schedule file when due (a loop)")
+    p.add_argument("--config", required=True, metavar="FILE",
+                   help="schedule file (YAML with a 'schedule:' key)")
+    p.add_argument("--once", action="store_true",
+                   help="run the jobs due since their last run, then exit (as run-due)")
+    p.set_defaults(schedule_once=False)
+    d = sub.add_parser("run-due", help="run the jobs of a schedule file that are due, once "
+                                       "(for cron, systemd timers, Kubernetes CronJobs)")
+    d.add_argument("--config", required=True, metavar="FILE",
+                   help="schedule file (YAML with a 'schedule:' key)")
+    d.set_defaults(schedule_once=True, once=True)
+
+
+def configure_logging() -> None:
+    """Log obskit's messages to stdout (called by the command line only)."""
+    logger = logging.getLogger("obskit")
+    if not any(getattr(h, "_obskit", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler._obskit = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``obskit schedule`` / ``obskit run-due``. Exit 0, 1 (an alert with fail_on_alert),
+    3 (a run failed); a bad schedule file raises :class:`ConfigError` (exit 2)."""
+    configure_logging()
+    schedule = load_schedule(args.config)
+    if getattr(args, "schedule_once", False) or getattr(args, "once", False):
+        return _exit_code(run_due(schedule))
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        log.info("%s received: stopping after the current run", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        serve(schedule, stop=stop)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    return EXIT_OK

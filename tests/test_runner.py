@@ -1,0 +1,146 @@
+"""The runner's publishing rules: retention, alert events, stale temporary folders,
+notebook timeout. The notebook step is faked except in the e2e tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from obskit import runner
+from obskit.config import Config
+from obskit.exceptions import NotebookError
+
+
+class FakeAnalysis:
+    def __init__(self, alerts=(), end="2026-11-02T00:00:00Z", insufficient=()):
+        self.alerts, self.end, self.insufficient = list(alerts), end, list(insufficient)
+
+    def to_summary(self):
+        return {"schema_version": "1.0", "status": "alert" if self.alerts else "ok",
+                "title": "fake", "task": "binary", "roles": ["score"], "window": "1d",
+                "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "period": {"start": "2026-11-01T00:00:00Z", "end": self.end},
+                "rows": {"current": 10}, "windows": [
+                    {"status": "ok", "health": {"latency_p95_ms": 100.0}}],
+                "alerts": [dict(a) for a in self.alerts],
+                "insufficient_data": list(self.insufficient)}
+
+
+def _notebook(source: str) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("summary_path = None",
+                                          metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(source)]
+    return nb
+
+
+@pytest.fixture
+def fake_notebook(monkeypatch):
+    """Skip papermill: the 'executed' notebook is a one-cell copy."""
+    def execute(notebook, output, parameters, *, timeout_s=1800.0):
+        nbformat.write(_notebook("print('report')"), output)
+    monkeypatch.setattr(runner, "_execute", execute)
+
+
+def _config(tmp_path, **kwargs):
+    return Config(current=str(tmp_path / "logs"), out=str(tmp_path / "out"), **kwargs)
+
+
+LATENCY = {"rule": "latency_p95", "metric": "health.latency_p95_ms", "value": 900.0,
+           "segment": None, "severity": "critical", "window_end": "2026-11-02T00:00:00Z"}
+
+
+def test_alerts_json_records_events_fire_silence_resolve(tmp_path, fake_notebook):
+    config = _config(tmp_path)
+    outcomes = [runner.run_report(config, analysis=FakeAnalysis(alerts))
+                for alerts in ([LATENCY], [LATENCY], [])]
+    assert [len(o.events.firing) for o in outcomes] == [1, 0, 0]
+    assert [len(o.events.ongoing) for o in outcomes] == [0, 1, 0]
+    assert [len(o.events.resolved) for o in outcomes] == [0, 0, 1]
+    doc = json.loads((outcomes[0].run_dir / "alerts.json").read_text())
+    assert doc["alerts"][0]["rule"] == "latency_p95"
+    assert doc["events"]["firing"][0]["rule"] == "latency_p95"
+    resolved = json.loads((outcomes[2].run_dir / "alerts.json").read_text())["events"]
+    assert resolved["resolved"][0]["resolution"]["last_value"] == 100.0
+    assert resolved["resolved"][0]["resolution"]["run_id"] == outcomes[2].run_id
+
+
+def test_retention_keeps_n_and_never_latest(tmp_path, fake_notebook):
+    config = _config(tmp_path, keep=2)
+    root = Path(config.out)
+    (root / "old-failed").mkdir(parents=True)  # a failed run counts as a run
+    (root / "old-failed" / "summary.json").write_text(json.dumps({"status": "failed"}))
+    os.utime(root / "old-failed" / "summary.json", (1, 1))
+    ids = [runner.run_report(config, analysis=FakeAnalysis(), run_id=f"r{i}").run_id
+           for i in range(4)]
+    kept = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.is_symlink())
+    assert kept == ids[-2:]
+    assert (root / "latest").resolve().name == ids[-1]
+    page = (root / "index.html").read_text()
+    assert ids[-1] in page and ids[0] not in page
+    # latest is never removed, even when it is the oldest
+    (root / "latest").unlink()
+    (root / "latest").symlink_to(ids[-2])
+    os.utime(root / ids[-2] / "summary.json", (1, 1))
+    assert runner.apply_retention(root, 1) == []  # the newest, plus latest's target
+    assert (root / ids[-2]).is_dir() and (root / ids[-1]).is_dir()
+
+
+def test_stale_tmp_of_a_dead_run_is_removed_live_one_kept(tmp_path, fake_notebook):
+    config = _config(tmp_path)
+    root = Path(config.out)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    for name, pid in (("dead", dead), ("alive", os.getpid())):
+        (root / f".tmp-{name}").mkdir(parents=True)
+        (root / f".tmp-{name}" / runner.OWNER_FILE).write_text(json.dumps({"pid": int(pid)}))
+    outcome = runner.run_report(config, analysis=FakeAnalysis())
+    assert not (root / ".tmp-dead").exists()
+    assert (root / ".tmp-alive").exists()
+    assert not (outcome.run_dir / runner.OWNER_FILE).exists()
+
+
+def test_forced_rerun_replaces_and_latest_never_moves_back(tmp_path, fake_notebook):
+    config = _config(tmp_path)
+    root = Path(config.out)
+    runner.run_report(config, analysis=FakeAnalysis(end="2026-11-03T00:00:00Z"), run_id="new")
+    runner.run_report(config, analysis=FakeAnalysis(end="2026-11-02T00:00:00Z"), run_id="old")
+    assert (root / "latest").resolve().name == "new"  # a backfilled past period
+    again = runner.run_report(config, analysis=FakeAnalysis([LATENCY],
+                                                            end="2026-11-02T00:00:00Z"),
+                              run_id="old")
+    assert json.loads((again.run_dir / "summary.json").read_text())["status"] == "alert"
+    assert not list(root.glob(".old-*")) and not list(root.glob(".tmp-*"))
+
+
+@pytest.mark.e2e
+def test_hung_notebook_times_out_and_counts_as_failed(tmp_path, monkeypatch):
+    sleeper = tmp_path / "sleeper.ipynb"
+    nbformat.write(_notebook("import time\ntime.sleep(600)"), sleeper)
+    monkeypatch.setattr(runner, "notebook_path", lambda name=runner.NOTEBOOK: sleeper)
+    config = _config(tmp_path, notebook_timeout_s=3.0)
+    started = time.monotonic()
+    with pytest.raises(NotebookError, match="timed out after 3 s") as err:
+        runner.run_report(config, analysis=FakeAnalysis(), run_id="r1")
+    assert time.monotonic() - started < 60
+    failed = Path(err.value.notebook).parent
+    assert failed.name == "r1-failed" and (failed / runner.NOTEBOOK).is_file()
+    summary = json.loads((failed / "summary.json").read_text())
+    assert summary["status"] == "failed" and "timed out" in summary["error"]
+    doc = json.loads((failed / "alerts.json").read_text())
+    (synthetic,) = [a for a in doc["alerts"] if a["rule"] == "report_failed"]
+    assert synthetic["severity"] == "critical"
+    assert [a["rule"] for a in doc["events"]["firing"]] == ["report_failed"]
+    page = (Path(config.out) / "index.html").read_text()
+    assert "r1-failed" in page and "timed out" in page
+    assert not (Path(config.out) / "latest").exists()
+    assert not list(Path(config.out).glob(".tmp-*"))
