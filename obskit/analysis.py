@@ -17,6 +17,7 @@ import pandas as pd
 
 from obskit import __version__
 from obskit.alerts import evaluate_rules
+from obskit.anomaly_report import analyse_anomalies
 from obskit.assemble import WindowFrames, assemble_windows, iso, number
 from obskit.config import AlertRuleConfig, Config, DriftRule, load_config
 from obskit.findings import build_findings
@@ -227,6 +228,7 @@ class Analysis:
     generated_at: str = ""
     #: rows read and typed but outside ``period`` (not analysed)
     outside_period: int = 0
+    anomalies: dict[str, Any] = field(default_factory=dict)
 
     @property
     def windows(self) -> list[dict[str, Any]]:
@@ -284,6 +286,14 @@ class Analysis:
             "drift_summary": self.drift_summary(),
             "distributions": self.overall.distributions,
             "segments": self.segments,
+            "anomalies": self.anomalies.get("rows", []),
+            "window_anomalies": self.anomalies.get("window_anomalies", []),
+            "explanations": self.anomalies.get("explanations"),
+            "cohort_attribution": {
+                r["feature"]: {"anomalous": r["anomalous"], "normal": r["normal"],
+                               "reference": r["reference"]}
+                for r in (self.anomalies.get("explanations") or {}).get("cohort_attribution",
+                                                                         [])},
             "alerts": self.alerts,
             "insufficient_data": self.insufficient,
             "alert_rules": [vars(r) for r in alert_rules(self.config, logs)],
@@ -340,5 +350,12 @@ def analyze(config: Config | str, *, logs: LoadedLogs | None = None) -> Analysis
                          reference_performance=result.reference_performance,
                          alerts=seg_alerts)
         analysis.segments.setdefault(segment.column, []).append(entry)
+    analysis.anomalies = analyse_anomalies(config, logs, table, reference, overall.windows,
+                                           analysis.drift_summary())
+    for w in overall.windows:
+        w["anomaly_counts"] = analysis.anomalies["counts"].get(w["index"], {})
+        drift_w = ((analysis.anomalies.get("explanations") or {}).get("attribution_drift")
+                   or {}).get(w["index"])
+        w["attribution_drift"] = drift_w["tv_distance"] if drift_w else None
     analysis.findings = build_findings(analysis.to_summary())
     return analysis

@@ -48,6 +48,9 @@ def add_report_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--title", help="report title (config: title)")
     p.add_argument("--min-window-rows", type=int, help="config: min_window_rows")
     p.add_argument("--out", help="reports folder; each run gets a sub-folder (config: out)")
+    p.add_argument("--dry-run", action="store_true", default=None,
+                   help="alert sinks and rule actions say what they would do, and do nothing "
+                        "(config: dry_run)")
     p.add_argument("--fail-on-alert", action="store_true", default=None,
                    help="exit 1 when an alert fires (config: fail_on_alert)")
 
@@ -63,7 +66,7 @@ def overrides_from_flags(args: argparse.Namespace) -> dict[str, Any]:
         out["columns"] = dict(args.column)
     for key, attr in (("task", "task"), ("window", "window"), ("engine", "engine"),
                       ("title", "title"), ("min_window_rows", "min_window_rows"),
-                      ("fail_on_alert", "fail_on_alert")):
+                      ("fail_on_alert", "fail_on_alert"), ("dry_run", "dry_run")):
         if getattr(args, attr) is not None:
             out[key] = getattr(args, attr)
     if args.model or args.trust_type or args.trust_model:
@@ -116,18 +119,22 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--rows", type=int, default=200_000, help="production log rows")
     d.add_argument("--seed", type=int, default=7)
     from obskit import backfill, schedule
+    from obskit.sinks import exporter
 
     schedule.add_parser(sub)  # schedule and run-due
     backfill.add_parser(sub)
+    exporter.add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from obskit import backfill, schedule
+    from obskit.sinks import exporter
 
     handler = {"report": _cmd_report, "demo": _cmd_demo, "schedule": schedule.run,
-               "run-due": schedule.run, "backfill": backfill.run}[args.command]
+               "run-due": schedule.run, "backfill": backfill.run,
+               "exporter": exporter.run}[args.command]
     try:
         return handler(args)
     except (ConfigError, InputError) as exc:

@@ -34,6 +34,7 @@ TOP_LEVEL_KEYS = (
     "segments", "min_segment_rows", "multivariate", "estimation",
     # sections validated by the modules that own them (see Config docs)
     "anomalies", "schedule", "sinks", "keep", "notebook_timeout_s", "period",
+    "dry_run",
 )
 MODEL_KEYS = ("path", "trusted_types", "trust")
 MULTIVARIATE_KEYS = ("enabled", "sample_rows", "threshold")
@@ -150,6 +151,8 @@ class Config:
     #: keep at most this many runs in a report folder (None: all)
     keep: int | None = None
     notebook_timeout_s: float = 1800.0
+    #: sinks and rule actions report what they would do, and do nothing
+    dry_run: bool = False
     #: analyse only current rows with start <= timestamp < end (UTC ISO-8601; None: open)
     period_start: str | None = None
     period_end: str | None = None
@@ -403,6 +406,9 @@ def config_from_dict(raw: Mapping[str, Any], *, base_dir: Path | None = None) ->
     est = raw.get("estimation", True)
     _expect(isinstance(est, bool), "estimation", "true or false", est)
     kwargs["estimation"] = est
+    dry = raw.get("dry_run", False)
+    _expect(isinstance(dry, bool), "dry_run", "true or false", dry)
+    kwargs["dry_run"] = dry
     fail = raw.get("fail_on_alert", False)
     _expect(isinstance(fail, bool), "fail_on_alert", "true or false", fail)
     kwargs["fail_on_alert"] = fail
@@ -455,6 +461,12 @@ def _absolutise(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     for key in ("out",):
         if isinstance(out.get(key), str):
             out[key] = _path(out[key], key, base)
+    sinks = out.get("sinks")
+    if isinstance(sinks, Mapping) and isinstance(sinks.get("prometheus"), Mapping) and \
+            isinstance(sinks["prometheus"].get("textfile"), str):
+        prom = dict(sinks["prometheus"])
+        prom["textfile"] = _path(prom["textfile"], "sinks.prometheus.textfile", base)
+        out["sinks"] = {**sinks, "prometheus": prom}
     if isinstance(out.get("model"), str):  # a bare path: the mapping form, to merge
         out["model"] = {"path": _path(out["model"], "model", base)}
     elif isinstance(out.get("model"), Mapping) and isinstance(out["model"].get("path"), str):

@@ -6,6 +6,7 @@
 * 14 days of production prediction logs (``logs/predictions-YYYY-MM-DD.jsonl``),
 * late-arriving labels (``labels.csv``),
 * the ground truth of what was injected (``incidents.json``),
+* the trained model (``model.skops``, saved with :func:`skops.io.dump`),
 * an obskit configuration pointing at all of it (``config.yml``).
 
 Everything is generated with :func:`numpy.random.default_rng` from a single seed, so a
@@ -35,7 +36,9 @@ Injected incidents (day 1 is the ``start`` date, all times UTC):
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +73,8 @@ sources:
   current: logs/
   labels: labels.csv
 window: 1d
+model:
+  path: model.skops
 """
 
 _US_PER_HOUR = 3_600 * 1_000_000
@@ -121,6 +126,8 @@ class DemoFiles:
         ``labels.csv`` with late-arriving labels for the current period.
     incidents : Path
         ``incidents.json``, the ground truth of the injected incidents.
+    model : Path
+        ``model.skops``, the scoring Pipeline (loads with skops' default trusted types).
     """
 
     root: Path
@@ -129,6 +136,7 @@ class DemoFiles:
     current: Path
     labels: Path
     incidents: Path
+    model: Path
 
 
 # --------------------------------------------------------------------------- helpers
@@ -276,6 +284,45 @@ def _score(model: Pipeline, X: pd.DataFrame) -> np.ndarray:
         return np.round(model.predict_proba(X[list(FEATURES)])[:, 1], 6)
 
 
+def _dump_model(model: Pipeline, path: Path) -> None:
+    """``skops.io.dump`` with reproducible bytes.
+
+    skops names the archive members and the ``__id__`` fields after ``id()`` of the
+    objects and stamps members with the current time; those are renumbered in order of
+    appearance and the time fixed, which skops' loader does not care about.
+    """
+    import skops.io as sio
+
+    src = zipfile.ZipFile(io.BytesIO(sio.dumps(model)))
+    members = [i.filename for i in src.infolist() if i.filename != "schema.json"]
+    files = {name: f"{k:04d}.npy" for k, name in enumerate(members)}
+    ids: dict[int, int] = {}
+
+    def renumber(node: object) -> object:
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                if key == "__id__" and isinstance(value, int):
+                    value = ids.setdefault(value, len(ids))
+                elif key == "file" and isinstance(value, str) and value in files:
+                    value = files[value]
+                else:
+                    value = renumber(value)
+                out[key] = value
+            return out
+        if isinstance(node, list):
+            return [renumber(v) for v in node]
+        return node
+
+    schema = renumber(json.loads(src.read("schema.json")))
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as dst:
+        for name in members:
+            dst.writestr(zipfile.ZipInfo(files[name], date_time=(1980, 1, 1, 0, 0, 0)),
+                         src.read(name))
+        dst.writestr(zipfile.ZipInfo("schema.json", date_time=(1980, 1, 1, 0, 0, 0)),
+                     json.dumps(schema, indent=2))
+
+
 def _latency(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.lognormal(np.log(_LATENCY_MEDIAN_MS), _LATENCY_SIGMA, n)
 
@@ -404,6 +451,9 @@ def generate_demo(
     ``incidents.json``
         List of the injected incidents (``id``, ``kind``, ``feature``, ``start``, ``end``
         (exclusive), ``segment``, ``description``, ``params``).
+    ``model.skops``
+        The scoring model, a scikit-learn Pipeline; it reproduces ``score`` from the
+        logged features (rounded to 6 decimals).
     ``config.yml``
         obskit configuration with paths relative to ``out_dir``.
 
@@ -665,6 +715,9 @@ def generate_demo(
     incidents_path = root / "incidents.json"
     incidents_path.write_text(json.dumps(incidents, indent=2) + "\n", encoding="utf-8")
 
+    model_path = root / "model.skops"
+    _dump_model(model, model_path)
+
     config_path = root / "config.yml"
     config_path.write_text(CONFIG_TEXT, encoding="utf-8")
 
@@ -675,4 +728,5 @@ def generate_demo(
         current=logs_dir,
         labels=labels_path,
         incidents=incidents_path,
+        model=model_path,
     )

@@ -199,6 +199,40 @@ def _estimate_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _anomaly_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Unusual windows, and what drives the anomalous predictions (with a model)."""
+    out = []
+    unusual = summary.get("window_anomalies") or []
+    for a in [a for a in unusual if a["severity"] == "critical"][:5]:
+        out.append({"severity": "warning", "kind": "window_anomaly", "section": "anomalies",
+                    "text": a["text"] + ".", "next_step": "See the anomalous predictions of "
+                                                           "that window below."})
+    rows = summary.get("anomalies") or []
+    explanations = summary.get("explanations") or {}
+    cohort = explanations.get("cohort_attribution") or []
+    if rows and cohort and cohort[0].get("excess", 0) > 0:
+        top = cohort[0]
+        where = ""
+        for column, entries in (summary.get("segments") or {}).items():
+            total = sum(e["rows"] for e in entries) or 1
+            for e in entries:
+                flagged = sum(1 for r in rows if str(r.get(column)) == e["value"])
+                share, base = flagged / len(rows), e["rows"] / total
+                if share >= 0.5 and share > 2 * base:
+                    where = (f"; {share:.0%} of them come from {column}={e['value']} "
+                             f"({base:.0%} of all rows)")
+        out.append({
+            "severity": "warning", "kind": "anomaly_drivers", "section": "anomalies",
+            "feature": top["feature"],
+            "text": f"{top['feature']} drives the anomalous predictions: mean |SHAP| "
+                    f"{top['anomalous']:.3g} in the {len(rows)} flagged rows vs "
+                    f"{top['normal']:.3g} in normal rows and {top['reference']:.3g} on the "
+                    f"reference{where}.",
+            "next_step": f"Inspect {top['feature']} upstream for the flagged rows "
+                         "(request ids below)."})
+    return out
+
+
 def _data_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     out = []
     rows = summary["rows"]
@@ -229,7 +263,7 @@ def build_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     """All findings of a run, most severe first."""
     findings = (_alert_findings(summary) + _drift_findings(summary)
                 + _multivariate_findings(summary) + _estimate_findings(summary)
-                + _data_findings(summary))
+                + _anomaly_findings(summary) + _data_findings(summary))
     if not summary.get("alerts"):
         findings.append({"severity": "info", "kind": "ok", "section": "health",
                          "text": "No alert rule fired in any window.", "next_step": ""})

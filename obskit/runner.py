@@ -25,6 +25,8 @@ from obskit.analysis import Analysis, analyze
 from obskit.config import Config
 from obskit.exceptions import InputError, NotebookError
 from obskit.history import collect_runs, history_html
+from obskit.sinks import dispatch
+from obskit.sinks.config import load_sinks
 
 __all__ = ["RunOutcome", "run_report", "notebook_path", "to_html", "write_history",
            "apply_retention", "clean_stale_tmp", "process_alive", "NOTEBOOK",
@@ -265,8 +267,22 @@ def _alert_events(root: Path, summary: dict[str, Any]) -> tuple[AlertState, Aler
     return state, events
 
 
-def _write_alerts(path: Path, summary: dict[str, Any], events: AlertEvents) -> None:
-    _write_json(path, {"alerts": summary["alerts"], "events": events.to_dict()})
+def _write_alerts(path: Path, summary: dict[str, Any], events: AlertEvents,
+                  sinks: list[dict[str, Any]] | None = None) -> None:
+    _write_json(path, {"alerts": summary["alerts"], "events": events.to_dict(),
+                       "sinks": sinks or []})
+
+
+def _notify(config: Config, run_dir: Path, summary: dict[str, Any],
+            events: AlertEvents) -> list[dict[str, Any]]:
+    """Send the new and resolved alerts to the configured sinks, run rule actions, and
+    record the results in the published run's ``alerts.json`` (atomically)."""
+    results = dispatch(config.sinks, summary=summary, events=events, run_dir=run_dir,
+                       dry_run=config.dry_run)
+    tmp = run_dir / ".alerts.json.tmp"
+    _write_alerts(tmp, summary, events, results)
+    os.replace(tmp, run_dir / "alerts.json")
+    return results
 
 
 def run_report(config: Config, *, out: str | Path | None = None,
@@ -290,6 +306,7 @@ def run_report(config: Config, *, out: str | Path | None = None,
     if run_id is not None and not _RUN_ID.match(run_id):
         raise InputError(f"run id {run_id!r}: expected letters, digits and _.:+- only",
                          path=run_id)
+    load_sinks(config.sinks)  # a bad sinks section stops the run before any work
     analysis = analysis or analyze(config)
     summary = analysis.to_summary()
     summary["model"] = config.model
@@ -330,6 +347,7 @@ def _run_into(tmp: Path, root: Path, run_id: str, config: Config,
         failed = root / f"{run_id}-failed"
         _publish(tmp, failed)
         state.save()
+        _notify(config, failed, summary, events)
         exc.notebook = str(failed / NOTEBOOK)
         write_history(root)
         raise
@@ -339,6 +357,7 @@ def _run_into(tmp: Path, root: Path, run_id: str, config: Config,
     final = root / run_id
     _publish(tmp, final)
     state.save()  # after publishing: a crash in between re-announces, never loses
+    _notify(config, final, summary, events)
     stale_failure = root / f"{run_id}-failed"
     if stale_failure.is_dir():
         shutil.rmtree(stale_failure, ignore_errors=True)

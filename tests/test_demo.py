@@ -81,7 +81,7 @@ def current(raw_lines: dict[str, list[dict]], demo: DemoFiles) -> pd.DataFrame:
 
 def test_files_exist_and_config(demo: DemoFiles) -> None:
     assert demo.root.is_dir()
-    for p in (demo.config, demo.reference, demo.labels, demo.incidents):
+    for p in (demo.config, demo.reference, demo.labels, demo.incidents, demo.model):
         assert p.is_file() and p.parent == demo.root
     assert demo.current == demo.root / "logs" and demo.current.is_dir()
     names = sorted(p.name for p in demo.current.iterdir())
@@ -95,9 +95,29 @@ def test_files_exist_and_config(demo: DemoFiles) -> None:
         "  current: logs/\n"
         "  labels: labels.csv\n"
         "window: 1d\n"
+        "model:\n"
+        "  path: model.skops\n"
     )
     with pytest.raises(dataclasses.FrozenInstanceError):
         demo.root = Path(".")  # frozen
+
+
+def test_model_saved_and_reproduces_scores(
+    demo: DemoFiles, reference: pd.DataFrame, current: pd.DataFrame
+) -> None:
+    import skops.io as sio
+
+    from obskit.config import load_config
+    from obskit.model import load_model, prediction_function
+
+    assert sio.get_untrusted_types(file=demo.model) == []  # no trusted_types in the config
+    cfg = load_config(demo.config)
+    assert Path(cfg.model) == demo.model.resolve()
+    model = load_model(cfg.model, trusted_types=cfg.model_trusted_types, trust=cfg.model_trust)
+    f = prediction_function(model, "binary")
+    assert np.array_equal(np.round(f(reference[FEATURES]), 6), reference["score"].to_numpy())
+    ok = current[current["status"] == 200]
+    assert np.array_equal(np.round(f(ok[FEATURES]), 6), ok["score"].to_numpy(dtype=float))
 
 
 def test_reference_schema_and_content(demo: DemoFiles, reference: pd.DataFrame) -> None:
@@ -264,7 +284,7 @@ def test_deterministic(tmp_path: Path) -> None:
     b = generate_demo(tmp_path / "b", rows=3_000, seed=11)
     c = generate_demo(tmp_path / "c", rows=3_000, seed=12)
     fa, fb, fc = _all_files(a.root), _all_files(b.root), _all_files(c.root)
-    assert len(fa) == 18  # config, reference, labels, incidents + 14 logs
+    assert len(fa) == 19  # config, reference, labels, incidents, model + 14 logs
     assert fa == fb
     assert fa["labels.csv"] != fc["labels.csv"]
 

@@ -229,6 +229,8 @@ def test_strings_from_data_are_escaped_in_the_report(tmp_path):
     assert not [s for s in active.scripts if "alert" in s]
     assert not active.handlers
     assert "<script>alert" not in html and "<img src=x" not in html
+    summary = json.loads((tmp_path / "out" / "latest" / "summary.json").read_text())
+    assert "need a model" in summary["explanations"]["status"]  # anomalies without a model
 
 
 def test_notebook_runs_on_its_own_from_a_config_path(demo_run, tmp_path):
@@ -280,3 +282,50 @@ def test_report_has_the_statistics_sections(demo_run):
     assert set(w["multivariate_drift"]) == {"domain_classifier", "pca_reconstruction"}
     assert w["performance_ci"]["roc_auc"][0] < w["performance"]["roc_auc"] < \
         w["performance_ci"]["roc_auc"][1]
+
+
+def test_anomalous_predictions_are_flagged_and_explained(demo_run):
+    _, run_dir, summary, incidents, _ = demo_run
+    by_start = {w["start"][:10]: w for w in summary["windows"]}
+    spike = by_start[incidents["latency_spike"]["start"][:10]]["anomaly_counts"]
+    burst = by_start[incidents["error_burst"]["start"][:10]]["anomaly_counts"]
+    quiet = by_start[summary["windows"][0]["start"][:10]]["anomaly_counts"]
+    assert spike["latency_outlier"] > 5 * quiet.get("latency_outlier", 0)
+    assert burst["failed"] > 10 * quiet.get("failed", 1)
+    broken = incidents["broken_upstream"]
+    flagged = [r for r in summary["anomalies"]
+               if f"out_of_range:{broken['feature']}" in r["reasons"]]
+    in_segment = [r for r in flagged if r["model_version"] ==
+                  broken["segment"]["model_version"]]
+    assert len(in_segment) >= 0.9 * len(flagged) > 0  # a few v1 rows sit in the tail
+    assert all(r["window_start"] >= broken["start"][:10] for r in in_segment)
+    explanations = summary["explanations"]
+    assert explanations["status"] == "ok" and explanations["rows_explained"] > 0
+    assert next(iter(summary["cohort_attribution"])) == broken["feature"]
+    assert any(f["kind"] == "anomaly_drivers" and f["feature"] == broken["feature"]
+               for f in summary["findings"])
+    html = (run_dir / "index.html").read_text()
+    assert "What drives the anomalies" in html and "LIME" in html
+
+
+def test_report_sends_alerts_to_sinks_and_runs_actions(demo_run, tmp_path):
+    root = demo_run[0]
+    marker = tmp_path / "rolled_back"
+    config = load_config(root / "data" / "config.yml", overrides={
+        "sinks": {"prometheus": {"textfile": str(tmp_path / "obskit.prom")}},
+        "alerts": [{"name": "p95", "metric": "health.latency_p95_ms", "op": ">",
+                    "value": 500, "severity": "critical",
+                    "action": [sys.executable, "-c",
+                               f"open({str(marker)!r}, 'w').write('x')"]}],
+        "multivariate": {"enabled": False}, "anomalies": {"explain_rows": 0},
+    })
+    outcome = runner.run_report(config, out=tmp_path / "reports")
+    record = json.loads((outcome.run_dir / "alerts.json").read_text())
+    kinds = {r["sink"]: r["status"] for r in record["sinks"]}
+    assert kinds == {"prometheus.textfile": "written", "action": "ok"}
+    assert marker.read_text() == "x"  # the rollback hook ran once
+    assert "obskit_drift_share" in (tmp_path / "obskit.prom").read_text()
+    again = runner.run_report(config, out=tmp_path / "reports")  # still firing: silent
+    record = json.loads((again.run_dir / "alerts.json").read_text())
+    assert [r["sink"] for r in record["sinks"]] == ["prometheus.textfile"]
+    assert record["events"]["ongoing"] and not record["events"]["firing"]

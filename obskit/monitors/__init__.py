@@ -4,6 +4,7 @@ Each monitor reads an engine table whose rows carry a ``window_index`` and retur
 small pandas frame indexed by window. Reference statistics are computed once, in ``fit``.
 """
 
+from obskit.monitors.anomaly import RowAnomalyMonitor
 from obskit.monitors.drift import HISTOGRAM_BINS, DriftMonitor
 from obskit.monitors.estimation import EstimatedPerformanceMonitor
 from obskit.monitors.multivariate import DomainClassifierMonitor, PCAReconstructionMonitor
@@ -16,4 +17,5 @@ __all__ = [
     "HISTOGRAM_BINS",
     "PCAReconstructionMonitor",
     "PerformanceMonitor",
+    "RowAnomalyMonitor",
 ]

@@ -13,12 +13,14 @@ Any value of the summary may be ``null`` and any list empty: the functions say "
 from obskit.render._common import COLOR_ALERT, COLOR_CURRENT, COLOR_OK, COLOR_REFERENCE
 from obskit.render.figures import (
     drift_figure,
+    explanation_figures,
     figure_to_data_uri,
     health_figure,
     multivariate_figure,
     performance_figure,
 )
 from obskit.render.fragments import (
+    anomalies_html,
     data_quality_html,
     drift_table_html,
     findings_html,
@@ -34,7 +36,9 @@ __all__ = [
     "COLOR_CURRENT",
     "COLOR_OK",
     "COLOR_REFERENCE",
+    "anomalies_html",
     "data_quality_html",
+    "explanation_figures",
     "drift_figure",
     "drift_table_html",
     "figure_to_data_uri",

@@ -25,7 +25,7 @@ _QUANTILE_COLORS = {"p50": "#80b6f2", "p95": COLOR_CURRENT, "p99": "#033d8b"}
 _HEATMAP_CAP = 3.0
 _HEATMAP_MAX_FEATURES = 30
 _TABLE_VISIBLE_ROWS = 25
-_SECTIONS = {"health", "performance", "drift", "data-quality"}
+_SECTIONS = {"health", "performance", "drift", "segments", "anomalies", "data-quality"}
 _METRIC_NAMES = {"roc_auc": "ROC AUC", "f1": "F1", "f1_macro": "F1 (macro)", "r2": "R²",
                  "mae": "MAE", "rmse": "RMSE", "mape": "MAPE", "accuracy": "Accuracy",
                  "precision": "Precision", "recall": "Recall"}

@@ -19,6 +19,7 @@ from obskit.render._common import (
     _e,
     _fmt_int,
     _fmt_metric,
+    _fmt_ms,
     _fmt_num,
     _fmt_pct,
     _fmt_time,
@@ -571,3 +572,74 @@ def segments_html(summary: Mapping[str, Any]) -> str:
                  "reference when the reference has enough of it, else with the whole "
                  "reference.</p></div>")
     return "".join(parts)
+
+
+def anomalies_html(summary: Mapping[str, Any], *, limit: int = 20) -> str:
+    """Unusual windows, the top anomalous predictions with their reasons and ids, the
+    features that drive them (cohort SHAP) and drift ranked by importance.
+
+    Parameters
+    ----------
+    summary : Mapping
+        The run's ``summary.json`` document.
+    limit : int
+        Rows shown before the rest is folded into ``<details>``.
+
+    Returns
+    -------
+    str
+        An HTML fragment.
+    """
+    parts = ['<div class="obskit">']
+    unusual = [_map(a) for a in _list(summary.get("window_anomalies"))]
+    if unusual:
+        parts.append("<h3>Unusual windows</h3><ul>" + "".join(
+            f"<li>{_badge(a.get('severity'), 'alert' if a.get('severity') == 'critical' else 'na')}"
+            f" {_e(a.get('text'))}</li>" for a in unusual[:limit]) + "</ul>")
+    rows = [_map(r) for r in _list(summary.get("anomalies"))]
+    explanations = _map(summary.get("explanations"))
+    if not rows:
+        parts.append("<p>No prediction was flagged as anomalous.</p></div>")
+        return "".join(parts)
+    header = ["Request", "Trace", "Window", "Version", "Reasons", "Severity", "Score",
+              "Latency", "Top SHAP features"]
+    table_rows = [[r.get("request_id"), r.get("trace_id"), _fmt_time(r.get("window_start")),
+                   r.get("model_version"), ", ".join(map(str, _list(r.get("reasons")))),
+                   _fmt_num(r.get("severity")), _fmt_num(r.get("score")),
+                   _fmt_ms(r.get("latency_ms")),
+                   ", ".join(map(str, _list(r.get("top_features")))) or "—"] for r in rows]
+    parts.append(f"<h3>Anomalous predictions ({len(rows)} flagged, most severe first)</h3>")
+    parts.append(_table(header, table_rows[:limit], numeric=frozenset({5, 6, 7})))
+    if len(table_rows) > limit:
+        parts.append(f"<details><summary>{len(table_rows) - limit} more</summary>"
+                     + _table(header, table_rows[limit:], numeric=frozenset({5, 6, 7}))
+                     + "</details>")
+    if explanations.get("status") != "ok":
+        parts.append(f"<p><em>{_e(explanations.get('status') or 'No explanations.')}</em></p>")
+        return "".join(parts) + "</div>"
+    parts.append(
+        f"<p>SHAP ({_e(explanations.get('explainer'))}, explaining the "
+        f"{_e(explanations.get('output'))}) on {_fmt_int(explanations.get('rows_explained'))} "
+        f"flagged rows; LIME on the first {_fmt_int(explanations.get('lime_rows'))}.</p>")
+    cohort = [_map(c) for c in _list(explanations.get("cohort_attribution"))]
+    parts.append("<h3>What drives the anomalies</h3><p>Mean |SHAP| per feature in the "
+                 "flagged rows, in normal rows of the same windows and on the reference.</p>")
+    parts.append(_table(["Feature", "Anomalous", "Normal", "Reference", "Ratio"],
+                        [[c.get("feature"), _fmt_num(c.get("anomalous")),
+                          _fmt_num(c.get("normal")), _fmt_num(c.get("reference")),
+                          _fmt_num(c.get("ratio"))] for c in cohort[:10]],
+                        numeric=frozenset({1, 2, 3, 4})))
+    agree = [_map(e.get("agreement")) for e in map(_map, _list(explanations.get("rows")))
+             if e.get("agreement")]
+    if agree:
+        n = sum(1 for a in agree if a.get("agree"))
+        parts.append(f"<p>SHAP and LIME agree on the top features for {n} of {len(agree)} "
+                     "rows explained by both.</p>")
+    ranking = [_map(r) for r in _list(explanations.get("drift_importance"))]
+    if ranking:
+        parts.append("<h3>Drift ranked by how much the model uses the feature</h3>")
+        parts.append(_table(["Feature", "Drift / threshold", "Importance share", "Score"],
+                            [[r.get("feature"), _fmt_num(r.get("drift_ratio")),
+                              _fmt_pct(r.get("importance_share")), _fmt_num(r.get("score"))]
+                             for r in ranking[:10]], numeric=frozenset({1, 2, 3})))
+    return "".join(parts) + "</div>"

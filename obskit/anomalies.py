@@ -1,0 +1,344 @@
+"""Anomalies: the ``anomalies`` config section and the window-level detector.
+
+Two levels of "this looks wrong":
+
+- **Windows** (:func:`window_anomalies`, pure): a window whose volume, p95 latency, error
+  rate, mean score, drift share or headline metric is far from the usual value of that
+  series, by a robust z-score (median and MAD, so one bad window does not hide itself).
+  Hourly windows are compared with the same hour of other days once three days exist.
+- **Rows** (:class:`obskit.monitors.anomaly.RowAnomalyMonitor`): single predictions that
+  failed, were slow, saw inputs outside the reference, or were confidently wrong; its
+  options are the :class:`AnomalyConfig` defined here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from obskit.exceptions import ConfigError
+
+__all__ = ["AnomalyConfig", "SERIES", "robust_z", "robust_baseline", "window_anomalies"]
+
+#: 1 / Φ⁻¹(0.75): turns a median absolute deviation into a standard deviation (normal data)
+MAD_TO_SD = 1.4826
+#: √(π/2): turns a mean absolute deviation into a standard deviation (normal data)
+MEAN_AD_TO_SD = 1.253314
+#: fewest windows a baseline is computed from (per hour of day for a seasonal baseline)
+MIN_BASELINE_WINDOWS = 5
+MIN_SEASONAL_WINDOWS = 3
+#: hourly windows spanning at least this many days are compared hour-of-day by hour-of-day
+SEASONAL_DAYS = 3
+#: the series judged, in this order: name → (words for a reader, unit)
+SERIES: dict[str, tuple[str, str]] = {
+    "volume": ("volume", "rows"),
+    "latency_p95_ms": ("p95 latency", "ms"),
+    "error_rate": ("error rate", "%"),
+    "mean_score": ("mean score", ""),
+    "drift_share": ("drift share", "%"),
+    "roc_auc": ("ROC AUC", ""),
+    "accuracy": ("accuracy", ""),
+    "rmse": ("RMSE", ""),
+}
+#: the performance series is the first of these metrics any window has
+_PERFORMANCE = ("roc_auc", "accuracy", "rmse")
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def _key_error(key: str, expected: str, got: Any) -> ConfigError:
+    full = f"anomalies.{key}"
+    return ConfigError(f"config key {full!r}: expected {expected}, got {got!r}", key=full)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _is_number(v: Any) -> bool:
+    return (_is_int(v) or isinstance(v, (float, np.floating))) and math.isfinite(float(v))
+
+
+@dataclass(frozen=True)
+class AnomalyConfig:
+    """Options of the anomaly findings (the ``anomalies`` section of the config file).
+
+    Parameters
+    ----------
+    top_n : int, default 20
+        Anomalous rows kept per window (the most severe).
+    latency_slo_ms : float or None, default None
+        A latency above this is an outlier; None: above the reference's p99 latency.
+    score_quantiles : (float, float), default (0.001, 0.999)
+        A score outside the reference's quantiles at these levels is an outlier.
+    confident_mistake_score : float, default 0.9
+        A wrong prediction is a confident mistake when ``max(score, 1 - score)`` reaches this.
+    isolation_sample_rows : int, default 10000
+        Rows sampled for the isolation forest: from the reference to fit it, and per window
+        to score.
+    isolation_contamination : float, default 0.01
+        Share of reference rows the isolation forest calls outliers (sets its cut-off).
+    mad_threshold : float, default 3.5
+        Robust z-score from which a window value is anomalous (``critical`` from twice it).
+    """
+
+    top_n: int = 20
+    latency_slo_ms: float | None = None
+    score_quantiles: tuple[float, float] = (0.001, 0.999)
+    confident_mistake_score: float = 0.9
+    isolation_sample_rows: int = 10_000
+    isolation_contamination: float = 0.01
+    mad_threshold: float = 3.5
+    #: with a model: flagged rows explained by SHAP per run, and by LIME (the first few)
+    explain_rows: int = 100
+    lime_rows: int = 5
+
+    def __post_init__(self) -> None:
+        if not (_is_int(self.top_n) and self.top_n >= 1):
+            raise _key_error("top_n", "an integer >= 1", self.top_n)
+        slo = self.latency_slo_ms
+        if slo is not None and not (_is_number(slo) and slo > 0):
+            raise _key_error("latency_slo_ms", "a number of milliseconds > 0, or null "
+                             "(the reference's p99 latency)", slo)
+        q = self.score_quantiles
+        if not (isinstance(q, Sequence) and not isinstance(q, str) and len(q) == 2
+                and all(_is_number(v) for v in q) and 0 <= q[0] < q[1] <= 1):
+            raise _key_error("score_quantiles", "two quantile levels [low, high] with "
+                             "0 <= low < high <= 1", q)
+        object.__setattr__(self, "score_quantiles", (float(q[0]), float(q[1])))
+        c = self.confident_mistake_score
+        if not (_is_number(c) and 0.5 <= c <= 1):
+            raise _key_error("confident_mistake_score", "a number between 0.5 and 1", c)
+        if not (_is_int(self.isolation_sample_rows) and self.isolation_sample_rows >= 100):
+            raise _key_error("isolation_sample_rows", "an integer >= 100",
+                             self.isolation_sample_rows)
+        p = self.isolation_contamination
+        if not (_is_number(p) and 0 < p <= 0.5):
+            raise _key_error("isolation_contamination", "a number in (0, 0.5]", p)
+        if not (_is_number(self.mad_threshold) and self.mad_threshold > 0):
+            raise _key_error("mad_threshold", "a number > 0", self.mad_threshold)
+        for key in ("explain_rows", "lime_rows"):
+            if not (_is_int(getattr(self, key)) and getattr(self, key) >= 0):
+                raise _key_error(key, "an integer >= 0", getattr(self, key))
+
+    @classmethod
+    def from_config(cls, raw: Mapping[str, Any] | None) -> AnomalyConfig:
+        """The options of an ``anomalies`` config section (None or empty: the defaults).
+
+        >>> AnomalyConfig.from_config({"top_n": 5}).top_n
+        5
+        >>> AnomalyConfig.from_config({"top": 5})
+        Traceback (most recent call last):
+        ...
+        obskit.exceptions.ConfigError: unknown config key 'anomalies.top'; known keys of \
+anomalies: top_n, latency_slo_ms, score_quantiles, confident_mistake_score, \
+isolation_sample_rows, isolation_contamination, mad_threshold, explain_rows, lime_rows
+        """
+        if raw is None:
+            return cls()
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"config key 'anomalies': expected a mapping, got {raw!r}",
+                              key="anomalies")
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(str(k) for k in raw if k not in known)
+        if unknown:
+            key = f"anomalies.{unknown[0]}"
+            raise ConfigError(f"unknown config key {key!r}; known keys of anomalies: "
+                              + ", ".join(known), key=key)
+        return cls(**{str(k): v for k, v in raw.items()})
+
+
+# --------------------------------------------------------------------------- robust z-scores
+
+
+def robust_baseline(values: ArrayLike) -> tuple[float, float]:
+    """(median, robust standard deviation) of the finite ``values``.
+
+    The standard deviation is ``1.4826 · MAD``; when the MAD is 0 (over half the values
+    equal), ``1.253314 · mean absolute deviation`` around the median; 0 when that is 0 too
+    (or there are no finite values: then the median is NaN).
+
+    >>> robust_baseline([1.0, 2.0, 3.0, 4.0, 100.0])
+    (3.0, 1.4826)
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    if not len(x):
+        return float("nan"), 0.0
+    median = float(np.median(x))
+    dev = np.abs(x - median)
+    mad = float(np.median(dev))
+    if mad > 0:
+        return median, MAD_TO_SD * mad
+    return median, MEAN_AD_TO_SD * float(dev.mean())
+
+
+def robust_z(values: ArrayLike) -> np.ndarray:
+    """Robust z-score of each value: ``0.6745 · (x − median) / MAD`` over the values.
+
+    Falls back to ``(x − median) / (1.253314 · mean absolute deviation)`` when the MAD is
+    0, and gives NaN when that is 0 too (a flat series has no outliers). Non-finite values
+    are left out of the baseline and get NaN.
+
+    >>> robust_z([1.0, 2.0, 3.0, 4.0, 100.0]).round(2).tolist()
+    [-1.35, -0.67, 0.0, 0.67, 65.43]
+    """
+    x = np.asarray(values, dtype=float)
+    median, sd = robust_baseline(x)
+    if sd <= 0:
+        return np.full(x.shape, np.nan)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(x), (x - median) / sd, np.nan)
+
+
+# --------------------------------------------------------------------------- window detector
+
+
+def _series_values(window: Mapping[str, Any], performance: str | None) -> dict[str, Any]:
+    health = window.get("health") or {}
+    perf = window.get("performance") or {}
+    return {
+        "volume": window.get("rows"),
+        "latency_p95_ms": health.get("latency_p95_ms"),
+        "error_rate": health.get("error_rate"),
+        "mean_score": window.get("mean_score"),
+        "drift_share": window.get("drift_share"),
+        **({performance: perf.get(performance)} if performance else {}),
+    }
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _start(window: Mapping[str, Any]) -> pd.Timestamp | None:
+    start = window.get("start")
+    if start is None:
+        return None
+    ts = pd.Timestamp(start)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _is_hourly_seasonal(starts: list[pd.Timestamp | None]) -> bool:
+    """Hourly windows (on the hour, 1 h apart) spanning at least ``SEASONAL_DAYS`` days."""
+    known = sorted(s for s in starts if s is not None)
+    if len(known) < 2 or any(s != s.floor("h") for s in known):
+        return False
+    gaps = np.diff([s.value for s in known]) / 1e9
+    span = (known[-1] - known[0]).total_seconds()
+    return float(gaps.min()) == 3600.0 and span >= (SEASONAL_DAYS * 24 - 1) * 3600
+
+
+def _format(series: str, value: float) -> str:
+    unit = SERIES[series][1]
+    if unit == "%":
+        return f"{value * 100:.3g}%"
+    if abs(value) >= 100:
+        text = f"{value:,.0f}"
+    else:
+        text = f"{value:.3g}"
+    return f"{text} {unit}" if unit else text
+
+
+def _when(start: pd.Timestamp | None, index: int) -> str:
+    if start is None:
+        return f"in window {index}"
+    if start == start.floor("D"):
+        return f"on {start:%Y-%m-%d}"
+    return f"on {start:%Y-%m-%d %H:%M} UTC"
+
+
+def window_anomalies(windows: list[dict[str, Any]], *, threshold: float = 3.5,
+                     seasonal: bool = True) -> list[dict[str, Any]]:
+    """Windows whose value of a series is far from that series' usual value.
+
+    Each series (``volume`` = rows, ``latency_p95_ms``, ``error_rate``, ``mean_score``,
+    ``drift_share`` and the first of ``roc_auc`` / ``accuracy`` / ``rmse`` that any window
+    has) is judged by the robust z-score of :func:`robust_z` against the median of the
+    windows whose ``status`` is ``ok`` (other windows are skipped). For hourly windows
+    spanning at least three days the baseline is the windows of the same hour of day
+    (when there are at least three of them), so a daily cycle is not an anomaly but a
+    break in it is. A series needs at least five windows with values to be judged; a flat
+    series (MAD and mean absolute deviation both 0) never is.
+
+    Parameters
+    ----------
+    windows : list of dict
+        The window records of ``summary.json`` (``index, start, rows, status, mean_score,
+        drift_share, health{latency_p95_ms, error_rate}, performance{...}``).
+    threshold : float, default 3.5
+        ``|robust z|`` from which a value is anomalous; ``critical`` from twice it.
+    seasonal : bool, default True
+        Use the hour-of-day baseline for hourly windows (False: always the whole series).
+
+    Returns
+    -------
+    list of dict
+        One per anomalous (window, series), by window then ``|robust_z|`` (largest first):
+        ``window, window_start, series, value, baseline, robust_z, severity, text``.
+
+    Examples
+    --------
+    >>> p95 = [101, 140, 121, 160, 95, 122, 83, 133, 1042, 120]
+    >>> ws = [{"index": i, "start": f"2026-11-{i + 1:02d}T00:00:00Z", "rows": 1000,
+    ...        "status": "ok", "health": {"latency_p95_ms": v}} for i, v in enumerate(p95)]
+    >>> [a["text"] for a in window_anomalies(ws)]
+    ['p95 latency 1,042 ms on 2026-11-09 is 31.8 robust SDs above its usual 122 ms']
+    """
+    ok = [w for w in windows if w.get("status") == "ok"]
+    performance = next((m for m in _PERFORMANCE for w in ok
+                        if _finite((w.get("performance") or {}).get(m)) is not None), None)
+    starts = [_start(w) for w in windows]
+    by_hour = seasonal and _is_hourly_seasonal(starts)
+    ok_starts = [_start(w) for w in ok]
+    hours = np.array([s.hour if s is not None else -1 for s in ok_starts])
+    rows = [_series_values(w, performance) for w in ok]
+    found: list[dict[str, Any]] = []
+    for series in SERIES:
+        if series in _PERFORMANCE and series != performance:
+            continue
+        got = [_finite(row.get(series)) for row in rows]
+        values = np.array([np.nan if v is None else v for v in got], dtype=float)
+        has = np.isfinite(values)
+        if has.sum() < MIN_BASELINE_WINDOWS:
+            continue
+        overall = robust_baseline(values)
+        for i, w in enumerate(ok):
+            if not has[i]:
+                continue
+            median, sd = overall
+            hour = None
+            if by_hour and hours[i] >= 0:
+                same = values[(hours == hours[i]) & has]
+                if len(same) >= MIN_SEASONAL_WINDOWS:
+                    median, sd = robust_baseline(same)
+                    hour = int(hours[i])
+            if sd <= 0:
+                continue
+            z = (values[i] - median) / sd
+            if abs(z) < threshold:
+                continue
+            usual = _format(series, median) + (f" at {hour:02d}:00" if hour is not None
+                                               else "")
+            text = (f"{SERIES[series][0]} {_format(series, values[i])} "
+                    f"{_when(ok_starts[i], int(w['index']))} is {abs(z):.1f} robust SDs "
+                    f"{'above' if z > 0 else 'below'} its usual {usual}")
+            found.append({
+                "window": int(w["index"]), "window_start": w.get("start"), "series": series,
+                "value": float(values[i]), "baseline": median, "robust_z": float(z),
+                "severity": "critical" if abs(z) >= 2 * threshold else "warning",
+                "text": text,
+            })
+    found.sort(key=lambda a: (a["window"], -abs(a["robust_z"])))
+    return found

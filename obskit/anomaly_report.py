@@ -1,0 +1,172 @@
+"""The anomalies section of a run: flagged predictions, why, and what drives them.
+
+Row flags and counts come from the engine (:class:`RowAnomalyMonitor`); window-level
+anomalies from the windows' own series; with a model, SHAP explains a bounded number of
+flagged rows, normal rows and reference rows, and LIME a handful of flagged ones.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from obskit.anomalies import AnomalyConfig, window_anomalies
+from obskit.assemble import iso, number
+from obskit.config import Config
+from obskit.io.casting import normalise_label
+from obskit.io.logs import LoadedLogs
+from obskit.monitors.anomaly import RowAnomalyMonitor
+from obskit.profiles import W
+
+__all__ = ["analyse_anomalies", "EXPLAIN_NORMAL_ROWS", "EXPLAIN_REFERENCE_ROWS"]
+
+#: Normal rows per run and reference rows explained for the cohort comparison.
+EXPLAIN_NORMAL_ROWS = 100
+EXPLAIN_REFERENCE_ROWS = 100
+#: Rows per window explained for attribution drift.
+EXPLAIN_ROWS_PER_WINDOW = 20
+#: Reference rows SHAP integrates over (exact SHAP costs grow with it).
+BACKGROUND_ROWS = 50
+_ID_COLUMNS = ("request_id", "trace_id", "model_version", "score", "prediction", "label",
+               "latency_ms", "status", "error")
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, (pd.Timestamp, np.datetime64)):
+        return iso(value)
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return number(value)
+    return str(value)
+
+
+def _sample(table, n: int, features: list[str]) -> pd.DataFrame:
+    """A deterministic sample of at most ``n`` rows (features only), drawn in the engine."""
+    key = table.request_id if "request_id" in table.columns else table.timestamp.cast("string")
+    t = table.mutate(_h=key.hash())
+    return t.order_by("_h").limit(n).select(*features).execute()
+
+
+def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table, reference,
+             cfg: AnomalyConfig, drift_summary: dict[str, Any]) -> dict[str, Any]:
+    """SHAP and LIME on the flagged rows; the cohort, attribution drift and ranking."""
+    from obskit.explain import (
+        agreement,
+        attribution_drift,
+        cohort_attribution,
+        drift_importance_ranking,
+        lime_explanations,
+        shap_values,
+    )
+    from obskit.model import check_features, load_model
+
+    features = list(logs.features)
+    model = load_model(config.model, trusted_types=config.model_trusted_types,
+                       trust=config.model_trust)
+    check_features(model, features)
+    task = logs.task
+    if task not in ("binary", "regression"):
+        return {"status": f"explanations support binary and regression models, not {task}"}
+    background = _sample(reference, BACKGROUND_ROWS, features)
+    reference_rows = _sample(reference, EXPLAIN_REFERENCE_ROWS, features)
+    flagged = rows[features].reset_index(drop=True)
+    shap_rows = shap_values(model, flagged, background, task=task, max_rows=cfg.explain_rows)
+    lime = lime_explanations(model, flagged, reference_rows, feature_types=logs.features,
+                             task=task, max_rows=cfg.lime_rows)
+    ids = set(rows.request_id) if "request_id" in rows else set()
+    normal_t = table.filter(~table.request_id.isin(list(ids))) if ids else table
+    normal = _sample(normal_t, EXPLAIN_NORMAL_ROWS, features)
+    shap_normal = shap_values(model, normal, background, task=task,
+                              max_rows=EXPLAIN_NORMAL_ROWS)
+    shap_ref = shap_values(model, reference_rows, background, task=task,
+                           max_rows=EXPLAIN_REFERENCE_ROWS)
+    by_window = {}
+    for w in sorted(table.select(W).distinct().execute()[W]):
+        sample = _sample(table.filter(table[W] == int(w)), EXPLAIN_ROWS_PER_WINDOW, features)
+        if len(sample):
+            by_window[int(w)] = shap_values(model, sample, background, task=task,
+                                            max_rows=EXPLAIN_ROWS_PER_WINDOW).values
+    cohort = cohort_attribution(shap_rows.values, shap_normal.values, shap_ref.values)
+    drift_t = attribution_drift(by_window, shap_ref.values)
+    judged = {f: d for f, d in drift_summary.items() if d.get("max_value") is not None}
+    ranking = drift_importance_ranking(judged, shap_ref.mean_abs())
+    per_row = []
+    for i in range(shap_rows.n_rows):
+        row_shap = shap_rows.values.iloc[i]
+        entry = {"request_id": _plain(rows.iloc[i].get("request_id")),
+                 "base_value": number(shap_rows.base_values[i]),
+                 "shap": {f: number(v) for f, v in row_shap.items()},
+                 "values": {f: _plain(rows.iloc[i][f]) for f in features}}
+        if i < len(lime):
+            entry["lime"] = [[f, number(w)] for f, w in lime[i]]
+            entry["agreement"] = agreement(row_shap, lime[i])
+        per_row.append(entry)
+    return {
+        "status": "ok", "explainer": shap_rows.explainer, "output": shap_rows.output,
+        "rows_explained": shap_rows.n_rows, "lime_rows": len(lime),
+        "rows": per_row,
+        "cohort_attribution": [{k: _plain(v) for k, v in r.items()}
+                               for r in cohort.to_dict("records")],
+        "attribution_drift": {
+            int(w): {"tv_distance": number(g.tv_distance.iloc[0]),
+                     "shares": {r.feature: number(r.share) for r in g.itertuples()}}
+            for w, g in drift_t.groupby("window")},
+        "drift_importance": [{k: _plain(v) for k, v in r.items()}
+                             for r in ranking.to_dict("records")],
+        "importance": {f: number(v) for f, v in shap_ref.mean_abs().items()},
+    }
+
+
+def analyse_anomalies(config: Config, logs: LoadedLogs, table, reference,
+                      windows: list[dict[str, Any]], drift_summary: dict[str, Any]
+                      ) -> dict[str, Any]:
+    """The ``anomalies`` part of ``summary.json`` (and per-window ``anomaly_counts``)."""
+    cfg = AnomalyConfig.from_config(config.anomalies)
+    result: dict[str, Any] = {
+        "window_anomalies": window_anomalies(windows, threshold=cfg.mad_threshold),
+        "rows": [], "counts": {}, "explanations": None,
+    }
+    if reference is None:
+        result["explanations"] = {"status": "row-level anomalies need a reference"}
+        return result
+    monitor = RowAnomalyMonitor(logs.features, cfg,
+                                positive_label=normalise_label(config.positive_label))
+    monitor.fit(reference)
+    rows = monitor.calculate(table)
+    counts = monitor.counts_by_window(table)
+    result["counts"] = {int(w): {r.reason: int(r.rows) for r in g.itertuples()}
+                        for w, g in counts.groupby(W)}
+    starts = {w["index"]: w["start"] for w in windows}
+    rows = rows.sort_values(["severity"], ascending=False, kind="stable").reset_index(drop=True)
+    for r in rows.to_dict("records"):
+        rec = {"window": int(r[W]), "window_start": starts.get(int(r[W])),
+               "timestamp": _plain(r.get("timestamp")), "reasons": list(r["reasons"]),
+               "severity": number(r["severity"])}
+        rec.update({c: _plain(r[c]) for c in _ID_COLUMNS if c in r})
+        result["rows"].append(rec)
+    if not config.model:
+        result["explanations"] = {"status": "explanations need a model: pass --model PATH "
+                                            "(or model.path in the config)"}
+    elif cfg.explain_rows == 0:
+        result["explanations"] = {"status": "explanations are off (anomalies.explain_rows: 0)"}
+    elif len(rows):
+        result["explanations"] = _explain(config, logs, rows, table, reference, cfg,
+                                          drift_summary)
+        top = {e["request_id"]: e["shap"] for e in result["explanations"].get("rows", [])}
+        for rec in result["rows"]:
+            shap_row = top.get(rec.get("request_id"))
+            if shap_row:
+                ranked = sorted(shap_row.items(), key=lambda kv: -abs(kv[1] or 0))[:3]
+                rec["top_features"] = [f for f, _ in ranked]
+    return result
+
+
+

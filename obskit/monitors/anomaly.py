@@ -1,0 +1,238 @@
+"""Anomalous predictions: single rows that failed, were slow, saw odd inputs or were
+confidently wrong, ranked by severity, the top few per window kept for explanation.
+
+Reasons and their severities are defined in :mod:`obskit.profiles.anomaly`; all but
+``input_outlier`` are computed in the engine. ``input_outlier`` comes from an isolation
+forest fitted on a bounded, deterministic reference sample; per window it scores a
+bounded deterministic sample (``isolation_sample_rows``) plus the rows the engine
+already ranked highest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from obskit.anomalies import AnomalyConfig
+from obskit.exceptions import ConfigError, InputError
+from obskit.monitors._base import check_fitted, with_window
+from obskit.profiles import W
+from obskit.profiles.anomaly import (
+    TOP_CATEGORIES,
+    RowRules,
+    known_categories,
+    reason_counts,
+    reference_limits,
+    row_hash,
+    row_reasons,
+    select_rows,
+)
+
+__all__ = ["RowAnomalyMonitor", "META_COLUMNS", "ENGINE_CANDIDATES", "MIN_ISOLATION_ROWS"]
+
+#: log columns returned beside each anomalous row (those the table has)
+META_COLUMNS = ("request_id", "trace_id", "model_version", "timestamp", "score",
+                "prediction", "label", "latency_ms", "status", "error")
+#: the engine keeps this many × ``top_n`` rows per window before the Python re-ranking
+ENGINE_CANDIDATES = 5
+#: fewest reference rows an isolation forest is fitted on (fewer: no ``input_outlier``)
+MIN_ISOLATION_ROWS = 50
+_KINDS = ("numeric", "categorical", "boolean")
+_SEED = "obskit-anomaly"
+_COUNT_COLUMNS = [W, "reason", "rows", "rows_checked"]
+
+
+def _check_columns(table: ir.Table, names: Sequence[str], what: str) -> None:
+    missing = [f for f in names if f not in table.columns]
+    if missing:
+        raise InputError(f"{what} table has no column {missing[0]!r} (a configured feature); "
+                         f"its columns are {list(table.columns)}", column=missing[0])
+
+
+class RowAnomalyMonitor:
+    """The most severe anomalous predictions of each window, with their reasons.
+
+    Parameters
+    ----------
+    features : mapping
+        Feature name → ``numeric`` / ``categorical`` / ``boolean``.
+    config : AnomalyConfig
+        ``top_n``, the latency limit, score quantiles, confident-mistake cut-off and
+        isolation-forest options.
+    positive_label : str, default "1"
+        The positive class (as canonical text); used to tell a mistake from the score when
+        the log has no ``prediction`` column.
+
+    Notes
+    -----
+    Reasons (see :mod:`obskit.profiles.anomaly` for their severities):
+    ``failed`` (status error/failed/≥ 500 or an error message), ``latency_outlier`` (above
+    ``latency_slo_ms``, else above the reference p99), ``out_of_range:<f>`` (a numeric
+    value outside the reference [min, max]), ``unseen_category:<f>`` (a value the
+    reference never had; only for features with at most ``TOP_CATEGORIES`` reference
+    values), ``score_outlier`` (outside the reference ``score_quantiles``),
+    ``confident_mistake`` (labelled, wrong, ``max(score, 1 − score) >=``
+    ``confident_mistake_score``) and ``input_outlier`` (the isolation forest's verdict).
+    A row's severity is the sum over its reasons.
+    """
+
+    def __init__(self, features: Mapping[str, str], config: AnomalyConfig | None = None, *,
+                 positive_label: str = "1") -> None:
+        for name, kind in features.items():
+            if kind not in _KINDS:
+                raise ConfigError(f"config key 'features.{name}': expected one of "
+                                  f"{', '.join(_KINDS)}, got {kind!r}", key=f"features.{name}")
+        self.features = dict(features)
+        self.config = config or AnomalyConfig()
+        self.positive_label = str(positive_label)
+
+    # ----------------------------------------------------------------------- fit
+
+    def fit(self, reference: ir.Table) -> RowAnomalyMonitor:
+        """Reference limits, category sets and the isolation forest, once."""
+        _check_columns(reference, list(self.features), "reference")
+        cfg = self.config
+        numeric = [f for f, k in self.features.items() if k == "numeric"]
+        limits = reference_limits(
+            reference, numeric=numeric,
+            latency_quantile=0.99 if cfg.latency_slo_ms is None else None,
+            score_quantiles=cfg.score_quantiles)
+        self.latency_limit_: float | None = (
+            float(cfg.latency_slo_ms) if cfg.latency_slo_ms is not None
+            and "latency_ms" in reference.columns else limits["latency"])
+        self.score_range_: tuple[float, float] | None = limits["score"]
+        self.ranges_: dict[str, tuple[float, float]] = limits["ranges"]
+        self.categories_: dict[str, list[str]] = {}
+        self.complete_categories_: dict[str, bool] = {}
+        for f, kind in self.features.items():
+            if kind != "numeric":
+                self.categories_[f], self.complete_categories_[f] = known_categories(
+                    reference, f, limit=TOP_CATEGORIES)
+        self.rules_ = RowRules(
+            latency_limit=self.latency_limit_, score_range=self.score_range_,
+            ranges=self.ranges_,
+            categories={f: tuple(v) for f, v in self.categories_.items()
+                        if v and self.complete_categories_[f]},
+            confident=cfg.confident_mistake_score, positive_label=self.positive_label)
+        self._fit_isolation(reference)
+        return self
+
+    def _fit_isolation(self, reference: ir.Table) -> None:
+        self.isolation_: Any = None
+        self.medians_ = np.zeros(len(self.features))
+        if not self.features:
+            return
+        key = row_hash(reference, list(self.features), _SEED)
+        t = reference.select(*self.features, _key=key)
+        sample = t.order_by("_key").limit(self.config.isolation_sample_rows).execute()
+        x = self._encode(sample, impute=False)
+        # a feature the sample never has is imputed with 0
+        self.medians_ = np.array([float(np.median(c[~np.isnan(c)])) if (~np.isnan(c)).any()
+                                  else 0.0 for c in x.T])
+        if len(x) < MIN_ISOLATION_ROWS:
+            return
+        from sklearn.ensemble import IsolationForest
+
+        forest = IsolationForest(n_estimators=100, contamination=self.config
+                                 .isolation_contamination, random_state=0)
+        self.isolation_ = forest.fit(self._impute(x))
+
+    def _encode(self, frame: pd.DataFrame, *, impute: bool = True) -> np.ndarray:
+        """Floats for the forest: categories → codes by reference frequency (any other value
+        one more code), booleans 0/1, missing (null, NaN, ±inf) → the reference median."""
+        cols = []
+        for f, kind in self.features.items():
+            values = frame[f]
+            if kind == "numeric":
+                x = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
+                x[~np.isfinite(x)] = np.nan
+            else:
+                known = self.categories_[f]
+                text = values.astype("string") if kind == "categorical" else values.map(
+                    lambda v: None if v is None or pd.isna(v) else str(v).lower())
+                codes = pd.Categorical(text.astype(object), categories=known).codes
+                x = codes.astype("float64")
+                x[x < 0] = len(known)
+                x[pd.isna(values).to_numpy()] = np.nan
+            cols.append(x)
+        x = np.column_stack(cols) if cols else np.zeros((len(frame), 0))
+        return self._impute(x) if impute else x
+
+    def _impute(self, x: np.ndarray) -> np.ndarray:
+        x = x.copy()
+        missing = np.isnan(x)
+        x[missing] = np.broadcast_to(self.medians_, x.shape)[missing]
+        return x
+
+    def _isolation(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(is an input outlier, anomaly score in 0..1) per row of ``frame``."""
+        if self.isolation_ is None or not len(frame):
+            return np.zeros(len(frame), bool), np.zeros(len(frame))
+        raw = self.isolation_.score_samples(self._encode(frame))
+        return raw < self.isolation_.offset_, -raw
+
+    # ----------------------------------------------------------------------- calculate
+
+    def calculate(self, current: ir.Table) -> pd.DataFrame:
+        """The ``top_n`` most severe anomalous rows of each window.
+
+        Columns: ``window_index``, the log columns of :data:`META_COLUMNS` the table has,
+        ``reasons`` (list of reason codes), ``severity`` (float, the sum of the reasons'
+        severities) and the feature values. Sorted by window, then severity (highest
+        first).
+        """
+        check_fitted(self, "rules_")
+        current = with_window(current)
+        _check_columns(current, list(self.features), "current")
+        cfg = self.config
+        meta = [c for c in META_COLUMNS if c in current.columns]
+        reasons = row_reasons(current, self.rules_)
+        rows = select_rows(current, reasons, [*meta, *self.features],
+                           top=ENGINE_CANDIDATES * cfg.top_n, sample=cfg.isolation_sample_rows,
+                           key=row_hash(current, list(self.features), _SEED))
+        outlier, score = self._isolation(rows)
+        severity = rows["_severity"].to_numpy(dtype=float) + np.where(outlier, 1.0 + score, 0)
+        flags = rows[[f"_a{i}" for i in range(len(reasons))]].to_numpy(dtype=bool)
+        codes = [r.code for r in reasons]
+        rows["reasons"] = [[c for c, hit in zip(codes, row, strict=True) if hit]
+                           + (["input_outlier"] if out else [])
+                           for row, out in zip(flags, outlier, strict=True)]
+        rows["severity"] = severity
+        rows = rows[severity > 0].sort_values([W, "severity", "_key"],
+                                              ascending=[True, False, True], kind="stable")
+        rows = rows.groupby(W, sort=True).head(cfg.top_n)
+        columns = [W, *meta, "reasons", "severity", *self.features]
+        return rows[columns].astype({W: "int64"}).reset_index(drop=True)
+
+    def counts_by_window(self, current: ir.Table) -> pd.DataFrame:
+        """Rows flagged per reason in each whole window: ``window_index, reason, rows,
+        rows_checked``.
+
+        Engine reasons are counted in the engine over every row (``rows_checked`` = the
+        window's rows); ``input_outlier`` over the window's deterministic sample of at most
+        ``isolation_sample_rows`` rows (``rows_checked`` = the sample size), which is the
+        whole window when it is no larger. Reasons with no rows are left out.
+        """
+        check_fitted(self, "rules_")
+        current = with_window(current)
+        _check_columns(current, list(self.features), "current")
+        counts = reason_counts(current, row_reasons(current, self.rules_))
+        if self.isolation_ is None:
+            return counts
+        sample = select_rows(current, [], list(self.features), top=0,
+                             sample=self.config.isolation_sample_rows,
+                             key=row_hash(current, list(self.features), _SEED))
+        sample["_out"], _ = self._isolation(sample)
+        iso = sample.groupby(W).agg(rows=("_out", "sum"), rows_checked=("_out", "size"))
+        iso = iso[iso.rows > 0].reset_index().assign(reason="input_outlier")
+        if not len(iso):
+            return counts
+        out = pd.concat([counts, iso[_COUNT_COLUMNS]], ignore_index=True)
+        out = out.astype({W: "int64", "rows": "int64", "rows_checked": "int64"})
+        order = out.reason == "input_outlier"
+        return out.assign(_o=order).sort_values([W, "_o"], kind="stable").drop(
+            columns="_o").reset_index(drop=True)

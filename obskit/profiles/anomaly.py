@@ -1,0 +1,231 @@
+"""Engine expressions for row anomalies: why a row looks wrong, and how badly.
+
+Each reason is a boolean Ibis expression over one row with a severity expression (0 when
+the reason does not hold); their sum ranks rows in the engine. Only reference limits,
+per-window counts and bounded row selections come back to Python.
+
+Severity of each reason (the row's severity is the sum over its reasons):
+
+=========================  ===============================================================
+``failed``                 3
+``confident_mistake``      2.5
+``out_of_range:<f>``       2 + min(log10(1 + distance outside [min, max] / (max − min)), 3)
+                           (a constant reference feature: distance / max(|max|, 1))
+``unseen_category:<f>``    2
+``latency_outlier``        1 + min(2 · log10(latency / limit), 3)
+``score_outlier``          1.5
+``input_outlier``          1 + the isolation forest's anomaly score (0..1), added in Python
+=========================  ===============================================================
+
+Why these weights: a failure or a confidently wrong answer is a fact about the prediction;
+a value outside everything the reference had (``out_of_range``, ``unseen_category``)
+never happens on reference-like data, so it outranks the reasons that fire on about 1 %
+of normal rows by construction (latency above the p99, scores beyond the 0.1 % / 99.9 %
+quantiles, the forest's contamination). A latency just over the limit weighs 1, twice the
+limit ≈ 1.6, ten times 3 (as much as a failure); distances grow by decades, so a unit
+change (× 1000) ranks far above a value just outside the range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from obskit.profiles._common import W
+from obskit.profiles.health import error_flag
+
+__all__ = [
+    "TOP_CATEGORIES",
+    "RowRules",
+    "Reason",
+    "row_reasons",
+    "reason_counts",
+    "select_rows",
+    "reference_limits",
+    "known_categories",
+    "row_hash",
+]
+
+#: categories kept per feature from the reference (most frequent first)
+TOP_CATEGORIES = 1000
+#: severity of the fixed-weight reasons
+FAILED, CONFIDENT_MISTAKE, UNSEEN, SCORE_OUTLIER = 3.0, 2.5, 2.0, 1.5
+#: base severities of the graded reasons, and the cap of their log10 terms
+OUT_OF_RANGE, LATENCY, LOG_CAP = 2.0, 1.0, 3.0
+_NULL = "<null>"
+
+
+@dataclass(frozen=True)
+class RowRules:
+    """What the reference says a normal row looks like; None or absent: not checked."""
+
+    latency_limit: float | None = None
+    score_range: tuple[float, float] | None = None
+    #: numeric feature → (reference min, reference max)
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    #: categorical / boolean feature → every value the reference has
+    categories: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    #: confident-mistake cut-off on max(score, 1 − score)
+    confident: float | None = None
+    positive_label: str = "1"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason code with its per-row flag and severity (0 where the flag is False)."""
+
+    code: str
+    flag: ir.BooleanValue
+    severity: ir.FloatingValue
+
+
+def _finite(value: ir.Value) -> ir.FloatingValue:
+    v = value.cast("float64")
+    return ibis.ifelse(v.isnan() | v.isinf(), ibis.null("float64"), v)
+
+
+def _log_term(ratio: ir.FloatingValue, *, scale: float = 1.0) -> ir.FloatingValue:
+    """min(scale · log10(ratio), LOG_CAP), ratio floored at 1 (the engine never sees
+    log10 of 0 or less)."""
+    return ibis.least(scale * ibis.greatest(ratio, 1.0).log10(), LOG_CAP)
+
+
+def _reason(code: str, flag: ir.BooleanValue, severity: float | ir.FloatingValue) -> Reason:
+    flag = flag.fill_null(False)
+    return Reason(code, flag, ibis.ifelse(flag, severity, 0.0).cast("float64"))
+
+
+def row_reasons(table: ir.Table, rules: RowRules) -> list[Reason]:
+    """The engine-computable reasons that ``rules`` and the columns of ``table`` allow."""
+    cols = table.columns
+    out = []
+    if "status" in cols or "error" in cols:
+        out.append(_reason("failed", error_flag(table), FAILED))
+    if rules.latency_limit is not None and "latency_ms" in cols:
+        lat, limit = _finite(table.latency_ms), float(rules.latency_limit)
+        out.append(_reason("latency_outlier", lat > limit,
+                           LATENCY + _log_term(lat / max(limit, 1e-9), scale=2.0)))
+    for f, (lo, hi) in rules.ranges.items():
+        x = _finite(table[f])
+        span = hi - lo if hi > lo else max(abs(hi), 1.0)
+        distance = ibis.ifelse(x < lo, lo - x, x - hi)
+        out.append(_reason(f"out_of_range:{f}", (x < lo) | (x > hi),
+                           OUT_OF_RANGE + _log_term(1.0 + distance / span)))
+    for f, known in rules.categories.items():
+        v = table[f].cast("string")
+        out.append(_reason(f"unseen_category:{f}", v.notnull() & ~v.isin(list(known)), UNSEEN))
+    if rules.score_range is not None and "score" in cols:
+        s = _finite(table.score)
+        lo, hi = rules.score_range
+        out.append(_reason("score_outlier", (s < lo) | (s > hi), SCORE_OUTLIER))
+    if rules.confident is not None and "score" in cols and "label" in cols:
+        s = _finite(table.score)
+        label = table.label.cast("string")
+        if "prediction" in cols:
+            wrong = table.prediction.cast("string") != label
+        else:
+            wrong = (s >= 0.5) != (label == rules.positive_label)
+        confident = ibis.greatest(s, 1.0 - s) >= rules.confident
+        out.append(_reason("confident_mistake", label.notnull() & wrong & confident,
+                           CONFIDENT_MISTAKE))
+    return out
+
+
+def _severity(reasons: Sequence[Reason]) -> ir.FloatingValue:
+    return sum((r.severity for r in reasons), ibis.literal(0.0))
+
+
+def reason_counts(table: ir.Table, reasons: Sequence[Reason]) -> pd.DataFrame:
+    """Rows flagged per (window, reason) over whole windows: ``window_index, reason, rows,
+    rows_checked`` (the window's rows), reasons with no rows left out."""
+    if not reasons:
+        return pd.DataFrame({W: [], "reason": [], "rows": [], "rows_checked": []})
+    aggs = {f"_a{i}": r.flag.cast("int64").sum() for i, r in enumerate(reasons)}
+    wide = table.group_by(W).aggregate(_n=table.count(), **aggs).order_by(W).execute()
+    long = wide.melt(id_vars=[W, "_n"], var_name="_a", value_name="rows")
+    long["reason"] = long["_a"].map({f"_a{i}": r.code for i, r in enumerate(reasons)})
+    long = long[long.rows > 0].rename(columns={"_n": "rows_checked"})
+    order = {r.code: i for i, r in enumerate(reasons)}
+    long = long.assign(_o=long.reason.map(order)).sort_values([W, "_o"])
+    return long[[W, "reason", "rows", "rows_checked"]].astype(
+        {W: "int64", "rows": "int64", "rows_checked": "int64"}).reset_index(drop=True)
+
+
+def row_hash(table: ir.Table, features: Sequence[str], seed: str) -> ir.IntegerValue:
+    """A deterministic pseudo-random key per row: a hash of ``request_id`` (else of the
+    features and ``timestamp``), salted with ``seed``."""
+    keys = ["request_id"] if "request_id" in table.columns else [
+        *features, *(["timestamp"] if "timestamp" in table.columns else [])]
+    text = ibis.literal(seed)
+    for k in keys:
+        text = text.concat("|", table[k].cast("string").fill_null(_NULL))
+    return text.hash()
+
+
+def select_rows(table: ir.Table, reasons: Sequence[Reason], columns: Sequence[str], *,
+                top: int, sample: int, key: ir.IntegerValue) -> pd.DataFrame:
+    """Per window, in one query: the ``top`` rows of highest engine severity (> 0) and a
+    deterministic sample of ``sample`` rows (the smallest ``key``).
+
+    Columns: ``window_index``, ``columns``, ``_severity`` (engine severity), ``_key``,
+    ``_sampled`` (the row is in the sample) and ``_a0…`` (each reason's flag).
+    """
+    flags = {f"_a{i}": r.flag for i, r in enumerate(reasons)}
+    t = table.mutate(_severity=_severity(reasons), _key=key, **flags)
+    t = t.mutate(
+        _rank=ibis.row_number().over(group_by=W, order_by=[ibis.desc(t._severity), t._key]),
+        _srank=ibis.row_number().over(group_by=W, order_by=t._key),
+    )
+    t = t.filter(((t._severity > 0) & (t._rank < top)) | (t._srank < sample))
+    t = t.mutate(_sampled=t._srank < sample)
+    out = t.select(W, *columns, "_severity", "_key", "_sampled", *flags).execute()
+    return out.sort_values([W, "_key"], kind="stable").reset_index(drop=True)
+
+
+def reference_limits(reference: ir.Table, *, numeric: Sequence[str],
+                     latency_quantile: float | None,
+                     score_quantiles: tuple[float, float] | None) -> dict[str, Any]:
+    """In one query: ``latency`` (the quantile of finite latencies), ``score`` ((low,
+    high) quantiles of finite scores) and ``ranges`` (numeric feature → (min, max) of its
+    finite values); a limit the reference has no data for is None / left out."""
+    cols = reference.columns
+    aggs: dict[str, ir.Value] = {}
+    if latency_quantile is not None and "latency_ms" in cols:
+        aggs["lat"] = _finite(reference.latency_ms).quantile(latency_quantile)
+    if score_quantiles is not None and "score" in cols:
+        s = _finite(reference.score)
+        aggs["s_lo"], aggs["s_hi"] = s.quantile(score_quantiles[0]), s.quantile(
+            score_quantiles[1])
+    for i, f in enumerate(numeric):
+        x = _finite(reference[f])
+        aggs[f"min{i}"], aggs[f"max{i}"] = x.min(), x.max()
+    row = reference.aggregate(**aggs).execute().iloc[0] if aggs else {}
+
+    def num(name: str) -> float | None:
+        v = row.get(name) if aggs else None
+        return None if v is None or pd.isna(v) else float(v)
+
+    lo, hi = num("s_lo"), num("s_hi")
+    ranges = {}
+    for i, f in enumerate(numeric):
+        a, b = num(f"min{i}"), num(f"max{i}")
+        if a is not None and b is not None:
+            ranges[f] = (a, b)
+    return {"latency": num("lat"), "score": (lo, hi) if lo is not None and hi is not None
+            else None, "ranges": ranges}
+
+
+def known_categories(reference: ir.Table, feature: str, *, limit: int = TOP_CATEGORIES
+                     ) -> tuple[list[str], bool]:
+    """(the ``limit`` most frequent values of ``feature`` as text, whether those are all
+    of its values)."""
+    t = reference.filter(reference[feature].notnull())
+    cat = t[feature].cast("string").name("category")
+    counts = t.group_by(cat).aggregate(n=t.count())
+    top = counts.order_by([ibis.desc("n"), "category"]).limit(limit + 1).execute()
+    return top.category.head(limit).tolist(), len(top) <= limit

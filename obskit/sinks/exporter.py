@@ -1,0 +1,164 @@
+"""``obskit exporter``: serve the latest results of a reports folder to Prometheus.
+
+Each scrape of ``/metrics`` reads ``<reports>/latest/summary.json`` and
+``<reports>/alert_state.json`` afresh, so a new run shows up without a restart.
+``/healthz`` answers ``ok``. ``obskit_report_available`` is 0 while there is no readable
+summary yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from obskit.sinks.prometheus import metric_families
+
+__all__ = ["ReportsCollector", "make_server", "add_parser", "run", "main"]
+
+log = logging.getLogger("obskit.sinks")
+
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 9464
+_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+class ReportsCollector(Collector):
+    """Metrics of ``<reports>/latest/summary.json``, firing alerts of ``alert_state.json``."""
+
+    def __init__(self, reports: str | Path) -> None:
+        self.reports = Path(reports)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        summary = _read_json(self.reports / "latest" / "summary.json")
+        state = _read_json(self.reports / "alert_state.json")
+        firing = state.get("firing") if isinstance(state, dict) else None
+        available = GaugeMetricFamily("obskit_report_available",
+                                      "1 when the latest summary.json could be read")
+        available.add_metric([], 1.0 if isinstance(summary, dict) else 0.0)
+        yield available
+        if not isinstance(summary, dict):
+            return
+        yield from metric_families(summary, active=[a for a in firing or []
+                                                    if isinstance(a, dict)])
+
+
+def _registry(reports: str | Path) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ReportsCollector(reports))
+    return registry
+
+
+def make_server(reports: str | Path, host: str = DEFAULT_HOST,
+                port: int = DEFAULT_PORT) -> ThreadingHTTPServer:
+    """An HTTP server (not yet serving) for ``/metrics`` and ``/healthz``; port 0 picks a
+    free port (see ``server.server_address``)."""
+    from prometheus_client import generate_latest
+
+    registry = _registry(reports)
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "obskit-exporter"
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if path == "/metrics":
+                self._send(200, generate_latest(registry), _CONTENT_TYPE)
+            elif path == "/healthz":
+                self._send(200, b"ok\n", "text/plain; charset=utf-8")
+            elif path == "/":
+                self._send(200, b"obskit exporter: /metrics, /healthz\n",
+                           "text/plain; charset=utf-8")
+            else:
+                self._send(404, b"not found\n", "text/plain; charset=utf-8")
+
+        def _send(self, code: int, body: bytes, content_type: str) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log.debug("exporter: " + format, *args)
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    return server
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``exporter`` subcommand to ``subparsers`` (dispatch with :func:`run`)."""
+    p = subparsers.add_parser(
+        "exporter", help="serve the latest results of a reports folder to Prometheus",
+        description="Serve /metrics (read afresh on each scrape from DIR/latest/summary.json "
+                    "and DIR/alert_state.json) and /healthz.")
+    p.add_argument("--reports", required=True, metavar="DIR",
+                   help="a reports folder (the config's out)")
+    p.add_argument("--host", default=DEFAULT_HOST, help=f"default {DEFAULT_HOST}")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT,
+                   help=f"default {DEFAULT_PORT}; 0 picks a free port")
+    return p
+
+
+class _Stop(Exception):
+    pass
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise _Stop
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until SIGTERM or Ctrl-C; returns the exit code (2: cannot listen)."""
+    try:
+        server = make_server(args.reports, args.host, args.port)
+    except OSError as exc:
+        print(f"obskit exporter: cannot listen on {args.host}:{args.port}: {exc.strerror}",
+              file=sys.stderr)
+        return 2
+    host, port = server.server_address[:2]
+    if not Path(args.reports).is_dir():
+        print(f"obskit exporter: {args.reports}: no such folder yet; serving "
+              "obskit_report_available 0", file=sys.stderr)
+    print(f"obskit exporter: serving http://{host}:{port}/metrics", flush=True)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        server.serve_forever()
+    except (KeyboardInterrupt, _Stop):
+        pass
+    finally:
+        server.server_close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m obskit.sinks.exporter --reports DIR`` (same as ``obskit exporter``)."""
+    parser = argparse.ArgumentParser(prog="obskit")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    return run(parser.parse_args(["exporter", *(argv if argv is not None else sys.argv[1:])]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,232 @@
+"""Prometheus metrics of a run's latest window: a textfile for node-exporter's textfile
+collector, a Pushgateway push, or a scrape of ``obskit exporter``.
+
+All three use one collector over a ``summary.json`` document and the active alerts, in a
+private :class:`prometheus_client.CollectorRegistry` (never the global one):
+
+=====================================  ===================================================
+metric                                 labels / meaning
+=====================================  ===================================================
+``obskit_drift_score``                 ``feature``: the drift statistic of the window
+``obskit_drift_share``                 share of drifted features
+``obskit_performance``                 ``metric``: realized performance
+``obskit_latency_ms``                  ``quantile`` = 0.5 / 0.95 / 0.99
+``obskit_error_rate``                  share of failed predictions
+``obskit_alert_active``                ``rule``, ``metric``, ``segment``, ``severity``:
+                                       1 firing or ongoing, 0 just resolved
+``obskit_last_run_timestamp_seconds``  when the run's summary was generated
+``obskit_insufficient_data``           rule/window pairs not judged in the latest window
+``obskit_rows``                        ``kind`` = current / quarantined (whole run)
+=====================================  ===================================================
+
+The latest window is the last of ``windows`` (whole log). A missing or non-finite value
+is skipped, never exported as NaN. Label values are stripped of control characters and
+capped at :data:`MAX_LABEL_CHARS`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import urllib.parse
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+__all__ = ["MAX_LABEL_CHARS", "sanitize_label", "SummaryCollector", "build_registry",
+           "write_textfile", "push_gateway", "latest_window", "redact_url", "metric_families"]
+
+MAX_LABEL_CHARS = 128
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_QUANTILES = (("0.5", "latency_p50_ms"), ("0.95", "latency_p95_ms"),
+              ("0.99", "latency_p99_ms"))
+
+
+def sanitize_label(value: Any, *, max_chars: int = MAX_LABEL_CHARS) -> str:
+    """A label value: any UTF-8, without control characters, at most ``max_chars`` long.
+
+    >>> sanitize_label("inc\\nome\\x00")
+    'income'
+    >>> len(sanitize_label("x" * 500))
+    128
+    """
+    if value is None:
+        return ""
+    text = _CONTROL.sub("", str(value)).strip()
+    return text[:max_chars]
+
+
+def _finite(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def latest_window(summary: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The last window of the whole log (None when there is none)."""
+    windows = summary.get("windows") or []
+    return windows[-1] if windows else None
+
+
+def _timestamp(text: Any) -> float | None:
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
+def _segment(segment: Any) -> str:
+    if not segment:
+        return ""
+    if isinstance(segment, Mapping):
+        return ",".join(f"{k}={v}" for k, v in sorted(segment.items()))
+    return str(segment)
+
+
+class _Family:
+    """A gauge family that drops non-finite samples and duplicate label sets."""
+
+    def __init__(self, name: str, doc: str, labels: tuple[str, ...] = ()) -> None:
+        self.family = GaugeMetricFamily(name, doc, labels=list(labels))
+        self._seen: set[tuple[str, ...]] = set()
+
+    def add(self, value: Any, *labels: Any) -> None:
+        number = _finite(value)
+        key = tuple(sanitize_label(v) for v in labels)
+        if number is None or key in self._seen:
+            return
+        self._seen.add(key)
+        self.family.add_metric(list(key), number)
+
+
+def metric_families(summary: Mapping[str, Any] | None, *,
+                    active: Iterable[Mapping[str, Any]] = (),
+                    resolved: Iterable[Mapping[str, Any]] = (),
+                    run_timestamp: float | None = None) -> list[GaugeMetricFamily]:
+    """The gauge families for ``summary`` (see the module table).
+
+    ``active``: alerts firing now (firing + ongoing events, or the alert state);
+    ``resolved``: alerts that just resolved (exported as 0). A family without samples is
+    still listed, with its help text.
+    """
+    summary = summary or {}
+    drift = _Family("obskit_drift_score",
+                    "Drift statistic of each feature in the latest window", ("feature",))
+    share = _Family("obskit_drift_share", "Share of drifted features in the latest window")
+    perf = _Family("obskit_performance",
+                   "Realized performance in the latest window", ("metric",))
+    latency = _Family("obskit_latency_ms",
+                      "Serving latency quantiles in the latest window (ms)", ("quantile",))
+    errors = _Family("obskit_error_rate", "Share of failed predictions in the latest window")
+    alerts = _Family("obskit_alert_active", "1 while an alert fires, 0 once it resolved",
+                     ("rule", "metric", "segment", "severity"))
+    last = _Family("obskit_last_run_timestamp_seconds",
+                   "When the latest run was generated (Unix time)")
+    insufficient = _Family("obskit_insufficient_data",
+                           "Rule/window pairs of the latest window that could not be judged")
+    rows = _Family("obskit_rows", "Rows of the latest run", ("kind",))
+
+    window = latest_window(summary)
+    if window is not None:
+        for feature, entry in sorted((window.get("drift") or {}).items()):
+            value = entry.get("value") if isinstance(entry, Mapping) else entry
+            if sanitize_label(feature):
+                drift.add(value, feature)
+        share.add(window.get("drift_share"))
+        for metric, value in sorted((window.get("performance") or {}).items()):
+            perf.add(value, metric)
+        health = window.get("health") or {}
+        for quantile, key in _QUANTILES:
+            latency.add(health.get(key), quantile)
+        errors.add(health.get("error_rate"))
+        not_judged = [item for item in summary.get("insufficient_data") or []
+                      if isinstance(item, Mapping) and item.get("window") == window.get("index")
+                      and not item.get("segment")]
+        insufficient.add(len(not_judged))
+    for alert in active:
+        alerts.add(1, alert.get("rule"), alert.get("metric"), _segment(alert.get("segment")),
+                   alert.get("severity"))
+    for alert in resolved:
+        alerts.add(0, alert.get("rule"), alert.get("metric"), _segment(alert.get("segment")),
+                   alert.get("severity"))
+    stamp = run_timestamp if run_timestamp is not None else _timestamp(summary.get("generated_at"))
+    last.add(stamp)
+    counts = summary.get("rows") or {}
+    for kind in ("current", "quarantined"):
+        rows.add(counts.get(kind), kind)
+    return [f.family for f in (drift, share, perf, latency, errors, alerts, last,
+                               insufficient, rows)]
+
+
+class SummaryCollector(Collector):
+    """A collector over one summary and its alerts (fixed at construction)."""
+
+    def __init__(self, summary: Mapping[str, Any] | None, *,
+                 active: Iterable[Mapping[str, Any]] = (),
+                 resolved: Iterable[Mapping[str, Any]] = ()) -> None:
+        self.summary = summary
+        self.active = list(active)
+        self.resolved = list(resolved)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        yield from metric_families(self.summary, active=self.active, resolved=self.resolved)
+
+
+def build_registry(summary: Mapping[str, Any] | None, *,
+                   active: Iterable[Mapping[str, Any]] = (),
+                   resolved: Iterable[Mapping[str, Any]] = ()) -> CollectorRegistry:
+    """A private registry holding only obskit's metrics for ``summary``."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SummaryCollector(summary, active=active, resolved=resolved))
+    return registry
+
+
+def _samples(registry: CollectorRegistry) -> int:
+    return sum(len(family.samples) for family in registry.collect())
+
+
+def write_textfile(path: str | Path, registry: CollectorRegistry) -> dict[str, Any]:
+    """Write the exposition text for node-exporter's textfile collector, atomically (a
+    temporary file in the same folder, renamed over ``path``); no timestamps."""
+    from prometheus_client import write_to_textfile
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_to_textfile(str(target), registry)
+    return {"sink": "prometheus.textfile", "target": str(target), "status": "written",
+            "samples": _samples(registry)}
+
+
+def redact_url(url: str) -> str:
+    """``url`` without user, password, query and fragment (they may hold secrets).
+
+    >>> redact_url("https://user:pw@push.example:9091/x?token=1")
+    'https://push.example:9091/x'
+    """
+    parts = urllib.parse.urlsplit(url if "://" in url else f"http://{url}")
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def push_gateway(gateway: str, job: str, registry: CollectorRegistry, *,
+                 timeout_s: float = 10.0) -> dict[str, Any]:
+    """Push (PUT: replacing the group's metrics) to a Pushgateway, grouped by ``job``."""
+    from prometheus_client import push_to_gateway
+
+    push_to_gateway(gateway, job=job, registry=registry, timeout=timeout_s)
+    return {"sink": "prometheus.pushgateway", "target": redact_url(gateway), "job": job,
+            "status": "pushed", "samples": _samples(registry)}
