@@ -7,14 +7,12 @@ flagged rows, normal rows and reference rows, and LIME a handful of flagged ones
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from obskit.anomalies import AnomalyConfig, window_anomalies
-from obskit.assemble import iso, number
+from obskit.assemble import number, plain
 from obskit.config import Config
 from obskit.io.casting import normalise_label
 from obskit.io.logs import LoadedLogs
@@ -32,20 +30,6 @@ EXPLAIN_ROWS_PER_WINDOW = 20
 BACKGROUND_ROWS = 50
 _ID_COLUMNS = ("request_id", "trace_id", "model_version", "score", "prediction", "label",
                "latency_ms", "status", "error")
-
-
-def _plain(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, (pd.Timestamp, np.datetime64)):
-        return iso(value)
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer, int)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return number(value)
-    return str(value)
 
 
 def _sample(table, n: int, features: list[str]) -> pd.DataFrame:
@@ -101,10 +85,10 @@ def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table, refere
     per_row = []
     for i in range(shap_rows.n_rows):
         row_shap = shap_rows.values.iloc[i]
-        entry = {"request_id": _plain(rows.iloc[i].get("request_id")),
+        entry = {"request_id": plain(rows.iloc[i].get("request_id")),
                  "base_value": number(shap_rows.base_values[i]),
                  "shap": {f: number(v) for f, v in row_shap.items()},
-                 "values": {f: _plain(rows.iloc[i][f]) for f in features}}
+                 "values": {f: plain(rows.iloc[i][f]) for f in features}}
         if i < len(lime):
             entry["lime"] = [[f, number(w)] for f, w in lime[i]]
             entry["agreement"] = agreement(row_shap, lime[i])
@@ -113,13 +97,13 @@ def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table, refere
         "status": "ok", "explainer": shap_rows.explainer, "output": shap_rows.output,
         "rows_explained": shap_rows.n_rows, "lime_rows": len(lime),
         "rows": per_row,
-        "cohort_attribution": [{k: _plain(v) for k, v in r.items()}
+        "cohort_attribution": [{k: plain(v) for k, v in r.items()}
                                for r in cohort.to_dict("records")],
         "attribution_drift": {
             int(w): {"tv_distance": number(g.tv_distance.iloc[0]),
                      "shares": {r.feature: number(r.share) for r in g.itertuples()}}
             for w, g in drift_t.groupby("window")},
-        "drift_importance": [{k: _plain(v) for k, v in r.items()}
+        "drift_importance": [{k: plain(v) for k, v in r.items()}
                              for r in ranking.to_dict("records")],
         "importance": {f: number(v) for f, v in shap_ref.mean_abs().items()},
     }
@@ -148,9 +132,9 @@ def analyse_anomalies(config: Config, logs: LoadedLogs, table, reference,
     rows = rows.sort_values(["severity"], ascending=False, kind="stable").reset_index(drop=True)
     for r in rows.to_dict("records"):
         rec = {"window": int(r[W]), "window_start": starts.get(int(r[W])),
-               "timestamp": _plain(r.get("timestamp")), "reasons": list(r["reasons"]),
+               "timestamp": plain(r.get("timestamp")), "reasons": list(r["reasons"]),
                "severity": number(r["severity"])}
-        rec.update({c: _plain(r[c]) for c in _ID_COLUMNS if c in r})
+        rec.update({c: plain(r[c]) for c in _ID_COLUMNS if c in r})
         result["rows"].append(rec)
     if not config.model:
         result["explanations"] = {"status": "explanations need a model: pass --model PATH "

@@ -16,7 +16,7 @@ import pandas as pd
 from obskit.profiles import W
 from obskit.windows import PeriodWindow, WindowSpec
 
-__all__ = ["WindowFrames", "assemble_windows", "iso", "number"]
+__all__ = ["WindowFrames", "assemble_windows", "iso", "number", "plain"]
 
 #: Columns of a performance frame that are not metric values.
 _NOT_METRICS = {W, "n_labelled"}
@@ -81,12 +81,17 @@ def _metric_names(frame: pd.DataFrame, fixed: tuple[str, ...]) -> list[str]:
     return names
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-friendly scalar: None for missing, bool, str, or a finite float."""
+def plain(value: Any) -> Any:
+    """A JSON-friendly scalar: None for missing, bool, int, ISO time, str, or a finite
+    float."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
+    if isinstance(value, (pd.Timestamp, np.datetime64)):
+        return iso(value)
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
     return value if isinstance(value, str) else number(value)
 
 
@@ -97,7 +102,7 @@ def _drift_entry(r: dict[str, Any], enough: bool) -> dict[str, Any]:
              else None}
     for key in ("threshold_kind", "p_value", "adjusted", "persistent"):
         if key in r:
-            entry[key] = _plain(r[key]) if enough else None
+            entry[key] = plain(r[key]) if enough else None
     return entry
 
 
