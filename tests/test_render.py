@@ -420,3 +420,17 @@ def test_empty_or_null_summary(summary):
         assert isinstance(out, str)
     for fn in FIGURES:
         assert fn(summary) is None
+
+
+def test_anomalies_fragment_escapes_and_bounds_rows():
+    rows = [{"request_id": f"<script>r{i}</script>", "trace_id": "t", "window": 0,
+             "window_start": "2026-11-01T00:00:00Z", "reasons": ["unseen_category:<b>c</b>"],
+             "severity": 10 - i / 100, "score": 0.5, "latency_ms": 10.0,
+             "model_version": "v1"} for i in range(300)]
+    summary = {"anomalies": rows, "window_anomalies": [],
+               "explanations": {"status": "explanations need a model"}}
+    html = render.anomalies_html(summary, limit=20)
+    assert "<script>" not in html and "&lt;script&gt;r0&lt;/script&gt;" in html
+    assert "&lt;b&gt;c&lt;/b&gt;" in html
+    assert html.count("<tr>") == 20 + 80 + 2  # shown, folded, two header rows
+    assert "All 300 flagged predictions" in html and "need a model" in html

@@ -610,10 +610,13 @@ def anomalies_html(summary: Mapping[str, Any], *, limit: int = 20) -> str:
                    ", ".join(map(str, _list(r.get("top_features")))) or "—"] for r in rows]
     parts.append(f"<h3>Anomalous predictions ({len(rows)} flagged, most severe first)</h3>")
     parts.append(_table(header, table_rows[:limit], numeric=frozenset({5, 6, 7})))
-    if len(table_rows) > limit:
-        parts.append(f"<details><summary>{len(table_rows) - limit} more</summary>"
-                     + _table(header, table_rows[limit:], numeric=frozenset({5, 6, 7}))
-                     + "</details>")
+    more = table_rows[limit:limit + 4 * limit]  # the rest only in summary.json
+    if more:
+        parts.append(f"<details><summary>{len(more)} more</summary>"
+                     + _table(header, more, numeric=frozenset({5, 6, 7})) + "</details>")
+    if len(table_rows) > limit + len(more):
+        parts.append(f"<p>All {len(table_rows)} flagged predictions are listed in "
+                     '<a href="summary.json">summary.json</a> (<code>anomalies</code>).</p>')
     if explanations.get("status") != "ok":
         parts.append(f"<p><em>{_e(explanations.get('status') or 'No explanations.')}</em></p>")
         return "".join(parts) + "</div>"
