@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from obskit.drift import method_label
+from obskit.performance import metric_direction, primary_metric
 
 __all__ = ["build_findings", "SEVERITY_ORDER"]
 
@@ -150,8 +151,6 @@ def _multivariate_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
 def _gap_windows(windows: list[Mapping[str, Any]], metric: str) -> list[dict[str, Any]]:
     """Windows whose realized metric lies beyond the estimate's sampling band, on the bad
     side: the labels disagree with what the scores promise."""
-    from obskit.performance import metric_direction
-
     direction = metric_direction(metric)
     out = []
     for w in windows:
@@ -172,8 +171,6 @@ def _estimate_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     scopes = [("", summary["windows"])]
     for column, entries in (summary.get("segments") or {}).items():
         scopes += [(f"{column}={e['value']}", e.get("windows") or []) for e in entries]
-    from obskit.performance import primary_metric
-
     headline = primary_metric(summary.get("task") or "")
     out = []
     for scope, windows in scopes:

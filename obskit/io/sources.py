@@ -20,7 +20,7 @@ from ibis.backends import BaseBackend
 
 from obskit._registry import Registry
 from obskit.exceptions import InputError
-from obskit.io.engine import quote_literal, temp_name
+from obskit.io.engine import quote_ident, quote_literal, temp_name
 
 __all__ = ["RawSource", "READERS", "expand_paths", "read_source", "format_of"]
 
@@ -144,7 +144,7 @@ def read_jsonl(con: BaseBackend, path: str) -> RawSource:
     # one parse per line: extract every path at once into a list, then take its items
     path_list = "[" + ", ".join(quote_literal(p) for p in paths) + "]"
     exprs = [f"{lit} AS _file", "_line"] + [
-        f"_v[{i + 1}] AS {_ident(name)}" for i, name in enumerate(names)
+        f"_v[{i + 1}] AS {quote_ident(name)}" for i, name in enumerate(names)
     ]
     source = (f"(SELECT _line, json_extract_string(raw, {path_list}) AS _v FROM {lines} "
               "WHERE _bad IS NULL)") if paths else f"(SELECT _line FROM {lines} WHERE _bad IS NULL)"
@@ -165,10 +165,6 @@ def _json_key(key: str) -> str:
 
 def _json_path(key: str) -> str:
     return "$." + _json_key(key)
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 @READERS.decorator("csv")
@@ -225,7 +221,7 @@ def read_csv(con: BaseBackend, path: str) -> RawSource:
         f"""SELECT t.* EXCLUDE (_ordinal), {lit} AS _file,
                CAST(t._ordinal + 1 + coalesce(s._shift, 0) AS BIGINT) AS _line
         FROM {tbl} t ASOF LEFT JOIN {skips} s ON t._ordinal >= s._thr"""
-        + (f" WHERE trim(t.{_ident(data_cols[0])}) <> ''" if single else "")
+        + (f" WHERE trim(t.{quote_ident(data_cols[0])}) <> ''" if single else "")
     )
     return RawSource(table, _rejects_table(con, rows), (path,))
 
