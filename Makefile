@@ -13,7 +13,7 @@ export ITERATIVE_DO_NOT_TRACK := 1
 export NML_DISABLE_USAGE_LOGGING := 1
 export MPLBACKEND := Agg
 
-.PHONY: install install-dev report test lint clean
+.PHONY: install install-dev report test lint clean bench
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,17 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check obskit tests
 	$(VENV)/bin/ruff format --check obskit tests
+
+# Benchmarks against Evidently and NannyML (benchmarks/README.md): make bench SIZES=100k,1M (default 100k,1M,10M)
+SIZES ?= 100k,1M,10M
+REPORT_SIZES ?= $(SIZES)
+$(VENV)/.installed-bench: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e ".[bench]"
+	touch $@
+
+bench: $(VENV)/.installed-bench
+	$(PY) benchmarks/bench_drift.py --sizes $(SIZES)
+	$(PY) benchmarks/bench_report.py --sizes $(REPORT_SIZES)
 
 clean:
 	rm -rf $(DEMO_DIR) $(REPORTS)

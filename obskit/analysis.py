@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -21,7 +22,7 @@ from obskit.anomaly_report import analyse_anomalies
 from obskit.assemble import WindowFrames, assemble_windows, iso, number
 from obskit.config import AlertRuleConfig, Config, DriftRule, load_config
 from obskit.findings import build_findings
-from obskit.io.engine import temp_name
+from obskit.io.engine import materialize
 from obskit.io.logs import LoadedLogs, load_logs
 from obskit.monitors import (
     DomainClassifierMonitor,
@@ -32,7 +33,9 @@ from obskit.monitors import (
 )
 from obskit.performance import METRICS, primary_metric
 from obskit.profiles import W, health_by_window, window_overview
+from obskit.reference_cache import ReferenceCache, data_fingerprint
 from obskit.segments import Segment, find_segments, segment_columns
+from obskit.timings import Stopwatch, active, recording, stage
 from obskit.windows import PeriodWindow, WindowSpec, parse_window
 
 __all__ = ["Analysis", "analyze", "SCHEMA_VERSION"]
@@ -125,8 +128,21 @@ def _overview(spec: WindowSpec, table) -> pd.DataFrame:
     return overview
 
 
-def multivariate_drift(config: Config, features: dict[str, str], table, reference
-                       ) -> pd.DataFrame:
+def reference_cache(config: Config, logs: LoadedLogs) -> ReferenceCache:
+    """The cache of fitted reference statistics for this config and reference data."""
+    ref = logs.reference
+    setting = config.reference_cache
+    if ref is None or setting is False:
+        return ReferenceCache(None, None)
+    directory = Path(setting) if isinstance(setting, str) \
+        else Path(config.out).absolute() / ".cache" / "reference"
+    key = data_fingerprint(ref.files, rows_used=ref.rows_used,
+                           rows_quarantined=ref.rows_quarantined, features=logs.features)
+    return ReferenceCache(directory, key)
+
+
+def multivariate_drift(config: Config, features: dict[str, str], table, reference,
+                       cache: ReferenceCache | None = None) -> pd.DataFrame:
     """Domain-classifier AUC and PCA reconstruction error per window (both methods stacked).
 
     Run on the whole log only: segments would multiply the model fits.
@@ -134,13 +150,15 @@ def multivariate_drift(config: Config, features: dict[str, str], table, referenc
     settings = config.multivariate
     if reference is None or not features or not settings["enabled"]:
         return pd.DataFrame()
-    domain = DomainClassifierMonitor(features, sample_rows=settings["sample_rows"],
-                                     threshold=settings["threshold"]).fit(reference)
-    pca = PCAReconstructionMonitor(features).fit(reference)
+    cache = cache or ReferenceCache(None, None)
+    domain = cache.fit(DomainClassifierMonitor(features, sample_rows=settings["sample_rows"],
+                                               threshold=settings["threshold"]), reference)
+    pca = cache.fit(PCAReconstructionMonitor(features), reference)
     return pd.concat([domain.calculate(table), pca.calculate(table)], ignore_index=True)
 
 
-def estimated_performance(config: Config, logs: LoadedLogs, table, reference
+def estimated_performance(config: Config, logs: LoadedLogs, table, reference,
+                          cache: ReferenceCache | None = None, scope: str = "all"
                           ) -> pd.DataFrame:
     """Performance estimated without labels: CBPE (binary) or DLE (regression).
 
@@ -154,32 +172,43 @@ def estimated_performance(config: Config, logs: LoadedLogs, table, reference
         return pd.DataFrame()
     monitor = EstimatedPerformanceMonitor(logs.task, positive_label=config.positive_label,
                                           features=logs.features)
-    return monitor.fit(reference).calculate(table)
+    cache = cache or ReferenceCache(None, None)
+    return cache.fit(monitor, reference, scope=scope).calculate(table)
 
 
 def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, reference, *,
-                  distributions: bool = False) -> TableResult:
+                  distributions: bool = False, cache: ReferenceCache | None = None,
+                  scope: str = "all") -> TableResult:
     """Run every monitor on one windowed table against one reference (``distributions``
-    and multivariate drift only for the whole log)."""
-    overview = _overview(spec, table)
+    and multivariate drift only for the whole log). Fitted reference statistics come from
+    ``cache`` under ``scope`` (the reference's name: ``all`` or a segment) when there."""
+    cache = cache or ReferenceCache(None, None)
+    with stage("profile"):
+        overview = _overview(spec, table)
+        health = health_by_window(table)
     drift = pd.DataFrame(columns=[W, "feature", "method", "value", "threshold", "drifted"])
     dists: dict[str, Any] = {}
     rules: dict[str, DriftRule] = {}
-    if reference is not None and logs.features:
-        rules = drift_rules(config, logs.features, reference, table)
-        options = {k: config.drift_default[k] for k in ("threshold", "persistence", "fdr")}
-        monitor = DriftMonitor(logs.features, rules, **options).fit(reference)
-        drift = monitor.calculate(table)
-        dists = monitor.distributions(table) if distributions else {}
-    perf_monitor = PerformanceMonitor(logs.task, positive_label=config.positive_label)
-    perf_monitor.fit(reference)
-    frames = WindowFrames(overview=overview, drift=drift,
-                          performance=perf_monitor.calculate(table),
-                          estimated=estimated_performance(config, logs, table, reference),
-                          multivariate=(multivariate_drift(config, logs.features, table,
-                                                           reference)
-                                        if distributions else pd.DataFrame()),
-                          health=health_by_window(table))
+    with stage("drift"):
+        if reference is not None and logs.features:
+            rules = drift_rules(config, logs.features, reference, table)
+            options = {k: config.drift_default[k] for k in ("threshold", "persistence", "fdr")}
+            monitor = cache.fit(DriftMonitor(logs.features, rules, **options), reference,
+                                scope=scope)
+            drift = monitor.calculate(table)
+            dists = monitor.distributions(table) if distributions else {}
+        multivariate = (multivariate_drift(config, logs.features, table, reference, cache)
+                        if distributions else pd.DataFrame())
+    with stage("performance"):
+        perf_monitor = PerformanceMonitor(logs.task, positive_label=config.positive_label)
+        if reference is None:
+            perf_monitor.fit(reference)
+        else:
+            cache.fit(perf_monitor, reference, scope=scope)
+        performance = perf_monitor.calculate(table)
+        estimated = estimated_performance(config, logs, table, reference, cache, scope)
+    frames = WindowFrames(overview=overview, drift=drift, performance=performance,
+                          estimated=estimated, multivariate=multivariate, health=health)
     windows = assemble_windows(spec, frames, features=list(logs.features),
                                metrics=METRICS[logs.task], min_rows=config.min_window_rows,
                                has_labels="label" in table.columns)
@@ -229,6 +258,23 @@ class Analysis:
     #: rows read and typed but outside ``period`` (not analysed)
     outside_period: int = 0
     anomalies: dict[str, Any] = field(default_factory=dict)
+    #: seconds per stage (:mod:`obskit.timings`); a report run adds ``render_s``
+    timings: dict[str, float] = field(default_factory=dict)
+    #: reference fits restored from the cache (hits) or computed (misses)
+    reference_cache: dict[str, Any] = field(default_factory=dict)
+    #: the analysed current rows with their ``window_index`` (an engine table)
+    table: Any = field(default=None, repr=False)
+
+    def _repr_html_(self) -> str:
+        from obskit.render.rich import analysis_html
+
+        return analysis_html(self)
+
+    def explore(self, **kwargs: Any) -> Any:
+        """An interactive :class:`obskit.widgets.Explorer` of this run (needs ipywidgets)."""
+        from obskit.widgets import explore
+
+        return explore(self, **kwargs)
 
     @property
     def windows(self) -> list[dict[str, Any]]:
@@ -299,6 +345,8 @@ class Analysis:
             "alert_rules": [vars(r) for r in alert_rules(self.config, logs)],
             "alert_rules_default": self.config.alerts_default,
             "findings": self.findings,
+            "timings": dict(self.timings),
+            "reference_cache": dict(self.reference_cache),
             "notes": list(logs.notes),
             "methods": {
                 "drift": {name: {"method": r.method, "threshold": number(r.threshold)}
@@ -313,11 +361,24 @@ class Analysis:
 
 
 def analyze(config: Config | str, *, logs: LoadedLogs | None = None) -> Analysis:
-    """Run the whole analysis for ``config`` (a :class:`Config` or a config file path)."""
+    """Run the whole analysis for ``config`` (a :class:`Config` or a config file path).
+
+    Seconds per stage land in :attr:`Analysis.timings` (and the ``obskit.timings`` log),
+    recorded into the caller's active stopwatch when there is one.
+    """
     if not isinstance(config, Config):
         config = load_config(config)
+    stopwatch = active() or Stopwatch()
+    with recording(stopwatch):
+        analysis = _analyze(config, logs)
+    analysis.timings = stopwatch.to_dict()
+    return analysis
+
+
+def _analyze(config: Config, logs: LoadedLogs | None) -> Analysis:
     generated = iso(datetime.now(timezone.utc))
-    logs = logs or load_logs(config)
+    with stage("load"):
+        logs = logs or load_logs(config)
     spec = parse_window(config.window)
     current = logs.current.table
     if config.period_start or config.period_end:
@@ -328,21 +389,48 @@ def analyze(config: Config | str, *, logs: LoadedLogs | None = None) -> Analysis
         if config.period_end:
             keep &= ts < ibis.timestamp(config.period_end).cast("timestamp('UTC')")
         current = current.filter(keep)
-    table = logs.con.create_table(temp_name("windowed"), spec.assign(current), temp=True)
-    outside = logs.current.rows_used - int(table.count().execute())
+    with stage("load"):
+        table = materialize(spec.assign(current))
+        outside = logs.current.rows_used - int(table.count().execute())
     reference = logs.reference.table if logs.reference else None
-    overall = analyse_table(config, logs, spec, table, reference, distributions=True)
+    cache = reference_cache(config, logs)
+    overall = analyse_table(config, logs, spec, table, reference, distributions=True,
+                            cache=cache)
     alerts, insufficient = _judge(config, logs, overall)
     analysis = Analysis(config, logs, overall, alerts, insufficient, generated_at=generated,
-                        outside_period=outside)
+                        outside_period=outside, table=table)
+    with stage("segments", absorb=True):
+        _analyse_segments(analysis, spec, table, cache)
+    with stage("anomalies"):
+        analysis.anomalies = analyse_anomalies(config, logs, table, reference,
+                                               overall.windows, analysis.drift_summary(),
+                                               cache=cache)
+    for w in overall.windows:
+        w["anomaly_counts"] = analysis.anomalies["counts"].get(w["index"], {})
+        drift_w = ((analysis.anomalies.get("explanations") or {}).get("attribution_drift")
+                   or {}).get(w["index"])
+        w["attribution_drift"] = drift_w["tv_distance"] if drift_w else None
+    analysis.reference_cache = {"enabled": cache.enabled, "hits": cache.hits,
+                                "misses": cache.misses}
+    analysis.findings = build_findings(analysis.to_summary())
+    return analysis
+
+
+def _analyse_segments(analysis: Analysis, spec: WindowSpec, table,
+                      cache: ReferenceCache) -> None:
+    """Every segment with enough rows, against its own reference: into
+    ``analysis.segments`` (and its alerts into ``analysis.alerts``)."""
+    config, logs = analysis.config, analysis.logs
     for segment in find_segments(table, segment_columns(config, list(table.columns)),
                                  min_rows=config.min_segment_rows):
         entry: dict[str, Any] = {"value": segment.value, "rows": segment.rows,
                                  "status": "ok" if segment.enough else "insufficient_data"}
         if segment.enough:
             seg_ref, basis = _segment_reference(config, logs, segment)
-            result = analyse_table(config, logs, spec, segment.filter(table), seg_ref)
-            seg_alerts, seg_insufficient = _judge(config, logs, result, segment)
+            scope = "all" if basis == "whole reference" else f"{segment.column}={segment.value!r}"
+            result = analyse_table(config, logs, spec, segment.filter(table), seg_ref,
+                                   cache=cache, scope=scope)
+            seg_alerts, _ = _judge(config, logs, result, segment)
             analysis.alerts += seg_alerts
             entry.update(reference_basis=basis, windows=result.windows,
                          drift_summary=drift_summary(result.drift, result.windows,
@@ -350,12 +438,3 @@ def analyze(config: Config | str, *, logs: LoadedLogs | None = None) -> Analysis
                          reference_performance=result.reference_performance,
                          alerts=seg_alerts)
         analysis.segments.setdefault(segment.column, []).append(entry)
-    analysis.anomalies = analyse_anomalies(config, logs, table, reference, overall.windows,
-                                           analysis.drift_summary())
-    for w in overall.windows:
-        w["anomaly_counts"] = analysis.anomalies["counts"].get(w["index"], {})
-        drift_w = ((analysis.anomalies.get("explanations") or {}).get("attribution_drift")
-                   or {}).get(w["index"])
-        w["attribution_drift"] = drift_w["tv_distance"] if drift_w else None
-    analysis.findings = build_findings(analysis.to_summary())
-    return analysis

@@ -15,9 +15,12 @@ from obskit.anomalies import AnomalyConfig, window_anomalies
 from obskit.assemble import number, plain
 from obskit.config import Config
 from obskit.io.casting import normalise_label
+from obskit.io.engine import stable_hash
 from obskit.io.logs import LoadedLogs
 from obskit.monitors.anomaly import RowAnomalyMonitor
 from obskit.profiles import W
+from obskit.reference_cache import ReferenceCache
+from obskit.timings import stage
 
 __all__ = ["analyse_anomalies", "EXPLAIN_NORMAL_ROWS", "EXPLAIN_REFERENCE_ROWS"]
 
@@ -35,7 +38,7 @@ _ID_COLUMNS = ("request_id", "trace_id", "model_version", "score", "prediction",
 def _sample(table, n: int, features: list[str]) -> pd.DataFrame:
     """A deterministic sample of at most ``n`` rows (features only), drawn in the engine."""
     key = table.request_id if "request_id" in table.columns else table.timestamp.cast("string")
-    t = table.mutate(_h=key.hash())
+    t = table.mutate(_h=stable_hash(key))
     return t.order_by("_h").limit(n).select(*features).execute()
 
 
@@ -110,9 +113,10 @@ def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table, refere
 
 
 def analyse_anomalies(config: Config, logs: LoadedLogs, table, reference,
-                      windows: list[dict[str, Any]], drift_summary: dict[str, Any]
-                      ) -> dict[str, Any]:
-    """The ``anomalies`` part of ``summary.json`` (and per-window ``anomaly_counts``)."""
+                      windows: list[dict[str, Any]], drift_summary: dict[str, Any], *,
+                      cache: ReferenceCache | None = None) -> dict[str, Any]:
+    """The ``anomalies`` part of ``summary.json`` (and per-window ``anomaly_counts``); the
+    fitted reference state comes from ``cache`` when there."""
     cfg = AnomalyConfig.from_config(config.anomalies)
     result: dict[str, Any] = {
         "window_anomalies": window_anomalies(windows, threshold=cfg.mad_threshold),
@@ -123,7 +127,7 @@ def analyse_anomalies(config: Config, logs: LoadedLogs, table, reference,
         return result
     monitor = RowAnomalyMonitor(logs.features, cfg,
                                 positive_label=normalise_label(config.positive_label))
-    monitor.fit(reference)
+    (cache or ReferenceCache(None, None)).fit(monitor, reference)
     rows = monitor.calculate(table)
     counts = monitor.counts_by_window(table)
     result["counts"] = {int(w): {r.reason: int(r.rows) for r in g.itertuples()}
@@ -142,8 +146,9 @@ def analyse_anomalies(config: Config, logs: LoadedLogs, table, reference,
     elif cfg.explain_rows == 0:
         result["explanations"] = {"status": "explanations are off (anomalies.explain_rows: 0)"}
     elif len(rows):
-        result["explanations"] = _explain(config, logs, rows, table, reference, cfg,
-                                          drift_summary)
+        with stage("explanations"):
+            result["explanations"] = _explain(config, logs, rows, table, reference, cfg,
+                                              drift_summary)
         top = {e["request_id"]: e["shap"] for e in result["explanations"].get("rows", [])}
         for rec in result["rows"]:
             shap_row = top.get(rec.get("request_id"))

@@ -36,7 +36,11 @@ def add_report_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--window", help="'1h', '1d', '1w' or '5000 rows' (config: window)")
     p.add_argument("--column", action="append", type=_column, default=[], metavar="ROLE=NAME",
                    help="map a role onto a log column, repeatable (config: columns.ROLE)")
-    p.add_argument("--engine", help="config: engine (default duckdb)")
+    p.add_argument("--engine", choices=("duckdb", "spark"),
+                   help="config: engine (default duckdb)")
+    p.add_argument("--spark-master", metavar="URL",
+                   help="Spark master with --engine spark, e.g. 'local[*]' or "
+                        "'spark://host:7077' (config: spark.master)")
     p.add_argument("--model", help="model file: .skops (safe) or pickle/joblib "
                                    "(config: model.path)")
     p.add_argument("--trust-type", action="append", default=[], metavar="TYPE",
@@ -48,6 +52,13 @@ def add_report_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--title", help="report title (config: title)")
     p.add_argument("--min-window-rows", type=int, help="config: min_window_rows")
     p.add_argument("--out", help="reports folder; each run gets a sub-folder (config: out)")
+    cache = p.add_mutually_exclusive_group()
+    cache.add_argument("--reference-cache", metavar="DIR",
+                       help="keep fitted reference statistics in DIR (default "
+                            "<out>/.cache/reference; config: reference_cache)")
+    cache.add_argument("--no-reference-cache", dest="reference_cache", action="store_false",
+                       help="fit on the reference afresh every run "
+                            "(config: reference_cache: false)")
     p.add_argument("--dry-run", action="store_true", default=None,
                    help="alert sinks and rule actions say what they would do, and do nothing "
                         "(config: dry_run)")
@@ -64,6 +75,8 @@ def overrides_from_flags(args: argparse.Namespace) -> dict[str, Any]:
         out["sources"] = sources
     if args.column:
         out["columns"] = dict(args.column)
+    if getattr(args, "spark_master", None):
+        out["spark"] = {"master": args.spark_master}
     for key, attr in (("task", "task"), ("window", "window"), ("engine", "engine"),
                       ("title", "title"), ("min_window_rows", "min_window_rows"),
                       ("fail_on_alert", "fail_on_alert"), ("dry_run", "dry_run")):
@@ -80,6 +93,9 @@ def overrides_from_flags(args: argparse.Namespace) -> dict[str, Any]:
         out["model"] = model
     if args.out:
         out["out"] = str(cwd / args.out)
+    if args.reference_cache is not None:
+        out["reference_cache"] = (str(cwd / args.reference_cache)
+                                  if isinstance(args.reference_cache, str) else False)
     return out
 
 
@@ -88,13 +104,75 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from obskit.runner import run_report
 
     config = load_config(args.config, overrides=overrides_from_flags(args))
-    outcome = run_report(config)
+    outcome = run_report(config, config_path=args.config)
     alerts = outcome.summary["alerts"]
     print(f"status: {outcome.status} ({len(alerts)} alerts)")
     print(f"report: {outcome.html}")
+    timings = outcome.summary.get("timings") or {}
+    if timings:
+        print("timings: " + ", ".join(f"{k.removesuffix('_s')} {v:.1f} s"
+                                      for k, v in timings.items()))
     if alerts and config.fail_on_alert:
         return EXIT_ALERT
     return EXIT_OK
+
+
+#: deep-dive command → (notebook, run folder prefix)
+DEEP_DIVES = {"deep-dive": ("drift_deep_dive.ipynb", "drift"),
+              "investigate": ("anomaly_investigation.ipynb", "investigate")}
+
+
+def _cmd_deep_dive(args: argparse.Namespace) -> int:
+    """``obskit deep-dive`` / ``obskit investigate``: run a parameterised deep-dive notebook
+    into ``<out>/<name>-<time>/index.html`` (default out: ``<config out>/deep-dives``)."""
+    from obskit.config import load_config
+    from obskit.runner import run_notebook
+
+    overrides = overrides_from_flags(args)
+    config = load_config(args.config, overrides=overrides)
+    summary = str(Path(args.summary).resolve()) if args.summary else None
+    if summary and not Path(summary).is_file():
+        raise InputError(f"{args.summary}: summary file not found (flag --summary)",
+                         path=args.summary)
+    notebook, prefix = DEEP_DIVES[args.command]
+    params: dict[str, Any] = {
+        "config_path": str(Path(args.config).resolve()) if args.config else None,
+        "overrides": overrides, "summary_path": summary}
+    if args.command == "deep-dive":
+        params["feature"] = args.feature
+        subject = args.feature or "top-feature"
+        title = f"{config.title}: drift of {args.feature or 'the most drifted feature'}"
+    else:
+        params.update(window_start=args.window_start, request_id=args.request_id)
+        subject = args.request_id or args.window_start or "top-request"
+        title = (f"{config.title}: request {args.request_id}" if args.request_id else
+                 f"{config.title}: window {args.window_start}" if args.window_start else
+                 f"{config.title}: the most anomalous request")
+    out = Path(args.out).resolve() if args.out else Path(config.out) / "deep-dives"
+    run_dir = run_notebook(config, notebook, parameters=params, out=out,
+                           name=f"{prefix}-{subject}", title=title)
+    print(f"report: {run_dir / 'index.html'}")
+    return EXIT_OK
+
+
+def _add_deep_dive_parsers(sub: Any) -> None:
+    for name, text in (("deep-dive", "study one feature's drift over windows and segments "
+                                     "(drift_deep_dive.ipynb) as an HTML page"),
+                       ("investigate", "investigate one window or one request "
+                                       "(anomaly_investigation.ipynb) as an HTML page")):
+        p = sub.add_parser(name, help=text)
+        add_report_flags(p)
+        p.add_argument("--summary", help="a run's summary.json: reuse its results instead of "
+                                         "analysing the logs again")
+        if name == "deep-dive":
+            p.add_argument("--feature", help="the feature (default: the most drifted)")
+        else:
+            which = p.add_mutually_exclusive_group()
+            which.add_argument("--window-start", metavar="TIME",
+                               help="the window starting at (or containing) this UTC "
+                                    "date/time, e.g. 2026-11-09")
+            which.add_argument("--request-id", metavar="ID",
+                               help="one request (default: the most anomalous one)")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -114,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     add_report_flags(sub.add_parser(
         "report", help="analyse prediction logs and publish an HTML report"))
+    _add_deep_dive_parsers(sub)
     d = sub.add_parser("demo", help="write the built-in demo scenario (logs, labels, config)")
     d.add_argument("--out", default="demo-data", help="folder to write (default demo-data)")
     d.add_argument("--rows", type=int, default=200_000, help="production log rows")
@@ -132,7 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from obskit import backfill, schedule
     from obskit.sinks import exporter
 
-    handler = {"report": _cmd_report, "demo": _cmd_demo, "schedule": schedule.run,
+    handler = {"report": _cmd_report, "deep-dive": _cmd_deep_dive,
+               "investigate": _cmd_deep_dive, "demo": _cmd_demo, "schedule": schedule.run,
                "run-due": schedule.run, "backfill": backfill.run,
                "exporter": exporter.run}[args.command]
     try:

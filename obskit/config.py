@@ -6,6 +6,7 @@ Validation happens here, once: every mistake names the key and what was expected
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -27,14 +28,19 @@ from obskit.windows import parse_window
 __all__ = ["Config", "DriftRule", "AlertRuleConfig", "load_config", "TASKS", "ENGINES"]
 
 TASKS = ("binary", "multiclass", "regression")
-ENGINES = ("duckdb",)
+ENGINES = ("duckdb", "spark")
+#: engine settings sections (see the README, "Spark and big logs")
+DUCKDB_KEYS = ("memory_limit", "threads", "temp_directory")
+SPARK_KEYS = ("master", "app_name", "conf", "log_level")
+SPARK_LOG_LEVELS = ("ERROR", "WARN", "INFO", "DEBUG")
+_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.I)
 TOP_LEVEL_KEYS = (
     "title", "task", "sources", "columns", "features", "window", "min_window_rows",
-    "engine", "positive_label", "drift", "alerts", "model", "out", "fail_on_alert",
-    "segments", "min_segment_rows", "multivariate", "estimation",
+    "engine", "duckdb", "spark", "positive_label", "drift", "alerts", "model", "out",
+    "fail_on_alert", "segments", "min_segment_rows", "multivariate", "estimation",
     # sections validated by the modules that own them (see Config docs)
     "anomalies", "schedule", "sinks", "keep", "notebook_timeout_s", "period",
-    "dry_run",
+    "dry_run", "reference_cache",
 )
 MODEL_KEYS = ("path", "trusted_types", "trust")
 MULTIVARIATE_KEYS = ("enabled", "sample_rows", "threshold")
@@ -122,6 +128,11 @@ class Config:
     window: str = "1d"
     min_window_rows: int = 50
     engine: str = "duckdb"
+    #: DuckDB settings: ``memory_limit`` (e.g. "2GB"), ``threads``, ``temp_directory``
+    duckdb: Mapping[str, Any] = field(default_factory=dict)
+    #: Spark settings: ``master`` (default "local[*]"), ``app_name``, ``conf`` (Spark
+    #: properties), ``log_level``
+    spark: Mapping[str, Any] = field(default_factory=dict)
     positive_label: Any = 1
     #: drift rules for numeric / categorical features (None: Evidently's default per
     #: feature), plus the ``threshold`` rule, ``persistence`` and ``fdr`` in force
@@ -150,6 +161,9 @@ class Config:
     sinks: Any = None
     #: keep at most this many runs in a report folder (None: all)
     keep: int | None = None
+    #: fitted reference statistics on disk (:mod:`obskit.reference_cache`): True keeps them
+    #: in ``<out>/.cache/reference``, a path keeps them there, False turns the cache off
+    reference_cache: bool | str = True
     notebook_timeout_s: float = 1800.0
     #: sinks and rule actions report what they would do, and do nothing
     dry_run: bool = False
@@ -160,6 +174,10 @@ class Config:
     def column(self, role: str) -> str:
         """The log column that plays ``role``."""
         return self.columns.get(role, role)
+
+    def engine_settings(self) -> Mapping[str, Any]:
+        """The settings section of the configured engine."""
+        return self.spark if self.engine == "spark" else self.duckdb
 
     def to_dict(self) -> dict[str, Any]:
         """A plain, JSON-friendly view (for ``summary.json``)."""
@@ -260,6 +278,44 @@ def _alert_rule(value: Any, key: str, index: int) -> AlertRuleConfig:
         action=tuple(action) if action else None, action_timeout_s=float(timeout))
 
 
+def _duckdb_settings(value: Any, base: Path) -> dict[str, Any]:
+    settings = dict(_check_keys(value or {}, DUCKDB_KEYS, "duckdb"))
+    limit = settings.get("memory_limit")
+    _expect(limit is None or (isinstance(limit, str) and bool(_MEMORY.match(limit))),
+            "duckdb.memory_limit", "a size such as '2GB' or '512MB'", limit)
+    threads = settings.get("threads")
+    _expect(threads is None or (isinstance(threads, int) and not isinstance(threads, bool)
+                                and threads >= 1), "duckdb.threads", "an integer >= 1",
+            threads)
+    if settings.get("temp_directory") is not None:
+        settings["temp_directory"] = _path(settings["temp_directory"],
+                                           "duckdb.temp_directory", base)
+    return settings
+
+
+def _spark_settings(value: Any) -> dict[str, Any]:
+    settings = dict(_check_keys(value or {}, SPARK_KEYS, "spark"))
+    for key in ("master", "app_name"):
+        v = settings.get(key)
+        _expect(v is None or (isinstance(v, str) and v.strip() != ""), f"spark.{key}",
+                "a non-empty string, e.g. 'local[*]' or 'spark://host:7077'"
+                if key == "master" else "a non-empty string", v)
+    conf = settings.get("conf") or {}
+    _expect(isinstance(conf, Mapping), "spark.conf",
+            "a mapping of Spark properties, e.g. {spark.executor.memory: 4g}", conf)
+    for k, v in conf.items():
+        _expect(isinstance(v, (str, int, float, bool)), f"spark.conf.{k}",
+                "a string, number or boolean", v)
+    settings["conf"] = {str(k): (str(v).lower() if isinstance(v, bool) else str(v))
+                        for k, v in conf.items()}
+    level = settings.get("log_level")
+    _expect(level is None or str(level).upper() in SPARK_LOG_LEVELS, "spark.log_level",
+            "one of " + ", ".join(SPARK_LOG_LEVELS), level)
+    if level is not None:
+        settings["log_level"] = str(level).upper()
+    return settings
+
+
 def config_from_dict(raw: Mapping[str, Any], *, base_dir: Path | None = None) -> Config:
     """Validate a config mapping (as read from YAML) and build a :class:`Config`."""
     base = (base_dir or Path.cwd()).resolve()
@@ -313,6 +369,8 @@ def config_from_dict(raw: Mapping[str, Any], *, base_dir: Path | None = None) ->
     engine = raw.get("engine", "duckdb")
     _expect(engine in ENGINES, "engine", "one of " + ", ".join(ENGINES), engine)
     kwargs["engine"] = engine
+    kwargs["duckdb"] = _duckdb_settings(raw.get("duckdb"), base)
+    kwargs["spark"] = _spark_settings(raw.get("spark"))
 
     if "positive_label" in raw:
         kwargs["positive_label"] = raw["positive_label"]
@@ -367,6 +425,11 @@ def config_from_dict(raw: Mapping[str, Any], *, base_dir: Path | None = None) ->
     _expect(keep is None or (isinstance(keep, int) and not isinstance(keep, bool)
                              and keep >= 1), "keep", "a number of runs >= 1", keep)
     kwargs["keep"] = keep
+    cache = raw.get("reference_cache", True)
+    _expect(isinstance(cache, (bool, str)) and cache != "", "reference_cache",
+            "true, false or a directory", cache)
+    kwargs["reference_cache"] = _path(cache, "reference_cache", base) \
+        if isinstance(cache, str) else cache
     period = _check_keys(raw.get("period") or {}, ("start", "end"), "period")
     for bound in ("start", "end"):
         value = period.get(bound)

@@ -15,11 +15,12 @@ Explainer choice (:func:`choose_explainer`):
     (no background), which is exact; it explains the trees' raw output: the probability
     for forests, the log-odds for gradient boosting, the prediction for regressors.
 ``Linear``
-    A bare linear model (``coef_``) on numeric features: shap's ``LinearExplainer`` with
-    the background; it explains the margin (log-odds for a logistic regression).
+    A linear model (``coef_``), bare on numeric features or as the last step of a Pipeline
+    whose preprocessing is a ColumnTransformer of per-column transformers (mapped back as
+    for trees): shap's ``LinearExplainer`` with the background, exact under feature
+    independence; it explains the margin (log-odds for a logistic regression).
 ``Exact`` / ``Permutation``
-    Anything else, including a linear model behind preprocessing (``LinearExplainer``
-    needs the model's input space): model-agnostic SHAP of the prediction function
+    Anything else: model-agnostic SHAP of the prediction function
     (probability of the positive class, or the regression prediction) with an
     independent masker on a background sample of at most 100 reference rows. With at
     most 12 features the exact Shapley values are computed (``Exact``, 2**p coalitions);
@@ -132,10 +133,7 @@ class _TreeExplainer:
                        "log-odds" if task == "binary" else "prediction")
 
     def __call__(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        X = rows if self.transform is None else self.transform.transform(rows)
-        if hasattr(X, "toarray"):
-            X = X.toarray()
-        X = np.asarray(X, dtype=float)
+        X = _dense(rows if self.transform is None else self.transform.transform(rows))
         values = self.explainer.shap_values(X, check_additivity=False)
         base = np.ravel(self.explainer.expected_value)
         if isinstance(values, list):  # older shap: one array per class
@@ -143,28 +141,44 @@ class _TreeExplainer:
         if values.ndim == 3:  # (rows, features, classes): the positive class
             values = values[..., -1]
         if self.groups is not None:
-            values = np.column_stack(
-                [values[:, g].sum(axis=1) if g else np.zeros(len(X)) for g in self.groups]
-            )
+            values = _sum_groups(values, self.groups)
         return values, np.full(len(X), base[-1])
 
 
+def _dense(X: Any) -> np.ndarray:
+    return np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=float)
+
+
 class _LinearExplainer:
-    """``shap.LinearExplainer`` on a bare linear model over numeric features."""
+    """``shap.LinearExplainer`` on a linear model, optionally behind a per-column transform
+    (the values of the transformed columns are summed back onto their input column)."""
 
     name = "Linear"
 
-    def __init__(self, model: Any, background: pd.DataFrame, task: str) -> None:
+    def __init__(self, model: Any, background: pd.DataFrame, task: str, transform: Any = None,
+                 groups: list[list[int]] | None = None) -> None:
         import shap
 
-        data = background.to_numpy(dtype=float)
+        self.transform, self.groups = transform, groups
+        data = self._inputs(background)
         self.explainer = shap.LinearExplainer(model, shap.maskers.Independent(data, len(data)))
         self.output = "log-odds" if task == "binary" else "prediction"
 
+    def _inputs(self, rows: pd.DataFrame) -> np.ndarray:
+        return _dense(rows if self.transform is None else self.transform.transform(rows))
+
     def __call__(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        values = np.asarray(self.explainer.shap_values(rows.to_numpy(dtype=float)))
+        values = np.asarray(self.explainer.shap_values(self._inputs(rows)))
         values = values.reshape(len(rows), -1)
+        if self.groups is not None:
+            values = _sum_groups(values, self.groups)
         return values, np.full(len(rows), float(np.ravel(self.explainer.expected_value)[-1]))
+
+
+def _sum_groups(values: np.ndarray, groups: list[list[int]]) -> np.ndarray:
+    """Transformed-column values summed onto the input column each came from."""
+    return np.column_stack([values[:, g].sum(axis=1) if g else np.zeros(len(values))
+                            for g in groups])
 
 
 class _AgnosticExplainer:
@@ -271,6 +285,11 @@ def choose_explainer(model: Any, background: pd.DataFrame, *, task: str) -> tupl
         background = background.sample(MAX_BACKGROUND, random_state=0)
     steps = getattr(model, "steps", None)
     last = steps[-1][1] if steps else model
+    if steps and len(steps) == 2 and hasattr(last, "coef_") and not _is_tree(last):
+        groups = _column_groups(steps[0][1], features)
+        if groups is not None:
+            explainer = _LinearExplainer(last, background, task, steps[0][1], groups)
+            return explainer, explainer.name
     if _is_tree(last):
         if not steps:
             try:

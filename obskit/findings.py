@@ -6,14 +6,16 @@ Texts are plain strings; the renderer escapes them.
 
 from __future__ import annotations
 
+import shlex
 from collections import defaultdict
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from obskit.drift import method_label
 from obskit.performance import metric_direction, primary_metric
 
-__all__ = ["build_findings", "SEVERITY_ORDER"]
+__all__ = ["build_findings", "attach_commands", "deep_dive_command", "SEVERITY_ORDER"]
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
@@ -81,7 +83,8 @@ def _alert_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                     "drift": "See the per-feature drift table below."}[section]
         out.append({"severity": first["severity"], "kind": rule, "text": text,
                     "section": section, "next_step": step, "segment": alerts[0].get("segment"),
-                    "windows": [a["window"] for a in alerts]})
+                    "windows": [a["window"] for a in alerts],
+                    "window_start": worst.get("window_start")})
     return out
 
 
@@ -202,6 +205,7 @@ def _anomaly_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     unusual = summary.get("window_anomalies") or []
     for a in [a for a in unusual if a["severity"] == "critical"][:5]:
         out.append({"severity": "warning", "kind": "window_anomaly", "section": "anomalies",
+                    "window_start": a.get("window_start"),
                     "text": a["text"] + ".", "next_step": "See the anomalous predictions of "
                                                            "that window below."})
     rows = summary.get("anomalies") or []
@@ -220,7 +224,7 @@ def _anomaly_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                              f"({base:.0%} of all rows)")
         out.append({
             "severity": "warning", "kind": "anomaly_drivers", "section": "anomalies",
-            "feature": top["feature"],
+            "feature": top["feature"], "request_id": rows[0].get("request_id"),
             "text": f"{top['feature']} drives the anomalous predictions: mean |SHAP| "
                     f"{top['anomalous']:.3g} in the {len(rows)} flagged rows vs "
                     f"{top['normal']:.3g} in normal rows and {top['reference']:.3g} on the "
@@ -256,8 +260,50 @@ def _data_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def deep_dive_command(summary: Mapping[str, Any], command: str, *args: Any) -> str:
+    """The shell command that opens a deep dive on this run (``obskit deep-dive`` or
+    ``obskit investigate``), every part shell-quoted; it reuses the run's ``summary.json``
+    when the run folder is known, and says ``CONFIG.yml`` when the config file is not.
+
+    Examples
+    --------
+    >>> deep_dive_command({"config_path": "/d/config.yml"}, "deep-dive", "--feature", "age")
+    'obskit deep-dive --config /d/config.yml --feature age'
+    """
+    parts: list[Any] = ["obskit", command, "--config", summary.get("config_path") or "CONFIG.yml",
+                        *args]
+    if summary.get("run_dir"):
+        parts += ["--summary", str(Path(str(summary["run_dir"])) / "summary.json")]
+    return " ".join(shlex.quote(str(p)) for p in parts)
+
+
+def _command(summary: Mapping[str, Any], finding: Mapping[str, Any]) -> str | None:
+    kind = finding.get("kind")
+    if kind == "feature_drift" and finding.get("feature"):
+        return deep_dive_command(summary, "deep-dive", "--feature", finding["feature"])
+    if kind == "anomaly_drivers" and finding.get("request_id"):
+        return deep_dive_command(summary, "investigate", "--request-id",
+                                 finding["request_id"])
+    if finding.get("window_start") and (kind == "window_anomaly"
+                                        or finding.get("section") == "health"):
+        return deep_dive_command(summary, "investigate", "--window-start",
+                                 str(finding["window_start"])[:10]
+                                 if str(finding["window_start"]).endswith("T00:00:00Z")
+                                 else finding["window_start"])
+    return None
+
+
+def attach_commands(summary: dict[str, Any]) -> None:
+    """Give each finding that has a deep dive its exact ``command`` (see
+    :func:`deep_dive_command`); call again once ``config_path`` and ``run_dir`` are known."""
+    for finding in summary.get("findings") or []:
+        if isinstance(finding, dict) and (command := _command(summary, finding)):
+            finding["command"] = command
+
+
 def build_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """All findings of a run, most severe first."""
+    """All findings of a run, most severe first; those with a deep dive carry its
+    ``command``."""
     findings = (_alert_findings(summary) + _drift_findings(summary)
                 + _multivariate_findings(summary) + _estimate_findings(summary)
                 + _anomaly_findings(summary) + _data_findings(summary))
@@ -265,4 +311,5 @@ def build_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
         findings.append({"severity": "info", "kind": "ok", "section": "health",
                          "text": "No alert rule fired in any window.", "next_step": ""})
     findings.sort(key=lambda f: SEVERITY_ORDER.get(f["severity"], 9))
+    attach_commands({**summary, "findings": findings})
     return findings

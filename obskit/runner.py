@@ -24,11 +24,13 @@ from obskit.alert_state import AlertEvents, AlertState, latest_values
 from obskit.analysis import Analysis, analyze
 from obskit.config import Config
 from obskit.exceptions import InputError, NotebookError
+from obskit.findings import attach_commands
 from obskit.history import collect_runs, history_html
 from obskit.sinks import dispatch
 from obskit.sinks.config import load_sinks
 
-__all__ = ["RunOutcome", "run_report", "notebook_path", "to_html", "write_history",
+__all__ = ["RunOutcome", "run_report", "run_notebook", "notebook_path", "to_html",
+           "write_history",
            "apply_retention", "clean_stale_tmp", "process_alive", "NOTEBOOK",
            "REPORT_FAILED_RULE"]
 
@@ -74,8 +76,8 @@ def notebook_path(name: str = NOTEBOOK) -> Path:
                      path=name)
 
 
-def _run_id(root: Path) -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+def _run_id(root: Path, prefix: str = "") -> str:
+    stamp = prefix + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     run_id, n = stamp, 1
     while any((root / name).exists() for name in (run_id, f"{run_id}-failed",
                                                    f".tmp-{run_id}")):
@@ -152,6 +154,7 @@ def to_html(notebook: Path, *, title: str = "obskit report") -> str:
     exporter.exclude_output_prompt = True
     exporter.embed_images = True
     nb = nbformat.read(str(notebook), as_version=4)
+    _static_widgets(nb)
     body, _ = exporter.from_notebook_node(nb)
     body = _EXTERNAL.sub("", body)
     return (
@@ -161,6 +164,19 @@ def to_html(notebook: Path, *, title: str = "obskit report") -> str:
         f"<title>{html.escape(title)}</title>\n<style>{_PAGE_CSS}</style>\n</head>\n"
         f"<body>\n{body}\n</body>\n</html>\n"
     )
+
+
+def _static_widgets(nb: Any) -> None:
+    """Drop live-widget views (they need a kernel and a script, which the page forbids), so
+    each shows its static ``text/html`` fallback, e.g. the explorer's snapshot and note."""
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data") or {}
+            if data.pop("application/vnd.jupyter.widget-view+json", None) is not None \
+                    and not set(data) - {"text/plain"}:
+                data["text/plain"] = ("[an interactive widget: it needs a running Jupyter "
+                                      "kernel]")
 
 
 def process_alive(pid: Any, host: Any = None) -> bool:
@@ -286,7 +302,8 @@ def _notify(config: Config, run_dir: Path, summary: dict[str, Any],
 
 
 def run_report(config: Config, *, out: str | Path | None = None,
-               analysis: Analysis | None = None, run_id: str | None = None) -> RunOutcome:
+               analysis: Analysis | None = None, run_id: str | None = None,
+               config_path: str | Path | None = None) -> RunOutcome:
     """Analyse, execute the report notebook, convert it and publish the run folder.
 
     ``run_id`` names the run folder (default: the UTC time); a folder of that name is
@@ -294,7 +311,9 @@ def run_report(config: Config, *, out: str | Path | None = None,
     ``config.notebook_timeout_s`` in all. After a good run, ``latest`` points at it
     (unless it points at a later period) and the oldest runs beyond ``config.keep`` are
     removed. ``alerts.json`` holds ``{"alerts": [...], "events": {...}}`` and
-    ``<out>/alert_state.json`` is updated (see :mod:`obskit.alert_state`).
+    ``<out>/alert_state.json`` is updated (see :mod:`obskit.alert_state`). ``config_path``
+    (the config file the run came from, if any) goes into ``summary.json`` with the run
+    folder, so the findings can give the exact deep-dive commands.
 
     Raises :class:`InputError` / :class:`ConfigError` (nothing written) for bad input and
     :class:`NotebookError` when the notebook fails or times out: the run is kept as
@@ -314,6 +333,9 @@ def run_report(config: Config, *, out: str | Path | None = None,
     root.mkdir(parents=True, exist_ok=True)
     clean_stale_tmp(root)
     run_id = run_id or _run_id(root)
+    summary["config_path"] = str(Path(config_path).resolve()) if config_path else None
+    summary["run_dir"] = str((root / run_id).resolve())
+    attach_commands(summary)
     tmp = root / f".tmp-{run_id}"
     if tmp.exists():  # our own earlier attempt, or a stale one the cleanup kept
         shutil.rmtree(tmp)
@@ -334,10 +356,12 @@ def _run_into(tmp: Path, root: Path, run_id: str, config: Config,
     _write_json(tmp / "summary.json", summary)
     _write_json(tmp / "alerts.json", {"alerts": summary["alerts"], "events": {}})
     executed = tmp / NOTEBOOK
+    started = time.monotonic()
     try:
         _execute(notebook_path(), executed, {"summary_path": str(tmp / "summary.json")},
                  timeout_s=config.notebook_timeout_s)
     except NotebookError as exc:
+        _record_render_time(summary, started)
         summary["status"] = "failed"
         summary["error"] = str(exc)
         summary["alerts"] = [*summary["alerts"], _failed_alert(summary, str(exc))]
@@ -352,6 +376,8 @@ def _run_into(tmp: Path, root: Path, run_id: str, config: Config,
         write_history(root)
         raise
     (tmp / "index.html").write_text(to_html(executed, title=config.title))
+    _record_render_time(summary, started)
+    _write_json(tmp / "summary.json", summary)
     state, events = _alert_events(root, summary)
     _write_alerts(tmp / "alerts.json", summary, events)
     final = root / run_id
@@ -367,6 +393,79 @@ def _run_into(tmp: Path, root: Path, run_id: str, config: Config,
         apply_retention(root, config.keep)
     write_history(root)
     return RunOutcome(final, summary["status"], summary, events)
+
+
+def _record_render_time(summary: dict[str, Any], started: float) -> None:
+    """``timings.render_s``: seconds spent executing and converting the notebook."""
+    timings = summary.get("timings")
+    if not isinstance(timings, dict):
+        timings = summary["timings"] = {}
+    timings["render_s"] = round(time.monotonic() - started, 3)
+
+
+def _slug(text: Any) -> str:
+    """A folder-name-safe version of ``text`` (data such as a feature name or request id)."""
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "-", str(text)).strip("-.")[:60] or "x"
+
+
+def run_notebook(config: Config, notebook: str, *, parameters: dict[str, Any],
+                 out: str | Path, name: str, title: str) -> Path:
+    """Execute one parameterised notebook and publish it as ``<out>/<name>-<time>/``.
+
+    The deep dives (``drift_deep_dive.ipynb``, ``anomaly_investigation.ipynb``) run this
+    way: the same papermill execution, page conversion (code hidden, no script) and
+    atomic publish as the report, without alerts, history or ``latest``. The folder holds
+    ``index.html`` and the executed notebook.
+
+    Parameters
+    ----------
+    config : Config
+        The run's configuration (for ``notebook_timeout_s``).
+    notebook : str
+        A notebook of the repository's ``notebooks/`` folder.
+    parameters : dict
+        Papermill parameters (JSON-able; paths absolute, since the notebook runs in the
+        run folder).
+    out : path
+        The folder the run folder is created in.
+    name : str
+        The start of the run folder's name (made folder-safe).
+    title : str
+        The page title.
+
+    Returns
+    -------
+    Path
+        The published run folder.
+
+    Raises
+    ------
+    NotebookError
+        The notebook failed or timed out; it is kept as ``<name>-<time>-failed/``.
+    """
+    source = notebook_path(notebook)
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    clean_stale_tmp(root)
+    run_id = _run_id(root, f"{_slug(name)}-")
+    tmp = root / f".tmp-{run_id}"
+    tmp.mkdir()
+    _write_json(tmp / OWNER_FILE, _owner())
+    executed = tmp / source.name
+    try:
+        _execute(source, executed, parameters, timeout_s=config.notebook_timeout_s)
+        (tmp / "index.html").write_text(to_html(executed, title=title))
+    except NotebookError as exc:
+        failed = root / f"{run_id}-failed"
+        _publish(tmp, failed)
+        exc.notebook = str(failed / source.name)
+        raise
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    final = root / run_id
+    _publish(tmp, final)
+    return final
 
 
 def apply_retention(root: Path, keep: int) -> list[Path]:

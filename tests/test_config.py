@@ -141,3 +141,55 @@ def test_config_file_errors(tmp_path):
     unknown.write_text("sources:\n  current: a.jsonl\nwindw: 1h\n")
     with pytest.raises(ConfigError, match="'windw'"):
         load_config(unknown)
+
+
+def test_engine_settings_sections(tmp_path):
+    c = cfg()
+    assert c.engine == "duckdb" and c.engine_settings() == {}
+    c = cfg(duckdb={"memory_limit": "2GB", "threads": 2, "temp_directory": str(tmp_path)})
+    assert c.engine_settings() == {"memory_limit": "2GB", "threads": 2,
+                                   "temp_directory": str(tmp_path)}
+    c = cfg(engine="spark", spark={"master": "spark://host:7077", "log_level": "warn",
+                                   "conf": {"spark.executor.memory": "4g",
+                                            "spark.sql.shuffle.partitions": 8}})
+    assert c.engine_settings() == {"master": "spark://host:7077", "log_level": "WARN",
+                                   "conf": {"spark.executor.memory": "4g",
+                                            "spark.sql.shuffle.partitions": "8"}}
+
+
+@pytest.mark.parametrize("raw, key", [
+    ({"engine": "polars"}, "engine"),
+    ({"duckdb": {"memory_limit": "lots"}}, "duckdb.memory_limit"),
+    ({"duckdb": {"threads": 0}}, "duckdb.threads"),
+    ({"duckdb": {"memory": "2GB"}}, "duckdb.memory"),
+    ({"spark": {"master": ""}}, "spark.master"),
+    ({"spark": {"conf": ["a"]}}, "spark.conf"),
+    ({"spark": {"conf": {"spark.x": [1]}}}, "spark.conf.spark.x"),
+    ({"spark": {"log_level": "LOUD"}}, "spark.log_level"),
+])
+def test_bad_engine_settings_name_the_key(raw, key):
+    with pytest.raises(ConfigError) as err:
+        cfg(**raw)
+    assert err.value.key == key and repr(key) in str(err.value)
+
+
+def test_duckdb_settings_apply_to_the_connection(tmp_path):
+    from obskit.io.engine import connect
+
+    con = connect("duckdb", {"memory_limit": "512MB", "threads": 1,
+                             "temp_directory": str(tmp_path)})
+    got = dict(con.raw_sql("SELECT name, value FROM duckdb_settings() WHERE name IN "
+                           "('memory_limit', 'threads', 'temp_directory', 'TimeZone')")
+               .fetchall())
+    assert got["threads"] == "1" and got["TimeZone"] == "UTC"
+    assert got["temp_directory"] == str(tmp_path)
+    assert got["memory_limit"].startswith(("488", "512"))  # DuckDB shows MiB
+
+
+def test_engine_flags_have_config_keys(tmp_path):
+    from obskit.cli import build_parser, overrides_from_flags
+
+    args = build_parser().parse_args(["report", "--current", "x.jsonl", "--engine", "spark",
+                                      "--spark-master", "local[2]"])
+    c = cfg(**{k: v for k, v in overrides_from_flags(args).items() if k != "sources"})
+    assert c.engine == "spark" and c.engine_settings() == {"master": "local[2]", "conf": {}}

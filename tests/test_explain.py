@@ -13,10 +13,12 @@ from sklearn.ensemble import (
     RandomForestClassifier,
 )
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardScaler
 
 from obskit.explain import (
+    _AgnosticExplainer,
     agreement,
     attribution_drift,
     choose_explainer,
@@ -69,16 +71,34 @@ def _check_additive(result, output: np.ndarray) -> None:
     assert np.abs(result.base_values + result.values.sum(axis=1).to_numpy() - output).max() < TOL
 
 
-def test_shap_linear_pipeline_additive(data, linear_pipeline: Pipeline) -> None:
+def test_shap_linear_pipeline_maps_back_exactly(data, linear_pipeline: Pipeline) -> None:
     X, _ = data
     rows = X.iloc[:15].copy()
     rows.loc[rows.index[0], "employment"] = "student"  # a category unseen in the background
-    result = shap_values(linear_pipeline, rows, X.iloc[200:], task="binary")
+    background = X.iloc[200:300]
+    result = shap_values(linear_pipeline, rows, background, task="binary")
+    assert (result.explainer, result.output) == ("Linear", "log-odds")
+    assert list(result.values.columns) == FEATURES and result.n_rows == 15
+    _check_additive(result, linear_pipeline.decision_function(rows))
+    # the same values as exact Shapley values of the margin, computed model-agnostically
+    agnostic = _AgnosticExplainer(linear_pipeline, background, "binary")
+    agnostic.f = linear_pipeline.decision_function
+    values, _ = agnostic(rows)
+    assert np.abs(result.values.to_numpy() - values).max() < 1e-6
+    assert result.mean_abs().idxmax() in ("utilization", "num_late", "income", "employment")
+
+
+def test_shap_agnostic_pipeline_additive(data, linear_pipeline: Pipeline) -> None:
+    X, y = data
+    rows = X.iloc[:15].copy()
+    rows.loc[rows.index[0], "employment"] = "student"  # a category unseen in the background
+    knn = Pipeline([("pre", linear_pipeline.steps[0][1]),
+                    ("clf", KNeighborsClassifier(15))]).fit(X, y)
+    result = shap_values(knn, rows, X.iloc[200:], task="binary")
     assert result.explainer == "Exact" and result.output == "probability"
     assert list(result.values.columns) == FEATURES and result.n_rows == 15
     assert result.values.index.equals(rows.index)
-    _check_additive(result, prediction_function(linear_pipeline, "binary")(rows))
-    assert result.mean_abs().idxmax() in ("utilization", "num_late", "income", "employment")
+    _check_additive(result, prediction_function(knn, "binary")(rows))
     assert set(result.to_dict()) >= {"explainer", "output", "n_rows", "mean_abs"}
 
 
@@ -117,7 +137,7 @@ def test_choose_explainer_rules(data, linear_pipeline: Pipeline) -> None:
     result = shap_values(logreg, Xn.iloc[:20], Xn.iloc[500:], task="binary")
     assert result.output == "log-odds"
     _check_additive(result, logreg.decision_function(Xn.iloc[:20]))
-    assert choose_explainer(linear_pipeline, X, task="binary")[1] == "Exact"
+    assert choose_explainer(linear_pipeline, X, task="binary")[1] == "Linear"
     rf = RandomForestClassifier(n_estimators=3, random_state=0).fit(Xn, y)
     assert choose_explainer(rf, Xn, task="binary")[1] == "Tree"
     # preprocessing whose outputs mix inputs cannot be mapped back: model-agnostic

@@ -434,3 +434,15 @@ def test_anomalies_fragment_escapes_and_bounds_rows():
     assert "&lt;b&gt;c&lt;/b&gt;" in html
     assert html.count("<tr>") == 20 + 80 + 2  # shown, folded, two header rows
     assert "All 300 flagged predictions" in html and "need a model" in html
+
+
+def test_findings_show_the_deep_dive_command_escaped():
+    from obskit.findings import deep_dive_command
+    from obskit.render import findings_html
+
+    command = deep_dive_command({"config_path": "/d/config.yml"}, "deep-dive", "--feature",
+                                "<b>x</b>")
+    html = findings_html({"findings": [{"severity": "warning", "kind": "feature_drift",
+                                        "text": "drifted", "command": command}]})
+    assert "Deep dive: <code>obskit deep-dive --config /d/config.yml --feature " \
+           "&#x27;&lt;b&gt;x&lt;/b&gt;&#x27;</code>" in html

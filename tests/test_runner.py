@@ -144,3 +144,51 @@ def test_hung_notebook_times_out_and_counts_as_failed(tmp_path, monkeypatch):
     assert "r1-failed" in page and "timed out" in page
     assert not (Path(config.out) / "latest").exists()
     assert not list(Path(config.out).glob(".tmp-*"))
+
+
+def test_summary_records_render_time_config_and_deep_dive_commands(tmp_path, fake_notebook):
+    class WithFinding(FakeAnalysis):
+        def to_summary(self):
+            summary = super().to_summary()
+            summary["timings"] = {"analyse_s": 1.5}
+            summary["findings"] = [{"severity": "warning", "kind": "feature_drift",
+                                    "feature": "income", "text": "income drifted",
+                                    "section": "drift", "next_step": "",
+                                    "command": "obskit deep-dive --config CONFIG.yml "
+                                               "--feature income"}]
+            return summary
+
+    config_file = tmp_path / "my config.yml"
+    outcome = runner.run_report(_config(tmp_path), analysis=WithFinding(), run_id="r1",
+                                config_path=config_file)
+    summary = json.loads((outcome.run_dir / "summary.json").read_text())
+    assert summary["timings"]["analyse_s"] == 1.5  # the analysis' own stages are kept
+    assert 0 <= summary["timings"]["render_s"] < 60
+    assert summary["config_path"] == str(config_file.resolve())
+    assert summary["run_dir"] == str(outcome.run_dir.resolve())
+    assert summary["findings"][0]["command"] == (
+        f"obskit deep-dive --config '{config_file.resolve()}' --feature income "
+        f"--summary {outcome.run_dir.resolve() / 'summary.json'}")
+
+
+def test_run_notebook_publishes_atomically_and_keeps_failures(tmp_path, monkeypatch):
+    def execute(notebook, output, parameters, *, timeout_s=1800.0):
+        if parameters.get("fail"):
+            nbformat.write(_notebook("raise ValueError"), output)
+            raise NotebookError("cell 1 failed", notebook=str(output))
+        nbformat.write(_notebook(f"print({parameters['feature']!r})"), output)
+
+    monkeypatch.setattr(runner, "_execute", execute)
+    config = _config(tmp_path)
+    run_dir = runner.run_notebook(config, "monitoring_report.ipynb",
+                                  parameters={"feature": "a/b <c>"}, out=tmp_path / "dives",
+                                  name="drift-a/b <c>", title="t")
+    assert run_dir.name.startswith("drift-a-b-c-") and run_dir.parent == tmp_path / "dives"
+    assert (run_dir / "index.html").is_file()
+    assert (run_dir / "monitoring_report.ipynb").is_file()
+    assert not (run_dir / "summary.json").exists()  # never mistaken for a report run
+    with pytest.raises(NotebookError) as err:
+        runner.run_notebook(config, "monitoring_report.ipynb", parameters={"fail": True},
+                            out=tmp_path / "dives", name="x", title="t")
+    assert Path(err.value.notebook).parent.name.endswith("-failed")
+    assert not list((tmp_path / "dives").glob(".tmp-*"))

@@ -9,10 +9,21 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-__all__ = ["as_number", "as_label_text", "as_boolean", "as_text", "normalise_label"]
+__all__ = ["as_number", "as_label_text", "as_boolean", "as_text", "normalise_label",
+           "strip_text"]
 
 _TRUE = ("true", "t", "yes", "1")
 _FALSE = ("false", "f", "no", "0")
+
+
+def strip_text(text: ir.StringValue) -> ir.StringValue:
+    """``text`` without leading and trailing white space.
+
+    A regular expression rather than Ibis's ``strip()``, which on Spark also strips the
+    letters ``v`` and ``f`` (Spark SQL reads the escapes ``\\v`` and ``\\f`` in its
+    character list as plain letters, so ``"false"`` became ``"alse"``).
+    """
+    return text.re_replace(r"^\s+|\s+$", "")
 
 
 def as_number(col: ir.Value) -> tuple[ir.FloatingValue, ir.BooleanValue]:
@@ -21,7 +32,7 @@ def as_number(col: ir.Value) -> tuple[ir.FloatingValue, ir.BooleanValue]:
         return col.cast("float64"), ibis.literal(False)
     if col.type().is_boolean():
         return col.cast("int64").cast("float64"), ibis.literal(False)
-    text = col.cast("string").strip()
+    text = strip_text(col.cast("string"))
     typed = text.try_cast("float64")
     return typed, text.notnull() & (text != "") & typed.isnull()
 
@@ -29,14 +40,14 @@ def as_number(col: ir.Value) -> tuple[ir.FloatingValue, ir.BooleanValue]:
 def as_text(col: ir.Value) -> ir.StringValue:
     """Text, with empty strings as missing."""
     text = col.cast("string")
-    return ibis.ifelse(text.strip() == "", ibis.null("string"), text)
+    return ibis.ifelse(strip_text(text) == "", ibis.null("string"), text)
 
 
 def as_boolean(col: ir.Value) -> tuple[ir.BooleanValue, ir.BooleanValue]:
     """Boolean from booleans, 0/1 or true/false/yes/no text."""
     if col.type().is_boolean():
         return col, ibis.literal(False)
-    text = col.cast("string").strip().lower()
+    text = strip_text(col.cast("string")).lower()
     typed = ibis.cases((text.isin(_TRUE), True), (text.isin(_FALSE), False),
                        else_=ibis.null("boolean"))
     return typed, text.notnull() & (text != "") & typed.isnull()
@@ -49,7 +60,7 @@ def as_label_text(col: ir.Value) -> ir.StringValue:
     """
     if col.type().is_boolean():
         return ibis.ifelse(col, "1", "0")
-    text = as_text(col).strip()
+    text = strip_text(as_text(col))
     lowered = text.lower()
     number = text.try_cast("float64")
     integral = number.notnull() & (number == number.floor()) & (number.abs() < 1e15)

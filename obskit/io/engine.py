@@ -1,26 +1,140 @@
-"""Engine connections. DuckDB (embedded) is the default; all findings use Ibis expressions."""
+"""Engine connections: DuckDB (embedded, the default) or Spark, through Ibis.
+
+Every finding is an Ibis expression that runs unchanged on either backend. The few things
+that differ between the engines live here (connecting, materialising a table) and in the
+reading step of :mod:`obskit.io.sources`.
+"""
 
 from __future__ import annotations
 
 import itertools
+import os
+import sys
+from collections.abc import Mapping
+from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
 from obskit.exceptions import ConfigError
 
-__all__ = ["connect", "temp_name", "quote_ident", "quote_literal"]
+__all__ = [
+    "connect",
+    "engine_name",
+    "materialize",
+    "stable_hash",
+    "temp_name",
+    "quote_ident",
+    "quote_literal",
+    "SPARK_DEFAULT_CONF",
+]
 
 _counter = itertools.count()
 
+#: Spark settings obskit applies unless ``spark.conf`` says otherwise. ANSI mode off: a
+#: value that does not cast is null (as in DuckDB's ``TRY_CAST``), not a failed job.
+SPARK_DEFAULT_CONF: Mapping[str, str] = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.ansi.enabled": "false",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.mapKeyDedupPolicy": "LAST_WIN",
+    "spark.ui.showConsoleProgress": "false",
+}
 
-def connect(engine: str = "duckdb") -> BaseBackend:
-    """Open an engine connection with UTC as its time zone."""
-    if engine != "duckdb":
-        raise ConfigError(f"config key 'engine': expected 'duckdb', got {engine!r}", key="engine")
+
+def connect(engine: str = "duckdb", settings: Mapping[str, Any] | None = None) -> BaseBackend:
+    """Open an engine connection with UTC as its time zone.
+
+    Parameters
+    ----------
+    engine : {"duckdb", "spark"}
+    settings : mapping, optional
+        The engine's config section (already validated by :mod:`obskit.config`):
+        DuckDB ``memory_limit``, ``threads``, ``temp_directory``; Spark ``master``,
+        ``app_name``, ``conf``.
+    """
+    settings = settings or {}
+    if engine == "duckdb":
+        return _connect_duckdb(settings)
+    if engine == "spark":
+        return _connect_spark(settings)
+    raise ConfigError(f"config key 'engine': expected one of duckdb, spark, got {engine!r}",
+                      key="engine")
+
+
+def _connect_duckdb(settings: Mapping[str, Any]) -> BaseBackend:
     con = ibis.duckdb.connect()
     con.raw_sql("SET TimeZone = 'UTC'")
+    if settings.get("memory_limit") is not None:
+        con.raw_sql(f"SET memory_limit = {quote_literal(str(settings['memory_limit']))}")
+    if settings.get("threads") is not None:
+        con.raw_sql(f"SET threads = {int(settings['threads'])}")
+    if settings.get("temp_directory") is not None:
+        con.raw_sql(f"SET temp_directory = {quote_literal(str(settings['temp_directory']))}")
     return con
+
+
+def _connect_spark(settings: Mapping[str, Any]) -> BaseBackend:
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise ConfigError(
+            "config key 'engine': engine 'spark' needs PySpark; install it with "
+            "pip install 'obskit[spark]' (and Java 17 or later)", key="engine") from exc
+    master = str(settings.get("master") or "local[*]")
+    builder = SparkSession.builder.master(master).appName(
+        str(settings.get("app_name") or "obskit"))
+    conf = {**SPARK_DEFAULT_CONF, **{str(k): str(v) for k, v in
+                                     (settings.get("conf") or {}).items()}}
+    if master.startswith("local"):  # Python workers: this interpreter, not `python3`
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # noqa: BLE001 - Java missing, bad master URL...
+        raise ConfigError(f"config key 'spark.master': cannot start Spark at {master!r}: "
+                          f"{exc}", key="spark.master") from exc
+    session.sparkContext.setLogLevel(str(settings.get("log_level") or "ERROR"))
+    for key, value in conf.items():  # an existing session: apply what can change at runtime
+        if not session.conf.isModifiable(key):
+            continue
+        session.conf.set(key, value)
+    return ibis.pyspark.connect(session)
+
+
+def engine_name(con: BaseBackend) -> str:
+    """``"duckdb"`` or ``"spark"``: the engine behind ``con``."""
+    return "spark" if con.name == "pyspark" else con.name
+
+
+def materialize(table: ir.Table) -> ir.Table:
+    """Compute ``table`` once and keep the result in the engine: a temporary DuckDB table,
+    a cached Spark view (Ibis's ``cache()``, the same call on both)."""
+    return table.cache()
+
+
+_HEX = "0123456789abcdef"
+#: hex digits of the MD5 kept: 13 × 4 = 52 bits, exact in int64 and in float64
+_HASH_DIGITS = 13
+
+
+def stable_hash(text: ir.StringValue) -> ir.IntegerValue:
+    """A deterministic pseudo-random non-negative integer for each value of ``text``:
+    the first 52 bits of its MD5, the same number on every engine.
+
+    The engines' own ``hash()`` functions differ (DuckDB's and Spark's give other
+    numbers), so samples drawn by hash would differ between engines; this one does not.
+    """
+    digest = text.hexdigest("md5")
+    digits = ibis.literal(_HEX)
+    # accumulated in float64 (exact below 2**53): Spark would do int32 arithmetic on the
+    # digit positions and overflow
+    value: ir.FloatingValue = ibis.literal(0.0, "float64")
+    for i in range(_HASH_DIGITS):
+        value = value * 16.0 + digits.find(digest.substr(i, 1))
+    return value.cast("int64")
 
 
 def temp_name(prefix: str) -> str:

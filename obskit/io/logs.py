@@ -17,8 +17,8 @@ from ibis.backends import BaseBackend
 
 from obskit.config import Config
 from obskit.exceptions import InputError
-from obskit.io.casting import as_boolean, as_label_text, as_number, as_text
-from obskit.io.engine import connect, temp_name
+from obskit.io.casting import as_boolean, as_label_text, as_number, as_text, strip_text
+from obskit.io.engine import connect, materialize
 from obskit.io.sources import RawSource, read_source
 from obskit.io.timestamps import TimestampInfo, parse_timestamps
 from obskit.schema import REQUIRED_ROLES, ROLES, infer_feature_type
@@ -146,7 +146,7 @@ def infer_feature_types(raw: ir.Table, names: list[str],
         if col.type().is_string():
             aggs[f"n{i}"] = col.notnull().sum()
             aggs[f"x{i}"] = as_number(col)[0].notnull().sum()
-            aggs[f"b{i}"] = col.strip().lower().isin(("true", "false")).sum()
+            aggs[f"b{i}"] = strip_text(col).lower().isin(("true", "false")).sum()
     counts = raw.aggregate(**aggs).execute().iloc[0] if aggs else {}
     types = {}
     for i, name in enumerate(names):
@@ -223,29 +223,20 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
     detail = ibis.cases(*[(c, d.left(200) if d is not None else ibis.null("string"))
                           for c, _, d in checks], else_=ibis.null("string")) \
         if checks else ibis.null("string")
-    staged = t.select(**typed, _reason=reason, _detail=detail)
-    staged_name = temp_name("staged")
-    staged = con.create_table(staged_name, staged, temp=True)
-
-    clean = con.create_table(
-        temp_name("log"), staged.filter(staged._reason.isnull()).drop("_reason", "_detail"),
-        temp=True,
-    )
+    staged = materialize(t.select(**typed, _reason=reason, _detail=detail))
+    clean = materialize(staged.filter(staged._reason.isnull()).drop("_reason", "_detail"))
     bad_rows = staged.filter(staged._reason.notnull()).select(
         "_file", "_line", reason=staged._reason, detail=staged._detail
     )
-    quarantine = con.create_table(
-        temp_name("quarantine"), ibis.union(bad_rows, raw.rejects.cast(bad_rows.schema())),
-        temp=True,
-    )
+    quarantine = materialize(ibis.union(bad_rows, raw.rejects.cast(bad_rows.schema())))
     used, quarantined = int(clean.count().execute()), int(quarantine.count().execute())
-    con.drop_table(staged_name)
+    staged.release()  # both tables above are computed now
     return LogTable(clean, quarantine, used + quarantined, used, quarantined, raw.files, ts_info)
 
 
 def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     """Read the reference, current and label sources of ``config`` into the engine."""
-    con = con or connect(config.engine)
+    con = con or connect(config.engine, config.engine_settings())
     current_raw = read_source(con, config.current)
     reference_raw = read_source(con, config.reference) if config.reference else None
     basis = reference_raw or current_raw
@@ -289,7 +280,7 @@ def _join_labels(logs: LoadedLogs, config: Config) -> None:
              else joined._lbl)
     joined = joined.mutate(label=label, _label_joined=joined._lbl.notnull())
     joined = joined.drop("_lbl_id", "_lbl")
-    table = con.create_table(temp_name("labelled"), joined, temp=True)
+    table = materialize(joined)
     distinct = int(latest.count().execute())
     matched = int(table._label_joined.sum().execute() or 0)
     logs.current.table = table.drop("_label_joined")

@@ -3,7 +3,9 @@
 Each reader returns a :class:`RawSource`: an engine table with the file's columns plus
 ``_file`` and ``_line`` (1-based line of a text file, row number of a Parquet file), and a
 table of the lines the format itself rejected (bad JSON, wrong number of CSV fields) with
-file, line and reason. Readers hold the only engine-specific SQL of obskit.
+file, line and reason. Readers hold the only engine-specific SQL of obskit: DuckDB's here,
+Spark's in :mod:`obskit.io.spark_sources`; everything after them is the same Ibis
+expressions on both engines.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from ibis.backends import BaseBackend
 
 from obskit._registry import Registry
 from obskit.exceptions import InputError
-from obskit.io.engine import quote_ident, quote_literal, temp_name
+from obskit.io.engine import engine_name, quote_ident, quote_literal, temp_name
 
-__all__ = ["RawSource", "READERS", "expand_paths", "read_source", "format_of"]
+__all__ = ["RawSource", "READERS", "SPARK_READERS", "expand_paths", "read_source", "format_of",
+           "json_columns"]
 
 #: Longest excerpt of a bad line kept in the quarantine.
 EXCERPT = 200
@@ -45,6 +48,8 @@ class RawSource:
 
 Reader = Callable[[BaseBackend, str], RawSource]
 READERS: Registry[Reader] = Registry("source format")
+#: the same formats read by Spark (registered at the end of this module)
+SPARK_READERS: Registry[Callable[..., RawSource]] = Registry("source format (Spark)")
 
 
 def format_of(path: str) -> str:
@@ -94,8 +99,7 @@ def _rejects_table(con: BaseBackend, rows: list[tuple[str, int, str, str]]) -> i
             "detail": pa.array([r[3] for r in rows], pa.string()),
         }
     )
-    name = temp_name("rejects")
-    return con.create_table(name, arrow, temp=True)
+    return ibis.memtable(arrow)
 
 
 @READERS.decorator("jsonl")
@@ -132,15 +136,10 @@ def read_jsonl(con: BaseBackend, path: str) -> RawSource:
             WHERE _bad IS NULL AND json_type(raw::JSON -> '$.features') = 'OBJECT'"""
         ).fetchall()
     ]
-    has_nested = "features" in keys and bool(nested)
-    top = [k for k in keys if not (has_nested and k == "features")]
     names, paths = [], []
-    for key in sorted(top):
-        names.append(key)
-        paths.append(_json_path(key))
-    for key in sorted(nested):
-        names.append(key if key not in top else f"features.{key}")
-        paths.append("$.features." + _json_key(key))
+    for name, is_nested, key in json_columns(keys, nested):
+        names.append(name)
+        paths.append(("$.features." + _json_key(key)) if is_nested else _json_path(key))
     # one parse per line: extract every path at once into a list, then take its items
     path_list = "[" + ", ".join(quote_literal(p) for p in paths) + "]"
     exprs = [f"{lit} AS _file", "_line"] + [
@@ -157,6 +156,16 @@ def read_jsonl(con: BaseBackend, path: str) -> RawSource:
     )
     con.raw_sql(f"DROP TABLE {lines}")
     return RawSource(con.table(rows), con.table(rejects), (path,))
+
+
+def json_columns(keys: list[str], nested: list[str]) -> list[tuple[str, bool, str]]:
+    """The columns of a JSON-lines source as (name, under ``features``, key): top-level
+    keys sorted, then the keys nested under ``features`` (named ``features.KEY`` when a
+    top-level key has the same name). Shared by the DuckDB and Spark readers."""
+    has_nested = "features" in keys and bool(nested)
+    top = sorted(k for k in keys if not (has_nested and k == "features"))
+    return [(k, False, k) for k in top] + [
+        (k if k not in top else f"features.{k}", True, k) for k in sorted(nested)]
 
 
 def _json_key(key: str) -> str:
@@ -242,8 +251,20 @@ def read_parquet(con: BaseBackend, path: str) -> RawSource:
 
 
 def read_source(con: BaseBackend, spec: str) -> RawSource:
-    """Read every file of a source spec and stack them (columns aligned by name)."""
-    parts = [READERS.get(format_of(f))(con, f) for f in expand_paths(spec)]
+    """Read every file of a source spec and stack them (columns aligned by name).
+
+    On Spark, a URI (``s3a://bucket/logs/*.jsonl``) is listed and read by Spark itself,
+    its format taken from the extension of the spec; local paths are expanded here on
+    both engines, so both name the same files.
+    """
+    if engine_name(con) == "spark":
+        from obskit.io.spark_sources import is_remote
+
+        if is_remote(spec):
+            return SPARK_READERS.get(format_of(spec.rstrip("/")))(con, spec, remote=True)
+        parts = [SPARK_READERS.get(format_of(f))(con, f) for f in expand_paths(spec)]
+    else:
+        parts = [READERS.get(format_of(f))(con, f) for f in expand_paths(spec)]
     return RawSource(
         table=_union_by_name([p.table for p in parts]),
         rejects=ibis.union(*[p.rejects for p in parts]) if len(parts) > 1 else parts[0].rejects,
@@ -268,3 +289,14 @@ def _union_by_name(tables: list[ir.Table]) -> ir.Table:
         for t in tables
     ]
     return ibis.union(*aligned)
+
+
+def _register_spark_readers() -> None:
+    from obskit.io import spark_sources as sp  # imports no PySpark until a reader runs
+
+    SPARK_READERS.register("jsonl", sp.spark_read_jsonl)
+    SPARK_READERS.register("csv", sp.spark_read_csv)
+    SPARK_READERS.register("parquet", sp.spark_read_parquet)
+
+
+_register_spark_readers()

@@ -19,6 +19,7 @@ import ibis
 import ibis.expr.types as ir
 
 from obskit.exceptions import InputError
+from obskit.io.casting import strip_text
 
 __all__ = ["TimestampInfo", "parse_timestamps", "EPOCH_MS_FROM"]
 
@@ -38,7 +39,10 @@ class TimestampInfo:
 
 def _from_epoch(value: ir.NumericValue) -> ir.TimestampValue:
     seconds = ibis.ifelse(value.abs() >= EPOCH_MS_FROM, value / 1000.0, value)
-    return (seconds * 1000).round().cast("int64").as_timestamp("ms").cast(UTC)
+    ms = (seconds * 1000).round().cast("int64")
+    # whole seconds plus the milliseconds: Spark makes timestamps from seconds only
+    whole = (ms / 1000).floor().cast("int64")
+    return whole.as_timestamp("s").cast(UTC) + (ms - whole * 1000).as_interval("ms")
 
 
 def parse_timestamps(
@@ -58,7 +62,7 @@ def parse_timestamps(
         return col.cast("timestamp").cast(UTC), TimestampInfo("native", True)
     if dtype.is_numeric():
         return _from_epoch(col.cast("float64")), TimestampInfo("epoch", False)
-    text = col.cast("string").strip()
+    text = strip_text(col.cast("string"))
     number = text.try_cast("float64")
     iso = text.try_cast(UTC)
     aware = text.re_search(_OFFSET)

@@ -31,6 +31,7 @@ import pandas as pd
 from obskit import estimation as est
 from obskit.exceptions import ConfigError, InputError
 from obskit.io.casting import as_label_text, normalise_label
+from obskit.io.engine import stable_hash
 from obskit.monitors._base import check_fitted, with_window
 from obskit.performance import binary_scores
 from obskit.profiles import W
@@ -146,10 +147,12 @@ class EstimatedPerformanceMonitor:
         seg = self.segments_
         t = t.mutate(_cs=t.score.cast("float64").clip(lower=float(seg.lo.iloc[0]),
                                                       upper=float(seg.lo.iloc[-1])))
-        segs = ibis.memtable(seg.rename(columns=lambda c: f"_cal_{c}"))
-        j = t.asof_join(segs, on=t._cs >= segs._cal_lo)
+        # each segment covers [lo, next lo); a range join, as Spark has no as-of join
+        segs = seg.assign(hi=seg.lo.shift(-1, fill_value=float("inf")))
+        segs = ibis.memtable(segs.rename(columns=lambda c: f"_cal_{c}"))
+        j = t.left_join(segs, (t._cs >= segs._cal_lo) & (t._cs < segs._cal_hi))
         return j.mutate(_p=j._cal_slope * (j._cs - j._cal_lo) + j._cal_y0).drop(
-            "_cs", "_cal_lo", "_cal_y0", "_cal_slope")
+            *[c for c in segs.columns], "_cs")
 
     def _binary(self, current: ir.Table) -> list[dict[str, Any]]:
         t = self.calibrated(current)
@@ -228,7 +231,7 @@ def _sample(t: ir.Table, cap: int) -> ir.Table:
     """
     cols = [c for c in t.columns if c != W]
     num = ibis.row_number().over(group_by=W, order_by=[t[c] for c in cols])
-    t = t.mutate(_key=(num * 1_000_003 + t[W].cast("int64")).hash())
+    t = t.mutate(_key=stable_hash((num * 1_000_003 + t[W].cast("int64")).cast("string")))
     rank = ibis.row_number().over(group_by=W, order_by=[t._key])
     return t.mutate(_rank=rank).filter(lambda s: s._rank < cap).drop("_key", "_rank")
 

@@ -36,6 +36,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from obskit.io.engine import stable_hash
 from obskit.profiles._common import W
 from obskit.profiles.health import error_flag
 
@@ -164,7 +165,7 @@ def row_hash(table: ir.Table, features: Sequence[str], seed: str) -> ir.IntegerV
     text = ibis.literal(seed)
     for k in keys:
         text = text.concat("|", table[k].cast("string").fill_null(_NULL))
-    return text.hash()
+    return stable_hash(text)
 
 
 def select_rows(table: ir.Table, reasons: Sequence[Reason], columns: Sequence[str], *,

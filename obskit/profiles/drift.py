@@ -26,34 +26,32 @@ def wasserstein_by_window(reference: ir.Table, current: ir.Table, col: str) -> p
     """Exact Wasserstein-1 distance (not normed) and KS statistic between the reference and
     each window, with the rows used on each side (``n_ref``, ``n_cur``).
 
-    The integral of |F_ref − F_window| over the merged sorted values, computed in the engine
-    from ordered cumulative counts; equals ``scipy.stats.wasserstein_distance``, and ``ks``
-    equals ``scipy.stats.ks_2samp(...).statistic``.
+    Each side is counted per distinct value; the reference counts weigh ``+k/n_ref`` and a
+    window's ``-k/n_cur``. In one pass ordered by value (a RANGE frame, so equal values of
+    both sides are summed before they are compared) the running sum is
+    ``F_ref - F_window``: KS is its largest absolute value and Wasserstein-1 the sum of
+    ``|F_ref - F_window|`` times the gap to the next value. Equals
+    ``scipy.stats.wasserstein_distance`` and ``scipy.stats.ks_2samp(...).statistic``.
     """
     ref = clean_numeric(reference, col)
-    ref = ref.group_by(v=ref[col]).aggregate(n_ref=ref.count())
     cur = clean_numeric(current, col)
-    cur = cur.group_by([W, cur[col].name("v")]).aggregate(n_cur=cur.count())
-    windows = cur.select(W).distinct()
+    ref_counts = ref.group_by(v=ref[col]).aggregate(k=ref.count())
+    cur_counts = cur.group_by([W, cur[col].name("v")]).aggregate(k=cur.count())
+    windows = cur.group_by(W).aggregate(n_cur=cur.count())
+    windows = windows.mutate(n_ref=ref.count().as_scalar())
     points = ibis.union(
-        windows.cross_join(ref).select(W, "v", "n_ref", n_cur=ibis.literal(0, "int64")),
-        cur.select(W, "v", n_ref=ibis.literal(0, "int64"), n_cur="n_cur"),
+        windows.cross_join(ref_counts).select(
+            W, "v", w=ref_counts.k.cast("float64") / windows.n_ref),
+        cur_counts.join(windows, W).select(
+            W, "v", w=-cur_counts.k.cast("float64") / windows.n_cur),
     )
-    points = points.group_by([W, "v"]).aggregate(n_ref=points.n_ref.sum(),
-                                                 n_cur=points.n_cur.sum())
-    cum = ibis.cumulative_window(group_by=W, order_by="v")
-    whole = ibis.window(group_by=W)
+    upto = ibis.window(group_by=W, order_by="v", range=(None, 0))
     ordered = ibis.window(group_by=W, order_by="v")
-    points = points.mutate(
-        f_ref=points.n_ref.sum().over(cum) / points.n_ref.sum().over(whole),
-        f_cur=points.n_cur.sum().over(cum) / points.n_cur.sum().over(whole),
-        step=points.v.lead().over(ordered) - points.v,
-    )
-    gap = (points.f_ref - points.f_cur).abs()
+    points = points.mutate(gap=points.w.sum().over(upto).abs(),
+                           step=points.v.lead().over(ordered) - points.v)
     result = points.group_by(W).aggregate(
-        wasserstein=(gap * points.step.fill_null(0)).sum(), ks=gap.max(),
-        n_ref=points.n_ref.sum(), n_cur=points.n_cur.sum(),
-    )
+        wasserstein=(points.gap * points.step.fill_null(0)).sum(), ks=points.gap.max())
+    result = result.join(windows, W).select(W, "wasserstein", "ks", "n_ref", "n_cur")
     return result.order_by(W).execute()
 
 
@@ -106,8 +104,8 @@ def feature_stats(reference: ir.Table, current: ir.Table | None,
             c = t[f]
             if features[f] == "numeric":
                 c = c.cast("float64")
-                exprs[f"c{i}"] = ibis.ifelse(c.isnan() | c.isinf(), ibis.null("float64"),
-                                             c).cast("string")
+                # distinct doubles counted as doubles: no text conversion of every value
+                exprs[f"c{i}"] = ibis.ifelse(c.isnan() | c.isinf(), ibis.null("float64"), c)
             else:
                 exprs[f"c{i}"] = c.cast("string")
         return t.select(_side=ibis.literal(side, "int64"), **exprs)
@@ -138,7 +136,9 @@ def reference_chunks(reference: ir.Table, chunks: int) -> ir.Table:
     """The reference with ``window_index`` = one of ``chunks`` equal row chunks, in
     timestamp order when the reference has a ``timestamp`` column."""
     t = reference.drop(W) if W in reference.columns else reference
+    # rows of equal timestamps go in the order they were logged: the same on every engine
+    ties = [t[c] for c in ("_file", "_line") if c in t.columns]
     if "timestamp" in t.columns:
-        return t.mutate(**{W: ibis.ntile(chunks).over(order_by=t.timestamp)})
+        return t.mutate(**{W: ibis.ntile(chunks).over(order_by=[t.timestamp, *ties])})
     t = t.mutate(_row=ibis.row_number())
     return t.mutate(**{W: ibis.ntile(chunks).over(order_by=t._row)}).drop("_row")

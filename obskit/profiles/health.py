@@ -6,6 +6,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from obskit.io.casting import strip_text
 from obskit.profiles._common import W
 
 
@@ -14,7 +15,7 @@ def error_flag(table: ir.Table) -> ir.BooleanValue:
     or a non-empty ``error`` message."""
     flag = ibis.literal(False)
     if "status" in table.columns:
-        s = table.status.lower().strip()
+        s = strip_text(table.status.lower())
         code = s.try_cast("float64")
         flag = flag | s.isin(("error", "failed", "failure")).fill_null(False) \
             | (code >= 500).fill_null(False)

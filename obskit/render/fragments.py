@@ -65,7 +65,7 @@ def report_css() -> str:
 .obskit-badge.na { background: #8c959f; }
 .obskit .facts { display: grid; grid-template-columns: max-content 1fr; gap: .15em 1em;
   margin: .5em 0; }
-.obskit .facts dt { color: #57606a; } .obskit .facts dd { margin: 0; }
+.obskit .facts dt { color: #57606a; white-space: nowrap; } .obskit .facts dd { margin: 0; }
 .obskit .error { border-left: 4px solid #cf222e; background: #fff5f5; padding: .4em .8em;
   white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: .9em; }
 .obskit .notes { background: #f6f8fa; border-left: 4px solid #8c959f; padding: .3em .8em
@@ -285,6 +285,9 @@ def findings_html(summary: Mapping[str, Any]) -> str:
             if section in _SECTIONS else ""
         nxt = f'<br><span class="next">Next step: {_e(f.get("next_step"))}</span>' \
             if f.get("next_step") else ""
+        if f.get("command"):
+            nxt += f'<br><span class="next">Deep dive: <code>{_e(f.get("command"))}</code></span>'
+
         items.append(f"<li>{_badge(severity, severity)} {_e(f.get('text'))}{link}{nxt}</li>")
     return '<div class="obskit"><ol class="findings">' + "".join(items) + "</ol></div>"
 

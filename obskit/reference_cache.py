@@ -1,0 +1,128 @@
+"""Fitted reference statistics kept on disk, so a daily job does not recompute them.
+
+A monitor's ``fit(reference)`` reads the whole reference through the engine (quantiles,
+histograms, category counts, calibration, samples). Its fitted state depends only on the
+reference data and the monitor's settings, so :class:`ReferenceCache` stores that state
+under a key made of
+
+- the fingerprint of the reference data: each reference file's absolute path, size and
+  modification time (nanoseconds), the rows used and quarantined, and the feature types;
+- the scope (``"all"``, or a segment such as ``model_version=v2``);
+- the monitor's class and its settings (its attributes before fitting);
+- the obskit version (a new release never reads an older release's state).
+
+Change any of them and the monitor is fitted afresh. Entries are pickles that obskit
+itself wrote into ``<out>/.cache/reference`` (a directory the report owner controls, like
+the reports next to it); :func:`ReferenceCache.fit` never unpickles a file it did not find
+under its own key. Delete the directory to drop the cache; ``reference_cache: false`` in
+the config turns it off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import ibis.expr.types as ir
+
+from obskit import __version__
+
+__all__ = ["ReferenceCache", "data_fingerprint"]
+
+log = logging.getLogger("obskit.reference_cache")
+
+M = TypeVar("M")
+
+#: stands in a stored state for the reference table the monitor was fitted on
+_REFERENCE = "<reference table>"
+
+
+def data_fingerprint(files: Iterable[str | os.PathLike], *, rows_used: int,
+                     rows_quarantined: int, features: Mapping[str, str]) -> str | None:
+    """A key for the reference data, or None when a file cannot be stat'ed (not cached)."""
+    parts = [f"rows={rows_used}/{rows_quarantined}", repr(sorted(features.items()))]
+    for f in sorted(str(Path(p).resolve()) for p in files):
+        try:
+            st = os.stat(f)
+        except OSError:
+            return None
+        parts.append(f"{f}:{st.st_size}:{st.st_mtime_ns}")
+    if len(parts) == 2:  # no files: nothing to recognise the data by
+        return None
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _settings(monitor: Any) -> str:
+    """The monitor's unfitted attributes, in a stable text form."""
+    items = sorted((k, v) for k, v in vars(monitor).items() if not k.endswith("_"))
+    return repr(items)
+
+
+class ReferenceCache:
+    """Fit monitors on a reference, or restore their state from an earlier fit.
+
+    ``directory`` None (or ``fingerprint`` None) turns caching off: :meth:`fit` then
+    just fits.
+    """
+
+    def __init__(self, directory: str | os.PathLike | None, fingerprint: str | None) -> None:
+        self.directory = Path(directory) if directory is not None else None
+        self.fingerprint = fingerprint
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.directory is not None and self.fingerprint is not None
+
+    def _path(self, monitor: Any, scope: str) -> Path:
+        assert self.directory is not None
+        text = "\n".join([__version__, str(self.fingerprint), scope,
+                          f"{type(monitor).__module__}.{type(monitor).__qualname__}",
+                          _settings(monitor)])
+        return self.directory / f"{hashlib.sha256(text.encode()).hexdigest()}.pkl"
+
+    def fit(self, monitor: M, reference: ir.Table, *, scope: str = "all") -> M:
+        """``monitor.fit(reference)``, or its stored fitted state when the key matches."""
+        if not self.enabled:
+            return monitor.fit(reference)  # type: ignore[attr-defined]
+        path = self._path(monitor, scope)
+        if path.is_file():
+            try:
+                state = pickle.loads(path.read_bytes())
+            except Exception as exc:  # a torn or foreign file: fit afresh, overwrite it
+                log.warning("reference cache %s unreadable (%s); refitting", path, exc)
+            else:
+                vars(monitor).update({k: reference if isinstance(v, str) and v == _REFERENCE
+                                      else v
+                                      for k, v in state.items()})
+                self.hits += 1
+                return monitor
+        monitor.fit(reference)  # type: ignore[attr-defined]
+        self.misses += 1
+        self._store(path, monitor)
+        return monitor
+
+    def _store(self, path: Path, monitor: Any) -> None:
+        state = {}
+        for k, v in vars(monitor).items():
+            if not k.endswith("_"):
+                continue
+            if isinstance(v, ir.Expr):
+                state[k] = _REFERENCE  # only the reference itself is kept by monitors
+            else:
+                state[k] = v
+        try:
+            data = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # something unpicklable: this monitor is not cached
+            log.info("reference cache: %s not cached (%s)", type(monitor).__name__, exc)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
