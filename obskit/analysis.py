@@ -138,7 +138,8 @@ def reference_cache(config: Config, logs: LoadedLogs) -> ReferenceCache:
         else Path(config.out).absolute() / ".cache" / "reference"
     key = data_fingerprint(ref.files, rows_used=ref.rows_used,
                            rows_quarantined=ref.rows_quarantined, features=logs.features)
-    return ReferenceCache(directory, key)
+    # each engine fits its own: a parity check between engines must not share a fit
+    return ReferenceCache(directory, key and f"{config.engine}:{key}")
 
 
 def multivariate_drift(config: Config, features: dict[str, str], table, reference,

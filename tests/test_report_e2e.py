@@ -60,6 +60,13 @@ def test_cli_prints_report_path_and_writes_the_run_folder(demo_run):
     assert not list((root / "reports").glob(".tmp-*"))
     assert summary["schema_version"] == "1.0"
     assert summary["status"] == "alert"
+    # per-stage seconds, in summary.json and on stdout
+    stages = {"load_s", "profile_s", "drift_s", "performance_s", "segments_s", "anomalies_s",
+              "explanations_s", "render_s", "total_s"}
+    assert stages <= set(summary["timings"]) and all(
+        v >= 0 for v in summary["timings"].values())
+    assert "timings: load " in proc.stdout and " render " in proc.stdout
+    assert summary["reference_cache"]["enabled"] and summary["reference_cache"]["misses"] > 0
 
 
 def test_every_row_is_accounted_for(demo_run):
