@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import ibis
 import pandas as pd
 
 from obskit.anomalies import AnomalyConfig, window_anomalies
@@ -35,11 +36,23 @@ _ID_COLUMNS = ("request_id", "trace_id", "model_version", "score", "prediction",
                "latency_ms", "status", "error")
 
 
+def _hashed(table):
+    key = table.request_id if "request_id" in table.columns else table.timestamp.cast("string")
+    return table.mutate(_h=stable_hash(key))
+
+
 def _sample(table, n: int, features: list[str]) -> pd.DataFrame:
     """A deterministic sample of at most ``n`` rows (features only), drawn in the engine."""
-    key = table.request_id if "request_id" in table.columns else table.timestamp.cast("string")
-    t = table.mutate(_h=stable_hash(key))
-    return t.order_by("_h").limit(n).select(*features).execute()
+    return _hashed(table).order_by("_h").limit(n).select(*features).execute()
+
+
+def _sample_by_window(table, n: int, features: list[str]) -> dict[int, pd.DataFrame]:
+    """Per window, the rows :func:`_sample` would draw from it, in one engine query."""
+    t = _hashed(table)
+    rank = ibis.row_number().over(group_by=W, order_by=t._h)
+    rows = t.filter(rank < n).select(W, "_h", *features).execute()
+    return {int(w): grp[features].reset_index(drop=True)
+            for w, grp in rows.sort_values([W, "_h"], kind="stable").groupby(W, sort=True)}
 
 
 def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table, reference,
@@ -76,8 +89,7 @@ def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table, refere
     shap_ref = shap_values(model, reference_rows, background, task=task,
                            max_rows=EXPLAIN_REFERENCE_ROWS)
     by_window = {}
-    for w in sorted(table.select(W).distinct().execute()[W]):
-        sample = _sample(table.filter(table[W] == int(w)), EXPLAIN_ROWS_PER_WINDOW, features)
+    for w, sample in _sample_by_window(table, EXPLAIN_ROWS_PER_WINDOW, features).items():
         if len(sample):
             by_window[int(w)] = shap_values(model, sample, background, task=task,
                                             max_rows=EXPLAIN_ROWS_PER_WINDOW).values

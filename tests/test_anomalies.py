@@ -359,3 +359,18 @@ def test_high_cardinality_feature_is_not_checked_for_unseen_values():
     assert len(monitor.categories_["ids"]) == 1000 and not monitor.complete_categories_["ids"]
     counts = monitor.counts_by_window(engine_table(cur))
     assert not counts.reason.str.startswith("unseen_category").any()
+
+
+def test_window_samples_in_one_query_equal_per_window_samples():
+    from obskit.anomaly_report import _sample, _sample_by_window
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    t = engine_table(pd.DataFrame({
+        "request_id": [f"r{i}" for i in range(n)], "window_index": rng.integers(0, 4, n),
+        "x": rng.normal(size=n), "c": rng.choice(list("abc"), n)}))
+    together = _sample_by_window(t, 20, ["x", "c"])
+    assert sorted(together) == [0, 1, 2, 3]
+    for w, sample in together.items():
+        pd.testing.assert_frame_equal(sample, _sample(t.filter(t.window_index == w), 20,
+                                                      ["x", "c"]))

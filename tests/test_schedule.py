@@ -184,7 +184,8 @@ def test_loop_runs_the_real_report_twice_into_the_history(tmp_path, demo_config)
     results = sch.serve(sch.load_schedule(path), max_runs=2)
     assert [r.status for r in results] == ["alert", "alert"]
     root = tmp_path / "reports"
-    runs = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.is_symlink())
+    runs = sorted(p.name for p in root.iterdir()  # not latest, not .cache (hidden)
+                  if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
     assert runs == sorted(r.run_dir.name for r in results)
     page = (root / "index.html").read_text()
     assert all(f'href="{name}/index.html"' in page for name in runs)

@@ -136,20 +136,19 @@ def test_changes_back_never_query_the_engine_again(run, monkeypatch):
         monkeypatch.setattr(state_module, name, counted)
     explorer = Explorer(run[1])
     windows = [w["index"] for w in run[1].windows if w["status"] == "ok"]
-    for feature in ("income", "employment_type"):
-        explorer.feature.value = feature
-        for window in windows[:3]:
-            explorer.window.value = window
-    explorer.segment.value = ("model_version", "v1")
-    explorer.segment.value = None
+
+    def browse() -> None:
+        for feature in ("income", "employment_type"):
+            explorer.feature.value = feature
+            for window in windows[:3]:
+                explorer.window.value = window
+        explorer.segment.value = ("model_version", "v1")
+        explorer.segment.value = None
+
+    browse()
     first_pass, renders = len(calls), explorer.renders
     assert first_pass >= 2  # one query per feature (and per segment), not per window
-    for feature in ("income", "employment_type"):
-        explorer.feature.value = feature
-        for window in windows[:3]:
-            explorer.window.value = window
-    explorer.segment.value = ("model_version", "v1")
-    explorer.segment.value = None
+    browse()
     assert len(calls) == first_pass
     assert explorer.renders == renders
 
