@@ -110,8 +110,9 @@ class ReferenceCache:
 
     def _store(self, path: Path, monitor: Any) -> None:
         state = {}
+        transient = set(getattr(monitor, "transient_state", ()))
         for k, v in vars(monitor).items():
-            if not k.endswith("_"):
+            if not k.endswith("_") or k in transient:
                 continue
             if isinstance(v, ir.Expr):
                 state[k] = _REFERENCE  # only the reference itself is kept by monitors

@@ -20,6 +20,8 @@ from obskit.exceptions import ConfigError, NotFittedError
 from obskit.monitors import DriftMonitor
 from obskit.monitors.drift import COLUMNS
 from obskit.profiles import wasserstein_by_window
+from obskit.reference_cache import ReferenceCache
+from obskit.stattests._ecdf import ReferenceECDF, wasserstein_ks
 from obskit.thresholds import ConstantThreshold, ReferenceThreshold, benjamini_hochberg
 from tests.helpers import engine_table
 
@@ -60,6 +62,72 @@ def test_engine_wasserstein_and_ks_equal_scipy_per_window():
         assert got.wasserstein[w] == pytest.approx(stats.wasserstein_distance(ref, sample),
                                                    rel=1e-9)
         assert got.ks[w] == pytest.approx(stats.ks_2samp(ref, sample).statistic, rel=1e-9)
+
+
+@pytest.mark.parametrize("case", ["normal", "shifted", "ties", "disjoint", "one_value",
+                                  "tiny"])
+def test_reference_ecdf_wasserstein_and_ks_equal_scipy(case):
+    rng = np.random.default_rng(len(case))
+    for _ in range(40):
+        n, k = rng.integers(1, 400, 2) if case != "tiny" else rng.integers(1, 4, 2)
+        ref, cur = rng.normal(0, 1, n), rng.normal(0, 1, k)
+        if case == "shifted":
+            cur = cur * 1.7 + 0.4
+        elif case == "ties":
+            ref, cur = np.round(ref, 1), np.round(cur * 1.3, 1)
+        elif case == "disjoint":
+            cur = cur + rng.choice([-20, 20])
+        elif case == "one_value":
+            ref, cur = np.full(n, 2.0), np.round(cur)
+        w1, ks = wasserstein_ks(ReferenceECDF.from_sorted(np.sort(ref)), np.sort(cur))
+        assert w1 == pytest.approx(stats.wasserstein_distance(ref, cur), rel=1e-9, abs=1e-12)
+        assert ks == pytest.approx(stats.ks_2samp(ref, cur).statistic, abs=1e-12)
+
+
+def _mixed_logs():
+    rng = np.random.default_rng(7)
+    n = 6000
+    ref = pd.DataFrame({"x": rng.normal(0, 1, n), "t": np.round(rng.gamma(2, 1, n), 1),
+                        "c": rng.choice(["a", "b", "c"], n)})
+    cur = pd.DataFrame({"x": rng.normal(0.2, 1.2, n), "t": np.round(rng.gamma(2, 1.2, n), 1),
+                        "c": rng.choice(["a", "b", "d"], n),
+                        "window_index": np.repeat(np.arange(4), n // 4)})
+    for frame in (ref, cur):  # missing and infinite values are left out on both paths
+        frame.loc[frame.index[::53], "x"] = np.nan
+        frame.loc[frame.index[::71], "t"] = np.inf
+    return engine_table(ref), engine_table(cur)
+
+
+def test_numpy_and_engine_paths_agree_and_survive_the_reference_cache(tmp_path):
+    ref, cur = _mixed_logs()
+    features = {"x": "numeric", "t": "numeric", "c": "categorical"}
+    rules = {"x": DriftRule("wasserstein", 0.1), "t": DriftRule("ks", 0.05),
+             "c": DriftRule("jensenshannon", 0.1)}
+
+    def monitor(**kw):
+        return DriftMonitor(features, rules, **kw)
+
+    local = monitor().fit(ref)  # both sides fit the default bound: sorted in numpy
+    engine = monitor(fetch_values=0).fit(ref)  # everything sorted by the engine
+    batched = monitor(fetch_values=6000).fit(ref)  # one column per query
+    assert set(local.ecdf_) == {"x", "t"} and engine.ecdf_ == {}
+    for f in ("x", "t"):
+        assert local.std_[f] == pytest.approx(engine.std_[f], rel=1e-12)
+        np.testing.assert_allclose(local.edges_[f], engine.edges_[f], rtol=1e-12)
+        np.testing.assert_array_equal(local.reference_hist_[f]["counts"],
+                                      engine.reference_hist_[f]["counts"])
+    expected = engine.calculate(cur)
+    for other in (local, batched):
+        got = other.calculate(cur)
+        assert len(got) == 12
+        pd.testing.assert_frame_equal(got.drop(columns="value"),
+                                      expected.drop(columns="value"))
+        np.testing.assert_allclose(got.value, expected.value, rtol=1e-9, atol=1e-12)
+    cache = ReferenceCache(tmp_path, "fingerprint")
+    cache.fit(monitor(), ref)
+    restored = cache.fit(monitor(), ref)  # the sorted reference is not pickled: rebuilt
+    assert cache.hits == 1 and not hasattr(restored, "ecdf_")
+    np.testing.assert_allclose(restored.calculate(cur).value, expected.value, rtol=1e-9)
 
 
 def test_jensenshannon_equals_scipy_without_zero_fill():
@@ -214,3 +282,23 @@ def test_thresholds_config():
         with pytest.raises(ConfigError) as err:
             cfg(drift=bad)
         assert err.value.key == key
+
+
+def test_feature_stats_counts_distinct_values_up_to_the_cap():
+    from obskit.profiles.drift import UNIQUE_CAP, feature_stats
+
+    n = 3000
+    ref = pd.DataFrame({
+        "wide": np.arange(n, dtype=float),  # many values, seen in the probe
+        # the probe (first rows) sees 2 values; the whole reference has 4, current 2 more
+        "late": np.r_[np.tile([1.0, 2.0], 50), np.tile([1.0, 2.0, 3.0, 4.0], (n - 100) // 4)],
+        "few": np.where(np.arange(n) % 7 == 0, np.nan, np.arange(n) % 3).astype(float),
+        "cat": np.array(["a", "b"] * (n // 2), dtype=object)})
+    ref.loc[5, "wide"] = np.inf
+    cur = ref.assign(late=np.r_[[5.0, 6.0], ref.late[2:]], cat="c")
+    got = feature_stats(engine_table(ref), engine_table(cur),
+                        {"wide": "numeric", "late": "numeric", "few": "numeric",
+                         "cat": "categorical"}, probe_rows=100)
+    assert got.n_unique.to_dict() == {"wide": UNIQUE_CAP, "late": 6, "few": 3, "cat": 3}
+    assert got.reference_rows.to_dict() == {"wide": n - 1, "late": n,
+                                            "few": n - len(range(0, n, 7)), "cat": n}

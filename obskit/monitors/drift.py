@@ -2,8 +2,14 @@
 
 How each method is computed in the engine:
 
-- ``wasserstein`` and ``ks``: exactly, from ordered cumulative counts of every value
-  (the KS p-value from the statistic and both sizes as ``scipy.stats.ks_2samp``).
+- ``wasserstein`` and ``ks``: exactly, from every value (the KS p-value from the statistic
+  and both sizes as ``scipy.stats.ks_2samp``). When a side has at most ``fetch_values``
+  values (rows × numeric features, default 20 million), one query brings its numeric
+  columns back and numpy sorts them: the reference once (:class:`ReferenceECDF`, which
+  also gives its standard deviation, quantiles and histograms), then each window against
+  it. Larger data stays in the engine, which sorts both sides per feature
+  (:func:`~obskit.profiles.wasserstein_by_window`). Both give the same values; numpy is
+  the faster on one machine (``benchmarks/``).
 - ``anderson`` and ``cramer_von_mises``: on random samples of at most ``sample_rows``
   (10,000) finite values per side, drawn in the engine (exact when a side is smaller).
 - binned methods on a numeric feature with more than 20 unique reference values: on a
@@ -36,10 +42,12 @@ from obskit.monitors._base import check_fitted, with_window
 from obskit.profiles import W, category_counts, numeric_histogram, wasserstein_by_window
 from obskit.profiles.drift import (
     histogram_by_window,
+    numeric_columns,
     reference_chunks,
     sample_by_window,
 )
 from obskit.stattests import STD_FLOOR
+from obskit.stattests._ecdf import ReferenceECDF, wasserstein_ks
 from obskit.thresholds import (
     DEFAULT_FDR,
     DEFAULT_PERSISTENCE,
@@ -49,12 +57,14 @@ from obskit.thresholds import (
     persistent_runs,
 )
 
-__all__ = ["DriftMonitor", "HISTOGRAM_BINS", "SAMPLE_ROWS", "COLUMNS"]
+__all__ = ["DriftMonitor", "HISTOGRAM_BINS", "SAMPLE_ROWS", "FETCH_VALUES", "COLUMNS"]
 
 #: bins of the reference-vs-current figures (``distributions``)
 HISTOGRAM_BINS = 20
 #: rows per side sampled for the Anderson–Darling and Cramér–von Mises tests
 SAMPLE_ROWS = 10_000
+#: at most this many values (rows × numeric features) of a side are sorted in numpy
+FETCH_VALUES = 20_000_000
 #: the columns of :meth:`DriftMonitor.calculate`
 COLUMNS = [W, "feature", "method", "value", "threshold", "threshold_kind", "drifted",
            "p_value", "adjusted", "persistent"]
@@ -78,18 +88,26 @@ class DriftMonitor:
         (default 0.05); None judges raw p-values against each threshold.
     sample_rows : int
         Rows per side for the sample-based tests (default 10,000).
+    fetch_values : int
+        Largest rows × numeric features of a side brought back to be sorted in numpy for
+        the exact statistics (default 20 million, 160 MB); larger sides are sorted in the
+        engine. 0 keeps everything in the engine.
     """
+
+    #: fitted state rebuilt from the reference when needed, never stored in a cache
+    transient_state = ("ecdf_",)
 
     def __init__(self, features: Mapping[str, str], rules: Mapping[str, DriftRule], *,
                  threshold: ConstantThreshold | ReferenceThreshold | None = None,
                  persistence: int = DEFAULT_PERSISTENCE, fdr: float | None = DEFAULT_FDR,
-                 sample_rows: int = SAMPLE_ROWS) -> None:
+                 sample_rows: int = SAMPLE_ROWS, fetch_values: int = FETCH_VALUES) -> None:
         self.features = dict(features)
         self.rules = dict(rules)
         self.threshold = threshold or ConstantThreshold()
         self.persistence = persistence
         self.fdr = fdr
         self.sample_rows = sample_rows
+        self.fetch_values = fetch_values
 
     def _method(self, feature: str) -> DriftMethod:
         return METHODS.get(self.rules[feature].method)
@@ -108,20 +126,16 @@ class DriftMonitor:
         self.reference_bins_: dict[str, np.ndarray] = {}
         self.reference_sample_: dict[str, np.ndarray] = {}
         self.thresholds_: dict[str, float] = {}
+        self.ecdf_: dict[str, ReferenceECDF] = {}
         numeric = [f for f, kind in self.features.items() if kind == "numeric"]
         if numeric:
-            aggs = {}
-            for i, f in enumerate(numeric):
-                t = reference[f]
-                ok = t.notnull() & ~t.isnan() & ~t.isinf()
-                aggs[f"s{i}"] = t.std(how="pop", where=ok)
-                aggs[f"lo{i}"] = t.quantile(0.01, where=ok)
-                aggs[f"hi{i}"] = t.quantile(0.99, where=ok)
-                aggs[f"min{i}"] = t.min(where=ok)
-                aggs[f"max{i}"] = t.max(where=ok)
-                aggs[f"n{i}"] = ok.cast("int64").sum()
-                aggs[f"u{i}"] = t.nunique(where=ok)
-            stats = reference.aggregate(**aggs).execute().iloc[0]
+            sorted_values = self._sorted_reference(numeric)
+            if sorted_values is not None:
+                stats = _stats_from_sorted(numeric, sorted_values)
+                self.ecdf_ = {f: ReferenceECDF.from_sorted(sorted_values[f])
+                              for f in self._exact_features() if f in sorted_values}
+            else:
+                stats = _engine_stats(reference, numeric)
             for i, f in enumerate(numeric):
                 self.std_[f] = float(stats[f"s{i}"]) if pd.notna(stats[f"s{i}"]) else 0.0
                 lo, hi = stats[f"lo{i}"], stats[f"hi{i}"]
@@ -130,14 +144,17 @@ class DriftMonitor:
                 edges = np.linspace(lo, hi, HISTOGRAM_BINS - 1)
                 self.edges_[f] = np.concatenate([[-np.inf], edges, [np.inf]])
                 self.reference_hist_[f] = {
-                    "edges": self.edges_[f], "counts": numeric_histogram(reference, f,
-                                                                         self.edges_[f])}
+                    "edges": self.edges_[f],
+                    "counts": _histogram(sorted_values[f], self.edges_[f])
+                    if sorted_values is not None
+                    else numeric_histogram(reference, f, self.edges_[f])}
                 method = self._method(f)
                 n = int(stats[f"n{i}"] or 0)
                 if method.kind == "categorical" and int(stats[f"u{i}"] or 0) > BIN_UNIQUE_LIMIT:
                     bins = sturges_edges(float(stats[f"min{i}"]), float(stats[f"max{i}"]), n)
                     self.bins_[f] = bins
-                    self.reference_bins_[f] = numeric_histogram(reference, f, bins)
+                    self.reference_bins_[f] = _histogram(sorted_values[f], bins) \
+                        if sorted_values is not None else numeric_histogram(reference, f, bins)
                 if method.needs_sample:
                     ref = with_window(reference.drop(W) if W in reference.columns
                                       else reference)
@@ -160,15 +177,74 @@ class DriftMonitor:
                 self.thresholds_[f] = rule.derive(got, lower=self._method(f).is_pvalue)
         return self
 
+    def _exact_features(self) -> list[str]:
+        """Numeric features whose method needs every value (Wasserstein, KS)."""
+        return [f for f, kind in self.features.items() if kind == "numeric"
+                and self._method(f).kind == "numeric" and not self._method(f).needs_sample]
+
+    def _fetch_batches(self, table: ir.Table, cols: list[str]) -> list[list[str]] | None:
+        """Columns in groups of at most ``fetch_values`` values, or None when even one
+        column of ``table`` has more rows than that."""
+        rows = int(table.count().execute())
+        if not cols or rows > self.fetch_values:
+            return None
+        per = max(1, self.fetch_values // max(rows, 1))
+        return [cols[i:i + per] for i in range(0, len(cols), per)]
+
+    def _sorted_reference(self, cols: list[str]) -> dict[str, np.ndarray] | None:
+        """Each column's finite reference values, ascending, or None when too many."""
+        batches = self._fetch_batches(self.reference_, cols)
+        if batches is None:
+            return None
+        out = {}
+        for batch in batches:
+            for f, values in numeric_columns(self.reference_, batch).items():
+                out[f] = np.sort(values[np.isfinite(values)])
+        return out
+
+    def _exact_by_window(self, current: ir.Table, features: list[str]
+                         ) -> dict[str, pd.DataFrame]:
+        """Feature → Wasserstein-1 and KS statistic per window where it has values
+        (columns ``window_index, wasserstein, ks, n_ref, n_cur``)."""
+        ecdf = self.__dict__.setdefault("ecdf_", {})  # not restored by a reference cache
+        missing = [f for f in features if f not in ecdf]
+        if missing:  # restored from a cache, or fitted on a reference too big to fetch
+            fetched = self._sorted_reference(missing)
+            if fetched is not None:
+                ecdf.update({f: ReferenceECDF.from_sorted(v) for f, v in fetched.items()})
+        local = [f for f in features if f in self.ecdf_]
+        out = {f: wasserstein_by_window(self.reference_, current, f)
+               for f in features if f not in self.ecdf_}
+        batches = self._fetch_batches(current, local) if local else []
+        if batches is None:
+            out.update({f: wasserstein_by_window(self.reference_, current, f) for f in local})
+            return out
+        for batch in batches:
+            columns = numeric_columns(current, batch, by_window=True)
+            order = np.argsort(columns[W], kind="stable")
+            windows, starts = np.unique(columns[W][order], return_index=True)
+            bounds = np.append(starts, order.size)
+            for f in batch:
+                values, ecdf, rows = columns[f][order], self.ecdf_[f], []
+                for w, lo, hi in zip(windows, bounds[:-1], bounds[1:], strict=True):
+                    v = values[lo:hi]
+                    v = np.sort(v[np.isfinite(v)])
+                    if v.size:
+                        w1, ks = wasserstein_ks(ecdf, v)
+                        rows.append((int(w), w1, ks, ecdf.rows, v.size))
+                out[f] = pd.DataFrame(rows, columns=[W, "wasserstein", "ks", "n_ref", "n_cur"])
+        return out
+
     def _values(self, current: ir.Table, features: list[str]) -> dict[tuple[int, str], float]:
         """(window, feature) → the method's value, for every window where the feature has
         data."""
         out: dict[tuple[int, str], float] = {}
+        exact = self._exact_by_window(current, [f for f in features
+                                                if f in self._exact_features()])
         for f in features:
             method = self._method(f)
             if method.kind == "numeric" and not method.needs_sample:
-                wd = wasserstein_by_window(self.reference_, current, f)
-                for r in wd.itertuples():
+                for r in exact[f].itertuples():
                     if method.name == "wasserstein":
                         value = r.wasserstein / max(self.std_[f], STD_FLOOR)
                     elif method.name == "ks":
@@ -265,3 +341,43 @@ class DriftMonitor:
                           "reference": ref.reindex(keys, fill_value=0).tolist(),
                           "current": cur.reindex(keys, fill_value=0).tolist()}
         return out
+
+
+def _engine_stats(reference: ir.Table, numeric: list[str]) -> pd.Series:
+    """Standard deviation, 1%/99% quantiles, min, max, rows and distinct values of each
+    numeric feature's finite reference values, in one engine query."""
+    aggs = {}
+    for i, f in enumerate(numeric):
+        t = reference[f]
+        ok = t.notnull() & ~t.isnan() & ~t.isinf()
+        aggs[f"s{i}"] = t.std(how="pop", where=ok)
+        aggs[f"lo{i}"] = t.quantile(0.01, where=ok)
+        aggs[f"hi{i}"] = t.quantile(0.99, where=ok)
+        aggs[f"min{i}"] = t.min(where=ok)
+        aggs[f"max{i}"] = t.max(where=ok)
+        aggs[f"n{i}"] = ok.cast("int64").sum()
+        aggs[f"u{i}"] = t.nunique(where=ok)
+    return reference.aggregate(**aggs).execute().iloc[0]
+
+
+def _stats_from_sorted(numeric: list[str], values: Mapping[str, np.ndarray]) -> pd.Series:
+    """:func:`_engine_stats` from each feature's ascending finite values (the same
+    quantile interpolation as the engines' exact quantiles)."""
+    out: dict[str, float] = {}
+    for i, f in enumerate(numeric):
+        v = values[f]
+        empty = v.size == 0
+        nan = float("nan")
+        lo, hi = (nan, nan) if empty else np.quantile(v, [0.01, 0.99])
+        out.update({f"s{i}": nan if empty else float(v.std()), f"lo{i}": lo, f"hi{i}": hi,
+                    f"min{i}": nan if empty else float(v[0]),
+                    f"max{i}": nan if empty else float(v[-1]), f"n{i}": v.size,
+                    f"u{i}": 0 if empty else int(np.count_nonzero(np.diff(v)) + 1)})
+    return pd.Series(out)
+
+
+def _histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Counts in the bins of ``edges``, outer bins open-ended, as
+    :func:`~obskit.profiles.numeric_histogram` counts them in the engine."""
+    index = np.searchsorted(np.asarray(edges[1:-1], dtype=float), values, side="right")
+    return np.bincount(index, minlength=len(edges) - 1).astype(np.int64)

@@ -19,6 +19,7 @@ __all__ = [
     "feature_stats",
     "sample_by_window",
     "reference_chunks",
+    "numeric_columns",
 ]
 
 
@@ -89,11 +90,20 @@ def histogram_by_window(table: ir.Table, col: str, edges: np.ndarray) -> dict[in
     return out
 
 
+#: the default rule only asks whether a feature has more than 5 distinct values
+UNIQUE_CAP = 6
+
+
 def feature_stats(reference: ir.Table, current: ir.Table | None,
-                  features: Mapping[str, str]) -> pd.DataFrame:
-    """Per feature, in one engine query: ``reference_rows`` (non-missing, finite reference
-    rows) and ``n_unique`` (distinct non-missing values in reference and current together,
-    as Evidently counts them to choose a default method). Indexed by feature."""
+                  features: Mapping[str, str], *, probe_rows: int = 10_000) -> pd.DataFrame:
+    """Per feature: ``reference_rows`` (non-missing, finite reference rows) and
+    ``n_unique`` (distinct non-missing values in reference and current together, as
+    Evidently counts them to choose a default method), counted up to :data:`UNIQUE_CAP`:
+    all the choice needs. Indexed by feature.
+
+    A first query counts distinct values in ``probe_rows`` reference rows: a feature with
+    :data:`UNIQUE_CAP` of them there has at least as many in all. Only the others are
+    counted over both logs, in the second query with the reference rows."""
     names = list(features)
     if not names:
         return pd.DataFrame(columns=["reference_rows", "n_unique"])
@@ -110,18 +120,41 @@ def feature_stats(reference: ir.Table, current: ir.Table | None,
                 exprs[f"c{i}"] = c.cast("string")
         return t.select(_side=ibis.literal(side, "int64"), **exprs)
 
+    probe = cols(reference.limit(probe_rows), 1)
+    seen = probe.aggregate(**{f"u{i}": probe[f"c{i}"].nunique()
+                              for i in range(len(names))}).execute().iloc[0]
+    many = {i for i in range(len(names)) if int(seen[f"u{i}"] or 0) >= UNIQUE_CAP}
     both = cols(reference, 1)
-    if current is not None:
+    if current is not None and len(many) < len(names):
         both = ibis.union(both, cols(current, 0), distinct=False)
     aggs = {}
     for i in range(len(names)):
         c = both[f"c{i}"]
-        aggs[f"u{i}"] = c.nunique()
+        if i not in many:
+            aggs[f"u{i}"] = c.nunique()
         aggs[f"r{i}"] = (c.notnull() & (both._side == 1)).cast("int64").sum()
     row = both.aggregate(**aggs).execute().iloc[0]
+    unique = [UNIQUE_CAP if i in many else min(int(row[f"u{i}"] or 0), UNIQUE_CAP)
+              for i in range(len(names))]
     return pd.DataFrame({"reference_rows": [int(row[f"r{i}"] or 0) for i in range(len(names))],
-                         "n_unique": [int(row[f"u{i}"] or 0) for i in range(len(names))]},
-                        index=pd.Index(names, name="feature"))
+                         "n_unique": unique}, index=pd.Index(names, name="feature"))
+
+
+def numeric_columns(table: ir.Table, cols: list[str], *, by_window: bool = False
+                    ) -> dict[str, np.ndarray]:
+    """Every value of the numeric ``cols`` as float64 arrays (missing as NaN), with the
+    window index under ``W`` when ``by_window``, in one query.
+
+    For exact order statistics that need every value (Wasserstein, KS): callers bound the
+    rows × columns they fetch (``DriftMonitor(fetch_values=...)``) and leave larger data to
+    the engine's own sort (:func:`wasserstein_by_window`)."""
+    exprs = {c: table[c].cast("float64") for c in cols}
+    if by_window:
+        exprs[W] = table[W].cast("int64")
+    arrow = table.select(**exprs).to_pyarrow()
+    return {name: arrow.column(name).to_numpy() if name == W
+            else np.asarray(arrow.column(name).to_numpy(zero_copy_only=False), dtype=float)
+            for name in exprs}
 
 
 def sample_by_window(table: ir.Table, col: str, rows: int) -> pd.DataFrame:
