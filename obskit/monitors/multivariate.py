@@ -17,6 +17,7 @@ give the same rows, on every run of the same engine version.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,6 +25,8 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
+from threadpoolctl import threadpool_limits
 
 from obskit.exceptions import ConfigError, InputError
 from obskit.io.engine import stable_hash
@@ -161,16 +164,16 @@ class DomainClassifierMonitor:
         rank = ibis.row_number().over(group_by=W, order_by=[t._h])
         t = t.filter(rank < min(self.sample_rows, n_ref))
         sample = t.execute().sort_values([W, "_h"], kind="stable")
-        rows = []
-        for w, grp in sample.groupby(W, sort=True):
-            x_cur = self._encode(grp)
-            k = len(x_cur)
-            value = self._auc(self.reference_sample_.iloc[:k], x_cur) \
-                if k >= MIN_WINDOW_ROWS else None
-            rows.append({W: int(w), "method": self.method, "value": value,
-                         "threshold": self.threshold,
-                         "drifted": None if value is None else bool(value >= self.threshold),
-                         "rows_used": k})
+        groups = [(int(w), self._encode(grp)) for w, grp in sample.groupby(W, sort=True)]
+        # windows are independent fits, one per core; each fit single-threaded: on small
+        # samples OpenMP threads cost more than they give (and would oversubscribe)
+        with threadpool_limits(limits=1, user_api="openmp"):
+            values = Parallel(n_jobs=max(1, min(len(groups), os.cpu_count() or 1)),
+                              prefer="threads")(
+                delayed(self._window_auc)(x) for _, x in groups)
+        rows = [{W: w, "method": self.method, "value": value, "threshold": self.threshold,
+                 "drifted": None if value is None else bool(value >= self.threshold),
+                 "rows_used": len(x)} for (w, x), value in zip(groups, values, strict=True)]
         return pd.DataFrame(rows, columns=_DC_COLUMNS)
 
     def _select(self, table: ir.Table, *, window: bool = False) -> ir.Table:
@@ -196,28 +199,31 @@ class DomainClassifierMonitor:
                 out[f] = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
         return pd.DataFrame(out, columns=self.features_)
 
+    def _window_auc(self, window: pd.DataFrame) -> float | None:
+        """The AUC against as many reference rows as the window has (None: too few)."""
+        if len(window) < MIN_WINDOW_ROWS:
+            return None
+        return self._auc(self.reference_sample_.iloc[:len(window)], window)
+
     def _auc(self, reference: pd.DataFrame, window: pd.DataFrame) -> float:
         from sklearn.ensemble import HistGradientBoostingClassifier
         from sklearn.metrics import roc_auc_score
         from sklearn.model_selection import StratifiedKFold
-        from threadpoolctl import threadpool_limits
 
         x = pd.concat([reference, window], ignore_index=True).to_numpy()
         y = np.r_[np.zeros(len(reference)), np.ones(len(window))]
         mask = np.array([f in self.categories_ for f in self.features_])
         folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
         scores = np.empty(len(y))
-        # small samples: OpenMP threads cost more than they give (and oversubscribe)
-        with threadpool_limits(limits=1, user_api="openmp"):
-            for train, test in folds.split(x, y):
-                # early stopping on a held-out tenth: a window like the reference stops
-                # after a few trees instead of a hundred; the AUC is scored on the fold
-                model = HistGradientBoostingClassifier(
-                    categorical_features=mask if mask.any() else None,
-                    early_stopping=True, validation_fraction=0.1, n_iter_no_change=5,
-                    random_state=self.random_state)
-                model.fit(x[train], y[train])
-                scores[test] = model.predict_proba(x[test])[:, 1]
+        for train, test in folds.split(x, y):
+            # early stopping on a held-out tenth: a window like the reference stops
+            # after a few trees instead of a hundred; the AUC is scored on the fold
+            model = HistGradientBoostingClassifier(
+                categorical_features=mask if mask.any() else None,
+                early_stopping=True, validation_fraction=0.1, n_iter_no_change=5,
+                random_state=self.random_state)
+            model.fit(x[train], y[train])
+            scores[test] = model.predict_proba(x[test])[:, 1]
         return float(roc_auc_score(y, scores))
 
 
