@@ -22,8 +22,11 @@ How each method is computed in the engine:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, TypeVar
 
 import ibis.expr.types as ir
 import numpy as np
@@ -41,6 +44,7 @@ from obskit.drift import (
 from obskit.monitors._base import check_fitted, with_window
 from obskit.profiles import W, category_counts, numeric_histogram, wasserstein_by_window
 from obskit.profiles.drift import (
+    category_counts_of,
     histogram_by_window,
     numeric_columns,
     reference_chunks,
@@ -56,6 +60,9 @@ from obskit.thresholds import (
     benjamini_hochberg,
     persistent_runs,
 )
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 __all__ = ["DriftMonitor", "HISTOGRAM_BINS", "SAMPLE_ROWS", "FETCH_VALUES", "COLUMNS"]
 
@@ -132,8 +139,8 @@ class DriftMonitor:
             sorted_values = self._sorted_reference(numeric)
             if sorted_values is not None:
                 stats = _stats_from_sorted(numeric, sorted_values)
-                self.ecdf_ = {f: ReferenceECDF.from_sorted(sorted_values[f])
-                              for f in self._exact_features() if f in sorted_values}
+                self.ecdf_ = _ecdfs({f: sorted_values[f] for f in self._exact_features()
+                                     if f in sorted_values})
             else:
                 stats = _engine_stats(reference, numeric)
             for i, f in enumerate(numeric):
@@ -160,11 +167,9 @@ class DriftMonitor:
                                       else reference)
                     self.reference_sample_[f] = sample_by_window(
                         ref, f, self.sample_rows)[f].to_numpy(dtype=float)
-        for f in self.features:
-            if self._method(f).kind == "categorical" and f not in self.bins_ \
-                    or self.features[f] != "numeric":
-                counts = category_counts(reference, f, by_window=False)
-                self.categories_[f] = counts.set_index("category").n.astype("int64")
+        counted = category_counts_of(reference, self._category_features(), by_window=False)
+        for f, counts in counted.items():
+            self.categories_[f] = counts.set_index("category").n.astype("int64")
         derived = {f for f in self.features
                    if isinstance(self._threshold_rule(f), ReferenceThreshold)}
         for chunks in sorted({self._threshold_rule(f).chunks for f in derived}):  # type: ignore[union-attr]
@@ -182,6 +187,11 @@ class DriftMonitor:
         return [f for f, kind in self.features.items() if kind == "numeric"
                 and self._method(f).kind == "numeric" and not self._method(f).needs_sample]
 
+    def _category_features(self) -> list[str]:
+        """Features compared by counts per category (numeric values as categories)."""
+        return [f for f, kind in self.features.items() if kind != "numeric"
+                or self._method(f).kind == "categorical" and f not in self.bins_]
+
     def _fetch_batches(self, table: ir.Table, cols: list[str]) -> list[list[str]] | None:
         """Columns in groups of at most ``fetch_values`` values, or None when even one
         column of ``table`` has more rows than that."""
@@ -198,8 +208,9 @@ class DriftMonitor:
             return None
         out = {}
         for batch in batches:
-            for f, values in numeric_columns(self.reference_, batch).items():
-                out[f] = np.sort(values[np.isfinite(values)])
+            columns = numeric_columns(self.reference_, batch)
+            out.update(zip(batch, _threads(_finite_sorted, [columns[f] for f in batch]),
+                           strict=True))
         return out
 
     def _exact_by_window(self, current: ir.Table, features: list[str]
@@ -211,28 +222,18 @@ class DriftMonitor:
         if missing:  # restored from a cache, or fitted on a reference too big to fetch
             fetched = self._sorted_reference(missing)
             if fetched is not None:
-                ecdf.update({f: ReferenceECDF.from_sorted(v) for f, v in fetched.items()})
-        local = [f for f in features if f in self.ecdf_]
+                ecdf.update(_ecdfs(fetched))
+        local = [f for f in features if f in ecdf]
         out = {f: wasserstein_by_window(self.reference_, current, f)
-               for f in features if f not in self.ecdf_}
+               for f in features if f not in ecdf}
         batches = self._fetch_batches(current, local) if local else []
         if batches is None:
             out.update({f: wasserstein_by_window(self.reference_, current, f) for f in local})
             return out
         for batch in batches:
             columns = numeric_columns(current, batch, by_window=True)
-            order = np.argsort(columns[W], kind="stable")
-            windows, starts = np.unique(columns[W][order], return_index=True)
-            bounds = np.append(starts, order.size)
-            for f in batch:
-                values, ecdf, rows = columns[f][order], self.ecdf_[f], []
-                for w, lo, hi in zip(windows, bounds[:-1], bounds[1:], strict=True):
-                    v = values[lo:hi]
-                    v = np.sort(v[np.isfinite(v)])
-                    if v.size:
-                        w1, ks = wasserstein_ks(ecdf, v)
-                        rows.append((int(w), w1, ks, ecdf.rows, v.size))
-                out[f] = pd.DataFrame(rows, columns=[W, "wasserstein", "ks", "n_ref", "n_cur"])
+            split = partial(_by_window, columns, _window_bounds(columns[W]), ecdf)
+            out.update(zip(batch, _threads(split, batch), strict=True))
         return out
 
     def _values(self, current: ir.Table, features: list[str]) -> dict[tuple[int, str], float]:
@@ -241,6 +242,8 @@ class DriftMonitor:
         out: dict[tuple[int, str], float] = {}
         exact = self._exact_by_window(current, [f for f in features
                                                 if f in self._exact_features()])
+        categories = category_counts_of(current, [f for f in features
+                                                  if f in self._category_features()])
         for f in features:
             method = self._method(f)
             if method.kind == "numeric" and not method.needs_sample:
@@ -264,8 +267,7 @@ class DriftMonitor:
                     out[w, f] = float(method.function(self.reference_bins_[f], hist))
             else:
                 ref = self.categories_[f]
-                cur = category_counts(current, f)
-                for w, grp in cur.groupby(W):
+                for w, grp in categories[f].groupby(W):
                     counts = grp.set_index("category").n
                     keys = sorted(set(ref.index) | set(counts.index))
                     out[int(w), f] = float(method.function(
@@ -376,8 +378,50 @@ def _stats_from_sorted(numeric: list[str], values: Mapping[str, np.ndarray]) -> 
     return pd.Series(out)
 
 
-def _histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Counts in the bins of ``edges``, outer bins open-ended, as
-    :func:`~obskit.profiles.numeric_histogram` counts them in the engine."""
-    index = np.searchsorted(np.asarray(edges[1:-1], dtype=float), values, side="right")
-    return np.bincount(index, minlength=len(edges) - 1).astype(np.int64)
+def _histogram(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Counts of ascending values in the bins of ``edges``, outer bins open-ended, as
+    :func:`~obskit.profiles.numeric_histogram` counts them in the engine (a value equal
+    to an inner edge goes to the bin on its right)."""
+    below = np.searchsorted(sorted_values, np.asarray(edges[1:-1], dtype=float), side="left")
+    return np.diff(np.concatenate([[0], below, [sorted_values.size]])).astype(np.int64)
+
+
+def _threads(fn: Callable[[T], R], items: list[T]) -> list[R]:
+    """``fn`` over ``items`` on one thread per core: numpy's sorts and searches release
+    the GIL, so features are compared side by side."""
+    workers = min(len(items), os.cpu_count() or 1)
+    if workers <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(fn, items))
+
+
+def _window_bounds(window_index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The order that groups rows by window, the windows, and each one's slice bounds."""
+    order = np.argsort(window_index, kind="stable")
+    windows, starts = np.unique(window_index[order], return_index=True)
+    return order, windows, np.append(starts, order.size)
+
+
+def _by_window(columns: Mapping[str, np.ndarray],
+               split: tuple[np.ndarray, np.ndarray, np.ndarray],
+               ecdf: Mapping[str, ReferenceECDF], feature: str) -> pd.DataFrame:
+    """Wasserstein-1 and KS of each window with values of ``feature`` against its ECDF."""
+    order, windows, bounds = split
+    values, ref, rows = columns[feature][order], ecdf[feature], []
+    for w, lo, hi in zip(windows, bounds[:-1], bounds[1:], strict=True):
+        v = _finite_sorted(values[lo:hi])
+        if v.size:
+            w1, ks = wasserstein_ks(ref, v)
+            rows.append((int(w), w1, ks, ref.rows, v.size))
+    return pd.DataFrame(rows, columns=[W, "wasserstein", "ks", "n_ref", "n_cur"])
+
+
+def _finite_sorted(values: np.ndarray) -> np.ndarray:
+    return np.sort(values[np.isfinite(values)])
+
+
+def _ecdfs(sorted_values: Mapping[str, np.ndarray]) -> dict[str, ReferenceECDF]:
+    names = list(sorted_values)
+    return dict(zip(names, _threads(lambda f: ReferenceECDF.from_sorted(sorted_values[f]),
+                                    names), strict=True))
