@@ -46,13 +46,27 @@ def _sample(table, n: int, features: list[str]) -> pd.DataFrame:
     return _hashed(table).order_by("_h").limit(n).select(*features).execute()
 
 
-def _sample_by_window(table, n: int, features: list[str]) -> dict[int, pd.DataFrame]:
-    """Per window, the rows :func:`_sample` would draw from it, in one engine query."""
+def _current_samples(table, features: list[str], *, normal: int, per_window: int,
+                     skip: set) -> tuple[pd.DataFrame, dict[int, pd.DataFrame]]:
+    """In one engine query: the ``normal`` rows :func:`_sample` would draw from ``table``
+    without the flagged ``skip`` request ids (and rows without one), and per window the
+    first ``per_window`` rows in the same hash order."""
     t = _hashed(table)
-    rank = ibis.row_number().over(group_by=W, order_by=t._h)
-    rows = t.filter(rank < n).select(W, "_h", *features).execute()
-    return {int(w): grp[features].reset_index(drop=True)
-            for w, grp in rows.sort_values([W, "_h"], kind="stable").groupby(W, sort=True)}
+    by_id = bool(skip) and "request_id" in t.columns
+    extra = ["request_id"] if by_id else []
+    t = t.mutate(_wr=ibis.row_number().over(group_by=W, order_by=t._h),
+                 _gr=ibis.row_number().over(order_by=t._h))
+    rows = t.filter((t._wr < per_window) | (t._gr < normal + len(skip))).select(
+        W, "_h", "_wr", "_gr", *extra, *features).execute()
+    rows = rows.sort_values("_h", kind="stable")
+    pool = rows[rows._gr < normal + len(skip)]
+    if by_id:
+        pool = pool[pool.request_id.notna() & ~pool.request_id.isin(skip)]
+    normal_rows = pool.head(normal)[features].reset_index(drop=True)
+    windows = rows[rows._wr < per_window]
+    return normal_rows, {int(w): grp[features].reset_index(drop=True)
+                         for w, grp in windows.sort_values([W, "_h"], kind="stable")
+                         .groupby(W, sort=True)}
 
 
 def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table, reference,
@@ -75,21 +89,23 @@ def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table, refere
     task = logs.task
     if task not in ("binary", "regression"):
         return {"status": f"explanations support binary and regression models, not {task}"}
-    background = _sample(reference, BACKGROUND_ROWS, features)
-    reference_rows = _sample(reference, EXPLAIN_REFERENCE_ROWS, features)
+    # the background is the first rows of the reference sample (the same hash order)
+    reference_rows = _sample(reference, max(EXPLAIN_REFERENCE_ROWS, BACKGROUND_ROWS), features)
+    background = reference_rows.head(BACKGROUND_ROWS)
+    reference_rows = reference_rows.head(EXPLAIN_REFERENCE_ROWS)
     flagged = rows[features].reset_index(drop=True)
     shap_rows = shap_values(model, flagged, background, task=task, max_rows=cfg.explain_rows)
     lime = lime_explanations(model, flagged, reference_rows, feature_types=logs.features,
                              task=task, max_rows=cfg.lime_rows)
     ids = set(rows.request_id) if "request_id" in rows else set()
-    normal_t = table.filter(~table.request_id.isin(list(ids))) if ids else table
-    normal = _sample(normal_t, EXPLAIN_NORMAL_ROWS, features)
+    normal, window_samples = _current_samples(table, features, normal=EXPLAIN_NORMAL_ROWS,
+                                              per_window=EXPLAIN_ROWS_PER_WINDOW, skip=ids)
     shap_normal = shap_values(model, normal, background, task=task,
                               max_rows=EXPLAIN_NORMAL_ROWS)
     shap_ref = shap_values(model, reference_rows, background, task=task,
                            max_rows=EXPLAIN_REFERENCE_ROWS)
     by_window = {}
-    for w, sample in _sample_by_window(table, EXPLAIN_ROWS_PER_WINDOW, features).items():
+    for w, sample in window_samples.items():
         if len(sample):
             by_window[int(w)] = shap_values(model, sample, background, task=task,
                                             max_rows=EXPLAIN_ROWS_PER_WINDOW).values

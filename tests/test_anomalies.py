@@ -361,16 +361,21 @@ def test_high_cardinality_feature_is_not_checked_for_unseen_values():
     assert not counts.reason.str.startswith("unseen_category").any()
 
 
-def test_window_samples_in_one_query_equal_per_window_samples():
-    from obskit.anomaly_report import _sample, _sample_by_window
+def test_current_samples_in_one_query_equal_separate_samples():
+    from obskit.anomaly_report import _current_samples, _hashed, _sample
 
     rng = np.random.default_rng(5)
     n = 3000
     t = engine_table(pd.DataFrame({
         "request_id": [f"r{i}" for i in range(n)], "window_index": rng.integers(0, 4, n),
         "x": rng.normal(size=n), "c": rng.choice(list("abc"), n)}))
-    together = _sample_by_window(t, 20, ["x", "c"])
-    assert sorted(together) == [0, 1, 2, 3]
-    for w, sample in together.items():
+    first = _hashed(t).order_by("_h").limit(30).request_id.execute()
+    flagged = set(first[::2])  # every other one of the first rows in hash order
+    normal, by_window = _current_samples(t, ["x", "c"], normal=40, per_window=20,
+                                         skip=flagged)
+    pd.testing.assert_frame_equal(
+        normal, _sample(t.filter(~t.request_id.isin(list(flagged))), 40, ["x", "c"]))
+    assert sorted(by_window) == [0, 1, 2, 3]
+    for w, sample in by_window.items():
         pd.testing.assert_frame_equal(sample, _sample(t.filter(t.window_index == w), 20,
                                                       ["x", "c"]))

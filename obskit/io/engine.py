@@ -115,26 +115,20 @@ def materialize(table: ir.Table) -> ir.Table:
     return table.cache()
 
 
-_HEX = "0123456789abcdef"
-#: hex digits of the MD5 kept: 13 × 4 = 52 bits, exact in int64 and in float64
+#: hex digits of the MD5 kept: 13 × 4 = 52 bits
 _HASH_DIGITS = 13
 
 
-def stable_hash(text: ir.StringValue) -> ir.IntegerValue:
-    """A deterministic pseudo-random non-negative integer for each value of ``text``:
-    the first 52 bits of its MD5, the same number on every engine.
+def stable_hash(text: ir.StringValue) -> ir.StringValue:
+    """A deterministic pseudo-random sort key for each value of ``text``: the first 52
+    bits of its MD5 as lowercase hex, the same key on every engine.
 
     The engines' own ``hash()`` functions differ (DuckDB's and Spark's give other
     numbers), so samples drawn by hash would differ between engines; this one does not.
+    Fixed-width lowercase hex sorts as the number it spells, so ordering by it is ordering
+    by that number, without converting every row's digits (which cost more than the MD5).
     """
-    digest = text.hexdigest("md5")
-    digits = ibis.literal(_HEX)
-    # accumulated in float64 (exact below 2**53): Spark would do int32 arithmetic on the
-    # digit positions and overflow
-    value: ir.FloatingValue = ibis.literal(0.0, "float64")
-    for i in range(_HASH_DIGITS):
-        value = value * 16.0 + digits.find(digest.substr(i, 1))
-    return value.cast("int64")
+    return text.hexdigest("md5").substr(0, _HASH_DIGITS)
 
 
 def temp_name(prefix: str) -> str:

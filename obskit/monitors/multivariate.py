@@ -29,9 +29,9 @@ from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from obskit.exceptions import ConfigError, InputError
-from obskit.io.engine import stable_hash
 from obskit.monitors._base import check_fitted, with_window
 from obskit.profiles import W, category_counts
+from obskit.profiles.anomaly import row_hash
 
 __all__ = ["DomainClassifierMonitor", "PCAReconstructionMonitor", "MIN_WINDOW_ROWS"]
 
@@ -40,7 +40,6 @@ MIN_WINDOW_ROWS = 50
 #: Categories kept per feature (the most frequent in the reference); the rest are "other".
 TOP_CATEGORIES = 250
 _KINDS = ("numeric", "categorical", "boolean")
-_NULL = "<null>"
 _DC_COLUMNS = [W, "method", "value", "threshold", "drifted", "rows_used"]
 _PCA_COLUMNS = [W, "method", "value", "threshold_lower", "threshold_upper", "drifted"]
 
@@ -70,14 +69,9 @@ def _finite(value: ir.FloatingValue) -> ir.FloatingValue:
     return ibis.ifelse(value.isnan() | value.isinf(), ibis.null("float64"), value)
 
 
-def _row_hash(table: ir.Table, features: Sequence[str], seed: int) -> ir.IntegerValue:
+def _row_hash(table: ir.Table, features: Sequence[str], seed: int) -> ir.StringValue:
     """A deterministic pseudo-random key per row: a hash of its content and ``seed``."""
-    keys = ["request_id"] if "request_id" in table.columns else [
-        *features, *(["timestamp"] if "timestamp" in table.columns else [])]
-    text = ibis.literal(str(seed))
-    for k in keys:
-        text = text.concat("|", table[k].cast("string").fill_null(_NULL))
-    return stable_hash(text)
+    return row_hash(table, features, str(seed))
 
 
 def _top_categories(reference: ir.Table, feature: str) -> list[str]:

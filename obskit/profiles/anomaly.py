@@ -157,7 +157,7 @@ def reason_counts(table: ir.Table, reasons: Sequence[Reason]) -> pd.DataFrame:
         {W: "int64", "rows": "int64", "rows_checked": "int64"}).reset_index(drop=True)
 
 
-def row_hash(table: ir.Table, features: Sequence[str], seed: str) -> ir.IntegerValue:
+def row_hash(table: ir.Table, features: Sequence[str], seed: str) -> ir.StringValue:
     """A deterministic pseudo-random key per row: a hash of ``request_id`` (else of the
     features and ``timestamp``), salted with ``seed``."""
     keys = ["request_id"] if "request_id" in table.columns else [
@@ -169,7 +169,7 @@ def row_hash(table: ir.Table, features: Sequence[str], seed: str) -> ir.IntegerV
 
 
 def select_rows(table: ir.Table, reasons: Sequence[Reason], columns: Sequence[str], *,
-                top: int, sample: int, key: ir.IntegerValue) -> pd.DataFrame:
+                top: int, sample: int, key: ir.StringValue) -> pd.DataFrame:
     """Per window, in one query: the ``top`` rows of highest engine severity (> 0) and a
     deterministic sample of ``sample`` rows (the smallest ``key``).
 
