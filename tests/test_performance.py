@@ -359,3 +359,29 @@ def test_regression_interval_coverage():
     got = PerformanceMonitor("regression").fit(None).calculate(engine_table(frame))
     for metric, value in truth.items():
         assert 0.90 <= _coverage(got, metric, value) <= 0.99, metric
+
+
+def test_binary_auc_numpy_and_engine_paths_equal_sklearn_per_window():
+    from obskit.metrics import _ranking
+    from obskit.profiles import binary_auc
+    from tests.helpers import engine_table
+
+    assert doctest.testmod(_ranking).failed == 0
+    rng = np.random.default_rng(11)
+    n = 4000
+    score = np.round(rng.random(n), 2)  # ties within and across classes
+    frame = pd.DataFrame({"window_index": rng.integers(0, 3, n), "score": score,
+                          "label": np.where(rng.random(n) < score, "yes", "no")})
+    frame.loc[::97, "score"] = np.nan  # left out, as unscored rows
+    frame.loc[frame.window_index == 2, "label"] = "no"  # one class only: undefined
+    table = engine_table(frame)
+    local = binary_auc(table, positive="yes")
+    engine = binary_auc(table, positive="yes", fetch_values=0)
+    pd.testing.assert_frame_equal(local, engine, check_exact=False, rtol=1e-12)
+    for w in (0, 1):
+        part = frame[(frame.window_index == w) & frame.score.notna()]
+        y = (part.label == "yes").to_numpy()
+        assert local.roc_auc[w] == pytest.approx(metrics.roc_auc_score(y, part.score), 1e-12)
+        assert local.pr_auc[w] == pytest.approx(
+            metrics.average_precision_score(y, part.score), 1e-12)
+    assert np.isnan(local.roc_auc[2]) and np.isnan(local.pr_auc[2])

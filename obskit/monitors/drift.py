@@ -43,6 +43,7 @@ from obskit.drift import (
 )
 from obskit.monitors._base import check_fitted, with_window
 from obskit.profiles import W, category_counts, numeric_histogram, wasserstein_by_window
+from obskit.profiles._common import FETCH_VALUES, window_groups
 from obskit.profiles.drift import (
     category_counts_of,
     histogram_by_window,
@@ -70,8 +71,6 @@ __all__ = ["DriftMonitor", "HISTOGRAM_BINS", "SAMPLE_ROWS", "FETCH_VALUES", "COL
 HISTOGRAM_BINS = 20
 #: rows per side sampled for the Anderson–Darling and Cramér–von Mises tests
 SAMPLE_ROWS = 10_000
-#: at most this many values (rows × numeric features) of a side are sorted in numpy
-FETCH_VALUES = 20_000_000
 #: the columns of :meth:`DriftMonitor.calculate`
 COLUMNS = [W, "feature", "method", "value", "threshold", "threshold_kind", "drifted",
            "p_value", "adjusted", "persistent"]
@@ -232,7 +231,7 @@ class DriftMonitor:
             return out
         for batch in batches:
             columns = numeric_columns(current, batch, by_window=True)
-            split = partial(_by_window, columns, _window_bounds(columns[W]), ecdf)
+            split = partial(_by_window, columns, window_groups(columns[W]), ecdf)
             out.update(zip(batch, _threads(split, batch), strict=True))
         return out
 
@@ -394,13 +393,6 @@ def _threads(fn: Callable[[T], R], items: list[T]) -> list[R]:
         return [fn(item) for item in items]
     with ThreadPoolExecutor(workers) as pool:
         return list(pool.map(fn, items))
-
-
-def _window_bounds(window_index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The order that groups rows by window, the windows, and each one's slice bounds."""
-    order = np.argsort(window_index, kind="stable")
-    windows, starts = np.unique(window_index[order], return_index=True)
-    return order, windows, np.append(starts, order.size)
 
 
 def _by_window(columns: Mapping[str, np.ndarray],

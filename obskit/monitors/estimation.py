@@ -35,6 +35,8 @@ from obskit.io.engine import stable_hash
 from obskit.monitors._base import check_fitted, with_window
 from obskit.performance import binary_scores
 from obskit.profiles import W
+from obskit.profiles._common import FETCH_VALUES
+from obskit.profiles.performance import ranking_by_window
 
 __all__ = ["EstimatedPerformanceMonitor", "MAX_REFERENCE_ROWS", "MAX_WINDOW_ROWS"]
 
@@ -236,8 +238,13 @@ def _sample(t: ir.Table, cap: int) -> ir.Table:
     return t.mutate(_rank=rank).filter(lambda s: s._rank < cap).drop("_key", "_rank")
 
 
-def _expected_auc(t: ir.Table) -> dict[int, float | None]:
-    """Area under the expected ROC curve per window, in the engine (weights p and 1-p)."""
+def _expected_auc(t: ir.Table, fetch_values: int = FETCH_VALUES) -> dict[int, float | None]:
+    """Area under the expected ROC curve per window (weights p and 1-p): ranked in numpy
+    up to ``fetch_values`` values, else by the engine."""
+    local = ranking_by_window(t, t.score, t._p, 1.0 - t._p, fetch_values=fetch_values)
+    if local is not None:
+        return {int(r.window_index): (float(r.roc_auc) if r.P > 0 and r.N > 0 else None)
+                for r in local.itertuples()}
     levels = t.group_by([W, "score"]).aggregate(pos=t._p.sum(), neg=(1.0 - t._p).sum())
     upto = ibis.cumulative_window(group_by=W, order_by="score")
     whole = ibis.window(group_by=W)

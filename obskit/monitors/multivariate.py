@@ -159,11 +159,13 @@ class DomainClassifierMonitor:
         t = t.filter(rank < min(self.sample_rows, n_ref))
         sample = t.execute().sort_values([W, "_h"], kind="stable")
         groups = [(int(w), self._encode(grp)) for w, grp in sample.groupby(W, sort=True)]
-        # windows are independent fits, one per core; each fit single-threaded: on small
-        # samples OpenMP threads cost more than they give (and would oversubscribe)
+        # windows are independent fits, one process per core (the trees' Python loop holds
+        # the GIL: threads would take turns); each fit single-threaded (joblib limits the
+        # workers' OpenMP threads, and the limit below covers an in-process run): on small
+        # samples OpenMP threads cost more than they give
         with threadpool_limits(limits=1, user_api="openmp"):
             values = Parallel(n_jobs=max(1, min(len(groups), os.cpu_count() or 1)),
-                              prefer="threads")(
+                              prefer="processes")(
                 delayed(self._window_auc)(x) for _, x in groups)
         rows = [{W: w, "method": self.method, "value": value, "threshold": self.threshold,
                  "drifted": None if value is None else bool(value >= self.threshold),
@@ -349,9 +351,11 @@ class PCAReconstructionMonitor:
         p, k = v.shape
         t = t.mutate(**{f"_t{c}": sum((float(v[j, c]) * t[f"_z{j}"] for j in range(p)),
                                       ibis.literal(0.0)) for c in range(k)})
-        resid = [t[f"_z{j}"] - sum((float(v[j, c]) * t[f"_t{c}"] for c in range(k)),
-                                   ibis.literal(0.0)) for j in range(p)]
-        error = sum((r * r for r in resid), ibis.literal(0.0)).sqrt()
+        # V has orthonormal columns: |z − V Vᵀz|² = |z|² − |Vᵀz|² (clipped at 0 against
+        # rounding), p + k squares per row instead of p·k more products
+        squares = sum((t[f"_z{j}"] * t[f"_z{j}"] for j in range(p)), ibis.literal(0.0)) - sum(
+            (t[f"_t{c}"] * t[f"_t{c}"] for c in range(k)), ibis.literal(0.0))
+        error = ibis.greatest(squares, 0.0).sqrt()
         return t.mutate(_error=error).drop(*z, *(f"_t{c}" for c in range(k)))
 
     def errors_by(self, table: ir.Table, key: ir.Value) -> pd.DataFrame:

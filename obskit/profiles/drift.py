@@ -9,7 +9,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from obskit.profiles._common import W, clean_numeric
+from obskit.profiles._common import W, clean_numeric, fetch_columns
 
 __all__ = [
     "wasserstein_by_window",
@@ -161,18 +161,11 @@ def feature_stats(reference: ir.Table, current: ir.Table | None,
 def numeric_columns(table: ir.Table, cols: list[str], *, by_window: bool = False
                     ) -> dict[str, np.ndarray]:
     """Every value of the numeric ``cols`` as float64 arrays (missing as NaN), with the
-    window index under ``W`` when ``by_window``, in one query.
-
-    For exact order statistics that need every value (Wasserstein, KS): callers bound the
-    rows × columns they fetch (``DriftMonitor(fetch_values=...)``) and leave larger data to
-    the engine's own sort (:func:`wasserstein_by_window`)."""
+    window index under ``W`` when ``by_window``, in one query (:func:`fetch_columns`)."""
     exprs = {c: table[c].cast("float64") for c in cols}
     if by_window:
         exprs[W] = table[W].cast("int64")
-    arrow = table.select(**exprs).to_pyarrow()
-    return {name: arrow.column(name).to_numpy() if name == W
-            else np.asarray(arrow.column(name).to_numpy(zero_copy_only=False), dtype=float)
-            for name in exprs}
+    return fetch_columns(table, exprs)
 
 
 def sample_by_window(table: ir.Table, col: str, rows: int) -> pd.DataFrame:

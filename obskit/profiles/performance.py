@@ -11,7 +11,8 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from obskit.profiles._common import W
+from obskit.metrics._ranking import ranking_auc
+from obskit.profiles._common import FETCH_VALUES, W, fetch_columns, window_groups
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -47,7 +48,26 @@ def binary_counts(table: ir.Table, *, positive: str, threshold: float = 0.5) -> 
     ).order_by(W).execute()
 
 
-def binary_auc(table: ir.Table, *, positive: str) -> pd.DataFrame:
+def ranking_by_window(table: ir.Table, score: ir.Value, pos: ir.Value, neg: ir.Value, *,
+                      fetch_values: int = FETCH_VALUES) -> pd.DataFrame | None:
+    """ROC AUC and average precision per window from every row's score and positive and
+    negative weights (:func:`~obskit.metrics._ranking.ranking_auc`), or None when the rows
+    are more than ``fetch_values / 4`` (the engine then ranks them itself). Columns:
+    ``roc_auc``, ``pr_auc``, ``P``, ``N``."""
+    rows = int(table.count().execute())
+    if rows * 4 > fetch_values:
+        return None
+    got = fetch_columns(table, {W: table[W].cast("int64"), "s": score.cast("float64"),
+                                "p": pos.cast("float64"), "n": neg.cast("float64")})
+    order, windows, bounds = window_groups(got[W])
+    s, p, n = got["s"][order], got["p"][order], got["n"][order]
+    out = [(int(w), *ranking_auc(s[lo:hi], p[lo:hi], n[lo:hi]))
+           for w, lo, hi in zip(windows, bounds[:-1], bounds[1:], strict=True)]
+    return pd.DataFrame(out, columns=[W, "roc_auc", "pr_auc", "P", "N"])
+
+
+def binary_auc(table: ir.Table, *, positive: str, fetch_values: int = FETCH_VALUES
+               ) -> pd.DataFrame:
     """ROC AUC and PR AUC (average precision) per window, exact with ties, in the engine.
 
     Over the distinct scores ``s`` of a window, with ``pos_s`` / ``neg_s`` rows at ``s``:
@@ -57,9 +77,13 @@ def binary_auc(table: ir.Table, *, positive: str) -> pd.DataFrame:
       score): ``= Σ_s (pos_s / P) · pos_{≥s} / (pos_{≥s} + neg_{≥s})``.
 
     Both are ``NaN`` for a window with one class only. Columns: ``roc_auc``, ``pr_auc``,
-    ``P``, ``N``.
+    ``P``, ``N``. Up to :data:`FETCH_VALUES` values, the rows are ranked in numpy
+    (:func:`ranking_by_window`), else by the engine's window functions.
     """
     t = _scored(table, positive)
+    local = ranking_by_window(t, t.score, t.y, 1 - t.y, fetch_values=fetch_values)
+    if local is not None:
+        return local.astype({"P": "int64", "N": "int64"})
     levels = t.group_by([W, "score"]).aggregate(pos=t.y.sum(), neg=(1 - t.y).sum())
     upto = ibis.cumulative_window(group_by=W, order_by="score")
     down = ibis.cumulative_window(group_by=W, order_by=ibis.desc("score"))
