@@ -112,18 +112,21 @@ def test_engine_estimates_equal_numpy_estimates(binary_monitor):
     assert got.n == WINDOW
 
 
-def test_expected_auc_numpy_and_engine_paths_agree(binary_monitor):
-    from obskit.monitors.estimation import _expected_auc
+def test_expected_counts_numpy_and_engine_paths_agree(binary_monitor):
+    from obskit.monitors.estimation import _engine_expected_counts, _local_expected_counts
 
     rng = np.random.default_rng(17)
     frame = pd.concat([_binary(rng, rng.normal(shift, 1, WINDOW)).assign(window_index=w)
                        for w, shift in enumerate([0.0, 0.8])], ignore_index=True)
     frame["score"] = frame.score.round(2)  # ties
     t = binary_monitor.calibrated(engine_table(frame))
-    local, engine = _expected_auc(t), _expected_auc(t, fetch_values=0)
+    local, engine = _local_expected_counts(t), _engine_expected_counts(t)
+    assert _local_expected_counts(t, fetch_values=4 * 2 * WINDOW - 4) is None  # too many
     assert sorted(local) == sorted(engine) == [0, 1]
     for w in (0, 1):
-        assert local[w] == pytest.approx(engine[w], rel=1e-12)
+        assert local[w]["n"] == engine[w]["n"] == WINDOW
+        for key in ("tp", "fp", "tn", "fn", "roc_auc"):
+            assert local[w][key] == pytest.approx(engine[w][key], rel=1e-12)
 
 
 def test_expected_auc_with_certain_labels_is_sklearn_auc():

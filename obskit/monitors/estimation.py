@@ -32,11 +32,11 @@ from obskit import estimation as est
 from obskit.exceptions import ConfigError, InputError
 from obskit.io.casting import as_label_text, normalise_label
 from obskit.io.engine import stable_hash
+from obskit.metrics._ranking import ranking_auc
 from obskit.monitors._base import check_fitted, with_window
 from obskit.performance import binary_scores
 from obskit.profiles import W
-from obskit.profiles._common import FETCH_VALUES
-from obskit.profiles.performance import ranking_by_window
+from obskit.profiles._common import FETCH_VALUES, fetch_columns, window_groups
 
 __all__ = ["EstimatedPerformanceMonitor", "MAX_REFERENCE_ROWS", "MAX_WINDOW_ROWS"]
 
@@ -158,19 +158,12 @@ class EstimatedPerformanceMonitor:
 
     def _binary(self, current: ir.Table) -> list[dict[str, Any]]:
         t = self.calibrated(current)
-        pos = ibis.ifelse(t._yhat, t._p, 0.0)
-        neg = ibis.ifelse(t._yhat, 1.0 - t._p, 0.0)
-        counts = t.group_by(W).aggregate(
-            n=t.count(), tp=pos.sum(), fp=neg.sum(),
-            fn=(t._p - pos).sum(), tn=((1.0 - t._p) - neg).sum(),
-        ).order_by(W).execute()
-        auc = _expected_auc(t)
+        sums = _local_expected_counts(t) or _engine_expected_counts(t)
         rows = []
-        for r in counts.itertuples():
-            row = {W: int(r.window_index), "n": int(r.n)}
-            row.update(binary_scores(tp=float(r.tp), fp=float(r.fp),
-                                         tn=float(r.tn), fn=float(r.fn)))
-            row["roc_auc"] = auc.get(int(r.window_index))
+        for w, r in sorted(sums.items()):
+            row = {W: w, "n": int(r["n"])}
+            row.update(binary_scores(tp=r["tp"], fp=r["fp"], tn=r["tn"], fn=r["fn"]))
+            row["roc_auc"] = r["roc_auc"]
             rows.append(row)
         return rows
 
@@ -238,20 +231,56 @@ def _sample(t: ir.Table, cap: int) -> ir.Table:
     return t.mutate(_rank=rank).filter(lambda s: s._rank < cap).drop("_key", "_rank")
 
 
-def _expected_auc(t: ir.Table, fetch_values: int = FETCH_VALUES) -> dict[int, float | None]:
-    """Area under the expected ROC curve per window (weights p and 1-p): ranked in numpy
-    up to ``fetch_values`` values, else by the engine."""
-    local = ranking_by_window(t, t.score, t._p, 1.0 - t._p, fetch_values=fetch_values)
-    if local is not None:
-        return {int(r.window_index): (float(r.roc_auc) if r.P > 0 and r.N > 0 else None)
-                for r in local.itertuples()}
+def _expected(roc_auc: float, P: float, N: float) -> float | None:
+    return float(roc_auc) if P > 0 and N > 0 else None
+
+
+def _local_expected_counts(t: ir.Table, fetch_values: int = FETCH_VALUES
+                           ) -> dict[int, dict[str, Any]] | None:
+    """Per window: rows, expected confusion counts (tp = Σ p over predicted positives, …)
+    and the area under the expected ROC curve (weights p and 1 − p), from every calibrated
+    row in one query; None above ``fetch_values`` values."""
+    most = fetch_values // 4
+    if most == 0:
+        return None
+    got = fetch_columns(t, {W: t[W].cast("int64"), "s": t.score.cast("float64"),
+                            "p": t._p.cast("float64"), "yhat": t._yhat.cast("float64")},
+                        limit=most + 1)
+    if got[W].size > most:
+        return None
+    order, windows, bounds = window_groups(got[W])
+    s, p, yhat = got["s"][order], got["p"][order], got["yhat"][order]
+    out = {}
+    for w, lo, hi in zip(windows, bounds[:-1], bounds[1:], strict=True):
+        pw, yw = p[lo:hi], yhat[lo:hi]
+        tp, fp = float((pw * yw).sum()), float(((1.0 - pw) * yw).sum())
+        auc, _, P, N = ranking_auc(s[lo:hi], pw, 1.0 - pw)
+        out[int(w)] = {"n": hi - lo, "tp": tp, "fp": fp, "fn": float(pw.sum()) - tp,
+                       "tn": float((1.0 - pw).sum()) - fp, "roc_auc": _expected(auc, P, N)}
+    return out
+
+
+def _engine_expected_counts(t: ir.Table) -> dict[int, dict[str, Any]]:
+    """:func:`_local_expected_counts` by the engine's aggregates and window functions."""
+    pos = ibis.ifelse(t._yhat, t._p, 0.0)
+    neg = ibis.ifelse(t._yhat, 1.0 - t._p, 0.0)
+    counts = t.group_by(W).aggregate(
+        n=t.count(), tp=pos.sum(), fp=neg.sum(),
+        fn=(t._p - pos).sum(), tn=((1.0 - t._p) - neg).sum(),
+    ).execute()
     levels = t.group_by([W, "score"]).aggregate(pos=t._p.sum(), neg=(1.0 - t._p).sum())
     upto = ibis.cumulative_window(group_by=W, order_by="score")
     whole = ibis.window(group_by=W)
     levels = levels.mutate(neg_below=levels.neg.sum().over(upto) - levels.neg,
                            P=levels.pos.sum().over(whole), N=levels.neg.sum().over(whole))
     term = levels.pos * (levels.neg_below + 0.5 * levels.neg)
-    result = levels.group_by(W).aggregate(won=term.sum(), P=levels.P.max(),
-                                          N=levels.N.max()).execute()
-    return {int(r.window_index): (float(r.won / (r.P * r.N)) if r.P > 0 and r.N > 0
-                                  else None) for r in result.itertuples()}
+    auc = levels.group_by(W).aggregate(won=term.sum(), P=levels.P.max(),
+                                       N=levels.N.max()).execute().set_index(W)
+    out = {}
+    for r in counts.itertuples():
+        a = auc.loc[r.window_index]
+        out[int(r.window_index)] = {
+            "n": int(r.n), "tp": float(r.tp), "fp": float(r.fp), "fn": float(r.fn),
+            "tn": float(r.tn),
+            "roc_auc": float(a.won / (a.P * a.N)) if a.P > 0 and a.N > 0 else None}
+    return out

@@ -17,10 +17,13 @@ W = "window_index"
 FETCH_VALUES = 20_000_000
 
 
-def fetch_columns(table: ir.Table, columns: Mapping[str, ir.Value]) -> dict[str, np.ndarray]:
+def fetch_columns(table: ir.Table, columns: Mapping[str, ir.Value], *,
+                  limit: int | None = None) -> dict[str, np.ndarray]:
     """The named expressions of ``table`` as numpy arrays, in one query (missing floats as
-    NaN). Callers bound the rows × columns they fetch (:data:`FETCH_VALUES`)."""
-    arrow = table.select(**columns).to_pyarrow()
+    NaN), at most ``limit`` rows. Callers bound the rows × columns they fetch
+    (:data:`FETCH_VALUES`)."""
+    selected = table.select(**columns)
+    arrow = (selected.limit(limit) if limit is not None else selected).to_pyarrow()
     return {name: np.asarray(arrow.column(name).to_numpy()) for name in columns}
 
 

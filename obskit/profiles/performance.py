@@ -54,11 +54,15 @@ def ranking_by_window(table: ir.Table, score: ir.Value, pos: ir.Value, neg: ir.V
     negative weights (:func:`~obskit.metrics._ranking.ranking_auc`), or None when the rows
     are more than ``fetch_values / 4`` (the engine then ranks them itself). Columns:
     ``roc_auc``, ``pr_auc``, ``P``, ``N``."""
-    rows = int(table.count().execute())
-    if rows * 4 > fetch_values:
+    most = fetch_values // 4
+    if most == 0:
         return None
+    # one query, not a count first: the table may be a join that would run twice
     got = fetch_columns(table, {W: table[W].cast("int64"), "s": score.cast("float64"),
-                                "p": pos.cast("float64"), "n": neg.cast("float64")})
+                                "p": pos.cast("float64"), "n": neg.cast("float64")},
+                        limit=most + 1)
+    if got[W].size > most:
+        return None
     order, windows, bounds = window_groups(got[W])
     s, p, n = got["s"][order], got["p"][order], got["n"][order]
     out = [(int(w), *ranking_auc(s[lo:hi], p[lo:hi], n[lo:hi]))
