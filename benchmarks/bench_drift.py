@@ -7,9 +7,11 @@ For each size (N current rows and N reference rows, F features) every tool runs 
 fresh process, one after the other, so imports, caches and peak memory never mix:
 
 - **obskit**: ``load_logs`` reads and types the Parquet files into DuckDB (timed as
-  ``load``); then drift = Evidently's default method per feature (``drift_rules``: one
-  engine query) + ``DriftMonitor.fit(reference)`` + ``calculate(current)`` with one window
-  covering the whole current log, as the peers compare one reference with one current set.
+  ``load``); then drift = Evidently's default method per feature (``drift_rules``) +
+  ``DriftMonitor.fit(reference)`` + ``calculate(current)`` with one window covering the
+  whole current log, as the peers compare one reference with one current set.
+  ``--fetch-values 0`` keeps every sort in the engine (the path obskit takes for sides
+  above its fetch bound, 20 million values by default).
 - **Evidently 0.7**: ``pd.read_parquet`` of the feature columns (``load``), then
   ``Report([DataDriftPreset()]).run(current, reference)`` on pandas frames (``drift``:
   ``Dataset.from_pandas`` + run + reading the snapshot).
@@ -47,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import argparse  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
+import os  # noqa: E402
 import time  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -94,6 +97,9 @@ def child_obskit(data: Path, with_ks: bool) -> dict[str, Any]:
     start = time.perf_counter()
     with timer(t, "rules_s"):
         rules = drift_rules(config, logs.features, reference, current)
+    fetch = os.environ.get("OBSKIT_BENCH_FETCH_VALUES")
+    if fetch:
+        options["fetch_values"] = int(fetch)
     with timer(t, "fit_s"):
         monitor = DriftMonitor(logs.features, rules, **options).fit(reference)
     with timer(t, "calculate_s"):
@@ -396,7 +402,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="feature counts for the linearity sweep (obskit), or 'none'")
     p.add_argument("--sweep-rows", type=parse_rows, default=1_000_000)
     p.add_argument("--no-fail", action="store_true", help="exit 0 even on a mismatch")
+    p.add_argument("--fetch-values", type=int, default=None,
+                   help="obskit's DriftMonitor fetch_values (0: every sort in the engine)")
     args = p.parse_args(argv)
+    if args.fetch_values is not None:
+        os.environ["OBSKIT_BENCH_FETCH_VALUES"] = str(args.fetch_values)
     sizes = [parse_rows(s) for s in args.sizes.split(",") if s.strip()]
     peers = [] if args.peers == "none" else [s for s in args.peers.split(",") if s]
     cats = round(args.features * 0.3) if args.categorical is None else args.categorical
@@ -404,7 +414,9 @@ def main(argv: list[str] | None = None) -> int:
     print("# obskit drift benchmark\n" + machine_header(info), flush=True)
     print(f"data: N current rows + N reference rows, {args.features} features "
           f"({args.features - cats} numeric, {cats} categorical); peer time budget "
-          f"{args.budget:.0f} s\n", flush=True)
+          f"{args.budget:.0f} s" + ("" if args.fetch_values is None else
+                                    f"; obskit fetch_values={args.fetch_values}") + "\n",
+          flush=True)
     results: list[dict[str, Any]] = []
     previous: dict[str, dict[str, Any]] = {}
     for rows in sizes:
@@ -421,7 +433,9 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             print(f"## sweep {rows_label(args.sweep_rows)} × {f} (obskit only)", flush=True)
             sweep.append(run_size(args.sweep_rows, f, c, [], args.budget, {}))
-    md = ["# obskit drift benchmark", "", "```", machine_header(info), "```", "",
+    md = ["# obskit drift benchmark", "", "```", machine_header(info)
+          + ("" if args.fetch_values is None else f"\nobskit fetch_values={args.fetch_values}"),
+          "```", "",
           "## Drift: obskit vs Evidently DataDriftPreset vs NannyML UnivariateDriftCalculator",
           "", speed_table(results), "",
           "Times in seconds, measured in the same invocation, each tool in its own process. "
@@ -439,6 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(md)
     print("\n" + text)
     path = write_results("drift", {"machine": info, "results": results, "sweep": sweep,
+                                   "fetch_values": args.fetch_values,
                                    "tolerance": {"rel": REL_TOL, "abs": ABS_TOL,
                                                  "binned_abs": BINNED_ABS_TOL}}, text)
     print(f"\nresults: {path}")
