@@ -338,7 +338,9 @@ def speed_table(results: list[dict[str, Any]]) -> str:
             p = tools.get(peer)
             if p is None or "error" in p:
                 reason = r["skipped"].get(peer) or (p or {}).get("error", "not run")
-                line += ["skipped" if peer in r["skipped"] else "error", None, None]
+                status = ("skipped" if peer in r["skipped"] else
+                          "not run" if p is None else "error")
+                line += [status, None, None]
                 line[-1] = reason.split("\n")[0][:60]
                 continue
             ratio = p["drift_s"] / o["drift_s"] if o.get("drift_s") else None
