@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from obskit.assemble import number
 from obskit.exceptions import ConfigError
 
 __all__ = ["AnomalyConfig", "SERIES", "robust_z", "robust_baseline", "window_anomalies"]
@@ -214,14 +215,6 @@ def _series_values(window: Mapping[str, Any], performance: str | None) -> dict[s
     }
 
 
-def _finite(value: Any) -> float | None:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
 def _start(window: Mapping[str, Any]) -> pd.Timestamp | None:
     start = window.get("start")
     if start is None:
@@ -298,7 +291,7 @@ def window_anomalies(windows: list[dict[str, Any]], *, threshold: float = 3.5,
     """
     ok = [w for w in windows if w.get("status") == "ok"]
     performance = next((m for m in _PERFORMANCE for w in ok
-                        if _finite((w.get("performance") or {}).get(m)) is not None), None)
+                        if number((w.get("performance") or {}).get(m)) is not None), None)
     starts = [_start(w) for w in windows]
     by_hour = seasonal and _is_hourly_seasonal(starts)
     ok_starts = [_start(w) for w in ok]
@@ -308,7 +301,7 @@ def window_anomalies(windows: list[dict[str, Any]], *, threshold: float = 3.5,
     for series in SERIES:
         if series in _PERFORMANCE and series != performance:
             continue
-        got = [_finite(row.get(series)) for row in rows]
+        got = [number(row.get(series)) for row in rows]
         values = np.array([np.nan if v is None else v for v in got], dtype=float)
         has = np.isfinite(values)
         if has.sum() < MIN_BASELINE_WINDOWS:

@@ -16,13 +16,13 @@ Without access to the logs (a summary alone), the data-level answers are ``None`
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from obskit.assemble import number
 from obskit.profiles.drift import category_counts, histogram_by_window, numeric_histogram
 
 __all__ = ["ExplorerState", "Segment", "load_state"]
@@ -32,14 +32,6 @@ Segment = tuple[str, str] | None
 _SEVERITY = {"critical": 0, "warning": 1, "info": 2}
 #: numeric quantiles of the reference used to place a request's values
 _QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
-
-
-def _finite(value: Any) -> float | None:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 def _edges(dist: Mapping[str, Any]) -> np.ndarray:
@@ -163,7 +155,7 @@ class ExplorerState:
 
         def key(name: str) -> tuple[float, float, str]:
             d = summary.get(name) or {}
-            peak, threshold = _finite(d.get("max_value")), _finite(d.get("threshold"))
+            peak, threshold = number(d.get("max_value")), number(d.get("threshold"))
             ratio = peak / threshold if peak is not None and threshold else 0.0
             return (-(d.get("drifted_windows") or 0), -ratio, name)
 
@@ -181,8 +173,8 @@ class ExplorerState:
         for w in self.windows(segment):
             d = (w.get("drift") or {}).get(feature) or {}
             out.append({"index": w.get("index"), "start": w.get("start"),
-                        "status": w.get("status"), "value": _finite(d.get("value")),
-                        "threshold": _finite(d.get("threshold")),
+                        "status": w.get("status"), "value": number(d.get("value")),
+                        "threshold": number(d.get("threshold")),
                         "drifted": d.get("drifted"), "method": d.get("method"),
                         "p_value": d.get("p_value"), "adjusted": d.get("adjusted")})
         return out
@@ -391,7 +383,7 @@ class ExplorerState:
             self.queries += 1
             row = ref.aggregate(**aggs).execute().iloc[0]
             return {f: {q: float(row[f"q{i}_{j}"]) for j, q in enumerate(_QUANTILES)
-                        if _finite(row[f"q{i}_{j}"]) is not None}
+                        if number(row[f"q{i}_{j}"]) is not None}
                     for i, f in enumerate(numeric)}
 
         return self._cached(("reference_quantiles",), compute)
