@@ -59,18 +59,6 @@ class ReferenceECDF:
             else np.zeros(0)
         return cls(u, shares, integral, rows)
 
-    def cdf(self, x: np.ndarray, *, strict: bool = False) -> np.ndarray:
-        """``F_ref(x)``, or ``F_ref`` just below ``x`` when ``strict``."""
-        j = np.searchsorted(self.values, x, side="left" if strict else "right") - 1
-        return np.where(j >= 0, self.shares[np.maximum(j, 0)], 0.0)
-
-    def integral_to(self, x: np.ndarray) -> np.ndarray:
-        """``∫_{-∞}^{x} F_ref``."""
-        j = np.searchsorted(self.values, x, side="right") - 1
-        jj = np.maximum(j, 0)
-        return np.where(j >= 0, self.integral[jj] + self.shares[jj] * (x - self.values[jj]),
-                        0.0)
-
 
 def wasserstein_ks(reference: ReferenceECDF, sorted_values: ArrayLike) -> tuple[float, float]:
     """Exact Wasserstein-1 distance (not normed) and KS statistic between the reference and
