@@ -36,7 +36,7 @@ from obskit.metrics._ranking import ranking_auc
 from obskit.monitors._base import check_fitted, with_window
 from obskit.performance import binary_scores
 from obskit.profiles import W
-from obskit.profiles._common import FETCH_VALUES, fetch_columns, window_groups
+from obskit.profiles._common import FETCH_VALUES, fetch_by_window
 
 __all__ = ["EstimatedPerformanceMonitor", "MAX_REFERENCE_ROWS", "MAX_WINDOW_ROWS"]
 
@@ -240,23 +240,17 @@ def _local_expected_counts(t: ir.Table, fetch_values: int = FETCH_VALUES
     """Per window: rows, expected confusion counts (tp = Σ p over predicted positives, …)
     and the area under the expected ROC curve (weights p and 1 − p), from every calibrated
     row in one query; None above ``fetch_values`` values."""
-    most = fetch_values // 4
-    if most == 0:
+    windows = fetch_by_window(t, {"s": t.score, "p": t._p, "yhat": t._yhat},
+                              fetch_values=fetch_values)
+    if windows is None:
         return None
-    got = fetch_columns(t, {W: t[W].cast("int64"), "s": t.score.cast("float64"),
-                            "p": t._p.cast("float64"), "yhat": t._yhat.cast("float64")},
-                        limit=most + 1)
-    if got[W].size > most:
-        return None
-    order, windows, bounds = window_groups(got[W])
-    s, p, yhat = got["s"][order], got["p"][order], got["yhat"][order]
     out = {}
-    for w, lo, hi in zip(windows, bounds[:-1], bounds[1:], strict=True):
-        pw, yw = p[lo:hi], yhat[lo:hi]
+    for w, c in windows:
+        pw, yw = c["p"], c["yhat"]
         tp, fp = float((pw * yw).sum()), float(((1.0 - pw) * yw).sum())
-        auc, _, P, N = ranking_auc(s[lo:hi], pw, 1.0 - pw)
-        out[int(w)] = {"n": hi - lo, "tp": tp, "fp": fp, "fn": float(pw.sum()) - tp,
-                       "tn": float((1.0 - pw).sum()) - fp, "roc_auc": _expected(auc, P, N)}
+        auc, _, P, N = ranking_auc(c["s"], pw, 1.0 - pw)
+        out[w] = {"n": pw.size, "tp": tp, "fp": fp, "fn": float(pw.sum()) - tp,
+                  "tn": float((1.0 - pw).sum()) - fp, "roc_auc": _expected(auc, P, N)}
     return out
 
 

@@ -27,6 +27,25 @@ def fetch_columns(table: ir.Table, columns: Mapping[str, ir.Value], *,
     return {name: np.asarray(arrow.column(name).to_numpy()) for name in columns}
 
 
+def fetch_by_window(table: ir.Table, columns: Mapping[str, ir.Value], *,
+                    fetch_values: int = FETCH_VALUES
+                    ) -> list[tuple[int, dict[str, np.ndarray]]] | None:
+    """Every row's ``columns`` (as float64), per window in ascending order, from one query;
+    None when the rows × columns are more than ``fetch_values`` (the caller then asks the
+    engine). No count first: the table may be a join that would run twice."""
+    most = fetch_values // (len(columns) + 1)  # the window index is a column too
+    if most == 0:
+        return None
+    exprs = {W: table[W].cast("int64"), **{k: v.cast("float64") for k, v in columns.items()}}
+    got = fetch_columns(table, exprs, limit=most + 1)
+    if got[W].size > most:
+        return None
+    order, windows, bounds = window_groups(got[W])
+    ordered = {k: got[k][order] for k in columns}
+    return [(int(w), {k: v[lo:hi] for k, v in ordered.items()})
+            for w, lo, hi in zip(windows, bounds[:-1], bounds[1:], strict=True)]
+
+
 def window_groups(window_index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The order that groups rows by window, the windows (ascending), and each window's
     ``[bounds[i], bounds[i + 1])`` slice of that order."""

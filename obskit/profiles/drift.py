@@ -57,11 +57,15 @@ def wasserstein_by_window(reference: ir.Table, current: ir.Table, col: str) -> p
     return result.order_by(W).execute()
 
 
-def category_counts(table: ir.Table, col: str, *, by_window: bool = True) -> pd.DataFrame:
-    """Counts per (window,) category value (as text); missing values are left out."""
+def _category_counts(table: ir.Table, col: str, by_window: bool) -> ir.Table:
     t = table.filter(table[col].notnull())
     keys = ([W] if by_window else []) + [t[col].cast("string").name("category")]
-    return t.group_by(keys).aggregate(n=t.count()).execute()
+    return t.group_by(keys).aggregate(n=t.count())
+
+
+def category_counts(table: ir.Table, col: str, *, by_window: bool = True) -> pd.DataFrame:
+    """Counts per (window,) category value (as text); missing values are left out."""
+    return _category_counts(table, col, by_window).execute()
 
 
 def category_counts_of(table: ir.Table, cols: list[str], *, by_window: bool = True
@@ -69,12 +73,8 @@ def category_counts_of(table: ir.Table, cols: list[str], *, by_window: bool = Tr
     """:func:`category_counts` of several columns in one query: column → its counts."""
     if not cols:
         return {}
-    parts = []
-    for i, col in enumerate(cols):
-        t = table.filter(table[col].notnull())
-        keys = ([W] if by_window else []) + [t[col].cast("string").name("category")]
-        parts.append(t.group_by(keys).aggregate(n=t.count())
-                     .mutate(_column=ibis.literal(i, "int64")))
+    parts = [_category_counts(table, col, by_window).mutate(_column=ibis.literal(i, "int64"))
+             for i, col in enumerate(cols)]
     counts = ibis.union(*parts, distinct=False).execute() if len(parts) > 1 \
         else parts[0].execute()
     return {col: counts[counts._column == i].drop(columns="_column").reset_index(drop=True)

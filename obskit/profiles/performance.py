@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from obskit.metrics._ranking import ranking_auc
-from obskit.profiles._common import FETCH_VALUES, W, fetch_columns, window_groups
+from obskit.profiles._common import FETCH_VALUES, W, fetch_by_window
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -54,19 +54,11 @@ def ranking_by_window(table: ir.Table, score: ir.Value, pos: ir.Value, neg: ir.V
     negative weights (:func:`~obskit.metrics._ranking.ranking_auc`), or None when the rows
     are more than ``fetch_values / 4`` (the engine then ranks them itself). Columns:
     ``roc_auc``, ``pr_auc``, ``P``, ``N``."""
-    most = fetch_values // 4
-    if most == 0:
+    windows = fetch_by_window(table, {"s": score, "p": pos, "n": neg},
+                              fetch_values=fetch_values)
+    if windows is None:
         return None
-    # one query, not a count first: the table may be a join that would run twice
-    got = fetch_columns(table, {W: table[W].cast("int64"), "s": score.cast("float64"),
-                                "p": pos.cast("float64"), "n": neg.cast("float64")},
-                        limit=most + 1)
-    if got[W].size > most:
-        return None
-    order, windows, bounds = window_groups(got[W])
-    s, p, n = got["s"][order], got["p"][order], got["n"][order]
-    out = [(int(w), *ranking_auc(s[lo:hi], p[lo:hi], n[lo:hi]))
-           for w, lo, hi in zip(windows, bounds[:-1], bounds[1:], strict=True)]
+    out = [(w, *ranking_auc(c["s"], c["p"], c["n"])) for w, c in windows]
     return pd.DataFrame(out, columns=[W, "roc_auc", "pr_auc", "P", "N"])
 
 
