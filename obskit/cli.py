@@ -10,10 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from obskit.exceptions import ConfigError, InputError, NotebookError
+from obskit.schema import ROLES
 
 __all__ = ["main", "EXIT_OK", "EXIT_ALERT", "EXIT_INPUT", "EXIT_NOTEBOOK"]
 
 EXIT_OK, EXIT_ALERT, EXIT_INPUT, EXIT_NOTEBOOK = 0, 1, 2, 3
+#: ``obskit --help``: plain text (the module docstring is reST)
+DESCRIPTION = ("Monitor a model from its prediction logs. Exit codes: 0 ok, 1 alerts fired "
+               "with --fail-on-alert, 2 bad input or configuration, 3 a notebook failed.")
 
 
 def _column(text: str) -> tuple[str, str]:
@@ -35,7 +39,8 @@ def add_report_flags(p: argparse.ArgumentParser) -> None:
                    help="config: task (default: inferred)")
     p.add_argument("--window", help="'1h', '1d', '1w' or '5000 rows' (config: window)")
     p.add_argument("--column", action="append", type=_column, default=[], metavar="ROLE=NAME",
-                   help="map a role onto a log column, repeatable (config: columns.ROLE)")
+                   help="map a role onto a log column, repeatable; roles: "
+                        f"{', '.join(ROLES)} (config: columns.ROLE)")
     p.add_argument("--engine", choices=("duckdb", "spark"),
                    help="config: engine (default duckdb)")
     p.add_argument("--spark-master", metavar="URL",
@@ -188,15 +193,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="obskit", description=__doc__)
+    parser = argparse.ArgumentParser(prog="obskit", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
     add_report_flags(sub.add_parser(
         "report", help="analyse prediction logs and publish an HTML report"))
     _add_deep_dive_parsers(sub)
     d = sub.add_parser("demo", help="write the built-in demo scenario (logs, labels, config)")
     d.add_argument("--out", default="demo-data", help="folder to write (default demo-data)")
-    d.add_argument("--rows", type=int, default=200_000, help="production log rows")
-    d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--rows", type=int, default=200_000,
+                   help="production log rows (default 200000)")
+    d.add_argument("--seed", type=int, default=7,
+                   help="random seed: the same seed writes the same data (default 7)")
     from obskit import backfill, schedule
     from obskit.sinks import exporter
 

@@ -52,3 +52,36 @@ def test_model_flags_merge_with_the_config_file(tmp_path, monkeypatch):
     assert config.model == str(tmp_path / "model.skops")
     assert config.model_trusted_types == ("sklearn.tree._tree.Tree", "numpy.dtype")
     assert config.model_trust is False
+
+
+def _parsers(parser):
+    """The parser and every sub-command parser, with their names."""
+    import argparse
+
+    yield "obskit", parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from ((f"obskit {name}", p) for _, p in _parsers(sub))
+
+
+def test_help_is_plain_text_and_every_flag_has_help():
+    from obskit.cli import build_parser
+
+    for name, parser in _parsers(build_parser()):
+        text = parser.format_help()
+        assert "`" not in text, f"{name} --help shows reST markup"
+        for action in parser._actions:
+            if action.option_strings:
+                assert action.help, f"{name} {action.option_strings[0]} has no help"
+
+
+def test_column_help_lists_every_role_of_the_schema():
+    from obskit.cli import build_parser
+    from obskit.schema import ROLES
+
+    helps = dict(_parsers(build_parser()))
+    for name in ("obskit report", "obskit deep-dive", "obskit backfill"):
+        column = next(a for a in helps[name]._actions if "--column" in a.option_strings)
+        listed = column.help.split("roles:")[1].split("(")[0]
+        assert [r.strip() for r in listed.split(",")] == list(ROLES)
