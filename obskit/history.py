@@ -73,8 +73,24 @@ def _number(value: Any, fmt: str) -> str:
     return "—" if value is None else format(value, fmt)
 
 
-def history_html(runs: list[tuple[str, dict[str, Any]]]) -> str:
-    """A self-contained page listing ``(run_id, summary)`` pairs, in the given order."""
+def _latest_line(runs: list[tuple[str, dict[str, Any]]], latest: bool) -> str:
+    count = f"{len(runs)} run{'' if len(runs) == 1 else 's'}"
+    if latest:
+        return f'<a href="latest/index.html">Latest good report</a> · {count}'
+    failed = sum(1 for _, s in runs if s.get("status") == "failed")
+    return (f"No good report yet: {failed} of {count} failed (see each run's notebook "
+            "below)" if failed else "No report yet") + "."
+
+
+def history_html(runs: list[tuple[str, dict[str, Any]]], *,
+                 latest: bool | None = None) -> str:
+    """A self-contained page listing ``(run_id, summary)`` pairs, in the given order.
+
+    ``latest``: whether ``latest/index.html`` exists (None: whether some run did not fail).
+    Without it the page links to no latest report and says that no run succeeded yet.
+    """
+    if latest is None:
+        latest = any(s.get("status") != "failed" for _, s in runs)
     rows = []
     for run_id, s in runs:
         status = str(s.get("status", "?"))
@@ -117,7 +133,7 @@ border-bottom: 1px solid #d0d7de; text-align: left; vertical-align: top; }}
 .badge {{ color: white; border-radius: .6rem; padding: .1rem .5rem; font-size: .85em; }}
 </style></head><body>
 <h1>{title} — history</h1>
-<p><a href="latest/index.html">Latest good report</a> · {len(runs)} runs</p>
+<p>{_latest_line(runs, latest)}</p>
 <table><thead><tr><th>Run</th><th>Time (UTC)</th><th>Period</th><th>Status</th>
 <th>Alerts</th><th>Max drift share</th><th>Primary metric (latest)</th>
 <th>p95 latency ms (latest)</th><th>Rows used</th></tr></thead><tbody>

@@ -489,6 +489,6 @@ def write_history(root: Path) -> Path:
     runs = [(path.name, summary) for path, summary in collect_runs(root)]
     page = root / "index.html"
     tmp = root / f".index.html.{os.getpid()}.tmp"
-    tmp.write_text(history_html(runs))
+    tmp.write_text(history_html(runs, latest=(root / "latest" / "index.html").is_file()))
     os.replace(tmp, page)
     return page

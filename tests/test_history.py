@@ -53,3 +53,15 @@ def test_collect_runs_newest_first_skipping_tmp_and_latest(tmp_path):
     (tmp_path / "latest").symlink_to("b")
     (tmp_path / "junk").mkdir()
     assert [p.name for p, _ in collect_runs(tmp_path)] == ["2026-11-01", "b"]
+
+
+def test_no_link_to_latest_until_a_run_succeeded():
+    failed = [("r1-failed", _summary("failed", error="cell 3 failed"))]
+    page = history_html(failed)
+    assert "latest/" not in page
+    assert "No good report yet: 1 of 1 run failed" in page
+    assert 'href="r1-failed/monitoring_report.ipynb"' in page and "cell 3 failed" in page
+    good = [("r2", _summary("ok")), *failed]
+    assert '<a href="latest/index.html">Latest good report</a> · 2 runs' in history_html(good)
+    # the folder's real state wins over what the summaries suggest
+    assert "latest/" not in history_html(good, latest=False)

@@ -192,3 +192,26 @@ def test_run_notebook_publishes_atomically_and_keeps_failures(tmp_path, monkeypa
                             out=tmp_path / "dives", name="x", title="t")
     assert Path(err.value.notebook).parent.name.endswith("-failed")
     assert not list((tmp_path / "dives").glob(".tmp-*"))
+
+
+def test_first_report_failing_leaves_a_history_without_a_latest_link(tmp_path, monkeypatch):
+    def execute(notebook, output, parameters, *, timeout_s=1800.0):
+        nbformat.write(_notebook("raise ValueError('boom')"), output)
+        raise NotebookError("notebook cell 1 failed: ValueError: boom", notebook=str(output))
+    monkeypatch.setattr(runner, "_execute", execute)
+    config = _config(tmp_path)
+    with pytest.raises(NotebookError):
+        runner.run_report(config, analysis=FakeAnalysis(), run_id="r1")
+    root = Path(config.out)
+    page = (root / "index.html").read_text()
+    assert not (root / "latest").exists() and "latest/" not in page
+    assert 'href="r1-failed/monitoring_report.ipynb"' in page and "ValueError: boom" in page
+    assert (root / "r1-failed" / runner.NOTEBOOK).is_file()  # the link resolves
+
+    def good(notebook, output, parameters, *, timeout_s=1800.0):
+        nbformat.write(_notebook("print('report')"), output)
+    monkeypatch.setattr(runner, "_execute", good)
+    runner.run_report(config, analysis=FakeAnalysis(), run_id="r2")
+    page = (root / "index.html").read_text()
+    assert 'href="latest/index.html"' in page and (root / "latest" / "index.html").is_file()
+    assert "r1-failed" in page
