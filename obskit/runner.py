@@ -30,7 +30,7 @@ from obskit.sinks import dispatch
 from obskit.sinks.config import load_sinks
 
 __all__ = ["RunOutcome", "run_report", "run_notebook", "notebook_path", "to_html",
-           "write_history",
+           "write_history", "kernel_config",
            "apply_retention", "clean_stale_tmp", "process_alive", "NOTEBOOK",
            "REPORT_FAILED_RULE"]
 
@@ -110,6 +110,7 @@ def _execute(notebook: Path, output: Path, parameters: dict[str, Any], *,
             str(notebook), str(output), parameters=parameters, kernel_name="python3",
             cwd=str(output.parent), progress_bar=False,
             execution_timeout=max(1, math.ceil(timeout_s)), timeout_func=remaining,
+            config=kernel_config(),
         )
     except PapermillExecutionError as exc:
         raise NotebookError(
@@ -123,6 +124,25 @@ def _execute(notebook: Path, output: Path, parameters: dict[str, Any], *,
         ) from exc
     except DeadKernelError as exc:
         raise NotebookError(f"notebook kernel died: {exc}", notebook=str(output)) from exc
+
+
+def kernel_config() -> Any:
+    """The kernel manager's settings for a notebook run: transport encryption ``auto``.
+
+    jupyter_client then provisions CurveZMQ keys for a kernel whose kernelspec declares
+    support (ipykernel's does), so the kernel's sockets are encrypted and ipykernel does
+    not warn "Kernel is running over TCP without encryption" on every run. Older
+    jupyter_client releases (no ``transport_encryption`` setting) or a pyzmq without
+    CurveZMQ keep their defaults.
+    """
+    import zmq
+    from jupyter_client.manager import KernelManager
+    from traitlets.config import Config as TraitletsConfig
+
+    settings = TraitletsConfig()
+    if "transport_encryption" in KernelManager.class_trait_names() and zmq.has("curve"):
+        settings.KernelManager.transport_encryption = "auto"
+    return settings
 
 
 _PAGE_CSS = """

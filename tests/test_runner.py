@@ -215,3 +215,14 @@ def test_first_report_failing_leaves_a_history_without_a_latest_link(tmp_path, m
     page = (root / "index.html").read_text()
     assert 'href="latest/index.html"' in page and (root / "latest" / "index.html").is_file()
     assert "r1-failed" in page
+
+
+@pytest.mark.e2e
+def test_notebook_run_prints_no_unencrypted_transport_warning(tmp_path, capfd):
+    notebook = tmp_path / "hello.ipynb"
+    nbformat.write(_notebook("print('hello')"), notebook)
+    runner._execute(notebook, tmp_path / "out.ipynb", {}, timeout_s=120)
+    out = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
+    assert out.cells[-1].outputs[0]["text"] == "hello\n"
+    captured = capfd.readouterr()
+    assert "without encryption" not in captured.err + captured.out
