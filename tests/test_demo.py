@@ -310,3 +310,38 @@ def test_rows_validation(tmp_path: Path, rows: object) -> None:
 def test_start_validation(tmp_path: Path, start: str) -> None:
     with pytest.raises(ValueError, match="start"):
         generate_demo(tmp_path, rows=2_000, start=start)
+
+
+def test_ensure_demo_writes_the_default_demo_only_when_missing(tmp_path, monkeypatch, capsys):
+    from obskit.config import load_config
+    from obskit.demo import NOTEBOOK_DEMO_CONFIG, ensure_demo
+
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")  # where a notebook's kernel runs
+    assert ensure_demo("mine.yml") == "mine.yml" and not (tmp_path / "mine.yml").exists()
+    assert ensure_demo(None) is None
+    assert ensure_demo(NOTEBOOK_DEMO_CONFIG, rows=2000) == NOTEBOOK_DEMO_CONFIG
+    config = tmp_path / "demo-data" / "config.yml"
+    assert config.is_file() and "writing the demo (2,000 rows)" in capsys.readouterr().out
+    assert load_config(NOTEBOOK_DEMO_CONFIG).current == str(tmp_path / "demo-data" / "logs")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left
+    before = config.stat().st_mtime_ns
+    ensure_demo(NOTEBOOK_DEMO_CONFIG, rows=2000)  # present: left alone
+    assert config.stat().st_mtime_ns == before and capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("name", ["monitoring_report.ipynb", "explore.ipynb",
+                                  "drift_deep_dive.ipynb", "anomaly_investigation.ipynb"])
+def test_notebooks_default_to_the_demo_and_write_it_when_missing(name):
+    import nbformat
+
+    from obskit.demo import NOTEBOOK_DEMO_CONFIG
+    from obskit.runner import notebook_path
+
+    nb = nbformat.read(notebook_path(name), as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    params: dict = {}
+    exec(code[0], params)  # the parameters cell
+    assert params["config_path"] == NOTEBOOK_DEMO_CONFIG
+    body = code[1]
+    assert body.index("ensure_demo(config_path)") < body.index("(config_path, overrides")
