@@ -67,9 +67,10 @@ class RunOutcome:
 
 
 def notebook_path(name: str = NOTEBOOK) -> Path:
-    """The report notebook shipped in the repository's ``notebooks/`` folder."""
+    """A notebook of obskit: the package's ``obskit/notebooks/`` in an installed wheel, else
+    the repository's ``notebooks/`` (the one copy; the wheel is built from it, setup.py)."""
     here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "notebooks" / name, here / "notebooks" / name):
+    for candidate in (here / "notebooks" / name, here.parent / "notebooks" / name):
         if candidate.is_file():
             return candidate
     raise InputError(f"report notebook {name!r} not found next to the obskit package",
