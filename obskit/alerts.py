@@ -4,7 +4,10 @@ A rule names a window key of ``summary.json`` by path (``drift_share``,
 ``health.latency_p95_ms``, ``performance.roc_auc``, ``drift.income``), a comparison and a
 value. ``drop_pct`` compares a performance metric with its reference value;
 ``performance.*`` applies a rule to every metric. A window without data for a metric is
-``insufficient_data`` for that rule: reported, never a silent pass.
+``insufficient_data`` for that rule: reported, never a silent pass. A rule whose metric
+can never have a value in these logs, because the log has no column for the role it needs
+(no ``latency_ms`` for ``health.latency_p95_ms``), is not applicable instead: not
+evaluated, and listed once with the reason (:func:`split_applicable`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 from obskit.config import AlertRuleConfig
 from obskit.performance import metric_direction
 
-__all__ = ["evaluate_rules", "resolve_metric"]
+__all__ = ["evaluate_rules", "resolve_metric", "split_applicable", "METRIC_ROLES"]
 
 _OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 
@@ -32,6 +35,43 @@ def resolve_metric(window: Mapping[str, Any], path: str) -> Any:
     if isinstance(node, Mapping) and "value" in node:
         node = node["value"]
     return node
+
+
+#: metric prefix → the roles its values come from: each tuple is "one of these" and every
+#: tuple is needed (performance needs a label, and a prediction or a score)
+METRIC_ROLES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "health.latency_": (("latency_ms",),),
+    "health.error": (("status", "error"),),
+    "performance.": (("label",), ("prediction", "score")),
+    "estimated_performance.": (("prediction", "score"),),
+}
+
+
+def split_applicable(rules: Iterable[AlertRuleConfig], roles: Iterable[str]
+                     ) -> tuple[list[AlertRuleConfig], list[dict[str, Any]]]:
+    """Split ``rules`` into those that apply to a log with ``roles`` and the entries of
+    those that cannot (their metric needs a role the log lacks).
+
+    Examples
+    --------
+    >>> rule = AlertRuleConfig("latency_p95", "health.latency_p95_ms", ">", 500.0, "critical")
+    >>> split_applicable([rule], ["timestamp", "score", "label"])[1]
+    [{'rule': 'latency_p95', 'metric': 'health.latency_p95_ms', 'missing_roles': ['latency_ms'], \
+'reason': 'no latency_ms column'}]
+    """
+    roles = set(roles)
+    applicable, not_applicable = [], []
+    for rule in rules:
+        needs = next((v for k, v in METRIC_ROLES.items() if rule.metric.startswith(k)), ())
+        missing = [group for group in needs if not roles & set(group)]
+        if not missing:
+            applicable.append(rule)
+            continue
+        not_applicable.append({
+            "rule": rule.name, "metric": rule.metric,
+            "missing_roles": [r for group in missing for r in group],
+            "reason": "; ".join(f"no {' or '.join(group)} column" for group in missing)})
+    return applicable, not_applicable
 
 
 def _expand(rule: AlertRuleConfig, window: Mapping[str, Any]) -> list[str]:

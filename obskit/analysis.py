@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from obskit import __version__
-from obskit.alerts import evaluate_rules
+from obskit.alerts import evaluate_rules, split_applicable
 from obskit.anomaly_report import analyse_anomalies
 from obskit.assemble import WindowFrames, assemble_windows, iso, number
 from obskit.config import AlertRuleConfig, Config, DriftRule, load_config
@@ -221,9 +221,10 @@ def _judge(config: Config, logs: LoadedLogs, result: TableResult,
            segment: Segment | None = None) -> tuple[list[dict], list[dict]]:
     """Alerts and not-judged pairs of one table's windows (tagged with the segment)."""
     tag = {segment.column: segment.value} if segment else None
+    rules, _ = split_applicable(alert_rules(config, logs), logs.roles)  # the rest: never
     alerts, insufficient = evaluate_rules(
         [{**w, "segment": tag} for w in result.windows if w["status"] == "ok"],
-        alert_rules(config, logs), reference=result.reference_performance,
+        rules, reference=result.reference_performance,
     )
     insufficient += [{"rule": None, "metric": None, "window": w["index"],
                       "window_start": w["start"], "window_end": w["end"], "reason": w["status"]}
@@ -345,6 +346,8 @@ class Analysis:
             "insufficient_data": self.insufficient,
             "alert_rules": [vars(r) for r in alert_rules(self.config, logs)],
             "alert_rules_default": self.config.alerts_default,
+            "alert_rules_not_applicable": split_applicable(alert_rules(self.config, logs),
+                                                           logs.roles)[1],
             "findings": self.findings,
             "timings": dict(self.timings),
             "reference_cache": dict(self.reference_cache),

@@ -71,3 +71,26 @@ def test_persistence_and_segment_rules():
                                                                    .split(), strict=True)]
     alerts, _ = evaluate_rules(tagged, [only_v2], reference={})
     assert [a["window"] for a in alerts] == [2, 4]
+
+
+def test_rules_whose_role_the_log_lacks_are_not_applicable():
+    from obskit.alerts import split_applicable
+    from obskit.config import DEFAULT_ALERTS
+
+    roles = ["timestamp", "request_id", "score", "prediction", "label"]
+    applicable, not_applicable = split_applicable(DEFAULT_ALERTS, roles)
+    assert [r.name for r in applicable] == ["drift_share", "performance_drop"]
+    assert not_applicable == [
+        {"rule": "latency_p95", "metric": "health.latency_p95_ms",
+         "missing_roles": ["latency_ms"], "reason": "no latency_ms column"},
+        {"rule": "error_rate", "metric": "health.error_rate",
+         "missing_roles": ["status", "error"], "reason": "no status or error column"}]
+    # an error message column alone is enough for the error rate; no label: no performance
+    applicable, not_applicable = split_applicable(
+        DEFAULT_ALERTS, ["timestamp", "score", "latency_ms", "error"])
+    assert [r.name for r in applicable] == ["drift_share", "latency_p95", "error_rate"]
+    assert not_applicable == [{"rule": "performance_drop", "metric": "performance.*",
+                               "missing_roles": ["label"], "reason": "no label column"}]
+    # every role present: everything applies (a window without values is then
+    # insufficient data, judged by evaluate_rules)
+    assert split_applicable(DEFAULT_ALERTS, [*roles, "latency_ms", "status"])[1] == []

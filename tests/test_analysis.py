@@ -93,3 +93,53 @@ def test_period_limits_the_analysis_and_counts_the_rest(gappy):
     assert rows["current"] == 10 and rows["outside_period"] == 200
     assert rows["current"] + rows["outside_period"] + rows["quarantined"] == rows["read"]
     assert [w["start"][:10] for w in summary["windows"]] == ["2026-11-03"]
+
+
+@pytest.fixture()
+def no_health_columns(tmp_path):
+    """The issue's binary classifier log without latency_ms and status: a reference week
+    of 1,500 rows and three current days of 400 rows."""
+    rng = np.random.default_rng(12)
+
+    def log(times):
+        n = len(times)
+        score = rng.random(n)
+        return pd.DataFrame({
+            "timestamp": times, "request_id": [f"r{t.value}" for t in times],
+            "age": rng.normal(40, 10, n), "income": rng.lognormal(10, 0.5, n),
+            "utilization": rng.beta(2, 5, n), "region": rng.choice(["n", "s", "e"], n),
+            "score": score, "prediction": (score > 0.5).astype(int),
+            "label": (rng.random(n) < score).astype(int)})
+
+    ref = log(pd.date_range("2026-10-25", periods=1500, freq="403s", tz="UTC"))
+    cur = log(pd.date_range("2026-11-01", periods=1200, freq="216s", tz="UTC"))
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_parquet(tmp_path / "cur.parquet")
+    return load_config(overrides={"sources": {"reference": str(tmp_path / "ref.parquet"),
+                                              "current": str(tmp_path / "cur.parquet")}})
+
+
+def test_rules_without_their_column_are_not_applicable_not_insufficient(no_health_columns):
+    from obskit import render
+
+    summary = obskit.analyze(no_health_columns).to_summary()
+    assert [w["rows"] for w in summary["windows"]] == [400, 400, 400]
+    assert {r["rule"]: r["reason"] for r in summary["alert_rules_not_applicable"]} == {
+        "latency_p95": "no latency_ms column", "error_rate": "no status or error column"}
+    assert summary["insufficient_data"] == []  # 3 ok windows, every applicable rule judged
+    assert [r["name"] for r in summary["alert_rules"]] == [  # in force: still listed
+        "drift_share", "latency_p95", "error_rate", "performance_drop"]
+
+    methods = render.methods_html(summary)
+    assert "Every rule could be judged in every window." in methods
+    assert "Rules that do not apply to these logs" in methods
+    assert "no latency_ms column" in methods and "no status or error column" in methods
+    notes = render.health_notes_html(summary)
+    assert ("Latency not logged (no latency_ms column): the latency panel and tile and the "
+            "latency_p95 rule are off.") in notes
+    assert ("Errors not logged (no status or error column): the error-rate panel and tile "
+            "and the error_rate rule are off.") in notes
+    fig = render.health_figure(summary)
+    assert [ax.get_title() for ax in fig.axes] == ["Volume"]
+    tiles = render.summary_tiles_html(summary)
+    assert "latency" not in tiles and "Error rate" not in tiles

@@ -446,3 +446,46 @@ def test_findings_show_the_deep_dive_command_escaped():
                                         "text": "drifted", "command": command}]})
     assert "Deep dive: <code>obskit deep-dive --config /d/config.yml --feature " \
            "&#x27;&lt;b&gt;x&lt;/b&gt;&#x27;</code>" in html
+
+
+def test_health_leaves_out_series_the_logs_lack_and_says_why():
+    summary = make_summary()
+    summary["roles"] = ["timestamp", "score", "label", "status"]  # no latency_ms
+    fig = render.health_figure(summary)
+    assert [ax.get_title() for ax in fig.axes] == ["Volume", "Error rate"]
+    assert fig.axes[-1].get_xlabel() == "Window start (UTC)"
+    notes = render.health_notes_html(summary)
+    assert "Latency not logged (no latency_ms column)" in notes and "Errors" not in notes
+    assert "p95 latency" not in render.summary_tiles_html(summary)
+    assert "Error rate, latest" in render.summary_tiles_html(summary)
+    assert "Latency quantiles" not in render.methods_html(summary)
+    summary["roles"].append("latency_ms")
+    assert render.health_notes_html(summary) == ""
+    assert len(render.health_figure(summary).axes) == 3
+
+
+def test_latency_logged_without_values_draws_no_threshold_through_the_note():
+    summary = make_summary()
+    for w in summary["windows"]:
+        w["health"] = {"errors": 0, "error_rate": 0.0}
+    latency = render.health_figure(summary).axes[1]
+    assert [t.get_text() for t in latency.texts] == ["no latency values in these windows"]
+    assert not [line for line in latency.get_lines() if line.get_linestyle() == "--"]
+
+
+def test_anomaly_columns_of_roles_the_logs_lack_are_left_out():
+    rows = [{"request_id": f"r{i}", "trace_id": None, "window_start": "2026-11-01T00:00:00Z",
+             "reasons": ["score_outlier"], "severity": 3.0, "score": 0.9,
+             "latency_ms": None, "model_version": None, "top_features": []}
+            for i in range(3)]
+    summary = {"anomalies": rows, "roles": ["timestamp", "request_id", "score", "label"],
+               "explanations": {"status": "explanations need a model"}}
+    html = render.anomalies_html(summary)
+    header = re.findall(r"<th(?: [^>]*)?>(.*?)</th>", html)
+    assert header == ["Request", "Window", "Reasons", "Severity", "Score"]
+    assert "n/a" not in html and "—" not in html
+    summary["roles"] += ["trace_id", "model_version", "latency_ms"]
+    rows[0]["top_features"] = ["income"]
+    assert re.findall(r"<th(?: [^>]*)?>(.*?)</th>", render.anomalies_html(summary)) == [
+        "Request", "Trace", "Window", "Version", "Reasons", "Severity", "Score", "Latency",
+        "Top SHAP features"]

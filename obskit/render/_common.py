@@ -144,6 +144,13 @@ def _badge(label: Any, kind: str) -> str:
     return f'<span class="obskit-badge {kind if kind in known else "na"}">{_e(label)}</span>'
 
 
+def _logged(summary: Mapping[str, Any], *roles: str) -> bool:
+    """Whether the log has a column for one of ``roles`` (True when the summary does not
+    list its roles)."""
+    listed = summary.get("roles")
+    return not isinstance(listed, list) or any(r in listed for r in roles)
+
+
 def _windows(summary: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [w for w in _list(summary.get("windows")) if isinstance(w, Mapping)]
 

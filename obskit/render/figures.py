@@ -27,6 +27,7 @@ from obskit.render._common import (
     _fmt_num,
     _fmt_time,
     _list,
+    _logged,
     _map,
     _metric_name,
     _mpl,
@@ -102,8 +103,14 @@ def health_figure(summary: Mapping[str, Any]) -> Figure | None:
         return None
     x = np.arange(len(windows))
     alerting = _alert_positions(summary, windows, "health.")
-    fig = Figure(figsize=(9, 7.6), layout="constrained")
-    ax_rows, ax_lat, ax_err = fig.subplots(3, 1, sharex=True)
+    # a series whose column the log lacks is left out (health_notes_html says why)
+    has_lat, has_err = _logged(summary, "latency_ms"), _logged(summary, "status", "error")
+    n = 1 + has_lat + has_err
+    fig = Figure(figsize=(9, 1.2 + 2.13 * n), layout="constrained")
+    axes = list(np.atleast_1d(fig.subplots(n, 1, sharex=True)))
+    ax_rows = axes.pop(0)
+    ax_lat = axes.pop(0) if has_lat else None
+    ax_err = axes.pop(0) if has_err else None
     fig.suptitle("Service health per window", fontweight="bold")
 
     rows = _series(windows, "rows")
@@ -120,40 +127,42 @@ def health_figure(summary: Mapping[str, Any]) -> Figure | None:
     ax_rows.set_title("Volume")
     ax_rows.set_ylabel("Rows per window")
 
-    threshold = _rule_threshold(summary, "health.latency_p95_ms")
-    any_latency = False
-    for q in ("p50", "p95", "p99"):
-        values = _series(windows, "health", f"latency_{q}_ms")
-        if np.isfinite(values).any():
-            any_latency = True
-            ax_lat.plot(x, values, marker="o", ms=3, color=_QUANTILE_COLORS[q], label=q)
-    if threshold is not None:
-        ax_lat.axhline(threshold, color=COLOR_ALERT, ls="--", lw=1.2,
-                       label=f"p95 alert threshold ({threshold:,.0f} ms)")
-        p95 = _series(windows, "health", "latency_p95_ms")
-        over = np.isfinite(p95) & (p95 > threshold)
-        ax_lat.scatter(x[over], p95[over], color=COLOR_ALERT, zorder=3, s=30)
-    if not any_latency:
-        _no_data(ax_lat, "no latency in these logs")
-    ax_lat.set_title("Latency quantiles")
-    ax_lat.set_ylabel("Latency (ms)")
+    if ax_lat is not None:
+        threshold = _rule_threshold(summary, "health.latency_p95_ms")
+        any_latency = False
+        for q in ("p50", "p95", "p99"):
+            values = _series(windows, "health", f"latency_{q}_ms")
+            if np.isfinite(values).any():
+                any_latency = True
+                ax_lat.plot(x, values, marker="o", ms=3, color=_QUANTILE_COLORS[q], label=q)
+        if threshold is not None and any_latency:  # no line through the "no values" note
+            ax_lat.axhline(threshold, color=COLOR_ALERT, ls="--", lw=1.2,
+                           label=f"p95 alert threshold ({threshold:,.0f} ms)")
+            p95 = _series(windows, "health", "latency_p95_ms")
+            over = np.isfinite(p95) & (p95 > threshold)
+            ax_lat.scatter(x[over], p95[over], color=COLOR_ALERT, zorder=3, s=30)
+        if not any_latency:
+            _no_data(ax_lat, "no latency values in these windows")
+        ax_lat.set_title("Latency quantiles")
+        ax_lat.set_ylabel("Latency (ms)")
 
-    err = _series(windows, "health", "error_rate", scale=100)
-    threshold = _rule_threshold(summary, "health.error_rate")
-    if np.isfinite(err).any():
-        ax_err.plot(x, err, marker="o", ms=3, color=COLOR_CURRENT, label="error rate")
-    else:
-        _no_data(ax_err, "no error status in these logs")
-    if threshold is not None:
-        ax_err.axhline(threshold * 100, color=COLOR_ALERT, ls="--", lw=1.2,
-                       label=f"alert threshold ({threshold:.1%})")
-        over = np.isfinite(err) & (err > threshold * 100)
-        ax_err.scatter(x[over], err[over], color=COLOR_ALERT, zorder=3, s=30)
-    ax_err.set_title("Error rate")
-    ax_err.set_ylabel("Errors (% of rows)")
-    ax_err.set_ylim(bottom=0)
+    if ax_err is not None:
+        err = _series(windows, "health", "error_rate", scale=100)
+        threshold = _rule_threshold(summary, "health.error_rate")
+        if np.isfinite(err).any():
+            ax_err.plot(x, err, marker="o", ms=3, color=COLOR_CURRENT, label="error rate")
+        else:
+            _no_data(ax_err, "no error status in these windows")
+        if threshold is not None and np.isfinite(err).any():
+            ax_err.axhline(threshold * 100, color=COLOR_ALERT, ls="--", lw=1.2,
+                           label=f"alert threshold ({threshold:.1%})")
+            over = np.isfinite(err) & (err > threshold * 100)
+            ax_err.scatter(x[over], err[over], color=COLOR_ALERT, zorder=3, s=30)
+        ax_err.set_title("Error rate")
+        ax_err.set_ylabel("Errors (% of rows)")
+        ax_err.set_ylim(bottom=0)
 
-    for ax in (ax_rows, ax_lat, ax_err):
+    for ax in (a for a in (ax_rows, ax_lat, ax_err) if a is not None):
         _shade(ax, alerting)
         handles, labels = ax.get_legend_handles_labels()
         if alerting:
@@ -163,7 +172,7 @@ def health_figure(summary: Mapping[str, Any]) -> Figure | None:
             ax.legend(handles, labels, fontsize=7, loc="upper left", frameon=False,
                       ncols=min(len(handles), 4))
         ax.margins(y=0.15)
-    _window_axis(ax_err, windows)
+    _window_axis([a for a in (ax_rows, ax_lat, ax_err) if a is not None][-1], windows)
     return fig
 
 

@@ -25,6 +25,7 @@ from obskit.render._common import (
     _fmt_time,
     _latest,
     _list,
+    _logged,
     _map,
     _method_name,
     _metric_name,
@@ -226,10 +227,12 @@ def summary_tiles_html(summary: Mapping[str, Any]) -> str:
         return _tile(label, _e(_fmt_metric(metric, value)), sub, kind)
 
     tiles.append(latest_tile("Drifted share, latest", ("drift_share",), "drift_share"))
-    tiles.append(latest_tile("p95 latency, latest", ("health", "latency_p95_ms"),
-                             "health.latency_p95_ms"))
-    tiles.append(latest_tile("Error rate, latest", ("health", "error_rate"),
-                             "health.error_rate"))
+    if _logged(summary, "latency_ms"):  # else health_notes_html says why there is none
+        tiles.append(latest_tile("p95 latency, latest", ("health", "latency_p95_ms"),
+                                 "health.latency_p95_ms"))
+    if _logged(summary, "status", "error"):
+        tiles.append(latest_tile("Error rate, latest", ("health", "error_rate"),
+                                 "health.error_rate"))
 
     metric = _primary_metric(summary, windows)
     if metric is None:
@@ -487,8 +490,9 @@ def methods_html(summary: Mapping[str, Any]) -> str:
             f"{_e(k)}: {_e(', '.join(v))}" for k, v in by_type.items()) + ".</p>")
     parts.append(f"<p>Windows with fewer than {_e(_fmt_int(methods.get('min_window_rows')))} "
                  "rows are marked as having insufficient data and are not judged by the alert "
-                 "rules. Latency quantiles: "
-                 f"{_e(methods.get('latency_quantiles'))}.</p>")
+                 "rules."
+                 + (f" Latency quantiles: {_e(methods.get('latency_quantiles'))}."
+                    if _logged(summary, "latency_ms") else "") + "</p>")
 
     rules = [_map(r) for r in _list(summary.get("alert_rules"))]
     default = summary.get("alert_rules_default")
@@ -501,6 +505,14 @@ def methods_html(summary: Mapping[str, Any]) -> str:
                               r.get("severity")) for r in rules]))
     else:
         parts.append("<p>No alert rules in force.</p>")
+
+    not_applicable = [_map(r) for r in _list(summary.get("alert_rules_not_applicable"))]
+    if not_applicable:
+        parts.append("<h3>Rules that do not apply to these logs</h3><p>Never evaluated: their "
+                     "metric needs a column the logs do not have.</p>")
+        parts.append(_table(("Rule", "Metric", "Why"),
+                            [(r.get("rule"), r.get("metric"), r.get("reason"))
+                             for r in not_applicable]))
 
     windows = _windows(summary)
     starts = {w.get("index"): w.get("start") for w in windows}
@@ -521,6 +533,42 @@ def methods_html(summary: Mapping[str, Any]) -> str:
     else:
         parts.append("<p>Every rule could be judged in every window.</p>")
     return "".join(parts) + "</div>"
+
+
+#: a health series, the log roles it comes from (any one), and what is off without them
+_HEALTH_SERIES = (
+    ("Latency", ("latency_ms",), "the latency panel and tile"),
+    ("Errors", ("status", "error"), "the error-rate panel and tile"),
+)
+
+
+def health_notes_html(summary: Mapping[str, Any]) -> str:
+    """One line per health series the logs cannot have, saying why and what is off, e.g.
+    "Latency not logged (no latency_ms column): the latency panel and tile and the
+    latency_p95 rule are off."
+
+    Parameters
+    ----------
+    summary : Mapping
+        The run's ``summary.json`` document.
+
+    Returns
+    -------
+    str
+        An HTML fragment (empty when every series is logged).
+    """
+    not_applicable = [_map(r) for r in _list(summary.get("alert_rules_not_applicable"))]
+    lines = []
+    for name, roles, what in _HEALTH_SERIES:
+        if _logged(summary, *roles):
+            continue
+        rules = [str(r.get("rule")) for r in not_applicable
+                 if set(map(str, _list(r.get("missing_roles")))) & set(roles)]
+        rule_text = (f" and the {', '.join(rules)} rule{'s' * (len(rules) > 1)}"
+                     if rules else "")
+        lines.append(f"<p><em>{name} not logged (no {' or '.join(roles)} column): {what}"
+                     f"{_e(rule_text)} are off.</em></p>")
+    return '<div class="obskit">' + "".join(lines) + "</div>" if lines else ""
 
 
 def segments_html(summary: Mapping[str, Any]) -> str:
@@ -604,19 +652,31 @@ def anomalies_html(summary: Mapping[str, Any], *, limit: int = 20) -> str:
     if not rows:
         parts.append("<p>No prediction was flagged as anomalous.</p></div>")
         return "".join(parts)
-    header = ["Request", "Trace", "Window", "Version", "Reasons", "Severity", "Score",
-              "Latency", "Top SHAP features"]
-    table_rows = [[r.get("request_id"), r.get("trace_id"), _fmt_time(r.get("window_start")),
-                   r.get("model_version"), ", ".join(map(str, _list(r.get("reasons")))),
-                   _fmt_num(r.get("severity")), _fmt_num(r.get("score")),
-                   _fmt_ms(r.get("latency_ms")),
-                   ", ".join(map(str, _list(r.get("top_features")))) or "—"] for r in rows]
+    # (header, cell, numeric, shown): a column whose role the log lacks is left out
+    columns = [
+        ("Request", lambda r: r.get("request_id"), False, _logged(summary, "request_id")),
+        ("Trace", lambda r: r.get("trace_id"), False, _logged(summary, "trace_id")),
+        ("Window", lambda r: _fmt_time(r.get("window_start")), False, True),
+        ("Version", lambda r: r.get("model_version"), False,
+         _logged(summary, "model_version")),
+        ("Reasons", lambda r: ", ".join(map(str, _list(r.get("reasons")))), False, True),
+        ("Severity", lambda r: _fmt_num(r.get("severity")), True, True),
+        ("Score", lambda r: _fmt_num(r.get("score")), True, _logged(summary, "score")),
+        ("Latency", lambda r: _fmt_ms(r.get("latency_ms")), True,
+         _logged(summary, "latency_ms")),
+        ("Top SHAP features", lambda r: ", ".join(map(str, _list(r.get("top_features")))) or "—",
+         False, any(_list(r.get("top_features")) for r in rows)),
+    ]
+    columns = [c for c in columns if c[3]]
+    header = [c[0] for c in columns]
+    numeric = frozenset(i for i, c in enumerate(columns) if c[2])
+    table_rows = [[c[1](r) for c in columns] for r in rows]
     parts.append(f"<h3>Anomalous predictions ({len(rows)} flagged, most severe first)</h3>")
-    parts.append(_table(header, table_rows[:limit], numeric=frozenset({5, 6, 7})))
+    parts.append(_table(header, table_rows[:limit], numeric=numeric))
     more = table_rows[limit:limit + 4 * limit]  # the rest only in summary.json
     if more:
         parts.append(f"<details><summary>{len(more)} more</summary>"
-                     + _table(header, more, numeric=frozenset({5, 6, 7})) + "</details>")
+                     + _table(header, more, numeric=numeric) + "</details>")
     if len(table_rows) > limit + len(more):
         parts.append(f"<p>All {len(table_rows)} flagged predictions are listed in "
                      '<a href="summary.json">summary.json</a> (<code>anomalies</code>).</p>')
