@@ -4,10 +4,12 @@ pins the same as pyproject.toml's (conda cannot be run here; the file is checked
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
+
+tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -489,3 +489,16 @@ def test_anomaly_columns_of_roles_the_logs_lack_are_left_out():
     assert re.findall(r"<th(?: [^>]*)?>(.*?)</th>", render.anomalies_html(summary)) == [
         "Request", "Trace", "Window", "Version", "Reasons", "Severity", "Score", "Latency",
         "Top SHAP features"]
+
+
+def test_explorer_window_view_leaves_out_health_the_logs_lack():
+    from obskit.render.views import window_html
+
+    summary = make_summary()
+    summary["roles"] = ["timestamp", "score", "label"]
+    window = dict(summary["windows"][0], health={})
+    text = window_html(summary, window)
+    assert "Latency" not in text and "Error rate" not in text and "Rows" in text
+    summary["roles"] += ["latency_ms", "status"]
+    text = window_html(summary, window)
+    assert "Latency p50 / p95 / p99" in text and "Error rate" in text

@@ -29,6 +29,7 @@ from obskit.render._common import (
     _fmt_pct,
     _fmt_time,
     _list,
+    _logged,
     _map,
     _method_name,
     _metric_name,
@@ -115,6 +116,10 @@ def window_html(summary: Mapping[str, Any], window: Mapping[str, Any] | None, *,
         ("Performance", perf_text),
         ("Drifted share", f"{_e(_fmt_pct(window.get('drift_share')))} of features"),
     ]
+    # a health series the logs lack (no latency_ms / status column) is left out
+    facts = [f for f in facts if not (
+        (f[0].startswith("Latency") and not _logged(summary, "latency_ms"))
+        or (f[0] == "Error rate" and not _logged(summary, "status", "error")))]
     mv = _map(window.get("multivariate_drift"))
     if mv:
         facts.append(("Multivariate", "; ".join(
