@@ -1,19 +1,23 @@
-"""The ``obskit`` command line. Exit codes: 0 ok, 1 alerts fired with ``--fail-on-alert``,
-2 bad input or configuration, 3 a notebook failed."""
+"""The ``obskit`` command line. Exit codes: 0 ok, 1 alerts fired with --fail-on-alert,
+2 bad input or configuration, 3 a notebook failed, 4 an internal error (a bug in obskit)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from obskit.exceptions import ConfigError, InputError, NotebookError
+from obskit.exceptions import ConfigError, InputError, NotebookError, ObskitError
 
-__all__ = ["main", "EXIT_OK", "EXIT_ALERT", "EXIT_INPUT", "EXIT_NOTEBOOK"]
+__all__ = ["main", "EXIT_OK", "EXIT_ALERT", "EXIT_INPUT", "EXIT_NOTEBOOK", "EXIT_INTERNAL"]
 
-EXIT_OK, EXIT_ALERT, EXIT_INPUT, EXIT_NOTEBOOK = 0, 1, 2, 3
+EXIT_OK, EXIT_ALERT, EXIT_INPUT, EXIT_NOTEBOOK, EXIT_INTERNAL = 0, 1, 2, 3, 4
+#: set to 1 to see the traceback of an internal error
+DEBUG_ENV = "OBSKIT_DEBUG"
 
 
 def _column(text: str) -> tuple[str, str]:
@@ -217,13 +221,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                "exporter": exporter.run}[args.command]
     try:
         return handler(args)
-    except (ConfigError, InputError) as exc:
-        print(f"obskit: error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
     except NotebookError as exc:
         print(f"obskit: report failed: {exc}\nexecuted notebook kept at {exc.notebook}",
               file=sys.stderr)
         return EXIT_NOTEBOOK
+    except ObskitError as exc:  # bad input or configuration (ConfigError, InputError, ...)
+        print(f"obskit: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as exc:  # noqa: BLE001 - a bug: never exit 1, which means "alerts"
+        if os.environ.get(DEBUG_ENV):
+            traceback.print_exc()
+        print(f"obskit: internal error: {type(exc).__name__}: {exc}\n"
+              f"This is a bug in obskit, not in your input; please report it with the "
+              f"traceback ({DEBUG_ENV}=1 shows it).", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -52,3 +52,42 @@ def test_model_flags_merge_with_the_config_file(tmp_path, monkeypatch):
     assert config.model == str(tmp_path / "model.skops")
     assert config.model_trusted_types == ("sklearn.tree._tree.Tree", "numpy.dtype")
     assert config.model_trust is False
+
+
+def _log_rows(n: int, day: str = "2026-11-01") -> str:
+    lines = ["timestamp,request_id,x,score,prediction,label"]
+    for i in range(n):
+        lines.append(f"{day}T{i % 24:02d}:00:00Z,r{i},{i % 7},0.{i % 9 + 1},{i % 2},{i % 3 % 2}")
+    return "\n".join(lines) + "\n"
+
+
+def test_report_on_a_current_csv_without_rows_exits_2_naming_it(tmp_path, capsys):
+    ref, cur = tmp_path / "ref.csv", tmp_path / "cur.csv"
+    ref.write_text(_log_rows(60))
+    cur.write_text(_log_rows(0))
+    code = main(["report", "--reference", str(ref), "--current", str(cur),
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == EXIT_INPUT
+    assert "sources.current" in err and str(cur) in err and "no rows" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_every_obskit_error_exits_2_and_a_bug_exits_4_never_1(tmp_path, capsys, monkeypatch):
+    from obskit import cli
+    from obskit.exceptions import NotFittedError
+
+    def boom(exc):
+        def handler(args):
+            raise exc
+        return handler
+
+    for exc, code in ((NotFittedError("monitor not fitted"), EXIT_INPUT),
+                      (AttributeError("'Table' object has no attribute 'score'"),
+                       cli.EXIT_INTERNAL)):
+        monkeypatch.setattr(cli, "_cmd_report", boom(exc))
+        got = main(["report", "--current", str(tmp_path / "x.jsonl")])
+        err = capsys.readouterr().err
+        assert got == code and got != cli.EXIT_ALERT
+        assert str(exc).strip("'\"") in err and "Traceback" not in err

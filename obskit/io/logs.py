@@ -99,6 +99,48 @@ def _missing_column(where: str, column: str, role: str, raw: ir.Table, how: str)
     )
 
 
+def _files_text(files: tuple[str, ...]) -> str:
+    if len(files) == 1:
+        return files[0]
+    shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    return f"every one of its {len(files)} files ({shown})"
+
+
+def require_rows(raw: RawSource, source: str) -> None:
+    """Stop on a source without a single row: an empty file (a CSV header alone, an empty
+    JSON-lines or Parquet file), or a glob or directory whose files are all empty.
+
+    ``source`` names the config key (``reference``, ``current`` or ``labels``). One engine
+    query that stops at the first row.
+    """
+    if int(raw.table.limit(1).count().execute()) or int(raw.rejects.limit(1).count().execute()):
+        return
+    what = _files_text(raw.files)
+    verb = "holds" if len(raw.files) == 1 else "hold"
+    raise InputError(
+        f"sources.{source}: {what} {verb} no rows (an empty file, or a header and no data); "
+        f"there is nothing to monitor. Point sources.{source} (--{source}) at logs with rows.",
+        path=raw.files[0],
+    )
+
+
+def require_used_rows(log: LogTable, source: str) -> None:
+    """Stop when every row of a source was quarantined: nothing of it could be read."""
+    if log.rows_used or not log.rows_read:
+        return
+    q = log.quarantine_summary(limit=1)
+    reason = max(q["by_reason"], key=q["by_reason"].get) if q["by_reason"] else "?"
+    ex = q["examples"][0] if q["examples"] else None
+    example = (f"; e.g. {ex['file']} line {ex['line']}: {ex['reason']}"
+               + (f" ({ex['detail']!r})" if ex["detail"] else "")) if ex else ""
+    raise InputError(
+        f"sources.{source}: none of the {log.rows_read:,} rows read from "
+        f"{_files_text(log.files)} could be used (all quarantined, most often: {reason})"
+        f"{example}. Check the column mapping (--column ROLE=NAME) and the file format.",
+        path=log.files[0] if log.files else None,
+    )
+
+
 def _where(raw: RawSource) -> str:
     return raw.files[0] if len(raw.files) == 1 else f"{raw.files[0]} (and {len(raw.files) - 1} " \
         "more files)"
@@ -234,11 +276,22 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
     return LogTable(clean, quarantine, used + quarantined, used, quarantined, raw.files, ts_info)
 
 
+def _read(con: BaseBackend, spec: str, source: str) -> RawSource:
+    """Read one source; an error names its config key, and an empty source stops."""
+    try:
+        raw = read_source(con, spec)
+    except InputError as exc:
+        raise InputError(f"sources.{source}: {exc}", path=exc.path, column=exc.column,
+                         line=exc.line) from exc
+    require_rows(raw, source)
+    return raw
+
+
 def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     """Read the reference, current and label sources of ``config`` into the engine."""
     con = con or connect(config.engine, config.engine_settings())
-    current_raw = read_source(con, config.current)
-    reference_raw = read_source(con, config.reference) if config.reference else None
+    current_raw = _read(con, config.current, "current")
+    reference_raw = _read(con, config.reference, "reference") if config.reference else None
     basis = reference_raw or current_raw
     roles = _role_columns(config, basis.table)
     task = config.task or infer_task(basis.table, roles)
@@ -247,8 +300,11 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     required = REQUIRED_ROLES + (("request_id",) if config.labels else ())
     current = load_log_table(con, current_raw, config=config, task=task, features=features,
                              required=required)
+    require_used_rows(current, "current")
     reference = (load_log_table(con, reference_raw, config=config, task=task, features=features)
                  if reference_raw else None)
+    if reference is not None:
+        require_used_rows(reference, "reference")
     present = tuple(r for r in ROLES if r in current.table.columns
                     or (reference and r in reference.table.columns))
     logs = LoadedLogs(con, current, reference, features, task, present)
@@ -263,10 +319,11 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
 def _join_labels(logs: LoadedLogs, config: Config) -> None:
     """Join the late-arriving label source onto the current log by ``request_id``."""
     con = logs.con
-    raw = read_source(con, config.labels)
+    raw = _read(con, config.labels, "labels")
     hint = "The label source needs request ids and labels; map them with --column ROLE=NAME."
     labels = load_log_table(con, raw, config=config, task=logs.task, features={},
                             required=("request_id", "label"), hint=hint)
+    require_used_rows(labels, "labels")
     lt = labels.table
     # latest timestamp wins; without one (or on a tie) the last line written wins
     last = [ibis.desc(lt._file), ibis.desc(lt._line)]
