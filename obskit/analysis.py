@@ -23,7 +23,7 @@ from obskit.assemble import WindowFrames, assemble_windows, iso, number
 from obskit.config import AlertRuleConfig, Config, DriftRule, load_config
 from obskit.findings import build_findings
 from obskit.io.engine import materialize
-from obskit.io.logs import LoadedLogs, load_logs
+from obskit.io.logs import LoadedLogs, load_logs, require_used_rows
 from obskit.monitors import (
     DomainClassifierMonitor,
     DriftMonitor,
@@ -380,6 +380,7 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> Analysis:
     generated = iso(datetime.now(timezone.utc))
     with stage("load"):
         logs = logs or load_logs(config)
+    require_used_rows(logs)
     spec = parse_window(config.window)
     current = logs.current.table
     if config.period_start or config.period_end:

@@ -130,6 +130,8 @@ def assemble_windows(spec: WindowSpec, frames: WindowFrames, *, features: list[s
         w["labelled_rows"] = labelled
         w["label_coverage"] = (labelled / rows) if labelled is not None and rows else None
         w["mean_score"] = number(row.get("mean_score"))
+        if "null_scores" in row:  # rows without a score: left out of every score metric
+            w["null_scores"] = int(row["null_scores"]) if pd.notna(row["null_scores"]) else 0
         judged = enough and labelled is not None and labelled >= min_rows
         if has_labels:
             w["performance"], w["performance_ci"] = _metrics(

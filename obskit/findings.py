@@ -247,6 +247,18 @@ def _data_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                     "section": "data-quality",
                     "next_step": "Fix the producer of the logs; the examples below show "
                                  "file and line."})
+    null_scores = sum(int(w.get("null_scores") or 0) for w in summary["windows"])
+    if null_scores:
+        total = sum(int(w["rows"]) for w in summary["windows"])
+        share = null_scores / total if total else 0
+        worst = max(summary["windows"], key=lambda w: int(w.get("null_scores") or 0))
+        out.append({"severity": "warning" if share > 0.01 else "info", "kind": "null_scores",
+                    "text": f"{null_scores:,} of {total:,} rows ({share:.2%}) have no score "
+                            f"(most on {_day(worst['start'])}: {worst['null_scores']:,}); "
+                            "they are left out of ROC AUC, PR AUC, log loss, Brier, ECE, "
+                            "CBPE and confident mistakes.",
+                    "section": "performance",
+                    "next_step": "Find why the model logged no score for these requests."})
     partial = [w for w in summary["windows"]
                if w.get("label_coverage") is not None and w["label_coverage"] < 0.95
                and w["rows"]]

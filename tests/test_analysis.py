@@ -93,3 +93,34 @@ def test_period_limits_the_analysis_and_counts_the_rest(gappy):
     assert rows["current"] == 10 and rows["outside_period"] == 200
     assert rows["current"] + rows["outside_period"] + rows["quarantined"] == rows["read"]
     assert [w["start"][:10] for w in summary["windows"]] == ["2026-11-03"]
+
+
+def test_null_scores_are_counted_per_window_and_left_out_of_score_metrics(tmp_path):
+    from sklearn.metrics import brier_score_loss, log_loss
+
+    ref = _logs(pd.date_range("2026-10-01", periods=400, freq="h", tz="UTC"))
+    cur = _logs(pd.date_range("2026-11-01", periods=300, freq="9min", tz="UTC"))
+    cur["prediction"] = (cur.score >= 0.5).astype(int)
+    ref["prediction"] = (ref.score >= 0.5).astype(int)
+    cur.loc[cur.index % 20 == 3, "score"] = np.nan  # 5% without a score
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_parquet(tmp_path / "cur.parquet")
+    summary = obskit.analyze(load_config(overrides={"sources": {
+        "reference": str(tmp_path / "ref.parquet"), "current": str(tmp_path / "cur.parquet")},
+        "min_window_rows": 20})).to_summary()
+    cur["day"] = cur.timestamp.dt.strftime("%Y-%m-%d")
+    for w in summary["windows"]:
+        day = cur[cur.day == w["start"][:10]]
+        assert w["null_scores"] == int(day.score.isna().sum())
+        scored = day[day.score.notna()]
+        assert w["performance"]["log_loss"] == pytest.approx(
+            log_loss(scored.label, scored.score, labels=[0, 1]), rel=1e-9)
+        assert w["performance"]["brier"] == pytest.approx(
+            brier_score_loss(scored.label, scored.score), rel=1e-9)
+        # accuracy still counts every row with a prediction
+        assert w["performance"]["accuracy"] == pytest.approx(
+            (day.prediction == day.label).mean(), rel=1e-9)
+    assert sum(w["null_scores"] for w in summary["windows"]) == 15
+    kinds = {f["kind"]: f for f in summary["findings"]}
+    assert "null_scores" in kinds and "15 of 300 rows (5.00%)" in kinds["null_scores"]["text"]
+    assert any("15 of 300 current rows" in n for n in summary["notes"])

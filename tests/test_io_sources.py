@@ -240,11 +240,16 @@ def test_empty_glob_names_the_source(tmp_path):
     assert "sources.current" in str(err.value) and spec in str(err.value)
 
 
-def test_a_source_whose_every_row_is_quarantined_stops(write):
+def test_a_source_whose_every_row_is_quarantined_loads_but_does_not_run(write):
+    from obskit.analysis import analyze
+
     p = write("a.jsonl", [{"timestamp": "2024-01-01T00:00:00Z", "x": "abc"},
                           {"timestamp": "2024-01-01T01:00:00Z", "x": "def"}, "{bad json"])
+    logs = load(p, features={"types": {"x": "numeric"}})  # kept, to inspect the quarantine
+    assert (logs.current.rows_read, logs.current.rows_used) == (3, 0)
     with pytest.raises(InputError) as err:
-        load(p, features={"types": {"x": "numeric"}})
+        analyze(load_config(overrides={"sources": {"current": p}, "task": "binary",
+                                       "features": {"types": {"x": "numeric"}}}))
     msg = str(err.value)
     assert "sources.current" in msg and p in msg and "none of the 3 rows" in msg
     assert "feature x is not a number" in msg

@@ -23,7 +23,8 @@ from obskit.io.sources import RawSource, read_source
 from obskit.io.timestamps import TimestampInfo, parse_timestamps
 from obskit.schema import REQUIRED_ROLES, ROLES, infer_feature_type
 
-__all__ = ["LogTable", "LabelStats", "LoadedLogs", "load_logs", "load_log_table", "infer_task"]
+__all__ = ["LogTable", "LabelStats", "LoadedLogs", "load_logs", "load_log_table", "infer_task",
+           "require_rows", "require_used_rows", "check_scores"]
 
 _META = ("_file", "_line")
 QUARANTINE_EXAMPLES = 20
@@ -124,21 +125,59 @@ def require_rows(raw: RawSource, source: str) -> None:
     )
 
 
-def require_used_rows(log: LogTable, source: str) -> None:
-    """Stop when every row of a source was quarantined: nothing of it could be read."""
-    if log.rows_used or not log.rows_read:
-        return
-    q = log.quarantine_summary(limit=1)
-    reason = max(q["by_reason"], key=q["by_reason"].get) if q["by_reason"] else "?"
-    ex = q["examples"][0] if q["examples"] else None
-    example = (f"; e.g. {ex['file']} line {ex['line']}: {ex['reason']}"
-               + (f" ({ex['detail']!r})" if ex["detail"] else "")) if ex else ""
-    raise InputError(
-        f"sources.{source}: none of the {log.rows_read:,} rows read from "
-        f"{_files_text(log.files)} could be used (all quarantined, most often: {reason})"
-        f"{example}. Check the column mapping (--column ROLE=NAME) and the file format.",
-        path=log.files[0] if log.files else None,
-    )
+def require_used_rows(logs: LoadedLogs) -> None:
+    """Stop when every row of a source (current, reference or labels) was quarantined:
+    nothing of it could be read, and a run over it would judge nothing. :func:`load_logs`
+    itself keeps such sources, so their quarantine can be inspected."""
+    sources = (("current", logs.current), ("reference", logs.reference),
+               ("labels", logs.label_quarantine))
+    for source, log in sources:
+        if log is None or log.rows_used or not log.rows_read:
+            continue
+        q = log.quarantine_summary(limit=1)
+        reason = max(q["by_reason"], key=q["by_reason"].get) if q["by_reason"] else "?"
+        ex = q["examples"][0] if q["examples"] else None
+        example = (f"; e.g. {ex['file']} line {ex['line']}: {ex['reason']}"
+                   + (f" ({ex['detail']!r})" if ex["detail"] else "")) if ex else ""
+        raise InputError(
+            f"sources.{source}: none of the {log.rows_read:,} rows read from "
+            f"{_files_text(log.files)} could be used (all quarantined, most often: {reason})"
+            f"{example}. Check the column mapping (--column ROLE=NAME) and the file format.",
+            path=log.files[0] if log.files else None,
+        )
+
+
+def check_scores(log: LogTable, *, source: str, column: str) -> int:
+    """Stop on a classification ``score`` that is not a probability; return how many
+    rows have no score (null or NaN).
+
+    A score outside [0, 1] or infinite (logits, margins, percentages) would make log loss,
+    Brier, ECE and confident mistakes meaningless, so it is an error naming the column and
+    the range found. One engine query.
+    """
+    s = log.table.score
+    missing = s.isnull() | s.isnan()
+    finite = ~missing & ~s.isinf()
+    got = log.table.aggregate(
+        missing=missing.sum(), infinite=(~missing & s.isinf()).sum(),
+        lo=s.min(where=finite), hi=s.max(where=finite),
+        outside=(finite & ((s < 0) | (s > 1))).sum(),
+    ).execute().iloc[0]
+    outside, infinite = int(got.outside or 0), int(got.infinite or 0)
+    if outside or infinite:
+        found = (f"values from {float(got.lo):.6g} to {float(got.hi):.6g}"
+                 if pd.notna(got.lo) else "no finite values")
+        inf = f" and {infinite:,} infinite values" if infinite else ""
+        raise InputError(
+            f"sources.{source}: column {column!r} (role score) holds {found}{inf}; "
+            f"{outside + infinite:,} of {log.rows_used:,} rows lie outside [0, 1]. The score "
+            "must be the probability of the positive class. If it holds logits or margins, "
+            "apply a sigmoid (1 / (1 + exp(-x))) when logging; if it is not a probability, "
+            "map the score role to the probability column (--column score=NAME, "
+            "'columns.score' in the config) and it is then analysed as a feature.",
+            path=log.files[0] if log.files else None, column=column,
+        )
+    return int(got.missing or 0)
 
 
 def _where(raw: RawSource) -> str:
@@ -300,14 +339,21 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     required = REQUIRED_ROLES + (("request_id",) if config.labels else ())
     current = load_log_table(con, current_raw, config=config, task=task, features=features,
                              required=required)
-    require_used_rows(current, "current")
     reference = (load_log_table(con, reference_raw, config=config, task=task, features=features)
                  if reference_raw else None)
-    if reference is not None:
-        require_used_rows(reference, "reference")
     present = tuple(r for r in ROLES if r in current.table.columns
                     or (reference and r in reference.table.columns))
     logs = LoadedLogs(con, current, reference, features, task, present)
+    if "score" in present and task != "regression":
+        for name, log in (("current", current), ("reference", reference)):
+            if log is None or "score" not in log.table.columns:
+                continue
+            nulls = check_scores(log, source=name, column=config.column("score"))
+            if nulls:
+                logs.notes.append(
+                    f"{nulls:,} of {log.rows_used:,} {name} rows ({nulls / log.rows_used:.1%}) "
+                    f"have no score (column {config.column('score')!r}); they are left out "
+                    "of ROC AUC, PR AUC, log loss, Brier, ECE, CBPE and confident mistakes.")
     logs.missing_features = [f for f in features if f not in current_raw.table.columns]
     if current.timestamp.naive or (reference and reference.timestamp.naive):
         logs.notes.append("Timestamps without a time zone were taken as UTC.")
@@ -323,7 +369,6 @@ def _join_labels(logs: LoadedLogs, config: Config) -> None:
     hint = "The label source needs request ids and labels; map them with --column ROLE=NAME."
     labels = load_log_table(con, raw, config=config, task=logs.task, features={},
                             required=("request_id", "label"), hint=hint)
-    require_used_rows(labels, "labels")
     lt = labels.table
     # latest timestamp wins; without one (or on a tie) the last line written wins
     last = [ibis.desc(lt._file), ibis.desc(lt._line)]
