@@ -34,6 +34,7 @@ from obskit.monitors import (
 from obskit.performance import METRICS, primary_metric
 from obskit.profiles import W, health_by_window, window_overview
 from obskit.reference_cache import ReferenceCache, data_fingerprint
+from obskit.schema import measures_performance
 from obskit.segments import Segment, find_segments, segment_columns
 from obskit.timings import Stopwatch, active, recording, stage
 from obskit.windows import PeriodWindow, WindowSpec, parse_window
@@ -212,7 +213,7 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
                           estimated=estimated, multivariate=multivariate, health=health)
     windows = assemble_windows(spec, frames, features=list(logs.features),
                                metrics=METRICS[logs.task], min_rows=config.min_window_rows,
-                               has_labels="label" in table.columns)
+                               has_labels=measures_performance(logs.task, table.columns))
     reference_performance = {k: number(v) for k, v in perf_monitor.reference_.items()}
     return TableResult(windows, drift, reference_performance, dists, rules)
 

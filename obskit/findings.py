@@ -14,6 +14,7 @@ from typing import Any
 
 from obskit.drift import method_label
 from obskit.performance import metric_direction, primary_metric
+from obskit.schema import measures_performance
 
 __all__ = ["build_findings", "attach_commands", "deep_dive_command", "SEVERITY_ORDER"]
 
@@ -247,6 +248,15 @@ def _data_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                     "section": "data-quality",
                     "next_step": "Fix the producer of the logs; the examples below show "
                                  "file and line."})
+    roles = summary.get("roles") or []
+    if "label" in roles and not measures_performance(summary.get("task") or "", roles):
+        out.append({"severity": "info", "kind": "performance_not_measured",
+                    "text": "Performance is not measured: the logs have labels but no "
+                            + ("prediction or score" if summary.get("task") == "binary"
+                               else "prediction") + " to compare them with.",
+                    "section": "performance",
+                    "next_step": "Map the model's output with --column prediction=NAME "
+                                 "(or score=NAME) in the next run."})
     null_scores = sum(int(w.get("null_scores") or 0) for w in summary["windows"])
     if null_scores:
         total = sum(int(w["rows"]) for w in summary["windows"])

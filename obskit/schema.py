@@ -13,7 +13,10 @@ The config's ``features.types`` overrides the inferred type of any feature.
 
 from __future__ import annotations
 
-__all__ = ["ROLES", "REQUIRED_ROLES", "FEATURE_TYPES", "NUMERIC_SHARE", "infer_feature_type"]
+from collections.abc import Iterable
+
+__all__ = ["ROLES", "REQUIRED_ROLES", "FEATURE_TYPES", "NUMERIC_SHARE", "infer_feature_type",
+           "measures_performance"]
 
 ROLES = (
     "timestamp",
@@ -58,3 +61,15 @@ def infer_feature_type(*, dtype: str, non_null: int, numeric: int, boolean: int)
     if non_null and numeric >= NUMERIC_SHARE * non_null:
         return "numeric"
     return "categorical"
+
+
+def measures_performance(task: str, roles: Iterable[str]) -> bool:
+    """Whether realized performance can be measured from these roles (or columns): labels
+    and something to compare them with (a prediction, or for a binary task a score).
+
+    >>> measures_performance("binary", ("label", "score")), measures_performance(
+    ...     "regression", ("label", "score"))
+    (True, False)
+    """
+    return "label" in roles and ("prediction" in roles
+                                 or (task == "binary" and "score" in roles))

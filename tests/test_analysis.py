@@ -124,3 +124,20 @@ def test_null_scores_are_counted_per_window_and_left_out_of_score_metrics(tmp_pa
     kinds = {f["kind"]: f for f in summary["findings"]}
     assert "null_scores" in kinds and "15 of 300 rows (5.00%)" in kinds["null_scores"]["text"]
     assert any("15 of 300 current rows" in n for n in summary["notes"])
+
+
+def test_labels_without_prediction_or_score_run_without_performance_and_say_why(tmp_path):
+    ref = _logs(pd.date_range("2026-10-01", periods=300, freq="h", tz="UTC"))
+    cur = _logs(pd.date_range("2026-11-01", periods=200, freq="12min", tz="UTC"))
+    for name, df in (("ref", ref), ("cur", cur)):
+        df.drop(columns=["score"]).to_csv(tmp_path / f"{name}.csv", index=False)
+    summary = obskit.analyze(load_config(overrides={"sources": {
+        "reference": str(tmp_path / "ref.csv"), "current": str(tmp_path / "cur.csv")},
+        "min_window_rows": 20})).to_summary()
+    assert summary["task"] == "binary" and "label" in summary["roles"]
+    assert summary["reference"]["performance"] == {}
+    assert all(w["performance"] == {} for w in summary["windows"])
+    assert any(n.startswith("Performance is not measured") and "--column prediction=NAME"
+               in n for n in summary["notes"])
+    assert "performance_not_measured" in {f["kind"] for f in summary["findings"]}
+    assert not [a for a in summary["alerts"] if a["metric"].startswith("performance.")]

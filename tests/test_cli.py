@@ -91,3 +91,19 @@ def test_every_obskit_error_exits_2_and_a_bug_exits_4_never_1(tmp_path, capsys, 
         err = capsys.readouterr().err
         assert got == code and got != cli.EXIT_ALERT
         assert str(exc).strip("'\"") in err and "Traceback" not in err
+
+
+def test_labels_without_prediction_for_an_explicit_task_exit_2_naming_the_role(tmp_path,
+                                                                                capsys):
+    cur = tmp_path / "cur.csv"
+    text = _log_rows(30).splitlines()
+    cur.write_text("\n".join(",".join(f for j, f in enumerate(line.split(",")) if j not in (3, 4))
+                             for line in text) + "\n")  # no score, no prediction
+    for task, role in (("binary", "prediction or score"), ("regression", "prediction"),
+                       ("multiclass", "prediction")):
+        code = main(["report", "--current", str(cur), "--task", task,
+                     "--out", str(tmp_path / "out")])
+        err = capsys.readouterr().err
+        assert code == EXIT_INPUT, err
+        assert f"needs a {role} column" in err and "--column prediction=NAME" in err
+        assert str(cur) in err and "Traceback" not in err

@@ -21,7 +21,7 @@ from obskit.io.casting import as_boolean, as_label_text, as_number, as_text, str
 from obskit.io.engine import connect, materialize
 from obskit.io.sources import RawSource, read_source
 from obskit.io.timestamps import TimestampInfo, parse_timestamps
-from obskit.schema import REQUIRED_ROLES, ROLES, infer_feature_type
+from obskit.schema import REQUIRED_ROLES, ROLES, infer_feature_type, measures_performance
 
 __all__ = ["LogTable", "LabelStats", "LoadedLogs", "load_logs", "load_log_table", "infer_task",
            "require_rows", "require_used_rows", "check_scores"]
@@ -343,6 +343,7 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
                  if reference_raw else None)
     present = tuple(r for r in ROLES if r in current.table.columns
                     or (reference and r in reference.table.columns))
+    _check_predictions(config, task, present, basis)
     logs = LoadedLogs(con, current, reference, features, task, present)
     if "score" in present and task != "regression":
         for name, log in (("current", current), ("reference", reference)):
@@ -359,7 +360,39 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
         logs.notes.append("Timestamps without a time zone were taken as UTC.")
     if config.labels:
         _join_labels(logs, config)
+    if "label" in logs.roles and not measures_performance(task, logs.roles):
+        logs.notes.append(
+            f"Performance is not measured: the logs have labels (column "
+            f"{config.column('label')!r}) but no {_PREDICTION_TEXT[task]} column to compare "
+            f"them with. Map one with --column prediction=NAME"
+            + (" or --column score=NAME" if task == "binary" else "") + " to measure it.")
     return logs
+
+
+_PREDICTION_TEXT = {"binary": "prediction or score", "multiclass": "prediction",
+                    "regression": "prediction"}
+
+
+def _check_predictions(config: Config, task: str, present: tuple[str, ...],
+                       basis: RawSource) -> None:
+    """A task set explicitly in the config needs the prediction it is about: stop naming
+    the missing role when the logs have labels and nothing to compare them with."""
+    has_labels = "label" in present or bool(config.labels)
+    if config.task is None or not has_labels or measures_performance(task, present + ("label",)):
+        return
+    role = "prediction" if task != "binary" else "prediction or score"
+    found = ", ".join(c for c in basis.table.columns if c not in _META) or "(none)"
+    hint = ("--column prediction=NAME or --column score=NAME" if task == "binary"
+            else "--column prediction=NAME")
+    raise InputError(
+        f"{_where(basis)}: task {task!r} needs a {role} column to measure performance "
+        f"against the labels, and the logs have none (looked for "
+        + (f"{config.column('prediction')!r} and {config.column('score')!r}"
+           if task == "binary" else repr(config.column("prediction")))
+        + f"); columns found: {found}. Map it with {hint}, or leave 'task' unset to "
+        "monitor without performance.",
+        path=_where(basis), column=config.column("prediction"),
+    )
 
 
 def _join_labels(logs: LoadedLogs, config: Config) -> None:
