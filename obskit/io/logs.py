@@ -358,6 +358,9 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     logs.missing_features = [f for f in features if f not in current_raw.table.columns]
     if current.timestamp.naive or (reference and reference.timestamp.naive):
         logs.notes.append("Timestamps without a time zone were taken as UTC.")
+    for log in (current, reference):
+        if log is not None and log.timestamp.note and log.timestamp.note not in logs.notes:
+            logs.notes.append(log.timestamp.note)
     if config.labels:
         _join_labels(logs, config)
     if "label" in logs.roles and not measures_performance(task, logs.roles):
