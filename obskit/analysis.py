@@ -37,7 +37,7 @@ from obskit.reference_cache import ReferenceCache, data_fingerprint
 from obskit.schema import measures_performance
 from obskit.segments import Segment, find_segments, segment_columns
 from obskit.timings import Stopwatch, active, recording, stage
-from obskit.windows import PeriodWindow, WindowSpec, parse_window
+from obskit.windows import PeriodWindow, WindowSpec, anchor_window, parse_window
 
 __all__ = ["Analysis", "analyze", "SCHEMA_VERSION"]
 
@@ -178,6 +178,18 @@ def estimated_performance(config: Config, logs: LoadedLogs, table, reference,
     return cache.fit(monitor, reference, scope=scope).calculate(table)
 
 
+def _covered(config: Config) -> tuple[datetime | None, datetime]:
+    """The span the data of this run can cover: its ``period``, and no later than now."""
+    def moment(text: str) -> datetime:
+        ts = pd.Timestamp(text)
+        return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+                ).to_pydatetime()
+
+    now = datetime.now(timezone.utc)
+    end = min(now, moment(config.period_end)) if config.period_end else now
+    return (moment(config.period_start) if config.period_start else None), end
+
+
 def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, reference, *,
                   distributions: bool = False, cache: ReferenceCache | None = None,
                   scope: str = "all") -> TableResult:
@@ -213,7 +225,8 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
                           estimated=estimated, multivariate=multivariate, health=health)
     windows = assemble_windows(spec, frames, features=list(logs.features),
                                metrics=METRICS[logs.task], min_rows=config.min_window_rows,
-                               has_labels=measures_performance(logs.task, table.columns))
+                               has_labels=measures_performance(logs.task, table.columns),
+                               covered=_covered(config))
     reference_performance = {k: number(v) for k, v in perf_monitor.reference_.items()}
     return TableResult(windows, drift, reference_performance, dists, rules)
 
@@ -393,6 +406,7 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> Analysis:
             keep &= ts < ibis.timestamp(config.period_end).cast("timestamp('UTC')")
         current = current.filter(keep)
     with stage("load"):
+        spec = anchor_window(spec, current, start=config.period_start)  # window 0 first
         table = materialize(spec.assign(current))
         outside = logs.current.rows_used - int(table.count().execute())
     reference = logs.reference.table if logs.reference else None
