@@ -37,7 +37,10 @@ def add_report_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--labels", help="late labels joined on request_id (config: sources.labels)")
     p.add_argument("--task", choices=("binary", "multiclass", "regression"),
                    help="config: task (default: inferred)")
-    p.add_argument("--window", help="'1h', '1d', '1w' or '5000 rows' (config: window)")
+    p.add_argument("--window", help="a period: N followed by min or m (minutes), h (hours), "
+                                    "d (days), w (weeks, from Monday), mo (calendar months) "
+                                    "or y (calendar years), e.g. '30min', '1d', '30d', '1mo'; "
+                                    "or a row count, e.g. '5000 rows' (config: window)")
     p.add_argument("--column", action="append", type=_column, default=[], metavar="ROLE=NAME",
                    help="map a role onto a log column, repeatable (config: columns.ROLE)")
     p.add_argument("--engine", choices=("duckdb", "spark"),

@@ -107,3 +107,15 @@ def test_labels_without_prediction_for_an_explicit_task_exit_2_naming_the_role(t
         assert code == EXIT_INPUT, err
         assert f"needs a {role} column" in err and "--column prediction=NAME" in err
         assert str(cur) in err and "Traceback" not in err
+
+
+def test_window_help_lists_every_unit_the_parser_accepts():
+    import re
+
+    from obskit.windows import _MONTHS, _UNITS
+
+    report = build_parser()._subparsers._group_actions[0].choices["report"]
+    text = next(a.help for a in report._actions if "--window" in a.option_strings)
+    for unit in [*_UNITS, *_MONTHS]:
+        assert re.search(rf"\b{unit}\b", text), unit
+    assert "rows" in text
