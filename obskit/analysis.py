@@ -405,6 +405,7 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> Analysis:
         if config.period_end:
             keep &= ts < ibis.timestamp(config.period_end).cast("timestamp('UTC')")
         current = current.filter(keep)
+    segment_columns(config, list(current.columns))  # a bad 'segments' stops before the work
     with stage("load"):
         spec = anchor_window(spec, current, start=config.period_start)  # window 0 first
         table = materialize(spec.assign(current))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = ["ROLES", "REQUIRED_ROLES", "FEATURE_TYPES", "NUMERIC_SHARE", "infer_feature_type",
-           "measures_performance"]
+           "measures_performance", "visible_columns"]
 
 ROLES = (
     "timestamp",
@@ -33,6 +33,9 @@ ROLES = (
 #: A log cannot be monitored without these.
 REQUIRED_ROLES = ("timestamp",)
 FEATURE_TYPES = ("numeric", "categorical", "boolean")
+#: Columns obskit adds to a log table (source file and line, the window): never shown to a
+#: user as "columns of the logs". Every name starting with ``_`` is internal too.
+INTERNAL_COLUMNS = frozenset({"window_index"})
 #: Share of non-null values that must parse as numbers for a text column to be numeric.
 NUMERIC_SHARE = 0.95
 
@@ -73,3 +76,13 @@ def measures_performance(task: str, roles: Iterable[str]) -> bool:
     """
     return "label" in roles and ("prediction" in roles
                                  or (task == "binary" and "score" in roles))
+
+
+def visible_columns(columns: Iterable[str]) -> list[str]:
+    """The columns of a log table a user can name: without obskit's own (``_file``,
+    ``_line``, ``window_index``, any ``_``-prefixed helper), in their order.
+
+    >>> visible_columns(["timestamp", "_file", "_line", "x", "window_index"])
+    ['timestamp', 'x']
+    """
+    return [c for c in columns if not c.startswith("_") and c not in INTERNAL_COLUMNS]

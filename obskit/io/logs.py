@@ -21,7 +21,13 @@ from obskit.io.casting import as_boolean, as_label_text, as_number, as_text, str
 from obskit.io.engine import connect, materialize
 from obskit.io.sources import RawSource, read_source
 from obskit.io.timestamps import TimestampInfo, parse_timestamps
-from obskit.schema import REQUIRED_ROLES, ROLES, infer_feature_type, measures_performance
+from obskit.schema import (
+    REQUIRED_ROLES,
+    ROLES,
+    infer_feature_type,
+    measures_performance,
+    visible_columns,
+)
 
 __all__ = ["LogTable", "LabelStats", "LoadedLogs", "load_logs", "load_log_table", "infer_task",
            "require_rows", "require_used_rows", "check_scores"]
@@ -92,7 +98,7 @@ def _role_columns(config: Config, raw: ir.Table) -> dict[str, str]:
 
 
 def _missing_column(where: str, column: str, role: str, raw: ir.Table, how: str) -> InputError:
-    found = ", ".join(c for c in raw.columns if c not in _META) or "(none)"
+    found = ", ".join(visible_columns(raw.columns)) or "(none)"
     return InputError(
         f"{where}: required column {column!r} (role {role}) not found; columns found: {found}. "
         f"{how}",
@@ -284,6 +290,9 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
     for role in required:
         if role != "timestamp":
             checks.append((typed[role].isnull(), f"missing {role}", ibis.null("string")))
+    for name in config.segments or ():
+        if name in t.columns and name not in typed and name not in features:
+            typed[name] = as_text(t[name])  # a role's own column, segmented by its name
     for name, kind in features.items():
         if name not in t.columns:
             typed[name] = ibis.null("float64" if kind == "numeric" else
@@ -384,7 +393,7 @@ def _check_predictions(config: Config, task: str, present: tuple[str, ...],
     if config.task is None or not has_labels or measures_performance(task, present + ("label",)):
         return
     role = "prediction" if task != "binary" else "prediction or score"
-    found = ", ".join(c for c in basis.table.columns if c not in _META) or "(none)"
+    found = ", ".join(visible_columns(basis.table.columns)) or "(none)"
     hint = ("--column prediction=NAME or --column score=NAME" if task == "binary"
             else "--column prediction=NAME")
     raise InputError(
