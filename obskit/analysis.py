@@ -22,8 +22,9 @@ from obskit.anomaly_report import analyse_anomalies
 from obskit.assemble import WindowFrames, assemble_windows, iso, number
 from obskit.config import AlertRuleConfig, Config, DriftRule, load_config
 from obskit.findings import build_findings
+from obskit.io.checks import check_predictions, require_used_rows
 from obskit.io.engine import materialize
-from obskit.io.logs import LoadedLogs, load_logs, require_used_rows
+from obskit.io.logs import LoadedLogs, load_logs
 from obskit.monitors import (
     DomainClassifierMonitor,
     DriftMonitor,
@@ -395,6 +396,7 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> Analysis:
     with stage("load"):
         logs = logs or load_logs(config)
     require_used_rows(logs)
+    check_predictions(config, logs)
     spec = parse_window(config.window)
     current = logs.current.table
     if config.period_start or config.period_end:

@@ -18,6 +18,7 @@ from ibis.backends import BaseBackend
 from obskit.config import Config
 from obskit.exceptions import InputError
 from obskit.io.casting import as_boolean, as_label_text, as_number, as_text, strip_text
+from obskit.io.checks import PREDICTION_TEXT, check_scores, require_rows
 from obskit.io.engine import connect, materialize
 from obskit.io.sources import RawSource, read_source
 from obskit.io.timestamps import TimestampInfo, parse_timestamps
@@ -29,8 +30,7 @@ from obskit.schema import (
     visible_columns,
 )
 
-__all__ = ["LogTable", "LabelStats", "LoadedLogs", "load_logs", "load_log_table", "infer_task",
-           "require_rows", "require_used_rows", "check_scores"]
+__all__ = ["LogTable", "LabelStats", "LoadedLogs", "load_logs", "load_log_table", "infer_task"]
 
 _META = ("_file", "_line")
 QUARANTINE_EXAMPLES = 20
@@ -104,86 +104,6 @@ def _missing_column(where: str, column: str, role: str, raw: ir.Table, how: str)
         f"{how}",
         path=where, column=column,
     )
-
-
-def _files_text(files: tuple[str, ...]) -> str:
-    if len(files) == 1:
-        return files[0]
-    shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
-    return f"every one of its {len(files)} files ({shown})"
-
-
-def require_rows(raw: RawSource, source: str) -> None:
-    """Stop on a source without a single row: an empty file (a CSV header alone, an empty
-    JSON-lines or Parquet file), or a glob or directory whose files are all empty.
-
-    ``source`` names the config key (``reference``, ``current`` or ``labels``). One engine
-    query that stops at the first row.
-    """
-    if int(raw.table.limit(1).count().execute()) or int(raw.rejects.limit(1).count().execute()):
-        return
-    what = _files_text(raw.files)
-    verb = "holds" if len(raw.files) == 1 else "hold"
-    raise InputError(
-        f"sources.{source}: {what} {verb} no rows (an empty file, or a header and no data); "
-        f"there is nothing to monitor. Point sources.{source} (--{source}) at logs with rows.",
-        path=raw.files[0],
-    )
-
-
-def require_used_rows(logs: LoadedLogs) -> None:
-    """Stop when every row of a source (current, reference or labels) was quarantined:
-    nothing of it could be read, and a run over it would judge nothing. :func:`load_logs`
-    itself keeps such sources, so their quarantine can be inspected."""
-    sources = (("current", logs.current), ("reference", logs.reference),
-               ("labels", logs.label_quarantine))
-    for source, log in sources:
-        if log is None or log.rows_used or not log.rows_read:
-            continue
-        q = log.quarantine_summary(limit=1)
-        reason = max(q["by_reason"], key=q["by_reason"].get) if q["by_reason"] else "?"
-        ex = q["examples"][0] if q["examples"] else None
-        example = (f"; e.g. {ex['file']} line {ex['line']}: {ex['reason']}"
-                   + (f" ({ex['detail']!r})" if ex["detail"] else "")) if ex else ""
-        raise InputError(
-            f"sources.{source}: none of the {log.rows_read:,} rows read from "
-            f"{_files_text(log.files)} could be used (all quarantined, most often: {reason})"
-            f"{example}. Check the column mapping (--column ROLE=NAME) and the file format.",
-            path=log.files[0] if log.files else None,
-        )
-
-
-def check_scores(log: LogTable, *, source: str, column: str) -> int:
-    """Stop on a classification ``score`` that is not a probability; return how many
-    rows have no score (null or NaN).
-
-    A score outside [0, 1] or infinite (logits, margins, percentages) would make log loss,
-    Brier, ECE and confident mistakes meaningless, so it is an error naming the column and
-    the range found. One engine query.
-    """
-    s = log.table.score
-    missing = s.isnull() | s.isnan()
-    finite = ~missing & ~s.isinf()
-    got = log.table.aggregate(
-        missing=missing.sum(), infinite=(~missing & s.isinf()).sum(),
-        lo=s.min(where=finite), hi=s.max(where=finite),
-        outside=(finite & ((s < 0) | (s > 1))).sum(),
-    ).execute().iloc[0]
-    outside, infinite = int(got.outside or 0), int(got.infinite or 0)
-    if outside or infinite:
-        found = (f"values from {float(got.lo):.6g} to {float(got.hi):.6g}"
-                 if pd.notna(got.lo) else "no finite values")
-        inf = f" and {infinite:,} infinite values" if infinite else ""
-        raise InputError(
-            f"sources.{source}: column {column!r} (role score) holds {found}{inf}; "
-            f"{outside + infinite:,} of {log.rows_used:,} rows lie outside [0, 1]. The score "
-            "must be the probability of the positive class. If it holds logits or margins, "
-            "apply a sigmoid (1 / (1 + exp(-x))) when logging; if it is not a probability, "
-            "map the score role to the probability column (--column score=NAME, "
-            "'columns.score' in the config) and it is then analysed as a feature.",
-            path=log.files[0] if log.files else None, column=column,
-        )
-    return int(got.missing or 0)
 
 
 def _where(raw: RawSource) -> str:
@@ -352,7 +272,6 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
                  if reference_raw else None)
     present = tuple(r for r in ROLES if r in current.table.columns
                     or (reference and r in reference.table.columns))
-    _check_predictions(config, task, present, basis)
     logs = LoadedLogs(con, current, reference, features, task, present)
     if "score" in present and task != "regression":
         for name, log in (("current", current), ("reference", reference)):
@@ -375,36 +294,10 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     if "label" in logs.roles and not measures_performance(task, logs.roles):
         logs.notes.append(
             f"Performance is not measured: the logs have labels (column "
-            f"{config.column('label')!r}) but no {_PREDICTION_TEXT[task]} column to compare "
+            f"{config.column('label')!r}) but no {PREDICTION_TEXT[task]} column to compare "
             f"them with. Map one with --column prediction=NAME"
             + (" or --column score=NAME" if task == "binary" else "") + " to measure it.")
     return logs
-
-
-_PREDICTION_TEXT = {"binary": "prediction or score", "multiclass": "prediction",
-                    "regression": "prediction"}
-
-
-def _check_predictions(config: Config, task: str, present: tuple[str, ...],
-                       basis: RawSource) -> None:
-    """A task set explicitly in the config needs the prediction it is about: stop naming
-    the missing role when the logs have labels and nothing to compare them with."""
-    has_labels = "label" in present or bool(config.labels)
-    if config.task is None or not has_labels or measures_performance(task, present + ("label",)):
-        return
-    role = "prediction" if task != "binary" else "prediction or score"
-    found = ", ".join(visible_columns(basis.table.columns)) or "(none)"
-    hint = ("--column prediction=NAME or --column score=NAME" if task == "binary"
-            else "--column prediction=NAME")
-    raise InputError(
-        f"{_where(basis)}: task {task!r} needs a {role} column to measure performance "
-        f"against the labels, and the logs have none (looked for "
-        + (f"{config.column('prediction')!r} and {config.column('score')!r}"
-           if task == "binary" else repr(config.column("prediction")))
-        + f"); columns found: {found}. Map it with {hint}, or leave 'task' unset to "
-        "monitor without performance.",
-        path=_where(basis), column=config.column("prediction"),
-    )
 
 
 def _join_labels(logs: LoadedLogs, config: Config) -> None:
