@@ -21,6 +21,7 @@ from obskit.alerts import evaluate_rules
 from obskit.anomaly_report import analyse_anomalies
 from obskit.assemble import WindowFrames, assemble_windows, iso, number
 from obskit.config import AlertRuleConfig, Config, DriftRule, load_config
+from obskit.exceptions import InputError
 from obskit.findings import build_findings
 from obskit.io.checks import check_predictions, require_used_rows
 from obskit.io.engine import materialize
@@ -391,6 +392,17 @@ def analyze(config: Config | str, *, logs: LoadedLogs | None = None) -> Analysis
     return analysis
 
 
+def _empty_period(config: Config, logs: LoadedLogs) -> InputError:
+    """No current row falls in the run's ``period``: a run over nothing is not "ok"."""
+    ts = logs.current.table.timestamp
+    span = logs.current.table.aggregate(lo=ts.min(), hi=ts.max()).execute().iloc[0]
+    return InputError(
+        f"period: no row of sources.current falls between {config.period_start or '...'} "
+        f"and {config.period_end or '...'} (config keys 'period.start', 'period.end'); "
+        f"its {logs.current.rows_used:,} rows run from {iso(span.lo)} to {iso(span.hi)}.",
+        path=logs.current.files[0] if logs.current.files else None)
+
+
 def _analyze(config: Config, logs: LoadedLogs | None) -> Analysis:
     generated = iso(datetime.now(timezone.utc))
     with stage("load"):
@@ -412,6 +424,8 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> Analysis:
         spec = anchor_window(spec, current, start=config.period_start)  # window 0 first
         table = materialize(spec.assign(current))
         outside = logs.current.rows_used - int(table.count().execute())
+    if outside and outside == logs.current.rows_used:
+        raise _empty_period(config, logs)
     reference = logs.reference.table if logs.reference else None
     cache = reference_cache(config, logs)
     overall = analyse_table(config, logs, spec, table, reference, distributions=True,

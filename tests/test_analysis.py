@@ -188,3 +188,16 @@ def test_30d_windows_start_at_the_first_day_with_index_0_and_the_short_last_is_p
     assert got == [(0, "2026-07-01T00:00:00Z", "2026-08-01T00:00:00Z", True),
                    (1, "2026-08-01T00:00:00Z", "2026-09-01T00:00:00Z", True)]
     assert [w["rows"] for w in months["windows"]] == [22 * 12 - 4, 13 * 12 + 4]
+
+
+def test_a_period_without_current_rows_stops_instead_of_ending_ok(gappy):
+    from obskit.exceptions import InputError
+
+    config = load_config(overrides={"sources": {"reference": gappy.reference,
+                                                "current": gappy.current},
+                                    "period": {"start": "2026-12-01", "end": "2026-12-02"}})
+    with pytest.raises(InputError) as err:
+        obskit.analyze(config)
+    msg = str(err.value)
+    assert "period.start" in msg and "2026-12-01" in msg and "sources.current" in msg
+    assert "210 rows run from 2026-11-01T00:00:00Z to 2026-11-03T09:00:00Z" in msg
