@@ -119,3 +119,45 @@ def test_window_help_lists_every_unit_the_parser_accepts():
     for unit in [*_UNITS, *_MONTHS]:
         assert re.search(rf"\b{unit}\b", text), unit
     assert "rows" in text
+
+
+def _bad_inputs(tmp_path):
+    """name → (extra flags, words the message must hold) for `python -m obskit report`."""
+    good = tmp_path / "ref.csv"
+    good.write_text(_log_rows(60))
+    empty = tmp_path / "empty.csv"
+    empty.write_text(_log_rows(0))
+    logits = tmp_path / "logits.csv"
+    logits.write_text(_log_rows(30).replace(",0.", ",-3."))
+    years = tmp_path / "years.csv"
+    years.write_text("year,x\n" + "".join(f"{y},{y % 3}\n" for y in (3, 12, 99)))
+    unpredicted = tmp_path / "unpredicted.csv"
+    unpredicted.write_text("\n".join(",".join(f for j, f in enumerate(line.split(","))
+                                              if j not in (3, 4))
+                                     for line in _log_rows(30).splitlines()) + "\n")
+    return {
+        "empty current": (["--current", str(empty)], ["sources.current", str(empty)]),
+        "logit scores": (["--current", str(logits)], ["'score'", "from -3.9 to -3.1",
+                                                        "sigmoid"]),
+        "implausible epoch": (["--current", str(years), "--column", "timestamp=year"],
+                              ["'year'", "from 3 to 99", "epoch seconds"]),
+        "task without prediction": (["--current", str(unpredicted), "--task", "regression"],
+                                    ["needs a prediction column", str(unpredicted)]),
+    }
+
+
+def test_bad_input_through_python_m_obskit_exits_2_without_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    for name, (flags, words) in _bad_inputs(tmp_path).items():
+        done = subprocess.run([sys.executable, "-m", "obskit", "report", *flags,
+                               "--out", str(tmp_path / "out")],
+                              capture_output=True, text=True, env=env, timeout=300)
+        assert done.returncode == EXIT_INPUT, (name, done.stderr)
+        assert "Traceback" not in done.stderr, name
+        assert done.stderr.startswith("obskit: error: "), name
+        for word in words:
+            assert word in done.stderr, (name, word, done.stderr)
