@@ -446,3 +446,11 @@ def test_findings_show_the_deep_dive_command_escaped():
                                         "text": "drifted", "command": command}]})
     assert "Deep dive: <code>obskit deep-dive --config /d/config.yml --feature " \
            "&#x27;&lt;b&gt;x&lt;/b&gt;&#x27;</code>" in html
+
+
+def test_header_names_the_partial_windows():
+    summary = make_summary()
+    assert "partial" not in render.header_html(summary)
+    summary["windows"][-1]["partial"] = True
+    header = render.header_html(summary)
+    assert "4 windows; 1 partial (2026-11-04)" in header and "volume not judged" in header
