@@ -180,16 +180,16 @@ def estimated_performance(config: Config, logs: LoadedLogs, table, reference,
     return cache.fit(monitor, reference, scope=scope).calculate(table)
 
 
-def _covered(config: Config) -> tuple[datetime | None, datetime]:
-    """The span the data of this run can cover: its ``period``, and no later than now."""
-    def moment(text: str) -> datetime:
+def _covered(config: Config) -> tuple[datetime | None, datetime | None]:
+    """The span the data of this run can cover: its ``period`` (None: open)."""
+    def moment(text: str | None) -> datetime | None:
+        if not text:
+            return None
         ts = pd.Timestamp(text)
         return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
                 ).to_pydatetime()
 
-    now = datetime.now(timezone.utc)
-    end = min(now, moment(config.period_end)) if config.period_end else now
-    return (moment(config.period_start) if config.period_start else None), end
+    return moment(config.period_start), moment(config.period_end)
 
 
 def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, reference, *,

@@ -130,9 +130,9 @@ def assemble_windows(spec: WindowSpec, frames: WindowFrames, *, features: list[s
                      covered: tuple[Any, Any] = (None, None)) -> list[dict[str, Any]]:
     """One record per window, in time order (the ``windows`` list of ``summary.json``).
 
-    ``covered`` is the time span the data can cover (the run's period, up to the time of
-    the run): a window reaching outside it, or that the data covers only in part, is
-    ``partial`` (:func:`obskit.windows.partial_windows`).
+    ``covered`` is the time span the data can cover (the run's period): a window reaching
+    outside it, or that the data covers only in part, is ``partial``
+    (:func:`obskit.windows.partial_windows`).
     """
     perf_names = _metric_names(frames.performance, metrics)
     est_names = _metric_names(frames.estimated, metrics) if len(frames.estimated) else []

@@ -8,7 +8,8 @@ Period windows are anchored to the data: window 0 is the period that holds the f
 aligned to UTC midnight, periods of days to the UTC midnight of the first day, weeks to
 the Monday on or before it, months to the first of its month and years to 1 January. A
 window the data covers only in part (the logs start late in the first window or stop
-early in the last, or it has not ended yet) is *partial* (:func:`partial_windows`).
+early in the last, as in a month still in progress, or it reaches outside the run's
+``period``) is *partial* (:func:`partial_windows`).
 """
 
 from __future__ import annotations
@@ -209,7 +210,7 @@ def partial_windows(spec: WindowSpec, windows: Sequence[tuple[int, datetime, dat
     For period windows:
 
     - a window that starts before ``covered[0]`` or ends after ``covered[1]`` (the
-      run's ``period``, or the time of the run: a month still in progress) is partial;
+      run's ``period``) is partial;
     - the first (last) non-empty window is partial when the gap between its start and its
       first row (its last row and its end) is more than :data:`PARTIAL_SHARE` of its
       length and more than twice the largest such gap of the other non-empty windows.

@@ -203,11 +203,14 @@ def test_full_daily_windows_are_not_partial_even_when_traffic_stops_at_night():
     assert partial_windows(w, [_span(0, 0, 1, 15.0, 19.0, 150)] + spans[1:]) == {0}
 
 
-def test_a_window_still_in_progress_or_outside_the_period_is_partial():
+def test_a_month_in_progress_or_a_window_outside_the_period_is_partial():
     w = parse_window("1mo")
-    spans = [_span(0, 0, 31, 0.0, 31 * 24 - 1, 900), _span(1, 31, 30, 0.0, 29 * 24, 870)]
-    now = datetime(2024, 4, 20, tzinfo=UTC)
-    assert partial_windows(w, spans, covered=(None, now)) == {1}
+    spans = [_span(0, 0, 31, 0.0, 31 * 24 - 1, 900), _span(1, 31, 30, 0.0, 30 * 24 - 2, 870)]
+    assert partial_windows(w, spans) == set()
+    in_progress = spans[:1] + [_span(1, 31, 30, 0.0, 20 * 24, 600)]  # April to the 21st
+    assert partial_windows(w, in_progress) == {1}
+    end = datetime(2024, 4, 20, tzinfo=UTC)  # the run's period stops inside April
+    assert partial_windows(w, spans, covered=(None, end)) == {1}
     start = datetime(2024, 3, 2, tzinfo=UTC)
     assert partial_windows(w, spans, covered=(start, None)) == {0}
 
