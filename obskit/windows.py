@@ -103,14 +103,13 @@ class PeriodWindow:
     def assign(self, table: ir.Table, ts: str = "timestamp") -> ir.Table:
         """Add ``window_index``: the period each row's timestamp falls into (counted from
         the origin: see :meth:`anchored` and :func:`anchor_window`)."""
-        spec = self
-        if spec.months:
-            origin = spec.origin or EPOCH
+        if self.months:
+            origin = self.origin or EPOCH
             base = origin.year * 12 + origin.month - 1
             months = table[ts].year() * 12 + table[ts].month() - 1 - base
-            idx = (months / spec.months).floor().cast("int64")
+            idx = (months / self.months).floor().cast("int64")
         else:
-            idx = ((table[ts].epoch_seconds() - spec._origin_seconds()) / spec.seconds
+            idx = ((table[ts].epoch_seconds() - self._origin_seconds()) / self.seconds
                    ).floor().cast("int64")
         return table.mutate(window_index=idx)
 
