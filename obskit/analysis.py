@@ -21,7 +21,9 @@ from obskit.alerts import evaluate_rules, split_applicable
 from obskit.anomaly_report import analyse_anomalies
 from obskit.assemble import WindowFrames, assemble_windows, iso, number
 from obskit.config import AlertRuleConfig, Config, DriftRule, load_config
+from obskit.exceptions import InputError
 from obskit.findings import build_findings
+from obskit.io.checks import check_predictions, require_used_rows
 from obskit.io.engine import materialize
 from obskit.io.logs import LoadedLogs, load_logs
 from obskit.monitors import (
@@ -34,9 +36,10 @@ from obskit.monitors import (
 from obskit.performance import METRICS, primary_metric
 from obskit.profiles import W, health_by_window, window_overview
 from obskit.reference_cache import ReferenceCache, data_fingerprint
+from obskit.schema import measures_performance
 from obskit.segments import Segment, find_segments, segment_columns
 from obskit.timings import Stopwatch, active, recording, stage
-from obskit.windows import PeriodWindow, WindowSpec, parse_window
+from obskit.windows import PeriodWindow, WindowSpec, anchor_window, parse_window
 
 __all__ = ["Analysis", "analyze", "SCHEMA_VERSION"]
 
@@ -177,6 +180,18 @@ def estimated_performance(config: Config, logs: LoadedLogs, table, reference,
     return cache.fit(monitor, reference, scope=scope).calculate(table)
 
 
+def _covered(config: Config) -> tuple[datetime | None, datetime | None]:
+    """The span the data of this run can cover: its ``period`` (None: open)."""
+    def moment(text: str | None) -> datetime | None:
+        if not text:
+            return None
+        ts = pd.Timestamp(text)
+        return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+                ).to_pydatetime()
+
+    return moment(config.period_start), moment(config.period_end)
+
+
 def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, reference, *,
                   distributions: bool = False, cache: ReferenceCache | None = None,
                   scope: str = "all") -> TableResult:
@@ -212,7 +227,8 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
                           estimated=estimated, multivariate=multivariate, health=health)
     windows = assemble_windows(spec, frames, features=list(logs.features),
                                metrics=METRICS[logs.task], min_rows=config.min_window_rows,
-                               has_labels="label" in table.columns)
+                               has_labels=measures_performance(logs.task, table.columns),
+                               covered=_covered(config))
     reference_performance = {k: number(v) for k, v in perf_monitor.reference_.items()}
     return TableResult(windows, drift, reference_performance, dists, rules)
 
@@ -379,10 +395,23 @@ def analyze(config: Config | str, *, logs: LoadedLogs | None = None) -> Analysis
     return analysis
 
 
+def _empty_period(config: Config, logs: LoadedLogs) -> InputError:
+    """No current row falls in the run's ``period``: a run over nothing is not "ok"."""
+    ts = logs.current.table.timestamp
+    span = logs.current.table.aggregate(lo=ts.min(), hi=ts.max()).execute().iloc[0]
+    return InputError(
+        f"period: no row of sources.current falls between {config.period_start or '...'} "
+        f"and {config.period_end or '...'} (config keys 'period.start', 'period.end'); "
+        f"its {logs.current.rows_used:,} rows run from {iso(span.lo)} to {iso(span.hi)}.",
+        path=logs.current.files[0] if logs.current.files else None)
+
+
 def _analyze(config: Config, logs: LoadedLogs | None) -> Analysis:
     generated = iso(datetime.now(timezone.utc))
     with stage("load"):
         logs = logs or load_logs(config)
+    require_used_rows(logs)
+    check_predictions(config, logs)
     spec = parse_window(config.window)
     current = logs.current.table
     if config.period_start or config.period_end:
@@ -393,9 +422,13 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> Analysis:
         if config.period_end:
             keep &= ts < ibis.timestamp(config.period_end).cast("timestamp('UTC')")
         current = current.filter(keep)
+    segment_columns(config, list(current.columns))  # a bad 'segments' stops before the work
     with stage("load"):
+        spec = anchor_window(spec, current, start=config.period_start)  # window 0 first
         table = materialize(spec.assign(current))
         outside = logs.current.rows_used - int(table.count().execute())
+    if outside and outside == logs.current.rows_used:
+        raise _empty_period(config, logs)
     reference = logs.reference.table if logs.reference else None
     cache = reference_cache(config, logs)
     overall = analyse_table(config, logs, spec, table, reference, distributions=True,

@@ -206,7 +206,9 @@ def _series_values(window: Mapping[str, Any], performance: str | None) -> dict[s
     health = window.get("health") or {}
     perf = window.get("performance") or {}
     return {
-        "volume": window.get("rows"),
+        # a partial window (data starting late or stopping early in it) has fewer rows
+        # by construction: its volume is not judged
+        "volume": None if window.get("partial") else window.get("rows"),
         "latency_p95_ms": health.get("latency_p95_ms"),
         "error_rate": health.get("error_rate"),
         "mean_score": window.get("mean_score"),
@@ -259,7 +261,8 @@ def window_anomalies(windows: list[dict[str, Any]], *, threshold: float = 3.5,
     Each series (``volume`` = rows, ``latency_p95_ms``, ``error_rate``, ``mean_score``,
     ``drift_share`` and the first of ``roc_auc`` / ``accuracy`` / ``rmse`` that any window
     has) is judged by the robust z-score of :func:`robust_z` against the median of the
-    windows whose ``status`` is ``ok`` (other windows are skipped). For hourly windows
+    windows whose ``status`` is ``ok`` (other windows are skipped; the volume of a
+    ``partial`` window is neither judged nor part of the baseline). For hourly windows
     spanning at least three days the baseline is the windows of the same hour of day
     (when there are at least three of them), so a daily cycle is not an anomaly but a
     break in it is. A series needs at least five windows with values to be judged; a flat

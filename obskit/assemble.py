@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from obskit.profiles import W
-from obskit.windows import PeriodWindow, WindowSpec
+from obskit.windows import PeriodWindow, WindowSpec, partial_windows
 
 __all__ = ["WindowFrames", "assemble_windows", "iso", "number", "plain"]
 
@@ -106,14 +106,40 @@ def _drift_entry(r: dict[str, Any], enough: bool) -> dict[str, Any]:
     return entry
 
 
+def _moment(value: Any) -> Any:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).to_pydatetime()
+
+
+def _partial(spec: WindowSpec, records: list[dict[str, Any]],
+             covered: tuple[Any, Any]) -> set[int]:
+    spans = []
+    for row in records:
+        idx = int(row[W])
+        if isinstance(spec, PeriodWindow):
+            start, end = spec.bounds(idx)
+        else:
+            start, end = _moment(row.get("first")), _moment(row.get("last"))
+        spans.append((idx, start, end, _moment(row.get("first")), _moment(row.get("last")),
+                      int(row["rows"])))
+    return partial_windows(spec, spans, covered=tuple(
+        None if c is None else pd.Timestamp(c).to_pydatetime() for c in covered))
+
+
 def assemble_windows(spec: WindowSpec, frames: WindowFrames, *, features: list[str],
-                     metrics: tuple[str, ...], min_rows: int, has_labels: bool
-                     ) -> list[dict[str, Any]]:
-    """One record per window, in time order (the ``windows`` list of ``summary.json``)."""
+                     metrics: tuple[str, ...], min_rows: int, has_labels: bool,
+                     covered: tuple[Any, Any] = (None, None)) -> list[dict[str, Any]]:
+    """One record per window, in time order (the ``windows`` list of ``summary.json``).
+
+    ``covered`` is the time span the data can cover (the run's period): a window reaching
+    outside it, or that the data covers only in part, is ``partial``
+    (:func:`obskit.windows.partial_windows`).
+    """
     perf_names = _metric_names(frames.performance, metrics)
     est_names = _metric_names(frames.estimated, metrics) if len(frames.estimated) else []
     windows = []
-    for row in frames.overview.to_dict("records"):
+    records = frames.overview.to_dict("records")
+    partial = _partial(spec, records, covered)
+    for row in records:
         idx, rows = int(row[W]), int(row["rows"])
         if isinstance(spec, PeriodWindow):
             start, end = (iso(b) for b in spec.bounds(idx))
@@ -123,6 +149,7 @@ def assemble_windows(spec: WindowSpec, frames: WindowFrames, *, features: list[s
         w: dict[str, Any] = {
             "index": idx, "start": start, "end": end, "rows": rows,
             "status": "ok" if enough else ("empty" if rows == 0 else "insufficient_data"),
+            "partial": idx in partial,
         }
         labelled = None
         if "labelled" in row:
@@ -130,6 +157,8 @@ def assemble_windows(spec: WindowSpec, frames: WindowFrames, *, features: list[s
         w["labelled_rows"] = labelled
         w["label_coverage"] = (labelled / rows) if labelled is not None and rows else None
         w["mean_score"] = number(row.get("mean_score"))
+        if "null_scores" in row:  # rows without a score: left out of every score metric
+            w["null_scores"] = int(row["null_scores"]) if pd.notna(row["null_scores"]) else 0
         judged = enough and labelled is not None and labelled >= min_rows
         if has_labels:
             w["performance"], w["performance_ci"] = _metrics(

@@ -1,23 +1,28 @@
-"""The ``obskit`` command line. Exit codes: 0 ok, 1 alerts fired with ``--fail-on-alert``,
-2 bad input or configuration, 3 a notebook failed."""
+"""The ``obskit`` command line. Exit codes: 0 ok, 1 alerts fired with --fail-on-alert,
+2 bad input or configuration, 3 a notebook failed, 4 an internal error (a bug in obskit)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from obskit.exceptions import ConfigError, InputError, NotebookError
+from obskit.exceptions import ConfigError, InputError, NotebookError, ObskitError
 from obskit.schema import ROLES
 
-__all__ = ["main", "EXIT_OK", "EXIT_ALERT", "EXIT_INPUT", "EXIT_NOTEBOOK"]
+__all__ = ["main", "EXIT_OK", "EXIT_ALERT", "EXIT_INPUT", "EXIT_NOTEBOOK", "EXIT_INTERNAL"]
 
-EXIT_OK, EXIT_ALERT, EXIT_INPUT, EXIT_NOTEBOOK = 0, 1, 2, 3
+EXIT_OK, EXIT_ALERT, EXIT_INPUT, EXIT_NOTEBOOK, EXIT_INTERNAL = 0, 1, 2, 3, 4
+#: set to 1 to see the traceback of an internal error
+DEBUG_ENV = "OBSKIT_DEBUG"
 #: ``obskit --help``: plain text (the module docstring is reST)
 DESCRIPTION = ("Monitor a model from its prediction logs. Exit codes: 0 ok, 1 alerts fired "
-               "with --fail-on-alert, 2 bad input or configuration, 3 a notebook failed.")
+               "with --fail-on-alert, 2 bad input or configuration, 3 a notebook failed, "
+               "4 an internal error (a bug: OBSKIT_DEBUG=1 shows its traceback).")
 
 
 def _column(text: str) -> tuple[str, str]:
@@ -37,7 +42,10 @@ def add_report_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--labels", help="late labels joined on request_id (config: sources.labels)")
     p.add_argument("--task", choices=("binary", "multiclass", "regression"),
                    help="config: task (default: inferred)")
-    p.add_argument("--window", help="'1h', '1d', '1w' or '5000 rows' (config: window)")
+    p.add_argument("--window", help="a period: N followed by min or m (minutes), h (hours), "
+                                    "d (days), w (weeks, from Monday), mo (calendar months) "
+                                    "or y (calendar years), e.g. '30min', '1d', '30d', '1mo'; "
+                                    "or a row count, e.g. '5000 rows' (config: window)")
     p.add_argument("--column", action="append", type=_column, default=[], metavar="ROLE=NAME",
                    help="map a role onto a log column, repeatable; roles: "
                         f"{', '.join(ROLES)} (config: columns.ROLE)")
@@ -224,13 +232,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                "exporter": exporter.run}[args.command]
     try:
         return handler(args)
-    except (ConfigError, InputError) as exc:
-        print(f"obskit: error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
     except NotebookError as exc:
         print(f"obskit: report failed: {exc}\nexecuted notebook kept at {exc.notebook}",
               file=sys.stderr)
         return EXIT_NOTEBOOK
+    except ObskitError as exc:  # bad input or configuration (ConfigError, InputError, ...)
+        print(f"obskit: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as exc:  # noqa: BLE001 - a bug: never exit 1, which means "alerts"
+        if os.environ.get(DEBUG_ENV):
+            traceback.print_exc()
+        print(f"obskit: internal error: {type(exc).__name__}: {exc}\n"
+              f"This is a bug in obskit, not in your input; please report it with the "
+              f"traceback ({DEBUG_ENV}=1 shows it).", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

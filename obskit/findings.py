@@ -14,6 +14,7 @@ from typing import Any
 
 from obskit.drift import method_label
 from obskit.performance import metric_direction, primary_metric
+from obskit.schema import measures_performance
 
 __all__ = ["build_findings", "attach_commands", "deep_dive_command", "SEVERITY_ORDER"]
 
@@ -247,6 +248,27 @@ def _data_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                     "section": "data-quality",
                     "next_step": "Fix the producer of the logs; the examples below show "
                                  "file and line."})
+    roles = summary.get("roles") or []
+    if "label" in roles and not measures_performance(summary.get("task") or "", roles):
+        out.append({"severity": "info", "kind": "performance_not_measured",
+                    "text": "Performance is not measured: the logs have labels but no "
+                            + ("prediction or score" if summary.get("task") == "binary"
+                               else "prediction") + " to compare them with.",
+                    "section": "performance",
+                    "next_step": "Map the model's output with --column prediction=NAME "
+                                 "(or score=NAME) in the next run."})
+    null_scores = sum(int(w.get("null_scores") or 0) for w in summary["windows"])
+    if null_scores:
+        total = sum(int(w["rows"]) for w in summary["windows"])
+        share = null_scores / total if total else 0
+        worst = max(summary["windows"], key=lambda w: int(w.get("null_scores") or 0))
+        out.append({"severity": "warning" if share > 0.01 else "info", "kind": "null_scores",
+                    "text": f"{null_scores:,} of {total:,} rows ({share:.2%}) have no score "
+                            f"(most on {_day(worst['start'])}: {worst['null_scores']:,}); "
+                            "they are left out of ROC AUC, PR AUC, log loss, Brier, ECE, "
+                            "CBPE and confident mistakes.",
+                    "section": "performance",
+                    "next_step": "Find why the model logged no score for these requests."})
     partial = [w for w in summary["windows"]
                if w.get("label_coverage") is not None and w["label_coverage"] < 0.95
                and w["rows"]]

@@ -112,7 +112,7 @@ def parse_duration(text: Any, key: str) -> timedelta:
         spec = parse_window(text)
     except ValueError as exc:
         raise ConfigError(f"config key {key!r}: {exc}", key=key) from exc
-    if not isinstance(spec, PeriodWindow):
+    if not isinstance(spec, PeriodWindow) or spec.months:  # months and years vary in length
         raise ConfigError(f"config key {key!r}: expected a duration such as '1h' or '1d', "
                           f"got {text!r}", key=key)
     return timedelta(seconds=spec.seconds)

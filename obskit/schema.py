@@ -13,7 +13,10 @@ The config's ``features.types`` overrides the inferred type of any feature.
 
 from __future__ import annotations
 
-__all__ = ["ROLES", "REQUIRED_ROLES", "FEATURE_TYPES", "NUMERIC_SHARE", "infer_feature_type"]
+from collections.abc import Iterable
+
+__all__ = ["ROLES", "REQUIRED_ROLES", "FEATURE_TYPES", "NUMERIC_SHARE", "infer_feature_type",
+           "measures_performance", "visible_columns"]
 
 ROLES = (
     "timestamp",
@@ -30,6 +33,9 @@ ROLES = (
 #: A log cannot be monitored without these.
 REQUIRED_ROLES = ("timestamp",)
 FEATURE_TYPES = ("numeric", "categorical", "boolean")
+#: Columns obskit adds to a log table (source file and line, the window): never shown to a
+#: user as "columns of the logs". Every name starting with ``_`` is internal too.
+INTERNAL_COLUMNS = frozenset({"window_index"})
 #: Share of non-null values that must parse as numbers for a text column to be numeric.
 NUMERIC_SHARE = 0.95
 
@@ -58,3 +64,25 @@ def infer_feature_type(*, dtype: str, non_null: int, numeric: int, boolean: int)
     if non_null and numeric >= NUMERIC_SHARE * non_null:
         return "numeric"
     return "categorical"
+
+
+def measures_performance(task: str, roles: Iterable[str]) -> bool:
+    """Whether realized performance can be measured from these roles (or columns): labels
+    and something to compare them with (a prediction, or for a binary task a score).
+
+    >>> measures_performance("binary", ("label", "score")), measures_performance(
+    ...     "regression", ("label", "score"))
+    (True, False)
+    """
+    return "label" in roles and ("prediction" in roles
+                                 or (task == "binary" and "score" in roles))
+
+
+def visible_columns(columns: Iterable[str]) -> list[str]:
+    """The columns of a log table a user can name: without obskit's own (``_file``,
+    ``_line``, ``window_index``, any ``_``-prefixed helper), in their order.
+
+    >>> visible_columns(["timestamp", "_file", "_line", "x", "window_index"])
+    ['timestamp', 'x']
+    """
+    return [c for c in columns if not c.startswith("_") and c not in INTERNAL_COLUMNS]

@@ -13,6 +13,7 @@ import ibis.expr.types as ir
 
 from obskit.config import Config
 from obskit.exceptions import ConfigError
+from obskit.schema import visible_columns
 
 __all__ = ["Segment", "segment_columns", "find_segments", "MAX_SEGMENT_VALUES"]
 
@@ -46,7 +47,7 @@ def segment_columns(config: Config, columns: list[str]) -> list[str]:
     if missing:
         raise ConfigError(
             f"config key 'segments': column {missing[0]!r} is not in the logs; "
-            f"columns: {', '.join(columns)}", key="segments")
+            f"columns: {', '.join(visible_columns(columns))}", key="segments")
     return list(config.segments)
 
 

@@ -143,3 +143,110 @@ def test_rules_without_their_column_are_not_applicable_not_insufficient(no_healt
     assert [ax.get_title() for ax in fig.axes] == ["Volume"]
     tiles = render.summary_tiles_html(summary)
     assert "latency" not in tiles and "Error rate" not in tiles
+
+
+def test_null_scores_are_counted_per_window_and_left_out_of_score_metrics(tmp_path):
+    from sklearn.metrics import brier_score_loss, log_loss
+
+    ref = _logs(pd.date_range("2026-10-01", periods=400, freq="h", tz="UTC"))
+    cur = _logs(pd.date_range("2026-11-01", periods=300, freq="9min", tz="UTC"))
+    cur["prediction"] = (cur.score >= 0.5).astype(int)
+    ref["prediction"] = (ref.score >= 0.5).astype(int)
+    cur.loc[cur.index % 20 == 3, "score"] = np.nan  # 5% without a score
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_parquet(tmp_path / "cur.parquet")
+    summary = obskit.analyze(load_config(overrides={"sources": {
+        "reference": str(tmp_path / "ref.parquet"), "current": str(tmp_path / "cur.parquet")},
+        "min_window_rows": 20})).to_summary()
+    cur["day"] = cur.timestamp.dt.strftime("%Y-%m-%d")
+    for w in summary["windows"]:
+        day = cur[cur.day == w["start"][:10]]
+        assert w["null_scores"] == int(day.score.isna().sum())
+        scored = day[day.score.notna()]
+        assert w["performance"]["log_loss"] == pytest.approx(
+            log_loss(scored.label, scored.score, labels=[0, 1]), rel=1e-9)
+        assert w["performance"]["brier"] == pytest.approx(
+            brier_score_loss(scored.label, scored.score), rel=1e-9)
+        # accuracy still counts every row with a prediction
+        assert w["performance"]["accuracy"] == pytest.approx(
+            (day.prediction == day.label).mean(), rel=1e-9)
+    assert sum(w["null_scores"] for w in summary["windows"]) == 15
+    kinds = {f["kind"]: f for f in summary["findings"]}
+    assert "null_scores" in kinds and "15 of 300 rows (5.00%)" in kinds["null_scores"]["text"]
+    assert any("15 of 300 current rows" in n for n in summary["notes"])
+
+
+def test_labels_without_prediction_or_score_run_without_performance_and_say_why(tmp_path):
+    ref = _logs(pd.date_range("2026-10-01", periods=300, freq="h", tz="UTC"))
+    cur = _logs(pd.date_range("2026-11-01", periods=200, freq="12min", tz="UTC"))
+    for name, df in (("ref", ref), ("cur", cur)):
+        df.drop(columns=["score"]).to_csv(tmp_path / f"{name}.csv", index=False)
+    summary = obskit.analyze(load_config(overrides={"sources": {
+        "reference": str(tmp_path / "ref.csv"), "current": str(tmp_path / "cur.csv")},
+        "min_window_rows": 20})).to_summary()
+    assert summary["task"] == "binary" and "label" in summary["roles"]
+    assert summary["reference"]["performance"] == {}
+    assert all(w["performance"] == {} for w in summary["windows"])
+    assert any(n.startswith("Performance is not measured") and "--column prediction=NAME"
+               in n for n in summary["notes"])
+    assert "performance_not_measured" in {f["kind"] for f in summary["findings"]}
+    assert not [a for a in summary["alerts"] if a["metric"].startswith("performance.")]
+
+
+FAST = {"multivariate": {"enabled": False}, "estimation": False, "min_window_rows": 20}
+
+
+def test_a_year_column_gives_one_window_per_year(tmp_path):
+    ref, cur = _logs([0] * 300), _logs([0] * 400)
+    ref["year"] = 2013
+    cur["year"] = np.repeat([2014, 2015, 2016, 2018], 100)
+    for name, df in (("ref", ref), ("cur", cur)):
+        df.drop(columns=["timestamp"]).to_csv(tmp_path / f"{name}.csv", index=False)
+    summary = obskit.analyze(load_config(overrides={**FAST, "sources": {
+        "reference": str(tmp_path / "ref.csv"), "current": str(tmp_path / "cur.csv")},
+        "columns": {"timestamp": "year"}, "window": "1y"})).to_summary()
+    got = [(w["index"], w["start"], w["end"], w["rows"], w["status"])
+           for w in summary["windows"]]
+    assert got == [(0, "2014-01-01T00:00:00Z", "2015-01-01T00:00:00Z", 100, "ok"),
+                   (1, "2015-01-01T00:00:00Z", "2016-01-01T00:00:00Z", 100, "ok"),
+                   (2, "2016-01-01T00:00:00Z", "2017-01-01T00:00:00Z", 100, "ok"),
+                   (3, "2017-01-01T00:00:00Z", "2018-01-01T00:00:00Z", 0, "empty"),
+                   (4, "2018-01-01T00:00:00Z", "2019-01-01T00:00:00Z", 100, "ok")]
+    assert any("holds years (2014 to 2018)" in n for n in summary["notes"])
+
+
+def test_30d_windows_start_at_the_first_day_with_index_0_and_the_short_last_is_partial(
+        tmp_path):
+    ref = _logs(pd.date_range("2026-06-01", periods=400, freq="h", tz="UTC"))
+    # 35 days from 2026-07-10 09:00, every 2 hours: a full 30-day window, then 5 days
+    cur = _logs(pd.date_range("2026-07-10T09:00", periods=35 * 12, freq="2h", tz="UTC"))
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_parquet(tmp_path / "cur.parquet")
+    sources = {"reference": str(tmp_path / "ref.parquet"),
+               "current": str(tmp_path / "cur.parquet")}
+    summary = obskit.analyze(load_config(overrides={**FAST, "sources": sources,
+                                                    "window": "30d"})).to_summary()
+    got = [(w["index"], w["start"], w["rows"], w["partial"]) for w in summary["windows"]]
+    # the first row is at 09:00: 4 of 12 rows of the first day are missing, 1.5% of 30 days
+    assert got == [(0, "2026-07-10T00:00:00Z", 30 * 12 - 4, False),
+                   (1, "2026-08-09T00:00:00Z", 5 * 12 + 4, True)]
+    months = obskit.analyze(load_config(overrides={**FAST, "sources": sources,
+                                                   "window": "1mo"})).to_summary()
+    got = [(w["index"], w["start"], w["end"], w["partial"]) for w in months["windows"]]
+    # July from the 10th (starts late), August to the 14th (stops early)
+    assert got == [(0, "2026-07-01T00:00:00Z", "2026-08-01T00:00:00Z", True),
+                   (1, "2026-08-01T00:00:00Z", "2026-09-01T00:00:00Z", True)]
+    assert [w["rows"] for w in months["windows"]] == [22 * 12 - 4, 13 * 12 + 4]
+
+
+def test_a_period_without_current_rows_stops_instead_of_ending_ok(gappy):
+    from obskit.exceptions import InputError
+
+    config = load_config(overrides={"sources": {"reference": gappy.reference,
+                                                "current": gappy.current},
+                                    "period": {"start": "2026-12-01", "end": "2026-12-02"}})
+    with pytest.raises(InputError) as err:
+        obskit.analyze(config)
+    msg = str(err.value)
+    assert "period.start" in msg and "2026-12-01" in msg and "sources.current" in msg
+    assert "210 rows run from 2026-11-01T00:00:00Z to 2026-11-03T09:00:00Z" in msg

@@ -379,3 +379,18 @@ def test_current_samples_in_one_query_equal_separate_samples():
     for w, sample in by_window.items():
         pd.testing.assert_frame_equal(sample, _sample(t.filter(t.window_index == w), 20,
                                                       ["x", "c"]))
+
+
+def test_the_volume_of_a_partial_window_is_not_judged_nor_in_the_baseline():
+    windows = _daily()
+    windows[-1]["rows"] = 2_100  # the log stops at 05:00 on the last day
+    assert [(a["window"], a["series"]) for a in window_anomalies(windows)] == [
+        (19, "volume")]  # a short full day is a volume anomaly
+    windows[-1]["partial"] = True
+    assert window_anomalies(windows) == []
+    windows[0].update(rows=500, partial=True)  # and a first window starting late
+    windows[10]["rows"] = 2_000  # a real drop is still found against the full windows
+    found = window_anomalies(windows)
+    assert [(a["window"], a["series"]) for a in found] == [(10, "volume")]
+    full = [w["rows"] for w in windows if not w.get("partial") and w["index"] != 10]
+    assert found[0]["baseline"] == np.median(full + [2_000])

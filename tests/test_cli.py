@@ -85,3 +85,112 @@ def test_column_help_lists_every_role_of_the_schema():
         column = next(a for a in helps[name]._actions if "--column" in a.option_strings)
         listed = column.help.split("roles:")[1].split("(")[0]
         assert [r.strip() for r in listed.split(",")] == list(ROLES)
+
+
+def _log_rows(n: int, day: str = "2026-11-01") -> str:
+    lines = ["timestamp,request_id,x,score,prediction,label"]
+    for i in range(n):
+        lines.append(f"{day}T{i % 24:02d}:00:00Z,r{i},{i % 7},0.{i % 9 + 1},{i % 2},{i % 3 % 2}")
+    return "\n".join(lines) + "\n"
+
+
+def test_report_on_a_current_csv_without_rows_exits_2_naming_it(tmp_path, capsys):
+    ref, cur = tmp_path / "ref.csv", tmp_path / "cur.csv"
+    ref.write_text(_log_rows(60))
+    cur.write_text(_log_rows(0))
+    code = main(["report", "--reference", str(ref), "--current", str(cur),
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == EXIT_INPUT
+    assert "sources.current" in err and str(cur) in err and "no rows" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_every_obskit_error_exits_2_and_a_bug_exits_4_never_1(tmp_path, capsys, monkeypatch):
+    from obskit import cli
+    from obskit.exceptions import NotFittedError
+
+    def boom(exc):
+        def handler(args):
+            raise exc
+        return handler
+
+    for exc, code in ((NotFittedError("monitor not fitted"), EXIT_INPUT),
+                      (AttributeError("'Table' object has no attribute 'score'"),
+                       cli.EXIT_INTERNAL)):
+        monkeypatch.setattr(cli, "_cmd_report", boom(exc))
+        got = main(["report", "--current", str(tmp_path / "x.jsonl")])
+        err = capsys.readouterr().err
+        assert got == code and got != cli.EXIT_ALERT
+        assert str(exc).strip("'\"") in err and "Traceback" not in err
+
+
+def test_labels_without_prediction_for_an_explicit_task_exit_2_naming_the_role(tmp_path,
+                                                                                capsys):
+    cur = tmp_path / "cur.csv"
+    text = _log_rows(30).splitlines()
+    cur.write_text("\n".join(",".join(f for j, f in enumerate(line.split(",")) if j not in (3, 4))
+                             for line in text) + "\n")  # no score, no prediction
+    for task, role in (("binary", "prediction or score"), ("regression", "prediction"),
+                       ("multiclass", "prediction")):
+        code = main(["report", "--current", str(cur), "--task", task,
+                     "--out", str(tmp_path / "out")])
+        err = capsys.readouterr().err
+        assert code == EXIT_INPUT, err
+        assert f"needs a {role} column" in err and "--column prediction=NAME" in err
+        assert str(cur) in err and "Traceback" not in err
+
+
+def test_window_help_lists_every_unit_the_parser_accepts():
+    import re
+
+    from obskit.windows import _MONTHS, _UNITS
+
+    report = build_parser()._subparsers._group_actions[0].choices["report"]
+    text = next(a.help for a in report._actions if "--window" in a.option_strings)
+    for unit in [*_UNITS, *_MONTHS]:
+        assert re.search(rf"\b{unit}\b", text), unit
+    assert "rows" in text
+
+
+def _bad_inputs(tmp_path):
+    """name → (extra flags, words the message must hold) for `python -m obskit report`."""
+    good = tmp_path / "ref.csv"
+    good.write_text(_log_rows(60))
+    empty = tmp_path / "empty.csv"
+    empty.write_text(_log_rows(0))
+    logits = tmp_path / "logits.csv"
+    logits.write_text(_log_rows(30).replace(",0.", ",-3."))
+    years = tmp_path / "years.csv"
+    years.write_text("year,x\n" + "".join(f"{y},{y % 3}\n" for y in (3, 12, 99)))
+    unpredicted = tmp_path / "unpredicted.csv"
+    unpredicted.write_text("\n".join(",".join(f for j, f in enumerate(line.split(","))
+                                              if j not in (3, 4))
+                                     for line in _log_rows(30).splitlines()) + "\n")
+    return {
+        "empty current": (["--current", str(empty)], ["sources.current", str(empty)]),
+        "logit scores": (["--current", str(logits)], ["'score'", "from -3.9 to -3.1",
+                                                        "sigmoid"]),
+        "implausible epoch": (["--current", str(years), "--column", "timestamp=year"],
+                              ["'year'", "from 3 to 99", "epoch seconds"]),
+        "task without prediction": (["--current", str(unpredicted), "--task", "regression"],
+                                    ["needs a prediction column", str(unpredicted)]),
+    }
+
+
+def test_bad_input_through_python_m_obskit_exits_2_without_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    for name, (flags, words) in _bad_inputs(tmp_path).items():
+        done = subprocess.run([sys.executable, "-m", "obskit", "report", *flags,
+                               "--out", str(tmp_path / "out")],
+                              capture_output=True, text=True, env=env, timeout=300)
+        assert done.returncode == EXIT_INPUT, (name, done.stderr)
+        assert "Traceback" not in done.stderr, name
+        assert done.stderr.startswith("obskit: error: "), name
+        for word in words:
+            assert word in done.stderr, (name, word, done.stderr)

@@ -318,3 +318,44 @@ def test_feature_missing_from_current_is_named_not_fatal(tmp_path):
         "reference": str(tmp_path / "ref.parquet"), "current": str(tmp_path / "cur.parquet")}}))
     assert logs.missing_features == ["b"]
     assert logs.current.rows_used == 20
+
+
+# --- scores that are not probabilities (issue 12) ------------------------------------------
+
+def _scored(write, name, scores, col="score"):
+    return write(name, [{"timestamp": T0, "request_id": f"r{i}", col: s, "label": i % 2,
+                         "x": float(i)} for i, s in enumerate(scores)])
+
+
+@pytest.mark.parametrize("source", ["current", "reference"])
+def test_logits_as_score_are_an_error_naming_column_and_range(write, source):
+    logits = [-4.0, -1.5, 0.0, 0.3, 3.75, None]
+    bad = _scored(write, "bad.jsonl", logits, col="logit")
+    good = _scored(write, "good.jsonl", [0.1, 0.9, 0.5, 0.2], col="logit")
+    cur, ref = (bad, good) if source == "current" else (good, bad)
+    with pytest.raises(InputError) as err:
+        load(cur, reference=ref, columns={"score": "logit"})
+    msg = str(err.value)
+    assert f"sources.{source}" in msg and "'logit'" in msg and "role score" in msg
+    assert "from -4 to 3.75" in msg and "3 of 6 rows" in msg and "[0, 1]" in msg
+    assert "sigmoid" in msg and "--column score=" in msg
+    assert err.value.column == "logit"
+
+
+def test_infinite_score_is_an_error(write):
+    p = write("a.csv", "timestamp,score,label\n" + f"{T0},0.5,1\n{T0},inf,0\n")
+    with pytest.raises(InputError, match=r"1 infinite values; 1 of 2 rows"):
+        load(p)
+
+
+def test_regression_score_is_not_a_probability_and_may_be_any_number(write):
+    p = write("a.jsonl", [{"timestamp": T0, "score": 700.0 + i, "prediction": 1.5 * i,
+                           "label": float(i)} for i in range(30)])
+    assert load(p, task="regression").current.rows_used == 30
+
+
+def test_null_scores_are_counted_in_a_note(write):
+    p = _scored(write, "a.jsonl", [0.1, None, 0.7, None, 0.4, float("nan")])
+    logs = load(p)
+    assert logs.current.rows_used == 6
+    assert any(n.startswith("3 of 6 current rows (50.0%) have no score") for n in logs.notes)

@@ -182,3 +182,74 @@ def test_single_column_csv_blank_lines(write):
     cur = load(p).current
     assert (cur.rows_read, cur.rows_used, cur.rows_quarantined) == (2, 2, 0)
     assert rows(cur, "_line") == [(2,), (5,)]
+
+
+# ---------------------------------------------------------------- empty sources (issue 12)
+
+_HEADER = "timestamp,request_id,x,score,label\n"
+_ROW = {"timestamp": "2024-01-01T00:00:00Z", "request_id": "a", "x": 1, "score": 0.5,
+        "label": 1}
+
+
+def _empty_file(write, kind: str, name: str = "empty") -> str:
+    if kind == "csv":
+        return write(f"{name}.csv", _HEADER)
+    if kind == "jsonl":
+        return write(f"{name}.jsonl", "")
+    if kind == "blank-jsonl":
+        return write(f"{name}.jsonl", "\n  \n")
+    if kind == "zero-csv":
+        return write(f"{name}.csv", "")
+    return write(f"{name}.parquet", pd.DataFrame({"timestamp": pd.Series([], dtype="string"),
+                                                   "x": pd.Series([], dtype="float64")}))
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "blank-jsonl", "zero-csv", "parquet"])
+@pytest.mark.parametrize("source", ["current", "reference", "labels"])
+def test_every_empty_source_stops_naming_the_source_and_file(write, kind, source):
+    good = write("good.jsonl", [_ROW, {**_ROW, "request_id": "b"}])
+    empty = _empty_file(write, kind)
+    sources = {"current": good, **({"reference": good} if source == "reference" else {}),
+               **({"labels": good} if source == "labels" else {}), source: empty}
+    with pytest.raises(InputError) as err:
+        load_logs(load_config(overrides={"sources": sources, "task": "binary"}))
+    msg = str(err.value)
+    assert f"sources.{source}" in msg and empty in msg and "no rows" in msg
+    assert err.value.path == empty
+
+
+def test_a_directory_of_empty_files_stops_naming_each(write, tmp_path):
+    a = _empty_file(write, "csv", "d/a")
+    b = _empty_file(write, "jsonl", "d/b")
+    with pytest.raises(InputError) as err:
+        load(str(tmp_path / "d"))
+    msg = str(err.value)
+    assert "sources.current" in msg and a in msg and b in msg and "no rows" in msg
+
+
+def test_one_empty_file_among_others_is_fine(write, tmp_path):
+    write("d/a.jsonl", [_ROW])
+    _empty_file(write, "csv", "d/b")
+    assert load(str(tmp_path / "d")).current.rows_used == 1
+
+
+def test_empty_glob_names_the_source(tmp_path):
+    spec = str(tmp_path / "*.jsonl")
+    with pytest.raises(InputError) as err:
+        load(spec)
+    assert "sources.current" in str(err.value) and spec in str(err.value)
+
+
+def test_a_source_whose_every_row_is_quarantined_loads_but_does_not_run(write):
+    from obskit.analysis import analyze
+
+    p = write("a.jsonl", [{"timestamp": "2024-01-01T00:00:00Z", "x": "abc"},
+                          {"timestamp": "2024-01-01T01:00:00Z", "x": "def"}, "{bad json"])
+    logs = load(p, features={"types": {"x": "numeric"}})  # kept, to inspect the quarantine
+    assert (logs.current.rows_read, logs.current.rows_used) == (3, 0)
+    with pytest.raises(InputError) as err:
+        analyze(load_config(overrides={"sources": {"current": p}, "task": "binary",
+                                       "features": {"types": {"x": "numeric"}}}))
+    msg = str(err.value)
+    assert "sources.current" in msg and p in msg and "none of the 3 rows" in msg
+    assert "feature x is not a number" in msg

@@ -152,3 +152,50 @@ def test_single_bad_value_quarantined(write):
 def test_epoch_and_iso_may_mix(write):
     p = write("a.jsonl", [{"timestamp": "2024-03-01T10:00:00Z"}, {"timestamp": 1709290800}])
     assert stamps(load(p)) == utc("2024-03-01T10:00:00Z", "2024-03-01T11:00:00Z")
+
+
+# --- years and implausible epoch values (issue 12) ----------------------------------------
+
+YEARS = [2014, 2015, 2014, 2016, 2018]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet", "parquet-float"])
+def test_a_column_of_years_is_read_as_1_january_of_each_year(write, fmt):
+    if fmt == "jsonl":
+        p = write("a.jsonl", [{"year": y, "x": i} for i, y in enumerate(YEARS)])
+    elif fmt == "csv":
+        p = write("a.csv", "year,x\n" + "".join(f"{y},{i}\n" for i, y in enumerate(YEARS)))
+    else:
+        years = pd.Series(YEARS, dtype="float64" if fmt == "parquet-float" else "int64")
+        p = write("a.parquet", pd.DataFrame({"year": years, "x": range(5)}))
+    logs = load(p, columns={"timestamp": "year"})
+    assert stamps(logs) == utc(*(f"{y}-01-01T00:00:00Z" for y in YEARS))
+    assert logs.current.timestamp.kind == "year"
+    assert any("'year'" in n and "holds years (2014 to 2018)" in n and "1 January" in n
+               for n in logs.notes)
+
+
+@pytest.mark.parametrize("values, found", [
+    ([1, 2, 3, 500], "from 1 to 500"),                        # small counts, not times
+    ([1709287200000000, 1709287300000000],                    # microseconds
+     "from 1709287200000000 to 1709287300000000"),
+    ([2014, 2015, 1999.5], "from 1999.5 to 2015"),            # not whole years
+    ([-5, 12000000000], "from -5 to 12000000000"),            # neither side is plausible
+])
+def test_implausible_epoch_values_are_an_error_with_the_range(write, values, found):
+    p = write("a.jsonl", [{"t": v, "x": 1} for v in values])
+    with pytest.raises(InputError) as err:
+        load(p, columns={"timestamp": "t"})
+    msg = str(err.value)
+    assert p in msg and "'t'" in msg and found in msg
+    assert "epoch seconds" in msg and "milliseconds" in msg and "years" in msg
+    assert err.value.column == "t"
+
+
+def test_one_implausible_epoch_value_among_good_ones_is_quarantined(write):
+    p = write("a.csv", "timestamp,x\n1709287200,1\n0,2\n1709287260,3\n")
+    cur = load(p).current
+    assert (cur.rows_read, cur.rows_used, cur.rows_quarantined) == (3, 2, 1)
+    e = cur.quarantine_summary()["examples"][0]
+    assert (e["line"], e["detail"]) == (3, "0")
+    assert stamps(load(p)) == utc("2024-03-01T10:00:00Z", "2024-03-01T10:01:00Z")

@@ -502,3 +502,11 @@ def test_explorer_window_view_leaves_out_health_the_logs_lack():
     summary["roles"] += ["latency_ms", "status"]
     text = window_html(summary, window)
     assert "Latency p50 / p95 / p99" in text and "Error rate" in text
+
+
+def test_header_names_the_partial_windows():
+    summary = make_summary()
+    assert "partial" not in render.header_html(summary)
+    summary["windows"][-1]["partial"] = True
+    header = render.header_html(summary)
+    assert "4 windows; 1 partial (2026-11-04)" in header and "volume not judged" in header

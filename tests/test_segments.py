@@ -68,3 +68,60 @@ def test_segment_only_alert_becomes_a_finding(config, tmp_path):
     summary = obskit.analyze(slow).to_summary()
     texts = [f["text"] for f in summary["findings"]]
     assert any(t.startswith("In segment model_version=v2: p95 latency") for t in texts)
+
+
+# --- segmenting by a role's column; no internal columns in messages (issue 12) -------------
+
+def _mapped(tmp_path):
+    n_ref, n_cur = 600, 900
+    ref = pd.DataFrame({"timestamp": pd.date_range("2026-10-01", periods=n_ref, freq="h",
+                                                   tz="UTC"),
+                        "x": RNG.normal(10, 2, n_ref), "region": RNG.choice(["n", "s"], n_ref)})
+    cur = pd.DataFrame({"timestamp": pd.date_range("2026-11-01", periods=n_cur, freq="5min",
+                                                   tz="UTC"),
+                        "x": RNG.normal(10, 2, n_cur),
+                        "region": np.where(np.arange(n_cur) % 3 == 0, "n", "s")})
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_parquet(tmp_path / "cur.parquet")
+    return {"sources": {"reference": str(tmp_path / "ref.parquet"),
+                        "current": str(tmp_path / "cur.parquet")},
+            "columns": {"model_version": "region"}, "min_segment_rows": 100,
+            "multivariate": {"enabled": False}, "estimation": False}, cur
+
+
+def test_segmenting_by_a_column_mapped_to_a_role_works_by_either_name(tmp_path):
+    base, cur = _mapped(tmp_path)
+    summary = obskit.analyze(load_config(overrides={
+        **base, "segments": ["region", "model_version"]})).to_summary()
+    expected = cur.region.value_counts().to_dict()
+    for column in ("region", "model_version"):
+        got = {e["value"]: e["rows"] for e in summary["segments"][column]}
+        assert got == expected
+        same = {e["value"]: e["reference_basis"] for e in summary["segments"][column]}
+        assert same == {"n": "same segment", "s": "same segment"}
+    assert "region" not in summary["features"]  # still a role, not a feature
+
+
+def test_unknown_segment_column_lists_only_the_log_columns(tmp_path):
+    base, _ = _mapped(tmp_path)
+    with pytest.raises(ConfigError) as err:
+        obskit.analyze(load_config(overrides={**base, "segments": ["tenant"]}))
+    msg = str(err.value)
+    assert "'tenant'" in msg and "x" in msg and "model_version" in msg
+    for internal in ("_file", "_line", "window_index"):
+        assert internal not in msg
+
+
+def test_monitor_column_errors_list_only_the_log_columns():
+    from obskit.exceptions import InputError
+    from obskit.io.engine import connect, temp_name
+    from obskit.monitors import PCAReconstructionMonitor
+
+    frame = pd.DataFrame({"x": [1.0, 2.0], "_file": ["a", "a"], "_line": [1, 2],
+                          "window_index": [0, 0]})
+    table = connect().create_table(temp_name("seg"), frame, temp=True)
+    with pytest.raises(InputError) as err:
+        PCAReconstructionMonitor({"zz": "numeric"}).fit(table)
+    msg = str(err.value)
+    assert "'zz'" in msg and "'x'" in msg
+    assert "_file" not in msg and "_line" not in msg and "window_index" not in msg

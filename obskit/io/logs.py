@@ -18,10 +18,17 @@ from ibis.backends import BaseBackend
 from obskit.config import Config
 from obskit.exceptions import InputError
 from obskit.io.casting import as_boolean, as_label_text, as_number, as_text, strip_text
+from obskit.io.checks import PREDICTION_TEXT, check_scores, require_rows
 from obskit.io.engine import connect, materialize
 from obskit.io.sources import RawSource, read_source
 from obskit.io.timestamps import TimestampInfo, parse_timestamps
-from obskit.schema import REQUIRED_ROLES, ROLES, infer_feature_type
+from obskit.schema import (
+    REQUIRED_ROLES,
+    ROLES,
+    infer_feature_type,
+    measures_performance,
+    visible_columns,
+)
 
 __all__ = ["LogTable", "LabelStats", "LoadedLogs", "load_logs", "load_log_table", "infer_task"]
 
@@ -91,7 +98,7 @@ def _role_columns(config: Config, raw: ir.Table) -> dict[str, str]:
 
 
 def _missing_column(where: str, column: str, role: str, raw: ir.Table, how: str) -> InputError:
-    found = ", ".join(c for c in raw.columns if c not in _META) or "(none)"
+    found = ", ".join(visible_columns(raw.columns)) or "(none)"
     return InputError(
         f"{where}: required column {column!r} (role {role}) not found; columns found: {found}. "
         f"{how}",
@@ -203,6 +210,9 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
     for role in required:
         if role != "timestamp":
             checks.append((typed[role].isnull(), f"missing {role}", ibis.null("string")))
+    for name in config.segments or ():
+        if name in t.columns and name not in typed and name not in features:
+            typed[name] = as_text(t[name])  # a role's own column, segmented by its name
     for name, kind in features.items():
         if name not in t.columns:
             typed[name] = ibis.null("float64" if kind == "numeric" else
@@ -234,11 +244,22 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
     return LogTable(clean, quarantine, used + quarantined, used, quarantined, raw.files, ts_info)
 
 
+def _read(con: BaseBackend, spec: str, source: str) -> RawSource:
+    """Read one source; an error names its config key, and an empty source stops."""
+    try:
+        raw = read_source(con, spec)
+    except InputError as exc:
+        raise InputError(f"sources.{source}: {exc}", path=exc.path, column=exc.column,
+                         line=exc.line) from exc
+    require_rows(raw, source)
+    return raw
+
+
 def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     """Read the reference, current and label sources of ``config`` into the engine."""
     con = con or connect(config.engine, config.engine_settings())
-    current_raw = read_source(con, config.current)
-    reference_raw = read_source(con, config.reference) if config.reference else None
+    current_raw = _read(con, config.current, "current")
+    reference_raw = _read(con, config.reference, "reference") if config.reference else None
     basis = reference_raw or current_raw
     roles = _role_columns(config, basis.table)
     task = config.task or infer_task(basis.table, roles)
@@ -252,18 +273,37 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     present = tuple(r for r in ROLES if r in current.table.columns
                     or (reference and r in reference.table.columns))
     logs = LoadedLogs(con, current, reference, features, task, present)
+    if "score" in present and task != "regression":
+        for name, log in (("current", current), ("reference", reference)):
+            if log is None or "score" not in log.table.columns:
+                continue
+            nulls = check_scores(log, source=name, column=config.column("score"))
+            if nulls:
+                logs.notes.append(
+                    f"{nulls:,} of {log.rows_used:,} {name} rows ({nulls / log.rows_used:.1%}) "
+                    f"have no score (column {config.column('score')!r}); they are left out "
+                    "of ROC AUC, PR AUC, log loss, Brier, ECE, CBPE and confident mistakes.")
     logs.missing_features = [f for f in features if f not in current_raw.table.columns]
     if current.timestamp.naive or (reference and reference.timestamp.naive):
         logs.notes.append("Timestamps without a time zone were taken as UTC.")
+    for log in (current, reference):
+        if log is not None and log.timestamp.note and log.timestamp.note not in logs.notes:
+            logs.notes.append(log.timestamp.note)
     if config.labels:
         _join_labels(logs, config)
+    if "label" in logs.roles and not measures_performance(task, logs.roles):
+        logs.notes.append(
+            f"Performance is not measured: the logs have labels (column "
+            f"{config.column('label')!r}) but no {PREDICTION_TEXT[task]} column to compare "
+            f"them with. Map one with --column prediction=NAME"
+            + (" or --column score=NAME" if task == "binary" else "") + " to measure it.")
     return logs
 
 
 def _join_labels(logs: LoadedLogs, config: Config) -> None:
     """Join the late-arriving label source onto the current log by ``request_id``."""
     con = logs.con
-    raw = read_source(con, config.labels)
+    raw = _read(con, config.labels, "labels")
     hint = "The label source needs request ids and labels; map them with --column ROLE=NAME."
     labels = load_log_table(con, raw, config=config, task=logs.task, features={},
                             required=("request_id", "label"), hint=hint)

@@ -4,7 +4,11 @@ Rules (documented in the README):
 
 * native timezone-aware datetimes are converted to UTC; native naive ones are taken as UTC;
 * numbers (and strings of digits) are epoch seconds, or epoch milliseconds when their
-  magnitude is at least ``1e11`` (1e11 seconds would be the year 5138);
+  magnitude is at least ``1e11`` (1e11 seconds would be the year 5138); a value is a
+  plausible epoch when it falls between 1980-01-01 and 2200-01-01; others are quarantined,
+  and a column without a single plausible value is an error giving the range found;
+* a column of whole numbers all between 1900 and 2200 holds years: each is 1 January of
+  that year (UTC), and the report says so;
 * ISO-8601 strings with an offset (``Z``, ``+02:00``) are converted to UTC; strings without
   one are taken as UTC and the report says so;
 * a column that mixes naive and aware strings, or of which no value parses, is an error
@@ -21,9 +25,13 @@ import ibis.expr.types as ir
 from obskit.exceptions import InputError
 from obskit.io.casting import strip_text
 
-__all__ = ["TimestampInfo", "parse_timestamps", "EPOCH_MS_FROM"]
+__all__ = ["TimestampInfo", "parse_timestamps", "EPOCH_MS_FROM", "EPOCH_RANGE", "YEARS"]
 
 EPOCH_MS_FROM = 1e11
+#: plausible epoch seconds: 1980-01-01 to 2200-01-01 (milliseconds: the same × 1000)
+EPOCH_RANGE = (315_532_800, 7_258_118_400)
+#: whole numbers in this range (inclusive) are years
+YEARS = (1900, 2200)
 #: An offset after a time of day (a date alone such as ``2024-03-01`` has none).
 _OFFSET = r":\d{2}(:\d{2}([.,]\d+)?)?\s*([zZ]|[+-]\d{2}(:?\d{2})?)$"
 UTC = "timestamp('UTC')"
@@ -33,8 +41,10 @@ UTC = "timestamp('UTC')"
 class TimestampInfo:
     """How a timestamp column was read: ``kind`` and whether naive values were seen."""
 
-    kind: str  # "native", "epoch", "iso" or "empty"
+    kind: str  # "native", "epoch", "year", "iso" or "empty"
     naive: bool
+    #: what the report should say about how the column was read (None: nothing)
+    note: str | None = None
 
 
 def _from_epoch(value: ir.NumericValue) -> ir.TimestampValue:
@@ -45,13 +55,66 @@ def _from_epoch(value: ir.NumericValue) -> ir.TimestampValue:
     return whole.as_timestamp("s").cast(UTC) + (ms - whole * 1000).as_interval("ms")
 
 
+def _plausible_epoch(value: ir.NumericValue) -> ir.BooleanValue:
+    lo, hi = EPOCH_RANGE
+    return value.between(lo, hi) | value.between(lo * 1000, hi * 1000)
+
+
+def _is_year(value: ir.NumericValue) -> ir.BooleanValue:
+    return (value == value.floor()) & value.between(*YEARS)
+
+
+def _from_year(value: ir.NumericValue) -> ir.TimestampValue:
+    return ibis.date(value.cast("int32"), 1, 1).cast("timestamp").cast(UTC)
+
+
+def _plain(value: float) -> str:
+    value = float(value)
+    return str(int(value)) if value.is_integer() and abs(value) < 1e18 else f"{value:.15g}"
+
+
+def _numbers(table: ir.Table, column: str, number: ir.NumericValue, *, where: str,
+             others: int = 0) -> tuple[ir.TimestampValue | None, str | None]:
+    """How the numbers of a timestamp column read: (expression, note) for years, (epoch
+    expression with implausible values as null, None) otherwise; stops when no value of
+    the column (``others``: values that parsed otherwise) is a plausible time."""
+    n = number.notnull() & ~number.isnan()
+    stats = table.aggregate(
+        numbers=n.sum(), years=(n & _is_year(number)).sum(),
+        plausible=(n & _plausible_epoch(number)).sum(),
+        lo=number.min(where=n), hi=number.max(where=n),
+    ).execute().iloc[0]
+    numbers = int(stats.numbers or 0)
+    if not numbers:
+        return None, None
+    found = f"{_plain(stats.lo)} to {_plain(stats.hi)}"
+    if int(stats.years or 0) == numbers and not others:
+        note = (f"Column {column!r} (role timestamp) holds years ({found}): each row was "
+                "placed on 1 January of its year (UTC); 'window: 1y' gives one window "
+                "per year.")
+        return _from_year(number), note
+    if int(stats.plausible or 0) == 0 and not others:
+        lo, hi = EPOCH_RANGE
+        raise InputError(
+            f"{where}: column {column!r} (role timestamp) holds numbers from {found}, which "
+            f"are not plausible times: expected epoch seconds ({lo} to {hi}, i.e. 1980 to "
+            f"2200), epoch milliseconds ({lo * 1000} to {hi * 1000}), or whole years "
+            f"({YEARS[0]} to {YEARS[1]}). Check that the column mapped to the timestamp "
+            "role is the time of the prediction (--column timestamp=NAME).",
+            path=where, column=column,
+        )
+    return ibis.ifelse(_plausible_epoch(number), _from_epoch(number),
+                       ibis.null("timestamp('UTC')")), None
+
+
 def parse_timestamps(
     table: ir.Table, column: str, *, where: str
 ) -> tuple[ir.TimestampValue, TimestampInfo]:
     """Return a UTC timestamp expression for ``table[column]`` and how it was read.
 
-    ``where`` names the source in error messages. Rows whose value does not parse get a
-    null timestamp (the caller quarantines them).
+    ``where`` names the source in error messages. Rows whose value does not parse, or is
+    a number that is not a plausible time, get a null timestamp (the caller quarantines
+    them).
     """
     col = table[column]
     dtype = col.type()
@@ -61,7 +124,11 @@ def parse_timestamps(
     if dtype.is_date():
         return col.cast("timestamp").cast(UTC), TimestampInfo("native", True)
     if dtype.is_numeric():
-        return _from_epoch(col.cast("float64")), TimestampInfo("epoch", False)
+        number = col.cast("float64")
+        parsed, note = _numbers(table, column, number, where=where)
+        if parsed is None:
+            return _from_epoch(number), TimestampInfo("empty", False)
+        return parsed, TimestampInfo("year" if note else "epoch", False, note)
     text = strip_text(col.cast("string"))
     number = text.try_cast("float64")
     iso = text.try_cast(UTC)
@@ -92,6 +159,10 @@ def parse_timestamps(
             "with an offset (such as 'Z') or none.",
             path=where, column=column,
         )
-    parsed = ibis.coalesce(_from_epoch(number), iso)
-    kind = "iso" if int(stats.n_aware or 0) + int(stats.n_naive or 0) else "epoch"
+    n_iso = int(stats.n_aware or 0) + int(stats.n_naive or 0)
+    from_number, note = _numbers(table, column, number, where=where, others=n_iso)
+    parsed = iso if from_number is None else ibis.coalesce(from_number, iso)
+    if note:
+        return parsed, TimestampInfo("year", False, note)
+    kind = "iso" if n_iso else "epoch"
     return parsed, TimestampInfo(kind, bool(int(stats.n_naive or 0)))

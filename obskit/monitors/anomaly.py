@@ -31,6 +31,7 @@ from obskit.profiles.anomaly import (
     row_reasons,
     select_rows,
 )
+from obskit.schema import visible_columns
 
 __all__ = ["RowAnomalyMonitor", "META_COLUMNS", "ENGINE_CANDIDATES", "MIN_ISOLATION_ROWS"]
 
@@ -50,7 +51,7 @@ def _check_columns(table: ir.Table, names: Sequence[str], what: str) -> None:
     missing = [f for f in names if f not in table.columns]
     if missing:
         raise InputError(f"{what} table has no column {missing[0]!r} (a configured feature); "
-                         f"its columns are {list(table.columns)}", column=missing[0])
+                         f"its columns are {visible_columns(table.columns)}", column=missing[0])
 
 
 class RowAnomalyMonitor:

@@ -32,6 +32,7 @@ from obskit.exceptions import ConfigError, InputError
 from obskit.monitors._base import check_fitted, with_window
 from obskit.profiles import W, category_counts
 from obskit.profiles.anomaly import row_hash
+from obskit.schema import visible_columns
 
 __all__ = ["DomainClassifierMonitor", "PCAReconstructionMonitor", "MIN_WINDOW_ROWS"]
 
@@ -61,7 +62,7 @@ def _check_columns(table: ir.Table, features: Sequence[str], what: str) -> None:
     missing = [f for f in features if f not in table.columns]
     if missing:
         raise InputError(f"{what} table has no column {missing[0]!r} (a configured feature); "
-                         f"its columns are {list(table.columns)}", column=missing[0])
+                         f"its columns are {visible_columns(table.columns)}", column=missing[0])
 
 
 def _finite(value: ir.FloatingValue) -> ir.FloatingValue:

@@ -33,6 +33,7 @@ from obskit.profiles.performance import (
     probability_sums,
     regression_sums,
 )
+from obskit.schema import measures_performance
 
 __all__ = ["PerformanceMonitor"]
 
@@ -96,6 +97,8 @@ class PerformanceMonitor:
     def _metrics(self, t: ir.Table) -> pd.DataFrame:
         rows: dict[int, dict[str, Any]] = {}
         names = list(METRICS[self.task])
+        if not measures_performance(self.task, t.columns):
+            return _frame(rows, names)  # labels and nothing to compare them with
         if self.task == "binary":
             if "score" not in t.columns:
                 names = [m for m in names if m not in _SCORED]

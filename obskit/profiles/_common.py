@@ -61,10 +61,13 @@ def clean_numeric(table: ir.Table, col: str) -> ir.Table:
 
 
 def window_overview(table: ir.Table) -> pd.DataFrame:
-    """Rows, first and last timestamp, label coverage and mean score per window."""
+    """Rows, first and last timestamp, label coverage, mean score and rows without a score
+    (null or NaN) per window."""
     aggs = {"rows": table.count(), "first": table.timestamp.min(), "last": table.timestamp.max()}
     if "label" in table.columns:
         aggs["labelled"] = table.label.notnull().sum()
     if "score" in table.columns:
-        aggs["mean_score"] = table.score.mean()
+        missing = table.score.isnull() | table.score.isnan()
+        aggs["mean_score"] = table.score.mean(where=~missing)
+        aggs["null_scores"] = missing.sum()
     return table.group_by(W).aggregate(**aggs).order_by(W).execute()

@@ -148,6 +148,11 @@ def header_html(summary: Mapping[str, Any]) -> str:
     not_ok = len(statuses) - statuses.count("ok")
     window_text = (f"<code>{_e(summary.get('window'))}</code>, {len(windows)} windows"
                    + (f" ({not_ok} empty or with too few rows)" if not_ok else ""))
+    partial = [w for w in windows if w.get("partial") is True]
+    if partial:  # the data covers them only in part: their volume is not judged
+        window_text += (f"; {len(partial)} partial (" + ", ".join(
+            _e(_fmt_time(w.get("start"))) for w in partial)
+            + "), covered only in part by the data, volume not judged")
     version = f" by obskit {_e(summary['obskit_version'])}" \
         if summary.get("obskit_version") else ""
     facts = [

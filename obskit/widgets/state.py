@@ -236,7 +236,7 @@ class ExplorerState:
                     return None
                 import ibis
 
-                from obskit.windows import parse_window
+                from obskit.windows import anchor_window, parse_window
 
                 current = logs.current.table
                 start, end = self.config.period_start, self.config.period_end
@@ -247,7 +247,8 @@ class ExplorerState:
                     if end:
                         keep &= ts < ibis.timestamp(end).cast("timestamp('UTC')")
                     current = current.filter(keep)
-                table = parse_window(self.config.window).assign(current)
+                spec = anchor_window(parse_window(self.config.window), current, start=start)
+                table = spec.assign(current)
             self._table = table
         return self._table
 
