@@ -34,6 +34,7 @@ from obskit.monitors import (
 from obskit.performance import METRICS, primary_metric
 from obskit.profiles import W, health_by_window, window_overview
 from obskit.reference_cache import ReferenceCache, data_fingerprint
+from obskit.schema import is_numeric_type
 from obskit.segments import Segment, find_segments, segment_columns
 from obskit.timings import Stopwatch, active, recording, stage
 from obskit.windows import PeriodWindow, WindowSpec, parse_window
@@ -55,7 +56,8 @@ def drift_rules(config: Config, features: dict[str, str], reference=None,
     stats = feature_stats(reference, current, features) if reference is not None else None
     rules = {}
     for name, kind in features.items():
-        configured = config.drift_default.get("numeric" if kind == "numeric" else "categorical")
+        configured = config.drift_default.get("numeric" if is_numeric_type(kind)
+                                              else "categorical")
         if name in config.drift_features:
             rules[name] = config.drift_features[name]
         elif configured is not None:

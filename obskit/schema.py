@@ -4,8 +4,14 @@ Roles: a log column plays at most one role; every other column is a feature unle
 config excludes it. Feature typing rule (documented in the README):
 
 * a boolean column (or one whose values are all ``true``/``false``) is ``boolean``;
+* a native date or timestamp column, or a text column of which at least 95% of the
+  values are ISO-8601 dates or datetimes (``2024-03-01``, ``2024-03-01T12:00:00Z``), is
+  ``datetime``; the engine turns its values into days since 1970-01-01 (UTC), and from
+  then on it is judged as a number (the values that do not parse are quarantined);
 * a column of numbers, or of strings of which at least 95% parse as numbers, is
-  ``numeric`` (the values that do not parse are quarantined);
+  ``numeric`` (the values that do not parse are quarantined) — except a text column whose
+  type the file declares (a Parquet string or dictionary column): a declared type is kept,
+  so digit strings stored as text stay ``categorical``;
 * anything else is ``categorical``.
 
 The config's ``features.types`` overrides the inferred type of any feature.
@@ -13,7 +19,8 @@ The config's ``features.types`` overrides the inferred type of any feature.
 
 from __future__ import annotations
 
-__all__ = ["ROLES", "REQUIRED_ROLES", "FEATURE_TYPES", "NUMERIC_SHARE", "infer_feature_type"]
+__all__ = ["ROLES", "REQUIRED_ROLES", "FEATURE_TYPES", "NUMERIC_TYPES", "NUMERIC_SHARE",
+           "CLASS_SCORE_PATTERNS", "infer_feature_type", "is_numeric_type"]
 
 ROLES = (
     "timestamp",
@@ -29,20 +36,40 @@ ROLES = (
 )
 #: A log cannot be monitored without these.
 REQUIRED_ROLES = ("timestamp",)
-FEATURE_TYPES = ("numeric", "categorical", "boolean")
+FEATURE_TYPES = ("numeric", "categorical", "boolean", "datetime")
+#: Feature types whose values the engine holds as numbers (datetime: days since the epoch).
+NUMERIC_TYPES = frozenset({"numeric", "datetime"})
+#: Default names of the per-class probability columns of a multiclass model (the part in
+#: braces is the class label); ``columns.class_scores`` in the config overrides them.
+CLASS_SCORE_PATTERNS = ("y_pred_proba_{class}", "proba_{class}")
 #: Share of non-null values that must parse as numbers for a text column to be numeric.
 NUMERIC_SHARE = 0.95
 
 
-def infer_feature_type(*, dtype: str, non_null: int, numeric: int, boolean: int) -> str:
+def is_numeric_type(kind: str | None) -> bool:
+    """Whether a feature of type ``kind`` is held, and judged, as a number.
+
+    >>> is_numeric_type("datetime"), is_numeric_type("categorical")
+    (True, False)
+    """
+    return kind in NUMERIC_TYPES
+
+
+def infer_feature_type(*, dtype: str, non_null: int, numeric: int, boolean: int,
+                       dates: int = 0, declared: bool = False) -> str:
     """Type a feature from its engine dtype and counts of values that parse.
 
     Parameters
     ----------
     dtype : str
-        ``"boolean"``, ``"numeric"`` or ``"string"``: the column's type in the engine.
-    non_null, numeric, boolean : int
-        How many values are not null, how many parse as numbers, and as booleans.
+        ``"boolean"``, ``"numeric"``, ``"datetime"`` (a native date or timestamp) or
+        ``"string"``: the column's type in the engine.
+    non_null, numeric, boolean, dates : int
+        How many values are not null, how many parse as numbers, as booleans, and as
+        ISO-8601 dates or datetimes.
+    declared : bool
+        The file declares the column as text (a Parquet string or dictionary column): it
+        is not read as numbers or booleans.
 
     Examples
     --------
@@ -50,9 +77,18 @@ def infer_feature_type(*, dtype: str, non_null: int, numeric: int, boolean: int)
     'numeric'
     >>> infer_feature_type(dtype="string", non_null=100, numeric=3, boolean=0)
     'categorical'
+    >>> infer_feature_type(dtype="string", non_null=100, numeric=0, boolean=0, dates=100)
+    'datetime'
+    >>> infer_feature_type(dtype="string", non_null=100, numeric=100, boolean=0,
+    ...                    declared=True)
+    'categorical'
     """
-    if dtype in ("boolean", "numeric"):
+    if dtype in ("boolean", "numeric", "datetime"):
         return dtype
+    if non_null and dates >= NUMERIC_SHARE * non_null:
+        return "datetime"
+    if declared:
+        return "categorical"
     if non_null and boolean == non_null:
         return "boolean"
     if non_null and numeric >= NUMERIC_SHARE * non_null:

@@ -93,3 +93,42 @@ def test_period_limits_the_analysis_and_counts_the_rest(gappy):
     assert rows["current"] == 10 and rows["outside_period"] == 200
     assert rows["current"] + rows["outside_period"] + rows["quarantined"] == rows["read"]
     assert [w["start"][:10] for w in summary["windows"]] == ["2026-11-03"]
+
+
+def _signup_logs(start, n, rng, *, years_shift=0):
+    """A binary classifier's log with ISO ``signup_date`` strings (uniform over 2019–2023,
+    shifted by ``years_shift`` years)."""
+    times = pd.date_range(start, periods=n, freq=pd.Timedelta(days=1) / n, tz="UTC")
+    days = rng.integers(0, 5 * 365, n) + 365 * years_shift
+    signup = (pd.Timestamp("2019-01-01") + pd.to_timedelta(days, unit="D")).strftime(
+        "%Y-%m-%d")
+    score = rng.random(n)
+    return pd.DataFrame({"timestamp": times.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                         "age": rng.normal(40, 10, n).round(), "signup_date": signup,
+                         "region": rng.choice(["n", "s", "e"], n), "score": score,
+                         "prediction": (score >= 0.5).astype(int),
+                         "label": rng.integers(0, 2, n)})
+
+
+def test_date_feature_judged_on_its_value_not_as_categories(tmp_path):
+    """Issue 12 §3: ISO date strings, the same distribution in reference and current, are
+    a datetime feature with no drift; shifted by a year they drift."""
+    rng = np.random.default_rng(12)
+    ref = pd.concat([_signup_logs(f"2026-10-{d:02d}", 215, rng) for d in range(1, 8)])
+    cur = pd.concat([_signup_logs("2026-10-10", 400, rng), _signup_logs("2026-10-11", 400, rng),
+                     _signup_logs("2026-10-12", 400, rng, years_shift=1)])
+    ref.to_csv(tmp_path / "ref.csv", index=False)
+    cur.to_csv(tmp_path / "cur.csv", index=False)
+    config = load_config(overrides={"sources": {"reference": str(tmp_path / "ref.csv"),
+                                                "current": str(tmp_path / "cur.csv")},
+                                    "multivariate": {"enabled": False}})
+    summary = obskit.analyze(config).to_summary()
+    assert summary["features"]["signup_date"] == "datetime"
+    entry = summary["drift_summary"]["signup_date"]
+    assert entry["method"] == "wasserstein"  # a numeric method, not Jensen–Shannon
+    assert [w["drift"]["signup_date"]["drifted"] for w in summary["windows"]] == [
+        False, False, True]
+    # the shift is a year on a five-year spread: Wasserstein (normed) ≈ 365 / std(days)
+    spread = (pd.to_datetime(ref.signup_date) - pd.Timestamp("1970-01-01")).dt.days.std()
+    assert summary["windows"][2]["drift"]["signup_date"]["value"] == pytest.approx(
+        365 / spread, rel=0.15)

@@ -105,6 +105,14 @@ def test_feature_typing_rule_function():
         == "categorical"
     assert infer_feature_type(dtype="string", non_null=0, numeric=0, boolean=0) \
         == "categorical"
+    assert infer_feature_type(dtype="string", non_null=100, numeric=0, boolean=0,
+                              dates=95) == "datetime"
+    assert infer_feature_type(dtype="string", non_null=100, numeric=0, boolean=0,
+                              dates=94) == "categorical"
+    assert infer_feature_type(dtype="datetime", non_null=0, numeric=0, boolean=0) \
+        == "datetime"
+    assert infer_feature_type(dtype="string", non_null=10, numeric=10, boolean=0,
+                              declared=True) == "categorical"
 
 
 def test_types_inferred_from_reference(write):
@@ -318,3 +326,53 @@ def test_feature_missing_from_current_is_named_not_fatal(tmp_path):
         "reference": str(tmp_path / "ref.parquet"), "current": str(tmp_path / "cur.parquet")}}))
     assert logs.missing_features == ["b"]
     assert logs.current.rows_used == 20
+
+
+# --- dates and declared types (issue 12, section 3) ---------------------------------------
+
+def test_iso_date_strings_are_a_datetime_feature_held_as_days(write):
+    dates = ["2024-03-01", "2024-03-02T12:00:00Z", "2024-03-01T02:00:00+02:00", "oops"]
+    dates += [f"2023-01-{d:02d}" for d in range(1, 21)]  # 23 of 24 parse: >= 95%
+    p = write("a.jsonl", [{"timestamp": T0, "signup_date": d, "code": "2024"}
+                          for d in dates])
+    logs = load(p)
+    assert logs.features == {"code": "numeric", "signup_date": "datetime"}
+    df = frame(logs.current)
+    epoch = pd.Timestamp("1970-01-01", tz="UTC")
+    expected = [(pd.Timestamp(d) if pd.Timestamp(d).tzinfo else pd.Timestamp(d, tz="UTC"))
+                for d in dates[:3]]
+    assert df.signup_date.tolist()[:3] == [(t - epoch) / pd.Timedelta(days=1)
+                                           for t in expected]
+    ex = logs.current.quarantine_summary()["examples"]
+    assert [(e["line"], e["reason"], e["detail"]) for e in ex] == [
+        (4, "feature signup_date is not a date", "oops")]
+
+
+def test_native_dates_are_datetime_and_types_override(write):
+    days = pd.to_datetime(["2024-01-01", "2024-01-03"])
+    p = write("a.parquet", pd.DataFrame({
+        "timestamp": pd.to_datetime([T0, T0]), "d": days.date, "ts": days,
+        "when": ["2024-01-01", "2024-01-03"]}))
+    logs = load(p)
+    assert logs.features == {"d": "datetime", "ts": "datetime", "when": "datetime"}
+    assert frame(logs.current).d.tolist() == [19723.0, 19725.0]
+    logs = load(p, features={"types": {"when": "categorical"}})
+    assert logs.features["when"] == "categorical"
+    assert frame(logs.current)["when"].tolist() == ["2024-01-01", "2024-01-03"]
+
+
+def test_parquet_declared_text_types_are_kept(write):
+    n = 20
+    df = pd.DataFrame({"timestamp": pd.to_datetime([T0] * n),
+                       "zip": pd.Categorical([f"{10000 + i % 4}" for i in range(n)]),
+                       "plain": [str(i) for i in range(n)],
+                       "num": [float(i) for i in range(n)]})
+    p = write("a.parquet", df)
+    logs = load(p)
+    assert logs.features == {"num": "numeric", "plain": "categorical", "zip": "categorical"}
+    assert sorted(set(frame(logs.current).zip)) == ["10000", "10001", "10002", "10003"]
+    # the same values as text in a CSV or JSON log are numbers
+    csv = write("a.csv", df.to_csv(index=False))
+    assert load(csv).features == {"num": "numeric", "plain": "numeric", "zip": "numeric"}
+    # an override still wins
+    assert load(p, features={"types": {"zip": "numeric"}}).features["zip"] == "numeric"

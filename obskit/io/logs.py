@@ -17,11 +17,20 @@ from ibis.backends import BaseBackend
 
 from obskit.config import Config
 from obskit.exceptions import InputError
-from obskit.io.casting import as_boolean, as_label_text, as_number, as_text, strip_text
+from obskit.io.casting import (
+    ISO_DATE,
+    UTC,
+    as_boolean,
+    as_days,
+    as_label_text,
+    as_number,
+    as_text,
+    strip_text,
+)
 from obskit.io.engine import connect, materialize
 from obskit.io.sources import RawSource, read_source
 from obskit.io.timestamps import TimestampInfo, parse_timestamps
-from obskit.schema import REQUIRED_ROLES, ROLES, infer_feature_type
+from obskit.schema import REQUIRED_ROLES, ROLES, infer_feature_type, is_numeric_type
 
 __all__ = ["LogTable", "LabelStats", "LoadedLogs", "load_logs", "load_log_table", "infer_task"]
 
@@ -137,25 +146,31 @@ def _feature_candidates(config: Config, raw: ir.Table, roles: dict[str, str],
             if c not in role_cols and c not in _META and c not in config.exclude]
 
 
-def infer_feature_types(raw: ir.Table, names: list[str],
-                        overrides: dict[str, str]) -> dict[str, str]:
-    """Feature name → numeric / categorical / boolean (see :mod:`obskit.schema`)."""
+def infer_feature_types(raw: ir.Table, names: list[str], overrides: dict[str, str],
+                        declared_text: frozenset[str] | set[str] = frozenset()
+                        ) -> dict[str, str]:
+    """Feature name → numeric / categorical / boolean / datetime (see
+    :mod:`obskit.schema`). ``declared_text``: columns the file declares as text (Parquet
+    strings), never read as numbers or booleans."""
     aggs = {}
     for i, name in enumerate(names):
         col = raw[name]
         if col.type().is_string():
+            text = strip_text(col)
             aggs[f"n{i}"] = col.notnull().sum()
             aggs[f"x{i}"] = as_number(col)[0].notnull().sum()
-            aggs[f"b{i}"] = strip_text(col).lower().isin(("true", "false")).sum()
+            aggs[f"b{i}"] = text.lower().isin(("true", "false")).sum()
+            aggs[f"d{i}"] = (text.re_search(ISO_DATE) & text.try_cast(UTC).notnull()).sum()
     counts = raw.aggregate(**aggs).execute().iloc[0] if aggs else {}
     types = {}
     for i, name in enumerate(names):
         dtype = raw[name].type()
         kind = ("boolean" if dtype.is_boolean() else "numeric" if dtype.is_numeric()
-                else "string")
+                else "datetime" if dtype.is_timestamp() or dtype.is_date() else "string")
         types[name] = infer_feature_type(
             dtype=kind, non_null=int(counts.get(f"n{i}", 0) or 0),
             numeric=int(counts.get(f"x{i}", 0) or 0), boolean=int(counts.get(f"b{i}", 0) or 0),
+            dates=int(counts.get(f"d{i}", 0) or 0), declared=name in declared_text,
         )
     types.update({k: v for k, v in overrides.items() if k in types})
     return types
@@ -205,13 +220,16 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
             checks.append((typed[role].isnull(), f"missing {role}", ibis.null("string")))
     for name, kind in features.items():
         if name not in t.columns:
-            typed[name] = ibis.null("float64" if kind == "numeric" else
+            typed[name] = ibis.null("float64" if is_numeric_type(kind) else
                                     "boolean" if kind == "boolean" else "string")
             continue
         col = t[name]
         if kind == "numeric":
             typed[name], bad = as_number(col)
             checks.append((bad, f"feature {name} is not a number", col.cast("string")))
+        elif kind == "datetime":
+            typed[name], bad = as_days(col)
+            checks.append((bad, f"feature {name} is not a date", col.cast("string")))
         elif kind == "boolean":
             typed[name], bad = as_boolean(col)
             checks.append((bad, f"feature {name} is not a boolean", col.cast("string")))
@@ -243,7 +261,8 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     roles = _role_columns(config, basis.table)
     task = config.task or infer_task(basis.table, roles)
     names = _feature_candidates(config, basis.table, roles, _where(basis))
-    features = infer_feature_types(basis.table, names, dict(config.feature_types))
+    features = infer_feature_types(basis.table, names, dict(config.feature_types),
+                                   basis.declared_text)
     required = REQUIRED_ROLES + (("request_id",) if config.labels else ())
     current = load_log_table(con, current_raw, config=config, task=task, features=features,
                              required=required)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import glob
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import ibis
@@ -39,11 +39,17 @@ _EXTENSIONS = {
 
 @dataclass
 class RawSource:
-    """Rows as read (``table``) and lines the format rejected (``rejects``)."""
+    """Rows as read (``table``) and lines the format rejected (``rejects``).
+
+    ``declared_text``: the columns whose type the file declares as text (Parquet string
+    and dictionary columns), as opposed to formats where every value is text (CSV, JSON
+    lines): feature inference keeps a declared type (:mod:`obskit.schema`).
+    """
 
     table: ir.Table
     rejects: ir.Table
     files: tuple[str, ...]
+    declared_text: frozenset[str] = field(default_factory=frozenset)
 
 
 Reader = Callable[[BaseBackend, str], RawSource]
@@ -261,15 +267,29 @@ def read_source(con: BaseBackend, spec: str) -> RawSource:
         from obskit.io.spark_sources import is_remote
 
         if is_remote(spec):
-            return SPARK_READERS.get(format_of(spec.rstrip("/")))(con, spec, remote=True)
-        parts = [SPARK_READERS.get(format_of(f))(con, f) for f in expand_paths(spec)]
+            fmt = format_of(spec.rstrip("/"))
+            return _declare(SPARK_READERS.get(fmt)(con, spec, remote=True), fmt)
+        parts = [_declare(SPARK_READERS.get(format_of(f))(con, f), format_of(f))
+                 for f in expand_paths(spec)]
     else:
-        parts = [READERS.get(format_of(f))(con, f) for f in expand_paths(spec)]
+        parts = [_declare(READERS.get(format_of(f))(con, f), format_of(f))
+                 for f in expand_paths(spec)]
     return RawSource(
         table=_union_by_name([p.table for p in parts]),
         rejects=ibis.union(*[p.rejects for p in parts]) if len(parts) > 1 else parts[0].rejects,
         files=tuple(f for p in parts for f in p.files),
+        declared_text=frozenset().union(*[p.declared_text for p in parts]),
     )
+
+
+def _declare(raw: RawSource, fmt: str) -> RawSource:
+    """``raw`` with its declared text columns: the string columns of a Parquet file (its
+    dictionary columns read as strings too); none for text formats."""
+    if fmt != "parquet":
+        return raw
+    text = frozenset(n for n, t in raw.table.schema().items()
+                     if t.is_string() and n not in ("_file", "_line"))
+    return RawSource(raw.table, raw.rejects, raw.files, text)
 
 
 def _union_by_name(tables: list[ir.Table]) -> ir.Table:

@@ -21,7 +21,7 @@ import ibis.expr.types as ir
 from obskit.exceptions import InputError
 from obskit.io.casting import strip_text
 
-__all__ = ["TimestampInfo", "parse_timestamps", "EPOCH_MS_FROM"]
+__all__ = ["TimestampInfo", "parse_timestamps", "epoch_timestamp", "EPOCH_MS_FROM"]
 
 EPOCH_MS_FROM = 1e11
 #: An offset after a time of day (a date alone such as ``2024-03-01`` has none).
@@ -43,6 +43,11 @@ def _from_epoch(value: ir.NumericValue) -> ir.TimestampValue:
     # whole seconds plus the milliseconds: Spark makes timestamps from seconds only
     whole = (ms / 1000).floor().cast("int64")
     return whole.as_timestamp("s").cast(UTC) + (ms - whole * 1000).as_interval("ms")
+
+
+def epoch_timestamp(value: ir.NumericValue) -> ir.TimestampValue:
+    """UTC timestamps from epoch seconds (or milliseconds, from ``1e11`` on)."""
+    return _from_epoch(value)
 
 
 def parse_timestamps(

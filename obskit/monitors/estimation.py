@@ -37,6 +37,7 @@ from obskit.monitors._base import check_fitted, with_window
 from obskit.performance import binary_scores
 from obskit.profiles import W
 from obskit.profiles._common import FETCH_VALUES, fetch_by_window
+from obskit.schema import is_numeric_type
 
 __all__ = ["EstimatedPerformanceMonitor", "MAX_REFERENCE_ROWS", "MAX_WINDOW_ROWS"]
 
@@ -172,7 +173,7 @@ class EstimatedPerformanceMonitor:
     def _inputs(self, frame: pd.DataFrame) -> np.ndarray:
         cols = []
         for name, kind in self.features.items():
-            if kind == "numeric":
+            if is_numeric_type(kind):
                 cols.append(pd.to_numeric(frame[name], errors="coerce").to_numpy(float))
             else:
                 codes = self.categories_[name]
@@ -192,11 +193,11 @@ class EstimatedPerformanceMonitor:
         self.categories_ = {
             name: {v: float(i) for i, v in enumerate(sorted(
                 sample[name].dropna().astype(str).unique()))}
-            for name, kind in self.features.items() if kind != "numeric"}
+            for name, kind in self.features.items() if not is_numeric_type(kind)}
         x = self._inputs(sample)
         y = sample.label.to_numpy(dtype=float)
         pred = sample.prediction.to_numpy(dtype=float)
-        categorical = [kind != "numeric" and len(self.categories_[name]) <= 250
+        categorical = [not is_numeric_type(kind) and len(self.categories_[name]) <= 250
                        for name, kind in self.features.items()] + [False]
         self.models_ = est.fit_loss_models(x, np.abs(pred - y), categorical=categorical)
         self.reference_rows_ = len(sample)
