@@ -203,7 +203,8 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
         multivariate = (multivariate_drift(config, logs.features, table, reference, cache)
                         if distributions else pd.DataFrame())
     with stage("performance"):
-        perf_monitor = PerformanceMonitor(logs.task, positive_label=config.positive_label)
+        perf_monitor = PerformanceMonitor(logs.task, positive_label=config.positive_label,
+                                          class_scores=logs.class_scores)
         if reference is None:
             perf_monitor.fit(reference)
         else:
@@ -330,6 +331,7 @@ class Analysis:
             "features": dict(logs.features),
             "missing_features": list(logs.missing_features),
             "roles": list(logs.roles),
+            "class_scores": dict(logs.class_scores),
             "reference": {"performance": self.overall.reference_performance},
             "windows": windows,
             "drift_summary": self.drift_summary(),

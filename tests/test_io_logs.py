@@ -376,3 +376,60 @@ def test_parquet_declared_text_types_are_kept(write):
     assert load(csv).features == {"num": "numeric", "plain": "numeric", "zip": "numeric"}
     # an override still wins
     assert load(p, features={"types": {"zip": "numeric"}}).features["zip"] == "numeric"
+
+
+# --- one probability column per class (issue 12, section 3) -------------------------------
+
+def _multiclass_rows(prefix="proba_", n=6):
+    rows = []
+    for i in range(n):
+        p = [0.7, 0.2, 0.1] if i % 3 == 0 else [0.1, 0.6, 0.3] if i % 3 == 1 else [0.2, 0.2, 0.6]
+        rows.append({"timestamp": T0, "x": i, "prediction": "abc"[i % 3], "label": "abc"[i % 3],
+                     **{f"{prefix}{c}": v for c, v in zip("abc", p, strict=True)}})
+    return rows
+
+
+@pytest.mark.parametrize("prefix", ["proba_", "y_pred_proba_"])
+def test_class_probability_columns_recognised_not_features(write, prefix):
+    p = write("a.jsonl", _multiclass_rows(prefix))
+    cfg = load_config(overrides={"sources": {"current": p}})  # task inferred
+    logs = load_logs(cfg)
+    assert logs.task == "multiclass"
+    assert logs.features == {"x": "numeric"}
+    assert logs.class_scores == {c: f"{prefix}{c}" for c in "abc"}
+    assert frame(logs.current)[f"{prefix}a"].tolist() == [0.7, 0.1, 0.2] * 2
+
+
+def test_class_scores_mapped_in_the_config(write):
+    rows = [{**{k: v for k, v in r.items() if not k.startswith("proba_")},
+             "p_cat": r["proba_a"], "p_dog": r["proba_b"], "p_eel": r["proba_c"]}
+            for r in _multiclass_rows()]
+    p = write("a.jsonl", rows)
+    by_pattern = load(p, task="multiclass", columns={"class_scores": "p_{class}"})
+    assert by_pattern.class_scores == {"cat": "p_cat", "dog": "p_dog", "eel": "p_eel"}
+    assert by_pattern.features == {"x": "numeric"}
+    by_map = load(p, task="multiclass",
+                  columns={"class_scores": {"a": "p_cat", "b": "p_dog", "c": "p_eel"}})
+    assert by_map.class_scores == {"a": "p_cat", "b": "p_dog", "c": "p_eel"}
+    with pytest.raises(InputError, match="p_fox"):
+        load(p, columns={"class_scores": {"a": "p_cat", "b": "p_fox"}})
+    with pytest.raises(InputError, match="q_\\{class\\}"):
+        load(p, columns={"class_scores": "q_{class}"})
+
+
+@pytest.mark.parametrize("value", ["proba", {"a": "p_a"}, {"a": "p", "b": "p"}, 3])
+def test_class_scores_config_validated(value):
+    from obskit.exceptions import ConfigError
+
+    with pytest.raises(ConfigError, match="columns.class_scores"):
+        load_config(overrides={"sources": {"current": "x.jsonl"},
+                               "columns": {"class_scores": value}})
+
+
+def test_class_probabilities_outside_unit_interval_are_an_error(write):
+    rows = _multiclass_rows()
+    rows[2]["proba_b"] = 3.5
+    p = write("a.jsonl", rows)
+    with pytest.raises(InputError) as err:
+        load(p, task="multiclass")
+    assert "'proba_b'" in str(err.value) and "3.5" in str(err.value) and p in str(err.value)

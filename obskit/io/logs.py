@@ -7,6 +7,7 @@ counts and a bounded number of quarantine examples.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,12 +26,19 @@ from obskit.io.casting import (
     as_label_text,
     as_number,
     as_text,
+    normalise_label,
     strip_text,
 )
 from obskit.io.engine import connect, materialize
 from obskit.io.sources import RawSource, read_source
 from obskit.io.timestamps import TimestampInfo, parse_timestamps
-from obskit.schema import REQUIRED_ROLES, ROLES, infer_feature_type, is_numeric_type
+from obskit.schema import (
+    CLASS_SCORE_PATTERNS,
+    REQUIRED_ROLES,
+    ROLES,
+    infer_feature_type,
+    is_numeric_type,
+)
 
 __all__ = ["LogTable", "LabelStats", "LoadedLogs", "load_logs", "load_log_table", "infer_task"]
 
@@ -92,6 +100,8 @@ class LoadedLogs:
     notes: list[str] = field(default_factory=list)
     #: features of the reference that the current logs do not have at all
     missing_features: list[str] = field(default_factory=list)
+    #: multiclass: class label (canonical text) → its probability column (kept by name)
+    class_scores: dict[str, str] = field(default_factory=dict)
 
 
 def _role_columns(config: Config, raw: ir.Table) -> dict[str, str]:
@@ -108,9 +118,56 @@ def _missing_column(where: str, column: str, role: str, raw: ir.Table, how: str)
     )
 
 
-def _where(raw: RawSource) -> str:
+def _where(raw: RawSource | LogTable) -> str:
     return raw.files[0] if len(raw.files) == 1 else f"{raw.files[0]} (and {len(raw.files) - 1} " \
         "more files)"
+
+
+def find_class_scores(config: Config, raw: ir.Table, roles: dict[str, str],
+                      where: str) -> dict[str, str]:
+    """Class label (canonical text) → its probability column, from ``columns.class_scores``
+    (a mapping, or a name pattern with ``{class}``) or, without it, the first default
+    pattern (:data:`~obskit.schema.CLASS_SCORE_PATTERNS`) that at least two columns match."""
+    spec = config.class_scores
+    taken = set(roles.values()) | set(_META)
+    if isinstance(spec, Mapping):
+        for name in spec.values():
+            if name not in raw.columns:
+                raise _missing_column(where, name, "class score", raw,
+                                      "Fix 'columns.class_scores' in the config.")
+        return {normalise_label(cls): name for cls, name in spec.items()}
+    for pattern in ([spec] if spec else CLASS_SCORE_PATTERNS):
+        prefix, suffix = pattern.split("{class}")
+        found = {normalise_label(c[len(prefix):len(c) - len(suffix)]): c for c in raw.columns
+                 if c not in taken and len(c) > len(prefix) + len(suffix)
+                 and c.startswith(prefix) and c.endswith(suffix)}
+        if len(found) >= 2:
+            return dict(sorted(found.items()))
+    if spec:
+        found = ", ".join(c for c in raw.columns if c not in _META) or "(none)"
+        raise InputError(
+            f"{where}: no two columns match 'columns.class_scores' pattern {spec!r} (the "
+            f"part '{{class}}' stands for the class label); columns found: {found}",
+            path=where)
+    return {}
+
+
+def _check_probabilities(table: ir.Table, columns: list[str], where: str) -> None:
+    """Every class probability in [0, 1], or an error naming the column and the range."""
+    if not columns:
+        return
+    stats = table.aggregate(**{f"lo{i}": table[c].min() for i, c in enumerate(columns)},
+                            **{f"hi{i}": table[c].max() for i, c in enumerate(columns)}
+                            ).execute().iloc[0]
+    for i, c in enumerate(columns):
+        lo, hi = stats[f"lo{i}"], stats[f"hi{i}"]
+        if pd.notna(lo) and (lo < 0 or hi > 1):
+            raise InputError(
+                f"{where}: class probability column {c!r} holds values in [{lo:g}, {hi:g}], "
+                "expected probabilities in [0, 1]; log the model's predicted probabilities "
+                "(a softmax of its logits), or exclude the column with 'features.exclude' "
+                "and map other ones with 'columns.class_scores'.",
+                path=where, column=c)
 
 
 def infer_task(raw: ir.Table, roles: dict[str, str]) -> str:
@@ -178,8 +235,10 @@ def infer_feature_types(raw: ir.Table, names: list[str], overrides: dict[str, st
 
 def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: str,
                    features: dict[str, str], required: tuple[str, ...] = REQUIRED_ROLES,
-                   hint: str = "") -> LogTable:
-    """Type one raw source for ``task`` and ``features``; quarantine what does not fit."""
+                   hint: str = "", class_scores: Mapping[str, str] | None = None
+                   ) -> LogTable:
+    """Type one raw source for ``task`` and ``features`` (and the multiclass
+    ``class_scores`` columns); quarantine what does not fit."""
     t = raw.table
     where = _where(raw)
     roles = _role_columns(config, t)
@@ -215,6 +274,10 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
                 checks.append((bad, f"{role} is not a number", col.cast("string")))
             else:
                 typed[role] = as_label_text(col)
+    for name in (class_scores or {}).values():
+        if name in t.columns:
+            typed[name], bad = as_number(t[name])
+            checks.append((bad, f"class score {name} is not a number", t[name].cast("string")))
     for role in required:
         if role != "timestamp":
             checks.append((typed[role].isnull(), f"missing {role}", ibis.null("string")))
@@ -259,18 +322,31 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     reference_raw = read_source(con, config.reference) if config.reference else None
     basis = reference_raw or current_raw
     roles = _role_columns(config, basis.table)
-    task = config.task or infer_task(basis.table, roles)
-    names = _feature_candidates(config, basis.table, roles, _where(basis))
+    class_scores = find_class_scores(config, basis.table, roles, _where(basis))
+    task = config.task or ("multiclass" if class_scores and "score" not in roles
+                           else infer_task(basis.table, roles))
+    # class probability columns are never features, whatever the task
+    names = _feature_candidates(config, basis.table,
+                                {**roles, **{f"class:{k}": v for k, v in class_scores.items()}},
+                                _where(basis))
     features = infer_feature_types(basis.table, names, dict(config.feature_types),
                                    basis.declared_text)
+    scores = class_scores if task == "multiclass" else {}
     required = REQUIRED_ROLES + (("request_id",) if config.labels else ())
     current = load_log_table(con, current_raw, config=config, task=task, features=features,
-                             required=required)
-    reference = (load_log_table(con, reference_raw, config=config, task=task, features=features)
+                             required=required, class_scores=scores)
+    reference = (load_log_table(con, reference_raw, config=config, task=task, features=features,
+                                class_scores=scores)
                  if reference_raw else None)
+    for loaded in (current, reference):
+        if loaded is not None:
+            _check_probabilities(loaded.table, [c for c in scores.values()
+                                                if c in loaded.table.columns],
+                                 _where(loaded))
     present = tuple(r for r in ROLES if r in current.table.columns
                     or (reference and r in reference.table.columns))
     logs = LoadedLogs(con, current, reference, features, task, present)
+    logs.class_scores = {k: v for k, v in scores.items() if v in current.table.columns}
     logs.missing_features = [f for f in features if f not in current_raw.table.columns]
     if current.timestamp.naive or (reference and reference.timestamp.naive):
         logs.notes.append("Timestamps without a time zone were taken as UTC.")
