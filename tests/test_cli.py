@@ -52,3 +52,18 @@ def test_model_flags_merge_with_the_config_file(tmp_path, monkeypatch):
     assert config.model == str(tmp_path / "model.skops")
     assert config.model_trusted_types == ("sklearn.tree._tree.Tree", "numpy.dtype")
     assert config.model_trust is False
+
+
+def test_class_scores_pattern_flag_is_the_config_key(tmp_path, monkeypatch, capsys):
+    from obskit.config import load_config
+
+    monkeypatch.chdir(tmp_path)
+    args = build_parser().parse_args(["report", "--current", "l.jsonl",
+                                      "--column", "class_scores=p_{class}"])
+    got = overrides_from_flags(args)
+    assert load_config(overrides=got).class_scores == "p_{class}"
+    (tmp_path / "l.jsonl").write_text('{"timestamp": "2026-11-01T00:00:00Z"}\n')
+    code = main(["report", "--current", str(tmp_path / "l.jsonl"),
+                 "--column", "class_scores=p_"])
+    assert code == EXIT_INPUT
+    assert "columns.class_scores" in capsys.readouterr().err
