@@ -9,9 +9,10 @@ config excludes it. Feature typing rule (documented in the README):
   ``datetime``; the engine turns its values into days since 1970-01-01 (UTC), and from
   then on it is judged as a number (the values that do not parse are quarantined);
 * a column of numbers, or of strings of which at least 95% parse as numbers, is
-  ``numeric`` (the values that do not parse are quarantined) — except a text column whose
-  type the file declares (a Parquet string or dictionary column): a declared type is kept,
-  so digit strings stored as text stay ``categorical``;
+  ``numeric`` (the values that do not parse are quarantined) — except a column the file
+  declares as text or categories (a Parquet string or dictionary column): a declared type
+  is kept, so digit strings stored as text, or a pandas ``category`` of numbers, stay
+  ``categorical``;
 * anything else is ``categorical``.
 
 The config's ``features.types`` overrides the inferred type of any feature.
@@ -68,8 +69,9 @@ def infer_feature_type(*, dtype: str, non_null: int, numeric: int, boolean: int,
         How many values are not null, how many parse as numbers, as booleans, and as
         ISO-8601 dates or datetimes.
     declared : bool
-        The file declares the column as text (a Parquet string or dictionary column): it
-        is not read as numbers or booleans.
+        The file declares the column as text or as categories (a Parquet string column, or
+        a dictionary column such as a pandas ``category``, whatever its values): it is
+        ``categorical`` (``datetime`` when its text values are ISO dates).
 
     Examples
     --------
@@ -83,12 +85,14 @@ def infer_feature_type(*, dtype: str, non_null: int, numeric: int, boolean: int,
     ...                    declared=True)
     'categorical'
     """
-    if dtype in ("boolean", "numeric", "datetime"):
+    if dtype in ("boolean", "datetime"):
         return dtype
-    if non_null and dates >= NUMERIC_SHARE * non_null:
+    if dtype == "string" and non_null and dates >= NUMERIC_SHARE * non_null:
         return "datetime"
     if declared:
         return "categorical"
+    if dtype == "numeric":
+        return dtype
     if non_null and boolean == non_null:
         return "boolean"
     if non_null and numeric >= NUMERIC_SHARE * non_null:

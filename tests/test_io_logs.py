@@ -113,6 +113,10 @@ def test_feature_typing_rule_function():
         == "datetime"
     assert infer_feature_type(dtype="string", non_null=10, numeric=10, boolean=0,
                               declared=True) == "categorical"
+    assert infer_feature_type(dtype="numeric", non_null=10, numeric=10, boolean=0,
+                              declared=True) == "categorical"
+    assert infer_feature_type(dtype="string", non_null=10, numeric=0, boolean=0, dates=10,
+                              declared=True) == "datetime"
 
 
 def test_types_inferred_from_reference(write):
@@ -366,14 +370,18 @@ def test_parquet_declared_text_types_are_kept(write):
     df = pd.DataFrame({"timestamp": pd.to_datetime([T0] * n),
                        "zip": pd.Categorical([f"{10000 + i % 4}" for i in range(n)]),
                        "plain": [str(i) for i in range(n)],
+                       "grade": pd.Categorical([i % 3 for i in range(n)]),
                        "num": [float(i) for i in range(n)]})
     p = write("a.parquet", df)
     logs = load(p)
-    assert logs.features == {"num": "numeric", "plain": "categorical", "zip": "categorical"}
+    assert logs.features == {"grade": "categorical", "num": "numeric",
+                             "plain": "categorical", "zip": "categorical"}
     assert sorted(set(frame(logs.current).zip)) == ["10000", "10001", "10002", "10003"]
+    assert sorted(set(frame(logs.current).grade)) == ["0", "1", "2"]
     # the same values as text in a CSV or JSON log are numbers
     csv = write("a.csv", df.to_csv(index=False))
-    assert load(csv).features == {"num": "numeric", "plain": "numeric", "zip": "numeric"}
+    assert load(csv).features == {"grade": "numeric", "num": "numeric", "plain": "numeric",
+                                  "zip": "numeric"}
     # an override still wins
     assert load(p, features={"types": {"zip": "numeric"}}).features["zip"] == "numeric"
 

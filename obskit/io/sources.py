@@ -41,9 +41,9 @@ _EXTENSIONS = {
 class RawSource:
     """Rows as read (``table``) and lines the format rejected (``rejects``).
 
-    ``declared_text``: the columns whose type the file declares as text (Parquet string
-    and dictionary columns), as opposed to formats where every value is text (CSV, JSON
-    lines): feature inference keeps a declared type (:mod:`obskit.schema`).
+    ``declared_text``: the columns the file declares as text or as categories (Parquet
+    string and dictionary columns), as opposed to formats where every value is text (CSV,
+    JSON lines): feature inference keeps a declared type (:mod:`obskit.schema`).
     """
 
     table: ir.Table
@@ -283,13 +283,42 @@ def read_source(con: BaseBackend, spec: str) -> RawSource:
 
 
 def _declare(raw: RawSource, fmt: str) -> RawSource:
-    """``raw`` with its declared text columns: the string columns of a Parquet file (its
-    dictionary columns read as strings too); none for text formats."""
+    """``raw`` with its declared text columns: the string columns of a Parquet file, and
+    its dictionary columns (a pandas ``category``, whatever the values' type: the engine
+    reads them as their values, the file's own schema says they are categories); none for
+    text formats."""
     if fmt != "parquet":
         return raw
-    text = frozenset(n for n, t in raw.table.schema().items()
-                     if t.is_string() and n not in ("_file", "_line"))
-    return RawSource(raw.table, raw.rejects, raw.files, text)
+    text = {n for n, t in raw.table.schema().items()
+            if t.is_string() and n not in ("_file", "_line")}
+    for path in raw.files:
+        if os.path.isfile(path):
+            text |= _dictionary_columns(path)
+    return RawSource(raw.table, raw.rejects, raw.files, frozenset(text))
+
+
+def _dictionary_columns(path: str) -> set[str]:
+    """The columns a Parquet file's writer declared as categories: dictionary fields of
+    the Arrow schema it stored, and pandas ``category`` columns. Empty when unreadable (the
+    engine read the data; this metadata is a bonus)."""
+    import base64
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(path).metadata.metadata or {}
+        out: set[str] = set()
+        if b"ARROW:schema" in meta:
+            schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(meta[b"ARROW:schema"])))
+            out |= {f.name for f in schema if pa.types.is_dictionary(f.type)}
+        if b"pandas" in meta:
+            out |= {c["name"] for c in json.loads(meta[b"pandas"]).get("columns", [])
+                    if c.get("pandas_type") == "categorical" and isinstance(c.get("name"), str)}
+        return out
+    except Exception:  # noqa: BLE001
+        return set()
 
 
 def _union_by_name(tables: list[ir.Table]) -> ir.Table:
