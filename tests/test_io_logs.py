@@ -441,3 +441,13 @@ def test_class_probabilities_outside_unit_interval_are_an_error(write):
     with pytest.raises(InputError) as err:
         load(p, task="multiclass")
     assert "'proba_b'" in str(err.value) and "3.5" in str(err.value) and p in str(err.value)
+
+
+def test_two_class_probabilities_make_a_binary_score(write):
+    rows = [{"timestamp": T0, "x": i, "label": i % 2, "proba_0": 1 - p, "proba_1": p}
+            for i, p in enumerate([0.2, 0.9, 0.4, 0.7])]
+    logs = load(write("a.jsonl", rows), task=None)
+    assert logs.task == "binary" and "score" in logs.roles
+    assert logs.features == {"x": "numeric"}
+    assert frame(logs.current).score.tolist() == [0.2, 0.9, 0.4, 0.7]
+    assert "probability of class '1' is the score" in " ".join(logs.notes)

@@ -274,7 +274,13 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
                 checks.append((bad, f"{role} is not a number", col.cast("string")))
             else:
                 typed[role] = as_label_text(col)
-    for name in (class_scores or {}).values():
+    positive = normalise_label(config.positive_label)
+    if task == "binary" and "score" not in roles and positive in (class_scores or {}):
+        # a binary model that logs both classes' probabilities: the positive one is the score
+        col = t[class_scores[positive]]
+        typed["score"], bad = as_number(col)
+        checks.append((bad, "score is not a number", col.cast("string")))
+    for name in (class_scores or {}).values() if task == "multiclass" else ():
         if name in t.columns:
             typed[name], bad = as_number(t[name])
             checks.append((bad, f"class score {name} is not a number", t[name].cast("string")))
@@ -323,7 +329,10 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     basis = reference_raw or current_raw
     roles = _role_columns(config, basis.table)
     class_scores = find_class_scores(config, basis.table, roles, _where(basis))
-    task = config.task or ("multiclass" if class_scores and "score" not in roles
+    two_class = (len(class_scores) == 2
+                 and normalise_label(config.positive_label) in class_scores)
+    task = config.task or ("binary" if "score" in roles or two_class
+                           else "multiclass" if class_scores
                            else infer_task(basis.table, roles))
     # class probability columns are never features, whatever the task
     names = _feature_candidates(config, basis.table,
@@ -334,9 +343,9 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     scores = class_scores if task == "multiclass" else {}
     required = REQUIRED_ROLES + (("request_id",) if config.labels else ())
     current = load_log_table(con, current_raw, config=config, task=task, features=features,
-                             required=required, class_scores=scores)
+                             required=required, class_scores=class_scores)
     reference = (load_log_table(con, reference_raw, config=config, task=task, features=features,
-                                class_scores=scores)
+                                class_scores=class_scores)
                  if reference_raw else None)
     for loaded in (current, reference):
         if loaded is not None:
@@ -347,6 +356,13 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
                     or (reference and r in reference.table.columns))
     logs = LoadedLogs(con, current, reference, features, task, present)
     logs.class_scores = {k: v for k, v in scores.items() if v in current.table.columns}
+    if class_scores:
+        use = ("the multiclass scores" if scores else
+               f"not features; the probability of class {normalise_label(config.positive_label)!r}"
+               " is the score" if task == "binary" and "score" in current.table.columns
+               and "score" not in roles else f"not features (unused for a {task} task)")
+        logs.notes.append(f"Columns {', '.join(class_scores.values())} are per-class "
+                          f"probabilities: {use}.")
     logs.missing_features = [f for f in features if f not in current_raw.table.columns]
     if current.timestamp.naive or (reference and reference.timestamp.naive):
         logs.notes.append("Timestamps without a time zone were taken as UTC.")
