@@ -451,3 +451,15 @@ def test_two_class_probabilities_make_a_binary_score(write):
     assert logs.features == {"x": "numeric"}
     assert frame(logs.current).score.tolist() == [0.2, 0.9, 0.4, 0.7]
     assert "probability of class '1' is the score" in " ".join(logs.notes)
+
+
+def test_pandas_index_written_to_parquet_is_not_a_feature(tmp_path):
+    df = pd.DataFrame({"timestamp": pd.to_datetime([T0] * 4), "x": [1.0, 2.0, 3.0, 4.0]},
+                      index=[10, 11, 12, 13])
+    for name, frame_ in (("a", df), ("b", df.rename_axis("row_id"))):
+        path = tmp_path / f"{name}.parquet"
+        frame_.to_parquet(path)  # pandas stores the index as a column
+        assert len(pd.read_parquet(path, engine="pyarrow").reset_index().columns) == 3
+        assert load(str(path)).features == {"x": "numeric"}
+    assert load(str(tmp_path / "b.parquet"), features={"include": ["row_id", "x"]}
+                ).features == {"row_id": "numeric", "x": "numeric"}

@@ -338,6 +338,9 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     names = _feature_candidates(config, basis.table,
                                 {**roles, **{f"class:{k}": v for k, v in class_scores.items()}},
                                 _where(basis))
+    # a pandas index written with the data is not a feature (unless asked for by name)
+    if not config.features:
+        names = [n for n in names if n not in basis.index_columns]
     features = infer_feature_types(basis.table, names, dict(config.feature_types),
                                    basis.declared_text)
     scores = class_scores if task == "multiclass" else {}

@@ -50,6 +50,8 @@ class RawSource:
     rejects: ir.Table
     files: tuple[str, ...]
     declared_text: frozenset[str] = field(default_factory=frozenset)
+    #: columns the writer stored as the data frame's index (pandas), not as data
+    index_columns: frozenset[str] = field(default_factory=frozenset)
 
 
 Reader = Callable[[BaseBackend, str], RawSource]
@@ -279,6 +281,7 @@ def read_source(con: BaseBackend, spec: str) -> RawSource:
         rejects=ibis.union(*[p.rejects for p in parts]) if len(parts) > 1 else parts[0].rejects,
         files=tuple(f for p in parts for f in p.files),
         declared_text=frozenset().union(*[p.declared_text for p in parts]),
+        index_columns=frozenset().union(*[p.index_columns for p in parts]),
     )
 
 
@@ -291,10 +294,28 @@ def _declare(raw: RawSource, fmt: str) -> RawSource:
         return raw
     text = {n for n, t in raw.table.schema().items()
             if t.is_string() and n not in ("_file", "_line")}
+    index: set[str] = set()
     for path in raw.files:
         if os.path.isfile(path):
             text |= _dictionary_columns(path)
-    return RawSource(raw.table, raw.rejects, raw.files, frozenset(text))
+            index |= _pandas_index_columns(path)
+    return RawSource(raw.table, raw.rejects, raw.files, frozenset(text), frozenset(index))
+
+
+def _pandas_index_columns(path: str) -> set[str]:
+    """The columns pandas stored as the index of the frame it wrote (``__index_level_0__``
+    and named indexes), from the file's metadata; empty when there is none."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(path).metadata.metadata or {}
+        names = json.loads(meta[b"pandas"]).get("index_columns", []) if b"pandas" in meta \
+            else []
+        return {n for n in names if isinstance(n, str)}  # a RangeIndex is a dict: no column
+    except Exception:  # noqa: BLE001
+        return set()
 
 
 def _dictionary_columns(path: str) -> set[str]:
