@@ -15,7 +15,7 @@ __all__ = ["as_number", "as_label_text", "as_boolean", "as_text", "as_days",
 UTC = "timestamp('UTC')"
 #: An ISO-8601 date, optionally with a time of day and an offset (``2024-03-01``,
 #: ``2024-03-01 12:30``, ``2024-03-01T12:30:00.5+02:00``).
-ISO_DATE = (r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?\s*"
+ISO_DATE = (r"^\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?\s*"
             r"([zZ]|[+-]\d{2}(:?\d{2})?)?)?$")
 #: Seconds in a day: a datetime feature is held as days since 1970-01-01 (UTC).
 _DAY = 86400.0
