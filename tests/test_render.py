@@ -446,3 +446,13 @@ def test_findings_show_the_deep_dive_command_escaped():
                                         "text": "drifted", "command": command}]})
     assert "Deep dive: <code>obskit deep-dive --config /d/config.yml --feature " \
            "&#x27;&lt;b&gt;x&lt;/b&gt;&#x27;</code>" in html
+
+
+def test_estimation_html_names_the_method_or_says_why_not():
+    from obskit.render import estimation_html
+
+    cbpe = estimation_html({"estimation": {"method": "CBPE (one-vs-rest)", "reason": None}})
+    assert "one-vs-rest" in cbpe and "no concept drift" in cbpe
+    why = estimation_html({"estimation": {"method": None, "reason": "no <labels>"}})
+    assert "not estimated without labels: no &lt;labels&gt;." in why and "CBPE" not in why
+    assert estimation_html({}) == ""
