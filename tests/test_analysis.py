@@ -132,6 +132,12 @@ def test_date_feature_judged_on_its_value_not_as_categories(tmp_path):
     spread = (pd.to_datetime(ref.signup_date) - pd.Timestamp("1970-01-01")).dt.days.std()
     assert summary["windows"][2]["drift"]["signup_date"]["value"] == pytest.approx(
         365 / spread, rel=0.15)
+    # the report draws it as a numeric feature (histogram of days since 1970-01-01)
+    from obskit import render
+
+    assert summary["distributions"]["signup_date"]["kind"] == "numeric"
+    assert "signup_date" in render.drift_table_html(summary)
+    assert render.drift_figure(summary) is not None
 
 
 def _multiclass_logs(start, n, rng):
