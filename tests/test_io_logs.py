@@ -363,6 +363,11 @@ def test_native_dates_are_datetime_and_types_override(write):
     logs = load(p, features={"types": {"when": "categorical"}})
     assert logs.features["when"] == "categorical"
     assert frame(logs.current)["when"].tolist() == ["2024-01-01", "2024-01-03"]
+    # numbers declared datetime are epoch seconds (or milliseconds from 1e11)
+    q = write("b.jsonl", [{"timestamp": T0, "born": 86400 * 3}, {"timestamp": T0,
+                                                                "born": 1704067200000}])
+    logs = load(q, features={"types": {"born": "datetime"}})
+    assert frame(logs.current).born.tolist() == [3.0, 19723.0]  # 2024-01-01 in ms
 
 
 def test_parquet_declared_text_types_are_kept(write):

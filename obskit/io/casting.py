@@ -50,7 +50,8 @@ def as_days(col: ir.Value) -> tuple[ir.FloatingValue, ir.BooleanValue]:
 
     Native dates and timestamps (naive ones taken as UTC), ISO-8601 text (with an offset
     converted to UTC, without one taken as UTC), or numbers (epoch seconds, or
-    milliseconds from ``1e11``, as for the timestamp role). Text that does not parse is bad.
+    milliseconds from ``1e11``, as for the timestamp role; also as text). Text that does
+    not parse is bad.
     """
     from obskit.io.timestamps import epoch_timestamp
 
@@ -62,7 +63,8 @@ def as_days(col: ir.Value) -> tuple[ir.FloatingValue, ir.BooleanValue]:
         ts, bad = epoch_timestamp(col.cast("float64")), ibis.literal(False)
     else:
         text = strip_text(col.cast("string"))
-        ts = ibis.ifelse(text.re_search(ISO_DATE), text, ibis.null("string")).try_cast(UTC)
+        iso = ibis.ifelse(text.re_search(ISO_DATE), text, ibis.null("string")).try_cast(UTC)
+        ts = ibis.coalesce(iso, epoch_timestamp(text.try_cast("float64")))
         bad = text.notnull() & (text != "") & ts.isnull()
     # whole seconds (a fraction of a second is below any drift method's resolution)
     seconds = ts.epoch_seconds().cast("float64")
