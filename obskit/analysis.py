@@ -36,7 +36,7 @@ from obskit.monitors import (
 from obskit.performance import METRICS, primary_metric
 from obskit.profiles import W, health_by_window, window_overview
 from obskit.reference_cache import ReferenceCache, data_fingerprint
-from obskit.schema import measures_performance
+from obskit.schema import is_numeric_type, measures_performance
 from obskit.segments import Segment, find_segments, segment_columns
 from obskit.timings import Stopwatch, active, recording, stage
 from obskit.windows import PeriodWindow, WindowSpec, anchor_window, parse_window
@@ -58,7 +58,8 @@ def drift_rules(config: Config, features: dict[str, str], reference=None,
     stats = feature_stats(reference, current, features) if reference is not None else None
     rules = {}
     for name, kind in features.items():
-        configured = config.drift_default.get("numeric" if kind == "numeric" else "categorical")
+        configured = config.drift_default.get("numeric" if is_numeric_type(kind)
+                                              else "categorical")
         if name in config.drift_features:
             rules[name] = config.drift_features[name]
         elif configured is not None:
@@ -161,21 +162,47 @@ def multivariate_drift(config: Config, features: dict[str, str], table, referenc
     return pd.concat([domain.calculate(table), pca.calculate(table)], ignore_index=True)
 
 
+#: the label-free method of each task
+ESTIMATION_METHODS = {"binary": "CBPE", "multiclass": "CBPE (one-vs-rest)", "regression": "DLE"}
+
+
+def estimation_status(config: Config, logs: LoadedLogs, reference) -> dict[str, Any]:
+    """``{"method": ..., "reason": ...}``: the method that estimates performance without
+    labels, or ``method`` None and the reason it cannot run (a sentence for readers)."""
+    method = ESTIMATION_METHODS.get(logs.task)
+    reason = None
+    if not config.estimation:
+        reason = "turned off in the config (estimation: false)"
+    elif reference is None:
+        reason = "there are no reference logs to calibrate it on"
+    elif "label" not in reference.columns:
+        reason = "the reference logs have no labels to calibrate it on"
+    elif logs.task == "binary" and "score" not in reference.columns:
+        reason = "the logs have no score column (CBPE needs the model's probabilities)"
+    elif logs.task == "multiclass" and not logs.class_scores:
+        reason = ("the logs have no probability column per class (y_pred_proba_<class>, "
+                  "proba_<class>, or mapped with columns.class_scores); CBPE needs them")
+    elif logs.task == "regression" and "prediction" not in reference.columns:
+        reason = "the logs have no prediction column"
+    else:
+        labelled = int(reference.label.notnull().sum().execute() or 0)
+        if labelled < config.min_window_rows:
+            reason = (f"the reference has {labelled} labelled rows, fewer than "
+                      f"min_window_rows ({config.min_window_rows})")
+    return {"method": None if reason else method, "reason": reason}
+
+
 def estimated_performance(config: Config, logs: LoadedLogs, table, reference,
                           cache: ReferenceCache | None = None, scope: str = "all"
                           ) -> pd.DataFrame:
-    """Performance estimated without labels: CBPE (binary) or DLE (regression).
-
-    Needs a labelled reference (and scores for CBPE); otherwise, or for multiclass (the log
-    schema carries no per-class probabilities), nothing is estimated.
-    """
-    needed = {"binary": ("label", "score"), "regression": ("label", "prediction")}
-    if (not config.estimation or reference is None or logs.task not in needed
-            or any(c not in reference.columns for c in needed[logs.task])
-            or int(reference.label.notnull().sum().execute() or 0) < config.min_window_rows):
+    """Performance estimated without labels: CBPE (binary, multiclass with one probability
+    column per class) or DLE (regression); nothing where :func:`estimation_status` gives
+    a reason."""
+    if estimation_status(config, logs, reference)["reason"]:
         return pd.DataFrame()
     monitor = EstimatedPerformanceMonitor(logs.task, positive_label=config.positive_label,
-                                          features=logs.features)
+                                          features=logs.features,
+                                          class_scores=logs.class_scores or None)
     cache = cache or ReferenceCache(None, None)
     return cache.fit(monitor, reference, scope=scope).calculate(table)
 
@@ -216,7 +243,8 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
         multivariate = (multivariate_drift(config, logs.features, table, reference, cache)
                         if distributions else pd.DataFrame())
     with stage("performance"):
-        perf_monitor = PerformanceMonitor(logs.task, positive_label=config.positive_label)
+        perf_monitor = PerformanceMonitor(logs.task, positive_label=config.positive_label,
+                                          class_scores=logs.class_scores)
         if reference is None:
             perf_monitor.fit(reference)
         else:
@@ -282,6 +310,8 @@ class Analysis:
     reference_cache: dict[str, Any] = field(default_factory=dict)
     #: the analysed current rows with their ``window_index`` (an engine table)
     table: Any = field(default=None, repr=False)
+    #: the label-free estimation method, or why it did not run (:func:`estimation_status`)
+    estimation: dict[str, Any] = field(default_factory=dict)
 
     def _repr_html_(self) -> str:
         from obskit.render.rich import analysis_html
@@ -345,6 +375,7 @@ class Analysis:
             "features": dict(logs.features),
             "missing_features": list(logs.missing_features),
             "roles": list(logs.roles),
+            "class_scores": dict(logs.class_scores),
             "reference": {"performance": self.overall.reference_performance},
             "windows": windows,
             "drift_summary": self.drift_summary(),
@@ -368,6 +399,7 @@ class Analysis:
             "timings": dict(self.timings),
             "reference_cache": dict(self.reference_cache),
             "notes": list(logs.notes),
+            "estimation": dict(self.estimation),
             "methods": {
                 "drift": {name: {"method": r.method, "threshold": number(r.threshold)}
                           for name, r in self.overall.drift_rules.items()},
@@ -435,7 +467,11 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> Analysis:
                             cache=cache)
     alerts, insufficient = _judge(config, logs, overall)
     analysis = Analysis(config, logs, overall, alerts, insufficient, generated_at=generated,
-                        outside_period=outside, table=table)
+                        outside_period=outside, table=table,
+                        estimation=estimation_status(config, logs, reference))
+    note = f"Performance was not estimated without labels: {analysis.estimation['reason']}."
+    if analysis.estimation["reason"] and config.estimation and note not in logs.notes:
+        logs.notes.append(note)
     with stage("segments", absorb=True):
         _analyse_segments(analysis, spec, table, cache)
     with stage("anomalies"):

@@ -122,6 +122,10 @@ class Config:
     title: str = "obskit monitoring report"
     task: str | None = None
     columns: Mapping[str, str] = field(default_factory=dict)
+    #: per-class probability columns of a multiclass model (``columns.class_scores``): a
+    #: mapping class → column, a name pattern with ``{class}``, or None (the default
+    #: patterns of :data:`obskit.schema.CLASS_SCORE_PATTERNS`)
+    class_scores: Mapping[str, str] | str | None = None
     features: tuple[str, ...] | None = None
     exclude: tuple[str, ...] = ()
     feature_types: Mapping[str, str] = field(default_factory=dict)
@@ -200,6 +204,23 @@ def _check_keys(mapping: Any, allowed: tuple[str, ...], where: str) -> Mapping[s
             key=key,
         )
     return mapping
+
+
+def _class_scores(value: Any) -> Mapping[str, str] | str:
+    """``columns.class_scores``: a name pattern with ``{class}`` (``proba_{class}``) or a
+    mapping of at least two class labels to their probability columns."""
+    key = "columns.class_scores"
+    expected = ("a column-name pattern containing '{class}' (such as 'proba_{class}') or a "
+                "mapping of at least two classes to their probability columns")
+    if isinstance(value, str):
+        _expect(value.count("{class}") == 1, key, expected, value)
+        return value
+    _expect(isinstance(value, Mapping) and len(value) >= 2, key, expected, value)
+    for cls, name in value.items():
+        _expect(isinstance(name, str) and name != "", f"{key}.{cls}", "a column name", name)
+    _expect(len(set(value.values())) == len(value), key, "a different column per class",
+            value)
+    return {str(cls): name for cls, name in value.items()}
 
 
 def _path(value: Any, key: str, base: Path) -> str | None:
@@ -334,10 +355,12 @@ def config_from_dict(raw: Mapping[str, Any], *, base_dir: Path | None = None) ->
     _expect(task is None or task in TASKS, "task", "one of " + ", ".join(TASKS), task)
     kwargs["task"] = task
 
-    columns = _check_keys(raw.get("columns") or {}, ROLES, "columns")
+    columns = dict(_check_keys(raw.get("columns") or {}, ROLES + ("class_scores",), "columns"))
+    if "class_scores" in columns:
+        kwargs["class_scores"] = _class_scores(columns.pop("class_scores"))
     for role, name in columns.items():
         _expect(isinstance(name, str) and name != "", f"columns.{role}", "a column name", name)
-    kwargs["columns"] = dict(columns)
+    kwargs["columns"] = columns
 
     feats = raw.get("features") or {}
     if isinstance(feats, list):

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from obskit._registry import Registry
+from obskit.schema import is_numeric_type
 from obskit.stattests import (
     BIN_UNIQUE_LIMIT,
     STD_FLOOR,
@@ -145,7 +146,7 @@ def default_rule(kind: str, reference_rows: int, n_unique: int) -> DriftRule:
     """
     from obskit.config import DriftRule
 
-    numeric = kind == "numeric"
+    numeric = is_numeric_type(kind)
     if reference_rows <= SMALL_REFERENCE_ROWS:
         name = "ks" if numeric and n_unique > 5 else ("chisquare" if n_unique > 2 else "z")
     else:

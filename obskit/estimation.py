@@ -13,8 +13,14 @@ matrix of a window is ``E[TP] = Σ p_i [ŷ_i=1]``, ``E[FP] = Σ (1-p_i) [ŷ_i=1]
 precision, recall and f1 are those of the expected counts. The estimated ROC AUC is the
 area under the expected ROC curve: each row counts as ``p_i`` of a positive and
 ``1 - p_i`` of a negative at its score (ties counted half, as the trapezoid rule does).
-Multiclass CBPE calibrates each class's probability one-vs-rest, renormalises the rows to
-sum to one, and estimates accuracy and macro f1 from the expected per-class counts.
+Multiclass CBPE (NannyML's one-vs-rest method) calibrates each class's probability
+one-vs-rest (isotonic regression of ``y = c`` on ``p_c``), renormalises each row's calibrated
+probabilities to sum to one (uniform when all are 0), and estimates from the expected
+per-class counts ``E[TP_c] = Σ p_ic [ŷ_i=c]``, ``E[FP_c] = Σ (1-p_ic) [ŷ_i=c]``,
+``E[FN_c] = Σ p_ic [ŷ_i≠c]``: accuracy ``Σ_i p_{i,ŷ_i} / n``, macro f1 (the mean of the
+classes' f1), and ROC AUC as the mean over classes of the area under the expected
+one-vs-rest ROC curve (rows ranked by ``p_c``, each ``p_ic`` positive and ``1 - p_ic``
+negative).
 
 **DLE** (direct loss estimation, NannyML's method for regression). Two gradient-boosting
 regressors learn, on the reference, the absolute error and the squared error of the
@@ -42,7 +48,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from obskit.performance import binary_scores
+from obskit.metrics._ranking import ranking_auc
+from obskit.performance import binary_scores, macro_roc_auc
 
 __all__ = [
     "SAMPLING_ERROR_RANGE",
@@ -55,6 +62,7 @@ __all__ = [
     "fit_multiclass_calibrators",
     "calibrate_multiclass",
     "estimate_multiclass_scores",
+    "realized_multiclass_scores",
     "realized_binary_scores",
     "realized_regression_errors",
     "sampling_sigma",
@@ -197,7 +205,7 @@ def calibrate_multiclass(probas: pd.DataFrame, calibrators: Mapping[Any, Any]) -
 
 def estimate_multiclass_scores(probas: pd.DataFrame,
                                predicted: Sequence[Any]) -> dict[str, float | None]:
-    """Estimated accuracy and macro f1 from calibrated class probabilities.
+    """Estimated accuracy, macro f1 and macro ROC AUC from calibrated class probabilities.
 
     The classes are the columns of ``probas``. For class ``c``:
     ``E[TP_c] = Σ p_ic [ŷ_i=c]``, ``E[FP_c] = Σ (1-p_ic) [ŷ_i=c]``,
@@ -212,16 +220,34 @@ def estimate_multiclass_scores(probas: pd.DataFrame,
     """
     n = len(probas)
     if n == 0:
-        return {"accuracy": None, "f1_macro": None}
+        return {"accuracy": None, "f1_macro": None, "roc_auc": None}
     yhat = np.asarray(predicted, dtype=object)
-    correct, f1s = 0.0, []
+    correct, f1s, aucs = 0.0, [], []
     for cls in probas.columns:
         p = probas[cls].to_numpy(dtype=float)
         chosen = yhat == cls
         tp, fp, fn = p[chosen].sum(), (1 - p[chosen]).sum(), p[~chosen].sum()
         correct += tp
         f1s.append(2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else 0.0)
-    return {"accuracy": float(correct / n), "f1_macro": float(np.mean(f1s))}
+        aucs.append(ranking_auc(p, p, 1.0 - p)[0])
+    return {"accuracy": float(correct / n), "f1_macro": float(np.mean(f1s)),
+            "roc_auc": macro_roc_auc(aucs)}
+
+
+def realized_multiclass_scores(y: Sequence[Any], predicted: Sequence[Any],
+                               probas: pd.DataFrame) -> dict[str, float | None]:
+    """Realized accuracy, macro f1 (over the classes of ``probas``) and one-vs-rest macro
+    ROC AUC from arrays: the metrics whose sampling error the bands use."""
+    y, yhat = np.asarray(y, dtype=object), np.asarray(predicted, dtype=object)
+    f1s, aucs = [], []
+    for cls in probas.columns:
+        truth, chosen = y == cls, yhat == cls
+        tp, fp, fn = (truth & chosen).sum(), (~truth & chosen).sum(), (truth & ~chosen).sum()
+        f1s.append(2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else 0.0)
+        score = probas[cls].to_numpy(dtype=float)
+        aucs.append(ranking_auc(score, truth.astype(float), (~truth).astype(float))[0])
+    return {"accuracy": float((y == yhat).mean()) if len(y) else None,
+            "f1_macro": float(np.mean(f1s)), "roc_auc": macro_roc_auc(aucs)}
 
 
 # -------------------------------------------------------------------- sampling error

@@ -5,7 +5,9 @@ Binary: accuracy, precision, recall, f1 (confusion counts); roc_auc and pr_auc (
 distinct score, exact with ties); log_loss and brier (sums of per-row losses); ece (sums
 per score bin). Multiclass: accuracy, f1_macro, f1_weighted (a confusion table) and one
 ``recall[<class>]`` per class, named by the class's canonical label text — those names
-depend on the data, so :data:`METRICS` lists only the fixed ones. Regression: mae, rmse,
+depend on the data, so :data:`METRICS` lists only the fixed ones; with one probability
+column per class also roc_auc (one-vs-rest, macro: scikit-learn's
+``roc_auc_score(multi_class="ovr", average="macro")``) and log_loss. Regression: mae, rmse,
 mape, r2 and mean_error (sums).
 
 Where scikit-learn would divide by zero a value follows its ``zero_division=0``
@@ -31,6 +33,8 @@ from obskit.metrics._classification import (
     binary_scores,
     calibration_error,
     calibration_error_interval,
+    macro_roc_auc,
+    macro_roc_auc_interval,
     multiclass_intervals,
     multiclass_scores,
     probability_loss_intervals,
@@ -61,6 +65,8 @@ __all__ = [
     "calibration_error_interval",
     "multiclass_scores",
     "multiclass_intervals",
+    "macro_roc_auc",
+    "macro_roc_auc_interval",
     "regression_errors",
     "regression_intervals",
     "wilson_interval",
@@ -74,7 +80,7 @@ __all__ = [
 METRICS = {
     "binary": ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss",
                "brier", "ece"),
-    "multiclass": ("accuracy", "f1_macro", "f1_weighted"),
+    "multiclass": ("accuracy", "f1_macro", "f1_weighted", "roc_auc", "log_loss"),
     "regression": ("mae", "rmse", "mape", "r2", "mean_error"),
 }
 HIGHER_IS_BETTER = frozenset({"accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc",

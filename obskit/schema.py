@@ -4,8 +4,15 @@ Roles: a log column plays at most one role; every other column is a feature unle
 config excludes it. Feature typing rule (documented in the README):
 
 * a boolean column (or one whose values are all ``true``/``false``) is ``boolean``;
+* a native date or timestamp column, or a text column of which at least 95% of the
+  values are ISO-8601 dates or datetimes (``2024-03-01``, ``2024-03-01T12:00:00Z``), is
+  ``datetime``; the engine turns its values into days since 1970-01-01 (UTC), and from
+  then on it is judged as a number (the values that do not parse are quarantined);
 * a column of numbers, or of strings of which at least 95% parse as numbers, is
-  ``numeric`` (the values that do not parse are quarantined);
+  ``numeric`` (the values that do not parse are quarantined) — except a column the file
+  declares as text or categories (a Parquet string or dictionary column): a declared type
+  is kept, so digit strings stored as text, or a pandas ``category`` of numbers, stay
+  ``categorical``;
 * anything else is ``categorical``.
 
 The config's ``features.types`` overrides the inferred type of any feature.
@@ -15,7 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["ROLES", "REQUIRED_ROLES", "FEATURE_TYPES", "NUMERIC_SHARE", "infer_feature_type",
+__all__ = ["ROLES", "REQUIRED_ROLES", "FEATURE_TYPES", "NUMERIC_TYPES", "NUMERIC_SHARE",
+           "CLASS_SCORE_PATTERNS", "infer_feature_type", "is_numeric_type",
            "measures_performance", "visible_columns"]
 
 ROLES = (
@@ -32,7 +40,12 @@ ROLES = (
 )
 #: A log cannot be monitored without these.
 REQUIRED_ROLES = ("timestamp",)
-FEATURE_TYPES = ("numeric", "categorical", "boolean")
+FEATURE_TYPES = ("numeric", "categorical", "boolean", "datetime")
+#: Feature types whose values the engine holds as numbers (datetime: days since the epoch).
+NUMERIC_TYPES = frozenset({"numeric", "datetime"})
+#: Default names of the per-class probability columns of a multiclass model (the part in
+#: braces is the class label); ``columns.class_scores`` in the config overrides them.
+CLASS_SCORE_PATTERNS = ("y_pred_proba_{class}", "proba_{class}")
 #: Columns obskit adds to a log table (source file and line, the window): never shown to a
 #: user as "columns of the logs". Every name starting with ``_`` is internal too.
 INTERNAL_COLUMNS = frozenset({"window_index"})
@@ -40,15 +53,31 @@ INTERNAL_COLUMNS = frozenset({"window_index"})
 NUMERIC_SHARE = 0.95
 
 
-def infer_feature_type(*, dtype: str, non_null: int, numeric: int, boolean: int) -> str:
+def is_numeric_type(kind: str | None) -> bool:
+    """Whether a feature of type ``kind`` is held, and judged, as a number.
+
+    >>> is_numeric_type("datetime"), is_numeric_type("categorical")
+    (True, False)
+    """
+    return kind in NUMERIC_TYPES
+
+
+def infer_feature_type(*, dtype: str, non_null: int, numeric: int, boolean: int,
+                       dates: int = 0, declared: bool = False) -> str:
     """Type a feature from its engine dtype and counts of values that parse.
 
     Parameters
     ----------
     dtype : str
-        ``"boolean"``, ``"numeric"`` or ``"string"``: the column's type in the engine.
-    non_null, numeric, boolean : int
-        How many values are not null, how many parse as numbers, and as booleans.
+        ``"boolean"``, ``"numeric"``, ``"datetime"`` (a native date or timestamp) or
+        ``"string"``: the column's type in the engine.
+    non_null, numeric, boolean, dates : int
+        How many values are not null, how many parse as numbers, as booleans, and as
+        ISO-8601 dates or datetimes.
+    declared : bool
+        The file declares the column as text or as categories (a Parquet string column, or
+        a dictionary column such as a pandas ``category``, whatever its values): it is
+        ``categorical`` (``datetime`` when its text values are ISO dates).
 
     Examples
     --------
@@ -56,8 +85,19 @@ def infer_feature_type(*, dtype: str, non_null: int, numeric: int, boolean: int)
     'numeric'
     >>> infer_feature_type(dtype="string", non_null=100, numeric=3, boolean=0)
     'categorical'
+    >>> infer_feature_type(dtype="string", non_null=100, numeric=0, boolean=0, dates=100)
+    'datetime'
+    >>> infer_feature_type(dtype="string", non_null=100, numeric=100, boolean=0,
+    ...                    declared=True)
+    'categorical'
     """
-    if dtype in ("boolean", "numeric"):
+    if dtype in ("boolean", "datetime"):
+        return dtype
+    if dtype == "string" and non_null and dates >= NUMERIC_SHARE * non_null:
+        return "datetime"
+    if declared:
+        return "categorical"
+    if dtype == "numeric":
         return dtype
     if non_null and boolean == non_null:
         return "boolean"

@@ -250,3 +250,117 @@ def test_a_period_without_current_rows_stops_instead_of_ending_ok(gappy):
     msg = str(err.value)
     assert "period.start" in msg and "2026-12-01" in msg and "sources.current" in msg
     assert "210 rows run from 2026-11-01T00:00:00Z to 2026-11-03T09:00:00Z" in msg
+
+
+def _signup_logs(start, n, rng, *, years_shift=0):
+    """A binary classifier's log with ISO ``signup_date`` strings (uniform over 2019–2023,
+    shifted by ``years_shift`` years)."""
+    times = pd.date_range(start, periods=n, freq=pd.Timedelta(days=1) / n, tz="UTC")
+    days = rng.integers(0, 5 * 365, n) + 365 * years_shift
+    signup = (pd.Timestamp("2019-01-01") + pd.to_timedelta(days, unit="D")).strftime(
+        "%Y-%m-%d")
+    score = rng.random(n)
+    return pd.DataFrame({"timestamp": times.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                         "age": rng.normal(40, 10, n).round(), "signup_date": signup,
+                         "region": rng.choice(["n", "s", "e"], n), "score": score,
+                         "prediction": (score >= 0.5).astype(int),
+                         "label": rng.integers(0, 2, n)})
+
+
+def test_date_feature_judged_on_its_value_not_as_categories(tmp_path):
+    """Issue 12 §3: ISO date strings, the same distribution in reference and current, are
+    a datetime feature with no drift; shifted by a year they drift."""
+    rng = np.random.default_rng(12)
+    ref = pd.concat([_signup_logs(f"2026-10-{d:02d}", 215, rng) for d in range(1, 8)])
+    cur = pd.concat([_signup_logs("2026-10-10", 400, rng), _signup_logs("2026-10-11", 400, rng),
+                     _signup_logs("2026-10-12", 400, rng, years_shift=1)])
+    ref.to_csv(tmp_path / "ref.csv", index=False)
+    cur.to_csv(tmp_path / "cur.csv", index=False)
+    config = load_config(overrides={"sources": {"reference": str(tmp_path / "ref.csv"),
+                                                "current": str(tmp_path / "cur.csv")},
+                                    "multivariate": {"enabled": False}})
+    summary = obskit.analyze(config).to_summary()
+    assert summary["features"]["signup_date"] == "datetime"
+    entry = summary["drift_summary"]["signup_date"]
+    assert entry["method"] == "wasserstein"  # a numeric method, not Jensen–Shannon
+    assert [w["drift"]["signup_date"]["drifted"] for w in summary["windows"]] == [
+        False, False, True]
+    # the shift is a year on a five-year spread: Wasserstein (normed) ≈ 365 / std(days)
+    spread = (pd.to_datetime(ref.signup_date) - pd.Timestamp("1970-01-01")).dt.days.std()
+    assert summary["windows"][2]["drift"]["signup_date"]["value"] == pytest.approx(
+        365 / spread, rel=0.15)
+    # the report draws it as a numeric feature (histogram of days since 1970-01-01)
+    from obskit import render
+
+    assert summary["distributions"]["signup_date"]["kind"] == "numeric"
+    assert "signup_date" in render.drift_table_html(summary)
+    assert render.drift_figure(summary) is not None
+
+
+def _multiclass_logs(start, n, rng):
+    classes = np.array(["a", "b", "c"])
+    times = pd.date_range(start, periods=n, freq=pd.Timedelta(days=1) / n, tz="UTC")
+    x = rng.normal(0, 1, (n, 2))
+    logits = x @ np.array([[1.0, 0.0], [-0.5, 0.9], [-0.5, -0.9]]).T
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = classes[(rng.random((n, 1)) > proba.cumsum(axis=1)).sum(axis=1)]
+    frame = pd.DataFrame({"timestamp": times, "x1": x[:, 0], "x2": x[:, 1],
+                          "region": rng.choice(["n", "s"], n),
+                          "prediction": classes[proba.argmax(axis=1)], "label": y})
+    for i, c in enumerate(classes):
+        frame[f"y_pred_proba_{c}"] = proba[:, i]
+    return frame
+
+
+def test_class_probability_columns_are_the_score_role_not_features(tmp_path):
+    """Issue 12 §3: per-class probability columns are not three drifting features; they
+    give the multiclass ROC AUC and log loss and CBPE's estimate."""
+    from sklearn import metrics
+
+    rng = np.random.default_rng(4)
+    ref = pd.concat([_multiclass_logs(f"2026-10-{d:02d}", 215, rng) for d in range(1, 8)],
+                    ignore_index=True)
+    cur = pd.concat([_multiclass_logs(f"2026-10-{d:02d}", 400, rng) for d in (10, 11, 12)],
+                    ignore_index=True)
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_parquet(tmp_path / "cur.parquet")
+    config = load_config(overrides={"sources": {"reference": str(tmp_path / "ref.parquet"),
+                                                "current": str(tmp_path / "cur.parquet")},
+                                    "multivariate": {"enabled": False}})
+    summary = obskit.analyze(config).to_summary()
+    assert summary["task"] == "multiclass"
+    assert set(summary["features"]) == {"x1", "x2", "region"}
+    assert summary["class_scores"] == {c: f"y_pred_proba_{c}" for c in "abc"}
+    assert not any("proba" in str(f.get("feature")) for f in summary["findings"])
+    assert summary["estimation"] == {"method": "CBPE (one-vs-rest)", "reason": None}
+    proba_cols = [f"y_pred_proba_{c}" for c in "abc"]
+    for w, day in zip(summary["windows"], cur.groupby(cur.timestamp.dt.day), strict=True):
+        frame = day[1]
+        assert w["performance"]["roc_auc"] == pytest.approx(metrics.roc_auc_score(
+            frame.label, frame[proba_cols].to_numpy(), multi_class="ovr"), rel=1e-9)
+        assert w["performance"]["log_loss"] == pytest.approx(
+            metrics.log_loss(frame.label, frame[proba_cols].to_numpy()), rel=1e-9)
+        est, band = w["estimated_performance"], w["estimated_performance_ci"]
+        assert band["accuracy"][0] <= w["performance"]["accuracy"] <= band["accuracy"][1]
+        assert {m for m, v in est.items() if v is not None and m != "n"} == {
+            "accuracy", "f1_macro", "roc_auc"}
+
+
+def test_estimation_that_cannot_run_says_why(gappy, tmp_path):
+    """Without a labelled reference the summary and the report say why nothing is
+    estimated instead of describing CBPE."""
+    from obskit import render
+
+    ref = pd.read_parquet(gappy.reference).drop(columns="label")
+    ref.to_parquet(tmp_path / "ref_nolabel.parquet")
+    config = load_config(overrides={"sources": {"reference": str(tmp_path / "ref_nolabel.parquet"),
+                                                "current": gappy.current},
+                                    "multivariate": {"enabled": False}})
+    summary = obskit.analyze(config).to_summary()
+    reason = "the reference logs have no labels to calibrate it on"
+    assert summary["estimation"] == {"method": None, "reason": reason}
+    assert f"Performance was not estimated without labels: {reason}." in summary["notes"]
+    assert all(not w["estimated_performance"] for w in summary["windows"])
+    text = render.estimation_html(summary)
+    assert reason in text and "CBPE" not in text
+    assert "CBPE" in render.estimation_html(obskit.analyze(gappy).to_summary())

@@ -194,3 +194,18 @@ def test_bad_input_through_python_m_obskit_exits_2_without_traceback(tmp_path):
         assert done.stderr.startswith("obskit: error: "), name
         for word in words:
             assert word in done.stderr, (name, word, done.stderr)
+
+
+def test_class_scores_pattern_flag_is_the_config_key(tmp_path, monkeypatch, capsys):
+    from obskit.config import load_config
+
+    monkeypatch.chdir(tmp_path)
+    args = build_parser().parse_args(["report", "--current", "l.jsonl",
+                                      "--column", "class_scores=p_{class}"])
+    got = overrides_from_flags(args)
+    assert load_config(overrides=got).class_scores == "p_{class}"
+    (tmp_path / "l.jsonl").write_text('{"timestamp": "2026-11-01T00:00:00Z"}\n')
+    code = main(["report", "--current", str(tmp_path / "l.jsonl"),
+                 "--column", "class_scores=p_"])
+    assert code == EXIT_INPUT
+    assert "columns.class_scores" in capsys.readouterr().err

@@ -160,6 +160,136 @@ def test_multiclass_cbpe_equals_direct_numpy():
     assert got["accuracy"] == pytest.approx(metrics.accuracy_score(labels, pred), abs=0.03)
 
 
+# --------------------------------------------------------------- multiclass CBPE (engine)
+
+CLASSES = ["cat", "dog", "eel"]
+SCORES = {c: f"proba_{c}" for c in CLASSES}
+_DIRECTIONS = np.array([[1.0, 0.0], [-0.5, 0.9], [-0.5, -0.9]])
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _multiclass(rng, x, *, concept=1.5):
+    """Labels from the true P(y|x) = softmax(concept · D x); the model's probabilities are
+    a miscalibrated softmax(1.1 · D x + bias), rounded to 3 decimals (ties); the predicted
+    class is the most probable one."""
+    truth = _softmax(concept * x @ _DIRECTIONS.T)
+    y = np.array(CLASSES)[(rng.random((len(x), 1)) > truth.cumsum(axis=1)).sum(axis=1)]
+    model = np.round(_softmax(1.1 * x @ _DIRECTIONS.T + np.array([0.2, 0.0, -0.2])), 3)
+    frame = pd.DataFrame({"label": y, "prediction": np.array(CLASSES)[model.argmax(axis=1)]})
+    for i, c in enumerate(CLASSES):
+        frame[SCORES[c]] = model[:, i]
+    return frame
+
+
+def _realized_multiclass(frame):
+    proba = frame[[SCORES[c] for c in CLASSES]].to_numpy()
+    proba = proba / proba.sum(axis=1, keepdims=True)  # sklearn wants rows summing to one
+    return {"accuracy": metrics.accuracy_score(frame.label, frame.prediction),
+            "f1_macro": metrics.f1_score(frame.label, frame.prediction, average="macro",
+                                         labels=CLASSES),
+            "roc_auc": metrics.roc_auc_score(frame.label, proba, multi_class="ovr",
+                                             average="macro", labels=CLASSES)}
+
+
+@pytest.fixture(scope="module")
+def multiclass_monitor():
+    rng = np.random.default_rng(31)
+    ref = _multiclass(rng, rng.normal(0, 1, (20_000, 2)))
+    return EstimatedPerformanceMonitor("multiclass", class_scores=SCORES).fit(
+        engine_table(ref))
+
+
+def test_multiclass_cbpe_within_band_of_realized_without_concept_drift(multiclass_monitor):
+    """Issue 12 §3: CBPE for multiclass; with no concept drift the realized accuracy, macro
+    f1 and macro ROC AUC of labelled windows lie in the estimate's band."""
+    rng = np.random.default_rng(32)
+    frames = [_multiclass(rng, rng.normal(0, 1, (WINDOW, 2))) for _ in range(20)]
+    current = _windows(frames).drop(columns="label")
+    got = multiclass_monitor.calculate(engine_table(current)).set_index("window_index")
+    assert list(got.columns[:3]) == ["accuracy", "f1_macro", "roc_auc"]
+    for metric in ("accuracy", "f1_macro", "roc_auc"):
+        realized = [_realized_multiclass(f)[metric] for f in frames]
+        hits = [got[f"{metric}_lo"][i] <= r <= got[f"{metric}_hi"][i]
+                for i, r in enumerate(realized)]
+        assert np.mean(hits) >= 0.9, metric
+        assert (got[f"{metric}_hi"] - got[f"{metric}_lo"]).max() < 0.1
+        assert abs(np.mean(got[metric]) - np.mean(realized)) < 0.01, metric
+
+
+def test_multiclass_cbpe_follows_covariate_shift(multiclass_monitor):
+    rng = np.random.default_rng(33)
+    base = _multiclass(rng, rng.normal(0, 1, (WINDOW, 2)))
+    shifted = _multiclass(rng, rng.normal(0, 0.3, (WINDOW, 2)))  # ambiguous rows
+    got = multiclass_monitor.calculate(engine_table(_windows([base, shifted])))
+    before, after = _realized_multiclass(base), _realized_multiclass(shifted)
+    for metric in ("accuracy", "f1_macro"):
+        assert after[metric] < before[metric] - 0.1
+        assert got[metric][1] < got[metric][0] - 0.1
+        assert got[f"{metric}_lo"][1] <= after[metric] <= got[f"{metric}_hi"][1]
+
+
+def test_multiclass_engine_estimates_equal_numpy_estimates(multiclass_monitor):
+    """The engine's calibration, renormalisation and expected counts equal the pure
+    functions' (isotonic calibrators of scikit-learn, NannyML's formulas)."""
+    rng = np.random.default_rng(34)
+    frame = _multiclass(rng, rng.normal(0.3, 1, (WINDOW, 2))).assign(window_index=0)
+    got = multiclass_monitor.calculate(engine_table(frame)).iloc[0]
+    probas = pd.DataFrame({c: frame[SCORES[c]] for c in CLASSES})
+    calibrated = est.calibrate_multiclass(probas, multiclass_monitor.calibrators_)
+    want = est.estimate_multiclass_scores(calibrated, frame.prediction)
+    for metric in ("accuracy", "f1_macro", "roc_auc"):
+        assert got[metric] == pytest.approx(want[metric], rel=1e-9), metric
+    assert got.n == WINDOW
+
+
+def test_multiclass_cbpe_without_prediction_takes_the_most_probable_class(
+        multiclass_monitor):
+    rng = np.random.default_rng(35)
+    frame = _multiclass(rng, rng.normal(0, 1, (500, 2))).assign(window_index=0)
+    with_pred = multiclass_monitor.calculate(engine_table(frame))
+    without = multiclass_monitor.calculate(engine_table(frame.drop(columns="prediction")))
+    assert without.accuracy[0] == pytest.approx(with_pred.accuracy[0], rel=1e-12)
+
+
+def _nannyml_roc_auc(p, *, close_at_one=True):
+    """NannyML's ``estimate_roc_auc`` (its published formula): expected TP, FP, FN, TN at
+    each distinct calibrated probability, area under (FPR, TPR) by the trapezoid rule.
+    NannyML 0.13 closes the curve with a point at threshold 1 (``close_at_one``); closed at
+    (0, 0) instead it is the exact area (ties counted half)."""
+    t = np.append(np.sort(p), 1) if close_at_one else np.sort(p)
+    tp, fp = np.cumsum(t[::-1])[::-1], np.cumsum((1 - t)[::-1])[::-1]
+    fn, tn = np.cumsum(np.r_[0, t[:-1]]), np.cumsum(np.r_[0, 1 - t[:-1]])
+    first = np.diff(np.r_[-1, t]).astype(bool)
+    tpr, fpr = (tp / (tp + fn))[first], (fp / (fp + tn))[first]
+    if not close_at_one:
+        tpr, fpr = np.r_[tpr, 0], np.r_[fpr, 0]
+    return metrics.auc(fpr, tpr)
+
+
+def test_multiclass_estimates_follow_nannyml_formulas():
+    rng = np.random.default_rng(36)
+    frame = _multiclass(rng, rng.normal(0, 1, (3000, 2)))
+    probas = pd.DataFrame({c: frame[SCORES[c]] for c in CLASSES})
+    cal = est.calibrate_multiclass(probas, est.fit_multiclass_calibrators(probas, frame.label))
+    got = est.estimate_multiclass_scores(cal, frame.prediction)
+    onehot = (frame.prediction.to_numpy()[:, None] == np.array(CLASSES)[None, :])
+    p = cal.to_numpy()
+    # accuracy: mean over rows of the probability of the predicted class
+    assert got["accuracy"] == pytest.approx(np.mean(np.max(onehot * p, axis=1)), rel=1e-12)
+    # f1: per class TP / (TP + (FP + FN) / 2), macro mean
+    tp, fp, fn = (onehot * p).sum(0), (onehot * (1 - p)).sum(0), (~onehot * p).sum(0)
+    assert got["f1_macro"] == pytest.approx(np.mean(tp / (tp + (fp + fn) / 2)), rel=1e-12)
+    assert got["roc_auc"] == pytest.approx(
+        np.mean([_nannyml_roc_auc(p[:, i], close_at_one=False) for i in range(3)]), rel=1e-9)
+    # NannyML 0.13's closing point moves the area by O(1/n) only
+    assert got["roc_auc"] == pytest.approx(
+        np.mean([_nannyml_roc_auc(p[:, i]) for i in range(3)]), abs=1e-3)
+
+
 # ------------------------------------------------------------------------ regression
 
 FEATURES = {"x": "numeric", "kind": "categorical"}

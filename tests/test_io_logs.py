@@ -105,6 +105,18 @@ def test_feature_typing_rule_function():
         == "categorical"
     assert infer_feature_type(dtype="string", non_null=0, numeric=0, boolean=0) \
         == "categorical"
+    assert infer_feature_type(dtype="string", non_null=100, numeric=0, boolean=0,
+                              dates=95) == "datetime"
+    assert infer_feature_type(dtype="string", non_null=100, numeric=0, boolean=0,
+                              dates=94) == "categorical"
+    assert infer_feature_type(dtype="datetime", non_null=0, numeric=0, boolean=0) \
+        == "datetime"
+    assert infer_feature_type(dtype="string", non_null=10, numeric=10, boolean=0,
+                              declared=True) == "categorical"
+    assert infer_feature_type(dtype="numeric", non_null=10, numeric=10, boolean=0,
+                              declared=True) == "categorical"
+    assert infer_feature_type(dtype="string", non_null=10, numeric=0, boolean=0, dates=10,
+                              declared=True) == "datetime"
 
 
 def test_types_inferred_from_reference(write):
@@ -359,3 +371,141 @@ def test_null_scores_are_counted_in_a_note(write):
     logs = load(p)
     assert logs.current.rows_used == 6
     assert any(n.startswith("3 of 6 current rows (50.0%) have no score") for n in logs.notes)
+
+
+# --- dates and declared types (issue 12, section 3) ---------------------------------------
+
+def test_iso_date_strings_are_a_datetime_feature_held_as_days(write):
+    dates = ["2024-03-01", "2024-03-02T12:00:00Z", "2024-03-01T02:00:00+02:00", "oops"]
+    dates += [f"2023-01-{d:02d}" for d in range(1, 21)]  # 23 of 24 parse: >= 95%
+    p = write("a.jsonl", [{"timestamp": T0, "signup_date": d, "code": "2024"}
+                          for d in dates])
+    logs = load(p)
+    assert logs.features == {"code": "numeric", "signup_date": "datetime"}
+    df = frame(logs.current)
+    epoch = pd.Timestamp("1970-01-01", tz="UTC")
+    expected = [(pd.Timestamp(d) if pd.Timestamp(d).tzinfo else pd.Timestamp(d, tz="UTC"))
+                for d in dates[:3]]
+    assert df.signup_date.tolist()[:3] == [(t - epoch) / pd.Timedelta(days=1)
+                                           for t in expected]
+    ex = logs.current.quarantine_summary()["examples"]
+    assert [(e["line"], e["reason"], e["detail"]) for e in ex] == [
+        (4, "feature signup_date is not a date", "oops")]
+
+
+def test_native_dates_are_datetime_and_types_override(write):
+    days = pd.to_datetime(["2024-01-01", "2024-01-03"])
+    p = write("a.parquet", pd.DataFrame({
+        "timestamp": pd.to_datetime([T0, T0]), "d": days.date, "ts": days,
+        "when": ["2024-01-01", "2024-01-03"]}))
+    logs = load(p)
+    assert logs.features == {"d": "datetime", "ts": "datetime", "when": "datetime"}
+    assert frame(logs.current).d.tolist() == [19723.0, 19725.0]
+    logs = load(p, features={"types": {"when": "categorical"}})
+    assert logs.features["when"] == "categorical"
+    assert frame(logs.current)["when"].tolist() == ["2024-01-01", "2024-01-03"]
+    # numbers declared datetime are epoch seconds (or milliseconds from 1e11)
+    q = write("b.jsonl", [{"timestamp": T0, "born": 86400 * 3}, {"timestamp": T0,
+                                                                "born": 1704067200000}])
+    logs = load(q, features={"types": {"born": "datetime"}})
+    assert frame(logs.current).born.tolist() == [3.0, 19723.0]  # 2024-01-01 in ms
+
+
+def test_parquet_declared_text_types_are_kept(write):
+    n = 20
+    df = pd.DataFrame({"timestamp": pd.to_datetime([T0] * n),
+                       "zip": pd.Categorical([f"{10000 + i % 4}" for i in range(n)]),
+                       "plain": [str(i) for i in range(n)],
+                       "grade": pd.Categorical([i % 3 for i in range(n)]),
+                       "num": [float(i) for i in range(n)]})
+    p = write("a.parquet", df)
+    logs = load(p)
+    assert logs.features == {"grade": "categorical", "num": "numeric",
+                             "plain": "categorical", "zip": "categorical"}
+    assert sorted(set(frame(logs.current).zip)) == ["10000", "10001", "10002", "10003"]
+    assert sorted(set(frame(logs.current).grade)) == ["0", "1", "2"]
+    # the same values as text in a CSV or JSON log are numbers
+    csv = write("a.csv", df.to_csv(index=False))
+    assert load(csv).features == {"grade": "numeric", "num": "numeric", "plain": "numeric",
+                                  "zip": "numeric"}
+    # an override still wins
+    assert load(p, features={"types": {"zip": "numeric"}}).features["zip"] == "numeric"
+
+
+# --- one probability column per class (issue 12, section 3) -------------------------------
+
+def _multiclass_rows(prefix="proba_", n=6):
+    rows = []
+    for i in range(n):
+        p = [0.7, 0.2, 0.1] if i % 3 == 0 else [0.1, 0.6, 0.3] if i % 3 == 1 else [0.2, 0.2, 0.6]
+        rows.append({"timestamp": T0, "x": i, "prediction": "abc"[i % 3], "label": "abc"[i % 3],
+                     **{f"{prefix}{c}": v for c, v in zip("abc", p, strict=True)}})
+    return rows
+
+
+@pytest.mark.parametrize("prefix", ["proba_", "y_pred_proba_"])
+def test_class_probability_columns_recognised_not_features(write, prefix):
+    p = write("a.jsonl", _multiclass_rows(prefix))
+    cfg = load_config(overrides={"sources": {"current": p}})  # task inferred
+    logs = load_logs(cfg)
+    assert logs.task == "multiclass"
+    assert logs.features == {"x": "numeric"}
+    assert logs.class_scores == {c: f"{prefix}{c}" for c in "abc"}
+    assert frame(logs.current)[f"{prefix}a"].tolist() == [0.7, 0.1, 0.2] * 2
+
+
+def test_class_scores_mapped_in_the_config(write):
+    rows = [{**{k: v for k, v in r.items() if not k.startswith("proba_")},
+             "p_cat": r["proba_a"], "p_dog": r["proba_b"], "p_eel": r["proba_c"]}
+            for r in _multiclass_rows()]
+    p = write("a.jsonl", rows)
+    by_pattern = load(p, task="multiclass", columns={"class_scores": "p_{class}"})
+    assert by_pattern.class_scores == {"cat": "p_cat", "dog": "p_dog", "eel": "p_eel"}
+    assert by_pattern.features == {"x": "numeric"}
+    by_map = load(p, task="multiclass",
+                  columns={"class_scores": {"a": "p_cat", "b": "p_dog", "c": "p_eel"}})
+    assert by_map.class_scores == {"a": "p_cat", "b": "p_dog", "c": "p_eel"}
+    with pytest.raises(InputError, match="p_fox"):
+        load(p, columns={"class_scores": {"a": "p_cat", "b": "p_fox"}})
+    with pytest.raises(InputError, match="q_\\{class\\}"):
+        load(p, columns={"class_scores": "q_{class}"})
+
+
+@pytest.mark.parametrize("value", ["proba", {"a": "p_a"}, {"a": "p", "b": "p"}, 3])
+def test_class_scores_config_validated(value):
+    from obskit.exceptions import ConfigError
+
+    with pytest.raises(ConfigError, match="columns.class_scores"):
+        load_config(overrides={"sources": {"current": "x.jsonl"},
+                               "columns": {"class_scores": value}})
+
+
+def test_class_probabilities_outside_unit_interval_are_an_error(write):
+    rows = _multiclass_rows()
+    rows[2]["proba_b"] = 3.5
+    p = write("a.jsonl", rows)
+    with pytest.raises(InputError) as err:
+        load(p, task="multiclass")
+    assert "'proba_b'" in str(err.value) and "3.5" in str(err.value) and p in str(err.value)
+
+
+def test_two_class_probabilities_make_a_binary_score(write):
+    rows = [{"timestamp": T0, "x": i, "label": i % 2, "proba_0": 1 - p, "proba_1": p}
+            for i, p in enumerate([0.2, 0.9, 0.4, 0.7])]
+    logs = load(write("a.jsonl", rows), task=None)
+    assert logs.task == "binary" and "score" in logs.roles
+    assert logs.features == {"x": "numeric"}
+    assert frame(logs.current).score.tolist() == [0.2, 0.9, 0.4, 0.7]
+    assert "probability of class '1' is the score" in " ".join(logs.notes)
+
+
+def test_pandas_index_written_to_parquet_is_not_a_feature(tmp_path):
+    df = pd.DataFrame({"timestamp": pd.to_datetime([T0] * 4), "x": [1.0, 2.0, 3.0, 4.0]},
+                      index=[10, 11, 12, 13])
+    for name, frame_ in (("a", df), ("b", df.rename_axis("row_id"))):
+        path = tmp_path / f"{name}.parquet"
+        frame_.to_parquet(path)  # pandas stores the index as a column
+        assert len(pd.read_parquet(path, engine="pyarrow").reset_index().columns) == 3
+        assert load(str(path)).features == {"x": "numeric"}
+    assert load(str(tmp_path / "b.parquet"), features={"include": ["row_id", "x"]}
+                ).features == {"row_id": "numeric", "x": "numeric"}

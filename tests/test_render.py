@@ -510,3 +510,13 @@ def test_header_names_the_partial_windows():
     summary["windows"][-1]["partial"] = True
     header = render.header_html(summary)
     assert "4 windows; 1 partial (2026-11-04)" in header and "volume not judged" in header
+
+
+def test_estimation_html_names_the_method_or_says_why_not():
+    from obskit.render import estimation_html
+
+    cbpe = estimation_html({"estimation": {"method": "CBPE (one-vs-rest)", "reason": None}})
+    assert "one-vs-rest" in cbpe and "no concept drift" in cbpe
+    why = estimation_html({"estimation": {"method": None, "reason": "no <labels>"}})
+    assert "not estimated without labels: no &lt;labels&gt;." in why and "CBPE" not in why
+    assert estimation_html({}) == ""

@@ -7,6 +7,7 @@ counts and a bounded number of quarantine examples.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,15 +18,27 @@ from ibis.backends import BaseBackend
 
 from obskit.config import Config
 from obskit.exceptions import InputError
-from obskit.io.casting import as_boolean, as_label_text, as_number, as_text, strip_text
+from obskit.io.casting import (
+    ISO_DATE,
+    UTC,
+    as_boolean,
+    as_days,
+    as_label_text,
+    as_number,
+    as_text,
+    normalise_label,
+    strip_text,
+)
 from obskit.io.checks import PREDICTION_TEXT, check_scores, require_rows
 from obskit.io.engine import connect, materialize
 from obskit.io.sources import RawSource, read_source
 from obskit.io.timestamps import TimestampInfo, parse_timestamps
 from obskit.schema import (
+    CLASS_SCORE_PATTERNS,
     REQUIRED_ROLES,
     ROLES,
     infer_feature_type,
+    is_numeric_type,
     measures_performance,
     visible_columns,
 )
@@ -90,6 +103,8 @@ class LoadedLogs:
     notes: list[str] = field(default_factory=list)
     #: features of the reference that the current logs do not have at all
     missing_features: list[str] = field(default_factory=list)
+    #: multiclass: class label (canonical text) → its probability column (kept by name)
+    class_scores: dict[str, str] = field(default_factory=dict)
 
 
 def _role_columns(config: Config, raw: ir.Table) -> dict[str, str]:
@@ -106,9 +121,56 @@ def _missing_column(where: str, column: str, role: str, raw: ir.Table, how: str)
     )
 
 
-def _where(raw: RawSource) -> str:
+def _where(raw: RawSource | LogTable) -> str:
     return raw.files[0] if len(raw.files) == 1 else f"{raw.files[0]} (and {len(raw.files) - 1} " \
         "more files)"
+
+
+def find_class_scores(config: Config, raw: ir.Table, roles: dict[str, str],
+                      where: str) -> dict[str, str]:
+    """Class label (canonical text) → its probability column, from ``columns.class_scores``
+    (a mapping, or a name pattern with ``{class}``) or, without it, the first default
+    pattern (:data:`~obskit.schema.CLASS_SCORE_PATTERNS`) that at least two columns match."""
+    spec = config.class_scores
+    taken = set(roles.values()) | set(_META)
+    if isinstance(spec, Mapping):
+        for name in spec.values():
+            if name not in raw.columns:
+                raise _missing_column(where, name, "class score", raw,
+                                      "Fix 'columns.class_scores' in the config.")
+        return {normalise_label(cls): name for cls, name in spec.items()}
+    for pattern in ([spec] if spec else CLASS_SCORE_PATTERNS):
+        prefix, suffix = pattern.split("{class}")
+        found = {normalise_label(c[len(prefix):len(c) - len(suffix)]): c for c in raw.columns
+                 if c not in taken and len(c) > len(prefix) + len(suffix)
+                 and c.startswith(prefix) and c.endswith(suffix)}
+        if len(found) >= 2:
+            return dict(sorted(found.items()))
+    if spec:
+        found = ", ".join(c for c in raw.columns if c not in _META) or "(none)"
+        raise InputError(
+            f"{where}: no two columns match 'columns.class_scores' pattern {spec!r} (the "
+            f"part '{{class}}' stands for the class label); columns found: {found}",
+            path=where)
+    return {}
+
+
+def _check_probabilities(table: ir.Table, columns: list[str], where: str) -> None:
+    """Every class probability in [0, 1], or an error naming the column and the range."""
+    if not columns:
+        return
+    stats = table.aggregate(**{f"lo{i}": table[c].min() for i, c in enumerate(columns)},
+                            **{f"hi{i}": table[c].max() for i, c in enumerate(columns)}
+                            ).execute().iloc[0]
+    for i, c in enumerate(columns):
+        lo, hi = stats[f"lo{i}"], stats[f"hi{i}"]
+        if pd.notna(lo) and (lo < 0 or hi > 1):
+            raise InputError(
+                f"{where}: class probability column {c!r} holds values in [{lo:g}, {hi:g}], "
+                "expected probabilities in [0, 1]; log the model's predicted probabilities "
+                "(a softmax of its logits), or exclude the column with 'features.exclude' "
+                "and map other ones with 'columns.class_scores'.",
+                path=where, column=c)
 
 
 def infer_task(raw: ir.Table, roles: dict[str, str]) -> str:
@@ -144,25 +206,31 @@ def _feature_candidates(config: Config, raw: ir.Table, roles: dict[str, str],
             if c not in role_cols and c not in _META and c not in config.exclude]
 
 
-def infer_feature_types(raw: ir.Table, names: list[str],
-                        overrides: dict[str, str]) -> dict[str, str]:
-    """Feature name → numeric / categorical / boolean (see :mod:`obskit.schema`)."""
+def infer_feature_types(raw: ir.Table, names: list[str], overrides: dict[str, str],
+                        declared_text: frozenset[str] | set[str] = frozenset()
+                        ) -> dict[str, str]:
+    """Feature name → numeric / categorical / boolean / datetime (see
+    :mod:`obskit.schema`). ``declared_text``: columns the file declares as text (Parquet
+    strings), never read as numbers or booleans."""
     aggs = {}
     for i, name in enumerate(names):
         col = raw[name]
         if col.type().is_string():
+            text = strip_text(col)
             aggs[f"n{i}"] = col.notnull().sum()
             aggs[f"x{i}"] = as_number(col)[0].notnull().sum()
-            aggs[f"b{i}"] = strip_text(col).lower().isin(("true", "false")).sum()
+            aggs[f"b{i}"] = text.lower().isin(("true", "false")).sum()
+            aggs[f"d{i}"] = (text.re_search(ISO_DATE) & text.try_cast(UTC).notnull()).sum()
     counts = raw.aggregate(**aggs).execute().iloc[0] if aggs else {}
     types = {}
     for i, name in enumerate(names):
         dtype = raw[name].type()
         kind = ("boolean" if dtype.is_boolean() else "numeric" if dtype.is_numeric()
-                else "string")
+                else "datetime" if dtype.is_timestamp() or dtype.is_date() else "string")
         types[name] = infer_feature_type(
             dtype=kind, non_null=int(counts.get(f"n{i}", 0) or 0),
             numeric=int(counts.get(f"x{i}", 0) or 0), boolean=int(counts.get(f"b{i}", 0) or 0),
+            dates=int(counts.get(f"d{i}", 0) or 0), declared=name in declared_text,
         )
     types.update({k: v for k, v in overrides.items() if k in types})
     return types
@@ -170,8 +238,10 @@ def infer_feature_types(raw: ir.Table, names: list[str],
 
 def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: str,
                    features: dict[str, str], required: tuple[str, ...] = REQUIRED_ROLES,
-                   hint: str = "") -> LogTable:
-    """Type one raw source for ``task`` and ``features``; quarantine what does not fit."""
+                   hint: str = "", class_scores: Mapping[str, str] | None = None
+                   ) -> LogTable:
+    """Type one raw source for ``task`` and ``features`` (and the multiclass
+    ``class_scores`` columns); quarantine what does not fit."""
     t = raw.table
     where = _where(raw)
     roles = _role_columns(config, t)
@@ -207,6 +277,16 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
                 checks.append((bad, f"{role} is not a number", col.cast("string")))
             else:
                 typed[role] = as_label_text(col)
+    positive = normalise_label(config.positive_label)
+    if task == "binary" and "score" not in roles and positive in (class_scores or {}):
+        # a binary model that logs both classes' probabilities: the positive one is the score
+        col = t[class_scores[positive]]
+        typed["score"], bad = as_number(col)
+        checks.append((bad, "score is not a number", col.cast("string")))
+    for name in (class_scores or {}).values() if task == "multiclass" else ():
+        if name in t.columns:
+            typed[name], bad = as_number(t[name])
+            checks.append((bad, f"class score {name} is not a number", t[name].cast("string")))
     for role in required:
         if role != "timestamp":
             checks.append((typed[role].isnull(), f"missing {role}", ibis.null("string")))
@@ -215,13 +295,16 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
             typed[name] = as_text(t[name])  # a role's own column, segmented by its name
     for name, kind in features.items():
         if name not in t.columns:
-            typed[name] = ibis.null("float64" if kind == "numeric" else
+            typed[name] = ibis.null("float64" if is_numeric_type(kind) else
                                     "boolean" if kind == "boolean" else "string")
             continue
         col = t[name]
         if kind == "numeric":
             typed[name], bad = as_number(col)
             checks.append((bad, f"feature {name} is not a number", col.cast("string")))
+        elif kind == "datetime":
+            typed[name], bad = as_days(col)
+            checks.append((bad, f"feature {name} is not a date", col.cast("string")))
         elif kind == "boolean":
             typed[name], bad = as_boolean(col)
             checks.append((bad, f"feature {name} is not a boolean", col.cast("string")))
@@ -262,14 +345,33 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     reference_raw = _read(con, config.reference, "reference") if config.reference else None
     basis = reference_raw or current_raw
     roles = _role_columns(config, basis.table)
-    task = config.task or infer_task(basis.table, roles)
-    names = _feature_candidates(config, basis.table, roles, _where(basis))
-    features = infer_feature_types(basis.table, names, dict(config.feature_types))
+    class_scores = find_class_scores(config, basis.table, roles, _where(basis))
+    two_class = (len(class_scores) == 2
+                 and normalise_label(config.positive_label) in class_scores)
+    task = config.task or ("binary" if "score" in roles or two_class
+                           else "multiclass" if class_scores
+                           else infer_task(basis.table, roles))
+    # class probability columns are never features, whatever the task
+    names = _feature_candidates(config, basis.table,
+                                {**roles, **{f"class:{k}": v for k, v in class_scores.items()}},
+                                _where(basis))
+    # a pandas index written with the data is not a feature (unless asked for by name)
+    if not config.features:
+        names = [n for n in names if n not in basis.index_columns]
+    features = infer_feature_types(basis.table, names, dict(config.feature_types),
+                                   basis.declared_text)
+    scores = class_scores if task == "multiclass" else {}
     required = REQUIRED_ROLES + (("request_id",) if config.labels else ())
     current = load_log_table(con, current_raw, config=config, task=task, features=features,
-                             required=required)
-    reference = (load_log_table(con, reference_raw, config=config, task=task, features=features)
+                             required=required, class_scores=class_scores)
+    reference = (load_log_table(con, reference_raw, config=config, task=task, features=features,
+                                class_scores=class_scores)
                  if reference_raw else None)
+    for loaded in (current, reference):
+        if loaded is not None:
+            _check_probabilities(loaded.table, [c for c in scores.values()
+                                                if c in loaded.table.columns],
+                                 _where(loaded))
     present = tuple(r for r in ROLES if r in current.table.columns
                     or (reference and r in reference.table.columns))
     logs = LoadedLogs(con, current, reference, features, task, present)
@@ -283,6 +385,14 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
                     f"{nulls:,} of {log.rows_used:,} {name} rows ({nulls / log.rows_used:.1%}) "
                     f"have no score (column {config.column('score')!r}); they are left out "
                     "of ROC AUC, PR AUC, log loss, Brier, ECE, CBPE and confident mistakes.")
+    logs.class_scores = {k: v for k, v in scores.items() if v in current.table.columns}
+    if class_scores:
+        use = ("the multiclass scores" if scores else
+               f"not features; the probability of class {normalise_label(config.positive_label)!r}"
+               " is the score" if task == "binary" and "score" in current.table.columns
+               and "score" not in roles else f"not features (unused for a {task} task)")
+        logs.notes.append(f"Columns {', '.join(class_scores.values())} are per-class "
+                          f"probabilities: {use}.")
     logs.missing_features = [f for f in features if f not in current_raw.table.columns]
     if current.timestamp.naive or (reference and reference.timestamp.naive):
         logs.notes.append("Timestamps without a time zone were taken as UTC.")

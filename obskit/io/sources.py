@@ -13,7 +13,7 @@ from __future__ import annotations
 import glob
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import ibis
@@ -39,11 +39,19 @@ _EXTENSIONS = {
 
 @dataclass
 class RawSource:
-    """Rows as read (``table``) and lines the format rejected (``rejects``)."""
+    """Rows as read (``table``) and lines the format rejected (``rejects``).
+
+    ``declared_text``: the columns the file declares as text or as categories (Parquet
+    string and dictionary columns), as opposed to formats where every value is text (CSV,
+    JSON lines): feature inference keeps a declared type (:mod:`obskit.schema`).
+    """
 
     table: ir.Table
     rejects: ir.Table
     files: tuple[str, ...]
+    declared_text: frozenset[str] = field(default_factory=frozenset)
+    #: columns the writer stored as the data frame's index (pandas), not as data
+    index_columns: frozenset[str] = field(default_factory=frozenset)
 
 
 Reader = Callable[[BaseBackend, str], RawSource]
@@ -261,15 +269,77 @@ def read_source(con: BaseBackend, spec: str) -> RawSource:
         from obskit.io.spark_sources import is_remote
 
         if is_remote(spec):
-            return SPARK_READERS.get(format_of(spec.rstrip("/")))(con, spec, remote=True)
-        parts = [SPARK_READERS.get(format_of(f))(con, f) for f in expand_paths(spec)]
+            fmt = format_of(spec.rstrip("/"))
+            return _declare(SPARK_READERS.get(fmt)(con, spec, remote=True), fmt)
+        parts = [_declare(SPARK_READERS.get(format_of(f))(con, f), format_of(f))
+                 for f in expand_paths(spec)]
     else:
-        parts = [READERS.get(format_of(f))(con, f) for f in expand_paths(spec)]
+        parts = [_declare(READERS.get(format_of(f))(con, f), format_of(f))
+                 for f in expand_paths(spec)]
     return RawSource(
         table=_union_by_name([p.table for p in parts]),
         rejects=ibis.union(*[p.rejects for p in parts]) if len(parts) > 1 else parts[0].rejects,
         files=tuple(f for p in parts for f in p.files),
+        declared_text=frozenset().union(*[p.declared_text for p in parts]),
+        index_columns=frozenset().union(*[p.index_columns for p in parts]),
     )
+
+
+def _declare(raw: RawSource, fmt: str) -> RawSource:
+    """``raw`` with its declared text columns: the string columns of a Parquet file, and
+    its dictionary columns (a pandas ``category``, whatever the values' type: the engine
+    reads them as their values, the file's own schema says they are categories); none for
+    text formats."""
+    if fmt != "parquet":
+        return raw
+    text = {n for n, t in raw.table.schema().items()
+            if t.is_string() and n not in ("_file", "_line")}
+    index: set[str] = set()
+    for path in raw.files:
+        if os.path.isfile(path):
+            text |= _dictionary_columns(path)
+            index |= _pandas_index_columns(path)
+    return RawSource(raw.table, raw.rejects, raw.files, frozenset(text), frozenset(index))
+
+
+def _pandas_index_columns(path: str) -> set[str]:
+    """The columns pandas stored as the index of the frame it wrote (``__index_level_0__``
+    and named indexes), from the file's metadata; empty when there is none."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(path).metadata.metadata or {}
+        names = json.loads(meta[b"pandas"]).get("index_columns", []) if b"pandas" in meta \
+            else []
+        return {n for n in names if isinstance(n, str)}  # a RangeIndex is a dict: no column
+    except Exception:  # noqa: BLE001
+        return set()
+
+
+def _dictionary_columns(path: str) -> set[str]:
+    """The columns a Parquet file's writer declared as categories: dictionary fields of
+    the Arrow schema it stored, and pandas ``category`` columns. Empty when unreadable (the
+    engine read the data; this metadata is a bonus)."""
+    import base64
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(path).metadata.metadata or {}
+        out: set[str] = set()
+        if b"ARROW:schema" in meta:
+            schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(meta[b"ARROW:schema"])))
+            out |= {f.name for f in schema if pa.types.is_dictionary(f.type)}
+        if b"pandas" in meta:
+            out |= {c["name"] for c in json.loads(meta[b"pandas"]).get("columns", [])
+                    if c.get("pandas_type") == "categorical" and isinstance(c.get("name"), str)}
+        return out
+    except Exception:  # noqa: BLE001
+        return set()
 
 
 def _union_by_name(tables: list[ir.Table]) -> ir.Table:

@@ -25,7 +25,8 @@ import ibis.expr.types as ir
 from obskit.exceptions import InputError
 from obskit.io.casting import strip_text
 
-__all__ = ["TimestampInfo", "parse_timestamps", "EPOCH_MS_FROM", "EPOCH_RANGE", "YEARS"]
+__all__ = ["TimestampInfo", "parse_timestamps", "epoch_timestamp", "EPOCH_MS_FROM", "EPOCH_RANGE",
+           "YEARS"]
 
 EPOCH_MS_FROM = 1e11
 #: plausible epoch seconds: 1980-01-01 to 2200-01-01 (milliseconds: the same × 1000)
@@ -105,6 +106,11 @@ def _numbers(table: ir.Table, column: str, number: ir.NumericValue, *, where: st
         )
     return ibis.ifelse(_plausible_epoch(number), _from_epoch(number),
                        ibis.null("timestamp('UTC')")), None
+
+
+def epoch_timestamp(value: ir.NumericValue) -> ir.TimestampValue:
+    """UTC timestamps from epoch seconds (or milliseconds, from ``1e11`` on)."""
+    return _from_epoch(value)
 
 
 def parse_timestamps(

@@ -16,6 +16,7 @@ from obskit.metrics._intervals import (
     NO_INTERVAL,
     Interval,
     hanley_mcneil_interval,
+    hanley_mcneil_se,
     logit_interval,
     mean_interval,
     multinomial_delta_interval,
@@ -24,6 +25,8 @@ from obskit.metrics._intervals import (
 )
 
 __all__ = [
+    "macro_roc_auc",
+    "macro_roc_auc_interval",
     "binary_scores",
     "binary_intervals",
     "ranking_intervals",
@@ -277,3 +280,35 @@ def multiclass_intervals(confusion: pd.DataFrame, *, confidence: float = 0.95
                                                 confidence=confidence)
     return out
 
+
+
+def macro_roc_auc(aucs: list[float | None]) -> float | None:
+    """One-vs-rest macro ROC AUC: the mean of the classes' AUCs.
+
+    Equal to scikit-learn's ``roc_auc_score(y, P, multi_class="ovr", average="macro")``
+    when every class is labelled in the window; a class whose AUC is undefined (no row of
+    it, or only rows of it) is left out of the mean; ``None`` when none is defined.
+
+    >>> macro_roc_auc([0.9, 0.7, None])
+    0.8
+    """
+    defined = [float(a) for a in aucs if a is not None and np.isfinite(a)]
+    return float(np.mean(defined)) if defined else None
+
+
+def macro_roc_auc_interval(aucs: list[float | None], n_pos: list[float], n_neg: list[float],
+                           *, confidence: float = 0.95) -> Interval:
+    """Normal interval for :func:`macro_roc_auc`: ``SE = √(Σ SE_c²) / K`` over the ``K``
+    defined classes, ``SE_c`` Hanley–McNeil's. The classes' AUCs are treated as
+    independent, an approximation (they share rows).
+
+    >>> [round(b, 4) for b in macro_roc_auc_interval([0.8, 0.8], [50, 50], [50, 50])]
+    [0.7383, 0.8617]
+    """
+    ses = [hanley_mcneil_se(float(a), p, n) for a, p, n in zip(aucs, n_pos, n_neg, strict=True)
+           if a is not None and np.isfinite(a) and p > 0 and n > 0]
+    value = macro_roc_auc(aucs)
+    if value is None or not ses:
+        return NO_INTERVAL
+    se = math.sqrt(sum(x * x for x in ses)) / len(ses)
+    return normal_interval(value, se, confidence=confidence, lower=0.0, upper=1.0)

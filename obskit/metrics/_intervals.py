@@ -20,6 +20,7 @@ __all__ = [
     "normal_interval",
     "mean_interval",
     "hanley_mcneil_interval",
+    "hanley_mcneil_se",
     "logit_interval",
     "multinomial_delta_interval",
 ]
@@ -99,11 +100,20 @@ def hanley_mcneil_interval(auc: float | None, n_pos: float, n_neg: float, *,
     """
     if auc is None or n_pos <= 0 or n_neg <= 0:
         return NO_INTERVAL
+    return normal_interval(auc, hanley_mcneil_se(auc, n_pos, n_neg), confidence=confidence,
+                           lower=0.0, upper=1.0)
+
+
+def hanley_mcneil_se(auc: float, n_pos: float, n_neg: float) -> float:
+    """The Hanley–McNeil standard error of a ROC AUC (see :func:`hanley_mcneil_interval`).
+
+    >>> round(hanley_mcneil_se(0.8, 50, 50), 4)
+    0.0445
+    """
     q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
     var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc * auc)
            + (n_neg - 1) * (q2 - auc * auc)) / (n_pos * n_neg)
-    return normal_interval(auc, math.sqrt(max(var, 0.0)), confidence=confidence,
-                           lower=0.0, upper=1.0)
+    return math.sqrt(max(var, 0.0))
 
 
 def logit_interval(value: float | None, n: float, *, confidence: float = 0.95) -> Interval:

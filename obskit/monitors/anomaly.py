@@ -31,7 +31,7 @@ from obskit.profiles.anomaly import (
     row_reasons,
     select_rows,
 )
-from obskit.schema import visible_columns
+from obskit.schema import is_numeric_type, visible_columns
 
 __all__ = ["RowAnomalyMonitor", "META_COLUMNS", "ENGINE_CANDIDATES", "MIN_ISOLATION_ROWS"]
 
@@ -42,7 +42,7 @@ META_COLUMNS = ("request_id", "trace_id", "model_version", "timestamp", "score",
 ENGINE_CANDIDATES = 5
 #: fewest reference rows an isolation forest is fitted on (fewer: no ``input_outlier``)
 MIN_ISOLATION_ROWS = 50
-_KINDS = ("numeric", "categorical", "boolean")
+_KINDS = ("numeric", "categorical", "boolean", "datetime")
 _SEED = "obskit-anomaly"
 _COUNT_COLUMNS = [W, "reason", "rows", "rows_checked"]
 
@@ -97,7 +97,7 @@ class RowAnomalyMonitor:
         """Reference limits, category sets and the isolation forest, once."""
         _check_columns(reference, list(self.features), "reference")
         cfg = self.config
-        numeric = [f for f, k in self.features.items() if k == "numeric"]
+        numeric = [f for f, k in self.features.items() if is_numeric_type(k)]
         limits = reference_limits(
             reference, numeric=numeric,
             latency_quantile=0.99 if cfg.latency_slo_ms is None else None,
@@ -110,7 +110,7 @@ class RowAnomalyMonitor:
         self.categories_: dict[str, list[str]] = {}
         self.complete_categories_: dict[str, bool] = {}
         for f, kind in self.features.items():
-            if kind != "numeric":
+            if not is_numeric_type(kind):
                 self.categories_[f], self.complete_categories_[f] = known_categories(
                     reference, f, limit=TOP_CATEGORIES)
         self.rules_ = RowRules(
@@ -148,7 +148,7 @@ class RowAnomalyMonitor:
         cols = []
         for f, kind in self.features.items():
             values = frame[f]
-            if kind == "numeric":
+            if is_numeric_type(kind):
                 x = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
                 x[~np.isfinite(x)] = np.nan
             else:

@@ -51,6 +51,7 @@ from obskit.profiles.drift import (
     reference_chunks,
     sample_by_window,
 )
+from obskit.schema import is_numeric_type
 from obskit.stattests import STD_FLOOR
 from obskit.stattests._ecdf import ReferenceECDF, wasserstein_ks
 from obskit.thresholds import (
@@ -133,7 +134,7 @@ class DriftMonitor:
         self.reference_sample_: dict[str, np.ndarray] = {}
         self.thresholds_: dict[str, float] = {}
         self.ecdf_: dict[str, ReferenceECDF] = {}
-        numeric = [f for f, kind in self.features.items() if kind == "numeric"]
+        numeric = [f for f, kind in self.features.items() if is_numeric_type(kind)]
         if numeric:
             sorted_values = self._sorted_reference(numeric)
             if sorted_values is not None:
@@ -183,12 +184,12 @@ class DriftMonitor:
 
     def _exact_features(self) -> list[str]:
         """Numeric features whose method needs every value (Wasserstein, KS)."""
-        return [f for f, kind in self.features.items() if kind == "numeric"
+        return [f for f, kind in self.features.items() if is_numeric_type(kind)
                 and self._method(f).kind == "numeric" and not self._method(f).needs_sample]
 
     def _category_features(self) -> list[str]:
         """Features compared by counts per category (numeric values as categories)."""
-        return [f for f, kind in self.features.items() if kind != "numeric"
+        return [f for f, kind in self.features.items() if not is_numeric_type(kind)
                 or self._method(f).kind == "categorical" and f not in self.bins_]
 
     def _fetch_batches(self, table: ir.Table, cols: list[str]) -> list[list[str]] | None:

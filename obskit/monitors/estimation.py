@@ -1,21 +1,16 @@
-"""Estimated performance per window, without labels: CBPE (binary) and DLE (regression).
+"""Estimated performance per window, without labels: CBPE (binary and multiclass) and DLE
+(regression).
 
-The per-row work runs in the engine: calibration of the scores is an as-of join of each
-row's (clipped) score against the small table of isotonic segments, and the expected
-confusion counts and expected-ROC levels are engine aggregates. Only bounded samples come
-back to Python: at most ``MAX_REFERENCE_ROWS`` labelled reference rows (to fit the
-calibrator, the DLE models and the sampling error) and, for DLE, at most
-``MAX_WINDOW_ROWS`` rows per window (to predict the errors). Samples are deterministic:
-rows are ranked by a hash of their position in a total order of the columns used.
+The per-row work runs in the engine: calibration of the scores is a range join of each
+row's (clipped) score against the small table of isotonic segments (one per class for
+multiclass), and the expected confusion counts and expected-ROC levels are engine
+aggregates. Only bounded samples come back to Python: at most ``MAX_REFERENCE_ROWS``
+labelled reference rows (to fit the calibrators, the DLE models and the sampling error)
+and, for DLE, at most ``MAX_WINDOW_ROWS`` rows per window (to predict the errors). Samples
+are deterministic: rows are ranked by a hash of their position in a total order of the
+columns used.
 
 See :mod:`obskit.estimation` for the method and the sampling-error bands.
-
-Limitation: multiclass CBPE needs one probability column per class, which the log schema
-does not carry yet; the monitor supports ``binary`` and ``regression``, and the pure
-functions :func:`obskit.estimation.fit_multiclass_calibrators`,
-:func:`~obskit.estimation.calibrate_multiclass` and
-:func:`~obskit.estimation.estimate_multiclass_scores` work on a frame of class
-probabilities.
 """
 
 from __future__ import annotations
@@ -31,19 +26,21 @@ import pandas as pd
 from obskit import estimation as est
 from obskit.exceptions import ConfigError, InputError
 from obskit.io.casting import as_label_text, normalise_label
-from obskit.io.engine import stable_hash
+from obskit.io.engine import materialize, stable_hash
 from obskit.metrics._ranking import ranking_auc
 from obskit.monitors._base import check_fitted, with_window
-from obskit.performance import binary_scores
+from obskit.performance import binary_scores, macro_roc_auc
 from obskit.profiles import W
 from obskit.profiles._common import FETCH_VALUES, fetch_by_window
+from obskit.schema import is_numeric_type
 
 __all__ = ["EstimatedPerformanceMonitor", "MAX_REFERENCE_ROWS", "MAX_WINDOW_ROWS"]
 
 MAX_REFERENCE_ROWS = 100_000
 MAX_WINDOW_ROWS = 20_000
-_TASKS = ("binary", "regression")
+_TASKS = ("binary", "multiclass", "regression")
 _METRICS = {"binary": ("accuracy", "precision", "recall", "f1", "roc_auc"),
+            "multiclass": ("accuracy", "f1_macro", "roc_auc"),
             "regression": ("mae", "rmse")}
 
 
@@ -52,29 +49,38 @@ class EstimatedPerformanceMonitor:
 
     Parameters
     ----------
-    task : {"binary", "regression"}
+    task : {"binary", "multiclass", "regression"}
         ``binary`` uses CBPE (needs ``score``; ``prediction``, or ``score >= threshold``,
-        gives the predicted label); ``regression`` uses DLE (needs ``prediction`` and
-        ``features``).
+        gives the predicted label); ``multiclass`` uses CBPE one-vs-rest (needs
+        ``class_scores``; ``prediction``, or the class of highest probability, gives the
+        predicted class); ``regression`` uses DLE (needs ``prediction`` and ``features``).
     positive_label : label of the positive class (binary).
     features : mapping of feature name to type (``numeric``, ``categorical`` or
         ``boolean``), the model's inputs (regression).
     threshold : score threshold for the predicted label when there is no ``prediction``.
     band_width : half-width of the sampling-error band, in standard errors.
+    class_scores : multiclass: class label → the column of its probability.
 
-    Fitted attributes: ``calibrator_`` and ``segments_`` (binary), ``models_``,
+    Fitted attributes: ``calibrator_`` and ``segments_`` (binary), ``calibrators_`` and
+    ``class_segments_`` (multiclass, per class), ``models_``,
     ``categories_`` (regression), ``sigma_`` (per metric: SE on n rows is σ/√n),
     ``reference_rows_``.
     """
 
     def __init__(self, task: str, *, positive_label: Any = 1,
                  features: Mapping[str, str] | None = None, threshold: float = 0.5,
-                 band_width: float = est.SAMPLING_ERROR_RANGE) -> None:
+                 band_width: float = est.SAMPLING_ERROR_RANGE,
+                 class_scores: Mapping[str, str] | None = None) -> None:
         if task not in _TASKS:
             raise ConfigError(
                 f"config key 'task': estimated performance supports {', '.join(_TASKS)}, "
-                f"got {task!r} (multiclass needs one probability column per class, which "
-                "the log schema does not carry)", key="task")
+                f"got {task!r}", key="task")
+        self.class_scores = {normalise_label(k): v for k, v in (class_scores or {}).items()}
+        if task == "multiclass" and len(self.class_scores) < 2:
+            raise ConfigError(
+                "config key 'columns.class_scores': multiclass CBPE needs one probability "
+                "column per class (y_pred_proba_<class>, proba_<class>, or mapped in "
+                "'columns.class_scores')", key="columns.class_scores")
         self.task = task
         self.positive = normalise_label(positive_label)
         self.features = dict(features or {})
@@ -85,7 +91,8 @@ class EstimatedPerformanceMonitor:
 
     def fit(self, reference: ir.Table) -> EstimatedPerformanceMonitor:
         """Calibrate (binary) or learn the errors (regression) on the labelled reference."""
-        needed = ["label", "score"] if self.task == "binary" else ["label", "prediction"]
+        needed = {"binary": ["label", "score"], "regression": ["label", "prediction"],
+                  "multiclass": ["label", *self.class_scores.values()]}[self.task]
         needed += list(self.features) if self.task == "regression" else []
         for col in needed:
             if col not in reference.columns:
@@ -96,6 +103,8 @@ class EstimatedPerformanceMonitor:
                               key="features")
         if self.task == "binary":
             self._fit_binary(with_window(reference))
+        elif self.task == "multiclass":
+            self._fit_multiclass(with_window(reference))
         else:
             self._fit_regression(with_window(reference))
         return self
@@ -104,7 +113,8 @@ class EstimatedPerformanceMonitor:
         """Per window: ``window_index``, the estimated metrics, ``{metric}_lo/_hi``, ``n``."""
         check_fitted(self, "sigma_")
         t = with_window(current)
-        rows = self._binary(t) if self.task == "binary" else self._regression(t)
+        rows = (self._binary(t) if self.task == "binary" else self._multiclass(t)
+                if self.task == "multiclass" else self._regression(t))
         columns = [W, *_METRICS[self.task]]
         for metric in _METRICS[self.task]:
             columns += [f"{metric}_lo", f"{metric}_hi"]
@@ -145,16 +155,7 @@ class EstimatedPerformanceMonitor:
     def calibrated(self, table: ir.Table) -> ir.Table:
         """``table``'s scored rows with ``_yhat`` and the calibrated probability ``_p``."""
         check_fitted(self, "segments_")
-        t = self._predicted(table)
-        seg = self.segments_
-        t = t.mutate(_cs=t.score.cast("float64").clip(lower=float(seg.lo.iloc[0]),
-                                                      upper=float(seg.lo.iloc[-1])))
-        # each segment covers [lo, next lo); a range join, as Spark has no as-of join
-        segs = seg.assign(hi=seg.lo.shift(-1, fill_value=float("inf")))
-        segs = ibis.memtable(segs.rename(columns=lambda c: f"_cal_{c}"))
-        j = t.left_join(segs, (t._cs >= segs._cal_lo) & (t._cs < segs._cal_hi))
-        return j.mutate(_p=j._cal_slope * (j._cs - j._cal_lo) + j._cal_y0).drop(
-            *[c for c in segs.columns], "_cs")
+        return _calibrate(self._predicted(table), "score", self.segments_, "_p")
 
     def _binary(self, current: ir.Table) -> list[dict[str, Any]]:
         t = self.calibrated(current)
@@ -167,12 +168,82 @@ class EstimatedPerformanceMonitor:
             rows.append(row)
         return rows
 
+    # ------------------------------------------------------------------- multiclass
+
+    def _predicted_classes(self, t: ir.Table) -> ir.Table:
+        """Rows with every class probability, with the predicted class ``_yhat``: the
+        ``prediction``, or the first class of highest probability without one."""
+        cols = list(self.class_scores.values())
+        keep = ibis.literal(True)
+        for c in cols:
+            keep &= t[c].notnull() & ~t[c].isnan()
+        t = t.filter(keep)
+        if "prediction" in t.columns:
+            t = t.filter(t.prediction.notnull())
+            return t.mutate(_yhat=as_label_text(t.prediction))
+        top = ibis.greatest(*[t[c] for c in cols])
+        return t.mutate(_yhat=ibis.cases(*[(t[c] == top, cls)
+                                           for cls, c in self.class_scores.items()]))
+
+    def _fit_multiclass(self, reference: ir.Table) -> None:
+        t = self._predicted_classes(reference.filter(reference.label.notnull()))
+        t = t.mutate(_y=as_label_text(t.label))
+        cols = list(self.class_scores.values())
+        sample = _sample(t.select(W, "_yhat", "_y", *cols), MAX_REFERENCE_ROWS).execute()
+        if sample.empty:
+            raise InputError("reference: no rows with both 'label' and every class "
+                             "probability", column="label")
+        probas = pd.DataFrame({cls: sample[c].to_numpy(dtype=float)
+                               for cls, c in self.class_scores.items()})
+        y = sample._y.to_numpy(dtype=object)
+        yhat = sample._yhat.to_numpy(dtype=object)
+        self.calibrators_ = est.fit_multiclass_calibrators(probas, y)
+        self.class_segments_ = {cls: est.calibration_segments(cal)
+                                for cls, cal in self.calibrators_.items()}
+        self.reference_rows_ = len(sample)
+        self.sigma_ = est.sampling_sigma(
+            lambda i: est.realized_multiclass_scores(y[i], yhat[i], probas.iloc[i]),
+            len(sample))
+
+    def calibrated_classes(self, table: ir.Table) -> ir.Table:
+        """``table``'s rows with every class probability, with ``_yhat`` and the calibrated
+        class probabilities ``_p0``, ``_p1``, … (in the order of ``class_scores``),
+        renormalised to sum to one per row (uniform when all are 0)."""
+        check_fitted(self, "class_segments_")
+        t = self._predicted_classes(table)
+        for i, (cls, col) in enumerate(self.class_scores.items()):
+            t = _calibrate(t, col, self.class_segments_[cls], f"_c{i}")
+        k = len(self.class_scores)
+        total = sum((t[f"_c{i}"] for i in range(1, k)), t["_c0"])
+        t = t.mutate(**{f"_p{i}": ibis.ifelse(total > 0, t[f"_c{i}"] / total, 1.0 / k)
+                        for i in range(k)})
+        return t.drop(*[f"_c{i}" for i in range(k)])
+
+    def _multiclass(self, current: ir.Table) -> list[dict[str, Any]]:
+        t = materialize(self.calibrated_classes(current))
+        per_class = []
+        for i, cls in enumerate(self.class_scores):
+            view = t.select(W, score=t[f"_p{i}"], _p=t[f"_p{i}"], _yhat=t._yhat == cls)
+            per_class.append(_local_expected_counts(view) or _engine_expected_counts(view))
+        rows = []
+        for w in sorted(per_class[0]):
+            counts = [c[w] for c in per_class]
+            n = int(counts[0]["n"])
+            f1s = [2 * c["tp"] / (2 * c["tp"] + c["fp"] + c["fn"])
+                   if (2 * c["tp"] + c["fp"] + c["fn"]) else 0.0 for c in counts]
+            rows.append({W: w, "n": n,
+                         "accuracy": sum(c["tp"] for c in counts) / n if n else None,
+                         "f1_macro": float(np.mean(f1s)),
+                         "roc_auc": macro_roc_auc([c["roc_auc"] for c in counts])})
+        t.release()
+        return rows
+
     # ------------------------------------------------------------------- regression
 
     def _inputs(self, frame: pd.DataFrame) -> np.ndarray:
         cols = []
         for name, kind in self.features.items():
-            if kind == "numeric":
+            if is_numeric_type(kind):
                 cols.append(pd.to_numeric(frame[name], errors="coerce").to_numpy(float))
             else:
                 codes = self.categories_[name]
@@ -192,11 +263,11 @@ class EstimatedPerformanceMonitor:
         self.categories_ = {
             name: {v: float(i) for i, v in enumerate(sorted(
                 sample[name].dropna().astype(str).unique()))}
-            for name, kind in self.features.items() if kind != "numeric"}
+            for name, kind in self.features.items() if not is_numeric_type(kind)}
         x = self._inputs(sample)
         y = sample.label.to_numpy(dtype=float)
         pred = sample.prediction.to_numpy(dtype=float)
-        categorical = [kind != "numeric" and len(self.categories_[name]) <= 250
+        categorical = [not is_numeric_type(kind) and len(self.categories_[name]) <= 250
                        for name, kind in self.features.items()] + [False]
         self.models_ = est.fit_loss_models(x, np.abs(pred - y), categorical=categorical)
         self.reference_rows_ = len(sample)
@@ -216,6 +287,19 @@ class EstimatedPerformanceMonitor:
             row.update(est.estimate_regression_errors(self.models_, self._inputs(frame)))
             rows.append(row)
         return rows
+
+
+def _calibrate(t: ir.Table, column: str, seg: pd.DataFrame, name: str) -> ir.Table:
+    """``t`` with ``name``: the isotonic map ``seg`` applied to ``t[column]`` (clipped to
+    the map's range), bit for bit as ``calibrator.predict``."""
+    t = t.mutate(_cs=t[column].cast("float64").clip(lower=float(seg.lo.iloc[0]),
+                                                    upper=float(seg.lo.iloc[-1])))
+    # each segment covers [lo, next lo); a range join, as Spark has no as-of join
+    segs = seg.assign(hi=seg.lo.shift(-1, fill_value=float("inf")))
+    segs = ibis.memtable(segs.rename(columns=lambda c: f"_cal_{c}"))
+    j = t.left_join(segs, (t._cs >= segs._cal_lo) & (t._cs < segs._cal_hi))
+    return j.mutate(**{name: j._cal_slope * (j._cs - j._cal_lo) + j._cal_y0}).drop(
+        *[c for c in segs.columns], "_cs")
 
 
 def _sample(t: ir.Table, cap: int) -> ir.Table:

@@ -40,7 +40,7 @@ __all__ = ["DomainClassifierMonitor", "PCAReconstructionMonitor", "MIN_WINDOW_RO
 MIN_WINDOW_ROWS = 50
 #: Categories kept per feature (the most frequent in the reference); the rest are "other".
 TOP_CATEGORIES = 250
-_KINDS = ("numeric", "categorical", "boolean")
+_KINDS = ("numeric", "categorical", "boolean", "datetime")
 _DC_COLUMNS = [W, "method", "value", "threshold", "drifted", "rows_used"]
 _PCA_COLUMNS = [W, "method", "value", "threshold_lower", "threshold_upper", "drifted"]
 

@@ -16,6 +16,9 @@ from obskit.performance import (
     binary_scores,
     calibration_error,
     calibration_error_interval,
+    macro_roc_auc,
+    macro_roc_auc_interval,
+    mean_interval,
     multiclass_intervals,
     multiclass_scores,
     probability_loss_intervals,
@@ -29,6 +32,8 @@ from obskit.profiles.performance import (
     binary_auc,
     binary_counts,
     calibration_bins,
+    class_auc,
+    class_log_loss_sums,
     confusion_by_window,
     probability_sums,
     regression_sums,
@@ -54,6 +59,9 @@ class PerformanceMonitor:
         Score at or above which a binary row without a prediction counts as positive.
     confidence
         Two-sided level of the intervals (see :mod:`obskit.performance` for the methods).
+    class_scores
+        Multiclass: class label → the column of its predicted probability. With them the
+        multiclass metrics add roc_auc (one-vs-rest, macro) and log_loss.
 
     ``calculate`` returns one row per window with ``window_index``, ``n_labelled`` (the
     labelled rows with a prediction — with a score when the log has no prediction), and
@@ -63,7 +71,8 @@ class PerformanceMonitor:
     """
 
     def __init__(self, task: str, *, positive_label: Any = 1, threshold: float = 0.5,
-                 confidence: float = 0.95) -> None:
+                 confidence: float = 0.95, class_scores: dict[str, str] | None = None
+                 ) -> None:
         if task not in METRICS:
             raise ConfigError(f"task: expected one of {', '.join(METRICS)}, got {task!r}",
                               key="task")
@@ -74,6 +83,7 @@ class PerformanceMonitor:
         self.positive = normalise_label(positive_label)
         self.threshold = threshold
         self.confidence = confidence
+        self.class_scores = {normalise_label(k): v for k, v in (class_scores or {}).items()}
 
     def fit(self, reference: ir.Table | None) -> PerformanceMonitor:
         """Reference performance (the baseline for drops), when the reference has labels:
@@ -108,6 +118,8 @@ class PerformanceMonitor:
                 self._put(rows, w, multiclass_scores(g),
                           multiclass_intervals(g, confidence=self.confidence),
                           n_labelled=int(g.n.sum()))
+            if self.class_scores and all(c in t.columns for c in self.class_scores.values()):
+                self._class_scored(t, rows)  # else roc_auc and log_loss stay NaN
         else:
             for r in regression_sums(t).to_dict("records"):
                 sums = {k: v for k, v in r.items() if k not in (W, "n")}
@@ -147,6 +159,22 @@ class PerformanceMonitor:
             self._put(rows, w, {"ece": calibration_error(**bins)},
                       {"ece": calibration_error_interval(
                           **bins, sum_sq_gap=g.sum_sq_gap.to_numpy(), confidence=conf)})
+
+    def _class_scored(self, t: ir.Table, rows: dict[int, dict[str, Any]]) -> None:
+        """Multiclass roc_auc (one-vs-rest, macro) and log_loss from the class columns."""
+        conf = self.confidence
+        for w, g in class_auc(t, self.class_scores).groupby(W):
+            aucs = [None if pd.isna(a) else float(a) for a in g.roc_auc]
+            value = macro_roc_auc(aucs)
+            self._put(rows, w, {"roc_auc": value},
+                      {"roc_auc": macro_roc_auc_interval(aucs, g.P.tolist(), g.N.tolist(),
+                                                         confidence=conf)},
+                      roc_auc_reason=None if value is not None else _ONE_CLASS)
+        for r in class_log_loss_sums(t, self.class_scores).to_dict("records"):
+            n = int(r["n"])
+            self._put(rows, r[W], {"log_loss": r["sum_log_loss"] / n if n else None},
+                      {"log_loss": mean_interval(n, r["sum_log_loss"], r["sum_log_loss_sq"],
+                                                 confidence=conf, lower=0.0)})
 
     @staticmethod
     def _put(rows: dict[int, dict[str, Any]], window: Any, values: dict[str, Any],

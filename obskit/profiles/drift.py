@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from obskit.profiles._common import W, clean_numeric, fetch_columns
+from obskit.schema import is_numeric_type
 
 __all__ = [
     "wasserstein_by_window",
@@ -130,7 +131,7 @@ def feature_stats(reference: ir.Table, current: ir.Table | None,
         exprs = {}
         for i, f in enumerate(names):
             c = t[f]
-            if features[f] == "numeric":
+            if is_numeric_type(features[f]):
                 c = c.cast("float64")
                 # distinct doubles counted as doubles: no text conversion of every value
                 exprs[f"c{i}"] = ibis.ifelse(c.isnan() | c.isinf(), ibis.null("float64"), c)

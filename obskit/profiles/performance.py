@@ -130,6 +130,41 @@ def calibration_bins(table: ir.Table, *, positive: str, bins: int = 10) -> pd.Da
     ).order_by([W, "bin"]).execute()
 
 
+def class_scored(table: ir.Table, class_scores: dict[str, str]) -> ir.Table:
+    """Labelled rows whose label is one of the classes and that have every class's
+    probability (none null or NaN): the rows the multiclass ROC AUC and log loss use."""
+    keep = table.label.notnull() & table.label.isin(list(class_scores))
+    for col in class_scores.values():
+        keep &= table[col].notnull() & ~table[col].isnan()
+    return table.filter(keep)
+
+
+def class_auc(table: ir.Table, class_scores: dict[str, str], *,
+              fetch_values: int = FETCH_VALUES) -> pd.DataFrame:
+    """One-vs-rest ROC AUC per window and class (:func:`binary_auc` of ``label == class``
+    ranked by that class's probability) over :func:`class_scored` rows. Columns:
+    ``window_index``, ``class``, ``roc_auc``, ``P``, ``N``."""
+    t = class_scored(table, class_scores)
+    frames = []
+    for cls, col in class_scores.items():
+        auc = binary_auc(t.mutate(score=t[col].cast("float64")), positive=cls,
+                         fetch_values=fetch_values)
+        frames.append(auc.assign(**{"class": cls})[[W, "class", "roc_auc", "P", "N"]])
+    return pd.concat(frames, ignore_index=True)
+
+
+def class_log_loss_sums(table: ir.Table, class_scores: dict[str, str]) -> pd.DataFrame:
+    """Per window: ``n`` rows (:func:`class_scored`), ``sum_log_loss`` and
+    ``sum_log_loss_sq`` of the per-row loss ``−ln p(true class)``, the probability clipped
+    to ``[ε, 1 − ε]`` as scikit-learn's ``log_loss`` does."""
+    t = class_scored(table, class_scores)
+    p_true = ibis.cases(*[(t.label == cls, t[col].cast("float64"))
+                          for cls, col in class_scores.items()])
+    loss = -ibis.greatest(ibis.least(p_true, 1 - _EPS), _EPS).ln()
+    return t.group_by(W).aggregate(n=t.count(), sum_log_loss=loss.sum(),
+                                   sum_log_loss_sq=(loss * loss).sum()).order_by(W).execute()
+
+
 def confusion_by_window(table: ir.Table) -> pd.DataFrame:
     """(window, label, prediction) → count over labelled rows with a prediction."""
     t = table.filter(table.label.notnull() & table.prediction.notnull())

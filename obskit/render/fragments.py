@@ -576,6 +576,47 @@ def health_notes_html(summary: Mapping[str, Any]) -> str:
     return '<div class="obskit">' + "".join(lines) + "</div>" if lines else ""
 
 
+_ESTIMATION_TEXT = {
+    "CBPE": "Estimated without labels by CBPE (NannyML's confidence-based performance "
+            "estimation): the scores are calibrated on the labelled reference, and each "
+            "window's expected confusion matrix and expected ROC curve give the estimate.",
+    "CBPE (one-vs-rest)": "Estimated without labels by CBPE for multiclass (NannyML's "
+                          "one-vs-rest method): each class's probability is calibrated on the "
+                          "labelled reference, and the expected per-class confusion counts "
+                          "give the estimated accuracy, macro f1 and macro ROC AUC.",
+    "DLE": "Estimated without labels by DLE (direct loss estimation): models learnt on the "
+           "labelled reference predict each row's absolute and squared error.",
+}
+
+
+def estimation_html(summary: Mapping[str, Any]) -> str:
+    """One paragraph on the performance estimated without labels: the method in use and
+    its assumption, or why nothing was estimated.
+
+    Parameters
+    ----------
+    summary : Mapping
+        The run's ``summary.json`` document.
+
+    Returns
+    -------
+    str
+        An HTML fragment (empty for a summary without the ``estimation`` key).
+    """
+    est = _map(summary.get("estimation"))
+    method, reason = est.get("method"), est.get("reason")
+    if method:
+        text = _ESTIMATION_TEXT.get(str(method), f"Estimated without labels by {method}.")
+        text += (" The band is ± 3 standard errors of the realized metric on a window of that "
+                 "size; the estimate assumes no concept drift (inputs relate to outcomes as in "
+                 "the reference).")
+    elif reason:
+        text = f"Performance is not estimated without labels: {reason}."
+    else:
+        return ""
+    return f'<div class="obskit"><p>{_e(text)}</p></div>'
+
+
 def segments_html(summary: Mapping[str, Any]) -> str:
     """Per segment (e.g. each ``model_version``): rows, drifted features, worst drift share,
     latest realized and estimated headline metric, and alerts.

@@ -24,6 +24,7 @@ import numpy as np
 
 from obskit.assemble import number
 from obskit.profiles.drift import category_counts, histogram_by_window, numeric_histogram
+from obskit.schema import is_numeric_type
 
 __all__ = ["ExplorerState", "Segment", "load_state"]
 
@@ -372,7 +373,7 @@ class ExplorerState:
                 return None
             ref = logs.reference.table
             numeric = [f for f, k in (self.summary.get("features") or {}).items()
-                       if k == "numeric" and f in ref.columns]
+                       if is_numeric_type(k) and f in ref.columns]
             if not numeric:
                 return {}
             aggs = {}
