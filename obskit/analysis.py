@@ -83,7 +83,13 @@ def alert_rules(config: Config, logs: LoadedLogs) -> tuple[AlertRuleConfig, ...]
 
 def drift_summary(drift: pd.DataFrame, windows: list[dict[str, Any]],
                   features: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """Per feature: method, threshold, windows drifted, first drifted window, peak."""
+    """Per feature: method, threshold, windows drifted, first drifted window, peak.
+
+    ``worst_value`` is the value of the most drifted window in the method's direction (the
+    smallest p-value, the largest distance); ``max_value`` stays the largest value (for a
+    p-value method, the least drifted window), kept for compatibility."""
+    from obskit.drift import worst_value
+
     out: dict[str, dict[str, Any]] = {}
     starts = {w["index"]: w["start"] for w in windows}
     judged = {w["index"] for w in windows if w["status"] == "ok"}
@@ -104,6 +110,7 @@ def drift_summary(drift: pd.DataFrame, windows: list[dict[str, Any]],
             "first_drifted": starts.get(int(drifted[W].iloc[0])) if len(drifted) else None,
             "max_value": number(finite.max()) if len(finite) else None,
             "last_value": number(grp.value.iloc[-1]),
+            "worst_value": number(worst_value(finite, grp.method.iloc[0])),
         }
     return out
 

@@ -27,8 +27,9 @@ a permutation p-value; obskit's ``tvd`` is the distance itself.
 
 from __future__ import annotations
 
+import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DriftMethod", "METHODS", "method_label", "default_rule", "SMALL_REFERENCE_ROWS",
+    "worst_value", "threshold_ratio", "is_pvalue_method",
     "STD_FLOOR", "ZERO_SHARE", "BIN_UNIQUE_LIMIT",
     "wasserstein_distance_norm", "population_stability_index", "jensenshannon_distance",
     "hellinger_distance", "kl_divergence", "total_variation_distance", "linf_distance",
@@ -112,6 +114,52 @@ METHODS: Registry[DriftMethod] = Registry("drift method")
 def method_label(name: object) -> str:
     """A method's name for readers ("Wasserstein (normed)"); unknown names as given."""
     return METHODS.get(name).label if name in METHODS.names() else str(name)
+
+
+def is_pvalue_method(method: object) -> bool:
+    """Whether ``method`` names a registered p-value method (lower means more drift)."""
+    return method in METHODS.names() and METHODS.get(method).is_pvalue
+
+
+def worst_value(values: Iterable[float | None], method: object) -> float | None:
+    """The value of the most drifted window in the method's direction: the smallest
+    p-value for p-value methods, the largest distance otherwise (None without a finite
+    value).
+
+    Examples
+    --------
+    >>> worst_value([0.756, 0.0, 0.3], "ks")
+    0.0
+    >>> worst_value([0.05, 0.2], "wasserstein")
+    0.2
+    """
+    finite = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    if not finite:
+        return None
+    return min(finite) if is_pvalue_method(method) else max(finite)
+
+
+def threshold_ratio(value: float | None, threshold: float | None, method: object,
+                    *, cap: float = math.inf) -> float:
+    """How far ``value`` lies beyond ``threshold`` in the drift direction, as a ratio
+    (above 1: past the threshold): ``value / threshold`` for distances,
+    ``threshold / value`` for p-values; 0 when either is missing, ``cap`` at most.
+
+    Examples
+    --------
+    >>> threshold_ratio(0.2, 0.1, "wasserstein")
+    2.0
+    >>> threshold_ratio(0.005, 0.05, "ks")
+    10.0
+    """
+    if value is None or threshold is None or not math.isfinite(float(value)) \
+            or not math.isfinite(float(threshold)):
+        return 0.0
+    value, threshold = float(value), float(threshold)
+    num, den = (threshold, value) if is_pvalue_method(method) else (value, threshold)
+    if den <= 0:
+        return cap if num > 0 else 0.0
+    return min(num / den, cap)
 
 
 def category_shares(reference_counts, current_counts):  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from obskit.drift import method_label
+from obskit.drift import is_pvalue_method, method_label, threshold_ratio
 from obskit.performance import metric_direction, primary_metric
 
 __all__ = ["build_findings", "attach_commands", "deep_dive_command", "SEVERITY_ORDER"]
@@ -100,15 +100,29 @@ def _concentration(summary: Mapping[str, Any], feature: str) -> str:
     return f"; concentrated in {', '.join(parts)}" if parts else ""
 
 
+def _worst(d: Mapping[str, Any]) -> float | None:
+    """The most drifted window's value (summaries written before ``worst_value`` existed
+    carry only ``max_value``)."""
+    return d["worst_value"] if "worst_value" in d else d.get("max_value")
+
+
+def _fmt_value(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3g}"
+
+
 def _drift_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     drifted = [(name, d) for name, d in summary.get("drift_summary", {}).items()
                if d["drifted_windows"]]
-    drifted.sort(key=lambda kv: (-kv[1]["drifted_windows"], -(kv[1]["max_value"] or 0)))
+    drifted.sort(key=lambda kv: (-kv[1]["drifted_windows"],
+                                 -threshold_ratio(_worst(kv[1]), kv[1]["threshold"],
+                                                  kv[1]["method"])))
     out = []
     for name, d in drifted:
         method = method_label(d["method"])
-        text = (f"{name} drifted from {_day(d['first_drifted'])} ({method} up to "
-                f"{d['max_value']:.3g} vs threshold {d['threshold']:g}; "
+        worst = _worst(d)
+        bound = "down to" if is_pvalue_method(d["method"]) else "up to"
+        text = (f"{name} drifted from {_day(d['first_drifted'])} ({method} {bound} "
+                f"{_fmt_value(worst)} vs threshold {d['threshold']:g}; "
                 f"{d['drifted_windows']} of {d['windows']} windows"
                 f"{_concentration(summary, name)}).")
         out.append({"severity": "warning", "kind": "feature_drift", "feature": name,

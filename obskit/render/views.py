@@ -34,6 +34,7 @@ from obskit.render._common import (
     _metric_name,
     _mpl,
     _num,
+    _worst_value,
 )
 from obskit.render.figures import figure_to_data_uri
 
@@ -218,7 +219,7 @@ def feature_html(feature: str, entry: Mapping[str, Any] | None,
         over = (f"<p>Over the run: drifted in {_e(_fmt_int(overview.get('drifted_windows')))}"
                 f" of {_e(_fmt_int(overview.get('windows')))} windows"
                 + (f", first on {_e(_fmt_time(first))}" if first else "")
-                + f"; peak {_e(_fmt_num(overview.get('max_value')))}, latest "
+                + f"; worst {_e(_fmt_num(_worst_value(overview)))}, latest "
                   f"{_e(_fmt_num(overview.get('last_value')))}.</p>")
     rank = ""
     imp = {str(k): _num(v) for k, v in _map(importance).items() if _num(v) is not None}
