@@ -21,6 +21,7 @@ from obskit.alerts import evaluate_rules
 from obskit.anomaly_report import analyse_anomalies
 from obskit.assemble import WindowFrames, assemble_windows, iso, number
 from obskit.config import AlertRuleConfig, Config, DriftRule, load_config
+from obskit.drift import NOT_JUDGED
 from obskit.findings import build_findings
 from obskit.io.engine import materialize
 from obskit.io.logs import LoadedLogs, load_logs
@@ -49,15 +50,28 @@ def drift_rules(config: Config, features: dict[str, str], reference=None,
     type, else Evidently 0.7's default for it (:func:`obskit.drift.default_rule`, from the
     reference rows and the distinct values of reference and current, counted in one engine
     query). Without a ``reference`` such features get ``DriftRule("auto", nan)``."""
-    from obskit.drift import default_rule
-    from obskit.profiles.drift import feature_stats
+    from obskit.drift import cardinality_rule, default_rule
+    from obskit.profiles.drift import category_cardinality, feature_stats
 
     stats = feature_stats(reference, current, features) if reference is not None else None
+    wide: dict[str, DriftRule] = {}  # categoricals with too many values for a binned method
+    if reference is not None:
+        names = [f for f, kind in features.items()
+                 if kind != "numeric" and f not in config.drift_features]
+        counts, window_rows = category_cardinality(reference, current, names)
+        for f, r in counts.iterrows():
+            rule = cardinality_rule(str(f), reference_rows=int(r.reference_rows),
+                                    reference_unique=int(r.reference_unique),
+                                    window_rows=window_rows or float(r.reference_rows))
+            if rule is not None:
+                wide[str(f)] = rule
     rules = {}
     for name, kind in features.items():
         configured = config.drift_default.get("numeric" if kind == "numeric" else "categorical")
         if name in config.drift_features:
             rules[name] = config.drift_features[name]
+        elif name in wide:
+            rules[name] = wide[name]
         elif configured is not None:
             rules[name] = configured
         elif stats is not None:
@@ -201,8 +215,9 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
         if reference is not None and logs.features:
             rules = drift_rules(config, logs.features, reference, table)
             options = {k: config.drift_default[k] for k in ("threshold", "persistence", "fdr")}
-            monitor = cache.fit(DriftMonitor(logs.features, rules, **options), reference,
-                                scope=scope)
+            judged = {f: k for f, k in logs.features.items() if rules[f].method != NOT_JUDGED}
+            monitor = cache.fit(DriftMonitor(judged, {f: rules[f] for f in judged}, **options),
+                                reference, scope=scope)
             drift = monitor.calculate(table)
             dists = monitor.distributions(table) if distributions else {}
         multivariate = (multivariate_drift(config, logs.features, table, reference, cache)
@@ -355,9 +370,13 @@ class Analysis:
             "findings": self.findings,
             "timings": dict(self.timings),
             "reference_cache": dict(self.reference_cache),
-            "notes": list(logs.notes),
+            "notes": list(logs.notes) + [r.note for r in self.overall.drift_rules.values()
+                                         if r.note],
+            "drift_not_judged": {name: r.note for name, r in self.overall.drift_rules.items()
+                                 if r.method == NOT_JUDGED},
             "methods": {
-                "drift": {name: {"method": r.method, "threshold": number(r.threshold)}
+                "drift": {name: {"method": r.method, "threshold": number(r.threshold),
+                                 **({"note": r.note} if r.note else {})}
                           for name, r in self.overall.drift_rules.items()},
                 "drift_fdr": self.config.drift_default.get("fdr"),
                 "drift_persistence": self.config.drift_default.get("persistence"),

@@ -68,6 +68,8 @@ class DriftRule:
     method: str
     threshold: float
     threshold_rule: ConstantThreshold | ReferenceThreshold | None = None
+    #: why this rule was chosen over the default, for readers (e.g. an id-like column)
+    note: str | None = None
 
 
 @dataclass(frozen=True)

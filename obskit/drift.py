@@ -15,6 +15,7 @@ jensenshannon  binned      0.1       value >= t   Jensen–Shannon distance
 hellinger      binned      0.1       value >= t   Hellinger distance
 kl_div         binned      0.1       value >= t   KL divergence (reference || current)
 chisquare      categories  0.05      p < t        chi-square p-value
+chisquare_homogeneity categories 0.05 p < t      chi-square test of homogeneity (obskit)
 z              categories  0.05      p < t        Z-test for two proportions, p-value
 tvd            categories  0.1       value >= t   total variation distance (obskit)
 linf           categories  0.1       value >= t   L-infinity distance (obskit)
@@ -41,6 +42,7 @@ from obskit.stattests import (
     anderson_pvalue,
     category_counts_from_samples,
     chisquare_pvalue,
+    chisquare_homogeneity_pvalue,
     counts_from_samples,
     cramer_von_mises_pvalue,
     evidently_binned_counts,
@@ -65,18 +67,28 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DriftMethod", "METHODS", "method_label", "default_rule", "SMALL_REFERENCE_ROWS",
-    "worst_value", "threshold_ratio", "is_pvalue_method",
+    "worst_value", "threshold_ratio", "is_pvalue_method", "cardinality_rule", "NOT_JUDGED",
+    "HIGH_CARDINALITY_SHARE", "IDENTIFIER_SHARE", "MIN_ROWS_PER_CATEGORY",
     "STD_FLOOR", "ZERO_SHARE", "BIN_UNIQUE_LIMIT",
     "wasserstein_distance_norm", "population_stability_index", "jensenshannon_distance",
     "hellinger_distance", "kl_divergence", "total_variation_distance", "linf_distance",
     "ks_statistic", "ks_pvalue_from_statistic", "ks_pvalue", "anderson_pvalue",
-    "cramer_von_mises_pvalue", "chisquare_pvalue", "z_pvalue",
+    "cramer_von_mises_pvalue", "chisquare_pvalue", "chisquare_homogeneity_pvalue", "z_pvalue",
     "shares", "fill_zero_shares", "sturges_edges", "counts_from_samples",
     "category_counts_from_samples", "evidently_binned_counts", "category_shares",
 ]
 
 #: Evidently's switch between the small-reference tests and the large-reference distances.
 SMALL_REFERENCE_ROWS = 1000
+
+#: the method of a feature left out of drift (an identifier): no method registered by it
+NOT_JUDGED = "not_judged"
+#: distinct reference values per reference row from which a categorical is high-cardinality
+HIGH_CARDINALITY_SHARE = 0.05
+#: rows per distinct value a window needs for a binned distance to be above its noise
+MIN_ROWS_PER_CATEGORY = 10
+#: distinct reference values per reference row from which a column is an identifier
+IDENTIFIER_SHARE = 0.5
 
 _COMPARE = {"ge": operator.ge, "lt": operator.lt, "le": operator.le}
 
@@ -201,6 +213,61 @@ def default_rule(kind: str, reference_rows: int, n_unique: int) -> DriftRule:
     return DriftRule(name, METHODS.get(name).default_threshold)
 
 
+def cardinality_rule(feature: str, *, reference_rows: int, reference_unique: int,
+                     window_rows: float) -> DriftRule | None:
+    """The rule for a categorical feature with too many categories for a binned distance,
+    or None when it has few enough.
+
+    A binned distance (Jensen–Shannon, PSI, ...) between two samples of the same
+    distribution grows with the number of categories per row: 400 merchant ids over
+    400-row windows give Jensen–Shannon 0.45 from sampling noise alone. So a categorical
+    with more than ``BIN_UNIQUE_LIMIT`` (20) distinct reference values and either at least
+    ``HIGH_CARDINALITY_SHARE`` (5%) distinct values per reference row or fewer than
+    ``MIN_ROWS_PER_CATEGORY`` (10) window rows per distinct value is judged by the
+    chi-square test of homogeneity (``chisquare_homogeneity``, p < 0.05), whose threshold
+    accounts for both sample sizes; a new dominant value or a shifted mix still shows.
+    One with at least ``IDENTIFIER_SHARE`` (50%) distinct values per reference row is an
+    identifier and is not judged (method :data:`NOT_JUDGED`). Both carry a ``note``.
+
+    Parameters
+    ----------
+    feature : str
+        The feature's name (for the note).
+    reference_rows : int
+        Non-missing reference rows.
+    reference_unique : int
+        Distinct non-missing reference values.
+    window_rows : float
+        Typical (median) rows of a current window.
+
+    Examples
+    --------
+    >>> cardinality_rule("merchant", reference_rows=1500, reference_unique=400,
+    ...                  window_rows=400).method
+    'chisquare_homogeneity'
+    >>> cardinality_rule("region", reference_rows=1500, reference_unique=4,
+    ...                  window_rows=400) is None
+    True
+    """
+    from obskit.config import DriftRule
+
+    if reference_rows <= 0 or reference_unique <= BIN_UNIQUE_LIMIT:
+        return None
+    share = reference_unique / reference_rows
+    described = (f"{feature} has {reference_unique:,} distinct values in {reference_rows:,} "
+                 f"reference rows ({share:.0%})")
+    if share >= IDENTIFIER_SHARE:
+        return DriftRule(NOT_JUDGED, float("nan"), note=(
+            f"{described}: an identifier, not judged for drift (configure "
+            f"drift.features.{feature} to judge it)."))
+    if share >= HIGH_CARDINALITY_SHARE or window_rows < MIN_ROWS_PER_CATEGORY * reference_unique:
+        return DriftRule("chisquare_homogeneity", 0.05, note=(
+            f"{described}, about {window_rows / reference_unique:.1f} window rows per value: "
+            "too many categories for a binned distance, judged by a chi-square test of "
+            "homogeneity instead."))
+    return None
+
+
 def _register(name: str, kind: str, threshold: float, label: str, description: str,
               function: Callable[..., float], **kw: object) -> None:
     METHODS.register(name, DriftMethod(name, kind, threshold, label, description, function,
@@ -229,6 +296,9 @@ _register("kl_div", "categorical", 0.1, "Kullback–Leibler",
           kl_divergence, binned=True)
 _register("chisquare", "categorical", 0.05, "chi-square p-value", "chi-square test",
           chisquare_pvalue, is_pvalue=True, drifted_when="lt")
+_register("chisquare_homogeneity", "categorical", 0.05, "chi-square homogeneity p-value",
+          "chi-square test of homogeneity of reference and window counts",
+          chisquare_homogeneity_pvalue, is_pvalue=True, drifted_when="lt")
 _register("z", "categorical", 0.05, "Z-test p-value", "Z-test for two proportions",
           z_pvalue, is_pvalue=True, drifted_when="lt")
 _register("tvd", "categorical", 0.1, "total variation",

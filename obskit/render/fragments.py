@@ -328,8 +328,12 @@ def drift_table_html(summary: Mapping[str, Any]) -> str:
         An HTML table (rows past the first 25 collapsed in ``<details>``).
     """
     rows = _drift_rows(summary)
+    method_notes = [_map(m).get("note") for m in
+                    _map(_map(summary.get("methods")).get("drift")).values()]
+    notes = "".join(f"<li>{_e(n)}</li>" for n in method_notes if n)
+    notes = f'<ul class="notes">{notes}</ul>' if notes else ""
     if not rows:
-        return '<div class="obskit"><p>No drift was computed in this run.</p></div>'
+        return f'<div class="obskit">{notes}<p>No drift was computed in this run.</p></div>'
     distributions = _map(summary.get("distributions"))
     windows = _windows(summary)
     latest = _map(windows[-1].get("drift")) if windows else {}
@@ -374,7 +378,7 @@ def drift_table_html(summary: Mapping[str, Any]) -> str:
         table += (f"<details><summary>{len(body) - _TABLE_VISIBLE_ROWS} more features"
                   f"</summary><table>{head}<tbody>{''.join(body[_TABLE_VISIBLE_ROWS:])}"
                   "</tbody></table></details>")
-    return f'<div class="obskit">{legend}{table}</div>'
+    return f'<div class="obskit">{notes}{legend}{table}</div>'
 
 
 # --------------------------------------------------------------------------- notes
