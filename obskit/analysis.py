@@ -138,6 +138,7 @@ class TableResult:
     reference_performance: dict[str, Any]
     distributions: dict[str, Any] = field(default_factory=dict)
     drift_rules: dict[str, DriftRule] = field(default_factory=dict)
+    reference_performance_ci: dict[str, Any] = field(default_factory=dict)
 
 
 def _overview(spec: WindowSpec, table) -> pd.DataFrame:
@@ -236,7 +237,9 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
                                metrics=METRICS[logs.task], min_rows=config.min_window_rows,
                                has_labels="label" in table.columns)
     reference_performance = {k: number(v) for k, v in perf_monitor.reference_.items()}
-    return TableResult(windows, drift, reference_performance, dists, rules)
+    reference_ci = {k: [number(b) for b in v]
+                    for k, v in getattr(perf_monitor, "reference_ci_", {}).items()}
+    return TableResult(windows, drift, reference_performance, dists, rules, reference_ci)
 
 
 def _judge(config: Config, logs: LoadedLogs, result: TableResult,
@@ -246,6 +249,7 @@ def _judge(config: Config, logs: LoadedLogs, result: TableResult,
     alerts, insufficient = evaluate_rules(
         [{**w, "segment": tag} for w in result.windows if w["status"] == "ok"],
         alert_rules(config, logs), reference=result.reference_performance,
+        reference_ci=result.reference_performance_ci,
     )
     insufficient += [{"rule": None, "metric": None, "window": w["index"],
                       "window_start": w["start"], "window_end": w["end"], "reason": w["status"]}
@@ -350,7 +354,8 @@ class Analysis:
             "features": dict(logs.features),
             "missing_features": list(logs.missing_features),
             "roles": list(logs.roles),
-            "reference": {"performance": self.overall.reference_performance},
+            "reference": {"performance": self.overall.reference_performance,
+                          "performance_ci": self.overall.reference_performance_ci},
             "windows": windows,
             "drift_summary": self.drift_summary(),
             "distributions": self.overall.distributions,

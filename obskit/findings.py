@@ -71,6 +71,17 @@ def _alert_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                     f"beyond the allowed drop in {len(alerts)} of {total} windows from "
                     f"{_day(first['window_start'])}.")
             section, step = "performance", "Check label quality and retrain on recent data."
+        elif first["op"] == "significant_drop":
+            higher = metric_direction(metric.split(".")[-1]) == "higher"
+            worst = (min if higher else max)(alerts, key=lambda a: a["value"])
+            lo, hi = worst.get("interval") or (None, None)
+            verb = "fell" if higher else "rose"
+            text = (f"{prefix}{label} {verb} from {_fmt(metric, first['reference'])} "
+                    f"(reference) to {_fmt(metric, worst['value'])} on "
+                    f"{_day(worst['window_start'])} (95% interval {_fmt(metric, lo)}–"
+                    f"{_fmt(metric, hi)}): worse than the reference beyond sampling noise in "
+                    f"{len(alerts)} of {total} windows from {_day(first['window_start'])}.")
+            section, step = "performance", "Check label quality and retrain on recent data."
         else:
             worst = max(alerts, key=lambda a: a["value"]) if first["op"] in (">", ">=") \
                 else min(alerts, key=lambda a: a["value"])

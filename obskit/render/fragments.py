@@ -457,6 +457,9 @@ def _rule_condition(rule: Mapping[str, Any]) -> str:
     op, value, metric = rule.get("op"), rule.get("value"), str(rule.get("metric") or "")
     if op == "drop_pct":
         return f"worse than the reference by more than {_fmt_num(value)}%"
+    if op == "significant_drop":
+        return ("worse than the reference beyond both 95% intervals and by more than "
+                f"{_fmt_num(value)}%")
     return f"{op} {_fmt_metric(metric, value)}"
 
 

@@ -25,8 +25,8 @@ from obskit.stattests._distances import (
 )
 from obskit.stattests._tests import (
     anderson_pvalue,
-    chisquare_pvalue,
     chisquare_homogeneity_pvalue,
+    chisquare_pvalue,
     cramer_von_mises_pvalue,
     ks_pvalue,
     ks_pvalue_from_statistic,
