@@ -15,7 +15,8 @@ from typing import Any
 from obskit.drift import is_pvalue_method, method_label, threshold_ratio
 from obskit.performance import metric_direction, primary_metric
 
-__all__ = ["build_findings", "attach_commands", "deep_dive_command", "SEVERITY_ORDER"]
+__all__ = ["build_findings", "attach_commands", "deep_dive_command", "SEVERITY_ORDER",
+           "bound_crossed"]
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
@@ -155,6 +156,32 @@ _MV_NAMES = {"domain_classifier": ("a domain classifier tells the window from th
                                      "principal components", "PCA reconstruction error")}
 
 
+def bound_crossed(entry: Mapping[str, Any]) -> tuple[str, float, float] | None:
+    """Which bound a multivariate value crossed: ``("above", upper, excess)`` or
+    ``("below", lower, excess)``, ``excess`` how far past the bound relative to it; None
+    when it lies within (or there is nothing to compare).
+
+    ``threshold`` (one-sided, e.g. the domain classifier's AUC) counts as an upper bound;
+    ``threshold_lower`` / ``threshold_upper`` (PCA reconstruction error) are two-sided.
+
+    Examples
+    --------
+    >>> bound_crossed({"value": 1.0, "threshold_lower": 1.1, "threshold_upper": 1.28})
+    ('below', 1.1, 0.09090909090909098)
+    """
+    value = entry.get("value")
+    if value is None:
+        return None
+    upper = entry.get("threshold")
+    upper = entry.get("threshold_upper") if upper is None else upper
+    lower = entry.get("threshold_lower")
+    if upper is not None and value > upper:
+        return "above", float(upper), (value - upper) / abs(upper) if upper else float("inf")
+    if lower is not None and value < lower:
+        return "below", float(lower), (lower - value) / abs(lower) if lower else float("inf")
+    return None
+
+
 def _multivariate_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     out = []
     methods: dict[str, list[dict]] = defaultdict(list)
@@ -165,12 +192,23 @@ def _multivariate_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     judged = sum(1 for w in summary["windows"] if w["status"] == "ok")
     for method, hits in methods.items():
         what, measure = _MV_NAMES.get(method, (method, "score"))
-        peak = max(hits, key=lambda h: h.get("value") or 0)
-        bound = peak.get("threshold") or peak.get("threshold_upper") or float("nan")
+        sides = [(h, bound_crossed(h)) for h in hits]
+        parts = []
+        for side, verb in (("above", "up to"), ("below", "down to")):
+            crossed = [(h, c) for h, c in sides if c and c[0] == side]
+            if crossed:
+                peak, (_, bound, _) = max(crossed, key=lambda hc: hc[1][2])
+                parts.append(f"{verb} {peak['value']:.3g}, {side} the "
+                             f"{'upper' if side == 'above' else 'lower'} bound {bound:.3g}, "
+                             f"in {len(crossed)} window{'s' if len(crossed) > 1 else ''}")
+        if method == "pca_reconstruction" and parts and all(
+                c and c[0] == "below" for _, c in sides):
+            what = ("the features fit the reference's principal components more closely "
+                    "than the reference itself (less variety: constant or duplicated inputs?)")
+        detail = "; ".join(parts) or f"up to {max(h.get('value') or 0 for h in hits):.3g}"
         out.append({"severity": "warning", "kind": "multivariate_drift", "section": "drift",
                     "text": f"Multivariate drift from {_day(hits[0]['start'])}: {what} "
-                            f"({measure} up to {peak['value']:.3g} vs threshold "
-                            f"{bound:.3g}; {len(hits)} of {judged} windows).",
+                            f"({measure} {detail}; {len(hits)} of {judged} windows).",
                     "next_step": "Read it with the per-feature table: features drifting "
                                  "together, or a change in how they relate."})
     return out

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from obskit.findings import bound_crossed
 from obskit.performance import primary_metric
 from obskit.render._common import (
     COLOR_ALERT,
@@ -120,7 +121,9 @@ def window_html(summary: Mapping[str, Any], window: Mapping[str, Any] | None, *,
     if mv:
         facts.append(("Multivariate", "; ".join(
             f"{_e(name.replace('_', ' '))} {_e(_fmt_num(_map(d).get('value')))} "
-            f"{verdict_badge(_map(d).get('drifted'))}" for name, d in mv.items())))
+            + (f"({_e(c[0])} the {'upper' if c[0] == 'above' else 'lower'} bound "
+               f"{_e(_fmt_num(c[1]))}) " if (c := bound_crossed(_map(d))) else "")
+            + f"{verdict_badge(_map(d).get('drifted'))}" for name, d in mv.items())))
     counts = _map(window.get("anomaly_counts"))
     if counts:
         facts.append(("Flagged rows", _e(", ".join(
