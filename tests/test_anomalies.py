@@ -427,3 +427,37 @@ def test_broken_day_leads_the_anomaly_list_and_healthy_days_add_few_rows(tmp_pat
     assert all(per_window.get(w, 0) <= AnomalyConfig().routine_rows for w in healthy)
     # the healthy days did have outliers, at their usual rate
     assert all(summary["windows"][i]["anomaly_counts"].get("latency_outlier") for i in range(4))
+
+
+def test_new_ids_of_an_id_like_column_are_routine_unless_one_floods_a_window():
+    """400 merchant ids (Zipf), 1,500 reference rows: ids the reference missed turn up in
+    every window at about the Good–Turing rate (ids seen once / rows), so they are
+    routine; a new id on 30% of a window's rows is not."""
+    rng = np.random.default_rng(31)
+    p = 1 / np.arange(1, 401) ** 0.8
+    p /= p.sum()
+    ids = np.array([f"m{i:03d}" for i in range(400)], dtype=object)
+
+    def frame(rows, window=0, flood=False):
+        merchant = rng.choice(ids, rows, p=p)
+        if flood:
+            merchant[rng.random(rows) < 0.3] = "m999"
+        return pd.DataFrame({"request_id": [f"w{window}-{i}" for i in range(rows)],
+                             "merchant": merchant, "window_index": window})
+
+    ref = frame(1500).drop(columns="window_index")
+    monitor = RowAnomalyMonitor({"merchant": "categorical"},
+                                AnomalyConfig(isolation_contamination=0.01)).fit(
+        engine_table(ref))
+    once = int((ref.merchant.value_counts() == 1).sum())
+    assert monitor.reference_rates_["unseen_category:merchant"] == (once, 1500)
+    current = pd.concat([frame(400, 0), frame(400, 1), frame(400, 2, flood=True)])
+    counts = monitor.counts_by_window(engine_table(current))
+    unseen = counts[counts.reason == "unseen_category:merchant"].set_index("window_index")
+    assert unseen.rows.loc[0] > 0 and unseen.rows.loc[1] > 0  # new ids on healthy days
+    out = monitor.calculate(engine_table(current), counts=counts)
+    healthy = out[out.window_index < 2]
+    assert healthy.routine.all() and (healthy.groupby("window_index").size() <= 3).all()
+    flooded = out[(out.window_index == 2) & ~out.routine]
+    assert len(flooded) == AnomalyConfig().top_n  # 30% of 400 rows: the whole list
+    assert (flooded.reasons.map(lambda r: "unseen_category:merchant" in r)).all()

@@ -30,6 +30,7 @@ from obskit.profiles.anomaly import (
     row_hash,
     row_reasons,
     select_rows,
+    singleton_counts,
 )
 
 __all__ = ["RowAnomalyMonitor", "META_COLUMNS", "ENGINE_CANDIDATES", "MIN_ISOLATION_ROWS"]
@@ -127,7 +128,10 @@ class RowAnomalyMonitor:
 
     def _fit_rates(self, reference: ir.Table) -> None:
         """``reference_rates_``: reason → (rows flagged, rows checked) on the reference
-        (every reason the rules allow, 0 rows where none fired)."""
+        (every reason the rules allow, 0 rows where none fired). An unseen category never
+        fires on the reference by construction; its rate there is the Good–Turing
+        estimate instead (values seen once over reference rows), so new ids of an id-like
+        column are routine and a new value of a column with a few settled ones is not."""
         ref = with_window(reference.drop(W) if W in reference.columns else reference)
         reasons = row_reasons(ref, self.rules_)
         total = int(ref.count().execute())
@@ -136,6 +140,8 @@ class RowAnomalyMonitor:
             r.code: (0, total) for r in reasons}
         for r in counts.itertuples():
             self.reference_rates_[r.reason] = (int(r.rows), int(r.rows_checked))
+        for f, once in singleton_counts(ref, list(self.rules_.categories)).items():
+            self.reference_rates_[f"unseen_category:{f}"] = (once, total)
         if self.isolation_ is not None:
             key = row_hash(ref, list(self.features), _SEED)
             sample = ref.select(*self.features, _key=key).order_by("_key").limit(
@@ -175,8 +181,11 @@ class RowAnomalyMonitor:
         self.isolation_ = forest.fit(self._impute(x))
 
     def _encode(self, frame: pd.DataFrame, *, impute: bool = True) -> np.ndarray:
-        """Floats for the forest: categories → codes by reference frequency (any other value
-        one more code), booleans 0/1, missing (null, NaN, ±inf) → the reference median."""
+        """Floats for the forest: categories → codes by reference frequency, booleans 0/1,
+        missing (null, NaN, ±inf) → the reference median. A value the reference never had
+        is imputed like a missing one: ``unseen_category`` already flags it where the
+        reference's values are known, and one shared code for every new value would make
+        each new id of an id-like column an outlier."""
         cols = []
         for f, kind in self.features.items():
             values = frame[f]
@@ -189,7 +198,7 @@ class RowAnomalyMonitor:
                     lambda v: None if v is None or pd.isna(v) else str(v).lower())
                 codes = pd.Categorical(text.astype(object), categories=known).codes
                 x = codes.astype("float64")
-                x[x < 0] = len(known)
+                x[x < 0] = np.nan
                 x[pd.isna(values).to_numpy()] = np.nan
             cols.append(x)
         x = np.column_stack(cols) if cols else np.zeros((len(frame), 0))

@@ -51,6 +51,7 @@ __all__ = [
     "select_rows",
     "reference_limits",
     "known_categories",
+    "singleton_counts",
     "row_hash",
 ]
 
@@ -223,6 +224,19 @@ def reference_limits(reference: ir.Table, *, numeric: Sequence[str],
             ranges[f] = (a, b)
     return {"latency": num("lat"), "score": (lo, hi) if lo is not None and hi is not None
             else None, "ranges": ranges}
+
+
+def singleton_counts(reference: ir.Table, features: Sequence[str]) -> dict[str, int]:
+    """Per feature, how many of its values occur exactly once in the reference: the
+    Good–Turing estimate of how often a new row has a value the reference never had is
+    this count over the reference rows (Good, 1953)."""
+    out = {}
+    for f in features:
+        t = reference.filter(reference[f].notnull())
+        cat = t[f].cast("string").name("category")
+        counts = t.group_by(cat).aggregate(n=t.count())
+        out[f] = int(counts.filter(counts.n == 1).count().execute() or 0)
+    return out
 
 
 def known_categories(reference: ir.Table, feature: str, *, limit: int = TOP_CATEGORIES
