@@ -3,11 +3,13 @@
 A rule names a window key of ``summary.json`` by path (``drift_share``,
 ``health.latency_p95_ms``, ``performance.roc_auc``, ``drift.income``), a comparison and a
 value. ``drop_pct`` compares a performance metric with its reference value;
-``performance.*`` applies a rule to every metric. A window without data for a metric is
-``insufficient_data`` for that rule: reported, never a silent pass. A rule whose metric
-can never have a value in these logs, because the log has no column for the role it needs
-(no ``latency_ms`` for ``health.latency_p95_ms``), is not applicable instead: not
-evaluated, and listed once with the reason (:func:`split_applicable`).
+``significant_drop`` fires when a metric is worse than its reference value beyond both
+sampling uncertainties (:func:`significant_drop`); ``performance.*`` applies a rule to
+every metric. A window without data for a metric is ``insufficient_data`` for that rule:
+reported, never a silent pass. A rule whose metric can never have a value in these logs,
+because the log has no column for the role it needs (no ``latency_ms`` for
+``health.latency_p95_ms``), is not applicable instead: not evaluated, and listed once with
+the reason (:func:`split_applicable`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import Any
 from obskit.config import AlertRuleConfig
 from obskit.performance import metric_direction
 
-__all__ = ["evaluate_rules", "resolve_metric", "split_applicable", "METRIC_ROLES"]
+__all__ = ["evaluate_rules", "resolve_metric", "significant_drop", "split_applicable",
+           "METRIC_ROLES"]
 
 _OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 
@@ -86,6 +89,47 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def significant_drop(value: float, interval: tuple[float | None, float | None] | None,
+                     reference: float, reference_interval: tuple[float | None, float | None]
+                     | None, *, higher_is_better: bool, min_drop_pct: float = 0.0
+                     ) -> bool | None:
+    """Whether a window's metric is worse than the reference's beyond sampling noise.
+
+    The 95% interval of the difference (window − reference), from the half-widths of both
+    intervals combined as independent normal errors (``√(h_w² + h_r²)``), must lie wholly
+    on the worse side, and the relative change must exceed ``min_drop_pct`` percent. A
+    reference without an interval counts as exact (the window's interval alone decides:
+    the reference value outside it). None when the window has no interval.
+
+    Examples
+    --------
+    >>> significant_drop(0.912, (0.904, 0.920), 0.944, (0.938, 0.950), higher_is_better=True)
+    True
+    >>> significant_drop(0.94, (0.932, 0.948), 0.944, (0.938, 0.950), higher_is_better=True)
+    False
+    """
+    if interval is None or None in interval:
+        return None
+    lo, hi = float(interval[0]), float(interval[1])  # type: ignore[arg-type]
+    # an interval clipped at the metric's range is not symmetric: take the side that faces
+    # the reference
+    half = (hi - value) if higher_is_better else (value - lo)
+    ref_half = 0.0
+    if reference_interval is not None and None not in reference_interval:
+        r_lo, r_hi = (float(b) for b in reference_interval)  # type: ignore[arg-type]
+        ref_half = (reference - r_lo) if higher_is_better else (r_hi - reference)
+    margin = math.hypot(max(half, 0.0), max(ref_half, 0.0))
+    gap = (reference - value) if higher_is_better else (value - reference)
+    relative = gap / abs(reference) * 100 if reference else math.inf
+    return bool(gap > margin and relative > min_drop_pct)
+
+
+def _interval(window: Mapping[str, Any], metric: str) -> Any:
+    """The ``[lo, hi]`` of ``metric`` (``performance.x`` → ``performance_ci.x``)."""
+    head, _, name = metric.rpartition(".")
+    return resolve_metric(window, f"{head}_ci.{name}") if head else None
+
+
 def _in_segment(rule: AlertRuleConfig, window: Mapping[str, Any]) -> bool:
     """Whether the rule watches ``window`` (tagged with its ``segment``, None for the whole
     log): a rule without a segment watches every window, one with a segment only that one."""
@@ -93,9 +137,12 @@ def _in_segment(rule: AlertRuleConfig, window: Mapping[str, Any]) -> bool:
 
 
 def evaluate_rules(windows: Iterable[Mapping[str, Any]], rules: Iterable[AlertRuleConfig], *,
-                   reference: Mapping[str, Any]) -> tuple[list[dict], list[dict]]:
+                   reference: Mapping[str, Any],
+                   reference_ci: Mapping[str, Any] | None = None
+                   ) -> tuple[list[dict], list[dict]]:
     """Return ``(alerts, insufficient)``: the rule/window pairs that fired, and those that
-    could not be judged for lack of data.
+    could not be judged for lack of data. ``reference_ci`` (metric → ``[lo, hi]``) is the
+    reference's own uncertainty, used by ``significant_drop``.
 
     Windows are judged in order; a rule with ``persistence`` k fires from the k-th
     consecutive breaching window on (a window without data breaks the run).
@@ -112,7 +159,27 @@ def evaluate_rules(windows: Iterable[Mapping[str, Any]], rules: Iterable[AlertRu
                 where = {"rule": rule.name, "metric": metric, "window": window["index"],
                          "window_start": window["start"], "window_end": window["end"]}
                 key = (rule.name, metric)
-                if rule.op == "drop_pct":
+                extra: dict[str, Any] = {}
+                if rule.op == "significant_drop":
+                    name = metric.split(".")[-1]
+                    base = reference.get(name)
+                    direction = metric_direction(name)
+                    if _missing(base) or direction is None:
+                        continue
+                    interval = _interval(window, metric)
+                    verdict = None if _missing(value) else significant_drop(
+                        value, interval, base, (reference_ci or {}).get(name),
+                        higher_is_better=direction == "higher", min_drop_pct=rule.value)
+                    if verdict is None:
+                        insufficient.append(where)
+                        streak[key] = 0
+                        continue
+                    fired = verdict
+                    threshold = base * (1 - rule.value / 100) if direction == "higher" \
+                        else base * (1 + rule.value / 100)
+                    extra = {"interval": list(interval),
+                             "reference_interval": (reference_ci or {}).get(name)}
+                elif rule.op == "drop_pct":
                     name = metric.split(".")[-1]
                     base = reference.get(name)
                     if _missing(base):
@@ -141,6 +208,7 @@ def evaluate_rules(windows: Iterable[Mapping[str, Any]], rules: Iterable[AlertRu
                     alerts.append({**where, "op": rule.op, "value": value,
                                    "threshold": threshold, "severity": rule.severity,
                                    "reference": reference.get(metric.split(".")[-1])
-                                   if rule.op == "drop_pct" else None,
-                                   "action": list(rule.action) if rule.action else None})
+                                   if rule.op in ("drop_pct", "significant_drop") else None,
+                                   "action": list(rule.action) if rule.action else None,
+                                   **extra})
     return alerts, insufficient

@@ -21,6 +21,7 @@ from obskit.alerts import evaluate_rules, split_applicable
 from obskit.anomaly_report import analyse_anomalies
 from obskit.assemble import WindowFrames, assemble_windows, iso, number
 from obskit.config import AlertRuleConfig, Config, DriftRule, load_config
+from obskit.drift import NOT_JUDGED
 from obskit.exceptions import InputError
 from obskit.findings import build_findings
 from obskit.io.checks import check_predictions, require_used_rows
@@ -52,16 +53,29 @@ def drift_rules(config: Config, features: dict[str, str], reference=None,
     type, else Evidently 0.7's default for it (:func:`obskit.drift.default_rule`, from the
     reference rows and the distinct values of reference and current, counted in one engine
     query). Without a ``reference`` such features get ``DriftRule("auto", nan)``."""
-    from obskit.drift import default_rule
-    from obskit.profiles.drift import feature_stats
+    from obskit.drift import cardinality_rule, default_rule
+    from obskit.profiles.drift import category_cardinality, feature_stats
 
     stats = feature_stats(reference, current, features) if reference is not None else None
+    wide: dict[str, DriftRule] = {}  # categoricals with too many values for a binned method
+    if reference is not None:
+        names = [f for f, kind in features.items()
+                 if kind == "categorical" and f not in config.drift_features]
+        counts, window_rows = category_cardinality(reference, current, names)
+        for f, r in counts.iterrows():
+            rule = cardinality_rule(str(f), reference_rows=int(r.reference_rows),
+                                    reference_unique=int(r.reference_unique),
+                                    window_rows=window_rows or float(r.reference_rows))
+            if rule is not None:
+                wide[str(f)] = rule
     rules = {}
     for name, kind in features.items():
         configured = config.drift_default.get("numeric" if is_numeric_type(kind)
                                               else "categorical")
         if name in config.drift_features:
             rules[name] = config.drift_features[name]
+        elif name in wide:
+            rules[name] = wide[name]
         elif configured is not None:
             rules[name] = configured
         elif stats is not None:
@@ -87,7 +101,13 @@ def alert_rules(config: Config, logs: LoadedLogs) -> tuple[AlertRuleConfig, ...]
 
 def drift_summary(drift: pd.DataFrame, windows: list[dict[str, Any]],
                   features: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """Per feature: method, threshold, windows drifted, first drifted window, peak."""
+    """Per feature: method, threshold, windows drifted, first drifted window, peak.
+
+    ``worst_value`` is the value of the most drifted window in the method's direction (the
+    smallest p-value, the largest distance); ``max_value`` stays the largest value (for a
+    p-value method, the least drifted window), kept for compatibility."""
+    from obskit.drift import worst_value
+
     out: dict[str, dict[str, Any]] = {}
     starts = {w["index"]: w["start"] for w in windows}
     judged = {w["index"] for w in windows if w["status"] == "ok"}
@@ -108,6 +128,7 @@ def drift_summary(drift: pd.DataFrame, windows: list[dict[str, Any]],
             "first_drifted": starts.get(int(drifted[W].iloc[0])) if len(drifted) else None,
             "max_value": number(finite.max()) if len(finite) else None,
             "last_value": number(grp.value.iloc[-1]),
+            "worst_value": number(worst_value(finite, grp.method.iloc[0])),
         }
     return out
 
@@ -121,6 +142,7 @@ class TableResult:
     reference_performance: dict[str, Any]
     distributions: dict[str, Any] = field(default_factory=dict)
     drift_rules: dict[str, DriftRule] = field(default_factory=dict)
+    reference_performance_ci: dict[str, Any] = field(default_factory=dict)
 
 
 def _overview(spec: WindowSpec, table) -> pd.DataFrame:
@@ -236,8 +258,9 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
         if reference is not None and logs.features:
             rules = drift_rules(config, logs.features, reference, table)
             options = {k: config.drift_default[k] for k in ("threshold", "persistence", "fdr")}
-            monitor = cache.fit(DriftMonitor(logs.features, rules, **options), reference,
-                                scope=scope)
+            judged = {f: k for f, k in logs.features.items() if rules[f].method != NOT_JUDGED}
+            monitor = cache.fit(DriftMonitor(judged, {f: rules[f] for f in judged}, **options),
+                                reference, scope=scope)
             drift = monitor.calculate(table)
             dists = monitor.distributions(table) if distributions else {}
         multivariate = (multivariate_drift(config, logs.features, table, reference, cache)
@@ -258,7 +281,9 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
                                has_labels=measures_performance(logs.task, table.columns),
                                covered=_covered(config))
     reference_performance = {k: number(v) for k, v in perf_monitor.reference_.items()}
-    return TableResult(windows, drift, reference_performance, dists, rules)
+    reference_ci = {k: [number(b) for b in v]
+                    for k, v in getattr(perf_monitor, "reference_ci_", {}).items()}
+    return TableResult(windows, drift, reference_performance, dists, rules, reference_ci)
 
 
 def _judge(config: Config, logs: LoadedLogs, result: TableResult,
@@ -269,6 +294,7 @@ def _judge(config: Config, logs: LoadedLogs, result: TableResult,
     alerts, insufficient = evaluate_rules(
         [{**w, "segment": tag} for w in result.windows if w["status"] == "ok"],
         rules, reference=result.reference_performance,
+        reference_ci=result.reference_performance_ci,
     )
     insufficient += [{"rule": None, "metric": None, "window": w["index"],
                       "window_start": w["start"], "window_end": w["end"], "reason": w["status"]}
@@ -376,7 +402,8 @@ class Analysis:
             "missing_features": list(logs.missing_features),
             "roles": list(logs.roles),
             "class_scores": dict(logs.class_scores),
-            "reference": {"performance": self.overall.reference_performance},
+            "reference": {"performance": self.overall.reference_performance,
+                          "performance_ci": self.overall.reference_performance_ci},
             "windows": windows,
             "drift_summary": self.drift_summary(),
             "distributions": self.overall.distributions,
@@ -398,10 +425,14 @@ class Analysis:
             "findings": self.findings,
             "timings": dict(self.timings),
             "reference_cache": dict(self.reference_cache),
-            "notes": list(logs.notes),
+            "notes": list(logs.notes) + [r.note for r in self.overall.drift_rules.values()
+                                         if r.note],
             "estimation": dict(self.estimation),
+            "drift_not_judged": {name: r.note for name, r in self.overall.drift_rules.items()
+                                 if r.method == NOT_JUDGED},
             "methods": {
-                "drift": {name: {"method": r.method, "threshold": number(r.threshold)}
+                "drift": {name: {"method": r.method, "threshold": number(r.threshold),
+                                 **({"note": r.note} if r.note else {})}
                           for name, r in self.overall.drift_rules.items()},
                 "drift_fdr": self.config.drift_default.get("fdr"),
                 "drift_persistence": self.config.drift_default.get("persistence"),

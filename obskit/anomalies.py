@@ -25,7 +25,8 @@ from numpy.typing import ArrayLike
 from obskit.assemble import number
 from obskit.exceptions import ConfigError
 
-__all__ = ["AnomalyConfig", "SERIES", "robust_z", "robust_baseline", "window_anomalies"]
+__all__ = ["AnomalyConfig", "SERIES", "robust_z", "robust_baseline", "window_anomalies",
+           "reason_rarity", "ROUTINE_P", "RARE_LIFT", "LIFT_CAP"]
 
 #: 1 / Φ⁻¹(0.75): turns a median absolute deviation into a standard deviation (normal data)
 MAD_TO_SD = 1.4826
@@ -47,6 +48,14 @@ SERIES: dict[str, tuple[str, str]] = {
     "accuracy": ("accuracy", ""),
     "rmse": ("RMSE", ""),
 }
+#: a reason is at its usual rate in a window unless its count there has a Poisson
+#: upper-tail probability below this under the reference's rate
+ROUTINE_P = 0.01
+#: a reason firing this many times more often than on the reference is never routine
+#: (one row of a reason the reference (nearly) never shows)
+RARE_LIFT = 10.0
+#: cap of the log10 lift term of a reason's weight factor
+LIFT_CAP = 3.0
 #: the performance series is the first of these metrics any window has
 _PERFORMANCE = ("roc_auc", "accuracy", "rmse")
 
@@ -75,6 +84,9 @@ class AnomalyConfig:
     ----------
     top_n : int, default 20
         Anomalous rows kept per window (the most severe).
+    routine_rows : int, default 3
+        Of those, at most this many whose every reason fires at its usual (reference)
+        rate in the window: routine outliers, listed after the others.
     latency_slo_ms : float or None, default None
         A latency above this is an outlier; None: above the reference's p99 latency.
     score_quantiles : (float, float), default (0.001, 0.999)
@@ -100,10 +112,13 @@ class AnomalyConfig:
     #: with a model: flagged rows explained by SHAP per run, and by LIME (the first few)
     explain_rows: int = 100
     lime_rows: int = 5
+    routine_rows: int = 3
 
     def __post_init__(self) -> None:
         if not (_is_int(self.top_n) and self.top_n >= 1):
             raise _key_error("top_n", "an integer >= 1", self.top_n)
+        if not (_is_int(self.routine_rows) and self.routine_rows >= 0):
+            raise _key_error("routine_rows", "an integer >= 0", self.routine_rows)
         slo = self.latency_slo_ms
         if slo is not None and not (_is_number(slo) and slo > 0):
             raise _key_error("latency_slo_ms", "a number of milliseconds > 0, or null "
@@ -140,7 +155,8 @@ class AnomalyConfig:
         ...
         obskit.exceptions.ConfigError: unknown config key 'anomalies.top'; known keys of \
 anomalies: top_n, latency_slo_ms, score_quantiles, confident_mistake_score, \
-isolation_sample_rows, isolation_contamination, mad_threshold, explain_rows, lime_rows
+isolation_sample_rows, isolation_contamination, mad_threshold, explain_rows, lime_rows, \
+routine_rows
         """
         if raw is None:
             return cls()
@@ -197,6 +213,41 @@ def robust_z(values: ArrayLike) -> np.ndarray:
         return np.full(x.shape, np.nan)
     with np.errstate(invalid="ignore"):
         return np.where(np.isfinite(x), (x - median) / sd, np.nan)
+
+
+# --------------------------------------------------------------------------- reason rates
+
+
+def reason_rarity(rows: float, checked: float, reference_rows: float,
+                  reference_checked: float) -> tuple[float, bool]:
+    """How much more often a reason fires in a window than on the reference.
+
+    The reference rate is ``(reference_rows + 0.5) / (reference_checked + 1)`` (never 0:
+    a reason the reference never shows, such as a value outside its range, has a rate
+    below one in its rows). Returns ``(factor, elevated)``: ``factor = 1 + min(log10(
+    max(lift, 1)), 3)`` with ``lift`` the window's rate over the reference's, the
+    multiplier of the reason's weight in this window (1 at the usual rate, up to 4);
+    ``elevated``: the window's count is more than the reference rate explains (Poisson
+    upper tail below :data:`ROUTINE_P`), or its rate is at least :data:`RARE_LIFT` times
+    the reference's (a reason the reference nearly never shows).
+
+    Examples
+    --------
+    >>> reason_rarity(4, 400, 15, 1500)  # 1% of rows, as on the reference: routine
+    (1.0, False)
+    >>> factor, elevated = reason_rarity(380, 400, 0, 1500)  # a broken feature
+    >>> round(factor, 2), elevated
+    (4.0, True)
+    """
+    from scipy import stats
+
+    if checked <= 0 or rows <= 0:
+        return 1.0, False
+    rate = (reference_rows + 0.5) / (reference_checked + 1.0)
+    lift = (rows / checked) / rate
+    factor = 1.0 + min(math.log10(max(lift, 1.0)), LIFT_CAP)
+    elevated = lift >= RARE_LIFT or float(stats.poisson.sf(rows - 1, checked * rate)) < ROUTINE_P
+    return factor, bool(elevated)
 
 
 # --------------------------------------------------------------------------- window detector

@@ -156,16 +156,18 @@ def analyse_anomalies(config: Config, logs: LoadedLogs, table, reference,
     monitor = RowAnomalyMonitor(logs.features, cfg,
                                 positive_label=normalise_label(config.positive_label))
     (cache or ReferenceCache(None, None)).fit(monitor, reference)
-    rows = monitor.calculate(table)
     counts = monitor.counts_by_window(table)
+    rows = monitor.calculate(table, counts=counts)
     result["counts"] = {int(w): {r.reason: int(r.rows) for r in g.itertuples()}
                         for w, g in counts.groupby(W)}
     starts = {w["index"]: w["start"] for w in windows}
-    rows = rows.sort_values(["severity"], ascending=False, kind="stable").reset_index(drop=True)
+    # reasons above their usual rate first, then the routine outliers
+    rows = rows.sort_values(["routine", "severity"], ascending=[True, False],
+                            kind="stable").reset_index(drop=True)
     for r in rows.to_dict("records"):
         rec = {"window": int(r[W]), "window_start": starts.get(int(r[W])),
                "timestamp": plain(r.get("timestamp")), "reasons": list(r["reasons"]),
-               "severity": number(r["severity"])}
+               "severity": number(r["severity"]), "routine": bool(r["routine"])}
         rec.update({c: plain(r[c]) for c in _ID_COLUMNS if c in r})
         result["rows"].append(rec)
     if not config.model:

@@ -19,7 +19,7 @@ from obskit.windows import PeriodWindow, WindowSpec, partial_windows
 __all__ = ["WindowFrames", "assemble_windows", "iso", "number", "plain"]
 
 #: Columns of a performance frame that are not metric values.
-_NOT_METRICS = {W, "n_labelled"}
+_NOT_METRICS = {W, "n_labelled", "n"}  # n: rows an estimate saw (the window has rows)
 
 
 def iso(ts: Any) -> str | None:

@@ -51,7 +51,7 @@ DRIFT_RULE_KEYS = ("method", "threshold")
 THRESHOLD_KEYS = ("kind", "k", "chunks")
 ALERT_KEYS = ("name", "metric", "op", "value", "severity", "persistence", "segment",
               "action", "action_timeout_s")
-ALERT_OPS = (">", ">=", "<", "<=", "drop_pct")
+ALERT_OPS = (">", ">=", "<", "<=", "drop_pct", "significant_drop")
 SEVERITIES = ("info", "warning", "critical")
 
 
@@ -68,6 +68,8 @@ class DriftRule:
     method: str
     threshold: float
     threshold_rule: ConstantThreshold | ReferenceThreshold | None = None
+    #: why this rule was chosen over the default, for readers (e.g. an id-like column)
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,9 @@ class AlertRuleConfig:
     """An alert rule: ``metric`` (a window key of ``summary.json``) ``op`` ``value``.
 
     ``op`` is a comparison, or ``drop_pct``: the metric fell more than ``value`` percent
-    below its reference value.
+    below its reference value, or ``significant_drop``: the metric is worse than its
+    reference value beyond both 95% intervals and by more than ``value`` percent
+    (:func:`obskit.alerts.significant_drop`).
     """
 
     name: str
@@ -108,7 +112,7 @@ DEFAULT_ALERTS = (
     AlertRuleConfig("drift_share", "drift_share", ">", 0.10, "warning"),
     AlertRuleConfig("latency_p95", "health.latency_p95_ms", ">", 500.0, "critical"),
     AlertRuleConfig("error_rate", "health.error_rate", ">", 0.05, "critical"),
-    AlertRuleConfig("performance_drop", "performance.*", "drop_pct", 5.0, "warning"),
+    AlertRuleConfig("performance_drop", "performance.*", "significant_drop", 1.0, "warning"),
 )
 
 

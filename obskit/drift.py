@@ -15,6 +15,7 @@ jensenshannon  binned      0.1       value >= t   Jensen–Shannon distance
 hellinger      binned      0.1       value >= t   Hellinger distance
 kl_div         binned      0.1       value >= t   KL divergence (reference || current)
 chisquare      categories  0.05      p < t        chi-square p-value
+chisquare_homogeneity categories 0.05 p < t      chi-square test of homogeneity (obskit)
 z              categories  0.05      p < t        Z-test for two proportions, p-value
 tvd            categories  0.1       value >= t   total variation distance (obskit)
 linf           categories  0.1       value >= t   L-infinity distance (obskit)
@@ -27,8 +28,9 @@ a permutation p-value; obskit's ``tvd`` is the distance itself.
 
 from __future__ import annotations
 
+import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,6 +42,7 @@ from obskit.stattests import (
     ZERO_SHARE,
     anderson_pvalue,
     category_counts_from_samples,
+    chisquare_homogeneity_pvalue,
     chisquare_pvalue,
     counts_from_samples,
     cramer_von_mises_pvalue,
@@ -65,17 +68,28 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DriftMethod", "METHODS", "method_label", "default_rule", "SMALL_REFERENCE_ROWS",
+    "worst_value", "threshold_ratio", "is_pvalue_method", "cardinality_rule", "NOT_JUDGED",
+    "HIGH_CARDINALITY_SHARE", "IDENTIFIER_SHARE", "MIN_ROWS_PER_CATEGORY",
     "STD_FLOOR", "ZERO_SHARE", "BIN_UNIQUE_LIMIT",
     "wasserstein_distance_norm", "population_stability_index", "jensenshannon_distance",
     "hellinger_distance", "kl_divergence", "total_variation_distance", "linf_distance",
     "ks_statistic", "ks_pvalue_from_statistic", "ks_pvalue", "anderson_pvalue",
-    "cramer_von_mises_pvalue", "chisquare_pvalue", "z_pvalue",
+    "cramer_von_mises_pvalue", "chisquare_pvalue", "chisquare_homogeneity_pvalue", "z_pvalue",
     "shares", "fill_zero_shares", "sturges_edges", "counts_from_samples",
     "category_counts_from_samples", "evidently_binned_counts", "category_shares",
 ]
 
 #: Evidently's switch between the small-reference tests and the large-reference distances.
 SMALL_REFERENCE_ROWS = 1000
+
+#: the method of a feature left out of drift (an identifier): no method registered by it
+NOT_JUDGED = "not_judged"
+#: distinct reference values per reference row from which a categorical is high-cardinality
+HIGH_CARDINALITY_SHARE = 0.05
+#: rows per distinct value a window needs for a binned distance to be above its noise
+MIN_ROWS_PER_CATEGORY = 10
+#: distinct reference values per reference row from which a column is an identifier
+IDENTIFIER_SHARE = 0.5
 
 _COMPARE = {"ge": operator.ge, "lt": operator.lt, "le": operator.le}
 
@@ -113,6 +127,52 @@ METHODS: Registry[DriftMethod] = Registry("drift method")
 def method_label(name: object) -> str:
     """A method's name for readers ("Wasserstein (normed)"); unknown names as given."""
     return METHODS.get(name).label if name in METHODS.names() else str(name)
+
+
+def is_pvalue_method(method: object) -> bool:
+    """Whether ``method`` names a registered p-value method (lower means more drift)."""
+    return method in METHODS.names() and METHODS.get(method).is_pvalue
+
+
+def worst_value(values: Iterable[float | None], method: object) -> float | None:
+    """The value of the most drifted window in the method's direction: the smallest
+    p-value for p-value methods, the largest distance otherwise (None without a finite
+    value).
+
+    Examples
+    --------
+    >>> worst_value([0.756, 0.0, 0.3], "ks")
+    0.0
+    >>> worst_value([0.05, 0.2], "wasserstein")
+    0.2
+    """
+    finite = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    if not finite:
+        return None
+    return min(finite) if is_pvalue_method(method) else max(finite)
+
+
+def threshold_ratio(value: float | None, threshold: float | None, method: object,
+                    *, cap: float = math.inf) -> float:
+    """How far ``value`` lies beyond ``threshold`` in the drift direction, as a ratio
+    (above 1: past the threshold): ``value / threshold`` for distances,
+    ``threshold / value`` for p-values; 0 when either is missing, ``cap`` at most.
+
+    Examples
+    --------
+    >>> threshold_ratio(0.2, 0.1, "wasserstein")
+    2.0
+    >>> threshold_ratio(0.005, 0.05, "ks")
+    10.0
+    """
+    if value is None or threshold is None or not math.isfinite(float(value)) \
+            or not math.isfinite(float(threshold)):
+        return 0.0
+    value, threshold = float(value), float(threshold)
+    num, den = (threshold, value) if is_pvalue_method(method) else (value, threshold)
+    if den <= 0:
+        return cap if num > 0 else 0.0
+    return min(num / den, cap)
 
 
 def category_shares(reference_counts, current_counts):  # type: ignore[no-untyped-def]
@@ -154,6 +214,61 @@ def default_rule(kind: str, reference_rows: int, n_unique: int) -> DriftRule:
     return DriftRule(name, METHODS.get(name).default_threshold)
 
 
+def cardinality_rule(feature: str, *, reference_rows: int, reference_unique: int,
+                     window_rows: float) -> DriftRule | None:
+    """The rule for a categorical feature with too many categories for a binned distance,
+    or None when it has few enough.
+
+    A binned distance (Jensen–Shannon, PSI, ...) between two samples of the same
+    distribution grows with the number of categories per row: 400 merchant ids over
+    400-row windows give Jensen–Shannon 0.45 from sampling noise alone. So a categorical
+    with more than ``BIN_UNIQUE_LIMIT`` (20) distinct reference values and either at least
+    ``HIGH_CARDINALITY_SHARE`` (5%) distinct values per reference row or fewer than
+    ``MIN_ROWS_PER_CATEGORY`` (10) window rows per distinct value is judged by the
+    chi-square test of homogeneity (``chisquare_homogeneity``, p < 0.05), whose threshold
+    accounts for both sample sizes; a new dominant value or a shifted mix still shows.
+    One with at least ``IDENTIFIER_SHARE`` (50%) distinct values per reference row is an
+    identifier and is not judged (method :data:`NOT_JUDGED`). Both carry a ``note``.
+
+    Parameters
+    ----------
+    feature : str
+        The feature's name (for the note).
+    reference_rows : int
+        Non-missing reference rows.
+    reference_unique : int
+        Distinct non-missing reference values.
+    window_rows : float
+        Typical (median) rows of a current window.
+
+    Examples
+    --------
+    >>> cardinality_rule("merchant", reference_rows=1500, reference_unique=400,
+    ...                  window_rows=400).method
+    'chisquare_homogeneity'
+    >>> cardinality_rule("region", reference_rows=1500, reference_unique=4,
+    ...                  window_rows=400) is None
+    True
+    """
+    from obskit.config import DriftRule
+
+    if reference_rows <= 0 or reference_unique <= BIN_UNIQUE_LIMIT:
+        return None
+    share = reference_unique / reference_rows
+    described = (f"{feature} has {reference_unique:,} distinct values in {reference_rows:,} "
+                 f"reference rows ({share:.0%})")
+    if share >= IDENTIFIER_SHARE:
+        return DriftRule(NOT_JUDGED, float("nan"), note=(
+            f"{described}: an identifier, not judged for drift (configure "
+            f"drift.features.{feature} to judge it)."))
+    if share >= HIGH_CARDINALITY_SHARE or window_rows < MIN_ROWS_PER_CATEGORY * reference_unique:
+        return DriftRule("chisquare_homogeneity", 0.05, note=(
+            f"{described}, about {window_rows / reference_unique:.1f} window rows per value: "
+            "too many categories for a binned distance, judged by a chi-square test of "
+            "homogeneity instead."))
+    return None
+
+
 def _register(name: str, kind: str, threshold: float, label: str, description: str,
               function: Callable[..., float], **kw: object) -> None:
     METHODS.register(name, DriftMethod(name, kind, threshold, label, description, function,
@@ -182,6 +297,9 @@ _register("kl_div", "categorical", 0.1, "Kullback–Leibler",
           kl_divergence, binned=True)
 _register("chisquare", "categorical", 0.05, "chi-square p-value", "chi-square test",
           chisquare_pvalue, is_pvalue=True, drifted_when="lt")
+_register("chisquare_homogeneity", "categorical", 0.05, "chi-square homogeneity p-value",
+          "chi-square test of homogeneity of reference and window counts",
+          chisquare_homogeneity_pvalue, is_pvalue=True, drifted_when="lt")
 _register("z", "categorical", 0.05, "Z-test p-value", "Z-test for two proportions",
           z_pvalue, is_pvalue=True, drifted_when="lt")
 _register("tvd", "categorical", 0.1, "total variation",

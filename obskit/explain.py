@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from obskit.drift import threshold_ratio
 from obskit.model import prediction_function
 
 __all__ = [
@@ -549,14 +550,17 @@ def drift_importance_ranking(
 ) -> pd.DataFrame:
     """Rank drifted features by how much the model depends on them.
 
-    ``score = min(max_value / threshold, 10) * importance share``: a feature drifting
+    ``score = min(ratio, 10) * importance share``, ``ratio`` how far the worst value lies
+    past the threshold (:func:`obskit.drift.threshold_ratio`: ``worst / threshold``, or
+    ``threshold / worst`` for p-values): a feature drifting
     hard that the model ignores ranks below a milder drift in a feature it relies on.
 
     Parameters
     ----------
     drift_summary : mapping
-        ``feature -> {"max_value", "threshold", "drifted_windows"}`` (the drift
-        statistic's largest value over the windows, its threshold, the drifted windows).
+        ``feature -> {"max_value", "threshold", "drifted_windows"}`` and optionally
+        ``"worst_value"`` and ``"method"`` (the drift statistic's largest and most drifted
+        values over the windows, its threshold, the drifted windows, the method).
     importance : Series
         Mean |SHAP| per feature on the reference.
 
@@ -570,10 +574,8 @@ def drift_importance_ranking(
     rows = []
     for feature, d in drift_summary.items():
         max_value, threshold = float(d["max_value"]), float(d["threshold"])
-        if threshold > 0:
-            ratio = min(max_value / threshold, _DRIFT_RATIO_CAP)
-        else:
-            ratio = _DRIFT_RATIO_CAP if max_value > 0 else 0.0
+        worst = float(d.get("worst_value", max_value))
+        ratio = threshold_ratio(worst, threshold, d.get("method"), cap=_DRIFT_RATIO_CAP)
         share = abs(float(importance.get(feature, 0.0))) / total if total > 0 else 0.0
         rows.append({"feature": feature, "max_value": max_value, "threshold": threshold,
                      "drift_ratio": ratio, "drifted_windows": d.get("drifted_windows"),

@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from obskit.drift import method_label
+from obskit.drift import is_pvalue_method, method_label, threshold_ratio
 from obskit.performance import metric_direction, primary_metric
 from obskit.schema import measures_performance
 
-__all__ = ["build_findings", "attach_commands", "deep_dive_command", "SEVERITY_ORDER"]
+__all__ = ["build_findings", "attach_commands", "deep_dive_command", "SEVERITY_ORDER",
+           "bound_crossed"]
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
@@ -72,6 +73,17 @@ def _alert_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                     f"beyond the allowed drop in {len(alerts)} of {total} windows from "
                     f"{_day(first['window_start'])}.")
             section, step = "performance", "Check label quality and retrain on recent data."
+        elif first["op"] == "significant_drop":
+            higher = metric_direction(metric.split(".")[-1]) == "higher"
+            worst = (min if higher else max)(alerts, key=lambda a: a["value"])
+            lo, hi = worst.get("interval") or (None, None)
+            verb = "fell" if higher else "rose"
+            text = (f"{prefix}{label} {verb} from {_fmt(metric, first['reference'])} "
+                    f"(reference) to {_fmt(metric, worst['value'])} on "
+                    f"{_day(worst['window_start'])} (95% interval {_fmt(metric, lo)}–"
+                    f"{_fmt(metric, hi)}): worse than the reference beyond sampling noise in "
+                    f"{len(alerts)} of {total} windows from {_day(first['window_start'])}.")
+            section, step = "performance", "Check label quality and retrain on recent data."
         else:
             worst = max(alerts, key=lambda a: a["value"]) if first["op"] in (">", ">=") \
                 else min(alerts, key=lambda a: a["value"])
@@ -101,15 +113,29 @@ def _concentration(summary: Mapping[str, Any], feature: str) -> str:
     return f"; concentrated in {', '.join(parts)}" if parts else ""
 
 
+def _worst(d: Mapping[str, Any]) -> float | None:
+    """The most drifted window's value (summaries written before ``worst_value`` existed
+    carry only ``max_value``)."""
+    return d["worst_value"] if "worst_value" in d else d.get("max_value")
+
+
+def _fmt_value(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3g}"
+
+
 def _drift_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     drifted = [(name, d) for name, d in summary.get("drift_summary", {}).items()
                if d["drifted_windows"]]
-    drifted.sort(key=lambda kv: (-kv[1]["drifted_windows"], -(kv[1]["max_value"] or 0)))
+    drifted.sort(key=lambda kv: (-kv[1]["drifted_windows"],
+                                 -threshold_ratio(_worst(kv[1]), kv[1]["threshold"],
+                                                  kv[1]["method"])))
     out = []
     for name, d in drifted:
         method = method_label(d["method"])
-        text = (f"{name} drifted from {_day(d['first_drifted'])} ({method} up to "
-                f"{d['max_value']:.3g} vs threshold {d['threshold']:g}; "
+        worst = _worst(d)
+        bound = "down to" if is_pvalue_method(d["method"]) else "up to"
+        text = (f"{name} drifted from {_day(d['first_drifted'])} ({method} {bound} "
+                f"{_fmt_value(worst)} vs threshold {d['threshold']:g}; "
                 f"{d['drifted_windows']} of {d['windows']} windows"
                 f"{_concentration(summary, name)}).")
         out.append({"severity": "warning", "kind": "feature_drift", "feature": name,
@@ -131,6 +157,32 @@ _MV_NAMES = {"domain_classifier": ("a domain classifier tells the window from th
                                      "principal components", "PCA reconstruction error")}
 
 
+def bound_crossed(entry: Mapping[str, Any]) -> tuple[str, float, float] | None:
+    """Which bound a multivariate value crossed: ``("above", upper, excess)`` or
+    ``("below", lower, excess)``, ``excess`` how far past the bound relative to it; None
+    when it lies within (or there is nothing to compare).
+
+    ``threshold`` (one-sided, e.g. the domain classifier's AUC) counts as an upper bound;
+    ``threshold_lower`` / ``threshold_upper`` (PCA reconstruction error) are two-sided.
+
+    Examples
+    --------
+    >>> bound_crossed({"value": 1.0, "threshold_lower": 1.1, "threshold_upper": 1.28})
+    ('below', 1.1, 0.09090909090909098)
+    """
+    value = entry.get("value")
+    if value is None:
+        return None
+    upper = entry.get("threshold")
+    upper = entry.get("threshold_upper") if upper is None else upper
+    lower = entry.get("threshold_lower")
+    if upper is not None and value > upper:
+        return "above", float(upper), (value - upper) / abs(upper) if upper else float("inf")
+    if lower is not None and value < lower:
+        return "below", float(lower), (lower - value) / abs(lower) if lower else float("inf")
+    return None
+
+
 def _multivariate_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     out = []
     methods: dict[str, list[dict]] = defaultdict(list)
@@ -141,12 +193,23 @@ def _multivariate_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     judged = sum(1 for w in summary["windows"] if w["status"] == "ok")
     for method, hits in methods.items():
         what, measure = _MV_NAMES.get(method, (method, "score"))
-        peak = max(hits, key=lambda h: h.get("value") or 0)
-        bound = peak.get("threshold") or peak.get("threshold_upper") or float("nan")
+        sides = [(h, bound_crossed(h)) for h in hits]
+        parts = []
+        for side, verb in (("above", "up to"), ("below", "down to")):
+            crossed = [(h, c) for h, c in sides if c and c[0] == side]
+            if crossed:
+                peak, (_, bound, _) = max(crossed, key=lambda hc: hc[1][2])
+                parts.append(f"{verb} {peak['value']:.3g}, {side} the "
+                             f"{'upper' if side == 'above' else 'lower'} bound {bound:.3g}, "
+                             f"in {len(crossed)} window{'s' if len(crossed) > 1 else ''}")
+        if method == "pca_reconstruction" and parts and all(
+                c and c[0] == "below" for _, c in sides):
+            what = ("the features fit the reference's principal components more closely "
+                    "than the reference itself (less variety: constant or duplicated inputs?)")
+        detail = "; ".join(parts) or f"up to {max(h.get('value') or 0 for h in hits):.3g}"
         out.append({"severity": "warning", "kind": "multivariate_drift", "section": "drift",
                     "text": f"Multivariate drift from {_day(hits[0]['start'])}: {what} "
-                            f"({measure} up to {peak['value']:.3g} vs threshold "
-                            f"{bound:.3g}; {len(hits)} of {judged} windows).",
+                            f"({measure} {detail}; {len(hits)} of {judged} windows).",
                     "next_step": "Read it with the per-feature table: features drifting "
                                  "together, or a change in how they relate."})
     return out

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import pytest
+
 from obskit.alerts import evaluate_rules, resolve_metric
 from obskit.config import AlertRuleConfig
 
@@ -94,3 +97,107 @@ def test_rules_whose_role_the_log_lacks_are_not_applicable():
     # every role present: everything applies (a window without values is then
     # insufficient data, judged by evaluate_rules)
     assert split_applicable(DEFAULT_ALERTS, [*roles, "latency_ms", "status"])[1] == []
+
+
+# --------------------------------------------------------------------------- significant drops
+
+
+def _accuracy_window(i, correct, rows=5000):
+    from obskit.metrics._intervals import wilson_interval
+
+    return _window(i, performance={"accuracy": correct / rows},
+                   performance_ci={"accuracy": list(wilson_interval(correct, rows))})
+
+
+def test_default_performance_rule_is_significance_based():
+    from obskit.config import DEFAULT_ALERTS
+
+    rule = next(r for r in DEFAULT_ALERTS if r.name == "performance_drop")
+    assert (rule.metric, rule.op, rule.value) == ("performance.*", "significant_drop", 1.0)
+
+
+def test_a_clear_3_4_percent_drop_fires_and_drop_pct_5_does_not():
+    """0.944 → 0.912 on 5,000-row windows: both 95% intervals lie wholly below the
+    reference, so the default rule fires; a 5% ``drop_pct`` rule stays silent."""
+    from obskit.config import DEFAULT_ALERTS
+    from obskit.metrics._intervals import wilson_interval
+
+    rule = next(r for r in DEFAULT_ALERTS if r.name == "performance_drop")
+    rule = AlertRuleConfig(rule.name, "performance.accuracy", rule.op, rule.value)
+    windows = [_accuracy_window(0, 4720), _accuracy_window(1, 4560), _accuracy_window(2, 4560)]
+    assert all(w["performance_ci"]["accuracy"][1] < 0.944 for w in windows[1:])
+    reference, reference_ci = {"accuracy": 0.944}, {"accuracy": list(wilson_interval(4720, 5000))}
+    alerts, missing = evaluate_rules(windows, [rule], reference=reference,
+                                     reference_ci=reference_ci)
+    assert [a["window"] for a in alerts] == [1, 2] and missing == []
+    assert alerts[0]["reference"] == 0.944
+    assert alerts[0]["interval"] == windows[1]["performance_ci"]["accuracy"]
+    old = AlertRuleConfig("drop", "performance.accuracy", "drop_pct", 5.0)
+    assert evaluate_rules(windows, [old], reference=reference)[0] == []
+
+
+def test_significant_drop_false_alarms_stay_near_the_interval_level():
+    """Same-distribution windows (accuracy 0.944, 5,000 rows) against a same-size
+    reference, 40 seeds × 5 windows: the difference's 95% interval is wholly on the worse
+    side in about 2.5% of windows (one-sided)."""
+    from obskit.metrics._intervals import wilson_interval
+
+    rule = AlertRuleConfig("performance_drop", "performance.accuracy", "significant_drop", 1.0)
+    rng = np.random.default_rng(11)
+    fired = judged = 0
+    for _ in range(40):
+        ref = int(rng.binomial(5000, 0.944))
+        windows = [_accuracy_window(i, int(rng.binomial(5000, 0.944))) for i in range(5)]
+        alerts, _ = evaluate_rules(windows, [rule], reference={"accuracy": ref / 5000},
+                                   reference_ci={"accuracy": list(wilson_interval(ref, 5000))})
+        fired += len(alerts)
+        judged += len(windows)
+    assert fired <= 0.06 * judged  # 5 expected of 200; 12 or more has P < 0.01
+
+
+def test_significant_drop_direction_min_drop_and_missing_interval():
+    rule = AlertRuleConfig("d", "performance.*", "significant_drop", 1.0)
+    tight = _window(0, performance={"rmse": 10.5, "roc_auc": 0.798},
+                    performance_ci={"rmse": [10.4, 10.6], "roc_auc": [0.797, 0.799]})
+    alerts, _ = evaluate_rules([tight], [rule], reference={"rmse": 10.0, "roc_auc": 0.8})
+    # rmse rose 5% beyond its interval (lower is better); roc_auc is "significant" but
+    # only 0.25% worse, under the 1% minimum
+    assert [a["metric"] for a in alerts] == ["performance.rmse"]
+    better = _window(0, performance={"rmse": 9.0}, performance_ci={"rmse": [8.9, 9.1]})
+    assert evaluate_rules([better], [rule], reference={"rmse": 10.0})[0] == []
+    no_ci = _window(0, performance={"rmse": 20.0})
+    alerts, missing = evaluate_rules([no_ci], [rule], reference={"rmse": 10.0})
+    assert alerts == [] and [m["metric"] for m in missing] == ["performance.rmse"]
+
+
+def test_a_clear_drop_is_a_finding_of_a_default_run(tmp_path):
+    """The whole run: 5,000-row windows at accuracy 0.944 then 0.912 (exactly), a
+    reference at 0.944: one performance finding, naming the drop and its interval."""
+    import pandas as pd
+
+    import obskit
+    from obskit.config import load_config
+
+    rng = np.random.default_rng(4)
+
+    def log(start, rows, correct):
+        label = rng.integers(0, 2, rows)
+        right = rng.permutation(np.arange(rows) < correct)
+        return pd.DataFrame({
+            "timestamp": pd.date_range(start, periods=rows, freq="1min", tz="UTC"),
+            "x": rng.normal(0, 1, rows), "label": label,
+            "prediction": np.where(right, label, 1 - label)})
+
+    log("2026-10-01", 5000, 4720).to_parquet(tmp_path / "ref.parquet")
+    pd.concat([log("2026-11-01", 5000, 4720), log("2026-11-05", 5000, 4560)]
+              ).to_parquet(tmp_path / "cur.parquet")
+    summary = obskit.analyze(load_config(overrides={
+        "sources": {"reference": str(tmp_path / "ref.parquet"),
+                    "current": str(tmp_path / "cur.parquet")},
+        "window": "5000 rows", "segments": []})).to_summary()
+    assert summary["reference"]["performance"]["accuracy"] == pytest.approx(0.944)
+    drops = [a for a in summary["alerts"] if a["rule"] == "performance_drop"]
+    assert [(a["window"], round(a["value"], 3)) for a in drops] == [(1, 0.912)]
+    assert drops[0]["interval"][1] < 0.944
+    text = next(f["text"] for f in summary["findings"] if f["kind"] == "performance_drop")
+    assert "accuracy fell from 0.944 (reference) to 0.912" in text

@@ -364,3 +364,62 @@ def test_estimation_that_cannot_run_says_why(gappy, tmp_path):
     text = render.estimation_html(summary)
     assert reason in text and "CBPE" not in text
     assert "CBPE" in render.estimation_html(obskit.analyze(gappy).to_summary())
+
+
+# --------------------------------------------------------------------------- id-like columns
+
+
+def _merchant_log(start, rows, *, ids, p, freq, rng, dominant=None):
+    times = pd.date_range(start, periods=rows, freq=freq, tz="UTC")
+    merchant = rng.choice(ids, rows, p=p).astype(object)
+    if dominant is not None:  # a new merchant takes 30% of the day
+        merchant[rng.random(rows) < 0.3] = dominant
+    return pd.DataFrame({
+        "timestamp": times, "request_id": [f"{start}-{i}" for i in range(rows)],
+        "session": [f"s-{start}-{i}" for i in range(rows)],  # one value per row
+        "merchant_id": merchant, "region": rng.choice(["north", "south"], rows),
+        "x": rng.normal(0, 1, rows), "score": rng.random(rows),
+        "label": rng.integers(0, 2, rows), "latency_ms": 20.0, "status": 200})
+
+
+def _merchant_run(tmp_path, seed, dominant=None):
+    rng = np.random.default_rng(seed)
+    ids = np.array([f"m{i:03d}" for i in range(400)])
+    p = 1 / np.arange(1, 401) ** 0.8
+    p /= p.sum()
+    ref = _merchant_log("2026-10-01", 1500, ids=ids, p=p, freq="6min", rng=rng)
+    cur = pd.concat([_merchant_log(f"2026-11-0{d}", 400, ids=ids, p=p, freq="3min", rng=rng,
+                                   dominant=dominant if d == 3 else None) for d in (1, 2, 3)])
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_parquet(tmp_path / "cur.parquet")
+    return obskit.analyze(load_config(overrides={
+        "sources": {"reference": str(tmp_path / "ref.parquet"),
+                    "current": str(tmp_path / "cur.parquet")},
+        "segments": []})).to_summary(), ref
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_id_like_column_of_the_same_distribution_never_drifts(tmp_path, seed):
+    summary, ref = _merchant_run(tmp_path, seed)
+    verdicts = [w["drift"]["merchant_id"]["drifted"] for w in summary["windows"]]
+    assert verdicts == [False, False, False]
+    method = summary["methods"]["drift"]["merchant_id"]
+    assert method["method"] == "chisquare_homogeneity"
+    assert f"{ref.merchant_id.nunique()} distinct values in 1,500 reference rows" \
+        in method["note"]
+    assert method["note"] in summary["notes"]
+    assert summary["methods"]["drift"]["region"]["method"] == "jensenshannon"  # untouched
+    # one value per row: an identifier, named as not judged rather than judged on noise
+    assert "session" in summary["drift_not_judged"]
+    assert "identifier" in summary["drift_not_judged"]["session"]
+    assert all(w["drift"]["session"]["drifted"] is None for w in summary["windows"])
+    assert "session" not in summary["drift_summary"]
+    assert not [f for f in summary["findings"]
+                if f.get("feature") in ("merchant_id", "session")]
+
+
+def test_id_like_column_with_a_new_dominant_id_drifts(tmp_path):
+    summary, _ = _merchant_run(tmp_path, 3, dominant="m999")
+    verdicts = [w["drift"]["merchant_id"]["drifted"] for w in summary["windows"]]
+    assert verdicts == [False, False, True]
+    assert any(f.get("feature") == "merchant_id" for f in summary["findings"])

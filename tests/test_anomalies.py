@@ -234,12 +234,12 @@ def planted():
 
 
 def test_planted_anomalies_flagged_and_ranked(reference, planted):
-    monitor = RowAnomalyMonitor(FEATURES, AnomalyConfig()).fit(reference)
+    monitor = RowAnomalyMonitor(FEATURES, AnomalyConfig(routine_rows=20)).fit(reference)
     out = monitor.calculate(engine_table(planted))
     assert list(out.columns) == [
         "window_index", "request_id", "timestamp", "score",
         "prediction", "label", "latency_ms", "status", "error", "reasons", "severity",
-        "x1", "x2", "color", "flag"]
+        "routine", "x1", "x2", "color", "flag"]
     w0 = out[out.window_index == 0].set_index("request_id")
     expected = {"failed": "failed", "failed_http": "failed", "latency": "latency_outlier",
                 "unit_change": "out_of_range:x1", "unseen": "unseen_category:color",
@@ -248,21 +248,26 @@ def test_planted_anomalies_flagged_and_ranked(reference, planted):
         assert reason in w0.loc[rid, "reasons"], (rid, w0.loc[rid, "reasons"])
     assert w0.loc["latency", "reasons"] == ["latency_outlier"]
     assert w0.loc["mistake", "reasons"] == ["confident_mistake"]
-    # severities: documented formulas
+    # severities: documented formulas; at their usual (reference) rate the weight alone
     assert w0.loc["latency", "severity"] == pytest.approx(
         1 + min(2 * math.log10(50_000 / monitor.latency_limit_), 3))
-    lo, hi = monitor.ranges_["x1"]
-    unit = 2 + min(math.log10(1 + (50_000 - hi) / (hi - lo)), 3)
-    assert w0.loc["unit_change", "severity"] >= unit - 1e-9
     assert w0.loc["failed", "severity"] == pytest.approx(3.0)
     assert w0.loc["mistake", "severity"] == pytest.approx(2.5)
-    assert w0.loc["unseen", "severity"] == pytest.approx(2.0)
-    # ranked: unit change, latency spike, the two failures, the mistake, the new category
+    # a reason the reference never shows, once in 400 rows: weight × (1 + log10(lift))
+    n_ref = len(_frame(3000, 1))
+    factor = 1 + math.log10((1 / 400) / (0.5 / (n_ref + 1)))
+    lo, hi = monitor.ranges_["x1"]
+    unit = 2 + min(math.log10(1 + (50_000 - hi) / (hi - lo)), 3)
+    assert w0.loc["unit_change", "severity"] >= unit * factor - 1e-9
+    assert w0.loc["unseen", "severity"] == pytest.approx(2.0 * factor)
+    # ranked: what the reference never shows first (unit change, the new category), then
+    # the routine outliers by weight: latency spike, the two failures, the mistake
     order = list(w0.index[:6])
-    assert order[:2] == ["unit_change", "latency"]
-    assert set(order[2:4]) == {"failed", "failed_http"}
-    assert order[4:] == ["mistake", "unseen"]
-    assert w0.severity.is_monotonic_decreasing
+    assert order[:2] == ["unit_change", "unseen"]
+    assert not w0.loc["unit_change", "routine"] and not w0.loc["unseen", "routine"]
+    assert order[2] == "latency" and set(order[3:5]) == {"failed", "failed_http"}
+    assert order[5] == "mistake" and w0.loc[order[2:], "routine"].all()
+    assert w0.severity[w0.routine].is_monotonic_decreasing
     # the clean windows have nothing but (at most) the forest's own outliers
     rest = out[out.window_index > 0]
     assert all(r == ["input_outlier"] for r in rest.reasons)
@@ -309,7 +314,8 @@ def _pandas_counts(frame: pd.DataFrame, m: RowAnomalyMonitor) -> pd.DataFrame:
 def test_counts_per_reason_equal_pandas_counts_on_the_full_frame(reference):
     frame = _frame(3000, 4, windows=3)
     table = engine_table(frame)
-    monitor = RowAnomalyMonitor(FEATURES, AnomalyConfig(top_n=100_000)).fit(reference)
+    monitor = RowAnomalyMonitor(FEATURES, AnomalyConfig(top_n=100_000, routine_rows=100_000)
+                                ).fit(reference)
     counts = monitor.counts_by_window(table)
     assert list(counts.columns) == ["window_index", "reason", "rows", "rows_checked"]
     engine = counts[counts.reason != "input_outlier"].drop(columns="rows_checked")
@@ -394,3 +400,79 @@ def test_the_volume_of_a_partial_window_is_not_judged_nor_in_the_baseline():
     assert [(a["window"], a["series"]) for a in found] == [(10, "volume")]
     full = [w["rows"] for w in windows if not w.get("partial") and w["index"] != 10]
     assert found[0]["baseline"] == np.median(full + [2_000])
+
+
+# --------------------------------------------------------------------------- rarity
+
+
+def _credit_log(start, rows, rng, *, cents=False):
+    score = rng.random(rows)
+    income = rng.lognormal(10, 0.5, rows) * (100 if cents else 1)
+    status = np.where(rng.random(rows) < 0.02, "500", "200")
+    return pd.DataFrame({
+        "timestamp": pd.date_range(start, periods=rows, freq="3min", tz="UTC"),
+        "request_id": [f"{start}-{i}" for i in range(rows)],
+        "age": rng.normal(40, 10, rows), "income": income,
+        "region": rng.choice(["north", "south", "east"], rows), "score": score,
+        "prediction": (score > 0.5).astype(int), "label": (rng.random(rows) < score).astype(int),
+        "latency_ms": rng.lognormal(3, 0.4, rows), "status": status})
+
+
+def test_broken_day_leads_the_anomaly_list_and_healthy_days_add_few_rows(tmp_path):
+    """Four healthy days, then a day whose income is logged in cents: the list's top is
+    that day, and each healthy day adds at most ``routine_rows`` routine outliers (slow,
+    failed, confidently wrong at their usual rate)."""
+    import obskit
+    from obskit.config import load_config
+
+    rng = np.random.default_rng(21)
+    _credit_log("2026-10-01", 1500, rng).to_parquet(tmp_path / "ref.parquet")
+    days = [_credit_log(f"2026-11-0{d}", 400, rng, cents=d == 5) for d in range(1, 6)]
+    pd.concat(days).to_parquet(tmp_path / "cur.parquet")
+    summary = obskit.analyze(load_config(overrides={
+        "sources": {"reference": str(tmp_path / "ref.parquet"),
+                    "current": str(tmp_path / "cur.parquet")},
+        "segments": []})).to_summary()
+    rows = summary["anomalies"]
+    broken = summary["windows"][4]["index"]
+    assert [r["window"] for r in rows[:20]] == [broken] * 20
+    assert all("out_of_range:income" in r["reasons"] and not r["routine"] for r in rows[:20])
+    per_window = pd.Series([r["window"] for r in rows]).value_counts()
+    healthy = [w["index"] for w in summary["windows"][:4]]
+    assert all(per_window.get(w, 0) <= AnomalyConfig().routine_rows for w in healthy)
+    # the healthy days did have outliers, at their usual rate
+    assert all(summary["windows"][i]["anomaly_counts"].get("latency_outlier") for i in range(4))
+
+
+def test_new_ids_of_an_id_like_column_are_routine_unless_one_floods_a_window():
+    """400 merchant ids (Zipf), 1,500 reference rows: ids the reference missed turn up in
+    every window at about the Good–Turing rate (ids seen once / rows), so they are
+    routine; a new id on 30% of a window's rows is not."""
+    rng = np.random.default_rng(31)
+    p = 1 / np.arange(1, 401) ** 0.8
+    p /= p.sum()
+    ids = np.array([f"m{i:03d}" for i in range(400)], dtype=object)
+
+    def frame(rows, window=0, flood=False):
+        merchant = rng.choice(ids, rows, p=p)
+        if flood:
+            merchant[rng.random(rows) < 0.3] = "m999"
+        return pd.DataFrame({"request_id": [f"w{window}-{i}" for i in range(rows)],
+                             "merchant": merchant, "window_index": window})
+
+    ref = frame(1500).drop(columns="window_index")
+    monitor = RowAnomalyMonitor({"merchant": "categorical"},
+                                AnomalyConfig(isolation_contamination=0.01)).fit(
+        engine_table(ref))
+    once = int((ref.merchant.value_counts() == 1).sum())
+    assert monitor.reference_rates_["unseen_category:merchant"] == (once, 1500)
+    current = pd.concat([frame(400, 0), frame(400, 1), frame(400, 2, flood=True)])
+    counts = monitor.counts_by_window(engine_table(current))
+    unseen = counts[counts.reason == "unseen_category:merchant"].set_index("window_index")
+    assert unseen.rows.loc[0] > 0 and unseen.rows.loc[1] > 0  # new ids on healthy days
+    out = monitor.calculate(engine_table(current), counts=counts)
+    healthy = out[out.window_index < 2]
+    assert healthy.routine.all() and (healthy.groupby("window_index").size() <= 3).all()
+    flooded = out[(out.window_index == 2) & ~out.routine]
+    assert len(flooded) == AnomalyConfig().top_n  # 30% of 400 rows: the whole list
+    assert (flooded.reasons.map(lambda r: "unseen_category:merchant" in r)).all()

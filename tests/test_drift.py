@@ -11,6 +11,9 @@ from scipy.spatial import distance
 from obskit.config import DriftRule
 from obskit.drift import (
     METHODS,
+    NOT_JUDGED,
+    cardinality_rule,
+    chisquare_homogeneity_pvalue,
     jensenshannon_distance,
     population_stability_index,
     sturges_edges,
@@ -140,7 +143,8 @@ def test_jensenshannon_equals_scipy_without_zero_fill():
 
 SYMMETRIC = {"wasserstein": False, "ks": True, "anderson": True, "cramer_von_mises": True,
              "psi": True, "jensenshannon": True, "hellinger": True, "kl_div": False,
-             "chisquare": False, "z": True, "tvd": True, "linf": True}
+             "chisquare": False, "chisquare_homogeneity": True, "z": True, "tvd": True,
+             "linf": True}
 
 
 def _call(method, counts_ref, counts_cur, values=None):
@@ -302,3 +306,60 @@ def test_feature_stats_counts_distinct_values_up_to_the_cap():
     assert got.n_unique.to_dict() == {"wide": UNIQUE_CAP, "late": 6, "few": 3, "cat": 3}
     assert got.reference_rows.to_dict() == {"wide": n - 1, "late": n,
                                             "few": n - len(range(0, n, 7)), "cat": n}
+
+
+# --------------------------------------------------------------------------- id-like columns
+
+
+def test_chisquare_homogeneity_equals_scipy_contingency():
+    rng = np.random.default_rng(5)
+    ref = rng.integers(0, 30, 40)
+    cur = rng.integers(0, 30, 40)
+    ref[3], cur[7] = 0, 12  # a category unseen in the reference
+    ref[9], cur[9] = 0, 0  # a category in neither: left out, not a division by zero
+    keep = (ref + cur) > 0
+    want = stats.chi2_contingency(np.vstack([ref[keep], cur[keep]]), correction=False)[1]
+    assert chisquare_homogeneity_pvalue(ref, cur) == pytest.approx(want, rel=1e-12)
+
+
+def _ids(rng, p, rows):
+    return np.bincount(rng.choice(len(p), rows, p=p), minlength=len(p))
+
+
+def test_id_like_categorical_is_judged_by_a_test_that_accounts_for_sample_size():
+    """400 merchant ids, 1,500 reference rows, 400-row windows, the same distribution:
+    Jensen–Shannon sits near 0.45 (pure sampling noise, 100% false alarms); the rule chosen
+    for such a column keeps false alarms near its 5% level across 200 draws, and a new
+    dominant id or a shifted mix of ids is still caught."""
+    rule = cardinality_rule("merchant_id", reference_rows=1500, reference_unique=400,
+                            window_rows=400)
+    assert rule.method == "chisquare_homogeneity" and "400 distinct values" in rule.note
+    method = METHODS.get(rule.method)
+    rng = np.random.default_rng(7)
+    p = 1 / np.arange(1, 401) ** 0.8
+    p /= p.sum()
+    alarms, js = 0, []
+    for _ in range(200):
+        ref, cur = _ids(rng, p, 1500), _ids(rng, p, 400)
+        alarms += method.drifted(method.function(ref, cur), rule.threshold)
+        js.append(jensenshannon_distance(ref, cur))
+    assert min(js) > 0.3  # the binned distance alarms on noise alone
+    assert alarms <= 0.1 * 200  # binomial(200, 0.05): 10 expected, P(> 20) < 0.001
+    ref = _ids(rng, p, 1500)
+    dominant = np.r_[_ids(rng, p, 280), 0] + np.r_[np.zeros(400, int), 120]  # a new id: 30%
+    assert method.drifted(method.function(np.r_[ref, 0], dominant), rule.threshold)
+    shifted = _ids(rng, p[::-1], 400)  # the rare ids became the common ones
+    assert method.drifted(method.function(ref, shifted), rule.threshold)
+
+
+@pytest.mark.parametrize(("rows", "unique", "window", "want"), [
+    (1500, 4, 400, None),  # a few regions: a binned distance is fine
+    (1500, 30, 400, None),  # 2% distinct, 13 window rows per value
+    (100_000, 100, 400, "chisquare_homogeneity"),  # rare share, but 4 window rows per value
+    (1500, 400, 400, "chisquare_homogeneity"),  # 27% distinct
+    (1500, 1500, 400, NOT_JUDGED),  # one value per row: an identifier
+])
+def test_cardinality_rule_from_distinct_share_and_window_size(rows, unique, window, want):
+    rule = cardinality_rule("c", reference_rows=rows, reference_unique=unique,
+                            window_rows=window)
+    assert (rule.method if rule else None) == want

@@ -363,3 +363,28 @@ def test_sampling_band_shrinks_with_window_size():
     lo1, hi1 = est.sampling_band("mae", 2.0, sigma=1.0, n=100)
     lo2, hi2 = est.sampling_band("mae", 2.0, sigma=1.0, n=10_000)
     assert hi1 - lo1 == pytest.approx(0.6) and hi2 - lo2 == pytest.approx(0.06)
+
+
+def test_row_count_of_an_estimate_is_not_a_metric(regression_monitor, binary_monitor):
+    """DLE and CBPE return ``n`` (rows estimated) beside the metrics; a window's
+    ``estimated_performance`` holds the metrics only (no "n (score)" panel)."""
+    from obskit.assemble import WindowFrames, assemble_windows
+    from obskit.performance import METRICS
+    from obskit.windows import parse_window
+
+    rng = np.random.default_rng(23)
+    cases = [("regression", regression_monitor, _regression(rng, 500).drop(columns="label")),
+             ("binary", binary_monitor, _binary(rng, rng.normal(0, 1, 500)))]
+    for task, monitor, frame in cases:
+        estimated = monitor.calculate(engine_table(frame.assign(window_index=0)))
+        assert "n" in estimated.columns
+        overview = pd.DataFrame({"window_index": [0], "rows": [500], "first": [None],
+                                 "last": [None]})
+        windows = assemble_windows(parse_window("500 rows"),
+                                   WindowFrames(overview=overview, drift=pd.DataFrame(),
+                                                estimated=estimated),
+                                   features=[], metrics=METRICS[task], min_rows=10,
+                                   has_labels=False)
+        assert "n" not in windows[0]["estimated_performance"]
+        assert "n" not in windows[0]["estimated_performance_ci"]
+        assert set(windows[0]["estimated_performance"]) <= set(METRICS[task])

@@ -191,3 +191,29 @@ def test_bad_feature_kind_and_missing_column(tables):
     with pytest.raises(InputError, match="'nope'") as info:
         DomainClassifierMonitor({"nope": "numeric"}).fit(tables[0])
     assert info.value.column == "nope"
+
+
+def test_pca_error_below_the_lower_bound_is_worded_as_such(pca, frames):
+    """A window too tidy for the reference (x2 = x1 exactly, x3 and the categoricals
+    constant) falls BELOW the lower bound: the finding and the window view say which bound
+    was crossed and which way, never "up to X vs threshold" with the upper bound."""
+    from obskit.findings import build_findings
+    from obskit.render.views import window_html
+
+    monitor, _ = pca
+    reference, _ = frames
+    tidy = _frame(1000, sign=1, seed=4)
+    tidy["x2"], tidy["x3"], tidy["flag"], tidy["cat"] = tidy.x1, 2.0, False, "a"
+    got = monitor.calculate(engine_table(tidy.assign(window_index=0))).iloc[0]
+    assert got.drifted and got.value < got.threshold_lower
+    entry = {k: float(got[k]) for k in ("value", "threshold_lower", "threshold_upper")}
+    window = {"index": 0, "start": "2026-11-01T00:00:00Z", "end": "2026-11-02T00:00:00Z",
+              "status": "ok", "rows": 1000,
+              "multivariate_drift": {"pca_reconstruction": {**entry, "drifted": True}}}
+    summary = {"windows": [window], "rows": {"quarantined": 0, "read": 1000}, "alerts": []}
+    text = next(f["text"] for f in build_findings(summary) if f["kind"] == "multivariate_drift")
+    assert (f"down to {entry['value']:.3g}, below the lower bound "
+            f"{entry['threshold_lower']:.3g}") in text
+    assert "up to" not in text and f"{entry['threshold_upper']:.3g}" not in text
+    page = window_html(summary, window)
+    assert f"(below the lower bound {entry['threshold_lower']:.3g})" in page

@@ -268,6 +268,29 @@ def test_drift_table_sorted_by_severity_with_sparklines():
         assert len(base64.b64decode(uri)) < 5000  # sparklines stay small
 
 
+def test_drift_tables_quote_the_worst_value_in_the_method_direction():
+    """A p-value method's headline is its smallest p-value (the drifted window), not the
+    largest (``max_value``), in the report table, the rich repr's table and the order."""
+    from obskit.render.rich import summary_html
+
+    summary = make_summary()
+    common = {"type": "numeric", "threshold": 0.05, "threshold_kind": "fdr", "windows": 4,
+              "drifted_windows": 1, "first_drifted": "2026-11-03T00:00:00Z"}
+    summary["drift_summary"] = {
+        "mild": {**common, "method": "ks", "max_value": 0.9, "worst_value": 0.01,
+                 "last_value": 0.3},
+        "utilization": {**common, "method": "ks", "max_value": 0.756, "worst_value": 0.0,
+                        "last_value": 0.0}}
+    out = render.drift_table_html(summary)
+    names = re.findall(r"<td><strong>(.*?)</strong></td>", out)
+    assert names == ["utilization", "mild"]  # p = 0 is the more severe
+    cells = re.findall(r"<td class=num>(.*?)</td>", out)
+    assert "0.756" not in cells and "0.9" not in cells
+    assert "Worst" in out
+    rich = summary_html(summary)
+    assert "0.756" not in re.findall(r"<td class=num>(.*?)</td>", rich)
+
+
 def test_drift_table_collapses_long_tables():
     summary = make_summary()
     extra = {f"f{i:02d}": {"type": "numeric", "method": "wasserstein", "threshold": 0.1,

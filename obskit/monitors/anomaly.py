@@ -17,7 +17,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from obskit.anomalies import AnomalyConfig
+from obskit.anomalies import AnomalyConfig, reason_rarity
 from obskit.exceptions import ConfigError, InputError
 from obskit.monitors._base import check_fitted, with_window
 from obskit.profiles import W
@@ -30,6 +30,7 @@ from obskit.profiles.anomaly import (
     row_hash,
     row_reasons,
     select_rows,
+    singleton_counts,
 )
 from obskit.schema import is_numeric_type, visible_columns
 
@@ -78,7 +79,10 @@ class RowAnomalyMonitor:
     values), ``score_outlier`` (outside the reference ``score_quantiles``),
     ``confident_mistake`` (labelled, wrong, ``max(score, 1 − score) >=``
     ``confident_mistake_score``) and ``input_outlier`` (the isolation forest's verdict).
-    A row's severity is the sum over its reasons.
+    A row's severity is the sum over its reasons, each weighted in its window by how much
+    more often it fires there than on the reference
+    (:func:`obskit.anomalies.reason_rarity`); a row whose every reason is at its usual rate
+    is ``routine``, and each window keeps at most ``routine_rows`` of those.
     """
 
     def __init__(self, features: Mapping[str, str], config: AnomalyConfig | None = None, *,
@@ -120,7 +124,42 @@ class RowAnomalyMonitor:
                         if v and self.complete_categories_[f]},
             confident=cfg.confident_mistake_score, positive_label=self.positive_label)
         self._fit_isolation(reference)
+        self._fit_rates(reference)
         return self
+
+    def _fit_rates(self, reference: ir.Table) -> None:
+        """``reference_rates_``: reason → (rows flagged, rows checked) on the reference
+        (every reason the rules allow, 0 rows where none fired). An unseen category never
+        fires on the reference by construction; its rate there is the Good–Turing
+        estimate instead (values seen once over reference rows), so new ids of an id-like
+        column are routine and a new value of a column with a few settled ones is not."""
+        ref = with_window(reference.drop(W) if W in reference.columns else reference)
+        reasons = row_reasons(ref, self.rules_)
+        total = int(ref.count().execute())
+        counts = reason_counts(ref, reasons)
+        self.reference_rates_: dict[str, tuple[int, int]] = {
+            r.code: (0, total) for r in reasons}
+        for r in counts.itertuples():
+            self.reference_rates_[r.reason] = (int(r.rows), int(r.rows_checked))
+        for f, once in singleton_counts(ref, list(self.rules_.categories)).items():
+            self.reference_rates_[f"unseen_category:{f}"] = (once, total)
+        if self.isolation_ is not None:
+            key = row_hash(ref, list(self.features), _SEED)
+            sample = ref.select(*self.features, _key=key).order_by("_key").limit(
+                self.config.isolation_sample_rows).execute()
+            out, _ = self._isolation(sample)
+            self.reference_rates_["input_outlier"] = (int(out.sum()), len(out))
+
+    def _rarity(self, counts: pd.DataFrame) -> dict[tuple[int, str], tuple[float, bool]]:
+        """(window, reason) → (weight factor, elevated) from the window's counts."""
+        rates = getattr(self, "reference_rates_", None)  # absent from older cached fits
+        out = {}
+        for r in counts.itertuples():
+            if rates is None or r.reason not in rates:
+                continue
+            out[int(getattr(r, W)), str(r.reason)] = reason_rarity(
+                int(r.rows), int(r.rows_checked), *rates[r.reason])
+        return out
 
     def _fit_isolation(self, reference: ir.Table) -> None:
         self.isolation_: Any = None
@@ -143,8 +182,11 @@ class RowAnomalyMonitor:
         self.isolation_ = forest.fit(self._impute(x))
 
     def _encode(self, frame: pd.DataFrame, *, impute: bool = True) -> np.ndarray:
-        """Floats for the forest: categories → codes by reference frequency (any other value
-        one more code), booleans 0/1, missing (null, NaN, ±inf) → the reference median."""
+        """Floats for the forest: categories → codes by reference frequency, booleans 0/1,
+        missing (null, NaN, ±inf) → the reference median. A value the reference never had
+        is imputed like a missing one: ``unseen_category`` already flags it where the
+        reference's values are known, and one shared code for every new value would make
+        each new id of an id-like column an outlier."""
         cols = []
         for f, kind in self.features.items():
             values = frame[f]
@@ -157,7 +199,7 @@ class RowAnomalyMonitor:
                     lambda v: None if v is None or pd.isna(v) else str(v).lower())
                 codes = pd.Categorical(text.astype(object), categories=known).codes
                 x = codes.astype("float64")
-                x[x < 0] = len(known)
+                x[x < 0] = np.nan
                 x[pd.isna(values).to_numpy()] = np.nan
             cols.append(x)
         x = np.column_stack(cols) if cols else np.zeros((len(frame), 0))
@@ -178,13 +220,17 @@ class RowAnomalyMonitor:
 
     # ----------------------------------------------------------------------- calculate
 
-    def calculate(self, current: ir.Table) -> pd.DataFrame:
-        """The ``top_n`` most severe anomalous rows of each window.
+    def calculate(self, current: ir.Table, *, counts: pd.DataFrame | None = None
+                  ) -> pd.DataFrame:
+        """The ``top_n`` most severe anomalous rows of each window, routine ones last and
+        at most ``routine_rows`` of them.
 
         Columns: ``window_index``, the log columns of :data:`META_COLUMNS` the table has,
         ``reasons`` (list of reason codes), ``severity`` (float, the sum of the reasons'
-        severities) and the feature values. Sorted by window, then severity (highest
-        first).
+        severities, each times its rarity factor in the window), ``routine`` (every reason
+        at its usual rate there) and the feature values. Sorted by window, then routine
+        last, then severity (highest first). ``counts``: :meth:`counts_by_window` of
+        ``current`` when the caller has it already.
         """
         check_fitted(self, "rules_")
         current = with_window(current)
@@ -196,17 +242,30 @@ class RowAnomalyMonitor:
                            top=ENGINE_CANDIDATES * cfg.top_n, sample=cfg.isolation_sample_rows,
                            key=row_hash(current, list(self.features), _SEED))
         outlier, score = self._isolation(rows)
-        severity = rows["_severity"].to_numpy(dtype=float) + np.where(outlier, 1.0 + score, 0)
-        flags = rows[[f"_a{i}" for i in range(len(reasons))]].to_numpy(dtype=bool)
-        codes = [r.code for r in reasons]
+        rarity = self._rarity(self.counts_by_window(current) if counts is None else counts)
+        codes = [r.code for r in reasons] + ["input_outlier"]
+        flags = np.column_stack([rows[[f"_a{i}" for i in range(len(reasons))]]
+                                 .to_numpy(dtype=bool).reshape(len(rows), len(reasons)), outlier])
+        weights = np.column_stack([rows[[f"_s{i}" for i in range(len(reasons))]]
+                                   .to_numpy(dtype=float).reshape(len(rows), len(reasons)),
+                                   np.where(outlier, 1.0 + score, 0.0)])
+        windows = rows[W].to_numpy(dtype=int)
+        factor = np.ones(flags.shape)
+        elevated = np.zeros(flags.shape, dtype=bool)
+        for j, code in enumerate(codes):
+            for i in np.flatnonzero(flags[:, j]):
+                factor[i, j], elevated[i, j] = rarity.get((int(windows[i]), code), (1.0, False))
+        severity = (weights * factor).sum(axis=1)
         rows["reasons"] = [[c for c, hit in zip(codes, row, strict=True) if hit]
-                           + (["input_outlier"] if out else [])
-                           for row, out in zip(flags, outlier, strict=True)]
+                           for row in flags]
         rows["severity"] = severity
-        rows = rows[severity > 0].sort_values([W, "severity", "_key"],
-                                              ascending=[True, False, True], kind="stable")
+        rows["routine"] = ~elevated.any(axis=1)
+        rows = rows[severity > 0].sort_values([W, "routine", "severity", "_key"],
+                                              ascending=[True, True, False, True],
+                                              kind="stable")
         rows = rows.groupby(W, sort=True).head(cfg.top_n)
-        columns = [W, *meta, "reasons", "severity", *self.features]
+        rows = rows[~rows.routine | (rows.groupby([W, "routine"]).cumcount() < cfg.routine_rows)]
+        columns = [W, *meta, "reasons", "severity", "routine", *self.features]
         return rows[columns].astype({W: "int64"}).reset_index(drop=True)
 
     def counts_by_window(self, current: ir.Table) -> pd.DataFrame:

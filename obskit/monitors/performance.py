@@ -87,14 +87,20 @@ class PerformanceMonitor:
 
     def fit(self, reference: ir.Table | None) -> PerformanceMonitor:
         """Reference performance (the baseline for drops), when the reference has labels:
-        ``reference_`` maps each metric to its value over the whole reference."""
+        ``reference_`` maps each metric to its value over the whole reference,
+        ``reference_ci_`` to its ``[lo, hi]`` interval where it has one."""
         self.reference_: dict[str, float | None] = {}
+        self.reference_ci_: dict[str, list[float | None]] = {}
         if reference is not None and "label" in reference.columns:
             frame = self._metrics(with_window(reference.mutate(window_index=0)))
             if len(frame):
                 row = frame.iloc[0]
                 self.reference_ = {k: (None if pd.isna(row[k]) else float(row[k]))
                                    for k in frame.columns if _is_metric(k)}
+                self.reference_ci_ = {
+                    k: [None if pd.isna(row[f"{k}_{b}"]) else float(row[f"{k}_{b}"])
+                        for b in ("lo", "hi")]
+                    for k in self.reference_ if f"{k}_lo" in frame.columns}
         return self
 
     def calculate(self, current: ir.Table) -> pd.DataFrame:

@@ -4,7 +4,9 @@ Each reason is a boolean Ibis expression over one row with a severity expression
 the reason does not hold); their sum ranks rows in the engine. Only reference limits,
 per-window counts and bounded row selections come back to Python.
 
-Severity of each reason (the row's severity is the sum over its reasons):
+Severity of each reason at its usual rate (the row's severity is the sum over its reasons,
+each multiplied in its window by :func:`obskit.anomalies.reason_rarity`'s factor, from 1
+at the reference's rate of that reason up to 4 at 1000 times it):
 
 =========================  ===============================================================
 ``failed``                 3
@@ -49,6 +51,7 @@ __all__ = [
     "select_rows",
     "reference_limits",
     "known_categories",
+    "singleton_counts",
     "row_hash",
 ]
 
@@ -174,9 +177,11 @@ def select_rows(table: ir.Table, reasons: Sequence[Reason], columns: Sequence[st
     deterministic sample of ``sample`` rows (the smallest ``key``).
 
     Columns: ``window_index``, ``columns``, ``_severity`` (engine severity), ``_key``,
-    ``_sampled`` (the row is in the sample) and ``_a0…`` (each reason's flag).
+    ``_sampled`` (the row is in the sample), ``_a0…`` (each reason's flag) and ``_s0…``
+    (each reason's severity, 0 where it does not hold).
     """
     flags = {f"_a{i}": r.flag for i, r in enumerate(reasons)}
+    flags.update({f"_s{i}": r.severity for i, r in enumerate(reasons)})
     t = table.mutate(_severity=_severity(reasons), _key=key, **flags)
     t = t.mutate(
         _rank=ibis.row_number().over(group_by=W, order_by=[ibis.desc(t._severity), t._key]),
@@ -219,6 +224,19 @@ def reference_limits(reference: ir.Table, *, numeric: Sequence[str],
             ranges[f] = (a, b)
     return {"latency": num("lat"), "score": (lo, hi) if lo is not None and hi is not None
             else None, "ranges": ranges}
+
+
+def singleton_counts(reference: ir.Table, features: Sequence[str]) -> dict[str, int]:
+    """Per feature, how many of its values occur exactly once in the reference: the
+    Good–Turing estimate of how often a new row has a value the reference never had is
+    this count over the reference rows (Good, 1953)."""
+    out = {}
+    for f in features:
+        t = reference.filter(reference[f].notnull())
+        cat = t[f].cast("string").name("category")
+        counts = t.group_by(cat).aggregate(n=t.count())
+        out[f] = int(counts.filter(counts.n == 1).count().execute() or 0)
+    return out
 
 
 def known_categories(reference: ir.Table, feature: str, *, limit: int = TOP_CATEGORIES

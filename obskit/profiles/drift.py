@@ -18,6 +18,7 @@ __all__ = [
     "numeric_histogram",
     "histogram_by_window",
     "feature_stats",
+    "category_cardinality",
     "sample_by_window",
     "reference_chunks",
     "numeric_columns",
@@ -157,6 +158,34 @@ def feature_stats(reference: ir.Table, current: ir.Table | None,
               for i in range(len(names))]
     return pd.DataFrame({"reference_rows": [int(row[f"r{i}"] or 0) for i in range(len(names))],
                          "n_unique": unique}, index=pd.Index(names, name="feature"))
+
+
+def category_cardinality(reference: ir.Table, current: ir.Table | None,
+                         names: list[str]) -> tuple[pd.DataFrame, float]:
+    """Per column of ``names``: non-missing reference rows (``reference_rows``) and
+    distinct reference values (``reference_unique``), indexed by feature, in one engine
+    query; and the median rows of the current windows (``current`` needs ``W``; its total
+    rows when it has no windows, 0 without ``current``)."""
+    if not names:
+        frame = pd.DataFrame(columns=["reference_rows", "reference_unique"])
+    else:
+        aggs = {}
+        for i, f in enumerate(names):
+            c = reference[f].cast("string")
+            aggs[f"r{i}"] = c.notnull().cast("int64").sum()
+            aggs[f"u{i}"] = c.nunique()
+        row = reference.aggregate(**aggs).execute().iloc[0]
+        frame = pd.DataFrame({"reference_rows": [int(row[f"r{i}"] or 0)
+                                                 for i in range(len(names))],
+                              "reference_unique": [int(row[f"u{i}"] or 0)
+                                                   for i in range(len(names))]},
+                             index=pd.Index(names, name="feature"))
+    if current is None:
+        return frame, 0.0
+    if W in current.columns:
+        sizes = current.group_by(W).aggregate(n=current.count()).execute().n
+        return frame, float(sizes.median()) if len(sizes) else 0.0
+    return frame, float(current.count().execute())
 
 
 def numeric_columns(table: ir.Table, cols: list[str], *, by_window: bool = False

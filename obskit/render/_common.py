@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from obskit.drift import method_label
+from obskit.drift import method_label, threshold_ratio
 
 # One palette for every figure and badge (badges match the history page).
 COLOR_REFERENCE = "#8c959f"  # grey: the reference data / reference values
@@ -211,13 +211,22 @@ def _latest(windows: list[Mapping[str, Any]], *path: str) -> tuple[float | None,
 
 
 
+def _worst_value(d: Mapping[str, Any]) -> float | None:
+    """A drift summary's most drifted value in its method's direction (``worst_value``;
+    ``max_value`` for summaries written before that key existed)."""
+    return _num(d["worst_value"]) if "worst_value" in d else _num(d.get("max_value"))
+
+
 def _drift_rows(summary: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
-    """``(feature, drift summary)`` sorted by drifted windows desc, then max value desc."""
+    """``(feature, drift summary)`` sorted by drifted windows desc, then by how far the
+    worst value lies past its threshold (in the method's direction)."""
     rows = [(str(f), _map(d)) for f, d in _map(summary.get("drift_summary")).items()]
 
     def key(item: tuple[str, Mapping[str, Any]]) -> tuple[float, float, str]:
         d = item[1]
-        ratio = _num(d.get("max_value"))
+        worst = _worst_value(d)
+        ratio = threshold_ratio(worst, _num(d.get("threshold")), d.get("method")) \
+            if worst is not None else None
         return (-(_num(d.get("drifted_windows")) or 0),
                 -(ratio if ratio is not None else -math.inf), item[0])
 

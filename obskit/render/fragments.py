@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from obskit.drift import threshold_ratio
 from obskit.findings import SEVERITY_ORDER
 from obskit.performance import metric_direction, primary_metric
 from obskit.render._common import (
@@ -32,6 +33,7 @@ from obskit.render._common import (
     _num,
     _rule_threshold,
     _windows,
+    _worst_value,
 )
 from obskit.render.figures import (
     _performance_metrics,
@@ -334,13 +336,17 @@ def drift_table_html(summary: Mapping[str, Any]) -> str:
         An HTML table (rows past the first 25 collapsed in ``<details>``).
     """
     rows = _drift_rows(summary)
+    method_notes = [_map(m).get("note") for m in
+                    _map(_map(summary.get("methods")).get("drift")).values()]
+    notes = "".join(f"<li>{_e(n)}</li>" for n in method_notes if n)
+    notes = f'<ul class="notes">{notes}</ul>' if notes else ""
     if not rows:
-        return '<div class="obskit"><p>No drift was computed in this run.</p></div>'
+        return f'<div class="obskit">{notes}<p>No drift was computed in this run.</p></div>'
     distributions = _map(summary.get("distributions"))
     windows = _windows(summary)
     latest = _map(windows[-1].get("drift")) if windows else {}
     head = ("<thead><tr><th>Feature</th><th>Type</th><th>Method</th><th class=num>Threshold"
-            "</th><th class=num>Drifted windows</th><th>First drifted</th><th class=num>Max"
+            "</th><th class=num>Drifted windows</th><th>First drifted</th><th class=num>Worst"
             "</th><th class=num>Last</th><th>Verdict</th><th>Reference vs current</th>"
             "</tr></thead>")
     body = []
@@ -365,20 +371,22 @@ def drift_table_html(summary: Mapping[str, Any]) -> str:
             + "</td>"
             f"<td class=num>{_e(_fmt_int(k))} of {_e(_fmt_int(n))}</td>"
             f"<td>{_e(_fmt_time(d.get('first_drifted')) if d.get('first_drifted') else '—')}"
-            f"</td><td class=num>{_e(_fmt_num(d.get('max_value')))}</td>"
+            f"</td><td class=num>{_e(_fmt_num(_worst_value(d)))}</td>"
             f"<td class=num>{_e(_fmt_num(d.get('last_value')))}</td><td>{verdict}</td>"
             f"<td>{_sparkline_img(feature, _map(distributions.get(feature)))}</td></tr>")
     legend = (f'<p class="muted"><span class="swatch" style="background:{COLOR_REFERENCE}">'
               f'</span>reference <span class="swatch" style="background:{COLOR_CURRENT}">'
               "</span>current (whole period). Numeric features: shares per bin, the outer "
               "bins open-ended; categorical: shares of the 8 most frequent categories. "
-              "Sorted by drifted windows, then by the largest score.</p>")
+              "Worst: the most drifted window's value (the smallest p-value, the largest "
+              "distance). Sorted by drifted windows, then by how far the worst value lies "
+              "past its threshold.</p>")
     table = f"<table>{head}<tbody>{''.join(body[:_TABLE_VISIBLE_ROWS])}</tbody></table>"
     if len(body) > _TABLE_VISIBLE_ROWS:
         table += (f"<details><summary>{len(body) - _TABLE_VISIBLE_ROWS} more features"
                   f"</summary><table>{head}<tbody>{''.join(body[_TABLE_VISIBLE_ROWS:])}"
                   "</tbody></table></details>")
-    return f'<div class="obskit">{legend}{table}</div>'
+    return f'<div class="obskit">{notes}{legend}{table}</div>'
 
 
 # --------------------------------------------------------------------------- notes
@@ -457,6 +465,9 @@ def _rule_condition(rule: Mapping[str, Any]) -> str:
     op, value, metric = rule.get("op"), rule.get("value"), str(rule.get("metric") or "")
     if op == "drop_pct":
         return f"worse than the reference by more than {_fmt_num(value)}%"
+    if op == "significant_drop":
+        return ("worse than the reference beyond both 95% intervals and by more than "
+                f"{_fmt_num(value)}%")
     return f"{op} {_fmt_metric(metric, value)}"
 
 
@@ -646,7 +657,10 @@ def segments_html(summary: Mapping[str, Any]) -> str:
             drifted_text = ", ".join(
                 f"{f} ({_fmt_int(_map(d).get('drifted_windows'))} windows)"
                 for f, d in sorted(drifted.items(),
-                                   key=lambda kv: -(_num(_map(kv[1]).get("max_value")) or 0))
+                                   key=lambda kv: -threshold_ratio(
+                                       _worst_value(_map(kv[1])),
+                                       _num(_map(kv[1]).get("threshold")),
+                                       _map(kv[1]).get("method")))
             ) or "none"
             shares = [s for s in (_num(w.get("drift_share")) for w in windows) if s is not None]
             metric = primary_metric(str(summary.get("task") or ""))

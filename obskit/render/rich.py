@@ -20,6 +20,7 @@ from obskit.render._common import (
     _map,
     _method_name,
     _windows,
+    _worst_value,
 )
 from obskit.render.fragments import (
     _sparkline_img,
@@ -80,12 +81,12 @@ def summary_html(summary: Mapping[str, Any], *, findings: int = 5, features: int
             f"<td>{_e(_method_name(d.get('method')))}</td>"
             f"<td class=num>{_e(_fmt_int(d.get('drifted_windows')))} of "
             f"{_e(_fmt_int(d.get('windows')))}</td>"
-            f"<td class=num>{_e(_fmt_num(d.get('max_value')))}</td>"
+            f"<td class=num>{_e(_fmt_num(_worst_value(d)))}</td>"
             f"<td class=num>{_e(_fmt_num(d.get('threshold')))}</td>"
             f"<td>{_sparkline_img(f, _map(distributions.get(f)))}</td></tr>"
             for f, d in drift)
         parts.append('<div class="obskit"><table><thead><tr><th>Feature</th><th>Method</th>'
-                     "<th class=num>Drifted windows</th><th class=num>Max</th>"
+                     "<th class=num>Drifted windows</th><th class=num>Worst</th>"
                      "<th class=num>Threshold</th><th>Reference vs current</th></tr></thead>"
                      f"<tbody>{body}</tbody></table></div>")
     if hint:

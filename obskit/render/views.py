@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from obskit.findings import bound_crossed
 from obskit.performance import primary_metric
 from obskit.render._common import (
     COLOR_ALERT,
@@ -35,6 +36,7 @@ from obskit.render._common import (
     _metric_name,
     _mpl,
     _num,
+    _worst_value,
 )
 from obskit.render.figures import figure_to_data_uri
 
@@ -124,7 +126,9 @@ def window_html(summary: Mapping[str, Any], window: Mapping[str, Any] | None, *,
     if mv:
         facts.append(("Multivariate", "; ".join(
             f"{_e(name.replace('_', ' '))} {_e(_fmt_num(_map(d).get('value')))} "
-            f"{verdict_badge(_map(d).get('drifted'))}" for name, d in mv.items())))
+            + (f"({_e(c[0])} the {'upper' if c[0] == 'above' else 'lower'} bound "
+               f"{_e(_fmt_num(c[1]))}) " if (c := bound_crossed(_map(d))) else "")
+            + f"{verdict_badge(_map(d).get('drifted'))}" for name, d in mv.items())))
     counts = _map(window.get("anomaly_counts"))
     if counts:
         facts.append(("Flagged rows", _e(", ".join(
@@ -223,7 +227,7 @@ def feature_html(feature: str, entry: Mapping[str, Any] | None,
         over = (f"<p>Over the run: drifted in {_e(_fmt_int(overview.get('drifted_windows')))}"
                 f" of {_e(_fmt_int(overview.get('windows')))} windows"
                 + (f", first on {_e(_fmt_time(first))}" if first else "")
-                + f"; peak {_e(_fmt_num(overview.get('max_value')))}, latest "
+                + f"; worst {_e(_fmt_num(_worst_value(overview)))}, latest "
                   f"{_e(_fmt_num(overview.get('last_value')))}.</p>")
     rank = ""
     imp = {str(k): _num(v) for k, v in _map(importance).items() if _num(v) is not None}

@@ -25,6 +25,7 @@ from obskit.stattests._distances import (
 )
 from obskit.stattests._tests import (
     anderson_pvalue,
+    chisquare_homogeneity_pvalue,
     chisquare_pvalue,
     cramer_von_mises_pvalue,
     ks_pvalue,
@@ -40,5 +41,5 @@ __all__ = [
     "wasserstein_distance_norm", "population_stability_index", "jensenshannon_distance",
     "hellinger_distance", "kl_divergence", "total_variation_distance", "linf_distance",
     "ks_statistic", "ks_pvalue_from_statistic", "ks_pvalue", "anderson_pvalue",
-    "cramer_von_mises_pvalue", "chisquare_pvalue", "z_pvalue",
+    "cramer_von_mises_pvalue", "chisquare_pvalue", "chisquare_homogeneity_pvalue", "z_pvalue",
 ]

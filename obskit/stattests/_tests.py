@@ -19,6 +19,7 @@ __all__ = [
     "ks_pvalue_from_statistic",
     "ks_pvalue",
     "chisquare_pvalue",
+    "chisquare_homogeneity_pvalue",
     "z_pvalue",
     "anderson_pvalue",
     "cramer_von_mises_pvalue",
@@ -160,6 +161,33 @@ def chisquare_pvalue(reference_counts: ArrayLike, current_counts: ArrayLike) -> 
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         return float(stats.chisquare(c[keep], f_exp[keep])[1])
+
+
+def chisquare_homogeneity_pvalue(reference_counts: ArrayLike,
+                                 current_counts: ArrayLike) -> float:
+    """Pearson chi-square test of homogeneity of the 2 × k table of reference and current
+    counts per category (``scipy.stats.chi2_contingency`` without continuity correction).
+
+    Unlike :func:`chisquare_pvalue` it treats the reference as a sample too, and a category
+    unseen in the reference only adds its share of the statistic, so its false alarm rate
+    stays near the level on many sparse categories (id-like columns).
+
+    Examples
+    --------
+    >>> round(chisquare_homogeneity_pvalue([30, 20], [20, 30]), 4)
+    0.0455
+    """
+    r = np.asarray(reference_counts, dtype=float)
+    c = np.asarray(current_counts, dtype=float)
+    if r.sum() == 0 or c.sum() == 0:
+        return float("nan")
+    keep = (r + c) > 0
+    if keep.sum() < 2:
+        return 1.0
+    table = np.vstack([r[keep], c[keep]])
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    statistic = float(((table - expected) ** 2 / expected).sum())
+    return float(stats.chi2.sf(statistic, keep.sum() - 1))
 
 
 def z_pvalue(reference_counts: ArrayLike, current_counts: ArrayLike) -> float:

@@ -4,7 +4,7 @@ notebooks show. Each function reads the state (whose data is cached) and renders
 
 from __future__ import annotations
 
-from obskit.render._common import _e, _fmt_int, _fmt_num, _fmt_time
+from obskit.render._common import _e, _fmt_int, _fmt_num, _fmt_time, _worst_value
 from obskit.render.fragments import report_css
 from obskit.render.requests import anomaly_table_html, request_html
 from obskit.render.views import (
@@ -114,12 +114,12 @@ def feature_segments_html(state: ExplorerState, feature: str) -> str:
                     f"<td class=num>{_e(_fmt_int(d.get('drifted_windows')))} of "
                     f"{_e(_fmt_int(d.get('windows')))}</td>"
                     f"<td>{_e(first)}</td>"
-                    f"<td class=num>{_e(_fmt_num(d.get('max_value')))}</td></tr>")
+                    f"<td class=num>{_e(_fmt_num(_worst_value(d)))}</td></tr>")
     if not rows:
         return '<div class="obskit"><p>This run has no segments.</p></div>'
     return ('<div class="obskit"><table><thead><tr><th>Segment</th><th class=num>Rows</th>'
             "<th>Compared with</th><th class=num>Drifted windows</th><th>First drifted</th>"
-            f"<th class=num>Max</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+            f"<th class=num>Worst</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def window_drift_page(state: ExplorerState, index: int, *, top: int = 3) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from obskit.assemble import number
+from obskit.drift import threshold_ratio
 from obskit.profiles.drift import category_counts, histogram_by_window, numeric_histogram
 from obskit.schema import is_numeric_type
 
@@ -156,8 +157,8 @@ class ExplorerState:
 
         def key(name: str) -> tuple[float, float, str]:
             d = summary.get(name) or {}
-            peak, threshold = number(d.get("max_value")), number(d.get("threshold"))
-            ratio = peak / threshold if peak is not None and threshold else 0.0
+            ratio = threshold_ratio(number(d.get("worst_value", d.get("max_value"))),
+                                    number(d.get("threshold")), d.get("method"))
             return (-(d.get("drifted_windows") or 0), -ratio, name)
 
         return sorted(names, key=key)

@@ -1,0 +1,78 @@
+"""Findings in words: the headline numbers they quote."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import obskit
+from obskit.config import load_config
+from obskit.findings import build_findings
+
+RNG = np.random.default_rng(12)
+
+
+def _log(start: str, rows: int, *, freq: str, utilization_shift: float = 0.0) -> pd.DataFrame:
+    times = pd.date_range(start, periods=rows, freq=freq, tz="UTC")
+    age = RNG.normal(40, 10, rows)
+    score = RNG.random(rows)
+    return pd.DataFrame({
+        "timestamp": times, "request_id": [f"{start}-{i}" for i in range(rows)],
+        "age": age, "utilization": RNG.beta(2, 5, rows) + utilization_shift,
+        "region": RNG.choice(["north", "south", "east"], rows),
+        "score": score, "prediction": (score > 0.5).astype(int),
+        "label": (RNG.random(rows) < score).astype(int),
+        "latency_ms": RNG.lognormal(3, 0.3, rows), "status": 200})
+
+
+@pytest.fixture(scope="module")
+def pvalue_run(tmp_path_factory):
+    """A week of reference, two healthy days and one day with ``utilization`` shifted,
+    judged by the Kolmogorov–Smirnov test."""
+    tmp = tmp_path_factory.mktemp("pvalue")
+    ref = _log("2026-10-01", 1500, freq="6min")
+    cur = pd.concat([_log("2026-11-01", 400, freq="3min"), _log("2026-11-02", 400, freq="3min"),
+                     _log("2026-11-03", 400, freq="3min", utilization_shift=0.3)])
+    ref.to_parquet(tmp / "ref.parquet")
+    cur.to_parquet(tmp / "cur.parquet")
+    config = load_config(overrides={"sources": {"reference": str(tmp / "ref.parquet"),
+                                                "current": str(tmp / "cur.parquet")},
+                                    "drift": {"numeric": {"method": "ks"}}})
+    return ref, cur, obskit.analyze(config).to_summary()
+
+
+def test_pvalue_headline_is_the_smallest_pvalue(pvalue_run):
+    ref, cur, summary = pvalue_run
+    d = summary["drift_summary"]["utilization"]
+    days = [g.utilization.to_numpy() for _, g in cur.groupby(cur.timestamp.dt.date)]
+    pvalues = [stats.ks_2samp(ref.utilization, day).pvalue for day in days]
+    assert d["worst_value"] == pytest.approx(min(pvalues), abs=1e-12)
+    assert d["max_value"] == pytest.approx(max(pvalues), rel=1e-6)  # kept: the largest value
+    assert d["worst_value"] < 1e-10 < d["max_value"]
+    finding = next(f for f in summary["findings"] if f.get("feature") == "utilization")
+    assert f"down to {min(pvalues):.3g} vs threshold" in finding["text"]
+    assert f"{max(pvalues):.3g}" not in finding["text"]
+
+
+def test_distance_headline_is_the_largest_value():
+    summary = {"windows": [], "rows": {"quarantined": 0, "read": 0}, "alerts": [],
+               "drift_summary": {"x": {"method": "wasserstein", "threshold": 0.1,
+                                       "windows": 3, "drifted_windows": 1,
+                                       "first_drifted": "2026-11-03T00:00:00Z",
+                                       "max_value": 0.42, "worst_value": 0.42,
+                                       "last_value": 0.42}}}
+    text = next(f["text"] for f in build_findings(summary) if f["kind"] == "feature_drift")
+    assert "Wasserstein (normed) up to 0.42 vs threshold 0.1" in text
+
+
+def test_drift_findings_rank_pvalues_by_their_worst_value():
+    """A p-value method's most severe feature has the SMALLEST worst p-value."""
+    common = {"method": "ks", "threshold": 0.05, "windows": 3, "drifted_windows": 1,
+              "first_drifted": "2026-11-03T00:00:00Z", "max_value": 0.9}
+    summary = {"windows": [], "rows": {"quarantined": 0, "read": 0}, "alerts": [],
+               "drift_summary": {"mild": {**common, "worst_value": 0.01, "max_value": 0.95},
+                                 "hard": {**common, "worst_value": 1e-9, "max_value": 0.5}}}
+    order = [f["feature"] for f in build_findings(summary) if f["kind"] == "feature_drift"]
+    assert order == ["hard", "mild"]
