@@ -118,14 +118,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
-class _Stop(Exception):
-    pass
-
-
-def _stop(signum: int, frame: Any) -> None:
-    raise _Stop
-
-
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGTERM or Ctrl-C; returns the exit code (2: cannot listen)."""
     try:
@@ -139,12 +131,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"obskit exporter: {args.reports}: no such folder yet; serving "
               "obskit_report_available 0", file=sys.stderr)
     print(f"obskit exporter: serving http://{host}:{port}/metrics", flush=True)
+    def stop(signum: int, frame: Any) -> None:
+        # shutdown() waits for serve_forever's loop, so it runs beside it; raising from
+        # the handler instead is lost when the signal lands while a request is handled
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
     previous = None
     if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _stop)
+        previous = signal.signal(signal.SIGTERM, stop)
     try:
         server.serve_forever()
-    except (KeyboardInterrupt, _Stop):
+    except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
