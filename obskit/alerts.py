@@ -3,7 +3,8 @@
 A rule names a window key of ``summary.json`` by path (``drift_share``,
 ``health.latency_p95_ms``, ``performance.roc_auc``, ``drift.income``), a comparison and a
 value. ``drop_pct`` compares a performance metric with its reference value;
-``performance.*`` applies a rule to every metric. A window without data for a metric is
+``performance.*`` applies a rule to every metric, and ``data_quality.*.missing_increase``
+to every feature that has that measure. A window without data for a metric is
 ``insufficient_data`` for that rule: reported, never a silent pass.
 """
 
@@ -35,11 +36,38 @@ def resolve_metric(window: Mapping[str, Any], path: str) -> Any:
 
 
 def _expand(rule: AlertRuleConfig, window: Mapping[str, Any]) -> list[str]:
-    if not rule.metric.endswith(".*"):
+    """The metric paths a rule watches in ``window``: a ``*`` part stands for every key at
+    that level that has the rest of the path (``performance.*``,
+    ``data_quality.*.missing_increase``); a key without it is not watched."""
+    if "*" not in rule.metric.split("."):
         return [rule.metric]
-    prefix = rule.metric[:-2]
-    node = resolve_metric(window, prefix)
-    return [f"{prefix}.{k}" for k in node] if isinstance(node, Mapping) else []
+    paths = [""]
+    for part in rule.metric.split("."):
+        grown = []
+        for path in paths:
+            if part != "*":
+                grown.append(f"{path}.{part}" if path else part)
+                continue
+            node = _walk(window, path) if path else window
+            if isinstance(node, Mapping):
+                grown += [f"{path}.{k}" if path else str(k) for k in node]
+        paths = grown
+    if rule.metric.endswith(".*"):
+        return paths
+    return [p for p in paths if _walk(window, p) is not _ABSENT]
+
+
+_ABSENT = object()
+
+
+def _walk(window: Mapping[str, Any], path: str) -> Any:
+    """The node at ``path`` (not its ``value``), or ``_ABSENT``."""
+    node: Any = window
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return _ABSENT
+        node = node[part]
+    return node
 
 
 def _missing(value: Any) -> bool:

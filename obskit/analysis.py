@@ -25,12 +25,14 @@ from obskit.findings import build_findings
 from obskit.io.engine import materialize
 from obskit.io.logs import LoadedLogs, load_logs
 from obskit.monitors import (
+    DataQualityMonitor,
     DomainClassifierMonitor,
     DriftMonitor,
     EstimatedPerformanceMonitor,
     PCAReconstructionMonitor,
     PerformanceMonitor,
 )
+from obskit.monitors.data_quality import data_quality_summary, windowed_quarantine
 from obskit.performance import METRICS, primary_metric
 from obskit.profiles import W, health_by_window, window_overview
 from obskit.reference_cache import ReferenceCache, data_fingerprint
@@ -117,6 +119,8 @@ class TableResult:
     reference_performance: dict[str, Any]
     distributions: dict[str, Any] = field(default_factory=dict)
     drift_rules: dict[str, DriftRule] = field(default_factory=dict)
+    #: (window, feature) → data quality counts and shares (:class:`DataQualityMonitor`)
+    data_quality: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _overview(spec: WindowSpec, table) -> pd.DataFrame:
@@ -177,6 +181,18 @@ def estimated_performance(config: Config, logs: LoadedLogs, table, reference,
     return cache.fit(monitor, reference, scope=scope).calculate(table)
 
 
+def data_quality(logs: LoadedLogs, spec: WindowSpec, table, reference, *,
+                 quarantine: bool = True) -> pd.DataFrame:
+    """Data quality per (window, feature) against ``reference``; wrong-type values from
+    the quarantine (when ``quarantine``, period windows: a quarantined row has no place
+    among row windows) counted against the reference's own quarantine."""
+    ref_q = logs.reference.quarantine if logs.reference is not None and quarantine else None
+    cur_q = (windowed_quarantine(logs.current.quarantine, spec.assign)
+             if quarantine and isinstance(spec, PeriodWindow) else None)
+    monitor = DataQualityMonitor(logs.features).fit(reference, quarantine=ref_q)
+    return monitor.calculate(table, quarantine=cur_q)
+
+
 def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, reference, *,
                   distributions: bool = False, cache: ReferenceCache | None = None,
                   scope: str = "all") -> TableResult:
@@ -187,6 +203,9 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
     with stage("profile"):
         overview = _overview(spec, table)
         health = health_by_window(table)
+        # wrong-type rows are counted for the whole log only: a quarantined row's segment
+        # is not known
+        quality = data_quality(logs, spec, table, reference, quarantine=distributions)
     drift = pd.DataFrame(columns=[W, "feature", "method", "value", "threshold", "drifted"])
     dists: dict[str, Any] = {}
     rules: dict[str, DriftRule] = {}
@@ -209,12 +228,28 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
         performance = perf_monitor.calculate(table)
         estimated = estimated_performance(config, logs, table, reference, cache, scope)
     frames = WindowFrames(overview=overview, drift=drift, performance=performance,
-                          estimated=estimated, multivariate=multivariate, health=health)
+                          estimated=estimated, multivariate=multivariate, health=health,
+                          data_quality=quality)
     windows = assemble_windows(spec, frames, features=list(logs.features),
                                metrics=METRICS[logs.task], min_rows=config.min_window_rows,
                                has_labels="label" in table.columns)
+    _count_values(dists, quality, windows)
     reference_performance = {k: number(v) for k, v in perf_monitor.reference_.items()}
-    return TableResult(windows, drift, reference_performance, dists, rules)
+    return TableResult(windows, drift, reference_performance, dists, rules, quality)
+
+
+def _count_values(dists: dict[str, Any], quality: pd.DataFrame,
+                  windows: list[dict[str, Any]]) -> None:
+    """Each distribution says how many current values it holds and which were left out
+    (missing, non-finite), over the windows of the run."""
+    if not len(quality):
+        return
+    shown = quality[quality[W].isin({w["index"] for w in windows})]
+    for f, dist in dists.items():
+        rows = shown[shown.feature == f]
+        dist["current_values"] = int(rows["values"].sum())
+        dist["current_left_out"] = {"missing": int(rows["missing"].sum()),
+                                    "non_finite": int(rows["non_finite"].fillna(0).sum())}
 
 
 def _judge(config: Config, logs: LoadedLogs, result: TableResult,
@@ -331,6 +366,7 @@ class Analysis:
             "reference": {"performance": self.overall.reference_performance},
             "windows": windows,
             "drift_summary": self.drift_summary(),
+            "data_quality": data_quality_summary(windows, logs.features),
             "distributions": self.overall.distributions,
             "segments": self.segments,
             "anomalies": self.anomalies.get("rows", []),
@@ -436,6 +472,7 @@ def _analyse_segments(analysis: Analysis, spec: WindowSpec, table,
             entry.update(reference_basis=basis, windows=result.windows,
                          drift_summary=drift_summary(result.drift, result.windows,
                                                      logs.features),
+                         data_quality=data_quality_summary(result.windows, logs.features),
                          reference_performance=result.reference_performance,
                          alerts=seg_alerts)
         analysis.segments.setdefault(segment.column, []).append(entry)

@@ -225,10 +225,15 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
         if checks else ibis.null("string")
     staged = materialize(t.select(**typed, _reason=reason, _detail=detail))
     clean = materialize(staged.filter(staged._reason.isnull()).drop("_reason", "_detail"))
+    # the timestamp places a quarantined row in its window (data quality counts per window)
+    when = (staged.timestamp if "timestamp" in typed
+            else ibis.null("timestamp('UTC')")).name("timestamp")
     bad_rows = staged.filter(staged._reason.notnull()).select(
-        "_file", "_line", reason=staged._reason, detail=staged._detail
+        "_file", "_line", reason=staged._reason, detail=staged._detail, timestamp=when
     )
-    quarantine = materialize(ibis.union(bad_rows, raw.rejects.cast(bad_rows.schema())))
+    rejects = raw.rejects.select("_file", "_line", "reason", "detail").mutate(
+        timestamp=ibis.null(bad_rows.schema()["timestamp"]))
+    quarantine = materialize(ibis.union(bad_rows, rejects.cast(bad_rows.schema())))
     used, quarantined = int(clean.count().execute()), int(quarantine.count().execute())
     staged.release()  # both tables above are computed now
     return LogTable(clean, quarantine, used + quarantined, used, quarantined, raw.files, ts_info)
