@@ -260,10 +260,12 @@ def _data_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-_DQ_WORDS = {"missing": "values missing", "non_finite": "non-finite values (NaN, ±inf)",
-             "out_of_range": "values outside the reference's range",
-             "unseen": "categories unseen in the reference",
-             "wrong_type": "values of the wrong type (quarantined rows)"}
+_DQ_WORDS = {"missing": "of values missing", "non_finite": "of values non-finite (NaN, ±inf)",
+             "out_of_range": "of values outside the reference's range",
+             "unseen": "of values in categories unseen in the reference",
+             "wrong_type": "of values of the wrong type (quarantined rows)"}
+_DQ_COUNTED = {"non_finite": "non-finite values (NaN, ±inf)",
+               "wrong_type": "values of the wrong type (rows quarantined)"}
 _DQ_STEPS = {"missing": "Check whether the producer stopped sending {f} or a join upstream "
                         "lost it.",
              "non_finite": "Find where {f} overflows or divides by zero upstream; the drift "
@@ -306,6 +308,12 @@ def _data_quality_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
             amount = f"{share:.1%} {_DQ_WORDS.get(measure, measure)}"
             versus = f"vs {base:.1%} expected from the reference" if base is not None else ""
         prefix = f"In segment {segment}: " if segment else ""
+        if not segment:  # where it is concentrated, when segments show it too
+            worst_in = [(seg, max(a["value"] for a in hits))
+                        for (f, m, seg), hits in groups.items()
+                        if f == feature and m == measure and seg]
+            if worst_in:
+                versus += "; " + ", ".join(f"up to +{v:.1%} in {seg}" for seg, v in worst_in)
         days = ", ".join(_day(starts.get(a["window"])) for a in alerts[:3])
         more = f" and {len(alerts) - 3} more" if len(alerts) > 3 else ""
         out.append({
@@ -324,7 +332,7 @@ def _data_quality_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                 out.append({
                     "severity": "info", "kind": "data_quality", "feature": feature,
                     "measure": measure, "section": "data-quality",
-                    "text": f"{feature}: {count:,} {_DQ_WORDS[measure]} in the current "
+                    "text": f"{feature}: {count:,} {_DQ_COUNTED[measure]} in the current "
                             "logs, below the alert threshold; they are counted in the data "
                             "quality table and left out of the statistics.",
                     "next_step": _DQ_STEPS[measure].format(f=feature)})

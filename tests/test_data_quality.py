@@ -124,7 +124,7 @@ def test_unseen_region_and_out_of_range_utilization_are_flagged(tmp_path):
     cur = _current()
     day = np.flatnonzero(_day_rows(cur, 0))
     cur.loc[day[:60], "region"] = "atlantis"
-    cur.loc[day[100:140], "utilization"] = 2.0  # a share can't exceed 1
+    cur.loc[day[100:160], "utilization"] = 2.0  # a share can't exceed 1
     summary = _run(tmp_path, cur)
     quality = summary["windows"][0]["data_quality"]
     assert quality["region"]["unseen"] == 60
@@ -132,7 +132,7 @@ def test_unseen_region_and_out_of_range_utilization_are_flagged(tmp_path):
     ref = _reference().utilization
     util = cur.utilization[_day_rows(cur, 0)]
     outside = int(((util < ref.min()) | (util > ref.max())).sum())
-    assert outside >= 40 and quality["utilization"]["out_of_range"] == outside
+    assert outside >= 60 and quality["utilization"]["out_of_range"] == outside
     assert {a["metric"] for a in summary["alerts"] if a["window"] ==
             summary["windows"][0]["index"] and a["metric"].startswith("data_quality.")} == {
         "data_quality.region.unseen_increase", "data_quality.utilization.out_of_range_increase"}

@@ -207,15 +207,16 @@ def data_quality_summary(windows: list[Mapping[str, Any]], features: Mapping[str
     """Per feature, over the windows of a run (their ``data_quality`` records): ``type``,
     ``rows``, ``values`` and, per measure that applies, ``{count, share, reference_share,
     max_increase, worst_window}`` (``count`` over every window; the largest increase
-    over the reference among the judged windows, and the start of that window).
+    over the reference among the judged windows, and the start of that window when it
+    rose at all).
 
     Examples
     --------
     >>> w = {"start": "2026-01-01T00:00:00Z", "status": "ok", "data_quality": {"x": {
     ...     "rows": 4, "values": 3, "missing": 1, "missing_share": 0.25,
     ...     "reference_missing_share": 0.0, "missing_increase": 0.25}}}
-    >>> data_quality_summary([w], {"x": "numeric"})["x"]["missing"]
-    {'count': 1, 'share': 0.25, 'reference_share': 0.0, 'max_increase': 0.25, 'worst_window': '2026-01-01T00:00:00Z'}
+    >>> data_quality_summary([w], {"x": "numeric"})["x"]["missing"]["max_increase"]
+    0.25
     """
     out: dict[str, dict[str, Any]] = {}
     for f, kind in features.items():
@@ -239,6 +240,7 @@ def data_quality_summary(windows: list[Mapping[str, Any]], features: Mapping[str
             entry[m] = {"count": count, "share": _share(count, total),
                         "reference_share": present[0][1].get(f"reference_{m}_share"),
                         "max_increase": worst[1][f"{m}_increase"] if worst else None,
-                        "worst_window": worst[0].get("start") if worst else None}
+                        "worst_window": worst[0].get("start")
+                        if worst and worst[1][f"{m}_increase"] > 0 else None}
         out[f] = entry
     return out

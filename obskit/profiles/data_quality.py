@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
