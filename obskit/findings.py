@@ -278,6 +278,11 @@ _DQ_STEPS = {"missing": "Check whether the producer stopped sending {f} or a joi
                            "line."}
 
 
+def _pct(share: float) -> str:
+    """A share as a percentage, small ones with two decimals (``0.0004`` → ``0.04%``)."""
+    return f"{share:.2%}" if 0 < abs(share) < 0.01 else f"{share:.1%}"
+
+
 def _data_quality_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     """A feature whose share of bad values jumped above the reference's, per measure (and
     segment); then, as notes, bad values counted where no rule fired."""
@@ -292,7 +297,10 @@ def _data_quality_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     shares = {(w["index"], f): q for w in summary["windows"]
               for f, q in (w.get("data_quality") or {}).items()}
     out = []
+    absent = set(summary.get("missing_features") or [])
     for (feature, measure, segment), alerts in groups.items():
+        if feature in absent:
+            continue  # not logged at all: the missing-feature finding says so
         if segment and {a["window"] for a in alerts} <= {
                 a["window"] for a in groups.get((feature, measure, ""), [])}:
             continue  # the whole log already shows it
@@ -302,18 +310,19 @@ def _data_quality_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
         share = quality.get(f"{measure}_share")
         base = quality.get(f"reference_{measure}_share")
         if share is None:  # a segment: the alert holds the increase only
-            amount = f"{worst['value']:.1%} more {_DQ_WORDS.get(measure, measure)}"
+            amount = f"{_pct(worst['value'])} more {_DQ_WORDS.get(measure, measure)}"
             versus = "than on the reference"
         else:
-            amount = f"{share:.1%} {_DQ_WORDS.get(measure, measure)}"
-            versus = f"vs {base:.1%} expected from the reference" if base is not None else ""
+            amount = f"{_pct(share)} {_DQ_WORDS.get(measure, measure)}"
+            versus = (f"vs {_pct(base)} expected from the reference" if base is not None
+                      else "no reference")
         prefix = f"In segment {segment}: " if segment else ""
         if not segment:  # where it is concentrated, when segments show it too
             worst_in = [(seg, max(a["value"] for a in hits))
                         for (f, m, seg), hits in groups.items()
                         if f == feature and m == measure and seg]
             if worst_in:
-                versus += "; " + ", ".join(f"up to +{v:.1%} in {seg}" for seg, v in worst_in)
+                versus += "; " + ", ".join(f"up to +{_pct(v)} in {seg}" for seg, v in worst_in)
         days = ", ".join(_day(starts.get(a["window"])) for a in alerts[:3])
         more = f" and {len(alerts) - 3} more" if len(alerts) > 3 else ""
         out.append({

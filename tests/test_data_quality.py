@@ -209,3 +209,13 @@ def test_a_wildcard_inside_a_rule_path_watches_every_feature_that_has_the_key():
     alerts, insufficient = evaluate_rules([window], [rule], reference={})
     assert [a["metric"] for a in alerts] == ["data_quality.region.unseen_increase"]
     assert [i["metric"] for i in insufficient] == ["data_quality.city.unseen_increase"]
+
+
+def test_a_feature_absent_from_the_current_logs_is_one_finding_and_alerts(tmp_path):
+    summary = _run(tmp_path, _current().drop(columns="utilization"))
+    assert summary["missing_features"] == ["utilization"]
+    assert [w["data_quality"]["utilization"]["missing_share"] for w in summary["windows"]] \
+        == [1.0, 1.0, 1.0]
+    assert len(_alerts(summary, "data_quality.utilization.missing_increase")) == 3
+    about = [f["kind"] for f in summary["findings"] if f.get("feature") == "utilization"]
+    assert about == ["missing_feature"]

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 import ibis.expr.types as ir
 import pandas as pd
 
-from obskit.profiles._common import W
+from obskit.profiles._common import W, is_infinite
 
 __all__ = ["COUNTS", "reference_quality", "quality_by_window", "wrong_type_by_window",
            "wrong_type_reasons"]
@@ -22,7 +22,7 @@ COUNTS = ("rows", "missing", "non_finite", "out_of_range", "unseen")
 
 def _finite(col: ir.Value) -> ir.BooleanValue:
     c = col.cast("float64")
-    return c.notnull() & ~c.isnan() & ~c.isinf()
+    return c.notnull() & ~c.isnan() & ~is_infinite(c)
 
 
 def reference_quality(reference: ir.Table, features: Mapping[str, str]) -> dict[str, dict]:
