@@ -181,21 +181,26 @@ def estimated_performance(config: Config, logs: LoadedLogs, table, reference,
     return cache.fit(monitor, reference, scope=scope).calculate(table)
 
 
-def data_quality(logs: LoadedLogs, spec: WindowSpec, table, reference, *,
-                 quarantine: bool = True) -> pd.DataFrame:
+def data_quality(logs: LoadedLogs, spec: WindowSpec, table, reference,
+                 segment: Segment | None = None) -> pd.DataFrame:
     """Data quality per (window, feature) against ``reference``; wrong-type values from
-    the quarantine (when ``quarantine``, period windows: a quarantined row has no place
-    among row windows) counted against the reference's own quarantine."""
-    ref_q = logs.reference.quarantine if logs.reference is not None and quarantine else None
+    the quarantine (period windows: a quarantined row has no place among row windows),
+    counted against the whole reference's quarantine; in a segment, only when the
+    quarantine knows the segment column."""
+    ref_q = logs.reference.quarantine if logs.reference is not None else None
     cur_q = (windowed_quarantine(logs.current.quarantine, spec.assign)
-             if quarantine and isinstance(spec, PeriodWindow) else None)
+             if isinstance(spec, PeriodWindow) else None)
+    if segment is not None and cur_q is not None:
+        cur_q = segment.filter(cur_q) if segment.column in cur_q.columns else None
+        ref_q = (segment.filter(ref_q) if ref_q is not None and segment.column in ref_q.columns
+                 else ref_q) if cur_q is not None else None
     monitor = DataQualityMonitor(logs.features).fit(reference, quarantine=ref_q)
     return monitor.calculate(table, quarantine=cur_q)
 
 
 def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, reference, *,
                   distributions: bool = False, cache: ReferenceCache | None = None,
-                  scope: str = "all") -> TableResult:
+                  scope: str = "all", segment: Segment | None = None) -> TableResult:
     """Run every monitor on one windowed table against one reference (``distributions``
     and multivariate drift only for the whole log). Fitted reference statistics come from
     ``cache`` under ``scope`` (the reference's name: ``all`` or a segment) when there."""
@@ -203,9 +208,7 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
     with stage("profile"):
         overview = _overview(spec, table)
         health = health_by_window(table)
-        # wrong-type rows are counted for the whole log only: a quarantined row's segment
-        # is not known
-        quality = data_quality(logs, spec, table, reference, quarantine=distributions)
+        quality = data_quality(logs, spec, table, reference, segment)
     drift = pd.DataFrame(columns=[W, "feature", "method", "value", "threshold", "drifted"])
     dists: dict[str, Any] = {}
     rules: dict[str, DriftRule] = {}
@@ -466,7 +469,7 @@ def _analyse_segments(analysis: Analysis, spec: WindowSpec, table,
             seg_ref, basis = _segment_reference(config, logs, segment)
             scope = "all" if basis == "whole reference" else f"{segment.column}={segment.value!r}"
             result = analyse_table(config, logs, spec, segment.filter(table), seg_ref,
-                                   cache=cache, scope=scope)
+                                   cache=cache, scope=scope, segment=segment)
             seg_alerts, _ = _judge(config, logs, result, segment)
             analysis.alerts += seg_alerts
             entry.update(reference_basis=basis, windows=result.windows,

@@ -113,15 +113,19 @@ _DQ_MEASURES = ("missing", "non_finite", "out_of_range", "unseen", "wrong_type")
 
 def _quality_entry(r: dict[str, Any]) -> dict[str, Any]:
     """A window's data quality of one feature: ``rows``, ``values`` and, for each measure
-    that applies to the feature, its count, ``_share``, ``reference_<m>_share`` and
-    ``_increase`` (measures that do not apply are left out)."""
+    that applies to the feature, its count, ``_share``, and, when the reference gives an
+    expected share, ``reference_<m>_share`` and ``_increase`` (measures that do not apply
+    are left out)."""
     entry: dict[str, Any] = {"rows": int(r["rows"]), "values": int(r["values"])}
     for m in _DQ_MEASURES:
         if r.get(m) is None or pd.isna(r.get(m)):
             continue
         entry[m] = int(r[m])
-        for key in (f"{m}_share", f"reference_{m}_share", f"{m}_increase"):
-            entry[key] = number(r.get(key))
+        entry[f"{m}_share"] = number(r.get(f"{m}_share"))
+        base = number(r.get(f"reference_{m}_share"))
+        if base is not None:  # nothing to compare with: no increase for a rule to judge
+            entry[f"reference_{m}_share"] = base
+            entry[f"{m}_increase"] = number(r.get(f"{m}_increase"))
     return entry
 
 

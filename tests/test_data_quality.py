@@ -219,3 +219,31 @@ def test_a_feature_absent_from_the_current_logs_is_one_finding_and_alerts(tmp_pa
     assert len(_alerts(summary, "data_quality.utilization.missing_increase")) == 3
     about = [f["kind"] for f in summary["findings"] if f.get("feature") == "utilization"]
     assert about == ["missing_feature"]
+
+
+def test_wrong_type_values_are_counted_in_their_segment(tmp_path):
+    cur = _current().astype({"age": object})
+    cur["model_version"] = np.where(np.arange(len(cur)) % 2, "v1", "v2")
+    bad = np.flatnonzero(_day_rows(cur, 1) & (cur.model_version == "v2").to_numpy())[:30]
+    cur.loc[bad, "age"] = "n/a years"
+    summary = _run(tmp_path, cur, fmt="csv", min_segment_rows=100)
+    entries = {e["value"]: e for e in summary["segments"]["model_version"]}
+    assert [w["data_quality"]["age"]["wrong_type"] for w in entries["v2"]["windows"]] \
+        == [0, 30, 0]
+    assert [w["data_quality"]["age"]["wrong_type"] for w in entries["v1"]["windows"]] \
+        == [0, 0, 0]
+    assert summary["windows"][1]["data_quality"]["age"]["wrong_type"] == 30
+
+
+def test_without_a_reference_counts_are_kept_and_nothing_is_compared(tmp_path):
+    cur = _current()
+    cur.loc[_day_rows(cur, 0), "income"] = np.nan
+    path = tmp_path / "cur.parquet"
+    cur.to_parquet(path)
+    summary = obskit.analyze(load_config(overrides={"sources": {"current": str(path)}})
+                             ).to_summary()
+    quality = summary["windows"][0]["data_quality"]["income"]
+    assert quality["missing"] == DAY and quality["missing_share"] == 1.0
+    assert "missing_increase" not in quality
+    assert not [i for i in summary["insufficient_data"]
+                if str(i.get("metric")).startswith("data_quality.")]
