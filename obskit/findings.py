@@ -294,7 +294,10 @@ def _data_quality_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
             groups[(parts[1], measure, _segment_text(alert.get("segment")))].append(alert)
     total = sum(1 for w in summary["windows"] if w["status"] == "ok")
     starts = {w["index"]: w["start"] for w in summary["windows"]}
-    shares = {(w["index"], f): q for w in summary["windows"]
+    scopes = [("", summary["windows"])] + [
+        (f"{column}={e['value']}", e.get("windows") or [])
+        for column, entries in (summary.get("segments") or {}).items() for e in entries]
+    shares = {(scope, w["index"], f): q for scope, windows in scopes for w in windows
               for f, q in (w.get("data_quality") or {}).items()}
     out = []
     absent = set(summary.get("missing_features") or [])
@@ -306,16 +309,15 @@ def _data_quality_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
             continue  # the whole log already shows it
         alerts.sort(key=lambda a: a["window"])
         worst = max(alerts, key=lambda a: a["value"])
-        quality = shares.get((worst["window"], feature), {}) if not segment else {}
+        quality = shares.get((segment, worst["window"], feature), {})
         share = quality.get(f"{measure}_share")
         base = quality.get(f"reference_{measure}_share")
-        if share is None:  # a segment: the alert holds the increase only
-            amount = f"{_pct(worst['value'])} more {_DQ_WORDS.get(measure, measure)}"
-            versus = "than on the reference"
+        if share is None or base is None:  # not in the summary: the alert has the rise
+            amount = f"a rise of {_pct(worst['value'])} in the share"
+            versus = f"{_DQ_WORDS.get(measure, measure)} over the reference"
         else:
             amount = f"{_pct(share)} {_DQ_WORDS.get(measure, measure)}"
-            versus = (f"vs {_pct(base)} expected from the reference" if base is not None
-                      else "no reference")
+            versus = f"vs {_pct(base)} expected from the reference"
         prefix = f"In segment {segment}: " if segment else ""
         if not segment:  # where it is concentrated, when segments show it too
             worst_in = [(seg, max(a["value"] for a in hits))

@@ -247,3 +247,27 @@ def test_without_a_reference_counts_are_kept_and_nothing_is_compared(tmp_path):
     assert "missing_increase" not in quality
     assert not [i for i in summary["insufficient_data"]
                 if str(i.get("metric")).startswith("data_quality.")]
+
+
+def test_a_fault_in_one_segment_only_is_a_finding_with_its_shares():
+    from obskit.findings import build_findings
+
+    def window(i, quality):
+        return {"index": i, "start": f"2026-03-1{i}T00:00:00Z", "status": "ok",
+                "data_quality": {"income": quality}}
+    clean = {"missing": 0, "missing_share": 0.0, "reference_missing_share": 0.02,
+             "missing_increase": -0.02}
+    broken = {"missing": 150, "missing_share": 0.75, "reference_missing_share": 0.02,
+              "missing_increase": 0.73}
+    summary = {
+        "windows": [window(0, clean), window(1, clean)], "rows": {"quarantined": 0},
+        "segments": {"model_version": [{"value": "v2",
+                                        "windows": [window(0, clean), window(1, broken)]}]},
+        "alerts": [{"rule": "missing_values", "metric": "data_quality.income.missing_increase",
+                    "window": 1, "window_start": "2026-03-11T00:00:00Z", "op": ">",
+                    "value": 0.73, "threshold": 0.1, "severity": "warning",
+                    "segment": {"model_version": "v2"}}]}
+    [finding] = [f for f in build_findings(summary) if f["kind"] == "data_quality"]
+    assert finding["text"] == (
+        "In segment model_version=v2: income: 75.0% of values missing on 2026-03-11 "
+        "(vs 2.0% expected from the reference; 1 of 2 windows: 2026-03-11).")
