@@ -472,3 +472,12 @@ def test_data_quality_heatmap_and_table_show_the_jump():
     table = render.data_quality_table_html(summary)
     assert "odd&lt;script&gt;" in table and "<script" not in table
     assert "worst +49.0 pts on 2026-11-03" in table
+
+
+def test_data_quality_table_collapses_long_tables():
+    summary = make_summary()
+    entry = summary["data_quality"]["age"]
+    summary["data_quality"] = {f"f{i:02d}": entry for i in range(40)}
+    out = render.data_quality_table_html(summary)
+    assert "<details><summary>15 more features</summary>" in out
+    assert out.count("<tr>") == 40 + 2  # every feature, plus two header rows

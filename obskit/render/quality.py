@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from obskit.render._common import (
     _HEATMAP_MAX_FEATURES,
+    _TABLE_VISIBLE_ROWS,
     _e,
     _fmt_int,
     _fmt_pct,
@@ -157,5 +158,11 @@ def data_quality_table_html(summary: Mapping[str, Any]) -> str:
             "of the rows read), the share expected from the reference, and the window where "
             "it rose most. Missing and non-finite values are left out of the drift "
             "statistics; ⚠ marks a feature with a data quality alert.</p>")
-    return (f'<div class="obskit"><h3>Data quality per feature</h3>{note}<table><thead><tr>'
-            f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+    table = (f"<table><thead><tr>{head}</tr></thead><tbody>"
+             f"{''.join(body[:_TABLE_VISIBLE_ROWS])}</tbody></table>")
+    if len(body) > _TABLE_VISIBLE_ROWS:  # long tables collapsed, never cut
+        table += (f"<details><summary>{len(body) - _TABLE_VISIBLE_ROWS} more features"
+                  f"</summary><table><thead><tr>{head}</tr></thead><tbody>"
+                  f"{''.join(body[_TABLE_VISIBLE_ROWS:])}</tbody></table></details>")
+    return f'<div class="obskit"><h3>Data quality per feature</h3>{note}{table}</div>'
+
