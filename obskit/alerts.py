@@ -5,7 +5,8 @@ A rule names a window key of ``summary.json`` by path (``drift_share``,
 value. ``drop_pct`` compares a performance metric with its reference value;
 ``significant_drop`` fires when a metric is worse than its reference value beyond both
 sampling uncertainties (:func:`significant_drop`); ``performance.*`` applies a rule to
-every metric. A window without data for a metric is ``insufficient_data`` for that rule:
+every metric, and ``data_quality.*.missing_increase`` to every feature that has that
+measure. A window without data for a metric is ``insufficient_data`` for that rule:
 reported, never a silent pass. A rule whose metric can never have a value in these logs,
 because the log has no column for the role it needs (no ``latency_ms`` for
 ``health.latency_p95_ms``), is not applicable instead: not evaluated, and listed once with
@@ -78,11 +79,38 @@ def split_applicable(rules: Iterable[AlertRuleConfig], roles: Iterable[str]
 
 
 def _expand(rule: AlertRuleConfig, window: Mapping[str, Any]) -> list[str]:
-    if not rule.metric.endswith(".*"):
+    """The metric paths a rule watches in ``window``: a ``*`` part stands for every key at
+    that level that has the rest of the path (``performance.*``,
+    ``data_quality.*.missing_increase``); a key without it is not watched."""
+    if "*" not in rule.metric.split("."):
         return [rule.metric]
-    prefix = rule.metric[:-2]
-    node = resolve_metric(window, prefix)
-    return [f"{prefix}.{k}" for k in node] if isinstance(node, Mapping) else []
+    paths = [""]
+    for part in rule.metric.split("."):
+        grown = []
+        for path in paths:
+            if part != "*":
+                grown.append(f"{path}.{part}" if path else part)
+                continue
+            node = _walk(window, path) if path else window
+            if isinstance(node, Mapping):
+                grown += [f"{path}.{k}" if path else str(k) for k in node]
+        paths = grown
+    if rule.metric.endswith(".*"):
+        return paths
+    return [p for p in paths if _walk(window, p) is not _ABSENT]
+
+
+_ABSENT = object()
+
+
+def _walk(window: Mapping[str, Any], path: str) -> Any:
+    """The node at ``path`` (not its ``value``), or ``_ABSENT``."""
+    node: Any = window
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return _ABSENT
+        node = node[part]
+    return node
 
 
 def _missing(value: Any) -> bool:

@@ -28,12 +28,14 @@ from obskit.io.checks import check_predictions, require_used_rows
 from obskit.io.engine import materialize
 from obskit.io.logs import LoadedLogs, load_logs
 from obskit.monitors import (
+    DataQualityMonitor,
     DomainClassifierMonitor,
     DriftMonitor,
     EstimatedPerformanceMonitor,
     PCAReconstructionMonitor,
     PerformanceMonitor,
 )
+from obskit.monitors.data_quality import data_quality_summary, windowed_quarantine
 from obskit.performance import METRICS, primary_metric
 from obskit.profiles import W, health_by_window, window_overview
 from obskit.reference_cache import ReferenceCache, data_fingerprint
@@ -143,6 +145,8 @@ class TableResult:
     distributions: dict[str, Any] = field(default_factory=dict)
     drift_rules: dict[str, DriftRule] = field(default_factory=dict)
     reference_performance_ci: dict[str, Any] = field(default_factory=dict)
+    #: (window, feature) → data quality counts and shares (:class:`DataQualityMonitor`)
+    data_quality: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _overview(spec: WindowSpec, table) -> pd.DataFrame:
@@ -241,9 +245,26 @@ def _covered(config: Config) -> tuple[datetime | None, datetime | None]:
     return moment(config.period_start), moment(config.period_end)
 
 
+def data_quality(logs: LoadedLogs, spec: WindowSpec, table, reference,
+                 segment: Segment | None = None) -> pd.DataFrame:
+    """Data quality per (window, feature) against ``reference``; wrong-type values from
+    the quarantine (period windows: a quarantined row has no place among row windows),
+    counted against the whole reference's quarantine; in a segment, only when the
+    quarantine knows the segment column."""
+    ref_q = logs.reference.quarantine if logs.reference is not None else None
+    cur_q = (windowed_quarantine(logs.current.quarantine, spec.assign)
+             if isinstance(spec, PeriodWindow) else None)
+    if segment is not None and cur_q is not None:
+        cur_q = segment.filter(cur_q) if segment.column in cur_q.columns else None
+        ref_q = (segment.filter(ref_q) if ref_q is not None and segment.column in ref_q.columns
+                 else ref_q) if cur_q is not None else None
+    monitor = DataQualityMonitor(logs.features).fit(reference, quarantine=ref_q)
+    return monitor.calculate(table, quarantine=cur_q)
+
+
 def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, reference, *,
                   distributions: bool = False, cache: ReferenceCache | None = None,
-                  scope: str = "all") -> TableResult:
+                  scope: str = "all", segment: Segment | None = None) -> TableResult:
     """Run every monitor on one windowed table against one reference (``distributions``
     and multivariate drift only for the whole log). Fitted reference statistics come from
     ``cache`` under ``scope`` (the reference's name: ``all`` or a segment) when there."""
@@ -251,6 +272,7 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
     with stage("profile"):
         overview = _overview(spec, table)
         health = health_by_window(table)
+        quality = data_quality(logs, spec, table, reference, segment)
     drift = pd.DataFrame(columns=[W, "feature", "method", "value", "threshold", "drifted"])
     dists: dict[str, Any] = {}
     rules: dict[str, DriftRule] = {}
@@ -275,15 +297,32 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
         performance = perf_monitor.calculate(table)
         estimated = estimated_performance(config, logs, table, reference, cache, scope)
     frames = WindowFrames(overview=overview, drift=drift, performance=performance,
-                          estimated=estimated, multivariate=multivariate, health=health)
+                          estimated=estimated, multivariate=multivariate, health=health,
+                          data_quality=quality)
     windows = assemble_windows(spec, frames, features=list(logs.features),
                                metrics=METRICS[logs.task], min_rows=config.min_window_rows,
                                has_labels=measures_performance(logs.task, table.columns),
                                covered=_covered(config))
+    _count_values(dists, quality, windows)
     reference_performance = {k: number(v) for k, v in perf_monitor.reference_.items()}
     reference_ci = {k: [number(b) for b in v]
                     for k, v in getattr(perf_monitor, "reference_ci_", {}).items()}
-    return TableResult(windows, drift, reference_performance, dists, rules, reference_ci)
+    return TableResult(windows, drift, reference_performance, dists, rules,
+                       reference_performance_ci=reference_ci, data_quality=quality)
+
+
+def _count_values(dists: dict[str, Any], quality: pd.DataFrame,
+                  windows: list[dict[str, Any]]) -> None:
+    """Each distribution says how many current values it holds and which were left out
+    (missing, non-finite), over the windows of the run."""
+    if not len(quality):
+        return
+    shown = quality[quality[W].isin({w["index"] for w in windows})]
+    for f, dist in dists.items():
+        rows = shown[shown.feature == f]
+        dist["current_values"] = int(rows["values"].sum())
+        dist["current_left_out"] = {"missing": int(rows["missing"].sum()),
+                                    "non_finite": int(rows["non_finite"].fillna(0).sum())}
 
 
 def _judge(config: Config, logs: LoadedLogs, result: TableResult,
@@ -406,6 +445,7 @@ class Analysis:
                           "performance_ci": self.overall.reference_performance_ci},
             "windows": windows,
             "drift_summary": self.drift_summary(),
+            "data_quality": data_quality_summary(windows, logs.features),
             "distributions": self.overall.distributions,
             "segments": self.segments,
             "anomalies": self.anomalies.get("rows", []),
@@ -533,12 +573,13 @@ def _analyse_segments(analysis: Analysis, spec: WindowSpec, table,
             seg_ref, basis = _segment_reference(config, logs, segment)
             scope = "all" if basis == "whole reference" else f"{segment.column}={segment.value!r}"
             result = analyse_table(config, logs, spec, segment.filter(table), seg_ref,
-                                   cache=cache, scope=scope)
+                                   cache=cache, scope=scope, segment=segment)
             seg_alerts, _ = _judge(config, logs, result, segment)
             analysis.alerts += seg_alerts
             entry.update(reference_basis=basis, windows=result.windows,
                          drift_summary=drift_summary(result.drift, result.windows,
                                                      logs.features),
+                         data_quality=data_quality_summary(result.windows, logs.features),
                          reference_performance=result.reference_performance,
                          alerts=seg_alerts)
         analysis.segments.setdefault(segment.column, []).append(entry)

@@ -52,6 +52,7 @@ class WindowFrames:
     estimated: pd.DataFrame = field(default_factory=pd.DataFrame)
     multivariate: pd.DataFrame = field(default_factory=pd.DataFrame)
     health: pd.DataFrame = field(default_factory=pd.DataFrame)
+    data_quality: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _row(frame: pd.DataFrame, idx: int) -> dict[str, Any] | None:
@@ -125,6 +126,40 @@ def _partial(spec: WindowSpec, records: list[dict[str, Any]],
         None if c is None else pd.Timestamp(c).to_pydatetime() for c in covered))
 
 
+#: data quality counts per feature, with their shares and the reference's
+_DQ_MEASURES = ("missing", "non_finite", "out_of_range", "unseen", "wrong_type")
+
+
+def _quality_entry(r: dict[str, Any]) -> dict[str, Any]:
+    """A window's data quality of one feature: ``rows``, ``values`` and, for each measure
+    that applies to the feature, its count, ``_share``, and, when the reference gives an
+    expected share, ``reference_<m>_share`` and ``_increase`` (measures that do not apply
+    are left out)."""
+    entry: dict[str, Any] = {"rows": int(r["rows"]), "values": int(r["values"])}
+    for m in _DQ_MEASURES:
+        if r.get(m) is None or pd.isna(r.get(m)):
+            continue
+        entry[m] = int(r[m])
+        entry[f"{m}_share"] = number(r.get(f"{m}_share"))
+        base = number(r.get(f"reference_{m}_share"))
+        if base is not None:  # nothing to compare with: no increase for a rule to judge
+            entry[f"reference_{m}_share"] = base
+            entry[f"{m}_increase"] = number(r.get(f"{m}_increase"))
+    return entry
+
+
+def _not_judged_reason(quality: dict[str, Any] | None) -> str | None:
+    """Why a window's drift of a feature has no value, from its data quality."""
+    if not quality:
+        return None
+    if quality["values"] == 0:
+        parts = [f"{quality[m]:,} {m.replace('_', '-')}" for m in ("missing", "non_finite")
+                 if quality.get(m)]
+        return (f"no values to compare: {' and '.join(parts) or 'none'} of "
+                f"{quality['rows']:,} rows")
+    return None
+
+
 def assemble_windows(spec: WindowSpec, frames: WindowFrames, *, features: list[str],
                      metrics: tuple[str, ...], min_rows: int, has_labels: bool,
                      covered: tuple[Any, Any] = (None, None)) -> list[dict[str, Any]]:
@@ -174,6 +209,17 @@ def assemble_windows(spec: WindowSpec, frames: WindowFrames, *, features: list[s
         found = {r["feature"]: _drift_entry(r, enough) for r in d.to_dict("records")}
         w["drift"] = {f: found.get(f, {"method": None, "value": None, "threshold": None,
                                        "drifted": None}) for f in features}
+        dq = frames.data_quality
+        if len(dq):
+            quality = {r["feature"]: _quality_entry(r)
+                       for r in dq[dq[W] == idx].to_dict("records")}
+            w["data_quality"] = quality
+            for f, entry in w["drift"].items():
+                if f in quality:  # the values the statistic used; why none, if none
+                    entry["values_used"] = quality[f]["values"]
+                    reason = _not_judged_reason(quality[f])
+                    if entry["drifted"] is None and enough and reason:
+                        entry["reason"] = reason
         judged_features = [v for v in w["drift"].values() if v["drifted"] is not None]
         # with persistence k, a feature counts once it drifted k windows in a row
         w["drifted_features"] = sorted(f for f, v in w["drift"].items()

@@ -113,6 +113,16 @@ DEFAULT_ALERTS = (
     AlertRuleConfig("latency_p95", "health.latency_p95_ms", ">", 500.0, "critical"),
     AlertRuleConfig("error_rate", "health.error_rate", ">", 0.05, "critical"),
     AlertRuleConfig("performance_drop", "performance.*", "significant_drop", 1.0, "warning"),
+    # data quality: a feature's share of bad values above what the reference leads to expect
+    AlertRuleConfig("missing_values", "data_quality.*.missing_increase", ">", 0.10, "warning"),
+    AlertRuleConfig("non_finite_values", "data_quality.*.non_finite_increase", ">", 0.01,
+                    "warning"),
+    AlertRuleConfig("out_of_range_values", "data_quality.*.out_of_range_increase", ">", 0.10,
+                    "warning"),
+    AlertRuleConfig("unseen_categories", "data_quality.*.unseen_increase", ">", 0.10,
+                    "warning"),
+    AlertRuleConfig("wrong_type_values", "data_quality.*.wrong_type_increase", ">", 0.01,
+                    "warning"),
 )
 
 

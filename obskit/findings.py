@@ -56,8 +56,8 @@ def _alert_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     out = []
     for (rule, metric, segment), alerts in groups.items():
         alerts.sort(key=lambda a: a["window"])
-        if metric.startswith("drift."):
-            continue  # per-feature drift is reported by the drift findings
+        if metric.startswith(("drift.", "data_quality.")):
+            continue  # reported by the drift and data quality findings
         if segment:
             overall = {a["window"] for a in groups.get((rule, metric, ""), [])}
             if {a["window"] for a in alerts} <= overall:
@@ -345,6 +345,96 @@ def _data_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+_DQ_WORDS = {"missing": "of values missing", "non_finite": "of values non-finite (NaN, ±inf)",
+             "out_of_range": "of values outside the reference's range",
+             "unseen": "of values in categories unseen in the reference",
+             "wrong_type": "of values of the wrong type (quarantined rows)"}
+_DQ_COUNTED = {"non_finite": "non-finite values (NaN, ±inf)",
+               "wrong_type": "values of the wrong type (rows quarantined)"}
+_DQ_STEPS = {"missing": "Check whether the producer stopped sending {f} or a join upstream "
+                        "lost it.",
+             "non_finite": "Find where {f} overflows or divides by zero upstream; the drift "
+                           "statistics use only its finite values.",
+             "out_of_range": "Check {f}'s units and scale upstream (a changed unit or a "
+                             "default value).",
+             "unseen": "Check whether {f}'s new categories are expected (a new value "
+                       "upstream) or a spelling change.",
+             "wrong_type": "Fix the producer of {f}; the quarantine examples show file and "
+                           "line."}
+
+
+def _pct(share: float) -> str:
+    """A share as a percentage, small ones with two decimals (``0.0004`` → ``0.04%``)."""
+    return f"{share:.2%}" if 0 < abs(share) < 0.01 else f"{share:.1%}"
+
+
+def _data_quality_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A feature whose share of bad values jumped above the reference's, per measure (and
+    segment); then, as notes, bad values counted where no rule fired."""
+    groups: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
+    for alert in summary.get("alerts", []):
+        parts = str(alert.get("metric") or "").split(".")
+        if len(parts) == 3 and parts[0] == "data_quality" and parts[2].endswith("_increase"):
+            measure = parts[2][: -len("_increase")]
+            groups[(parts[1], measure, _segment_text(alert.get("segment")))].append(alert)
+    total = sum(1 for w in summary["windows"] if w["status"] == "ok")
+    starts = {w["index"]: w["start"] for w in summary["windows"]}
+    scopes = [("", summary["windows"])] + [
+        (f"{column}={e['value']}", e.get("windows") or [])
+        for column, entries in (summary.get("segments") or {}).items() for e in entries]
+    shares = {(scope, w["index"], f): q for scope, windows in scopes for w in windows
+              for f, q in (w.get("data_quality") or {}).items()}
+    out = []
+    absent = set(summary.get("missing_features") or [])
+    for (feature, measure, segment), alerts in groups.items():
+        if feature in absent:
+            continue  # not logged at all: the missing-feature finding says so
+        if segment and {a["window"] for a in alerts} <= {
+                a["window"] for a in groups.get((feature, measure, ""), [])}:
+            continue  # the whole log already shows it
+        alerts.sort(key=lambda a: a["window"])
+        worst = max(alerts, key=lambda a: a["value"])
+        quality = shares.get((segment, worst["window"], feature), {})
+        share = quality.get(f"{measure}_share")
+        base = quality.get(f"reference_{measure}_share")
+        if share is None or base is None:  # not in the summary: the alert has the rise
+            amount = f"a rise of {_pct(worst['value'])} in the share"
+            versus = f"{_DQ_WORDS.get(measure, measure)} over the reference"
+        else:
+            amount = f"{_pct(share)} {_DQ_WORDS.get(measure, measure)}"
+            versus = f"vs {_pct(base)} expected from the reference"
+        prefix = f"In segment {segment}: " if segment else ""
+        if not segment:  # where it is concentrated, when segments show it too
+            worst_in = [(seg, max(a["value"] for a in hits))
+                        for (f, m, seg), hits in groups.items()
+                        if f == feature and m == measure and seg]
+            if worst_in:
+                versus += "; " + ", ".join(f"up to +{_pct(v)} in {seg}" for seg, v in worst_in)
+        days = ", ".join(_day(starts.get(a["window"])) for a in alerts[:3])
+        more = f" and {len(alerts) - 3} more" if len(alerts) > 3 else ""
+        out.append({
+            "severity": worst["severity"], "kind": "data_quality", "feature": feature,
+            "measure": measure, "section": "data-quality", "segment": worst.get("segment"),
+            "windows": [a["window"] for a in alerts], "window_start": worst["window_start"],
+            "text": f"{prefix}{feature}: {amount} on {_day(worst['window_start'])} "
+                    f"({versus}; {len(alerts)} of {total} windows: {days}{more}).",
+            "next_step": _DQ_STEPS.get(measure, "See the data quality table.").format(
+                f=feature)})
+    flagged = {(f, m) for f, m, seg in groups if not seg}
+    for feature, entry in (summary.get("data_quality") or {}).items():
+        for measure in ("non_finite", "wrong_type"):
+            count = (entry.get(measure) or {}).get("count")
+            if count and (feature, measure) not in flagged:
+                out.append({
+                    "severity": "info", "kind": "data_quality", "feature": feature,
+                    "measure": measure, "section": "data-quality",
+                    "text": f"{feature}: {count:,} {_DQ_COUNTED[measure]} in the current "
+                            "logs, below the alert threshold; they are counted in the data "
+                            "quality table and left out of the statistics.",
+                    "next_step": _DQ_STEPS[measure].format(f=feature)})
+    return out
+
+
 def deep_dive_command(summary: Mapping[str, Any], command: str, *args: Any) -> str:
     """The shell command that opens a deep dive on this run (``obskit deep-dive`` or
     ``obskit investigate``), every part shell-quoted; it reuses the run's ``summary.json``
@@ -391,7 +481,8 @@ def build_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     ``command``."""
     findings = (_alert_findings(summary) + _drift_findings(summary)
                 + _multivariate_findings(summary) + _estimate_findings(summary)
-                + _anomaly_findings(summary) + _data_findings(summary))
+                + _anomaly_findings(summary) + _data_quality_findings(summary)
+                + _data_findings(summary))
     if not summary.get("alerts"):
         findings.append({"severity": "info", "kind": "ok", "section": "health",
                          "text": "No alert rule fired in any window.", "next_step": ""})

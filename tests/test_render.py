@@ -18,9 +18,11 @@ FRAGMENTS = (
     render.findings_html,
     render.drift_table_html,
     render.data_quality_html,
+    render.data_quality_table_html,
     render.methods_html,
 )
-FIGURES = (render.health_figure, render.performance_figure, render.drift_figure)
+FIGURES = (render.health_figure, render.performance_figure, render.drift_figure,
+           render.data_quality_figure)
 
 
 def make_summary(n_windows: int = 4, *, hour: int = 0, evil: str = "") -> dict:
@@ -43,12 +45,18 @@ def make_summary(n_windows: int = 4, *, hour: int = 0, evil: str = "") -> dict:
         drift = {f: {"method": methods[f]["method"], "value": values[f][i],
                      "threshold": 0.1, "drifted": values[f][i] > 0.1} for f in features}
         drifted = [f for f, d in drift.items() if d["drifted"]]
+        missing = 0.5 if i == 2 else 0.01  # age goes half missing in window 2
+        quality = {f: {"rows": 1000, "values": 990, "missing": int(1000 * missing),
+                       "missing_share": missing, "reference_missing_share": 0.01,
+                       "missing_increase": missing - 0.01} for f in features}
+        quality["region"].update(unseen=5, unseen_share=0.005, reference_unseen_share=0.0,
+                                 unseen_increase=0.005)
         windows.append({
             "index": 100 + i, "start": start, "end": end, "rows": 1000 + 10 * i,
             "status": "ok", "labelled_rows": 1000 - 200 * i,
             "label_coverage": (1000 - 200 * i) / (1000 + 10 * i), "mean_score": 0.2,
             "performance": {"accuracy": 0.8 - 0.05 * i, "roc_auc": 0.77 - 0.04 * i},
-            "drift": drift, "drifted_features": drifted,
+            "drift": drift, "drifted_features": drifted, "data_quality": quality,
             "drift_share": len(drifted) / len(features),
             "health": {"latency_p50_ms": 40.0, "latency_p95_ms": 120.0 + 500 * (i == 2),
                        "latency_p99_ms": 200.0 + 1500 * (i == 2), "errors": 3,
@@ -81,6 +89,11 @@ def make_summary(n_windows: int = 4, *, hour: int = 0, evil: str = "") -> dict:
         "reference": {"performance": {"accuracy": 0.8, "roc_auc": 0.77}},
         "windows": windows,
         "drift_summary": drift_summary,
+        "data_quality": {f: {"type": t, "rows": 1000 * n_windows, "values": 990 * n_windows,
+                             "missing": {"count": 10, "share": 0.01, "reference_share": 0.01,
+                                         "max_increase": 0.49,
+                                         "worst_window": f"2026-11-03T{hour:02d}:00:00Z"}}
+                         for f, t in features.items()},
         "distributions": {
             "age": {"kind": "numeric", "edges": [float("-inf"), 18.0, 40.0, 60.0, float("inf")],
                     "reference": [0, 40, 50, 10], "current": [0, 30, 50, 20]},
@@ -543,3 +556,25 @@ def test_estimation_html_names_the_method_or_says_why_not():
     why = estimation_html({"estimation": {"method": None, "reason": "no <labels>"}})
     assert "not estimated without labels: no &lt;labels&gt;." in why and "CBPE" not in why
     assert estimation_html({}) == ""
+
+
+def test_data_quality_heatmap_and_table_show_the_jump():
+    summary = make_summary(evil=XSS)
+    fig = render.data_quality_figure(summary)
+    ax = data_axes(fig)[0]
+    image = ax.get_images()[0].get_array()
+    assert image[:, 2].max() == pytest.approx(49.0)  # the 0.49 rise, in points, window 2
+    assert image[:, 0].max() == pytest.approx(0.5)  # region's 0.005 unseen rise
+    assert ax.get_ylabel() == "Feature" and ax.get_xlabel() == "Window start (UTC)"
+    table = render.data_quality_table_html(summary)
+    assert "odd&lt;script&gt;" in table and "<script" not in table
+    assert "worst +49.0 pts on 2026-11-03" in table
+
+
+def test_data_quality_table_collapses_long_tables():
+    summary = make_summary()
+    entry = summary["data_quality"]["age"]
+    summary["data_quality"] = {f"f{i:02d}": entry for i in range(40)}
+    out = render.data_quality_table_html(summary)
+    assert "<details><summary>15 more features</summary>" in out
+    assert out.count("<tr>") == 40 + 2  # every feature, plus two header rows

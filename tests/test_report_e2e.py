@@ -99,6 +99,21 @@ def test_broken_upstream_feature_is_flagged_from_its_start(demo_run):
         assert w["drift"][inc["feature"]]["drifted"] is (_day(w["start"]) >= start), w["start"]
 
 
+def test_data_quality_flags_the_broken_upstream_feature_only(demo_run):
+    """income in cents from v2's start is outside the reference's range; nothing else in
+    the demo is a data quality fault, so no other data quality rule fires."""
+    _, run_dir, summary, incidents, _ = demo_run
+    inc = incidents["broken_upstream"]
+    fired = [a for a in summary["alerts"] if a["metric"].startswith("data_quality.")]
+    assert {a["metric"] for a in fired} == {f"data_quality.{inc['feature']}.out_of_range_increase"}
+    start = _day(inc["start"])
+    assert {a["window_start"] for a in fired if a["segment"] is None} == {
+        w["start"] for w in summary["windows"] if _day(w["start"]) >= start}
+    assert any(f["kind"] == "data_quality" and f["feature"] == inc["feature"]
+               for f in summary["findings"])
+    assert "Data quality per feature" in (run_dir / "index.html").read_text()
+
+
 def test_latency_spike_fires_in_its_window_only(demo_run):
     _, _, summary, incidents, _ = demo_run
     inc = incidents["latency_spike"]

@@ -93,6 +93,25 @@ def test_jsonl_quarantine_matches_duckdb(write, spark_con):
     assert (duck.current.rows_read, duck.current.rows_quarantined) == (9, 6)
 
 
+def test_data_quality_counts_infinities_on_spark_as_on_duckdb(tmp_path, spark_con):
+    """Ibis's ``isinf()`` is always false on Spark: +inf/-inf must still be counted as
+    non-finite (and left out of the statistics) there."""
+    from obskit.monitors import DataQualityMonitor
+    from obskit.profiles import clean_numeric
+
+    lines = "".join(f'{{"timestamp": "2026-01-01T00:00:{i:02d}Z", "x": {v}}}\n'
+                    for i, v in enumerate(["1.5", '"inf"', '"-inf"', "null", "2"]))
+    path = tmp_path / "x.jsonl"
+    path.write_text(lines)
+    got = {}
+    for name, con in (("duckdb", connect()), ("spark", spark_con)):
+        table = _load(con, str(path), features={"types": {"x": "numeric"}}).current.table
+        frame = DataQualityMonitor({"x": "numeric"}).fit(table).calculate(table)
+        got[name] = (frame[["missing", "non_finite", "values"]].iloc[0].tolist(),
+                     int(clean_numeric(table, "x").count().execute()))
+    assert got["spark"] == got["duckdb"] == ([1, 2, 2], 2)
+
+
 def test_jsonl_nested_features_match_duckdb(write, spark_con):
     p = write("a.jsonl", [
         {"timestamp": "2024-01-01T00:00:00Z", "score": 0.2, "x": 9,

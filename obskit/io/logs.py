@@ -318,10 +318,19 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
         if checks else ibis.null("string")
     staged = materialize(t.select(**typed, _reason=reason, _detail=detail))
     clean = materialize(staged.filter(staged._reason.isnull()).drop("_reason", "_detail"))
+    # the timestamp and segment columns place a quarantined row in its window and segment
+    # (data quality counts wrong-type values there)
+    when = (staged.timestamp if "timestamp" in typed
+            else ibis.null("timestamp('UTC')")).name("timestamp")
+    segments = {c: staged[c].cast("string") for c in config.segments or ("model_version",)
+                if c in typed and c not in ("timestamp", "_file", "_line")}
     bad_rows = staged.filter(staged._reason.notnull()).select(
-        "_file", "_line", reason=staged._reason, detail=staged._detail
-    )
-    quarantine = materialize(ibis.union(bad_rows, raw.rejects.cast(bad_rows.schema())))
+        "_file", "_line", reason=staged._reason, detail=staged._detail, timestamp=when,
+        **segments)
+    rejects = raw.rejects.select("_file", "_line", "reason", "detail").mutate(
+        timestamp=ibis.null(bad_rows.schema()["timestamp"]),
+        **{c: ibis.null("string") for c in segments})
+    quarantine = materialize(ibis.union(bad_rows, rejects.cast(bad_rows.schema())))
     used, quarantined = int(clean.count().execute()), int(quarantine.count().execute())
     staged.release()  # both tables above are computed now
     return LogTable(clean, quarantine, used + quarantined, used, quarantined, raw.files, ts_info)

@@ -5,12 +5,14 @@ small pandas frame indexed by window. Reference statistics are computed once, in
 """
 
 from obskit.monitors.anomaly import RowAnomalyMonitor
+from obskit.monitors.data_quality import DataQualityMonitor
 from obskit.monitors.drift import HISTOGRAM_BINS, DriftMonitor
 from obskit.monitors.estimation import EstimatedPerformanceMonitor
 from obskit.monitors.multivariate import DomainClassifierMonitor, PCAReconstructionMonitor
 from obskit.monitors.performance import PerformanceMonitor
 
 __all__ = [
+    "DataQualityMonitor",
     "DomainClassifierMonitor",
     "DriftMonitor",
     "EstimatedPerformanceMonitor",

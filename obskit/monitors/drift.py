@@ -43,7 +43,7 @@ from obskit.drift import (
 )
 from obskit.monitors._base import check_fitted, with_window
 from obskit.profiles import W, category_counts, numeric_histogram, wasserstein_by_window
-from obskit.profiles._common import FETCH_VALUES, window_groups
+from obskit.profiles._common import FETCH_VALUES, is_infinite, window_groups
 from obskit.profiles.drift import (
     category_counts_of,
     histogram_by_window,
@@ -351,7 +351,7 @@ def _engine_stats(reference: ir.Table, numeric: list[str]) -> pd.Series:
     aggs = {}
     for i, f in enumerate(numeric):
         t = reference[f]
-        ok = t.notnull() & ~t.isnan() & ~t.isinf()
+        ok = t.notnull() & ~t.isnan() & ~is_infinite(t)
         aggs[f"s{i}"] = t.std(how="pop", where=ok)
         aggs[f"lo{i}"] = t.quantile(0.01, where=ok)
         aggs[f"hi{i}"] = t.quantile(0.99, where=ok)

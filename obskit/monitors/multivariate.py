@@ -31,6 +31,7 @@ from threadpoolctl import threadpool_limits
 from obskit.exceptions import ConfigError, InputError
 from obskit.monitors._base import check_fitted, with_window
 from obskit.profiles import W, category_counts
+from obskit.profiles._common import is_infinite
 from obskit.profiles.anomaly import row_hash
 from obskit.schema import visible_columns
 
@@ -67,7 +68,7 @@ def _check_columns(table: ir.Table, features: Sequence[str], what: str) -> None:
 
 def _finite(value: ir.FloatingValue) -> ir.FloatingValue:
     """``value`` with NaN and ±inf turned into missing."""
-    return ibis.ifelse(value.isnan() | value.isinf(), ibis.null("float64"), value)
+    return ibis.ifelse(value.isnan() | is_infinite(value), ibis.null("float64"), value)
 
 
 def _row_hash(table: ir.Table, features: Sequence[str], seed: int) -> ir.StringValue:

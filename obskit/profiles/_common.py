@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -54,10 +55,16 @@ def window_groups(window_index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     return order, windows, np.append(starts, order.size)
 
 
+def is_infinite(value: ir.NumericValue) -> ir.BooleanValue:
+    """+inf or -inf. Ibis's ``isinf()`` is always false on Spark (its PySpark compiler
+    compares the expressions in Python), so the comparison is written out."""
+    return value.abs() == ibis.literal(float("inf"), "float64")
+
+
 def clean_numeric(table: ir.Table, col: str) -> ir.Table:
     """Rows where ``col`` is a finite number."""
     c = table[col]
-    return table.filter(c.notnull() & ~c.isnan() & ~c.isinf())
+    return table.filter(c.notnull() & ~c.isnan() & ~is_infinite(c))
 
 
 def window_overview(table: ir.Table) -> pd.DataFrame:

@@ -39,7 +39,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from obskit.io.engine import stable_hash
-from obskit.profiles._common import W
+from obskit.profiles._common import W, is_infinite
 from obskit.profiles.health import error_flag
 
 __all__ = [
@@ -90,7 +90,7 @@ class Reason:
 
 def _finite(value: ir.Value) -> ir.FloatingValue:
     v = value.cast("float64")
-    return ibis.ifelse(v.isnan() | v.isinf(), ibis.null("float64"), v)
+    return ibis.ifelse(v.isnan() | is_infinite(v), ibis.null("float64"), v)
 
 
 def _log_term(ratio: ir.FloatingValue, *, scale: float = 1.0) -> ir.FloatingValue:

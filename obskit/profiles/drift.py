@@ -9,7 +9,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from obskit.profiles._common import W, clean_numeric, fetch_columns
+from obskit.profiles._common import W, clean_numeric, fetch_columns, is_infinite
 from obskit.schema import is_numeric_type
 
 __all__ = [
@@ -135,7 +135,7 @@ def feature_stats(reference: ir.Table, current: ir.Table | None,
             if is_numeric_type(features[f]):
                 c = c.cast("float64")
                 # distinct doubles counted as doubles: no text conversion of every value
-                exprs[f"c{i}"] = ibis.ifelse(c.isnan() | c.isinf(), ibis.null("float64"), c)
+                exprs[f"c{i}"] = ibis.ifelse(c.isnan() | is_infinite(c), ibis.null("float64"), c)
             else:
                 exprs[f"c{i}"] = c.cast("string")
         return t.select(_side=ibis.literal(side, "int64"), **exprs)

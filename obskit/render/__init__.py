@@ -32,6 +32,7 @@ from obskit.render.fragments import (
     segments_html,
     summary_tiles_html,
 )
+from obskit.render.quality import data_quality_figure, data_quality_table_html
 
 __all__ = [
     "COLOR_ALERT",
@@ -39,7 +40,9 @@ __all__ = [
     "COLOR_OK",
     "COLOR_REFERENCE",
     "anomalies_html",
+    "data_quality_figure",
     "data_quality_html",
+    "data_quality_table_html",
     "explanation_figures",
     "drift_figure",
     "drift_table_html",

@@ -120,7 +120,7 @@ def _fmt_metric(metric: Any, value: Any) -> str:
     if name.endswith("_ms"):
         return _fmt_ms(value)
     if name.endswith("error_rate") or name.endswith("drift_share") \
-            or name.endswith("label_coverage"):
+            or name.endswith("label_coverage") or name.startswith("data_quality."):
         return _fmt_pct(value)
     return _fmt_num(value)
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from obskit.assemble import number
 from obskit.drift import threshold_ratio
+from obskit.profiles._common import is_infinite
 from obskit.profiles.drift import category_counts, histogram_by_window, numeric_histogram
 from obskit.schema import is_numeric_type
 
@@ -380,7 +381,7 @@ class ExplorerState:
             aggs = {}
             for i, f in enumerate(numeric):
                 col = ref[f].cast("float64")
-                ok = col.notnull() & ~col.isnan() & ~col.isinf()
+                ok = col.notnull() & ~col.isnan() & ~is_infinite(col)
                 for j, q in enumerate(_QUANTILES):
                     aggs[f"q{i}_{j}"] = col.quantile(q, where=ok)
             self.queries += 1

@@ -1,0 +1,133 @@
+"""Engine aggregates for data quality: per window and feature, the values that are missing,
+not finite, outside the reference's range, unseen in the reference, or of the wrong type.
+
+Each function runs one query; only the counts come back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import ibis.expr.types as ir
+import pandas as pd
+
+from obskit.profiles._common import W, is_infinite
+
+__all__ = ["COUNTS", "reference_quality", "quality_by_window", "wrong_type_by_window",
+           "wrong_type_reasons"]
+
+#: the counts of :func:`quality_by_window`, per (window, feature)
+COUNTS = ("rows", "missing", "non_finite", "out_of_range", "unseen")
+
+
+def _finite(col: ir.Value) -> ir.BooleanValue:
+    c = col.cast("float64")
+    return c.notnull() & ~c.isnan() & ~is_infinite(c)
+
+
+def reference_quality(reference: ir.Table, features: Mapping[str, str]) -> dict[str, dict]:
+    """Per feature, from one query over the reference: ``rows``, ``missing`` (null),
+    ``non_finite`` (NaN, +inf, -inf; numeric features) and ``min`` / ``max`` of the finite
+    values (numeric features).
+
+    Examples
+    --------
+    >>> import ibis, pandas as pd
+    >>> t = ibis.memtable(pd.DataFrame({"x": [1.0, None, float("inf"), 3.0]}))
+    >>> reference_quality(t, {"x": "numeric"})["x"]
+    {'rows': 4, 'missing': 1, 'non_finite': 1, 'min': 1.0, 'max': 3.0}
+    """
+    names = list(features)
+    aggs: dict[str, ir.Value] = {"rows": reference.count()}
+    for i, f in enumerate(names):
+        col = reference[f]
+        aggs[f"m{i}"] = col.isnull().cast("int64").sum()
+        if features[f] == "numeric":
+            c = col.cast("float64")
+            ok = _finite(col)
+            aggs[f"x{i}"] = (c.notnull() & ~ok).cast("int64").sum()
+            aggs[f"lo{i}"] = c.min(where=ok)
+            aggs[f"hi{i}"] = c.max(where=ok)
+    row = reference.aggregate(**aggs).execute().iloc[0]
+    out = {}
+    for i, f in enumerate(names):
+        entry = {"rows": int(row["rows"]), "missing": int(row[f"m{i}"] or 0)}
+        if features[f] == "numeric":
+            entry["non_finite"] = int(row[f"x{i}"] or 0)
+            entry["min"] = None if pd.isna(row[f"lo{i}"]) else float(row[f"lo{i}"])
+            entry["max"] = None if pd.isna(row[f"hi{i}"]) else float(row[f"hi{i}"])
+        out[f] = entry
+    return out
+
+
+def quality_by_window(table: ir.Table, features: Mapping[str, str], *,
+                      ranges: Mapping[str, tuple[float, float]] | None = None,
+                      categories: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
+    """Counts per (window, feature) from one query: columns ``window_index, feature`` and
+    :data:`COUNTS`.
+
+    ``missing`` counts nulls; ``non_finite`` NaN and ±inf (numeric features, else 0);
+    ``out_of_range`` finite values below ``ranges[f][0]`` or above ``ranges[f][1]``
+    (numeric features with a range, else null); ``unseen`` non-null values whose text is
+    not in ``categories[f]`` (other features with categories, else null).
+    """
+    ranges, categories = ranges or {}, categories or {}
+    names = list(features)
+    aggs: dict[str, ir.Value] = {"rows": table.count()}
+    for i, f in enumerate(names):
+        col = table[f]
+        aggs[f"m{i}"] = col.isnull().cast("int64").sum()
+        if features[f] == "numeric":
+            c = col.cast("float64")
+            ok = _finite(col)
+            aggs[f"x{i}"] = (c.notnull() & ~ok).cast("int64").sum()
+            if f in ranges:
+                lo, hi = ranges[f]
+                aggs[f"o{i}"] = (ok & ((c < lo) | (c > hi))).cast("int64").sum()
+        elif f in categories:
+            seen = col.cast("string").isin([str(v) for v in categories[f]])
+            aggs[f"u{i}"] = (col.notnull() & ~seen).cast("int64").sum()
+    frame = table.group_by(W).aggregate(**aggs).order_by(W).execute()
+    parts = []
+    for i, f in enumerate(names):
+        part = pd.DataFrame({W: frame[W].astype("int64"), "feature": f,
+                             "rows": frame["rows"].astype("int64"),
+                             "missing": frame[f"m{i}"].fillna(0).astype("int64")})
+        part["non_finite"] = (frame[f"x{i}"].fillna(0).astype("int64") if f"x{i}" in frame
+                              else 0)
+        part["out_of_range"] = (frame[f"o{i}"].fillna(0).astype("int64") if f"o{i}" in frame
+                                else None)
+        part["unseen"] = (frame[f"u{i}"].fillna(0).astype("int64") if f"u{i}" in frame
+                          else None)
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame(columns=[W, "feature", *COUNTS])
+    return pd.concat(parts, ignore_index=True)[[W, "feature", *COUNTS]]
+
+
+def wrong_type_reasons(features: Mapping[str, str]) -> dict[str, str]:
+    """The quarantine reason of a value of the wrong type → its feature (the loader's
+    wording, :func:`obskit.io.logs.load_log_table`)."""
+    out = {}
+    for f, kind in features.items():
+        if kind == "numeric":
+            out[f"feature {f} is not a number"] = f
+        elif kind == "boolean":
+            out[f"feature {f} is not a boolean"] = f
+    return out
+
+
+def wrong_type_by_window(quarantine: ir.Table, features: Mapping[str, str], *,
+                         by_window: bool = True) -> pd.DataFrame:
+    """Quarantined rows whose reason is a value of a feature that could not be read as the
+    feature's type, per (window,) feature: columns ``[window_index,] feature, wrong_type``.
+    ``quarantine`` carries ``window_index`` when ``by_window``."""
+    reasons = wrong_type_reasons(features)
+    keys = [W] if by_window else []
+    if not reasons:
+        return pd.DataFrame(columns=[*keys, "feature", "wrong_type"])
+    q = quarantine.filter(quarantine.reason.isin(list(reasons)))
+    counts = q.group_by([*keys, "reason"]).aggregate(wrong_type=q.count()).execute()
+    counts["feature"] = counts.reason.map(reasons)
+    counts["wrong_type"] = counts.wrong_type.astype("int64")
+    return counts[[*keys, "feature", "wrong_type"]]
