@@ -81,8 +81,10 @@ def test_rules_whose_role_the_log_lacks_are_not_applicable():
     from obskit.config import DEFAULT_ALERTS
 
     roles = ["timestamp", "request_id", "score", "prediction", "label"]
+    quality = [r.name for r in DEFAULT_ALERTS if r.metric.startswith("data_quality.")]
+    assert len(quality) == 5  # data quality needs features only: applies to every log
     applicable, not_applicable = split_applicable(DEFAULT_ALERTS, roles)
-    assert [r.name for r in applicable] == ["drift_share", "performance_drop"]
+    assert [r.name for r in applicable] == ["drift_share", "performance_drop", *quality]
     assert not_applicable == [
         {"rule": "latency_p95", "metric": "health.latency_p95_ms",
          "missing_roles": ["latency_ms"], "reason": "no latency_ms column"},
@@ -91,7 +93,8 @@ def test_rules_whose_role_the_log_lacks_are_not_applicable():
     # an error message column alone is enough for the error rate; no label: no performance
     applicable, not_applicable = split_applicable(
         DEFAULT_ALERTS, ["timestamp", "score", "latency_ms", "error"])
-    assert [r.name for r in applicable] == ["drift_share", "latency_p95", "error_rate"]
+    assert [r.name for r in applicable] == ["drift_share", "latency_p95", "error_rate",
+                                            *quality]
     assert not_applicable == [{"rule": "performance_drop", "metric": "performance.*",
                                "missing_roles": ["label"], "reason": "no label column"}]
     # every role present: everything applies (a window without values is then
