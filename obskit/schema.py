@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 __all__ = ["ROLES", "REQUIRED_ROLES", "FEATURE_TYPES", "NUMERIC_TYPES", "NUMERIC_SHARE",
            "CLASS_SCORE_PATTERNS", "infer_feature_type", "is_numeric_type",
-           "measures_performance", "visible_columns"]
+           "measures_performance", "visible_columns", "wrong_type_reason"]
 
 ROLES = (
     "timestamp",
@@ -126,3 +126,17 @@ def visible_columns(columns: Iterable[str]) -> list[str]:
     ['timestamp', 'x']
     """
     return [c for c in columns if not c.startswith("_") and c not in INTERNAL_COLUMNS]
+
+
+#: what a feature's value must be read as, by feature type (quarantine reasons)
+_READ_AS = {"numeric": "a number", "datetime": "a date", "boolean": "a boolean"}
+
+
+def wrong_type_reason(name: str, kind: str) -> str | None:
+    """The quarantine reason of a value of feature ``name`` that cannot be read as its type
+    ``kind`` (``None`` for categorical features: any value is a category).
+
+    >>> wrong_type_reason("age", "numeric"), wrong_type_reason("region", "categorical")
+    ('feature age is not a number', None)
+    """
+    return f"feature {name} is not {_READ_AS[kind]}" if kind in _READ_AS else None

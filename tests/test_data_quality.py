@@ -271,3 +271,30 @@ def test_a_fault_in_one_segment_only_is_a_finding_with_its_shares():
     assert finding["text"] == (
         "In segment model_version=v2: income: 75.0% of values missing on 2026-03-11 "
         "(vs 2.0% expected from the reference; 1 of 2 windows: 2026-03-11).")
+
+
+def test_a_date_feature_is_judged_on_its_values_not_as_categories(tmp_path):
+    """A datetime feature (ISO date strings) has numeric measures: new dates are not unseen
+    categories, and a text that is no date is a value of the wrong type."""
+    rng = np.random.default_rng(5)
+
+    def with_dates(frame: pd.DataFrame) -> pd.DataFrame:
+        days = rng.integers(0, 3 * 365, len(frame))
+        frame["signup_date"] = (pd.Timestamp("2022-01-01") + pd.to_timedelta(days, unit="D")
+                                ).strftime("%Y-%m-%d")
+        return frame
+
+    reference, cur = with_dates(_reference()), with_dates(_current())
+    cur.loc[np.flatnonzero(_day_rows(cur, 2))[:10], "signup_date"] = "not a date"
+    ref_path, cur_path = tmp_path / "ref.csv", tmp_path / "cur.csv"
+    reference.to_csv(ref_path, index=False)
+    cur.to_csv(cur_path, index=False)
+    summary = obskit.analyze(load_config(overrides={"sources": {
+        "reference": str(ref_path), "current": str(cur_path)}})).to_summary()
+    assert summary["features"]["signup_date"] == "datetime"
+    entries = [w["data_quality"]["signup_date"] for w in summary["windows"]]
+    assert all("unseen" not in e and "non_finite" in e for e in entries)
+    assert [e["wrong_type"] for e in entries] == [0, 0, 10]
+    assert [a["window"] for a in _alerts(summary, "data_quality.signup_date.wrong_type_increase")
+            ] == [2]
+    assert not _alerts(summary, "data_quality.signup_date.out_of_range_increase")

@@ -41,6 +41,7 @@ from obskit.schema import (
     is_numeric_type,
     measures_performance,
     visible_columns,
+    wrong_type_reason,
 )
 
 __all__ = ["LogTable", "LabelStats", "LoadedLogs", "load_logs", "load_log_table", "infer_task"]
@@ -301,13 +302,13 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
         col = t[name]
         if kind == "numeric":
             typed[name], bad = as_number(col)
-            checks.append((bad, f"feature {name} is not a number", col.cast("string")))
+            checks.append((bad, wrong_type_reason(name, "numeric"), col.cast("string")))
         elif kind == "datetime":
             typed[name], bad = as_days(col)
-            checks.append((bad, f"feature {name} is not a date", col.cast("string")))
+            checks.append((bad, wrong_type_reason(name, "datetime"), col.cast("string")))
         elif kind == "boolean":
             typed[name], bad = as_boolean(col)
-            checks.append((bad, f"feature {name} is not a boolean", col.cast("string")))
+            checks.append((bad, wrong_type_reason(name, "boolean"), col.cast("string")))
         else:
             typed[name] = as_text(col)
 

@@ -38,6 +38,7 @@ from obskit.profiles.data_quality import (
     wrong_type_by_window,
 )
 from obskit.profiles.drift import category_counts_of
+from obskit.schema import is_numeric_type
 
 __all__ = ["DataQualityMonitor", "MEASURES", "MAX_CATEGORIES", "data_quality_summary",
            "windowed_quarantine"]
@@ -100,7 +101,7 @@ class DataQualityMonitor:
         if reference is None or not self.features:
             return self
         stats = reference_quality(reference, self.features)
-        others = [f for f, kind in self.features.items() if kind != "numeric"]
+        others = [f for f, kind in self.features.items() if not is_numeric_type(kind)]
         counts = category_counts_of(reference, others, by_window=False)
         wrong = _wrong_type_frame(quarantine, self.features, by_window=False)
         wrong_counts = (wrong.set_index("feature").wrong_type.to_dict()
@@ -109,7 +110,7 @@ class DataQualityMonitor:
             s = stats[f]
             rows = s["rows"]
             expected: dict[str, float | None] = {"missing": _share(s["missing"], rows)}
-            if kind == "numeric":
+            if is_numeric_type(kind):
                 finite = rows - s["missing"] - s["non_finite"]
                 expected["non_finite"] = _share(s["non_finite"], rows)
                 if s["min"] is not None:
@@ -154,7 +155,7 @@ class DataQualityMonitor:
         rows = []
         for r in counts.to_dict("records") + only_quarantined:
             f, kind, w = r["feature"], self.features[r["feature"]], int(r[W])
-            numeric = kind == "numeric"
+            numeric = is_numeric_type(kind)
             missing, non_finite = int(r["missing"]), int(r["non_finite"])
             values = int(r["rows"]) - missing - non_finite
             row: dict[str, Any] = {W: w, "feature": f, "kind": kind, "rows": int(r["rows"]),
@@ -189,8 +190,9 @@ def _count(value: Any) -> int | None:
 
 
 def _wrong_type_features(features: Mapping[str, str]) -> set[str]:
-    """Features whose values the loader can fail to read (numeric and boolean ones)."""
-    return {f for f, kind in features.items() if kind in ("numeric", "boolean")}
+    """Features whose values the loader can fail to read (numeric, datetime and boolean
+    ones)."""
+    return {f for f, kind in features.items() if kind in ("numeric", "datetime", "boolean")}
 
 
 def windowed_quarantine(quarantine: ir.Table | None, assign: Any) -> ir.Table | None:

@@ -12,6 +12,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from obskit.profiles._common import W, is_infinite
+from obskit.schema import is_numeric_type, wrong_type_reason
 
 __all__ = ["COUNTS", "reference_quality", "quality_by_window", "wrong_type_by_window",
            "wrong_type_reasons"]
@@ -42,7 +43,7 @@ def reference_quality(reference: ir.Table, features: Mapping[str, str]) -> dict[
     for i, f in enumerate(names):
         col = reference[f]
         aggs[f"m{i}"] = col.isnull().cast("int64").sum()
-        if features[f] == "numeric":
+        if is_numeric_type(features[f]):
             c = col.cast("float64")
             ok = _finite(col)
             aggs[f"x{i}"] = (c.notnull() & ~ok).cast("int64").sum()
@@ -52,7 +53,7 @@ def reference_quality(reference: ir.Table, features: Mapping[str, str]) -> dict[
     out = {}
     for i, f in enumerate(names):
         entry = {"rows": int(row["rows"]), "missing": int(row[f"m{i}"] or 0)}
-        if features[f] == "numeric":
+        if is_numeric_type(features[f]):
             entry["non_finite"] = int(row[f"x{i}"] or 0)
             entry["min"] = None if pd.isna(row[f"lo{i}"]) else float(row[f"lo{i}"])
             entry["max"] = None if pd.isna(row[f"hi{i}"]) else float(row[f"hi{i}"])
@@ -77,7 +78,7 @@ def quality_by_window(table: ir.Table, features: Mapping[str, str], *,
     for i, f in enumerate(names):
         col = table[f]
         aggs[f"m{i}"] = col.isnull().cast("int64").sum()
-        if features[f] == "numeric":
+        if is_numeric_type(features[f]):
             c = col.cast("float64")
             ok = _finite(col)
             aggs[f"x{i}"] = (c.notnull() & ~ok).cast("int64").sum()
@@ -108,13 +109,8 @@ def quality_by_window(table: ir.Table, features: Mapping[str, str], *,
 def wrong_type_reasons(features: Mapping[str, str]) -> dict[str, str]:
     """The quarantine reason of a value of the wrong type → its feature (the loader's
     wording, :func:`obskit.io.logs.load_log_table`)."""
-    out = {}
-    for f, kind in features.items():
-        if kind == "numeric":
-            out[f"feature {f} is not a number"] = f
-        elif kind == "boolean":
-            out[f"feature {f} is not a boolean"] = f
-    return out
+    reasons = {f: wrong_type_reason(f, kind) for f, kind in features.items()}
+    return {reason: f for f, reason in reasons.items() if reason}
 
 
 def wrong_type_by_window(quarantine: ir.Table, features: Mapping[str, str], *,
