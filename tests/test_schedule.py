@@ -180,7 +180,8 @@ def test_loop_runs_the_real_report_twice_into_the_history(tmp_path, demo_config)
         "name": "fast", "cron": "* * * * * *", "config": str(demo_config),
         "overrides": {"out": str(tmp_path / "reports"), "title": "<script>x</script>",
                       "multivariate": {"enabled": False}, "estimation": False,
-                      "period": {"start": "2026-11-03", "end": "2026-11-05"}}}]}}))
+                      # the demo's latency spike and error burst (days 9 and 10)
+                      "period": {"start": "2026-11-09", "end": "2026-11-11"}}}]}}))
     results = sch.serve(sch.load_schedule(path), max_runs=2)
     assert [r.status for r in results] == ["alert", "alert"]
     root = tmp_path / "reports"

@@ -140,10 +140,6 @@ def row_reasons(table: ir.Table, rules: RowRules) -> list[Reason]:
     return out
 
 
-def _severity(reasons: Sequence[Reason]) -> ir.FloatingValue:
-    return sum((r.severity for r in reasons), ibis.literal(0.0))
-
-
 def reason_counts(table: ir.Table, reasons: Sequence[Reason]) -> pd.DataFrame:
     """Rows flagged per (window, reason) over whole windows: ``window_index, reason, rows,
     rows_checked`` (the window's rows), reasons with no rows left out."""
@@ -182,7 +178,11 @@ def select_rows(table: ir.Table, reasons: Sequence[Reason], columns: Sequence[st
     """
     flags = {f"_a{i}": r.flag for i, r in enumerate(reasons)}
     flags.update({f"_s{i}": r.severity for i, r in enumerate(reasons)})
-    t = table.mutate(_severity=_severity(reasons), _key=key, **flags)
+    t = table.mutate(_key=key, **flags)
+    # the sum of the severity columns, not of their expressions again: each expression is
+    # written once in the query (Spark's planner slows badly on repeated large expressions)
+    t = t.mutate(_severity=sum((t[f"_s{i}"] for i in range(len(reasons))),
+                               ibis.literal(0.0)))
     t = t.mutate(
         _rank=ibis.row_number().over(group_by=W, order_by=[ibis.desc(t._severity), t._key]),
         _srank=ibis.row_number().over(group_by=W, order_by=t._key),
