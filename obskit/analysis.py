@@ -301,7 +301,9 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
                           data_quality=quality)
     windows = assemble_windows(spec, frames, features=list(logs.features),
                                metrics=METRICS[logs.task], min_rows=config.min_window_rows,
-                               has_labels=measures_performance(logs.task, table.columns),
+                               has_labels=measures_performance(
+                                   logs.task, table.columns,
+                                   class_scores=bool(logs.class_scores)),
                                covered=_covered(config))
     _count_values(dists, quality, windows)
     reference_performance = {k: number(v) for k, v in perf_monitor.reference_.items()}

@@ -312,7 +312,8 @@ def _data_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                     "next_step": "Fix the producer of the logs; the examples below show "
                                  "file and line."})
     roles = summary.get("roles") or []
-    if "label" in roles and not measures_performance(summary.get("task") or "", roles):
+    if "label" in roles and not measures_performance(
+            summary.get("task") or "", roles, class_scores=bool(summary.get("class_scores"))):
         out.append({"severity": "info", "kind": "performance_not_measured",
                     "text": "Performance is not measured: the logs have labels but no "
                             + ("prediction or score" if summary.get("task") == "binary"

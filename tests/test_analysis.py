@@ -346,6 +346,45 @@ def test_class_probability_columns_are_the_score_role_not_features(tmp_path):
             "accuracy", "f1_macro", "roc_auc"}
 
 
+def test_class_probabilities_without_prediction_measure_performance(tmp_path):
+    """New-user report: class probabilities and labels, no ``prediction``. The most
+    probable class is the prediction (a note says so), and accuracy, f1, recall[class],
+    roc_auc and log_loss are realized and equal scikit-learn's."""
+    from sklearn import metrics
+
+    rng = np.random.default_rng(6)
+    ref = pd.concat([_multiclass_logs(f"2026-10-{d:02d}", 215, rng) for d in range(1, 8)],
+                    ignore_index=True).drop(columns="prediction")
+    cur = pd.concat([_multiclass_logs(f"2026-10-{d:02d}", 400, rng) for d in (10, 11, 12)],
+                    ignore_index=True).drop(columns="prediction")
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_parquet(tmp_path / "cur.parquet")
+    config = load_config(overrides={"sources": {"reference": str(tmp_path / "ref.parquet"),
+                                                "current": str(tmp_path / "cur.parquet")},
+                                    "multivariate": {"enabled": False}})
+    summary = obskit.analyze(config).to_summary()
+    assert summary["task"] == "multiclass"
+    assert any("most probable" in n for n in summary["notes"])
+    assert not any(f["kind"] == "performance_not_measured" for f in summary["findings"])
+    cols = [f"y_pred_proba_{c}" for c in "abc"]
+    assert summary["reference"]["performance"]["accuracy"] == pytest.approx(
+        metrics.accuracy_score(ref.label, np.array(list("abc"))[ref[cols].to_numpy()
+                                                                .argmax(axis=1)]), 1e-12)
+    for w, (_, day) in zip(summary["windows"], cur.groupby(cur.timestamp.dt.day), strict=True):
+        proba = day[cols].to_numpy()
+        yhat = np.array(list("abc"))[proba.argmax(axis=1)]
+        perf = w["performance"]
+        assert perf["accuracy"] == pytest.approx(metrics.accuracy_score(day.label, yhat), 1e-12)
+        assert perf["f1_macro"] == pytest.approx(
+            metrics.f1_score(day.label, yhat, average="macro"), 1e-12)
+        for c, r in zip("abc", metrics.recall_score(day.label, yhat, average=None,
+                                                     labels=list("abc")), strict=True):
+            assert perf[f"recall[{c}]"] == pytest.approx(r, 1e-12)
+        assert perf["roc_auc"] == pytest.approx(
+            metrics.roc_auc_score(day.label, proba, multi_class="ovr"), rel=1e-9)
+        assert perf["log_loss"] == pytest.approx(metrics.log_loss(day.label, proba), rel=1e-9)
+
+
 def test_estimation_that_cannot_run_says_why(gappy, tmp_path):
     """Without a labelled reference the summary and the report say why nothing is
     estimated instead of describing CBPE."""
