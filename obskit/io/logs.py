@@ -403,7 +403,8 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
                and "score" not in roles else f"not features (unused for a {task} task)")
         logs.notes.append(f"Columns {', '.join(class_scores.values())} are per-class "
                           f"probabilities: {use}.")
-    if logs.class_scores and "prediction" not in logs.roles:
+    if logs.class_scores and any("prediction" not in log.table.columns
+                                 for log in (current, reference) if log is not None):
         logs.notes.append(
             "No prediction column: the predicted class is the most probable one (the largest "
             f"of {', '.join(logs.class_scores.values())}; a tie goes to the first of them in "
