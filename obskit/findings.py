@@ -83,6 +83,12 @@ def _alert_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                     f"{_day(worst['window_start'])} (95% interval {_fmt(metric, lo)}–"
                     f"{_fmt(metric, hi)}): worse than the reference beyond sampling noise in "
                     f"{len(alerts)} of {total} windows from {_day(first['window_start'])}.")
+            instead = sorted({a["instead_of"].split(".")[-1] for a in alerts
+                              if a.get("instead_of")})
+            if instead:
+                text += (f" ({', '.join(instead)} is undefined in "
+                         f"{sum(1 for a in alerts if a.get('instead_of'))} of these windows, "
+                         f"with one class labelled: {label} was judged instead.)")
             section, step = "performance", "Check label quality and retrain on recent data."
         else:
             worst = max(alerts, key=lambda a: a["value"]) if first["op"] in (">", ">=") \

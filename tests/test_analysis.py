@@ -462,3 +462,44 @@ def test_id_like_column_with_a_new_dominant_id_drifts(tmp_path):
     verdicts = [w["drift"]["merchant_id"]["drifted"] for w in summary["windows"]]
     assert verdicts == [False, False, True]
     assert any(f.get("feature") == "merchant_id" for f in summary["findings"])
+
+
+def test_single_class_labels_judged_on_accuracy_by_the_default_rule(tmp_path):
+    """New-user report: a broken label feed (every label 1 on the last day) leaves roc_auc
+    undefined; the default performance rule judges that window on accuracy instead, and
+    its drop (scikit-learn's accuracy) is an alert, not "ok"."""
+    from sklearn import metrics
+
+    def log(start, n, *, broken=False):
+        times = pd.date_range(start, periods=n, freq=pd.Timedelta(days=1) / n, tz="UTC")
+        score = RNG.random(n)
+        label = (RNG.random(n) < (score > 0.5) * 0.95 + 0.025).astype(int)
+        return pd.DataFrame({"timestamp": times, "x": RNG.normal(0, 1, n), "score": score,
+                             "prediction": (score > 0.5).astype(int),
+                             "label": np.ones(n, dtype=int) if broken else label})
+
+    ref = pd.concat([log(f"2026-10-{d:02d}", 215) for d in range(1, 8)], ignore_index=True)
+    cur = pd.concat([log("2026-11-01", 400), log("2026-11-02", 400, broken=True)],
+                    ignore_index=True)
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_parquet(tmp_path / "cur.parquet")
+    config = load_config(overrides={"sources": {"reference": str(tmp_path / "ref.parquet"),
+                                                "current": str(tmp_path / "cur.parquet")},
+                                    "multivariate": {"enabled": False}})
+    summary = obskit.analyze(config).to_summary()
+    last = cur[cur.timestamp.dt.day == 2]
+    assert summary["windows"][-1]["performance"]["roc_auc"] is None
+    alerts = [a for a in summary["alerts"] if a["rule"] == "performance_drop"
+              and a["window"] == 1]
+    assert [(a["metric"], a.get("instead_of")) for a in alerts] == [
+        ("performance.accuracy", "performance.roc_auc")]
+    assert not any(i["window"] == 1 and i["rule"] == "performance_drop"
+                   for i in summary["insufficient_data"])
+    assert alerts[0]["value"] == pytest.approx(
+        metrics.accuracy_score(last.label, last.prediction), 1e-12)
+    assert alerts[0]["reference"] == pytest.approx(
+        metrics.accuracy_score(ref.label, ref.prediction), 1e-12)
+    assert summary["status"] != "ok"
+    text = next(f["text"] for f in summary["findings"] if f["kind"] == "performance_drop"
+                and 1 in f["windows"])
+    assert "roc_auc is undefined in 1 of these windows, with one class labelled" in text
