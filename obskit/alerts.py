@@ -166,11 +166,16 @@ def _in_segment(rule: AlertRuleConfig, window: Mapping[str, Any]) -> bool:
 
 def evaluate_rules(windows: Iterable[Mapping[str, Any]], rules: Iterable[AlertRuleConfig], *,
                    reference: Mapping[str, Any],
-                   reference_ci: Mapping[str, Any] | None = None
+                   reference_ci: Mapping[str, Any] | None = None,
+                   fallback: Mapping[str, str] | None = None
                    ) -> tuple[list[dict], list[dict]]:
     """Return ``(alerts, insufficient)``: the rule/window pairs that fired, and those that
     could not be judged for lack of data. ``reference_ci`` (metric → ``[lo, hi]``) is the
-    reference's own uncertainty, used by ``significant_drop``.
+    reference's own uncertainty, used by ``significant_drop``. ``fallback`` (metric path →
+    metric path) names the metric a ``significant_drop`` rule judges in a window where its
+    own is undefined but the fallback's is not (the default performance rule: roc_auc →
+    accuracy, so a window with one labelled class is still judged); such an alert names the
+    fallback metric, with ``instead_of`` the rule's.
 
     Windows are judged in order; a rule with ``persistence`` k fires from the k-th
     consecutive breaching window on (a window without data breaks the run).
@@ -189,6 +194,12 @@ def evaluate_rules(windows: Iterable[Mapping[str, Any]], rules: Iterable[AlertRu
                 key = (rule.name, metric)
                 extra: dict[str, Any] = {}
                 if rule.op == "significant_drop":
+                    substitute = (fallback or {}).get(metric)
+                    if _missing(value) and substitute and not _missing(
+                            resolve_metric(window, substitute)):
+                        extra["instead_of"] = metric
+                        metric, value = substitute, resolve_metric(window, substitute)
+                        where["metric"] = metric
                     name = metric.split(".")[-1]
                     base = reference.get(name)
                     direction = metric_direction(name)
@@ -205,8 +216,8 @@ def evaluate_rules(windows: Iterable[Mapping[str, Any]], rules: Iterable[AlertRu
                     fired = verdict
                     threshold = base * (1 - rule.value / 100) if direction == "higher" \
                         else base * (1 + rule.value / 100)
-                    extra = {"interval": list(interval),
-                             "reference_interval": (reference_ci or {}).get(name)}
+                    extra.update({"interval": list(interval),
+                                  "reference_interval": (reference_ci or {}).get(name)})
                 elif rule.op == "drop_pct":
                     name = metric.split(".")[-1]
                     base = reference.get(name)

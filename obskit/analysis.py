@@ -301,7 +301,9 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
                           data_quality=quality)
     windows = assemble_windows(spec, frames, features=list(logs.features),
                                metrics=METRICS[logs.task], min_rows=config.min_window_rows,
-                               has_labels=measures_performance(logs.task, table.columns),
+                               has_labels=measures_performance(
+                                   logs.task, table.columns,
+                                   class_scores=bool(logs.class_scores)),
                                covered=_covered(config))
     _count_values(dists, quality, windows)
     reference_performance = {k: number(v) for k, v in perf_monitor.reference_.items()}
@@ -325,6 +327,15 @@ def _count_values(dists: dict[str, Any], quality: pd.DataFrame,
                                     "non_finite": int(rows["non_finite"].fillna(0).sum())}
 
 
+def _fallback(config: Config, logs: LoadedLogs) -> dict[str, str]:
+    """The default performance rule judges accuracy in a window where its primary metric
+    is undefined (roc_auc with one class labelled) — a broken label feed is not "ok"."""
+    primary = primary_metric(logs.task, has_score="score" in logs.roles)
+    if not config.alerts_default or logs.task == "regression" or primary == "accuracy":
+        return {}
+    return {f"performance.{primary}": "performance.accuracy"}
+
+
 def _judge(config: Config, logs: LoadedLogs, result: TableResult,
            segment: Segment | None = None) -> tuple[list[dict], list[dict]]:
     """Alerts and not-judged pairs of one table's windows (tagged with the segment)."""
@@ -333,7 +344,7 @@ def _judge(config: Config, logs: LoadedLogs, result: TableResult,
     alerts, insufficient = evaluate_rules(
         [{**w, "segment": tag} for w in result.windows if w["status"] == "ok"],
         rules, reference=result.reference_performance,
-        reference_ci=result.reference_performance_ci,
+        reference_ci=result.reference_performance_ci, fallback=_fallback(config, logs),
     )
     insufficient += [{"rule": None, "metric": None, "window": w["index"],
                       "window_start": w["start"], "window_end": w["end"], "reason": w["status"]}

@@ -83,6 +83,12 @@ def _alert_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                     f"{_day(worst['window_start'])} (95% interval {_fmt(metric, lo)}–"
                     f"{_fmt(metric, hi)}): worse than the reference beyond sampling noise in "
                     f"{len(alerts)} of {total} windows from {_day(first['window_start'])}.")
+            instead = sorted({a["instead_of"].split(".")[-1] for a in alerts
+                              if a.get("instead_of")})
+            if instead:
+                text += (f" ({', '.join(instead)} is undefined in "
+                         f"{sum(1 for a in alerts if a.get('instead_of'))} of these windows, "
+                         f"with one class labelled: {label} was judged instead.)")
             section, step = "performance", "Check label quality and retrain on recent data."
         else:
             worst = max(alerts, key=lambda a: a["value"]) if first["op"] in (">", ">=") \
@@ -228,8 +234,19 @@ def _gap_windows(windows: list[Mapping[str, Any]], metric: str) -> list[dict[str
             continue
         if (direction == "higher" and realized < band[0]) or \
                 (direction == "lower" and realized > band[1]):
-            out.append({"start": w["start"], "realized": realized, "estimated": estimate})
+            ci = (w.get("performance_ci") or {}).get(metric) or [None, None]
+            clear = (ci[1] is not None and ci[1] < band[0] if direction == "higher"
+                     else ci[0] is not None and ci[0] > band[1])
+            out.append({"start": w["start"], "realized": realized, "estimated": estimate,
+                        "clear": clear})
     return out
+
+
+def _is_gap(gaps: list[dict[str, Any]]) -> bool:
+    """A gap worth a finding: two windows or more beyond the band, or one whose realized
+    value's own interval lies wholly beyond it (a clear one-window collapse; one window
+    slightly beyond the band is noise)."""
+    return len(gaps) >= 2 or any(g["clear"] for g in gaps)
 
 
 def _estimate_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -242,7 +259,7 @@ def _estimate_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     out = []
     for scope, windows in scopes:
         metrics = sorted({m for w in windows for m in (w.get("estimated_performance") or {})})
-        gaps = {m: g for m in metrics if len(g := _gap_windows(windows, m)) >= 2}
+        gaps = {m: g for m in metrics if _is_gap(g := _gap_windows(windows, m))}
         if not gaps:
             continue
         metric = headline if headline in gaps else next(iter(gaps))
@@ -254,7 +271,8 @@ def _estimate_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
             "severity": "warning", "kind": "estimate_gap", "section": "performance",
             "segment": scope or None,
             "text": f"{where}realized {metric}{also} is below its label-free estimate from "
-                    f"{_day(first['start'])} in {len(gaps[metric])} windows "
+                    f"{_day(first['start'])} in {len(gaps[metric])} "
+                    f"window{'s' if len(gaps[metric]) != 1 else ''} "
                     f"({last['realized']:.3g} realized vs {last['estimated']:.3g} estimated "
                     f"on {_day(last['start'])}): the link between inputs and outcomes "
                     "changed (concept drift) or inputs are broken.",
@@ -312,7 +330,8 @@ def _data_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                     "next_step": "Fix the producer of the logs; the examples below show "
                                  "file and line."})
     roles = summary.get("roles") or []
-    if "label" in roles and not measures_performance(summary.get("task") or "", roles):
+    if "label" in roles and not measures_performance(
+            summary.get("task") or "", roles, class_scores=bool(summary.get("class_scores"))):
         out.append({"severity": "info", "kind": "performance_not_measured",
                     "text": "Performance is not measured: the logs have labels but no "
                             + ("prediction or score" if summary.get("task") == "binary"

@@ -106,16 +106,22 @@ def infer_feature_type(*, dtype: str, non_null: int, numeric: int, boolean: int,
     return "categorical"
 
 
-def measures_performance(task: str, roles: Iterable[str]) -> bool:
+def measures_performance(task: str, roles: Iterable[str], *,
+                         class_scores: bool = False) -> bool:
     """Whether realized performance can be measured from these roles (or columns): labels
-    and something to compare them with (a prediction, or for a binary task a score).
+    and something to compare them with (a prediction, for a binary task a score, for a
+    multiclass task the class probabilities when ``class_scores`` says the log has them —
+    the most probable class is then the prediction).
 
     >>> measures_performance("binary", ("label", "score")), measures_performance(
-    ...     "regression", ("label", "score"))
-    (True, False)
+    ...     "regression", ("label", "score")), measures_performance(
+    ...     "multiclass", ("label",), class_scores=True)
+    (True, False, True)
     """
+    roles = tuple(roles)
     return "label" in roles and ("prediction" in roles
-                                 or (task == "binary" and "score" in roles))
+                                 or (task == "binary" and "score" in roles)
+                                 or (task == "multiclass" and class_scores))
 
 
 def visible_columns(columns: Iterable[str]) -> list[str]:

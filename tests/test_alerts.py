@@ -204,3 +204,31 @@ def test_a_clear_drop_is_a_finding_of_a_default_run(tmp_path):
     assert drops[0]["interval"][1] < 0.944
     text = next(f["text"] for f in summary["findings"] if f["kind"] == "performance_drop")
     assert "accuracy fell from 0.944 (reference) to 0.912" in text
+
+
+def test_undefined_primary_metric_falls_back_to_accuracy_where_asked():
+    """New-user report (a broken label feed, every label 1): roc_auc is undefined in the
+    window, accuracy fell from 0.975 to 0.61. With a fallback (the default performance
+    rule's), the window is judged on accuracy; without one it is not judged."""
+    rule = AlertRuleConfig("performance_drop", "performance.roc_auc", "significant_drop", 1.0)
+    ref = {"roc_auc": 0.99, "accuracy": 0.975}
+    ref_ci = {"roc_auc": [0.985, 0.995], "accuracy": [0.967, 0.981]}
+    windows = [_window(0, performance={"roc_auc": 0.99, "accuracy": 0.97},
+                       performance_ci={"roc_auc": [0.98, 0.995], "accuracy": [0.95, 0.985]}),
+               _window(1, performance={"roc_auc": None, "accuracy": 0.61},
+                       performance_ci={"roc_auc": [None, None], "accuracy": [0.56, 0.66]})]
+    alerts, insufficient = evaluate_rules(windows, [rule], reference=ref, reference_ci=ref_ci)
+    assert alerts == [] and [i["window"] for i in insufficient] == [1]
+    alerts, insufficient = evaluate_rules(
+        windows, [rule], reference=ref, reference_ci=ref_ci,
+        fallback={"performance.roc_auc": "performance.accuracy"})
+    assert insufficient == []
+    assert [(a["window"], a["metric"], a["value"], a["reference"], a["instead_of"])
+            for a in alerts] == [(1, "performance.accuracy", 0.61, 0.975,
+                                  "performance.roc_auc")]
+    # a window where accuracy is undefined too stays not judged
+    windows[1]["performance"]["accuracy"] = None
+    alerts, insufficient = evaluate_rules(
+        windows, [rule], reference=ref, reference_ci=ref_ci,
+        fallback={"performance.roc_auc": "performance.accuracy"})
+    assert alerts == [] and [i["window"] for i in insufficient] == [1]

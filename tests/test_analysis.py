@@ -346,6 +346,45 @@ def test_class_probability_columns_are_the_score_role_not_features(tmp_path):
             "accuracy", "f1_macro", "roc_auc"}
 
 
+def test_class_probabilities_without_prediction_measure_performance(tmp_path):
+    """New-user report: class probabilities and labels, no ``prediction``. The most
+    probable class is the prediction (a note says so), and accuracy, f1, recall[class],
+    roc_auc and log_loss are realized and equal scikit-learn's."""
+    from sklearn import metrics
+
+    rng = np.random.default_rng(6)
+    ref = pd.concat([_multiclass_logs(f"2026-10-{d:02d}", 215, rng) for d in range(1, 8)],
+                    ignore_index=True).drop(columns="prediction")
+    cur = pd.concat([_multiclass_logs(f"2026-10-{d:02d}", 400, rng) for d in (10, 11, 12)],
+                    ignore_index=True).drop(columns="prediction")
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_parquet(tmp_path / "cur.parquet")
+    config = load_config(overrides={"sources": {"reference": str(tmp_path / "ref.parquet"),
+                                                "current": str(tmp_path / "cur.parquet")},
+                                    "multivariate": {"enabled": False}})
+    summary = obskit.analyze(config).to_summary()
+    assert summary["task"] == "multiclass"
+    assert any("most probable" in n for n in summary["notes"])
+    assert not any(f["kind"] == "performance_not_measured" for f in summary["findings"])
+    cols = [f"y_pred_proba_{c}" for c in "abc"]
+    assert summary["reference"]["performance"]["accuracy"] == pytest.approx(
+        metrics.accuracy_score(ref.label, np.array(list("abc"))[ref[cols].to_numpy()
+                                                                .argmax(axis=1)]), 1e-12)
+    for w, (_, day) in zip(summary["windows"], cur.groupby(cur.timestamp.dt.day), strict=True):
+        proba = day[cols].to_numpy()
+        yhat = np.array(list("abc"))[proba.argmax(axis=1)]
+        perf = w["performance"]
+        assert perf["accuracy"] == pytest.approx(metrics.accuracy_score(day.label, yhat), 1e-12)
+        assert perf["f1_macro"] == pytest.approx(
+            metrics.f1_score(day.label, yhat, average="macro"), 1e-12)
+        for c, r in zip("abc", metrics.recall_score(day.label, yhat, average=None,
+                                                     labels=list("abc")), strict=True):
+            assert perf[f"recall[{c}]"] == pytest.approx(r, 1e-12)
+        assert perf["roc_auc"] == pytest.approx(
+            metrics.roc_auc_score(day.label, proba, multi_class="ovr"), rel=1e-9)
+        assert perf["log_loss"] == pytest.approx(metrics.log_loss(day.label, proba), rel=1e-9)
+
+
 def test_estimation_that_cannot_run_says_why(gappy, tmp_path):
     """Without a labelled reference the summary and the report say why nothing is
     estimated instead of describing CBPE."""
@@ -423,3 +462,44 @@ def test_id_like_column_with_a_new_dominant_id_drifts(tmp_path):
     verdicts = [w["drift"]["merchant_id"]["drifted"] for w in summary["windows"]]
     assert verdicts == [False, False, True]
     assert any(f.get("feature") == "merchant_id" for f in summary["findings"])
+
+
+def test_single_class_labels_judged_on_accuracy_by_the_default_rule(tmp_path):
+    """New-user report: a broken label feed (every label 1 on the last day) leaves roc_auc
+    undefined; the default performance rule judges that window on accuracy instead, and
+    its drop (scikit-learn's accuracy) is an alert, not "ok"."""
+    from sklearn import metrics
+
+    def log(start, n, *, broken=False):
+        times = pd.date_range(start, periods=n, freq=pd.Timedelta(days=1) / n, tz="UTC")
+        score = RNG.random(n)
+        label = (RNG.random(n) < (score > 0.5) * 0.95 + 0.025).astype(int)
+        return pd.DataFrame({"timestamp": times, "x": RNG.normal(0, 1, n), "score": score,
+                             "prediction": (score > 0.5).astype(int),
+                             "label": np.ones(n, dtype=int) if broken else label})
+
+    ref = pd.concat([log(f"2026-10-{d:02d}", 215) for d in range(1, 8)], ignore_index=True)
+    cur = pd.concat([log("2026-11-01", 400), log("2026-11-02", 400, broken=True)],
+                    ignore_index=True)
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_parquet(tmp_path / "cur.parquet")
+    config = load_config(overrides={"sources": {"reference": str(tmp_path / "ref.parquet"),
+                                                "current": str(tmp_path / "cur.parquet")},
+                                    "multivariate": {"enabled": False}})
+    summary = obskit.analyze(config).to_summary()
+    last = cur[cur.timestamp.dt.day == 2]
+    assert summary["windows"][-1]["performance"]["roc_auc"] is None
+    alerts = [a for a in summary["alerts"] if a["rule"] == "performance_drop"
+              and a["window"] == 1]
+    assert [(a["metric"], a.get("instead_of")) for a in alerts] == [
+        ("performance.accuracy", "performance.roc_auc")]
+    assert not any(i["window"] == 1 and i["rule"] == "performance_drop"
+                   for i in summary["insufficient_data"])
+    assert alerts[0]["value"] == pytest.approx(
+        metrics.accuracy_score(last.label, last.prediction), 1e-12)
+    assert alerts[0]["reference"] == pytest.approx(
+        metrics.accuracy_score(ref.label, ref.prediction), 1e-12)
+    assert summary["status"] != "ok"
+    text = next(f["text"] for f in summary["findings"] if f["kind"] == "performance_drop"
+                and 1 in f["windows"])
+    assert "roc_auc is undefined in 1 of these windows, with one class labelled" in text

@@ -76,3 +76,60 @@ def test_drift_findings_rank_pvalues_by_their_worst_value():
                                  "hard": {**common, "worst_value": 1e-9, "max_value": 0.5}}}
     order = [f["feature"] for f in build_findings(summary) if f["kind"] == "feature_drift"]
     assert order == ["hard", "mild"]
+
+
+def _gap_window(day: int, labels: np.ndarray, predicted: np.ndarray,
+                band: tuple[float, float], estimate: float) -> dict:
+    """A binary window whose realized accuracy (scikit-learn's) carries its 95% Wilson
+    interval (scipy's), beside a CBPE estimate and its band."""
+    from sklearn.metrics import accuracy_score
+
+    correct = int((labels == predicted).sum())
+    ci = stats.binomtest(correct, len(labels)).proportion_ci(0.95, method="wilson")
+    return {"index": day, "start": f"2026-11-0{day + 1}T00:00:00Z", "rows": len(labels),
+            "status": "ok",
+            "performance": {"accuracy": accuracy_score(labels, predicted)},
+            "performance_ci": {"accuracy": [ci.low, ci.high]},
+            "estimated_performance": {"accuracy": estimate},
+            "estimated_performance_ci": {"accuracy": list(band)}}
+
+
+def _gap_summary(windows: list[dict]) -> dict:
+    return {"task": "binary", "windows": windows, "rows": {"quarantined": 0, "read": 0},
+            "alerts": []}
+
+
+def test_one_window_clearly_below_the_estimate_band_is_a_finding():
+    """New-user report (breast cancer, last day): realized accuracy 0.385 against a CBPE
+    estimate of 1.0 with band [0.983, 1.0], in one window only. Its own 95% interval lies
+    wholly below the band, so it is an ``estimate_gap`` finding."""
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 200)
+    good = [_gap_window(d, y, y, (0.983, 1.0), 1.0) for d in range(2)]
+    wrong = rng.random(200) < 0.615
+    last = _gap_window(2, y, np.where(wrong, 1 - y, y), (0.983, 1.0), 1.0)
+    assert last["performance_ci"]["accuracy"][1] < 0.983
+    gaps = [f for f in build_findings(_gap_summary([*good, last]))
+            if f["kind"] == "estimate_gap"]
+    assert len(gaps) == 1
+    assert "in 1 window " in gaps[0]["text"]
+    assert f"{last['performance']['accuracy']:.3g} realized vs 1 estimated" in gaps[0]["text"]
+
+
+def test_one_window_slightly_below_the_estimate_band_stays_silent():
+    """Noise: one window's realized accuracy below the band, its interval overlapping the
+    band, is no finding; two such windows still are (the rule of persistent gaps)."""
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 200)
+    wrong = np.zeros(200, dtype=bool)
+    wrong[:6] = True  # accuracy 0.97, interval about [0.936, 0.986]
+    slight = [_gap_window(d, y, np.where(wrong, 1 - y, y), (0.975, 1.0), 0.99)
+              for d in range(2)]
+    assert slight[0]["performance"]["accuracy"] < 0.975 < slight[0]["performance_ci"][
+        "accuracy"][1]
+    good = [_gap_window(d, y, y, (0.975, 1.0), 0.99) for d in range(2)]
+    one = build_findings(_gap_summary([*good, {**slight[0], "index": 2,
+                                               "start": "2026-11-03T00:00:00Z"}]))
+    assert not [f for f in one if f["kind"] == "estimate_gap"]
+    two = build_findings(_gap_summary(slight))
+    assert [f["kind"] for f in two].count("estimate_gap") == 1

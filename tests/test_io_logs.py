@@ -509,3 +509,22 @@ def test_pandas_index_written_to_parquet_is_not_a_feature(tmp_path):
         assert load(str(path)).features == {"x": "numeric"}
     assert load(str(tmp_path / "b.parquet"), features={"include": ["row_id", "x"]}
                 ).features == {"row_id": "numeric", "x": "numeric"}
+
+
+def test_class_probabilities_without_prediction_note_the_most_probable_class(write):
+    """New-user report: class probabilities and labels, no ``prediction`` (in the current
+    log only, or in both): performance is measured, and a note says the predicted class is
+    the most probable one."""
+    rows = _multiclass_rows()
+    cur = write("cur.jsonl", [{k: v for k, v in r.items() if k != "prediction"} for r in rows])
+    ref = write("ref.jsonl", rows)
+    for sources in ({"current": cur}, {"current": cur, "reference": ref}):
+        logs = load_logs(load_config(overrides={"sources": sources}))
+        assert logs.task == "multiclass"
+        assert not any("not measured" in n for n in logs.notes)
+        assert [n for n in logs.notes if "most probable" in n] == [
+            "No prediction column: the predicted class is the most probable one (the "
+            "largest of proba_a, proba_b, proba_c; a tie goes to the first of them in this "
+            "order)."]
+    logs = load_logs(load_config(overrides={"sources": {"current": ref}}))
+    assert not any("most probable" in n for n in logs.notes)

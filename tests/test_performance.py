@@ -433,3 +433,35 @@ def test_multiclass_roc_auc_interval_covers_the_truth():
         engine_table(frame))
     covered = ((got.roc_auc_lo <= truth) & (truth <= got.roc_auc_hi)).mean()
     assert covered >= 0.85
+
+
+def test_multiclass_without_prediction_predicts_the_most_probable_class():
+    """New-user report: class probabilities and labels but no ``prediction`` column. The
+    predicted class is the most probable one (ties to the first class in the order of the
+    class columns, as numpy's argmax); accuracy, f1, recall[class], roc_auc and log_loss
+    are realized and equal scikit-learn's."""
+    frame, proba = _softmax_frame(seed=11)
+    proba[:30] = [0.25, 0.375, 0.375]  # exact ties: b before c
+    proba[30:60] = [0.4, 0.4, 0.2]  # a before b
+    classes = np.array(["a", "b", "c"])
+    for i, cls in enumerate(classes):
+        frame[f"proba_{cls}"] = proba[:, i]
+    frame = frame.drop(columns="prediction")
+    scores = {c: f"proba_{c}" for c in classes}
+    got = _by_window(PerformanceMonitor("multiclass", class_scores=scores).fit(None)
+                     .calculate(engine_table(frame)))
+    yhat = classes[proba.argmax(axis=1)]
+    for win in range(3):
+        m = ((frame.window_index == win) & frame.label.notna()).to_numpy()
+        y = frame.label[m].to_numpy()
+        assert got.n_labelled[win] == m.sum()
+        assert got.accuracy[win] == pytest.approx(metrics.accuracy_score(y, yhat[m]), 1e-12)
+        assert got.f1_macro[win] == pytest.approx(
+            metrics.f1_score(y, yhat[m], average="macro"), 1e-12)
+        recall = metrics.recall_score(y, yhat[m], average=None, labels=classes)
+        for cls, value in zip(classes, recall, strict=True):
+            assert got[f"recall[{cls}]"][win] == pytest.approx(value, 1e-12)
+        assert got.roc_auc[win] == pytest.approx(metrics.roc_auc_score(
+            y, proba[m], multi_class="ovr", average="macro", labels=classes), rel=1e-12)
+        assert got.log_loss[win] == pytest.approx(
+            metrics.log_loss(y, proba[m], labels=classes), rel=1e-12)

@@ -114,7 +114,7 @@ def check_predictions(config: Config, logs: LoadedLogs) -> None:
     task inferred, the run goes on without performance and says why)."""
     task, present = logs.task, tuple(logs.roles)
     if (config.task is None or "label" not in present
-            or measures_performance(task, present)):
+            or measures_performance(task, present, class_scores=bool(logs.class_scores))):
         return
     where = _files_text(logs.current.files)
     role = "prediction" if task != "binary" else "prediction or score"

@@ -403,6 +403,12 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
                and "score" not in roles else f"not features (unused for a {task} task)")
         logs.notes.append(f"Columns {', '.join(class_scores.values())} are per-class "
                           f"probabilities: {use}.")
+    if logs.class_scores and any("prediction" not in log.table.columns
+                                 for log in (current, reference) if log is not None):
+        logs.notes.append(
+            "No prediction column: the predicted class is the most probable one (the largest "
+            f"of {', '.join(logs.class_scores.values())}; a tie goes to the first of them in "
+            "this order).")
     logs.missing_features = [f for f in features if f not in current_raw.table.columns]
     if current.timestamp.naive or (reference and reference.timestamp.naive):
         logs.notes.append("Timestamps without a time zone were taken as UTC.")
@@ -411,7 +417,8 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
             logs.notes.append(log.timestamp.note)
     if config.labels:
         _join_labels(logs, config)
-    if "label" in logs.roles and not measures_performance(task, logs.roles):
+    if "label" in logs.roles and not measures_performance(task, logs.roles,
+                                                          class_scores=bool(logs.class_scores)):
         logs.notes.append(
             f"Performance is not measured: the logs have labels (column "
             f"{config.column('label')!r}) but no {PREDICTION_TEXT[task]} column to compare "

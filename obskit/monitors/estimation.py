@@ -32,6 +32,7 @@ from obskit.monitors._base import check_fitted, with_window
 from obskit.performance import binary_scores, macro_roc_auc
 from obskit.profiles import W
 from obskit.profiles._common import FETCH_VALUES, fetch_by_window
+from obskit.profiles.performance import most_probable_class
 from obskit.schema import is_numeric_type
 
 __all__ = ["EstimatedPerformanceMonitor", "MAX_REFERENCE_ROWS", "MAX_WINDOW_ROWS"]
@@ -181,9 +182,7 @@ class EstimatedPerformanceMonitor:
         if "prediction" in t.columns:
             t = t.filter(t.prediction.notnull())
             return t.mutate(_yhat=as_label_text(t.prediction))
-        top = ibis.greatest(*[t[c] for c in cols])
-        return t.mutate(_yhat=ibis.cases(*[(t[c] == top, cls)
-                                           for cls, c in self.class_scores.items()]))
+        return t.mutate(_yhat=most_probable_class(t, self.class_scores))
 
     def _fit_multiclass(self, reference: ir.Table) -> None:
         t = self._predicted_classes(reference.filter(reference.label.notnull()))

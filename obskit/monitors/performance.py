@@ -35,6 +35,7 @@ from obskit.profiles.performance import (
     class_auc,
     class_log_loss_sums,
     confusion_by_window,
+    most_probable_class,
     probability_sums,
     regression_sums,
 )
@@ -113,18 +114,22 @@ class PerformanceMonitor:
     def _metrics(self, t: ir.Table) -> pd.DataFrame:
         rows: dict[int, dict[str, Any]] = {}
         names = list(METRICS[self.task])
-        if not measures_performance(self.task, t.columns):
+        scored = bool(self.class_scores) and all(c in t.columns
+                                                 for c in self.class_scores.values())
+        if not measures_performance(self.task, t.columns, class_scores=scored):
             return _frame(rows, names)  # labels and nothing to compare them with
         if self.task == "binary":
             if "score" not in t.columns:
                 names = [m for m in names if m not in _SCORED]
             self._binary(t, rows)
         elif self.task == "multiclass":
+            if "prediction" not in t.columns:  # the most probable class is the prediction
+                t = t.mutate(prediction=most_probable_class(t, self.class_scores))
             for w, g in confusion_by_window(t).groupby(W):
                 self._put(rows, w, multiclass_scores(g),
                           multiclass_intervals(g, confidence=self.confidence),
                           n_labelled=int(g.n.sum()))
-            if self.class_scores and all(c in t.columns for c in self.class_scores.values()):
+            if scored:
                 self._class_scored(t, rows)  # else roc_auc and log_loss stay NaN
         else:
             for r in regression_sums(t).to_dict("records"):

@@ -6,6 +6,8 @@ score bin, or per window, label and prediction); no column of rows comes back.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import ibis
 import ibis.expr.types as ir
 import numpy as np
@@ -128,6 +130,21 @@ def calibration_bins(table: ir.Table, *, positive: str, bins: int = 10) -> pd.Da
         n=t.count(), sum_score=t.score.sum(), sum_label=t.y.sum(),
         sum_sq_gap=((t.score - t.y) ** 2).sum(),
     ).order_by([W, "bin"]).execute()
+
+
+def most_probable_class(table: ir.Table, class_scores: Mapping[str, str]) -> ir.Value:
+    """The class of highest probability per row, as an engine expression: the predicted
+    class of a multiclass log without a ``prediction``. A tie goes to the first class in the
+    order of ``class_scores`` (as numpy's ``argmax``); a row with a null or NaN probability
+    has none (null)."""
+    cols = [table[c].cast("float64") for c in class_scores.values()]
+    top = ibis.greatest(*cols)
+    known = ibis.literal(True)
+    for col in cols:
+        known &= col.notnull() & ~col.isnan()
+    best = ibis.cases(*[(col == top, cls) for cls, col in zip(class_scores, cols,
+                                                              strict=True)])
+    return ibis.ifelse(known, best, ibis.null("string"))
 
 
 def class_scored(table: ir.Table, class_scores: dict[str, str]) -> ir.Table:
