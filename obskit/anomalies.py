@@ -48,6 +48,10 @@ SERIES: dict[str, tuple[str, str]] = {
     "accuracy": ("accuracy", ""),
     "rmse": ("RMSE", ""),
 }
+#: the way a series gets worse (+1 up, -1 down); volume and mean score: either way. A move
+#: the other way is reported at severity ``info`` (a latency drop is news, not an incident)
+WORSE: dict[str, int] = {"latency_p95_ms": 1, "error_rate": 1, "drift_share": 1, "rmse": 1,
+                         "roc_auc": -1, "accuracy": -1}
 #: a reason is at its usual rate in a window unless its count there has a Poisson
 #: upper-tail probability below this under the reference's rate
 ROUTINE_P = 0.01
@@ -384,7 +388,8 @@ def window_anomalies(windows: list[dict[str, Any]], *, threshold: float = 3.5,
             found.append({
                 "window": int(w["index"]), "window_start": w.get("start"), "series": series,
                 "value": float(values[i]), "baseline": median, "robust_z": float(z),
-                "severity": "critical" if abs(z) >= 2 * threshold else "warning",
+                "severity": ("info" if WORSE.get(series, 0) * z < 0
+                             else "critical" if abs(z) >= 2 * threshold else "warning"),
                 "text": text,
             })
     found.sort(key=lambda a: (a["window"], -abs(a["robust_z"])))

@@ -109,6 +109,19 @@ def test_window_spike_and_dip_are_flagged_with_sign_and_sentence():
     assert "below its usual 0.9" in dip["text"]
 
 
+def test_window_moves_the_good_way_are_info_not_incidents():
+    """Lower latency or error rate, higher accuracy: news (info), never a warning or a
+    critical finding; volume and mean score are judged both ways."""
+    windows = _daily()
+    windows[4]["health"]["latency_p95_ms"] = 20.0
+    windows[6]["health"]["error_rate"] = 0.0
+    windows[9]["performance"]["accuracy"] = 0.99
+    windows[12]["rows"] = 3_000
+    found = {(a["window"], a["series"]): a["severity"] for a in window_anomalies(windows)}
+    assert found == {(4, "latency_p95_ms"): "info", (6, "error_rate"): "info",
+                     (9, "accuracy"): "info", (12, "volume"): "critical"}
+
+
 def test_window_threshold_and_warning_severity():
     windows = _daily()
     med = np.median([w["health"]["latency_p95_ms"] for w in windows])
