@@ -325,6 +325,32 @@ def _count_values(dists: dict[str, Any], quality: pd.DataFrame,
                                     "non_finite": int(rows["non_finite"].fillna(0).sum())}
 
 
+def reference_rules_not_judged(config: Config, logs: LoadedLogs,
+                               reference_performance: dict[str, Any]) -> list[dict[str, Any]]:
+    """Entries (as in ``alert_rules_not_applicable``) of the applicable rules relative to
+    the reference's performance when the reference measures none: no reference, or a
+    reference without labelled rows. Never a silent pass."""
+    if (any(v is not None for v in reference_performance.values())
+            or not measures_performance(logs.task, logs.roles)):
+        return []
+    rules = [r for r in split_applicable(alert_rules(config, logs), logs.roles)[0]
+             if r.op in ("drop_pct", "significant_drop") and r.metric.startswith("performance.")]
+    if not rules:
+        return []
+    ref, label = logs.reference, config.column("label")
+    if ref is None:
+        why = "there is no reference (--reference, 'sources.reference')"
+    elif "label" not in ref.table.columns:
+        why = f"the reference has no label column {label!r}"
+    else:
+        labelled = int(ref.table.label.notnull().sum().execute() or 0)
+        why = (f"the reference's label column {label!r} is null in all {ref.rows_used:,} rows"
+               if not labelled else
+               f"no labelled reference row has a prediction or score ({labelled:,} labels)")
+    return [{"rule": r.name, "metric": r.metric, "missing_roles": [], "needs_reference": True,
+             "reason": f"no reference performance to compare with: {why}"} for r in rules]
+
+
 def _judge(config: Config, logs: LoadedLogs, result: TableResult,
            segment: Segment | None = None) -> tuple[list[dict], list[dict]]:
     """Alerts and not-judged pairs of one table's windows (tagged with the segment)."""
@@ -461,7 +487,8 @@ class Analysis:
             "alert_rules": [vars(r) for r in alert_rules(self.config, logs)],
             "alert_rules_default": self.config.alerts_default,
             "alert_rules_not_applicable": split_applicable(alert_rules(self.config, logs),
-                                                           logs.roles)[1],
+                                                           logs.roles)[1]
+            + reference_rules_not_judged(self.config, logs, self.overall.reference_performance),
             "findings": self.findings,
             "timings": dict(self.timings),
             "reference_cache": dict(self.reference_cache),
@@ -537,6 +564,10 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> Analysis:
     overall = analyse_table(config, logs, spec, table, reference, distributions=True,
                             cache=cache)
     alerts, insufficient = _judge(config, logs, overall)
+    for entry in reference_rules_not_judged(config, logs, overall.reference_performance):
+        note = f"Rule {entry['rule']} is not judged: {entry['reason']}."
+        if note not in logs.notes:
+            logs.notes.append(note)
     analysis = Analysis(config, logs, overall, alerts, insufficient, generated_at=generated,
                         outside_period=outside, table=table,
                         estimation=estimation_status(config, logs, reference))

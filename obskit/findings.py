@@ -320,6 +320,18 @@ def _data_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                     "section": "performance",
                     "next_step": "Map the model's output with --column prediction=NAME "
                                  "(or score=NAME) in the next run."})
+    unjudged = [r for r in summary.get("alert_rules_not_applicable") or []
+                if r.get("needs_reference")]
+    if unjudged:
+        no_ref = "there is no reference" in unjudged[0]["reason"]
+        out.append({"severity": "info" if no_ref else "warning",
+                    "kind": "performance_not_judged",
+                    "text": f"Performance is not compared with the reference: rule "
+                            f"{', '.join(r['rule'] for r in unjudged)} cannot be judged "
+                            f"({unjudged[0]['reason']}).",
+                    "section": "performance",
+                    "next_step": "Use a labelled reference (or a label source that covers "
+                                 "it) to judge performance drops."})
     null_scores = sum(int(w.get("null_scores") or 0) for w in summary["windows"])
     if null_scores:
         total = sum(int(w["rows"]) for w in summary["windows"])

@@ -423,3 +423,18 @@ def test_id_like_column_with_a_new_dominant_id_drifts(tmp_path):
     verdicts = [w["drift"]["merchant_id"]["drifted"] for w in summary["windows"]]
     assert verdicts == [False, False, True]
     assert any(f.get("feature") == "merchant_id" for f in summary["findings"])
+
+
+def test_reference_without_labels_makes_the_drop_rule_not_judged_never_silent(
+        no_health_columns, tmp_path):
+    ref = pd.read_parquet(tmp_path / "ref.parquet")
+    ref["label"] = pd.array([None] * len(ref), dtype="Int64")
+    ref.to_parquet(tmp_path / "ref.parquet")
+    summary = obskit.analyze(no_health_columns).to_summary()
+    assert all(w["performance"]["accuracy"] is not None for w in summary["windows"])
+    entry = {r["rule"]: r for r in summary["alert_rules_not_applicable"]}["performance_drop"]
+    assert "reference" in entry["reason"] and "label" in entry["reason"]
+    assert any("reference" in n and "performance_drop" in n for n in summary["notes"])
+    finding = [f for f in summary["findings"] if f["kind"] == "performance_not_judged"]
+    assert finding and "performance_drop" in finding[0]["text"]
+    assert finding[0]["severity"] == "warning"
