@@ -138,11 +138,16 @@ def header_html(summary: Mapping[str, Any]) -> str:
 
     labelled = sum(_num(w.get("labelled_rows")) or 0 for w in windows)
     total = sum(_num(w.get("rows")) or 0 for w in windows)
-    if summary.get("labels") is None:
-        labels_text = "no label source: realized performance is not available"
+    in_log = "label" in (summary.get("roles") or []) or any(
+        w.get("labelled_rows") is not None for w in windows)  # labels in the log itself
+    if summary.get("labels") is None and not in_log:
+        labels_text = ("no labels (no label column, no label source): realized performance "
+                       "is not available")
     elif total:
         labels_text = (f"{_fmt_pct(labelled / total)} of the rows in windows "
                        f"({_fmt_int(labelled)} of {_fmt_int(total)})")
+    elif summary.get("labels") is None:
+        labels_text = "labels in the logs; no rows in the windows"
     else:
         labels_text = f"{_fmt_int(_map(summary.get('labels')).get('matched'))} labels matched"
 
