@@ -304,6 +304,11 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
                                has_labels=measures_performance(logs.task, table.columns),
                                covered=_covered(config))
     _count_values(dists, quality, windows)
+    if reference is None:  # nothing to compare with: say so in every drift entry
+        for w in windows:
+            for entry in w["drift"].values():
+                if entry["drifted"] is None and not entry.get("reason"):
+                    entry["reason"] = NO_REFERENCE_DRIFT
     reference_performance = {k: number(v) for k, v in perf_monitor.reference_.items()}
     reference_ci = {k: [number(b) for b in v]
                     for k, v in getattr(perf_monitor, "reference_ci_", {}).items()}
@@ -323,6 +328,13 @@ def _count_values(dists: dict[str, Any], quality: pd.DataFrame,
         dist["current_values"] = int(rows["values"].sum())
         dist["current_left_out"] = {"missing": int(rows["missing"].sum()),
                                     "non_finite": int(rows["non_finite"].fillna(0).sum())}
+
+
+#: the reason of a drift entry, and the note, of a run without a reference
+NO_REFERENCE_DRIFT = "no reference to compare with (--reference, 'sources.reference')"
+NO_REFERENCE_NOTE = ("No reference: drift and data-quality comparisons (values outside the "
+                     "reference's range, unseen categories, jumps in missing share) need a "
+                     "reference; give one with --reference or 'sources.reference'.")
 
 
 def reference_rules_not_judged(config: Config, logs: LoadedLogs,
@@ -564,6 +576,8 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> Analysis:
     overall = analyse_table(config, logs, spec, table, reference, distributions=True,
                             cache=cache)
     alerts, insufficient = _judge(config, logs, overall)
+    if reference is None and NO_REFERENCE_NOTE not in logs.notes:
+        logs.notes.append(NO_REFERENCE_NOTE)
     for entry in reference_rules_not_judged(config, logs, overall.reference_performance):
         note = f"Rule {entry['rule']} is not judged: {entry['reason']}."
         if note not in logs.notes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -438,3 +440,16 @@ def test_reference_without_labels_makes_the_drop_rule_not_judged_never_silent(
     finding = [f for f in summary["findings"] if f["kind"] == "performance_not_judged"]
     assert finding and "performance_drop" in finding[0]["text"]
     assert finding[0]["severity"] == "warning"
+
+
+def test_run_without_reference_says_drift_and_quality_need_one(no_health_columns, tmp_path):
+    from obskit import render
+
+    config = load_config(overrides={"sources": {"current": str(tmp_path / "cur.parquet")}})
+    summary = obskit.analyze(config).to_summary()
+    entries = [e for w in summary["windows"] for e in w["drift"].values()]
+    assert entries and all(e["method"] is None and e["drifted"] is None for e in entries)
+    assert all("reference" in e["reason"] for e in entries)
+    note = [n for n in summary["notes"] if "drift" in n and "data-quality" in n]
+    assert len(note) == 1 and "--reference" in note[0]
+    assert html.escape(note[0]) in render.header_html(summary)
