@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from obskit import __version__
+from obskit._text import plural
 from obskit.alerts import evaluate_rules, split_applicable
 from obskit.anomaly_report import analyse_anomalies
 from obskit.assemble import WindowFrames, assemble_windows, iso, number
@@ -213,7 +214,7 @@ def estimation_status(config: Config, logs: LoadedLogs, reference) -> dict[str, 
     else:
         labelled = int(reference.label.notnull().sum().execute() or 0)
         if labelled < config.min_window_rows:
-            reason = (f"the reference has {labelled} labelled rows, fewer than "
+            reason = (f"the reference has {plural(labelled, 'labelled row')}, fewer than "
                       f"min_window_rows ({config.min_window_rows})")
     return {"method": None if reason else method, "reason": reason}
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from obskit._text import plural
 from obskit.exceptions import ConfigError, InputError, NotebookError, ObskitError
 from obskit.schema import ROLES
 
@@ -123,7 +124,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     config = load_config(args.config, overrides=overrides_from_flags(args))
     outcome = run_report(config, config_path=args.config)
     alerts = outcome.summary["alerts"]
-    print(f"status: {outcome.status} ({len(alerts)} alerts)")
+    print(f"status: {outcome.status} ({plural(len(alerts), 'alert')})")
     print(f"report: {outcome.html}")
     timings = outcome.summary.get("timings") or {}
     if timings:

@@ -589,3 +589,8 @@ def test_labels_in_the_log_itself_show_their_coverage_not_no_label_source():
     header = render.header_html(summary)
     assert "no label source" not in header.lower()
     assert "50.0% of the rows in windows" in header or "50% of the rows in windows" in header
+
+
+def test_header_of_one_window_says_window():
+    header = render.header_html(make_summary(n_windows=1))
+    assert ", 1 window" in header and "1 windows" not in header
