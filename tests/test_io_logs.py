@@ -356,7 +356,7 @@ def test_logits_as_score_are_an_error_naming_column_and_range(write, source):
 
 def test_infinite_score_is_an_error(write):
     p = write("a.csv", "timestamp,score,label\n" + f"{T0},0.5,1\n{T0},inf,0\n")
-    with pytest.raises(InputError, match=r"1 infinite values; 1 of 2 rows"):
+    with pytest.raises(InputError, match=r"1 infinite value; 1 of 2 rows"):
         load(p)
 
 
