@@ -589,3 +589,13 @@ def test_text_labels_with_positive_label_give_scikit_learn_metrics(write):
     assert got["precision"] == pytest.approx(precision_score(y, pred))
     assert got["f1"] == pytest.approx(f1_score(y, pred))
     assert got["roc_auc"] == pytest.approx(roc_auc_score(y, df.score))
+
+
+def test_positive_label_yes_unquoted_in_yaml_is_explained(write, tmp_path):
+    path, _ = _yes_no_log(write)
+    cfg = tmp_path / "c.yml"
+    cfg.write_text(f"sources: {{current: {path}}}\ntask: binary\npositive_label: yes\n")
+    with pytest.raises(InputError, match="quote"):
+        load_logs(load_config(str(cfg)))
+    cfg.write_text(f"sources: {{current: {path}}}\ntask: binary\npositive_label: 'yes'\n")
+    assert load_logs(load_config(str(cfg))).current.rows_used == 60

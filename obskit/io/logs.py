@@ -165,12 +165,15 @@ def _check_positive_label(logs: LoadedLogs, config: Config) -> None:
     col = next(c for c in cols if found.get(c))
     shown = ", ".join(repr(v) for v in sorted(values)[:20])
     pick = sorted(values - {"0"})[-1] if len(values) == 2 else "CLASS"
-    given = ("no positive_label is configured (default 1)" if config.positive_label == 1
+    given = ("no positive_label is configured (default 1)"
+             if config.positive_label == 1 and not isinstance(config.positive_label, bool)
              else f"positive_label {config.positive_label!r} is configured")
+    if isinstance(config.positive_label, bool):  # YAML reads unquoted yes/no/on/off as bools
+        given += " (YAML reads an unquoted yes/no/on/off as true/false: quote the class)"
     raise InputError(
         f"column {config.column(col)!r} (role {col}) holds the classes {shown}, but {given}, "
         "which is not among them, so every metric of the positive class would be wrong. "
-        f"Name the positive class, e.g. 'positive_label: {pick}' in the config or "
+        f"Name the positive class, e.g. 'positive_label: \"{pick}\"' in the config or "
         f"--positive-label {pick}.", column=config.column(col))
 
 
