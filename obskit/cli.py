@@ -66,6 +66,10 @@ def add_report_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--positive-label", metavar="CLASS",
                    help="binary: the positive class, e.g. 'yes' (config: positive_label; "
                         "default 1)")
+    p.add_argument("--segment", action="append", default=[], metavar="COLUMN",
+                   help="a column whose values split the logs into segments, repeatable "
+                        "(config: segments)")
+    p.add_argument("--min-segment-rows", type=int, help="config: min_segment_rows")
     p.add_argument("--title", help="report title (config: title)")
     p.add_argument("--min-window-rows", type=int, help="config: min_window_rows")
     p.add_argument("--out", help="reports folder; each run gets a sub-folder (config: out)")
@@ -92,12 +96,15 @@ def overrides_from_flags(args: argparse.Namespace) -> dict[str, Any]:
         out["sources"] = sources
     if args.column:
         out["columns"] = dict(args.column)
+    if getattr(args, "segment", None):
+        out["segments"] = list(args.segment)
     if getattr(args, "spark_master", None):
         out["spark"] = {"master": args.spark_master}
     for key, attr in (("task", "task"), ("window", "window"), ("engine", "engine"),
                       ("title", "title"), ("min_window_rows", "min_window_rows"),
                       ("fail_on_alert", "fail_on_alert"), ("dry_run", "dry_run"),
-                      ("positive_label", "positive_label")):
+                      ("positive_label", "positive_label"),
+                      ("min_segment_rows", "min_segment_rows")):
         if getattr(args, attr) is not None:
             out[key] = getattr(args, attr)
     if args.model or args.trust_type or args.trust_model:
