@@ -99,7 +99,7 @@ def check_scores(log: LogTable, *, source: str, column: str) -> int:
             "must be the probability of the positive class. If it holds logits or margins, "
             "apply a sigmoid (1 / (1 + exp(-x))) when logging; if it is not a probability, "
             "map the score role to the probability column (--column score=NAME, "
-            "'columns.score' in the config) ; a column named 'score' is then left out.",
+            "'columns.score' in the config); a column named 'score' is then left out.",
             path=log.files[0] if log.files else None, column=column,
         )
     return int(got.missing or 0)
