@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from obskit import __version__
+from obskit._text import plural
 from obskit.alerts import evaluate_rules, split_applicable
 from obskit.anomaly_report import analyse_anomalies
 from obskit.assemble import WindowFrames, assemble_windows, iso, number
@@ -213,7 +214,7 @@ def estimation_status(config: Config, logs: LoadedLogs, reference) -> dict[str, 
     else:
         labelled = int(reference.label.notnull().sum().execute() or 0)
         if labelled < config.min_window_rows:
-            reason = (f"the reference has {labelled} labelled rows, fewer than "
+            reason = (f"the reference has {plural(labelled, 'labelled row')}, fewer than "
                       f"min_window_rows ({config.min_window_rows})")
     return {"method": None if reason else method, "reason": reason}
 
@@ -306,6 +307,11 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table, ref
                                    class_scores=bool(logs.class_scores)),
                                covered=_covered(config))
     _count_values(dists, quality, windows)
+    if reference is None:  # nothing to compare with: say so in every drift entry
+        for w in windows:
+            for entry in w["drift"].values():
+                if entry["drifted"] is None and not entry.get("reason"):
+                    entry["reason"] = NO_REFERENCE_DRIFT
     reference_performance = {k: number(v) for k, v in perf_monitor.reference_.items()}
     reference_ci = {k: [number(b) for b in v]
                     for k, v in getattr(perf_monitor, "reference_ci_", {}).items()}
@@ -334,6 +340,40 @@ def _fallback(config: Config, logs: LoadedLogs) -> dict[str, str]:
     if not config.alerts_default or logs.task == "regression" or primary == "accuracy":
         return {}
     return {f"performance.{primary}": "performance.accuracy"}
+
+
+#: the reason of a drift entry, and the note, of a run without a reference
+NO_REFERENCE_DRIFT = "no reference to compare with (--reference, 'sources.reference')"
+NO_REFERENCE_NOTE = ("No reference: drift and data-quality comparisons (values outside the "
+                     "reference's range, unseen categories, jumps in missing share) need a "
+                     "reference; give one with --reference or 'sources.reference'.")
+
+
+def reference_rules_not_judged(config: Config, logs: LoadedLogs,
+                               reference_performance: dict[str, Any]) -> list[dict[str, Any]]:
+    """Entries (as in ``alert_rules_not_applicable``) of the applicable rules relative to
+    the reference's performance when the reference measures none: no reference, or a
+    reference without labelled rows. Never a silent pass."""
+    if (any(v is not None for v in reference_performance.values())
+            or not measures_performance(logs.task, logs.roles,
+                                        class_scores=bool(logs.class_scores))):
+        return []
+    rules = [r for r in split_applicable(alert_rules(config, logs), logs.roles)[0]
+             if r.op in ("drop_pct", "significant_drop") and r.metric.startswith("performance.")]
+    if not rules:
+        return []
+    ref, label = logs.reference, config.column("label")
+    if ref is None:
+        why = "there is no reference (--reference, 'sources.reference')"
+    elif "label" not in ref.table.columns:
+        why = f"the reference has no label column {label!r}"
+    else:
+        labelled = int(ref.table.label.notnull().sum().execute() or 0)
+        why = (f"the reference's label column {label!r} is null in all {ref.rows_used:,} rows"
+               if not labelled else
+               f"no labelled reference row has a prediction or score ({labelled:,} labels)")
+    return [{"rule": r.name, "metric": r.metric, "missing_roles": [], "needs_reference": True,
+             "reason": f"no reference performance to compare with: {why}"} for r in rules]
 
 
 def _judge(config: Config, logs: LoadedLogs, result: TableResult,
@@ -472,7 +512,8 @@ class Analysis:
             "alert_rules": [vars(r) for r in alert_rules(self.config, logs)],
             "alert_rules_default": self.config.alerts_default,
             "alert_rules_not_applicable": split_applicable(alert_rules(self.config, logs),
-                                                           logs.roles)[1],
+                                                           logs.roles)[1]
+            + reference_rules_not_judged(self.config, logs, self.overall.reference_performance),
             "findings": self.findings,
             "timings": dict(self.timings),
             "reference_cache": dict(self.reference_cache),
@@ -548,6 +589,12 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> Analysis:
     overall = analyse_table(config, logs, spec, table, reference, distributions=True,
                             cache=cache)
     alerts, insufficient = _judge(config, logs, overall)
+    if reference is None and NO_REFERENCE_NOTE not in logs.notes:
+        logs.notes.append(NO_REFERENCE_NOTE)
+    for entry in reference_rules_not_judged(config, logs, overall.reference_performance):
+        note = f"Rule {entry['rule']} is not judged: {entry['reason']}."
+        if note not in logs.notes:
+            logs.notes.append(note)
     analysis = Analysis(config, logs, overall, alerts, insufficient, generated_at=generated,
                         outside_period=outside, table=table,
                         estimation=estimation_status(config, logs, reference))

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from obskit._text import plural
 from obskit.profiles import W
 from obskit.windows import PeriodWindow, WindowSpec, partial_windows
 
@@ -156,7 +157,7 @@ def _not_judged_reason(quality: dict[str, Any] | None) -> str | None:
         parts = [f"{quality[m]:,} {m.replace('_', '-')}" for m in ("missing", "non_finite")
                  if quality.get(m)]
         return (f"no values to compare: {' and '.join(parts) or 'none'} of "
-                f"{quality['rows']:,} rows")
+                f"{plural(quality['rows'], 'row')}")
     return None
 
 

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from obskit._text import plural
 from obskit.exceptions import ConfigError, ObskitError
 from obskit.schedule import (
     DEFAULT_LOCK_MAX_AGE_S,
@@ -132,7 +133,7 @@ def backfill(config_file: str | Path | None, *, start: datetime, end: datetime,
         results.append(result)
         line = f"{run_id} {result.status}"
         if result.status in ("ok", "alert"):
-            line += f" ({result.alerts} alerts) {result.run_dir / 'index.html'}"
+            line += f" ({plural(result.alerts, 'alert')}) {result.run_dir / 'index.html'}"
         elif result.status == "skipped":
             line += " (already done; --force reruns it)"
         else:

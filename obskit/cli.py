@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from obskit._text import plural
 from obskit.exceptions import ConfigError, InputError, NotebookError, ObskitError
 from obskit.schema import ROLES
 
@@ -62,6 +63,13 @@ def add_report_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trust-model", action="store_true", default=None,
                    help="allow loading a pickle/joblib model, which runs code from the file "
                         "(config: model.trust)")
+    p.add_argument("--positive-label", metavar="CLASS",
+                   help="binary: the positive class, e.g. 'yes' (config: positive_label; "
+                        "default 1)")
+    p.add_argument("--segment", action="append", default=[], metavar="COLUMN",
+                   help="a column whose values split the logs into segments, repeatable "
+                        "(config: segments)")
+    p.add_argument("--min-segment-rows", type=int, help="config: min_segment_rows")
     p.add_argument("--title", help="report title (config: title)")
     p.add_argument("--min-window-rows", type=int, help="config: min_window_rows")
     p.add_argument("--out", help="reports folder; each run gets a sub-folder (config: out)")
@@ -88,11 +96,15 @@ def overrides_from_flags(args: argparse.Namespace) -> dict[str, Any]:
         out["sources"] = sources
     if args.column:
         out["columns"] = dict(args.column)
+    if getattr(args, "segment", None):
+        out["segments"] = list(args.segment)
     if getattr(args, "spark_master", None):
         out["spark"] = {"master": args.spark_master}
     for key, attr in (("task", "task"), ("window", "window"), ("engine", "engine"),
                       ("title", "title"), ("min_window_rows", "min_window_rows"),
-                      ("fail_on_alert", "fail_on_alert"), ("dry_run", "dry_run")):
+                      ("fail_on_alert", "fail_on_alert"), ("dry_run", "dry_run"),
+                      ("positive_label", "positive_label"),
+                      ("min_segment_rows", "min_segment_rows")):
         if getattr(args, attr) is not None:
             out[key] = getattr(args, attr)
     if args.model or args.trust_type or args.trust_model:
@@ -119,7 +131,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     config = load_config(args.config, overrides=overrides_from_flags(args))
     outcome = run_report(config, config_path=args.config)
     alerts = outcome.summary["alerts"]
-    print(f"status: {outcome.status} ({len(alerts)} alerts)")
+    print(f"status: {outcome.status} ({plural(len(alerts), 'alert')})")
     print(f"report: {outcome.html}")
     timings = outcome.summary.get("timings") or {}
     if timings:

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from obskit._text import plural
 from obskit.drift import threshold_ratio
 from obskit.model import prediction_function
 
@@ -612,7 +613,7 @@ def waterfall_figure(
     labels = [f"{_text(f)} = {_text(_short(feature_values.get(f)))}" for f in top]
     contributions = [float(shap_row[f]) for f in top]
     if len(order) > max_features:
-        labels.append(f"other ({len(order) - max_features} features)")
+        labels.append(f"other ({plural(len(order) - max_features, 'feature')})")
         contributions.append(float(shap_row[order[max_features:]].sum()))
     labels, contributions = labels[::-1], contributions[::-1]  # draw bottom-up
     # from the base value at the bottom up to the output at the top, as in shap's waterfall

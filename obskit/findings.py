@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from obskit._text import plural, word
 from obskit.drift import is_pvalue_method, method_label, threshold_ratio
 from obskit.performance import metric_direction, primary_metric
 from obskit.schema import measures_performance
@@ -142,7 +143,7 @@ def _drift_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
         bound = "down to" if is_pvalue_method(d["method"]) else "up to"
         text = (f"{name} drifted from {_day(d['first_drifted'])} ({method} {bound} "
                 f"{_fmt_value(worst)} vs threshold {d['threshold']:g}; "
-                f"{d['drifted_windows']} of {d['windows']} windows"
+                f"{d['drifted_windows']} of {plural(d['windows'], 'window')}"
                 f"{_concentration(summary, name)}).")
         out.append({"severity": "warning", "kind": "feature_drift", "feature": name,
                     "text": text, "section": "drift",
@@ -215,7 +216,7 @@ def _multivariate_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
         detail = "; ".join(parts) or f"up to {max(h.get('value') or 0 for h in hits):.3g}"
         out.append({"severity": "warning", "kind": "multivariate_drift", "section": "drift",
                     "text": f"Multivariate drift from {_day(hits[0]['start'])}: {what} "
-                            f"({measure} {detail}; {len(hits)} of {judged} windows).",
+                            f"({measure} {detail}; {len(hits)} of {plural(judged, 'window')}).",
                     "next_step": "Read it with the per-feature table: features drifting "
                                  "together, or a change in how they relate."})
     return out
@@ -308,7 +309,7 @@ def _anomaly_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
             "severity": "warning", "kind": "anomaly_drivers", "section": "anomalies",
             "feature": top["feature"], "request_id": rows[0].get("request_id"),
             "text": f"{top['feature']} drives the anomalous predictions: mean |SHAP| "
-                    f"{top['anomalous']:.3g} in the {len(rows)} flagged rows vs "
+                    f"{top['anomalous']:.3g} in the {plural(len(rows), 'flagged row')} vs "
                     f"{top['normal']:.3g} in normal rows and {top['reference']:.3g} on the "
                     f"reference{where}.",
             "next_step": f"Inspect {top['feature']} upstream for the flagged rows "
@@ -339,6 +340,18 @@ def _data_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                     "section": "performance",
                     "next_step": "Map the model's output with --column prediction=NAME "
                                  "(or score=NAME) in the next run."})
+    unjudged = [r for r in summary.get("alert_rules_not_applicable") or []
+                if r.get("needs_reference")]
+    if unjudged:
+        no_ref = "there is no reference" in unjudged[0]["reason"]
+        out.append({"severity": "info" if no_ref else "warning",
+                    "kind": "performance_not_judged",
+                    "text": f"Performance is not compared with the reference: rule "
+                            f"{', '.join(r['rule'] for r in unjudged)} cannot be judged "
+                            f"({unjudged[0]['reason']}).",
+                    "section": "performance",
+                    "next_step": "Use a labelled reference (or a label source that covers "
+                                 "it) to judge performance drops."})
     null_scores = sum(int(w.get("null_scores") or 0) for w in summary["windows"])
     if null_scores:
         total = sum(int(w["rows"]) for w in summary["windows"])
@@ -357,7 +370,8 @@ def _data_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     if partial:
         lowest = min(partial, key=lambda w: w["label_coverage"])
         out.append({"severity": "info", "kind": "label_coverage",
-                    "text": f"{len(partial)} windows are partly labelled (lowest coverage "
+                    "text": f"{plural(len(partial), 'window')} {word(len(partial), 'is', 'are')} "
+                            "partly labelled (lowest coverage "
                             f"{lowest['label_coverage']:.0%} on {_day(lowest['start'])}); "
                             "their realized performance rests on fewer rows.",
                     "section": "performance", "next_step": "Re-run when more labels arrive."})
@@ -368,8 +382,8 @@ _DQ_WORDS = {"missing": "of values missing", "non_finite": "of values non-finite
              "out_of_range": "of values outside the reference's range",
              "unseen": "of values in categories unseen in the reference",
              "wrong_type": "of values of the wrong type (quarantined rows)"}
-_DQ_COUNTED = {"non_finite": "non-finite values (NaN, ±inf)",
-               "wrong_type": "values of the wrong type (rows quarantined)"}
+_DQ_COUNTED = {"non_finite": ("non-finite value", " (NaN, ±inf)"),
+               "wrong_type": ("value of the wrong type", " (rows quarantined)")}
 _DQ_STEPS = {"missing": "Check whether the producer stopped sending {f} or a join upstream "
                         "lost it.",
              "non_finite": "Find where {f} overflows or divides by zero upstream; the drift "
@@ -436,7 +450,7 @@ def _data_quality_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
             "measure": measure, "section": "data-quality", "segment": worst.get("segment"),
             "windows": [a["window"] for a in alerts], "window_start": worst["window_start"],
             "text": f"{prefix}{feature}: {amount} on {_day(worst['window_start'])} "
-                    f"({versus}; {len(alerts)} of {total} windows: {days}{more}).",
+                    f"({versus}; {len(alerts)} of {plural(total, 'window')}: {days}{more}).",
             "next_step": _DQ_STEPS.get(measure, "See the data quality table.").format(
                 f=feature)})
     flagged = {(f, m) for f, m, seg in groups if not seg}
@@ -447,7 +461,8 @@ def _data_quality_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                 out.append({
                     "severity": "info", "kind": "data_quality", "feature": feature,
                     "measure": measure, "section": "data-quality",
-                    "text": f"{feature}: {count:,} {_DQ_COUNTED[measure]} in the current "
+                    "text": f"{feature}: {plural(count, _DQ_COUNTED[measure][0])}"
+                            f"{_DQ_COUNTED[measure][1]} in the current "
                             "logs, below the alert threshold; they are counted in the data "
                             "quality table and left out of the statistics.",
                     "next_step": _DQ_STEPS[measure].format(f=feature)})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -503,3 +505,31 @@ def test_single_class_labels_judged_on_accuracy_by_the_default_rule(tmp_path):
     text = next(f["text"] for f in summary["findings"] if f["kind"] == "performance_drop"
                 and 1 in f["windows"])
     assert "roc_auc is undefined in 1 of these windows, with one class labelled" in text
+
+
+def test_reference_without_labels_makes_the_drop_rule_not_judged_never_silent(
+        no_health_columns, tmp_path):
+    ref = pd.read_parquet(tmp_path / "ref.parquet")
+    ref["label"] = pd.array([None] * len(ref), dtype="Int64")
+    ref.to_parquet(tmp_path / "ref.parquet")
+    summary = obskit.analyze(no_health_columns).to_summary()
+    assert all(w["performance"]["accuracy"] is not None for w in summary["windows"])
+    entry = {r["rule"]: r for r in summary["alert_rules_not_applicable"]}["performance_drop"]
+    assert "reference" in entry["reason"] and "label" in entry["reason"]
+    assert any("reference" in n and "performance_drop" in n for n in summary["notes"])
+    finding = [f for f in summary["findings"] if f["kind"] == "performance_not_judged"]
+    assert finding and "performance_drop" in finding[0]["text"]
+    assert finding[0]["severity"] == "warning"
+
+
+def test_run_without_reference_says_drift_and_quality_need_one(no_health_columns, tmp_path):
+    from obskit import render
+
+    config = load_config(overrides={"sources": {"current": str(tmp_path / "cur.parquet")}})
+    summary = obskit.analyze(config).to_summary()
+    entries = [e for w in summary["windows"] for e in w["drift"].values()]
+    assert entries and all(e["method"] is None and e["drifted"] is None for e in entries)
+    assert all("reference" in e["reason"] for e in entries)
+    note = [n for n in summary["notes"] if "drift" in n and "data-quality" in n]
+    assert len(note) == 1 and "--reference" in note[0]
+    assert html.escape(note[0]) in render.header_html(summary)

@@ -209,3 +209,18 @@ def test_class_scores_pattern_flag_is_the_config_key(tmp_path, monkeypatch, caps
                  "--column", "class_scores=p_"])
     assert code == EXIT_INPUT
     assert "columns.class_scores" in capsys.readouterr().err
+
+
+def test_positive_label_flag_is_the_config_key(tmp_path, capsys):
+    args = build_parser().parse_args(["report", "--current", "x.csv", "--positive-label", "yes",
+                                      "--segment", "region", "--segment", "plan",
+                                      "--min-segment-rows", "30"])
+    got = overrides_from_flags(args)
+    assert got["positive_label"] == "yes" and got["segments"] == ["region", "plan"]
+    assert got["min_segment_rows"] == 30
+    log = tmp_path / "l.csv"
+    log.write_text("timestamp,score,label,prediction\n2026-11-01T00:00:00Z,0.8,yes,yes\n"
+                   "2026-11-01T01:00:00Z,0.2,no,no\n")
+    assert main(["report", "--current", str(log), "--out", str(tmp_path / "o")]) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert "--positive-label" in err and "'yes'" in err and "Traceback" not in err

@@ -133,3 +133,19 @@ def test_one_window_slightly_below_the_estimate_band_stays_silent():
     assert not [f for f in one if f["kind"] == "estimate_gap"]
     two = build_findings(_gap_summary(slight))
     assert [f["kind"] for f in two].count("estimate_gap") == 1
+
+
+def test_counts_of_one_read_in_the_singular():
+    from obskit.findings import _data_findings, _data_quality_findings
+
+    window = {"index": 0, "start": "2026-11-01T00:00:00Z", "status": "ok", "rows": 100,
+              "label_coverage": 0.5, "labelled_rows": 50}
+    summary = {"rows": {"quarantined": 0, "read": 100}, "windows": [window], "alerts": [],
+               "roles": ["timestamp", "score", "label"], "task": "binary",
+               "data_quality": {"income": {"wrong_type": {"count": 1},
+                                           "non_finite": {"count": 1}}}}
+    texts = [f["text"] for f in _data_findings(summary) + _data_quality_findings(summary)]
+    assert any(t.startswith("1 window is partly labelled") for t in texts)
+    assert any("income: 1 value of the wrong type (rows quarantined)" in t for t in texts)
+    assert any("income: 1 non-finite value (NaN, ±inf)" in t for t in texts)
+    assert not any(" 1 windows" in t or " 1 values" in t for t in texts)

@@ -356,7 +356,7 @@ def test_logits_as_score_are_an_error_naming_column_and_range(write, source):
 
 def test_infinite_score_is_an_error(write):
     p = write("a.csv", "timestamp,score,label\n" + f"{T0},0.5,1\n{T0},inf,0\n")
-    with pytest.raises(InputError, match=r"1 infinite values; 1 of 2 rows"):
+    with pytest.raises(InputError, match=r"1 infinite value; 1 of 2 rows"):
         load(p)
 
 
@@ -528,3 +528,93 @@ def test_class_probabilities_without_prediction_note_the_most_probable_class(wri
             "order)."]
     logs = load_logs(load_config(overrides={"sources": {"current": ref}}))
     assert not any("most probable" in n for n in logs.notes)
+
+
+# --- the positive class of a binary task (new-user report) ---------------------------------
+
+def _yes_no_log(write, name="yn.csv", n=60, seed=0):
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    y = rng.random(n) < 0.4
+    p = np.clip(np.where(y, 0.7, 0.3) + rng.normal(0, 0.2, n), 0.01, 0.99)
+    df = pd.DataFrame({"timestamp": pd.date_range(T0, periods=n, freq="h"),
+                       "x": rng.normal(size=n), "score": p,
+                       "prediction": np.where(p >= 0.5, "yes", "no"),
+                       "label": np.where(y, "yes", "no")})
+    path = write(name, df.to_csv(index=False))
+    return path, df
+
+
+def test_text_labels_without_positive_label_are_an_error(write):
+    path, _ = _yes_no_log(write)
+    with pytest.raises(InputError) as err:
+        load(path)
+    msg = str(err.value)
+    assert "positive_label" in msg and "'label'" in msg and "'yes'" in msg and "'no'" in msg
+    assert "--positive-label" in msg
+
+
+def test_text_labels_with_positive_label_load(write):
+    path, _ = _yes_no_log(write)
+    logs = load(path, positive_label="yes")
+    assert set(frame(logs.current).label) == {"yes", "no"}
+
+
+@pytest.mark.parametrize("values", [(0, 1), ("false", "true"), (0, 0)])
+def test_zero_one_and_boolean_labels_need_no_positive_label(write, values):
+    rows = [{"timestamp": T0, "score": 0.5, "label": v, "prediction": v} for v in values]
+    logs = load(write("a.jsonl", rows))
+    assert logs.current.rows_used == 2
+
+
+def test_positive_label_not_among_zero_one_labels_is_an_error(write):
+    rows = [{"timestamp": T0, "score": 0.5, "label": v, "prediction": v} for v in (0, 1)]
+    with pytest.raises(InputError, match="'yes'"):
+        load(write("a.jsonl", rows), positive_label="yes")
+
+
+# --- a role mapped onto another column than its default name --------------------------------
+
+def test_mapped_role_uses_its_column_not_the_one_named_like_the_role(write):
+    p = write("a.csv", "timestamp,score,prob,x\n2024-01-01,3.5,0.9,1\n2024-01-02,-2,0.1,2\n")
+    logs = load(p, columns={"score": "prob"})
+    assert sorted(frame(logs.current).score) == [0.1, 0.9]
+    assert "score" not in logs.features and "x" in logs.features
+    assert any("'score'" in n and "'prob'" in n for n in logs.notes)
+
+
+@pytest.mark.parametrize("role", ["score", "label", "prediction", "latency_ms", "timestamp",
+                                  "request_id", "model_version", "status"])
+def test_mapped_column_that_does_not_exist_is_an_error(write, role):
+    p = write("a.csv", "timestamp,score,label,prediction,latency_ms,status,request_id,"
+                       "model_version,x\n2024-01-01,0.5,1,1,3,ok,r,m,1\n")
+    with pytest.raises(InputError) as err:
+        load(p, columns={role: "nonexistent"})
+    msg = str(err.value)
+    assert f"role {role}" in msg and "'nonexistent'" in msg and "timestamp, score" in msg
+    assert "_file" not in msg
+
+
+def test_text_labels_with_positive_label_give_scikit_learn_metrics(write):
+    from sklearn.metrics import accuracy_score, f1_score, precision_score, roc_auc_score
+
+    from obskit.monitors.performance import PerformanceMonitor
+
+    path, df = _yes_no_log(write, n=200)
+    logs = load(path, positive_label="yes")
+    got = PerformanceMonitor("binary", positive_label="yes").fit(logs.current.table).reference_
+    y, pred = df.label == "yes", df.prediction == "yes"
+    assert got["accuracy"] == pytest.approx(accuracy_score(y, pred))
+    assert got["precision"] == pytest.approx(precision_score(y, pred))
+    assert got["f1"] == pytest.approx(f1_score(y, pred))
+    assert got["roc_auc"] == pytest.approx(roc_auc_score(y, df.score))
+
+
+def test_positive_label_yes_unquoted_in_yaml_is_explained(write, tmp_path):
+    path, _ = _yes_no_log(write)
+    cfg = tmp_path / "c.yml"
+    cfg.write_text(f"sources: {{current: {path}}}\ntask: binary\npositive_label: yes\n")
+    with pytest.raises(InputError, match="quote"):
+        load_logs(load_config(str(cfg)))
+    cfg.write_text(f"sources: {{current: {path}}}\ntask: binary\npositive_label: 'yes'\n")
+    assert load_logs(load_config(str(cfg))).current.rows_used == 60

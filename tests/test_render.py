@@ -578,3 +578,19 @@ def test_data_quality_table_collapses_long_tables():
     out = render.data_quality_table_html(summary)
     assert "<details><summary>15 more features</summary>" in out
     assert out.count("<tr>") == 40 + 2  # every feature, plus two header rows
+
+
+def test_labels_in_the_log_itself_show_their_coverage_not_no_label_source():
+    summary = make_summary()
+    summary["labels"] = None  # no separate label source: the labels are in the log
+    summary["roles"] = ["timestamp", "score", "label"]
+    for w in summary["windows"]:
+        w["labelled_rows"], w["rows"] = 50, 100
+    header = render.header_html(summary)
+    assert "no label source" not in header.lower()
+    assert "50.0% of the rows in windows" in header or "50% of the rows in windows" in header
+
+
+def test_header_of_one_window_says_window():
+    header = render.header_html(make_summary(n_windows=1))
+    assert ", 1 window" in header and "1 windows" not in header

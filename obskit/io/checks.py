@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from obskit._text import plural
 from obskit.config import Config
 from obskit.exceptions import InputError
 from obskit.io.sources import RawSource
@@ -91,14 +92,14 @@ def check_scores(log: LogTable, *, source: str, column: str) -> int:
     if outside or infinite:
         found = (f"values from {float(got.lo):.6g} to {float(got.hi):.6g}"
                  if pd.notna(got.lo) else "no finite values")
-        inf = f" and {infinite:,} infinite values" if infinite else ""
+        inf = f" and {plural(infinite, 'infinite value')}" if infinite else ""
         raise InputError(
             f"sources.{source}: column {column!r} (role score) holds {found}{inf}; "
             f"{outside + infinite:,} of {log.rows_used:,} rows lie outside [0, 1]. The score "
             "must be the probability of the positive class. If it holds logits or margins, "
             "apply a sigmoid (1 / (1 + exp(-x))) when logging; if it is not a probability, "
             "map the score role to the probability column (--column score=NAME, "
-            "'columns.score' in the config) and it is then analysed as a feature.",
+            "'columns.score' in the config); a column named 'score' is then left out.",
             path=log.files[0] if log.files else None, column=column,
         )
     return int(got.missing or 0)

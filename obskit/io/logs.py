@@ -122,6 +122,61 @@ def _missing_column(where: str, column: str, role: str, raw: ir.Table, how: str)
     )
 
 
+def _check_mapped(config: Config, raw: RawSource) -> None:
+    """A role mapped onto a column (``--column ROLE=NAME``) that the logs lack is an error
+    naming the role, the column and the columns found (a label mapped with a label source
+    may live there instead)."""
+    for role, name in config.columns.items():
+        if (role in ROLES and name not in raw.table.columns
+                and not (config.labels and role in ("label", "timestamp"))):
+            found = ", ".join(visible_columns(raw.table.columns)) or "(none)"
+            where = _where(raw)
+            raise InputError(
+                f"{where}: column {name!r} mapped to role {role} (--column {role}={name}, "
+                f"'columns.{role}') not found; columns found: {found}. Fix the mapping.",
+                path=where, column=name)
+
+
+def _shadowed_role_names(config: Config, raw: ir.Table) -> list[str]:
+    """Columns named like a role that is mapped onto another column: ordinary columns,
+    left out of the analysis (their name would collide with the role's)."""
+    return [r for r in ROLES if config.column(r) != r and r in raw.columns]
+
+
+def _check_positive_label(logs: LoadedLogs, config: Config) -> None:
+    """Stop when the positive class of a binary task is not among the label/prediction
+    values, unless they are the conventional 0/1 (or false/true) and so is the class."""
+    cols = [c for c in ("label", "prediction") if c in logs.roles]
+    if logs.task != "binary" or not cols:
+        return
+    positive = normalise_label(config.positive_label)
+    found: dict[str, set[str]] = {}
+    for log in (logs.current, logs.reference):
+        if log is None:
+            continue
+        for c in cols:
+            if c in log.table.columns:
+                v = log.table[c]
+                got = log.table.filter(v.notnull()).select(v=v).distinct().limit(21)
+                found.setdefault(c, set()).update(got.execute()["v"].astype(str))
+    values = set().union(*found.values()) if found else set()
+    if not values or positive in values or (values <= {"0", "1"} and positive in {"0", "1"}):
+        return
+    col = next(c for c in cols if found.get(c))
+    shown = ", ".join(repr(v) for v in sorted(values)[:20])
+    pick = sorted(values - {"0"})[-1] if len(values) == 2 else "CLASS"
+    given = ("no positive_label is configured (default 1)"
+             if config.positive_label == 1 and not isinstance(config.positive_label, bool)
+             else f"positive_label {config.positive_label!r} is configured")
+    if isinstance(config.positive_label, bool):  # YAML reads unquoted yes/no/on/off as bools
+        given += " (YAML reads an unquoted yes/no/on/off as true/false: quote the class)"
+    raise InputError(
+        f"column {config.column(col)!r} (role {col}) holds the classes {shown}, but {given}, "
+        "which is not among them, so every metric of the positive class would be wrong. "
+        f"Name the positive class, e.g. 'positive_label: \"{pick}\"' in the config or "
+        f"--positive-label {pick}.", column=config.column(col))
+
+
 def _where(raw: RawSource | LogTable) -> str:
     return raw.files[0] if len(raw.files) == 1 else f"{raw.files[0]} (and {len(raw.files) - 1} " \
         "more files)"
@@ -202,9 +257,11 @@ def _feature_candidates(config: Config, raw: ir.Table, roles: dict[str, str],
         if missing:
             raise _missing_column(where, missing[0], "feature", raw,
                                   "Fix 'features.include' in the config.")
-        return [f for f in config.features if f not in role_cols]
-    return [c for c in raw.columns
-            if c not in role_cols and c not in _META and c not in config.exclude]
+        shadowed = _shadowed_role_names(config, raw)
+        return [f for f in config.features if f not in role_cols and f not in shadowed]
+    shadowed = _shadowed_role_names(config, raw)
+    return [c for c in raw.columns if c not in role_cols and c not in _META
+            and c not in config.exclude and c not in shadowed]
 
 
 def infer_feature_types(raw: ir.Table, names: list[str], overrides: dict[str, str],
@@ -354,6 +411,7 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     current_raw = _read(con, config.current, "current")
     reference_raw = _read(con, config.reference, "reference") if config.reference else None
     basis = reference_raw or current_raw
+    _check_mapped(config, basis)
     roles = _role_columns(config, basis.table)
     class_scores = find_class_scores(config, basis.table, roles, _where(basis))
     two_class = (len(class_scores) == 2
@@ -417,6 +475,11 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
             logs.notes.append(log.timestamp.note)
     if config.labels:
         _join_labels(logs, config)
+    _check_positive_label(logs, config)
+    for name in _shadowed_role_names(config, basis.table):
+        logs.notes.append(f"Column {name!r} is not analysed: the {name} role is mapped to "
+                          f"column {config.column(name)!r}, so {name!r} is an ordinary "
+                          "column and is left out (rename it to analyse it as a feature).")
     if "label" in logs.roles and not measures_performance(task, logs.roles,
                                                           class_scores=bool(logs.class_scores)):
         logs.notes.append(

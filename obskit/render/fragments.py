@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from obskit._text import plural, word
 from obskit.drift import threshold_ratio
 from obskit.findings import SEVERITY_ORDER
 from obskit.performance import metric_direction, primary_metric
@@ -138,17 +139,22 @@ def header_html(summary: Mapping[str, Any]) -> str:
 
     labelled = sum(_num(w.get("labelled_rows")) or 0 for w in windows)
     total = sum(_num(w.get("rows")) or 0 for w in windows)
-    if summary.get("labels") is None:
-        labels_text = "no label source: realized performance is not available"
+    in_log = "label" in (summary.get("roles") or []) or any(
+        w.get("labelled_rows") is not None for w in windows)  # labels in the log itself
+    if summary.get("labels") is None and not in_log:
+        labels_text = ("no labels (no label column, no label source): realized performance "
+                       "is not available")
     elif total:
         labels_text = (f"{_fmt_pct(labelled / total)} of the rows in windows "
                        f"({_fmt_int(labelled)} of {_fmt_int(total)})")
+    elif summary.get("labels") is None:
+        labels_text = "labels in the logs; no rows in the windows"
     else:
         labels_text = f"{_fmt_int(_map(summary.get('labels')).get('matched'))} labels matched"
 
     statuses = [str(w.get("status")) for w in windows]
     not_ok = len(statuses) - statuses.count("ok")
-    window_text = (f"<code>{_e(summary.get('window'))}</code>, {len(windows)} windows"
+    window_text = (f"<code>{_e(summary.get('window'))}</code>, {plural(len(windows), 'window')}"
                    + (f" ({not_ok} empty or with too few rows)" if not_ok else ""))
     partial = [w for w in windows if w.get("partial") is True]
     if partial:  # the data covers them only in part: their volume is not judged
@@ -383,7 +389,7 @@ def drift_table_html(summary: Mapping[str, Any]) -> str:
               "past its threshold.</p>")
     table = f"<table>{head}<tbody>{''.join(body[:_TABLE_VISIBLE_ROWS])}</tbody></table>"
     if len(body) > _TABLE_VISIBLE_ROWS:
-        table += (f"<details><summary>{len(body) - _TABLE_VISIBLE_ROWS} more features"
+        table += (f"<details><summary>{plural(len(body) - _TABLE_VISIBLE_ROWS, 'more feature')}"
                   f"</summary><table>{head}<tbody>{''.join(body[_TABLE_VISIBLE_ROWS:])}"
                   "</tbody></table></details>")
     return f'<div class="obskit">{notes}{legend}{table}</div>'
@@ -456,7 +462,7 @@ def data_quality_html(summary: Mapping[str, Any]) -> str:
     sources = _map(summary.get("sources"))
     files = [(kind, _basename(p)) for kind, paths in sources.items() for p in _list(paths)]
     if files:
-        parts.append(f"<details><summary>{len(files)} source files read</summary>"
+        parts.append(f"<details><summary>{plural(len(files), 'source file')} read</summary>"
                      + _table(("Role", "File"), files) + "</details>")
     return "".join(parts) + "</div>"
 
@@ -545,7 +551,8 @@ def methods_html(summary: Mapping[str, Any]) -> str:
         table = _table(("Window start", "Not judged"),
                        [(s, ", ".join(dict.fromkeys(w))) for s, w in grouped.items()])
         parts.append(table if len(grouped) <= 5 else
-                     f"<details><summary>{len(grouped)} windows</summary>{table}</details>")
+                     f"<details><summary>{plural(len(grouped), 'window')}</summary>{table}"
+                     "</details>")
     else:
         parts.append("<p>Every rule could be judged in every window.</p>")
     return "".join(parts) + "</div>"
@@ -655,7 +662,8 @@ def segments_html(summary: Mapping[str, Any]) -> str:
             drifted = {f: d for f, d in _map(seg.get("drift_summary")).items()
                        if _num(_map(d).get("drifted_windows"))}
             drifted_text = ", ".join(
-                f"{f} ({_fmt_int(_map(d).get('drifted_windows'))} windows)"
+                f"{f} ({_fmt_int(_map(d).get('drifted_windows'))} "
+                f"{word(_map(d).get('drifted_windows'), 'window')})"
                 for f, d in sorted(drifted.items(),
                                    key=lambda kv: -threshold_ratio(
                                        _worst_value(_map(kv[1])),
@@ -759,8 +767,8 @@ def anomalies_html(summary: Mapping[str, Any], *, limit: int = 20) -> str:
              if e.get("agreement")]
     if agree:
         n = sum(1 for a in agree if a.get("agree"))
-        parts.append(f"<p>SHAP and LIME agree on the top features for {n} of {len(agree)} "
-                     "rows explained by both.</p>")
+        parts.append(f"<p>SHAP and LIME agree on the top features for {n} of "
+                     f"{plural(len(agree), 'row')} explained by both.</p>")
     ranking = [_map(r) for r in _list(explanations.get("drift_importance"))]
     if ranking:
         parts.append("<h3>Drift ranked by how much the model uses the feature</h3>")

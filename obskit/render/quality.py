@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from obskit._text import plural
 from obskit.render._common import (
     _HEATMAP_MAX_FEATURES,
     _TABLE_VISIBLE_ROWS,
@@ -161,7 +162,7 @@ def data_quality_table_html(summary: Mapping[str, Any]) -> str:
     table = (f"<table><thead><tr>{head}</tr></thead><tbody>"
              f"{''.join(body[:_TABLE_VISIBLE_ROWS])}</tbody></table>")
     if len(body) > _TABLE_VISIBLE_ROWS:  # long tables collapsed, never cut
-        table += (f"<details><summary>{len(body) - _TABLE_VISIBLE_ROWS} more features"
+        table += (f"<details><summary>{plural(len(body) - _TABLE_VISIBLE_ROWS, 'more feature')}"
                   f"</summary><table><thead><tr>{head}</tr></thead><tbody>"
                   f"{''.join(body[_TABLE_VISIBLE_ROWS:])}</tbody></table></details>")
     return f'<div class="obskit"><h3>Data quality per feature</h3>{note}{table}</div>'

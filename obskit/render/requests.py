@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from obskit._text import plural, word
 from obskit.render._common import (
     COLOR_ALERT,
     COLOR_CURRENT,
@@ -94,7 +95,8 @@ def anomaly_table_html(rows: Sequence[Mapping[str, Any]], *, selected: str | Non
                     f"<td class=num>{_e(_fmt_num(r.get('severity')))}</td>"
                     f"<td class=num>{_e(_fmt_num(r.get('score')))}</td>"
                     f"<td class=num>{_e(_fmt_ms(r.get('latency_ms')))}</td></tr>")
-    more = (f'<p class="muted">{len(rows) - limit} more rows are in summary.json '
+    more = (f'<p class="muted">{plural(len(rows) - limit, "more row")} '
+            f'{word(len(rows) - limit, "is", "are")} in summary.json '
             "(<code>anomalies</code>).</p>" if len(rows) > limit else "")
     return (f'<div class="obskit"><table>{head}<tbody>{"".join(body)}</tbody></table>'
             f"{more}</div>")

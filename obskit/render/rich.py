@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from obskit._text import plural
 from obskit.render._common import (
     _badge,
     _drift_rows,
@@ -62,7 +63,7 @@ def summary_html(summary: Mapping[str, Any], *, findings: int = 5, features: int
              f"<h3>{_e(title)} {_badge(status, kind)}</h3>",
              f'<p class="muted">{_e(summary.get("task"))} model · '
              f"{_e(_fmt_time(period.get('start')))} to {_e(_fmt_time(period.get('end')))} "
-             f"(UTC) · {len(windows)} windows of {_e(summary.get('window'))} · "
+             f"(UTC) · {plural(len(windows), 'window')} of {_e(summary.get('window'))} · "
              f"{_e(_fmt_int(rows.get('current')))} rows used, "
              f"{_e(_fmt_int(rows.get('quarantined')))} quarantined</p></div>",
              summary_tiles_html(summary)]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from obskit._text import plural, word
 from obskit.findings import bound_crossed
 from obskit.performance import primary_metric
 from obskit.render._common import (
@@ -170,7 +171,7 @@ def window_html(summary: Mapping[str, Any], window: Mapping[str, Any] | None, *,
                 "<th class=num>Threshold</th><th>Verdict</th></tr></thead>")
         n_drifted = sum(1 for _, d in drift if d.get("drifted") is True)
         table = f"<table>{head}<tbody>{rows}</tbody></table>"
-        parts.append(f"<p>{n_drifted} of {len(drift)} features drifted in this window, "
+        parts.append(f"<p>{n_drifted} of {plural(len(drift), 'feature')} drifted in this window, "
                      "most drifted first.</p>")
         parts.append(table if len(drift) <= max_features else
                      f"<details open><summary>{len(drift)} features</summary>{table}"
@@ -225,7 +226,8 @@ def feature_html(feature: str, entry: Mapping[str, Any] | None,
     if overview:
         first = overview.get("first_drifted")
         over = (f"<p>Over the run: drifted in {_e(_fmt_int(overview.get('drifted_windows')))}"
-                f" of {_e(_fmt_int(overview.get('windows')))} windows"
+                f" of {_e(_fmt_int(overview.get('windows')))} "
+                f"{word(overview.get('windows'), 'window')}"
                 + (f", first on {_e(_fmt_time(first))}" if first else "")
                 + f"; worst {_e(_fmt_num(_worst_value(overview)))}, latest "
                   f"{_e(_fmt_num(overview.get('last_value')))}.</p>")

@@ -16,6 +16,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from obskit._text import plural
 from obskit.render._common import _e, _fmt_int, _fmt_num, _fmt_time
 from obskit.render.fragments import report_css
 from obskit.render.requests import anomaly_table_html
@@ -51,7 +52,8 @@ def _feature_options(state: ExplorerState) -> list[tuple[str, str]]:
     for f in state.features():
         d = summary.get(f) or {}
         drifted = d.get("drifted_windows") or 0
-        label = (f"{f} · drifted in {drifted} of {d.get('windows') or 0} windows" if drifted
+        label = (f"{f} · drifted in {drifted} of {plural(d.get('windows') or 0, 'window')}"
+                 if drifted
                  else f"{f} · stable")
         out.append((label, f))
     return out
