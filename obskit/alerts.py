@@ -31,11 +31,9 @@ _OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le
 
 def resolve_metric(window: Mapping[str, Any], path: str) -> Any:
     """The value at ``path`` in a window dict (``drift.<feature>`` gives its value)."""
-    node: Any = window
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
+    node = _walk(window, path)
+    if node is _ABSENT:
+        return None
     if isinstance(node, Mapping) and "value" in node:
         node = node["value"]
     return node

@@ -26,6 +26,18 @@ def _finite(col: ir.Value) -> ir.BooleanValue:
     return c.notnull() & ~c.isnan() & ~is_infinite(c)
 
 
+def _bad_value_counts(table: ir.Table, features: Mapping[str, str]) -> dict[str, ir.Value]:
+    """Aggregates of ``table``: ``rows``, and for the i-th feature ``m{i}`` (nulls) and, for
+    numeric and datetime features, ``x{i}`` (NaN, ±inf)."""
+    aggs: dict[str, ir.Value] = {"rows": table.count()}
+    for i, f in enumerate(features):
+        col = table[f]
+        aggs[f"m{i}"] = col.isnull().cast("int64").sum()
+        if is_numeric_type(features[f]):
+            aggs[f"x{i}"] = (col.cast("float64").notnull() & ~_finite(col)).cast("int64").sum()
+    return aggs
+
+
 def reference_quality(reference: ir.Table, features: Mapping[str, str]) -> dict[str, dict]:
     """Per feature, from one query over the reference: ``rows``, ``missing`` (null),
     ``non_finite`` (NaN, +inf, -inf; numeric features) and ``min`` / ``max`` of the finite
@@ -39,14 +51,10 @@ def reference_quality(reference: ir.Table, features: Mapping[str, str]) -> dict[
     {'rows': 4, 'missing': 1, 'non_finite': 1, 'min': 1.0, 'max': 3.0}
     """
     names = list(features)
-    aggs: dict[str, ir.Value] = {"rows": reference.count()}
+    aggs = _bad_value_counts(reference, features)
     for i, f in enumerate(names):
-        col = reference[f]
-        aggs[f"m{i}"] = col.isnull().cast("int64").sum()
         if is_numeric_type(features[f]):
-            c = col.cast("float64")
-            ok = _finite(col)
-            aggs[f"x{i}"] = (c.notnull() & ~ok).cast("int64").sum()
+            c, ok = reference[f].cast("float64"), _finite(reference[f])
             aggs[f"lo{i}"] = c.min(where=ok)
             aggs[f"hi{i}"] = c.max(where=ok)
     row = reference.aggregate(**aggs).execute().iloc[0]
@@ -74,14 +82,11 @@ def quality_by_window(table: ir.Table, features: Mapping[str, str], *,
     """
     ranges, categories = ranges or {}, categories or {}
     names = list(features)
-    aggs: dict[str, ir.Value] = {"rows": table.count()}
+    aggs = _bad_value_counts(table, features)
     for i, f in enumerate(names):
         col = table[f]
-        aggs[f"m{i}"] = col.isnull().cast("int64").sum()
         if is_numeric_type(features[f]):
-            c = col.cast("float64")
-            ok = _finite(col)
-            aggs[f"x{i}"] = (c.notnull() & ~ok).cast("int64").sum()
+            c, ok = col.cast("float64"), _finite(col)
             if f in ranges:
                 lo, hi = ranges[f]
                 aggs[f"o{i}"] = (ok & ((c < lo) | (c > hi))).cast("int64").sum()
