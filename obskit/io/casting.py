@@ -10,7 +10,7 @@ import ibis
 import ibis.expr.types as ir
 
 __all__ = ["as_number", "as_label_text", "as_boolean", "as_text", "as_days",
-           "normalise_label", "strip_text", "ISO_DATE", "UTC"]
+           "normalise_label", "strip_text", "is_infinite", "ISO_DATE", "UTC"]
 
 UTC = "timestamp('UTC')"
 #: An ISO-8601 date, optionally with a time of day and an offset (``2024-03-01``,
@@ -23,6 +23,12 @@ _DAY = 86400.0
 _TRUE = ("true", "t", "yes", "1")
 _FALSE = ("false", "f", "no", "0")
 
+
+
+def is_infinite(value: ir.NumericValue) -> ir.BooleanValue:
+    """+inf or -inf. Ibis's ``isinf()`` is always false on Spark (its PySpark compiler
+    compares the expressions in Python), so the comparison is written out."""
+    return value.abs() == ibis.literal(float("inf"), "float64")
 
 def strip_text(text: ir.StringValue) -> ir.StringValue:
     """``text`` without leading and trailing white space.

@@ -15,6 +15,7 @@ import pandas as pd
 from obskit._text import plural
 from obskit.config import Config
 from obskit.exceptions import InputError
+from obskit.io.casting import is_infinite
 from obskit.io.sources import RawSource
 from obskit.schema import measures_performance, visible_columns
 
@@ -82,9 +83,10 @@ def check_scores(log: LogTable, *, source: str, column: str) -> int:
     """
     s = log.table.score
     missing = s.isnull() | s.isnan()
-    finite = ~missing & ~s.isinf()
+    infinite = ~missing & is_infinite(s)
+    finite = ~missing & ~infinite
     got = log.table.aggregate(
-        missing=missing.sum(), infinite=(~missing & s.isinf()).sum(),
+        missing=missing.sum(), infinite=infinite.sum(),
         lo=s.min(where=finite), hi=s.max(where=finite),
         outside=(finite & ((s < 0) | (s > 1))).sum(),
     ).execute().iloc[0]

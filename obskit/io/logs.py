@@ -129,12 +129,9 @@ def _check_mapped(config: Config, raw: RawSource) -> None:
     for role, name in config.columns.items():
         if (role in ROLES and name not in raw.table.columns
                 and not (config.labels and role in ("label", "timestamp"))):
-            found = ", ".join(visible_columns(raw.table.columns)) or "(none)"
-            where = _where(raw)
-            raise InputError(
-                f"{where}: column {name!r} mapped to role {role} (--column {role}={name}, "
-                f"'columns.{role}') not found; columns found: {found}. Fix the mapping.",
-                path=where, column=name)
+            raise _missing_column(
+                _where(raw), name, f"{role}, mapped with --column {role}={name}", raw.table,
+                f"Fix the mapping (--column {role}=NAME, 'columns.{role}').")
 
 
 def _shadowed_role_names(config: Config, raw: ir.Table) -> list[str]:
@@ -203,7 +200,7 @@ def find_class_scores(config: Config, raw: ir.Table, roles: dict[str, str],
         if len(found) >= 2:
             return dict(sorted(found.items()))
     if spec:
-        found = ", ".join(c for c in raw.columns if c not in _META) or "(none)"
+        found = ", ".join(visible_columns(raw.columns)) or "(none)"
         raise InputError(
             f"{where}: no two columns match 'columns.class_scores' pattern {spec!r} (the "
             f"part '{{class}}' stands for the class label); columns found: {found}",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+
+from obskit.io.casting import is_infinite
 
 W = "window_index"
 
@@ -53,12 +54,6 @@ def window_groups(window_index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     order = np.argsort(window_index, kind="stable")
     windows, starts = np.unique(window_index[order], return_index=True)
     return order, windows, np.append(starts, order.size)
-
-
-def is_infinite(value: ir.NumericValue) -> ir.BooleanValue:
-    """+inf or -inf. Ibis's ``isinf()`` is always false on Spark (its PySpark compiler
-    compares the expressions in Python), so the comparison is written out."""
-    return value.abs() == ibis.literal(float("inf"), "float64")
 
 
 def clean_numeric(table: ir.Table, col: str) -> ir.Table:
