@@ -428,6 +428,9 @@ class Analysis:
     table: Any = field(default=None, repr=False)
     #: the label-free estimation method, or why it did not run (:func:`estimation_status`)
     estimation: dict[str, Any] = field(default_factory=dict)
+    #: rules never evaluated: a role their metric needs is not logged, or the reference
+    #: measures no performance to compare with (``alert_rules_not_applicable``)
+    rules_not_applicable: list[dict[str, Any]] = field(default_factory=list)
 
     def _repr_html_(self) -> str:
         from obskit.render.rich import analysis_html
@@ -511,9 +514,7 @@ class Analysis:
             "insufficient_data": self.insufficient,
             "alert_rules": [vars(r) for r in alert_rules(self.config, logs)],
             "alert_rules_default": self.config.alerts_default,
-            "alert_rules_not_applicable": split_applicable(alert_rules(self.config, logs),
-                                                           logs.roles)[1]
-            + reference_rules_not_judged(self.config, logs, self.overall.reference_performance),
+            "alert_rules_not_applicable": list(self.rules_not_applicable),
             "findings": self.findings,
             "timings": dict(self.timings),
             "reference_cache": dict(self.reference_cache),
@@ -591,13 +592,16 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> Analysis:
     alerts, insufficient = _judge(config, logs, overall)
     if reference is None and NO_REFERENCE_NOTE not in logs.notes:
         logs.notes.append(NO_REFERENCE_NOTE)
-    for entry in reference_rules_not_judged(config, logs, overall.reference_performance):
+    unjudged = reference_rules_not_judged(config, logs, overall.reference_performance)
+    for entry in unjudged:
         note = f"Rule {entry['rule']} is not judged: {entry['reason']}."
         if note not in logs.notes:
             logs.notes.append(note)
     analysis = Analysis(config, logs, overall, alerts, insufficient, generated_at=generated,
                         outside_period=outside, table=table,
-                        estimation=estimation_status(config, logs, reference))
+                        estimation=estimation_status(config, logs, reference),
+                        rules_not_applicable=split_applicable(alert_rules(config, logs),
+                                                              logs.roles)[1] + unjudged)
     note = f"Performance was not estimated without labels: {analysis.estimation['reason']}."
     if analysis.estimation["reason"] and config.estimation and note not in logs.notes:
         logs.notes.append(note)
