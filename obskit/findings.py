@@ -208,7 +208,7 @@ def _multivariate_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                 peak, (_, bound, _) = max(crossed, key=lambda hc: hc[1][2])
                 parts.append(f"{verb} {peak['value']:.3g}, {side} the "
                              f"{'upper' if side == 'above' else 'lower'} bound {bound:.3g}, "
-                             f"in {len(crossed)} window{'s' if len(crossed) > 1 else ''}")
+                             f"in {plural(len(crossed), 'window')}")
         if method == "pca_reconstruction" and parts and all(
                 c and c[0] == "below" for _, c in sides):
             what = ("the features fit the reference's principal components more closely "

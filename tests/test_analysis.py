@@ -14,6 +14,16 @@ from obskit.config import load_config
 RNG = np.random.default_rng(3)
 
 
+
+def _frames_config(tmp_path, ref: pd.DataFrame, cur: pd.DataFrame, **overrides):
+    """Write ``ref`` and ``cur`` as Parquet under ``tmp_path``: the config that analyses
+    them, with ``overrides``."""
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_parquet(tmp_path / "cur.parquet")
+    return load_config(overrides={"sources": {"reference": str(tmp_path / "ref.parquet"),
+                                              "current": str(tmp_path / "cur.parquet")},
+                                  **overrides})
+
 def _logs(times, *, shift=0.0):
     n = len(times)
     return pd.DataFrame({
@@ -30,11 +40,7 @@ def gappy(tmp_path):
     day1 = pd.date_range("2026-11-01", periods=200, freq="7min", tz="UTC")
     day3 = pd.date_range("2026-11-03", periods=10, freq="h", tz="UTC")  # too few rows
     cur = pd.concat([_logs(day1), _logs(day3, shift=3.0)])
-    ref.to_parquet(tmp_path / "ref.parquet")
-    cur.to_parquet(tmp_path / "cur.parquet")
-    return load_config(overrides={"sources": {"reference": str(tmp_path / "ref.parquet"),
-                                              "current": str(tmp_path / "cur.parquet")},
-                                  "min_window_rows": 50})
+    return _frames_config(tmp_path, ref, cur, min_window_rows=50)
 
 
 def test_empty_and_tiny_windows_are_reported_not_judged(gappy):
@@ -72,10 +78,7 @@ def test_edge_columns_are_findings_not_crashes(tmp_path):
     cur["empty"] = np.nan
     cur["flat"] = 1.0 + RNG.normal(0, 1e-9, len(cur))  # noise far below the 0.001 floor
     cur["x"] = np.where(np.arange(len(cur)) % 50 == 0, np.inf, cur["x"])
-    ref.to_parquet(tmp_path / "ref.parquet")
-    cur.to_parquet(tmp_path / "cur.parquet")
-    config = load_config(overrides={"sources": {"reference": str(tmp_path / "ref.parquet"),
-                                                "current": str(tmp_path / "cur.parquet")}})
+    config = _frames_config(tmp_path, ref, cur)
     summary = obskit.analyze(config).to_summary()
     assert summary["missing_features"] == ["gone"]
     assert any(f["kind"] == "missing_feature" and f["feature"] == "gone"
@@ -115,10 +118,7 @@ def no_health_columns(tmp_path):
 
     ref = log(pd.date_range("2026-10-25", periods=1500, freq="403s", tz="UTC"))
     cur = log(pd.date_range("2026-11-01", periods=1200, freq="216s", tz="UTC"))
-    ref.to_parquet(tmp_path / "ref.parquet")
-    cur.to_parquet(tmp_path / "cur.parquet")
-    return load_config(overrides={"sources": {"reference": str(tmp_path / "ref.parquet"),
-                                              "current": str(tmp_path / "cur.parquet")}})
+    return _frames_config(tmp_path, ref, cur)
 
 
 def test_rules_without_their_column_are_not_applicable_not_insufficient(no_health_columns):
@@ -155,11 +155,8 @@ def test_null_scores_are_counted_per_window_and_left_out_of_score_metrics(tmp_pa
     cur["prediction"] = (cur.score >= 0.5).astype(int)
     ref["prediction"] = (ref.score >= 0.5).astype(int)
     cur.loc[cur.index % 20 == 3, "score"] = np.nan  # 5% without a score
-    ref.to_parquet(tmp_path / "ref.parquet")
-    cur.to_parquet(tmp_path / "cur.parquet")
-    summary = obskit.analyze(load_config(overrides={"sources": {
-        "reference": str(tmp_path / "ref.parquet"), "current": str(tmp_path / "cur.parquet")},
-        "min_window_rows": 20})).to_summary()
+    summary = obskit.analyze(_frames_config(tmp_path, ref, cur, min_window_rows=20)
+                             ).to_summary()
     cur["day"] = cur.timestamp.dt.strftime("%Y-%m-%d")
     for w in summary["windows"]:
         day = cur[cur.day == w["start"][:10]]
@@ -324,11 +321,7 @@ def test_class_probability_columns_are_the_score_role_not_features(tmp_path):
                     ignore_index=True)
     cur = pd.concat([_multiclass_logs(f"2026-10-{d:02d}", 400, rng) for d in (10, 11, 12)],
                     ignore_index=True)
-    ref.to_parquet(tmp_path / "ref.parquet")
-    cur.to_parquet(tmp_path / "cur.parquet")
-    config = load_config(overrides={"sources": {"reference": str(tmp_path / "ref.parquet"),
-                                                "current": str(tmp_path / "cur.parquet")},
-                                    "multivariate": {"enabled": False}})
+    config = _frames_config(tmp_path, ref, cur, multivariate={"enabled": False})
     summary = obskit.analyze(config).to_summary()
     assert summary["task"] == "multiclass"
     assert set(summary["features"]) == {"x1", "x2", "region"}
@@ -359,11 +352,7 @@ def test_class_probabilities_without_prediction_measure_performance(tmp_path):
                     ignore_index=True).drop(columns="prediction")
     cur = pd.concat([_multiclass_logs(f"2026-10-{d:02d}", 400, rng) for d in (10, 11, 12)],
                     ignore_index=True).drop(columns="prediction")
-    ref.to_parquet(tmp_path / "ref.parquet")
-    cur.to_parquet(tmp_path / "cur.parquet")
-    config = load_config(overrides={"sources": {"reference": str(tmp_path / "ref.parquet"),
-                                                "current": str(tmp_path / "cur.parquet")},
-                                    "multivariate": {"enabled": False}})
+    config = _frames_config(tmp_path, ref, cur, multivariate={"enabled": False})
     summary = obskit.analyze(config).to_summary()
     assert summary["task"] == "multiclass"
     assert any("most probable" in n for n in summary["notes"])
@@ -431,12 +420,7 @@ def _merchant_run(tmp_path, seed, dominant=None):
     ref = _merchant_log("2026-10-01", 1500, ids=ids, p=p, freq="6min", rng=rng)
     cur = pd.concat([_merchant_log(f"2026-11-0{d}", 400, ids=ids, p=p, freq="3min", rng=rng,
                                    dominant=dominant if d == 3 else None) for d in (1, 2, 3)])
-    ref.to_parquet(tmp_path / "ref.parquet")
-    cur.to_parquet(tmp_path / "cur.parquet")
-    return obskit.analyze(load_config(overrides={
-        "sources": {"reference": str(tmp_path / "ref.parquet"),
-                    "current": str(tmp_path / "cur.parquet")},
-        "segments": []})).to_summary(), ref
+    return obskit.analyze(_frames_config(tmp_path, ref, cur, segments=[])).to_summary(), ref
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -483,11 +467,7 @@ def test_single_class_labels_judged_on_accuracy_by_the_default_rule(tmp_path):
     ref = pd.concat([log(f"2026-10-{d:02d}", 215) for d in range(1, 8)], ignore_index=True)
     cur = pd.concat([log("2026-11-01", 400), log("2026-11-02", 400, broken=True)],
                     ignore_index=True)
-    ref.to_parquet(tmp_path / "ref.parquet")
-    cur.to_parquet(tmp_path / "cur.parquet")
-    config = load_config(overrides={"sources": {"reference": str(tmp_path / "ref.parquet"),
-                                                "current": str(tmp_path / "cur.parquet")},
-                                    "multivariate": {"enabled": False}})
+    config = _frames_config(tmp_path, ref, cur, multivariate={"enabled": False})
     summary = obskit.analyze(config).to_summary()
     last = cur[cur.timestamp.dt.day == 2]
     assert summary["windows"][-1]["performance"]["roc_auc"] is None
