@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,15 +15,7 @@ import pytest
 from scipy.stats import wasserstein_distance
 from sklearn.metrics import roc_auc_score
 
-try:
-    from obskit.demo import DemoFiles, generate_demo
-except Exception:  # package not importable (e.g. mid-edit): load the module by path
-    _path = Path(__file__).resolve().parents[1] / "obskit" / "demo.py"
-    _spec = importlib.util.spec_from_file_location("obskit_demo_standalone", _path)
-    _mod = importlib.util.module_from_spec(_spec)
-    sys.modules[_spec.name] = _mod
-    _spec.loader.exec_module(_mod)
-    DemoFiles, generate_demo = _mod.DemoFiles, _mod.generate_demo
+from obskit.demo import DemoFiles, generate_demo
 
 ROWS = 20_000
 SEED = 7
