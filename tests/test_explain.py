@@ -18,18 +18,17 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardScaler
 
 from obskit.explain import (
-    _AgnosticExplainer,
     agreement,
     attribution_drift,
     choose_explainer,
     cohort_attribution,
     drift_importance_ranking,
     lime_explanations,
-    lime_figure,
     shap_values,
-    waterfall_figure,
 )
+from obskit.explain.explainers import _AgnosticExplainer
 from obskit.model import prediction_function
+from obskit.render.explanations import lime_figure, waterfall_figure
 
 NUMERIC = ["age", "income", "debt_ratio", "utilization", "num_late"]
 CATEGORICAL = ["employment", "home"]

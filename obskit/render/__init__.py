@@ -11,9 +11,9 @@ Any value of the summary may be ``null`` and any list empty: the functions say "
 """
 
 from obskit.render._common import COLOR_ALERT, COLOR_CURRENT, COLOR_OK, COLOR_REFERENCE
+from obskit.render.explanations import explanation_figures
 from obskit.render.figures import (
     drift_figure,
-    explanation_figures,
     figure_to_data_uri,
     health_figure,
     multivariate_figure,

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -440,19 +439,3 @@ def _sparkline(dist: Mapping[str, Any]) -> Figure | None:
     ax.set_ylim(0, max(ref.max(), cur.max()) * 1.08)
     ax.set_axis_off()
     return fig
-
-
-def explanation_figures(summary: Mapping[str, Any], *, rows: int = 3) -> list[Figure]:
-    """A SHAP waterfall and a LIME chart for the first flagged rows explained by both."""
-    from obskit.explain import lime_figure, waterfall_figure
-
-    figures: list[Figure] = []
-    explained = [_map(e) for e in _list(_map(summary.get("explanations")).get("rows"))]
-    for e in [e for e in explained if e.get("lime")][:rows]:
-        shap_row = pd.Series({str(k): _num(v) or 0.0 for k, v in _map(e.get("shap")).items()})
-        title = f"request {e.get('request_id')}"
-        figures.append(waterfall_figure(shap_row, _num(e.get("base_value")) or 0.0,
-                                        _map(e.get("values")), f"SHAP, {title}"))
-        figures.append(lime_figure([(str(f), _num(w) or 0.0) for f, w in _list(e.get("lime"))],
-                                   f"LIME, {title}"))
-    return figures

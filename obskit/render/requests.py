@@ -150,7 +150,7 @@ def explanation_html(explanation: Mapping[str, Any] | None, *, values: Mapping[s
     if not explanation:
         return (f"<p><em>This request has no explanation in the run: "
                 f"{_e(status or 'it was not among the rows explained')}.</em></p>")
-    from obskit.explain import lime_figure, waterfall_figure
+    from obskit.render.explanations import lime_figure, waterfall_figure
 
     shap_row = pd.Series({str(k): _num(v) or 0.0 for k, v in
                           _map(explanation.get("shap")).items()})

@@ -1,0 +1,88 @@
+"""Figures of explanations (matplotlib): a SHAP waterfall and LIME bars for one row, and the
+report's figures of the explained rows of a run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from obskit._text import plural
+from obskit.render._common import _list, _map, _mpl, _num
+
+
+def waterfall_figure(
+    shap_row: pd.Series,
+    base_value: float,
+    feature_values: pd.Series | Mapping[str, Any],
+    title: str,
+    *,
+    max_features: int = 8,
+) -> Figure:
+    """A SHAP waterfall for one row: from the base value to the output, feature by feature.
+
+    The ``max_features`` features with the largest |SHAP| get one bar each (largest at
+    the top, labelled ``feature = value``); the rest are summed into one ``other`` bar.
+    """
+    order = shap_row.abs().sort_values(ascending=False, kind="stable").index
+    top = list(order[:max_features])
+    labels = [f"{_mpl(f)} = {_mpl(_short(feature_values.get(f)))}" for f in top]
+    contributions = [float(shap_row[f]) for f in top]
+    if len(order) > max_features:
+        labels.append(f"other ({plural(len(order) - max_features, 'feature')})")
+        contributions.append(float(shap_row[order[max_features:]].sum()))
+    labels, contributions = labels[::-1], contributions[::-1]  # draw bottom-up
+    # from the base value at the bottom up to the output at the top, as in shap's waterfall
+    starts = base_value + np.concatenate([[0.0], np.cumsum(contributions[:-1])])
+    fig = Figure(figsize=(7, 0.45 * len(labels) + 1.6), layout="constrained")
+    ax = fig.add_subplot()
+    colors = ["#d62728" if c > 0 else "#1f77b4" for c in contributions]
+    ax.barh(range(len(labels)), contributions, left=starts, color=colors)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.axvline(base_value, color="grey", lw=0.8, ls="--")
+    output = base_value + sum(contributions)
+    ax.axvline(output, color="black", lw=0.8)
+    ax.set_xlabel(f"model output (base {base_value:.4g} -> {output:.4g})")
+    ax.set_ylabel("feature")
+    ax.set_title(_mpl(title))
+    return fig
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    text = str(value)
+    return text if len(text) <= 24 else text[:23] + "..."
+
+
+def lime_figure(lime_row: Sequence[tuple[str, float]], title: str) -> Figure:
+    """Horizontal bars of one row's LIME weights, largest |weight| at the top."""
+    pairs = sorted(lime_row, key=lambda fw: abs(fw[1]))
+    fig = Figure(figsize=(6, 0.45 * max(len(pairs), 1) + 1.6), layout="constrained")
+    ax = fig.add_subplot()
+    weights = [w for _, w in pairs]
+    ax.barh(range(len(pairs)), weights,
+            color=["#d62728" if w > 0 else "#1f77b4" for w in weights])
+    ax.set_yticks(range(len(pairs)), [_mpl(f) for f, _ in pairs])
+    ax.axvline(0.0, color="grey", lw=0.8)
+    ax.set_xlabel("LIME weight (effect on the model output)")
+    ax.set_ylabel("feature")
+    ax.set_title(_mpl(title))
+    return fig
+
+
+def explanation_figures(summary: Mapping[str, Any], *, rows: int = 3) -> list[Figure]:
+    """A SHAP waterfall and a LIME chart for the first flagged rows explained by both."""
+    figures: list[Figure] = []
+    explained = [_map(e) for e in _list(_map(summary.get("explanations")).get("rows"))]
+    for e in [e for e in explained if e.get("lime")][:rows]:
+        shap_row = pd.Series({str(k): _num(v) or 0.0 for k, v in _map(e.get("shap")).items()})
+        title = f"request {e.get('request_id')}"
+        figures.append(waterfall_figure(shap_row, _num(e.get("base_value")) or 0.0,
+                                        _map(e.get("values")), f"SHAP, {title}"))
+        figures.append(lime_figure([(str(f), _num(w) or 0.0) for f, w in _list(e.get("lime"))],
+                                   f"LIME, {title}"))
+    return figures
