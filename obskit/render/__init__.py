@@ -11,14 +11,9 @@ Any value of the summary may be ``null`` and any list empty: the functions say "
 """
 
 from obskit.render._common import COLOR_ALERT, COLOR_CURRENT, COLOR_OK, COLOR_REFERENCE
+from obskit.render.drift_figures import drift_figure, multivariate_figure
 from obskit.render.explanations import explanation_figures
-from obskit.render.figures import (
-    drift_figure,
-    figure_to_data_uri,
-    health_figure,
-    multivariate_figure,
-    performance_figure,
-)
+from obskit.render.figures import health_figure, performance_figure
 from obskit.render.fragments import (
     anomalies_html,
     data_quality_html,
@@ -32,6 +27,7 @@ from obskit.render.fragments import (
     segments_html,
     summary_tiles_html,
 )
+from obskit.render.plotting import figure_to_data_uri
 from obskit.render.quality import data_quality_figure, data_quality_table_html
 
 __all__ = [

@@ -36,11 +36,9 @@ from obskit.render._common import (
     _windows,
     _worst_value,
 )
-from obskit.render.figures import (
-    _performance_metrics,
-    _sparkline,
-    figure_to_data_uri,
-)
+from obskit.render.drift_figures import sparkline_figure
+from obskit.render.figures import _performance_metrics
+from obskit.render.plotting import figure_to_data_uri
 
 
 def report_css() -> str:
@@ -313,7 +311,7 @@ def findings_html(summary: Mapping[str, Any]) -> str:
 
 
 def _sparkline_img(feature: str, dist: Mapping[str, Any]) -> str:
-    fig = _sparkline(dist)
+    fig = sparkline_figure(dist)
     if fig is None:
         return '<span class="muted">no data</span>'
     alt = f"{feature}: reference vs current distribution"

@@ -23,7 +23,7 @@ from obskit.render._common import (
     _num,
     _windows,
 )
-from obskit.render.figures import _window_axis
+from obskit.render.plotting import window_axis
 
 __all__ = ["data_quality_figure", "data_quality_table_html"]
 
@@ -100,7 +100,7 @@ def data_quality_figure(summary: Mapping[str, Any]) -> Figure | None:
                  f"{extra}\nM missing, ∞ non-finite, R out of range, U unseen, "
                  "T wrong type", fontsize=9)
     ax.set_ylabel("Feature")
-    _window_axis(ax, windows)
+    window_axis(ax, windows)
     bar = fig.colorbar(image, ax=ax, shrink=0.9, pad=0.01)
     bar.set_label("rise over the reference (percentage points)", fontsize=8)
     return fig

@@ -39,7 +39,7 @@ from obskit.render._common import (
     _num,
     _worst_value,
 )
-from obskit.render.figures import figure_to_data_uri
+from obskit.render.plotting import figure_to_data_uri
 
 __all__ = ["img_html", "window_html", "feature_html", "distribution_figure",
            "drift_series_figure", "window_grid_figure", "verdict_badge"]

@@ -1,0 +1,180 @@
+"""Drift figures (matplotlib), drawn from ``summary.json`` alone: the drifted share and the
+feature x window heatmap, multivariate drift per window, and one feature's reference vs
+current sparkline."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from obskit.render._common import (
+    _HEATMAP_CAP,
+    _HEATMAP_MAX_FEATURES,
+    COLOR_ALERT,
+    COLOR_CURRENT,
+    COLOR_REFERENCE,
+    _drift_rows,
+    _list,
+    _map,
+    _mpl,
+    _num,
+    _rule_threshold,
+    _series,
+    _windows,
+)
+from obskit.render.plotting import window_axis
+
+
+def drift_figure(summary: Mapping[str, Any]) -> Figure | None:
+    """Share of drifted features over windows, and a feature × window heatmap.
+
+    Parameters
+    ----------
+    summary : Mapping
+        The run's ``summary.json`` document.
+
+    Returns
+    -------
+    Figure or None
+        Two panels: the drifted share with its alert threshold, and each feature's score
+        relative to its threshold (capped at 3; drifted cells marked ×). ``None`` when no
+        window has a drift value.
+    """
+    windows = _windows(summary)
+    features = [f for f, _ in _drift_rows(summary)]
+    for w in windows:
+        features += [str(f) for f in _map(w.get("drift")) if str(f) not in features]
+    if not windows or not features:
+        return None
+    shown = features[:_HEATMAP_MAX_FEATURES]
+    ratio = np.full((len(shown), len(windows)), np.nan)
+    drifted = np.zeros_like(ratio, dtype=bool)
+    for j, w in enumerate(windows):
+        drift = _map(w.get("drift"))
+        for i, f in enumerate(shown):
+            d = _map(drift.get(f))
+            value, threshold = _num(d.get("value")), _num(d.get("threshold"))
+            if value is not None and threshold:
+                ratio[i, j] = min(value / threshold, _HEATMAP_CAP)
+            drifted[i, j] = d.get("drifted") is True
+    share = _series(windows, "drift_share", scale=100)
+    if not np.isfinite(ratio).any() and not np.isfinite(share).any():
+        return None
+
+    x = np.arange(len(windows))
+    fig = Figure(figsize=(9, 2.6 + 0.28 * len(shown) + 0.9), layout="constrained")
+    grid = fig.add_gridspec(2, 1, height_ratios=[2.2, 0.28 * len(shown) + 0.9])
+    fig.suptitle("Drift per window", fontweight="bold")
+    ax = fig.add_subplot(grid[0])
+    ax.plot(x, share, marker="o", ms=3, color=COLOR_CURRENT, label="share drifted")
+    threshold = _rule_threshold(summary, "drift_share")
+    if threshold is not None:
+        ax.axhline(threshold * 100, color=COLOR_ALERT, ls="--", lw=1.2,
+                   label=f"alert threshold ({threshold:.0%})")
+        over = np.isfinite(share) & (share > threshold * 100)
+        ax.scatter(x[over], share[over], color=COLOR_ALERT, zorder=3, s=30)
+    ax.set_ylim(bottom=0, top=max(10.0, np.nanmax(share, initial=0) * 1.2,
+                                  (threshold or 0) * 120))
+    ax.set_title("Share of drifted features")
+    ax.set_ylabel("Features drifted (%)")
+    ax.legend(fontsize=7, frameon=False, loc="upper left")
+    window_axis(ax, windows, label=False)
+
+    ax = fig.add_subplot(grid[1])
+    image = ax.imshow(np.ma.masked_invalid(ratio), aspect="auto", cmap="YlOrRd", vmin=0,
+                      vmax=_HEATMAP_CAP, interpolation="nearest")
+    ys, xs = np.nonzero(drifted)
+    dark = np.nan_to_num(ratio[ys, xs]) >= 2  # white marks on the darkest cells
+    ax.scatter(xs, ys, marker="x", c=np.where(dark, "white", "black"), s=18, lw=1)
+    ax.set_yticks(range(len(shown)))
+    ax.set_yticklabels([_mpl(f) for f in shown], fontsize=8)
+    extra = f" (top {len(shown)} of {len(features)})" if len(features) > len(shown) else ""
+    ax.set_title(f"Score relative to threshold per feature{extra}; × = drifted")
+    ax.set_ylabel("Feature")
+    window_axis(ax, windows)
+    bar = fig.colorbar(image, ax=ax, shrink=0.9, pad=0.01)
+    bar.set_label("score / threshold (capped at 3)", fontsize=8)
+    return fig
+
+
+_MV_TITLES = {"domain_classifier": ("Domain classifier: can a model tell window from reference?",
+                                    "Cross-validated ROC AUC"),
+              "pca_reconstruction": ("PCA reconstruction error (fit on the reference)",
+                                     "Mean error (scaled units)")}
+
+
+def multivariate_figure(summary: Mapping[str, Any]) -> Figure | None:
+    """Multivariate drift over windows: one panel per method with its threshold(s).
+
+    Parameters
+    ----------
+    summary : Mapping
+        The run's ``summary.json`` document.
+
+    Returns
+    -------
+    Figure or None
+        ``None`` when no window has a multivariate drift value.
+    """
+    windows = _windows(summary)
+    methods: list[str] = []
+    for w in windows:
+        methods += [str(m) for m in _map(w.get("multivariate_drift")) if str(m) not in methods]
+    methods = [m for m in methods
+               if np.isfinite(_series(windows, "multivariate_drift", m, "value")).any()]
+    if not methods:
+        return None
+    x = np.arange(len(windows))
+    fig = Figure(figsize=(9, 2.4 * len(methods) + 0.4), layout="constrained")
+    fig.suptitle("Multivariate drift per window", fontweight="bold")
+    for i, method in enumerate(methods):
+        ax = fig.add_subplot(len(methods), 1, i + 1)
+        values = _series(windows, "multivariate_drift", method, "value")
+        ax.plot(x, values, marker="o", ms=3, color=COLOR_CURRENT, label="window")
+        for key, label in (("threshold", "threshold"), ("threshold_lower", "lower bound"),
+                           ("threshold_upper", "upper bound")):
+            bound = _series(windows, "multivariate_drift", method, key)
+            if np.isfinite(bound).any():
+                ax.plot(x, bound, ls="--", lw=1.2, color=COLOR_ALERT, label=label)
+        drifted = np.array([_map(_map(w.get("multivariate_drift")).get(method)).get("drifted")
+                            is True for w in windows])
+        ax.scatter(x[drifted], values[drifted], color=COLOR_ALERT, zorder=3, s=30,
+                   label="drifted")
+        title, ylabel = _MV_TITLES.get(method, (_mpl(method), "value"))
+        ax.set_title(title)
+        ax.set_ylabel(ylabel)
+        ax.legend(fontsize=7, frameon=False, loc="upper left")
+        window_axis(ax, windows, label=i == len(methods) - 1)
+    return fig
+
+
+def sparkline_figure(dist: Mapping[str, Any]) -> Figure | None:
+    """Reference (grey bars) vs current (blue) shares of one feature, ~2.4 × 0.8 in."""
+    ref = np.asarray([_num(v) or 0.0 for v in _list(dist.get("reference"))], dtype=float)
+    cur = np.asarray([_num(v) or 0.0 for v in _list(dist.get("current"))], dtype=float)
+    n = min(len(ref), len(cur))
+    if n == 0 or (ref[:n].sum() == 0 and cur[:n].sum() == 0):
+        return None
+    ref, cur = ref[:n], cur[:n]
+    ref = ref / ref.sum() if ref.sum() else ref
+    cur = cur / cur.sum() if cur.sum() else cur
+    fig = Figure(figsize=(2.4, 0.8), dpi=72)
+    ax = fig.add_axes((0.01, 0.04, 0.98, 0.92))
+    x = np.arange(n)
+    if dist.get("kind") == "categorical":
+        top = np.argsort(-(ref + cur), kind="stable")[:8]
+        x = np.arange(len(top))
+        ax.bar(x - 0.2, ref[top], width=0.4, color=COLOR_REFERENCE)
+        ax.bar(x + 0.2, cur[top], width=0.4, color=COLOR_CURRENT)
+        ax.set_xlim(-0.6, len(top) - 0.4)
+    else:  # bins drawn by index: the open-ended outer bins need no finite edge
+        edges = np.arange(n + 1) - 0.5
+        ax.stairs(ref, edges, fill=True, color=COLOR_REFERENCE)
+        ax.stairs(cur, edges, color=COLOR_CURRENT, lw=1.3)
+        ax.set_xlim(-0.5, n - 0.5)
+    ax.set_ylim(0, max(ref.max(), cur.max()) * 1.08)
+    ax.set_axis_off()
+    return fig

@@ -1,0 +1,64 @@
+"""Shared matplotlib pieces of the report figures: the window axis, an empty panel's text,
+alert shading, and a figure as a PNG ``data:`` URI."""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from obskit.render._common import (
+    COLOR_ALERT,
+    COLOR_REFERENCE,
+    _fmt_time,
+    _mpl,
+)
+
+
+def window_axis(ax: Any, windows: list[Mapping[str, Any]], *, label: bool = True) -> None:
+    """Window starts as readable date ticks on a positional x axis."""
+    n = len(windows)
+    step = max(1, math.ceil(n / 10))
+    ticks = list(range(0, n, step))
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([_mpl(_fmt_time(windows[i].get("start"))) for i in ticks],
+                       rotation=30, ha="right", fontsize=8)
+    ax.set_xlim(-0.6, n - 0.4)
+    if label:
+        ax.set_xlabel("Window start (UTC)")
+
+
+def no_data(ax: Any, text: str = "no data") -> None:
+    """Write ``text`` in the middle of an empty panel ``ax``."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center",
+            color=COLOR_REFERENCE)
+
+
+def shade(ax: Any, positions: set[int]) -> None:
+    """Shade the alerting window ``positions`` (x = window index) of ``ax``."""
+    for p in sorted(positions):
+        ax.axvspan(p - 0.5, p + 0.5, color=COLOR_ALERT, alpha=0.12, lw=0)
+
+
+def figure_to_data_uri(fig: Figure, *, dpi: int | None = None) -> str:
+    """Render a figure as a PNG ``data:`` URI.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure to render.
+    dpi : int, optional
+        Resolution; the figure's own by default.
+
+    Returns
+    -------
+    str
+        ``data:image/png;base64,...``, usable as an ``<img src>``.
+    """
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi or fig.dpi, metadata={"Software": None})
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
