@@ -12,13 +12,13 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from obskit.anomalies import AnomalyConfig, window_anomalies
 from obskit.assemble import number, plain
 from obskit.config import Config
 from obskit.io.casting import normalise_label
 from obskit.io.engine import stable_hash
 from obskit.io.logs import LoadedLogs
-from obskit.monitors.anomaly import RowAnomalyMonitor
+from obskit.monitors.row_anomalies import RowAnomalyMonitor
+from obskit.monitors.window_anomalies import AnomalyConfig, window_anomalies
 from obskit.profiles import W
 from obskit.reference_cache import ReferenceCache
 from obskit.timings import stage

@@ -8,9 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from obskit.anomalies import AnomalyConfig, robust_baseline, robust_z, window_anomalies
 from obskit.exceptions import ConfigError, InputError, NotFittedError
-from obskit.monitors.anomaly import RowAnomalyMonitor
+from obskit.monitors.row_anomalies import RowAnomalyMonitor
+from obskit.monitors.window_anomalies import (
+    AnomalyConfig,
+    robust_baseline,
+    robust_z,
+    window_anomalies,
+)
 from tests.helpers import engine_table
 
 FEATURES = {"x1": "numeric", "x2": "numeric", "color": "categorical", "flag": "boolean"}

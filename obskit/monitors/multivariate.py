@@ -32,7 +32,7 @@ from obskit.exceptions import ConfigError, InputError
 from obskit.monitors._base import check_fitted, with_window
 from obskit.profiles import W, category_counts
 from obskit.profiles._common import is_infinite
-from obskit.profiles.anomaly import row_hash
+from obskit.profiles.row_anomaly_reasons import row_hash
 from obskit.schema import visible_columns
 
 __all__ = ["DomainClassifierMonitor", "PCAReconstructionMonitor", "MIN_WINDOW_ROWS"]

@@ -1,7 +1,7 @@
 """Anomalous predictions: single rows that failed, were slow, saw odd inputs or were
 confidently wrong, ranked by severity, the top few per window kept for explanation.
 
-Reasons and their severities are defined in :mod:`obskit.profiles.anomaly`; all but
+Reasons and their severities are defined in :mod:`obskit.profiles.row_anomaly_reasons`; all but
 ``input_outlier`` are computed in the engine. ``input_outlier`` comes from an isolation
 forest fitted on a bounded, deterministic reference sample; per window it scores a
 bounded deterministic sample (``isolation_sample_rows``) plus the rows the engine
@@ -17,11 +17,11 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from obskit.anomalies import AnomalyConfig, reason_rarity
 from obskit.exceptions import ConfigError, InputError
 from obskit.monitors._base import check_fitted, with_window
+from obskit.monitors.window_anomalies import AnomalyConfig, reason_rarity
 from obskit.profiles import W
-from obskit.profiles.anomaly import (
+from obskit.profiles.row_anomaly_reasons import (
     TOP_CATEGORIES,
     RowRules,
     known_categories,
@@ -71,7 +71,7 @@ class RowAnomalyMonitor:
 
     Notes
     -----
-    Reasons (see :mod:`obskit.profiles.anomaly` for their severities):
+    Reasons (see :mod:`obskit.profiles.row_anomaly_reasons` for their severities):
     ``failed`` (status error/failed/≥ 500 or an error message), ``latency_outlier`` (above
     ``latency_slo_ms``, else above the reference p99), ``out_of_range:<f>`` (a numeric
     value outside the reference [min, max]), ``unseen_category:<f>`` (a value the
@@ -81,8 +81,9 @@ class RowAnomalyMonitor:
     ``confident_mistake_score``) and ``input_outlier`` (the isolation forest's verdict).
     A row's severity is the sum over its reasons, each weighted in its window by how much
     more often it fires there than on the reference
-    (:func:`obskit.anomalies.reason_rarity`); a row whose every reason is at its usual rate
-    is ``routine``, and each window keeps at most ``routine_rows`` of those.
+    (:func:`obskit.monitors.window_anomalies.reason_rarity`); a row whose every reason is
+    at its usual rate is ``routine``, and each window keeps at most ``routine_rows`` of
+    those.
     """
 
     def __init__(self, features: Mapping[str, str], config: AnomalyConfig | None = None, *,

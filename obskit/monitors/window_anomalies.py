@@ -1,4 +1,5 @@
-"""Anomalies: the ``anomalies`` config section and the window-level detector.
+"""Window anomalies: the window-level detector (pure functions over window series), and
+the ``anomalies`` config section (:class:`AnomalyConfig`, also read by the row monitor).
 
 Two levels of "this looks wrong":
 
@@ -6,7 +7,7 @@ Two levels of "this looks wrong":
   rate, mean score, drift share or headline metric is far from the usual value of that
   series, by a robust z-score (median and MAD, so one bad window does not hide itself).
   Hourly windows are compared with the same hour of other days once three days exist.
-- **Rows** (:class:`obskit.monitors.anomaly.RowAnomalyMonitor`): single predictions that
+- **Rows** (:class:`obskit.monitors.row_anomalies.RowAnomalyMonitor`): single predictions that
   failed, were slow, saw inputs outside the reference, or were confidently wrong; its
   options are the :class:`AnomalyConfig` defined here.
 """

@@ -5,8 +5,8 @@ the reason does not hold); their sum ranks rows in the engine. Only reference li
 per-window counts and bounded row selections come back to Python.
 
 Severity of each reason at its usual rate (the row's severity is the sum over its reasons,
-each multiplied in its window by :func:`obskit.anomalies.reason_rarity`'s factor, from 1
-at the reference's rate of that reason up to 4 at 1000 times it):
+each multiplied in its window by :func:`obskit.monitors.window_anomalies.reason_rarity`'s
+factor, from 1 at the reference's rate of that reason up to 4 at 1000 times it):
 
 =========================  ===============================================================
 ``failed``                 3
