@@ -20,7 +20,8 @@ from obskit.io.sources import RawSource
 from obskit.schema import measures_performance, visible_columns
 
 if TYPE_CHECKING:
-    from obskit.io.logs import LoadedLogs, LogTable
+    from obskit.io.log_table import LogTable
+    from obskit.io.logs import LoadedLogs
 
 __all__ = ["require_rows", "require_used_rows", "check_scores", "check_predictions",
            "PREDICTION_TEXT"]

@@ -1,0 +1,180 @@
+"""Which log column plays which role: role and class-score columns, the task, the
+feature columns and their types, and the errors that name a missing column."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import ibis.expr.types as ir
+import pandas as pd
+
+from obskit.config import Config
+from obskit.exceptions import InputError
+from obskit.io.casting import ISO_DATE, UTC, as_number, normalise_label, strip_text
+from obskit.io.sources import RawSource
+from obskit.schema import CLASS_SCORE_PATTERNS, ROLES, infer_feature_type, visible_columns
+
+if TYPE_CHECKING:
+    from obskit.io.log_table import LogTable
+
+__all__ = ["META_COLUMNS", "role_columns", "missing_column_error", "check_mapped",
+           "shadowed_role_names", "where_of", "find_class_scores", "check_probabilities",
+           "infer_task", "feature_candidates", "infer_feature_types"]
+
+#: bookkeeping columns every raw source carries: file and line of each row
+META_COLUMNS = ("_file", "_line")
+
+
+def role_columns(config: Config, raw: ir.Table) -> dict[str, str]:
+    """role → raw column name, for the roles present in ``raw``."""
+    return {r: config.column(r) for r in ROLES if config.column(r) in raw.columns}
+
+
+def missing_column_error(where: str, column: str, role: str, raw: ir.Table, how: str) -> InputError:
+    """The error for a required ``column`` (of ``role``) missing from ``raw`` at ``where``,
+    with the columns found and ``how`` to fix it."""
+    found = ", ".join(visible_columns(raw.columns)) or "(none)"
+    return InputError(
+        f"{where}: required column {column!r} (role {role}) not found; columns found: {found}. "
+        f"{how}",
+        path=where, column=column,
+    )
+
+
+def check_mapped(config: Config, raw: RawSource) -> None:
+    """A role mapped onto a column (``--column ROLE=NAME``) that the logs lack is an error
+    naming the role, the column and the columns found (a label mapped with a label source
+    may live there instead)."""
+    for role, name in config.columns.items():
+        if (role in ROLES and name not in raw.table.columns
+                and not (config.labels and role in ("label", "timestamp"))):
+            raise missing_column_error(
+                where_of(raw), name, f"{role}, mapped with --column {role}={name}", raw.table,
+                f"Fix the mapping (--column {role}=NAME, 'columns.{role}').")
+
+
+def shadowed_role_names(config: Config, raw: ir.Table) -> list[str]:
+    """Columns named like a role that is mapped onto another column: ordinary columns,
+    left out of the analysis (their name would collide with the role's)."""
+    return [r for r in ROLES if config.column(r) != r and r in raw.columns]
+
+
+def where_of(raw: RawSource | LogTable) -> str:
+    """The source's file (or first file and how many more), for messages."""
+    return raw.files[0] if len(raw.files) == 1 else f"{raw.files[0]} (and {len(raw.files) - 1} " \
+        "more files)"
+
+
+def find_class_scores(config: Config, raw: ir.Table, roles: dict[str, str],
+                      where: str) -> dict[str, str]:
+    """Class label (canonical text) → its probability column, from ``columns.class_scores``
+    (a mapping, or a name pattern with ``{class}``) or, without it, the first default
+    pattern (:data:`~obskit.schema.CLASS_SCORE_PATTERNS`) that at least two columns match."""
+    spec = config.class_scores
+    taken = set(roles.values()) | set(META_COLUMNS)
+    if isinstance(spec, Mapping):
+        for name in spec.values():
+            if name not in raw.columns:
+                raise missing_column_error(where, name, "class score", raw,
+                                      "Fix 'columns.class_scores' in the config.")
+        return {normalise_label(cls): name for cls, name in spec.items()}
+    for pattern in ([spec] if spec else CLASS_SCORE_PATTERNS):
+        prefix, suffix = pattern.split("{class}")
+        found = {normalise_label(c[len(prefix):len(c) - len(suffix)]): c for c in raw.columns
+                 if c not in taken and len(c) > len(prefix) + len(suffix)
+                 and c.startswith(prefix) and c.endswith(suffix)}
+        if len(found) >= 2:
+            return dict(sorted(found.items()))
+    if spec:
+        found = ", ".join(visible_columns(raw.columns)) or "(none)"
+        raise InputError(
+            f"{where}: no two columns match 'columns.class_scores' pattern {spec!r} (the "
+            f"part '{{class}}' stands for the class label); columns found: {found}",
+            path=where)
+    return {}
+
+
+def check_probabilities(table: ir.Table, columns: list[str], where: str) -> None:
+    """Every class probability in [0, 1], or an error naming the column and the range."""
+    if not columns:
+        return
+    stats = table.aggregate(**{f"lo{i}": table[c].min() for i, c in enumerate(columns)},
+                            **{f"hi{i}": table[c].max() for i, c in enumerate(columns)}
+                            ).execute().iloc[0]
+    for i, c in enumerate(columns):
+        lo, hi = stats[f"lo{i}"], stats[f"hi{i}"]
+        if pd.notna(lo) and (lo < 0 or hi > 1):
+            raise InputError(
+                f"{where}: class probability column {c!r} holds values in [{lo:g}, {hi:g}], "
+                "expected probabilities in [0, 1]; log the model's predicted probabilities "
+                "(a softmax of its logits), or exclude the column with 'features.exclude' "
+                "and map other ones with 'columns.class_scores'.",
+                path=where, column=c)
+
+
+def infer_task(raw: ir.Table, roles: dict[str, str]) -> str:
+    """binary if there is a score or at most two classes; regression for many numeric
+    predictions; otherwise multiclass."""
+    if "score" in roles:
+        return "binary"
+    col = roles.get("prediction") or roles.get("label")
+    if col is None:
+        return "binary"
+    values = raw[col]
+    stats = raw.aggregate(
+        distinct=values.nunique(), numeric=as_number(values)[0].notnull().sum(),
+        non_null=values.notnull().sum(),
+    ).execute().iloc[0]
+    if stats.distinct <= 2:
+        return "binary"
+    if stats.non_null and stats.numeric >= 0.95 * stats.non_null and stats.distinct > 20:
+        return "regression"
+    return "multiclass"
+
+
+def feature_candidates(config: Config, raw: ir.Table, roles: dict[str, str],
+                        where: str) -> list[str]:
+    """The feature columns: ``features.include`` when given, else every column that is not a
+    role, bookkeeping, excluded, or shadowed by a mapped role."""
+    role_cols = set(roles.values())
+    if config.features:
+        missing = [f for f in config.features if f not in raw.columns]
+        if missing:
+            raise missing_column_error(where, missing[0], "feature", raw,
+                                  "Fix 'features.include' in the config.")
+        shadowed = shadowed_role_names(config, raw)
+        return [f for f in config.features if f not in role_cols and f not in shadowed]
+    shadowed = shadowed_role_names(config, raw)
+    return [c for c in raw.columns if c not in role_cols and c not in META_COLUMNS
+            and c not in config.exclude and c not in shadowed]
+
+
+def infer_feature_types(raw: ir.Table, names: list[str], overrides: dict[str, str],
+                        declared_text: frozenset[str] | set[str] = frozenset()
+                        ) -> dict[str, str]:
+    """Feature name → numeric / categorical / boolean / datetime (see
+    :mod:`obskit.schema`). ``declared_text``: columns the file declares as text (Parquet
+    strings), never read as numbers or booleans."""
+    aggs = {}
+    for i, name in enumerate(names):
+        col = raw[name]
+        if col.type().is_string():
+            text = strip_text(col)
+            aggs[f"n{i}"] = col.notnull().sum()
+            aggs[f"x{i}"] = as_number(col)[0].notnull().sum()
+            aggs[f"b{i}"] = text.lower().isin(("true", "false")).sum()
+            aggs[f"d{i}"] = (text.re_search(ISO_DATE) & text.try_cast(UTC).notnull()).sum()
+    counts = raw.aggregate(**aggs).execute().iloc[0] if aggs else {}
+    types = {}
+    for i, name in enumerate(names):
+        dtype = raw[name].type()
+        kind = ("boolean" if dtype.is_boolean() else "numeric" if dtype.is_numeric()
+                else "datetime" if dtype.is_timestamp() or dtype.is_date() else "string")
+        types[name] = infer_feature_type(
+            dtype=kind, non_null=int(counts.get(f"n{i}", 0) or 0),
+            numeric=int(counts.get(f"x{i}", 0) or 0), boolean=int(counts.get(f"b{i}", 0) or 0),
+            dates=int(counts.get(f"d{i}", 0) or 0), declared=name in declared_text,
+        )
+    types.update({k: v for k, v in overrides.items() if k in types})
+    return types

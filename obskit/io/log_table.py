@@ -1,0 +1,159 @@
+"""One raw source typed for the task and features: the typed table, its quarantine (file,
+line, reason) and its row accounting."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+from ibis.backends import BaseBackend
+
+from obskit.config import Config
+from obskit.io.casting import (
+    as_boolean,
+    as_days,
+    as_label_text,
+    as_number,
+    as_text,
+    normalise_label,
+)
+from obskit.io.columns import missing_column_error, role_columns, where_of
+from obskit.io.engine import materialize
+from obskit.io.sources import RawSource
+from obskit.io.timestamps import TimestampInfo, parse_timestamps
+from obskit.schema import REQUIRED_ROLES, is_numeric_type, wrong_type_reason
+
+__all__ = ["LogTable", "load_log_table", "QUARANTINE_EXAMPLES"]
+
+QUARANTINE_EXAMPLES = 20
+
+
+@dataclass
+class LogTable:
+    """One typed source in the engine, with its quarantine and its row accounting."""
+
+    table: ir.Table
+    quarantine: ir.Table
+    rows_read: int
+    rows_used: int
+    rows_quarantined: int
+    files: tuple[str, ...]
+    timestamp: TimestampInfo
+
+    def quarantine_summary(self, limit: int = QUARANTINE_EXAMPLES) -> dict[str, Any]:
+        """Counts by reason and the first ``limit`` examples (file, line, reason, detail)."""
+        q = self.quarantine
+        by_reason = q.group_by("reason").aggregate(rows=q.count()).order_by(ibis.desc("rows"))
+        examples = q.order_by(["_file", "_line"]).limit(limit).execute()
+        return {
+            "by_reason": {r.reason: int(r.rows) for r in by_reason.execute().itertuples()},
+            "examples": [
+                {"file": e["_file"], "line": int(e["_line"]), "reason": e["reason"],
+                 "detail": None if pd.isna(e["detail"]) else str(e["detail"])}
+                for e in examples.to_dict("records")
+            ],
+        }
+
+
+def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: str,
+                   features: dict[str, str], required: tuple[str, ...] = REQUIRED_ROLES,
+                   hint: str = "", class_scores: Mapping[str, str] | None = None
+                   ) -> LogTable:
+    """Type one raw source for ``task`` and ``features`` (and the multiclass
+    ``class_scores`` columns); quarantine what does not fit."""
+    t = raw.table
+    where = where_of(raw)
+    roles = role_columns(config, t)
+    for role in required:
+        if role not in roles:
+            raise missing_column_error(
+                where, config.column(role), role, t,
+                hint or f"Map it with --column {role}=NAME or 'columns.{role}' in the config.",
+            )
+    typed: dict[str, ir.Value] = {"_file": t["_file"], "_line": t["_line"]}
+    checks: list[tuple[ir.BooleanValue, str, ir.Value]] = []
+
+    ts_info = TimestampInfo("empty", False)
+    if "timestamp" in roles:
+        ts, ts_info = parse_timestamps(t, roles["timestamp"], where=where)
+        typed["timestamp"] = ts
+        src = t[roles["timestamp"]]
+        checks.append((src.isnull(), "missing timestamp", ibis.null("string")))
+        checks.append((ts.isnull(), "timestamp is not a timestamp", src.cast("string")))
+    for role in ("request_id", "model_version", "trace_id", "error", "status"):
+        if role in roles:
+            col = t[roles[role]]
+            typed[role] = as_label_text(col) if role == "status" else as_text(col)
+    for role in ("latency_ms", "score"):
+        if role in roles:
+            typed[role], bad = as_number(t[roles[role]])
+            checks.append((bad, f"{role} is not a number", t[roles[role]].cast("string")))
+    for role in ("prediction", "label"):
+        if role in roles:
+            col = t[roles[role]]
+            if task == "regression":
+                typed[role], bad = as_number(col)
+                checks.append((bad, f"{role} is not a number", col.cast("string")))
+            else:
+                typed[role] = as_label_text(col)
+    positive = normalise_label(config.positive_label)
+    if task == "binary" and "score" not in roles and positive in (class_scores or {}):
+        # a binary model that logs both classes' probabilities: the positive one is the score
+        col = t[class_scores[positive]]
+        typed["score"], bad = as_number(col)
+        checks.append((bad, "score is not a number", col.cast("string")))
+    for name in (class_scores or {}).values() if task == "multiclass" else ():
+        if name in t.columns:
+            typed[name], bad = as_number(t[name])
+            checks.append((bad, f"class score {name} is not a number", t[name].cast("string")))
+    for role in required:
+        if role != "timestamp":
+            checks.append((typed[role].isnull(), f"missing {role}", ibis.null("string")))
+    for name in config.segments or ():
+        if name in t.columns and name not in typed and name not in features:
+            typed[name] = as_text(t[name])  # a role's own column, segmented by its name
+    for name, kind in features.items():
+        if name not in t.columns:
+            typed[name] = ibis.null("float64" if is_numeric_type(kind) else
+                                    "boolean" if kind == "boolean" else "string")
+            continue
+        col = t[name]
+        if kind == "numeric":
+            typed[name], bad = as_number(col)
+            checks.append((bad, wrong_type_reason(name, "numeric"), col.cast("string")))
+        elif kind == "datetime":
+            typed[name], bad = as_days(col)
+            checks.append((bad, wrong_type_reason(name, "datetime"), col.cast("string")))
+        elif kind == "boolean":
+            typed[name], bad = as_boolean(col)
+            checks.append((bad, wrong_type_reason(name, "boolean"), col.cast("string")))
+        else:
+            typed[name] = as_text(col)
+
+    reason = ibis.cases(*[(c, r) for c, r, _ in checks], else_=ibis.null("string")) \
+        if checks else ibis.null("string")
+    detail = ibis.cases(*[(c, d.left(200) if d is not None else ibis.null("string"))
+                          for c, _, d in checks], else_=ibis.null("string")) \
+        if checks else ibis.null("string")
+    staged = materialize(t.select(**typed, _reason=reason, _detail=detail))
+    clean = materialize(staged.filter(staged._reason.isnull()).drop("_reason", "_detail"))
+    # the timestamp and segment columns place a quarantined row in its window and segment
+    # (data quality counts wrong-type values there)
+    when = (staged.timestamp if "timestamp" in typed
+            else ibis.null("timestamp('UTC')")).name("timestamp")
+    segments = {c: staged[c].cast("string") for c in config.segments or ("model_version",)
+                if c in typed and c not in ("timestamp", "_file", "_line")}
+    bad_rows = staged.filter(staged._reason.notnull()).select(
+        "_file", "_line", reason=staged._reason, detail=staged._detail, timestamp=when,
+        **segments)
+    rejects = raw.rejects.select("_file", "_line", "reason", "detail").mutate(
+        timestamp=ibis.null(bad_rows.schema()["timestamp"]),
+        **{c: ibis.null("string") for c in segments})
+    quarantine = materialize(ibis.union(bad_rows, rejects.cast(bad_rows.schema())))
+    used, quarantined = int(clean.count().execute()), int(quarantine.count().execute())
+    staged.release()  # both tables above are computed now
+    return LogTable(clean, quarantine, used + quarantined, used, quarantined, raw.files, ts_info)
