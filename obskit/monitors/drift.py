@@ -22,11 +22,9 @@ How each method is computed in the engine:
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import ibis.expr.types as ir
 import numpy as np
@@ -42,8 +40,17 @@ from obskit.drift import (
     sturges_edges,
 )
 from obskit.monitors._base import check_fitted, with_window
+from obskit.monitors.drift_numpy import (
+    engine_reference_stats,
+    finite_sorted,
+    reference_ecdfs,
+    sorted_histogram,
+    sorted_reference_stats,
+    threaded,
+    window_wasserstein_ks,
+)
 from obskit.profiles import W, category_counts, numeric_histogram, wasserstein_by_window
-from obskit.profiles._common import FETCH_VALUES, is_infinite, window_groups
+from obskit.profiles._common import FETCH_VALUES, window_groups
 from obskit.profiles.drift import (
     category_counts_of,
     histogram_by_window,
@@ -53,7 +60,7 @@ from obskit.profiles.drift import (
 )
 from obskit.schema import is_numeric_type
 from obskit.stattests import STD_FLOOR
-from obskit.stattests._ecdf import ReferenceECDF, wasserstein_ks
+from obskit.stattests._ecdf import ReferenceECDF
 from obskit.thresholds import (
     DEFAULT_FDR,
     DEFAULT_PERSISTENCE,
@@ -62,9 +69,6 @@ from obskit.thresholds import (
     benjamini_hochberg,
     persistent_runs,
 )
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 __all__ = ["DriftMonitor", "HISTOGRAM_BINS", "SAMPLE_ROWS", "FETCH_VALUES", "COLUMNS"]
 
@@ -138,11 +142,11 @@ class DriftMonitor:
         if numeric:
             sorted_values = self._sorted_reference(numeric)
             if sorted_values is not None:
-                stats = _stats_from_sorted(numeric, sorted_values)
-                self.ecdf_ = _ecdfs({f: sorted_values[f] for f in self._exact_features()
+                stats = sorted_reference_stats(numeric, sorted_values)
+                self.ecdf_ = reference_ecdfs({f: sorted_values[f] for f in self._exact_features()
                                      if f in sorted_values})
             else:
-                stats = _engine_stats(reference, numeric)
+                stats = engine_reference_stats(reference, numeric)
             for i, f in enumerate(numeric):
                 self.std_[f] = float(stats[f"s{i}"]) if pd.notna(stats[f"s{i}"]) else 0.0
                 lo, hi = stats[f"lo{i}"], stats[f"hi{i}"]
@@ -152,7 +156,7 @@ class DriftMonitor:
                 self.edges_[f] = np.concatenate([[-np.inf], edges, [np.inf]])
                 self.reference_hist_[f] = {
                     "edges": self.edges_[f],
-                    "counts": _histogram(sorted_values[f], self.edges_[f])
+                    "counts": sorted_histogram(sorted_values[f], self.edges_[f])
                     if sorted_values is not None
                     else numeric_histogram(reference, f, self.edges_[f])}
                 method = self._method(f)
@@ -160,7 +164,7 @@ class DriftMonitor:
                 if method.kind == "categorical" and int(stats[f"u{i}"] or 0) > BIN_UNIQUE_LIMIT:
                     bins = sturges_edges(float(stats[f"min{i}"]), float(stats[f"max{i}"]), n)
                     self.bins_[f] = bins
-                    self.reference_bins_[f] = _histogram(sorted_values[f], bins) \
+                    self.reference_bins_[f] = sorted_histogram(sorted_values[f], bins) \
                         if sorted_values is not None else numeric_histogram(reference, f, bins)
                 if method.needs_sample:
                     ref = with_window(reference.drop(W) if W in reference.columns
@@ -209,7 +213,7 @@ class DriftMonitor:
         out = {}
         for batch in batches:
             columns = numeric_columns(self.reference_, batch)
-            out.update(zip(batch, _threads(_finite_sorted, [columns[f] for f in batch]),
+            out.update(zip(batch, threaded(finite_sorted, [columns[f] for f in batch]),
                            strict=True))
         return out
 
@@ -222,7 +226,7 @@ class DriftMonitor:
         if missing:  # restored from a cache, or fitted on a reference too big to fetch
             fetched = self._sorted_reference(missing)
             if fetched is not None:
-                ecdf.update(_ecdfs(fetched))
+                ecdf.update(reference_ecdfs(fetched))
         local = [f for f in features if f in ecdf]
         out = {f: wasserstein_by_window(self.reference_, current, f)
                for f in features if f not in ecdf}
@@ -232,8 +236,8 @@ class DriftMonitor:
             return out
         for batch in batches:
             columns = numeric_columns(current, batch, by_window=True)
-            split = partial(_by_window, columns, window_groups(columns[W]), ecdf)
-            out.update(zip(batch, _threads(split, batch), strict=True))
+            split = partial(window_wasserstein_ks, columns, window_groups(columns[W]), ecdf)
+            out.update(zip(batch, threaded(split, batch), strict=True))
         return out
 
     def _values(self, current: ir.Table, features: list[str]) -> dict[tuple[int, str], float]:
@@ -343,78 +347,3 @@ class DriftMonitor:
                           "reference": ref.reindex(keys, fill_value=0).tolist(),
                           "current": cur.reindex(keys, fill_value=0).tolist()}
         return out
-
-
-def _engine_stats(reference: ir.Table, numeric: list[str]) -> pd.Series:
-    """Standard deviation, 1%/99% quantiles, min, max, rows and distinct values of each
-    numeric feature's finite reference values, in one engine query."""
-    aggs = {}
-    for i, f in enumerate(numeric):
-        t = reference[f]
-        ok = t.notnull() & ~t.isnan() & ~is_infinite(t)
-        aggs[f"s{i}"] = t.std(how="pop", where=ok)
-        aggs[f"lo{i}"] = t.quantile(0.01, where=ok)
-        aggs[f"hi{i}"] = t.quantile(0.99, where=ok)
-        aggs[f"min{i}"] = t.min(where=ok)
-        aggs[f"max{i}"] = t.max(where=ok)
-        aggs[f"n{i}"] = ok.cast("int64").sum()
-        aggs[f"u{i}"] = t.nunique(where=ok)
-    return reference.aggregate(**aggs).execute().iloc[0]
-
-
-def _stats_from_sorted(numeric: list[str], values: Mapping[str, np.ndarray]) -> pd.Series:
-    """:func:`_engine_stats` from each feature's ascending finite values (the same
-    quantile interpolation as the engines' exact quantiles)."""
-    out: dict[str, float] = {}
-    for i, f in enumerate(numeric):
-        v = values[f]
-        empty = v.size == 0
-        nan = float("nan")
-        lo, hi = (nan, nan) if empty else np.quantile(v, [0.01, 0.99])
-        out.update({f"s{i}": nan if empty else float(v.std()), f"lo{i}": lo, f"hi{i}": hi,
-                    f"min{i}": nan if empty else float(v[0]),
-                    f"max{i}": nan if empty else float(v[-1]), f"n{i}": v.size,
-                    f"u{i}": 0 if empty else int(np.count_nonzero(np.diff(v)) + 1)})
-    return pd.Series(out)
-
-
-def _histogram(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Counts of ascending values in the bins of ``edges``, outer bins open-ended, as
-    :func:`~obskit.profiles.numeric_histogram` counts them in the engine (a value equal
-    to an inner edge goes to the bin on its right)."""
-    below = np.searchsorted(sorted_values, np.asarray(edges[1:-1], dtype=float), side="left")
-    return np.diff(np.concatenate([[0], below, [sorted_values.size]])).astype(np.int64)
-
-
-def _threads(fn: Callable[[T], R], items: list[T]) -> list[R]:
-    """``fn`` over ``items`` on one thread per core: numpy's sorts and searches release
-    the GIL, so features are compared side by side."""
-    workers = min(len(items), os.cpu_count() or 1)
-    if workers <= 1:
-        return [fn(item) for item in items]
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(fn, items))
-
-
-def _by_window(columns: Mapping[str, np.ndarray],
-               split: tuple[np.ndarray, np.ndarray, np.ndarray],
-               ecdf: Mapping[str, ReferenceECDF], feature: str) -> pd.DataFrame:
-    """Wasserstein-1 and KS of each window with values of ``feature`` against its ECDF."""
-    order, windows, bounds = split
-    values, ref, rows = columns[feature][order], ecdf[feature], []
-    for w, lo, hi in zip(windows, bounds[:-1], bounds[1:], strict=True):
-        v = _finite_sorted(values[lo:hi])
-        if v.size:
-            w1, ks = wasserstein_ks(ref, v)
-            rows.append((int(w), w1, ks, ref.rows, v.size))
-    return pd.DataFrame(rows, columns=[W, "wasserstein", "ks", "n_ref", "n_cur"])
-
-
-def _finite_sorted(values: np.ndarray) -> np.ndarray:
-    return np.sort(values[np.isfinite(values)])
-
-
-def _ecdfs(sorted_values: Mapping[str, np.ndarray]) -> dict[str, ReferenceECDF]:
-    names = list(sorted_values)
-    return dict(zip(names, _threads(lambda f: ReferenceECDF.from_sorted(sorted_values[f]),
-                                    names), strict=True))

@@ -1,0 +1,102 @@
+"""The drift monitor's computing outside its engine queries: reference statistics (one
+engine query, or the same numbers from sorted numpy values), histograms of sorted
+values, per-window Wasserstein-1 and KS against reference ECDFs, and a thread pool for
+running features side by side."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from obskit.profiles import W
+from obskit.profiles._common import is_infinite
+from obskit.stattests._ecdf import ReferenceECDF, wasserstein_ks
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+__all__ = ["engine_reference_stats", "sorted_reference_stats", "sorted_histogram", "threaded",
+           "window_wasserstein_ks", "finite_sorted", "reference_ecdfs"]
+
+
+def engine_reference_stats(reference: ir.Table, numeric: list[str]) -> pd.Series:
+    """Standard deviation, 1%/99% quantiles, min, max, rows and distinct values of each
+    numeric feature's finite reference values, in one engine query."""
+    aggs = {}
+    for i, f in enumerate(numeric):
+        t = reference[f]
+        ok = t.notnull() & ~t.isnan() & ~is_infinite(t)
+        aggs[f"s{i}"] = t.std(how="pop", where=ok)
+        aggs[f"lo{i}"] = t.quantile(0.01, where=ok)
+        aggs[f"hi{i}"] = t.quantile(0.99, where=ok)
+        aggs[f"min{i}"] = t.min(where=ok)
+        aggs[f"max{i}"] = t.max(where=ok)
+        aggs[f"n{i}"] = ok.cast("int64").sum()
+        aggs[f"u{i}"] = t.nunique(where=ok)
+    return reference.aggregate(**aggs).execute().iloc[0]
+
+
+def sorted_reference_stats(numeric: list[str], values: Mapping[str, np.ndarray]) -> pd.Series:
+    """:func:`engine_reference_stats` from each feature's ascending finite values (the same
+    quantile interpolation as the engines' exact quantiles)."""
+    out: dict[str, float] = {}
+    for i, f in enumerate(numeric):
+        v = values[f]
+        empty = v.size == 0
+        nan = float("nan")
+        lo, hi = (nan, nan) if empty else np.quantile(v, [0.01, 0.99])
+        out.update({f"s{i}": nan if empty else float(v.std()), f"lo{i}": lo, f"hi{i}": hi,
+                    f"min{i}": nan if empty else float(v[0]),
+                    f"max{i}": nan if empty else float(v[-1]), f"n{i}": v.size,
+                    f"u{i}": 0 if empty else int(np.count_nonzero(np.diff(v)) + 1)})
+    return pd.Series(out)
+
+
+def sorted_histogram(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Counts of ascending values in the bins of ``edges``, outer bins open-ended, as
+    :func:`~obskit.profiles.numeric_histogram` counts them in the engine (a value equal
+    to an inner edge goes to the bin on its right)."""
+    below = np.searchsorted(sorted_values, np.asarray(edges[1:-1], dtype=float), side="left")
+    return np.diff(np.concatenate([[0], below, [sorted_values.size]])).astype(np.int64)
+
+
+def threaded(fn: Callable[[T], R], items: list[T]) -> list[R]:
+    """``fn`` over ``items`` on one thread per core: numpy's sorts and searches release
+    the GIL, so features are compared side by side."""
+    workers = min(len(items), os.cpu_count() or 1)
+    if workers <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(fn, items))
+
+
+def window_wasserstein_ks(columns: Mapping[str, np.ndarray],
+               split: tuple[np.ndarray, np.ndarray, np.ndarray],
+               ecdf: Mapping[str, ReferenceECDF], feature: str) -> pd.DataFrame:
+    """Wasserstein-1 and KS of each window with values of ``feature`` against its ECDF."""
+    order, windows, bounds = split
+    values, ref, rows = columns[feature][order], ecdf[feature], []
+    for w, lo, hi in zip(windows, bounds[:-1], bounds[1:], strict=True):
+        v = finite_sorted(values[lo:hi])
+        if v.size:
+            w1, ks = wasserstein_ks(ref, v)
+            rows.append((int(w), w1, ks, ref.rows, v.size))
+    return pd.DataFrame(rows, columns=[W, "wasserstein", "ks", "n_ref", "n_cur"])
+
+
+def finite_sorted(values: np.ndarray) -> np.ndarray:
+    """The finite ``values``, ascending."""
+    return np.sort(values[np.isfinite(values)])
+
+
+def reference_ecdfs(sorted_values: Mapping[str, np.ndarray]) -> dict[str, ReferenceECDF]:
+    """A :class:`ReferenceECDF` per feature from its ascending values, built side by side."""
+    names = list(sorted_values)
+    return dict(zip(names, threaded(lambda f: ReferenceECDF.from_sorted(sorted_values[f]),
+                                    names), strict=True))
