@@ -46,7 +46,7 @@ def injected_incidents(
         ``params`` per incident, bounds as ``YYYY-MM-DDTHH:MM:SSZ``.
     """
     end_iso = iso_seconds(end_us)
-    incidents = [
+    incidents: list[dict[str, Any]] = [
         {
             "id": "gradual_drift",
             "kind": "feature_drift",
