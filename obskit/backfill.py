@@ -25,14 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from obskit._text import plural
+from obskit.config.schedule import DEFAULT_LOCK_MAX_AGE_S, parse_duration
 from obskit.exceptions import ConfigError, ObskitError
-from obskit.schedule import (
-    DEFAULT_LOCK_MAX_AGE_S,
-    RunLock,
-    _iso,
-    parse_duration,
-    period_run_id,
-)
+from obskit.schedule import RunLock, _iso, period_run_id
 
 __all__ = ["PeriodResult", "periods", "backfill", "add_parser", "run"]
 
@@ -146,7 +141,7 @@ def backfill(config_file: str | Path | None, *, start: datetime, end: datetime,
 def add_parser(sub: Any) -> None:
     """Add the ``backfill`` subcommand to ``sub``."""
     p = sub.add_parser("backfill", help="run one report per past period (resumable)")
-    from obskit.cli import add_report_flags
+    from obskit.config.flags import add_report_flags
 
     add_report_flags(p)
     p.add_argument("--from", dest="backfill_from", required=True, metavar="DATE",
@@ -162,8 +157,8 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """``obskit backfill``: exit 0 all ok, 1 an alert fired with ``--fail-on-alert``,
     3 a run failed (the others still ran); bad flags raise :class:`ConfigError` (2)."""
-    from obskit.cli import overrides_from_flags
     from obskit.config import load_config
+    from obskit.config.flags import overrides_from_flags
 
     start = _moment(args.backfill_from, "--from")
     end = _moment(args.backfill_to, "--to")

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from obskit.anomalies import AnomalyConfig, robust_baseline, robust_z, window_anomalies
+from obskit.anomalies import robust_baseline, robust_z, window_anomalies
+from obskit.config import AnomalyConfig
 from obskit.exceptions import ConfigError, InputError, NotFittedError
 from obskit.monitors.anomaly import RowAnomalyMonitor
 from tests.helpers import engine_table

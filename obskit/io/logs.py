@@ -31,7 +31,8 @@ from obskit.io.casting import (
 )
 from obskit.io.checks import PREDICTION_TEXT, check_scores, require_rows
 from obskit.io.engine import connect, materialize
-from obskit.io.sources import RawSource, read_source
+from obskit.io.raw import RawSource
+from obskit.io.sources import read_source
 from obskit.io.timestamps import TimestampInfo, parse_timestamps
 from obskit.schema import (
     CLASS_SCORE_PATTERNS,

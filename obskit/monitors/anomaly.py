@@ -17,7 +17,8 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from obskit.anomalies import AnomalyConfig, reason_rarity
+from obskit.anomalies import reason_rarity
+from obskit.config import AnomalyConfig
 from obskit.exceptions import ConfigError, InputError
 from obskit.monitors._base import check_fitted, with_window
 from obskit.profiles import W

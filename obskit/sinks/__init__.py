@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from obskit.sinks.config import (
+from obskit.config.sinks import (
     PrometheusConfig,
     SinksConfig,
     WebhookConfig,
