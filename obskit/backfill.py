@@ -127,7 +127,7 @@ def backfill(config_file: str | Path | None, *, start: datetime, end: datetime,
                     result = PeriodResult(run_id, p_start, p_end, "error", error=str(exc))
         results.append(result)
         line = f"{run_id} {result.status}"
-        if result.status in ("ok", "alert"):
+        if result.status in ("ok", "alert") and result.run_dir is not None:
             line += f" ({plural(result.alerts, 'alert')}) {result.run_dir / 'index.html'}"
         elif result.status == "skipped":
             line += " (already done; --force reruns it)"

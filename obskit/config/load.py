@@ -163,12 +163,12 @@ def config_from_dict(raw: Mapping[str, Any], *, base_dir: Path | None = None,
     model = raw.get("model")
     if isinstance(model, Mapping):
         check_keys(model, MODEL_KEYS, "model")
-        types = model.get("trusted_types") or []
-        expect(isinstance(types, list) and all(isinstance(t, str) for t in types),
-               "model.trusted_types", "a list of type names", types)
+        trusted = model.get("trusted_types") or []
+        expect(isinstance(trusted, list) and all(isinstance(t, str) for t in trusted),
+               "model.trusted_types", "a list of type names", trusted)
         expect(isinstance(model.get("trust", False), bool), "model.trust", "true or false",
                model.get("trust"))
-        kwargs["model_trusted_types"] = tuple(types)
+        kwargs["model_trusted_types"] = tuple(trusted)
         kwargs["model_trust"] = bool(model.get("trust", False))
         model = model.get("path")
     kwargs["model"] = resolve_path(model, "model", base)
@@ -238,7 +238,23 @@ def config_from_dict(raw: Mapping[str, Any], *, base_dir: Path | None = None,
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
-    """Read a YAML config file into a mapping, with errors naming the file."""
+    """Read a YAML config file into a mapping, with errors naming the file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML file.
+
+    Returns
+    -------
+    dict
+        Its top-level mapping (empty for an empty file).
+
+    Raises
+    ------
+    ConfigError
+        The file cannot be read, is not YAML, or is not a mapping (``key="config"``).
+    """
     p = Path(path)
     try:
         text = p.read_text()
@@ -262,6 +278,25 @@ def load_config(path: str | Path | None = None, *, overrides: Mapping[str, Any] 
 
     Relative paths in the file are taken relative to the file's folder; relative paths in
     ``overrides`` relative to ``base_dir`` (default: the working directory).
+
+    Parameters
+    ----------
+    path : str, Path or None
+        The YAML config file (None: ``overrides`` only).
+    overrides : Mapping or None
+        Keys that replace the file's, merged section by section (CLI flags).
+    base_dir : Path or None
+        Folder relative paths of ``overrides`` are taken from.
+
+    Returns
+    -------
+    Config
+        Every section typed and validated, before any data is read.
+
+    Raises
+    ------
+    ConfigError
+        An unreadable or invalid file, or a wrong key (named ``section.key``).
     """
     raw: dict[str, Any] = {}
     file_base = Path.cwd()

@@ -34,8 +34,25 @@ SEVERITIES = ("info", "warning", "critical")
 
 
 def class_scores(value: Any) -> Mapping[str, str] | str:
-    """``columns.class_scores``: a name pattern with ``{class}`` (``proba_{class}``) or a
-    mapping of at least two class labels to their probability columns."""
+    """The ``columns.class_scores`` key of a multiclass model.
+
+    Parameters
+    ----------
+    value : Any
+        A name pattern with ``{class}`` (``proba_{class}``), or a mapping of at least two
+        class labels to their probability columns.
+
+    Returns
+    -------
+    str or Mapping
+        The pattern, or class (as text) → column.
+
+    Raises
+    ------
+    ConfigError
+        Naming the first wrong key under ``columns.class_scores`` and what it takes.
+    """
+
     key = "columns.class_scores"
     expected = ("a column-name pattern containing '{class}' (such as 'proba_{class}') or a "
                 "mapping of at least two classes to their probability columns")
@@ -51,6 +68,25 @@ def class_scores(value: Any) -> Mapping[str, str] | str:
 
 
 def threshold_rule(value: Any, key: str) -> ConstantThreshold | ReferenceThreshold:
+    """A drift threshold rule: ``{kind: constant}`` or ``{kind: reference, k, chunks}``.
+
+    Parameters
+    ----------
+    value : Any
+        The mapping found at ``key``.
+    key : str
+        Its dotted key (``drift.threshold``, ``drift.features.F.threshold``).
+
+    Returns
+    -------
+    ConstantThreshold or ReferenceThreshold
+        ``k`` (reference standard deviations, default 3) and ``chunks`` (default 10).
+
+    Raises
+    ------
+    ConfigError
+        Naming the first wrong key under ``key`` and what it takes.
+    """
     check_keys(value, THRESHOLD_KEYS, key)
     kind = value.get("kind", "constant")
     expect(kind in ("constant", "reference"), f"{key}.kind", "constant or reference", kind)
@@ -66,6 +102,27 @@ def threshold_rule(value: Any, key: str) -> ConstantThreshold | ReferenceThresho
 
 
 def drift_rule(value: Any, key: str) -> DriftRule:
+    """A drift rule: ``{method, threshold}``, the method one of
+    :data:`obskit.stattests.METHODS`.
+
+    Parameters
+    ----------
+    value : Any
+        The mapping found at ``key``.
+    key : str
+        Its dotted key (``drift.numeric``, ``drift.features.F``).
+
+    Returns
+    -------
+    DriftRule
+        The method, its constant threshold (the method's default unless given) and the
+        threshold rule when ``threshold`` is a mapping.
+
+    Raises
+    ------
+    ConfigError
+        Naming the first wrong key under ``key`` and what it takes.
+    """
     check_keys(value, DRIFT_RULE_KEYS, key)
     method = value.get("method")
     expect(method in METHODS.names(), f"{key}.method", "one of " + ", ".join(METHODS.names()),
@@ -82,6 +139,27 @@ def drift_rule(value: Any, key: str) -> DriftRule:
 
 
 def alert_rule(value: Any, key: str, index: int) -> AlertRuleConfig:
+    """An alert rule of the ``alerts`` list.
+
+    Parameters
+    ----------
+    value : Any
+        The mapping found at ``key``.
+    key : str
+        Its key (``alerts[i]``).
+    index : int
+        Its position in the list.
+
+    Returns
+    -------
+    AlertRuleConfig
+        The rule; its ``name`` defaults to ``"<metric> <op> <value>"``.
+
+    Raises
+    ------
+    ConfigError
+        Naming the first wrong key under ``key`` and what it takes.
+    """
     check_keys(value, ALERT_KEYS, key)
     for required in ("metric", "op", "value"):
         expect(required in value, f"{key}.{required}", "a value (required)", None)
@@ -101,8 +179,8 @@ def alert_rule(value: Any, key: str, index: int) -> AlertRuleConfig:
            f"{key}.segment", "a mapping of one column to one value, e.g. {model_version: v2}",
            segment)
     action = value.get("action")
-    expect(action is None or (isinstance(action, list) and action
-                               and all(isinstance(a, str) for a in action)),
+    expect(action is None or (isinstance(action, list) and len(action) > 0
+                              and all(isinstance(a, str) for a in action)),
            f"{key}.action", "a command as a list of strings (no shell)", action)
     timeout = value.get("action_timeout_s", 60.0)
     expect(isinstance(timeout, (int, float)) and timeout > 0, f"{key}.action_timeout_s",
@@ -115,6 +193,26 @@ def alert_rule(value: Any, key: str, index: int) -> AlertRuleConfig:
 
 
 def duckdb_settings(value: Any, base: Path) -> dict[str, Any]:
+    """The ``duckdb`` section: ``memory_limit`` (e.g. ``"2GB"``), ``threads``,
+    ``temp_directory``.
+
+    Parameters
+    ----------
+    value : Any
+        The section (None: empty).
+    base : Path
+        Folder a relative ``temp_directory`` is taken from.
+
+    Returns
+    -------
+    dict
+        The settings given, ``temp_directory`` made absolute.
+
+    Raises
+    ------
+    ConfigError
+        Naming the first wrong key under ``duckdb`` and what it takes.
+    """
     settings = dict(check_keys(value or {}, DUCKDB_KEYS, "duckdb"))
     limit = settings.get("memory_limit")
     expect(limit is None or (isinstance(limit, str) and bool(_MEMORY.match(limit))),
@@ -130,6 +228,24 @@ def duckdb_settings(value: Any, base: Path) -> dict[str, Any]:
 
 
 def spark_settings(value: Any) -> dict[str, Any]:
+    """The ``spark`` section: ``master``, ``app_name``, ``conf``, ``log_level``.
+
+    Parameters
+    ----------
+    value : Any
+        The section (None: empty).
+
+    Returns
+    -------
+    dict
+        The settings given; ``conf`` values as Spark's text (booleans lower-case),
+        ``log_level`` upper-case.
+
+    Raises
+    ------
+    ConfigError
+        Naming the first wrong key under ``spark`` and what it takes.
+    """
     settings = dict(check_keys(value or {}, SPARK_KEYS, "spark"))
     for key in ("master", "app_name"):
         v = settings.get(key)
