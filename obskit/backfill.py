@@ -27,7 +27,7 @@ from typing import Any
 from obskit._text import plural
 from obskit.config.schedule import DEFAULT_LOCK_MAX_AGE_S, parse_duration
 from obskit.exceptions import ConfigError, ObskitError
-from obskit.schedule import RunLock, _iso, period_run_id
+from obskit.schedule import RunLock, period_run_id
 
 __all__ = ["PeriodResult", "periods", "backfill", "add_parser", "run"]
 
@@ -111,7 +111,7 @@ def backfill(config_file: str | Path | None, *, start: datetime, end: datetime,
             result = PeriodResult(run_id, p_start, p_end, "skipped", root / run_id)
         else:
             config = load_config(config_file, overrides={
-                **base, "period": {"start": _iso(p_start), "end": _iso(p_end)}})
+                **base, "period": {"start": p_start.isoformat(), "end": p_end.isoformat()}})
             lock = RunLock(root, max_age_s=DEFAULT_LOCK_MAX_AGE_S, label=f"backfill {run_id}")
             _acquire(lock)
             with lock:
