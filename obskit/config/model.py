@@ -122,8 +122,9 @@ class Config:
     feature_types: Mapping[str, str] = field(default_factory=dict)
     #: the window as written (``summary.json``'s ``window``), e.g. ``"1d"`` or ``"5000 rows"``
     window: str = DEFAULT_WINDOW
-    #: ``window`` parsed (:func:`obskit.windows.parse_window`); derived from ``window``
-    #: when not given
+    #: ``window`` parsed once (:func:`obskit.windows.parse_window`), by ``load_config``;
+    #: derived from ``window`` when not given (``dataclasses.replace`` of ``window`` must
+    #: give the new spec too)
     window_spec: WindowSpec = _DEFAULT_WINDOW_SPEC
     min_window_rows: int = 50
     engine: str = "duckdb"
