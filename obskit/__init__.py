@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from obskit.analysis import Analysis, analyze  # noqa: E402
-from obskit.config import Config, load_config  # noqa: E402
-from obskit.exceptions import ConfigError, InputError, ObskitError  # noqa: E402
-from obskit.io import load_logs  # noqa: E402
+from obskit._version import __version__
+from obskit.analysis import Analysis, analyze
+from obskit.config import Config, load_config
+from obskit.exceptions import ConfigError, InputError, ObskitError
+from obskit.io import load_logs
 
 __all__ = [
     "Analysis",

@@ -16,8 +16,8 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from obskit import __version__
 from obskit._text import plural
+from obskit._version import __version__
 from obskit.alerts import evaluate_rules, split_applicable
 from obskit.anomaly_report import analyse_anomalies
 from obskit.assemble import WindowFrames, assemble_windows, iso, number
@@ -43,7 +43,7 @@ from obskit.reference_cache import ReferenceCache, data_fingerprint
 from obskit.schema import is_numeric_type, measures_performance
 from obskit.segments import Segment, find_segments, segment_columns
 from obskit.timings import Stopwatch, active, recording, stage
-from obskit.windows import PeriodWindow, WindowSpec, anchor_window, parse_window
+from obskit.windows import PeriodWindow, WindowSpec, anchor_window
 
 __all__ = ["Analysis", "analyze", "SCHEMA_VERSION"]
 
@@ -568,7 +568,7 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> Analysis:
         logs = logs or load_logs(config)
     require_used_rows(logs)
     check_predictions(config, logs)
-    spec = parse_window(config.window)
+    spec = config.window_spec
     current = logs.current.table
     if config.period_start or config.period_end:
         ts = current.timestamp

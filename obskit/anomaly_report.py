@@ -13,12 +13,12 @@ import ibis
 import pandas as pd
 
 from obskit.assemble import number, plain
-from obskit.config import Config
+from obskit.config import AnomalyConfig, Config
 from obskit.io.casting import normalise_label
 from obskit.io.engine import stable_hash
 from obskit.io.logs import LoadedLogs
 from obskit.monitors.row_anomalies import RowAnomalyMonitor
-from obskit.monitors.window_anomalies import AnomalyConfig, window_anomalies
+from obskit.monitors.window_anomalies import window_anomalies
 from obskit.profiles import W
 from obskit.reference_cache import ReferenceCache
 from obskit.timings import stage
@@ -145,7 +145,7 @@ def analyse_anomalies(config: Config, logs: LoadedLogs, table, reference,
                       cache: ReferenceCache | None = None) -> dict[str, Any]:
     """The ``anomalies`` part of ``summary.json`` (and per-window ``anomaly_counts``); the
     fitted reference state comes from ``cache`` when there."""
-    cfg = AnomalyConfig.from_config(config.anomalies)
+    cfg = config.anomalies
     result: dict[str, Any] = {
         "window_anomalies": window_anomalies(windows, threshold=cfg.mad_threshold),
         "rows": [], "counts": {}, "explanations": None,

@@ -25,14 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from obskit._text import plural
+from obskit.config.schedule import DEFAULT_LOCK_MAX_AGE_S, parse_duration
 from obskit.exceptions import ConfigError, ObskitError
-from obskit.schedule import (
-    DEFAULT_LOCK_MAX_AGE_S,
-    RunLock,
-    _iso,
-    parse_duration,
-    period_run_id,
-)
+from obskit.schedule import RunLock, period_run_id
 
 __all__ = ["PeriodResult", "periods", "backfill", "add_parser", "run"]
 
@@ -116,7 +111,7 @@ def backfill(config_file: str | Path | None, *, start: datetime, end: datetime,
             result = PeriodResult(run_id, p_start, p_end, "skipped", root / run_id)
         else:
             config = load_config(config_file, overrides={
-                **base, "period": {"start": _iso(p_start), "end": _iso(p_end)}})
+                **base, "period": {"start": p_start.isoformat(), "end": p_end.isoformat()}})
             lock = RunLock(root, max_age_s=DEFAULT_LOCK_MAX_AGE_S, label=f"backfill {run_id}")
             _acquire(lock)
             with lock:
@@ -132,7 +127,7 @@ def backfill(config_file: str | Path | None, *, start: datetime, end: datetime,
                     result = PeriodResult(run_id, p_start, p_end, "error", error=str(exc))
         results.append(result)
         line = f"{run_id} {result.status}"
-        if result.status in ("ok", "alert"):
+        if result.status in ("ok", "alert") and result.run_dir is not None:
             line += f" ({plural(result.alerts, 'alert')}) {result.run_dir / 'index.html'}"
         elif result.status == "skipped":
             line += " (already done; --force reruns it)"
@@ -146,7 +141,7 @@ def backfill(config_file: str | Path | None, *, start: datetime, end: datetime,
 def add_parser(sub: Any) -> None:
     """Add the ``backfill`` subcommand to ``sub``."""
     p = sub.add_parser("backfill", help="run one report per past period (resumable)")
-    from obskit.cli import add_report_flags
+    from obskit.config.flags import add_report_flags
 
     add_report_flags(p)
     p.add_argument("--from", dest="backfill_from", required=True, metavar="DATE",
@@ -162,8 +157,8 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """``obskit backfill``: exit 0 all ok, 1 an alert fired with ``--fail-on-alert``,
     3 a run failed (the others still ran); bad flags raise :class:`ConfigError` (2)."""
-    from obskit.cli import overrides_from_flags
     from obskit.config import load_config
+    from obskit.config.flags import overrides_from_flags
 
     start = _moment(args.backfill_from, "--from")
     end = _moment(args.backfill_to, "--to")

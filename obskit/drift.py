@@ -29,17 +29,16 @@ a permutation p-value; obskit's ``tvd`` is the distance itself.
 from __future__ import annotations
 
 import math
-import operator
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
 
-from obskit._registry import Registry
+from obskit.config import DriftRule
 from obskit.schema import is_numeric_type
 from obskit.stattests import (
     BIN_UNIQUE_LIMIT,
+    METHODS,
     STD_FLOOR,
     ZERO_SHARE,
+    DriftMethod,
     anderson_pvalue,
     category_counts_from_samples,
     chisquare_homogeneity_pvalue,
@@ -62,9 +61,6 @@ from obskit.stattests import (
     wasserstein_distance_norm,
     z_pvalue,
 )
-
-if TYPE_CHECKING:
-    from obskit.config import DriftRule
 
 __all__ = [
     "DriftMethod", "METHODS", "method_label", "default_rule", "SMALL_REFERENCE_ROWS",
@@ -90,39 +86,6 @@ HIGH_CARDINALITY_SHARE = 0.05
 MIN_ROWS_PER_CATEGORY = 10
 #: distinct reference values per reference row from which a column is an identifier
 IDENTIFIER_SHARE = 0.5
-
-_COMPARE = {"ge": operator.ge, "lt": operator.lt, "le": operator.le}
-
-
-@dataclass(frozen=True)
-class DriftMethod:
-    """A drift statistic: its input, default threshold and which side means drift.
-
-    ``kind`` is ``"numeric"`` (the function takes sorted values and their counts in each
-    sample, plus ``reference_std=``) or ``"categorical"`` (aligned counts per category or
-    bin). ``binned``: the method also applies to a numeric feature through its histogram.
-    ``is_pvalue``: the value is a p-value and lower means more drift; ``drifted_when`` is
-    the comparison with the threshold (``ge``, ``lt`` or ``le``), Evidently's per method.
-    """
-
-    name: str
-    kind: str
-    default_threshold: float
-    label: str
-    description: str
-    function: Callable[..., float]
-    is_pvalue: bool = False
-    binned: bool = False
-    drifted_when: str = "ge"
-    needs_sample: bool = False
-
-    def drifted(self, value: float, threshold: float) -> bool:
-        """The verdict for one value against one threshold."""
-        return bool(_COMPARE[self.drifted_when](value, threshold))
-
-
-METHODS: Registry[DriftMethod] = Registry("drift method")
-
 
 def method_label(name: object) -> str:
     """A method's name for readers ("Wasserstein (normed)"); unknown names as given."""
@@ -204,8 +167,6 @@ def default_rule(kind: str, reference_rows: int, n_unique: int) -> DriftRule:
     >>> default_rule("categorical", 200, 2).method
     'z'
     """
-    from obskit.config import DriftRule
-
     numeric = is_numeric_type(kind)
     if reference_rows <= SMALL_REFERENCE_ROWS:
         name = "ks" if numeric and n_unique > 5 else ("chisquare" if n_unique > 2 else "z")
@@ -250,8 +211,6 @@ def cardinality_rule(feature: str, *, reference_rows: int, reference_unique: int
     ...                  window_rows=400) is None
     True
     """
-    from obskit.config import DriftRule
-
     if reference_rows <= 0 or reference_unique <= BIN_UNIQUE_LIMIT:
         return None
     share = reference_unique / reference_rows
@@ -267,42 +226,3 @@ def cardinality_rule(feature: str, *, reference_rows: int, reference_unique: int
             "too many categories for a binned distance, judged by a chi-square test of "
             "homogeneity instead."))
     return None
-
-
-def _register(name: str, kind: str, threshold: float, label: str, description: str,
-              function: Callable[..., float], **kw: object) -> None:
-    METHODS.register(name, DriftMethod(name, kind, threshold, label, description, function,
-                                       **kw))  # type: ignore[arg-type]
-
-
-_register("wasserstein", "numeric", 0.1, "Wasserstein (normed)",
-          "Wasserstein distance normed by the reference standard deviation",
-          wasserstein_distance_norm)
-_register("ks", "numeric", 0.05, "Kolmogorov–Smirnov p-value",
-          "two-sample Kolmogorov–Smirnov test", ks_pvalue, is_pvalue=True, drifted_when="le")
-_register("anderson", "numeric", 0.1, "Anderson–Darling p-value",
-          "Anderson–Darling k-sample test (on bounded samples)", anderson_pvalue,
-          is_pvalue=True, drifted_when="lt", needs_sample=True)
-_register("cramer_von_mises", "numeric", 0.1, "Cramér–von Mises p-value",
-          "two-sample Cramér–von Mises test (on bounded samples)", cramer_von_mises_pvalue,
-          is_pvalue=True, drifted_when="le", needs_sample=True)
-_register("psi", "categorical", 0.1, "PSI", "population stability index",
-          population_stability_index, binned=True)
-_register("jensenshannon", "categorical", 0.1, "Jensen–Shannon",
-          "Jensen–Shannon distance between shares", jensenshannon_distance, binned=True)
-_register("hellinger", "categorical", 0.1, "Hellinger", "Hellinger distance between shares",
-          hellinger_distance, binned=True)
-_register("kl_div", "categorical", 0.1, "Kullback–Leibler",
-          "Kullback–Leibler divergence of the current shares from the reference",
-          kl_divergence, binned=True)
-_register("chisquare", "categorical", 0.05, "chi-square p-value", "chi-square test",
-          chisquare_pvalue, is_pvalue=True, drifted_when="lt")
-_register("chisquare_homogeneity", "categorical", 0.05, "chi-square homogeneity p-value",
-          "chi-square test of homogeneity of reference and window counts",
-          chisquare_homogeneity_pvalue, is_pvalue=True, drifted_when="lt")
-_register("z", "categorical", 0.05, "Z-test p-value", "Z-test for two proportions",
-          z_pvalue, is_pvalue=True, drifted_when="lt")
-_register("tvd", "categorical", 0.1, "total variation",
-          "total variation distance between shares", total_variation_distance)
-_register("linf", "categorical", 0.1, "L-infinity", "L-infinity distance between shares",
-          linf_distance)

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 import ibis.expr.types as ir
 
-from obskit import __version__
+from obskit._version import __version__
 
 __all__ = ["ReferenceCache", "data_fingerprint"]
 

@@ -23,11 +23,11 @@ from typing import Any
 from obskit.alert_state import AlertEvents, AlertState, latest_values
 from obskit.analysis import Analysis, analyze
 from obskit.config import Config
+from obskit.config.sinks import load_sinks
 from obskit.exceptions import InputError, NotebookError
 from obskit.findings import attach_commands
 from obskit.history import collect_runs, history_html
 from obskit.sinks import dispatch
-from obskit.sinks.config import load_sinks
 
 __all__ = ["RunOutcome", "run_report", "run_notebook", "notebook_path", "to_html",
            "write_history", "kernel_config",

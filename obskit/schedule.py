@@ -34,7 +34,6 @@ import argparse
 import json
 import logging
 import os
-import re
 import signal
 import socket
 import sys
@@ -46,6 +45,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from obskit.config.schedule import DEFAULT_LOCK_MAX_AGE_S, parse_duration, schedule_section
 from obskit.exceptions import ConfigError, ObskitError
 
 __all__ = ["Job", "Schedule", "JobResult", "RunLock", "load_schedule", "parse_schedule",
@@ -56,10 +56,6 @@ log = logging.getLogger(__name__)
 
 STATE_FILE = "schedule_state.json"
 LOCK_FILE = ".lock"
-DEFAULT_LOCK_MAX_AGE_S = 6 * 3600.0
-JOB_KEYS = ("name", "cron", "config", "window_offset", "overrides")
-SCHEDULE_KEYS = ("jobs", "lock_max_age_s")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 #: a lock file without readable content is left alone this long (it may be being written)
 _UNREADABLE_LOCK_GRACE_S = 10.0
 #: the scheduler loop wakes at least this often
@@ -104,90 +100,25 @@ class Schedule:
     path: Path | None = None
 
 
-def parse_duration(text: Any, key: str) -> timedelta:
-    """``"1d"`` → one day; the units of a window (``min``, ``h``, ``d``, ``w``)."""
-    from obskit.windows import PeriodWindow, parse_window
-
-    try:
-        spec = parse_window(text)
-    except ValueError as exc:
-        raise ConfigError(f"config key {key!r}: {exc}", key=key) from exc
-    if not isinstance(spec, PeriodWindow) or spec.months:  # months and years vary in length
-        raise ConfigError(f"config key {key!r}: expected a duration such as '1h' or '1d', "
-                          f"got {text!r}", key=key)
-    return timedelta(seconds=spec.seconds)
-
-
-def _expect(cond: bool, key: str, expected: str, got: Any, where: str) -> None:
-    if not cond:
-        raise ConfigError(f"{where}: config key {key!r}: expected {expected}, got {got!r}",
-                          key=key)
-
-
 def parse_schedule(raw: Any, *, base_dir: Path, source: Path | None = None) -> Schedule:
     """Validate the ``schedule`` section (a mapping with ``jobs``) and build a
     :class:`Schedule`. Each job's report config is loaded once to check it and find its
     report folder."""
-    from croniter import croniter
-
     from obskit.config import load_config
 
     where = str(source) if source else "schedule"
-    _expect(isinstance(raw, Mapping), "schedule", "a mapping with a 'jobs' list", raw, where)
-    unknown = sorted(set(raw) - set(SCHEDULE_KEYS))
-    _expect(not unknown, f"schedule.{unknown[0] if unknown else ''}",
-            "one of the keys " + ", ".join(SCHEDULE_KEYS), unknown[:1], where)
-    jobs_raw = raw.get("jobs")
-    _expect(isinstance(jobs_raw, list) and len(jobs_raw) > 0, "schedule.jobs",
-            "a non-empty list of jobs", jobs_raw, where)
-    max_age = raw.get("lock_max_age_s", DEFAULT_LOCK_MAX_AGE_S)
-    _expect(isinstance(max_age, (int, float)) and not isinstance(max_age, bool)
-            and max_age > 0, "schedule.lock_max_age_s", "a positive number of seconds",
-            max_age, where)
+    section = schedule_section(raw, base_dir=base_dir, source=source)
     jobs: list[Job] = []
-    for i, job in enumerate(jobs_raw):
+    for i, job in enumerate(section.jobs):
         key = f"schedule.jobs[{i}]"
-        _expect(isinstance(job, Mapping), key, "a mapping with name and cron", job, where)
-        unknown = sorted(set(job) - set(JOB_KEYS))
-        _expect(not unknown, f"{key}.{unknown[0] if unknown else ''}",
-                "one of the keys " + ", ".join(JOB_KEYS), unknown[:1], where)
-        name = job.get("name")
-        _expect(isinstance(name, str) and bool(_NAME.match(name)), f"{key}.name",
-                "a name of letters, digits, '-', '_' or '.'", name, where)
-        _expect(name not in {j.name for j in jobs}, f"{key}.name", "a unique job name",
-                name, where)
-        cron = job.get("cron")
-        _expect(isinstance(cron, str) and croniter.is_valid(cron), f"{key}.cron",
-                "a cron expression of 5 fields (or 6, seconds last), e.g. '0 6 * * *'",
-                cron, where)
-        config = job.get("config")
-        if config is None:
-            _expect(source is not None, f"{key}.config", "the path of a report config",
-                    None, where)
-            config_path = Path(source).resolve()  # the schedule file is the config
-        else:
-            _expect(isinstance(config, str) and config != "", f"{key}.config",
-                    "the path of a report config", config, where)
-            config_path = (base_dir / config).resolve()
-            _expect(config_path.is_file(), f"{key}.config", "an existing report config file",
-                    str(config_path), where)
-        offset = job.get("window_offset")
-        if offset is not None and offset != "cron":
-            parse_duration(offset, f"{key}.window_offset")
-        overrides = job.get("overrides") or {}
-        _expect(isinstance(overrides, Mapping), f"{key}.overrides",
-                "a mapping of config keys", overrides, where)
-        _expect("period" not in overrides or offset is None, f"{key}.overrides.period",
-                "no period when window_offset sets it", overrides.get("period"), where)
         try:
-            loaded = load_config(config_path, overrides=dict(overrides), base_dir=base_dir)
+            loaded = load_config(job.config, overrides=dict(job.overrides), base_dir=base_dir)
         except ConfigError as exc:
-            raise ConfigError(f"{where}: {key} (config {config_path}): {exc}",
+            raise ConfigError(f"{where}: {key} (config {job.config}): {exc}",
                               key=f"{key}.config") from exc
-        jobs.append(Job(name, cron, str(config_path), Path(loaded.out),
-                        str(offset) if offset is not None else None, dict(overrides),
-                        base_dir))
-    return Schedule(tuple(jobs), float(max_age), source)
+        jobs.append(Job(job.name, job.cron, job.config, Path(loaded.out), job.window_offset,
+                        dict(job.overrides), base_dir))
+    return Schedule(tuple(jobs), section.lock_max_age_s, source)
 
 
 def load_schedule(path: str | Path) -> Schedule:

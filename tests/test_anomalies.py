@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from obskit.config import AnomalyConfig
 from obskit.exceptions import ConfigError, InputError, NotFittedError
 from obskit.monitors.row_anomalies import RowAnomalyMonitor
 from obskit.monitors.window_anomalies import (
-    AnomalyConfig,
     robust_baseline,
     robust_z,
     window_anomalies,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from obskit.cli import EXIT_INPUT, build_parser, main, overrides_from_flags
+from obskit.cli import EXIT_INPUT, build_parser, main
+from obskit.config.flags import overrides_from_flags
 
 
 def test_flags_become_config_overrides(tmp_path, monkeypatch):

@@ -187,9 +187,114 @@ def test_duckdb_settings_apply_to_the_connection(tmp_path):
 
 
 def test_engine_flags_have_config_keys(tmp_path):
-    from obskit.cli import build_parser, overrides_from_flags
+    from obskit.cli import build_parser
+    from obskit.config.flags import overrides_from_flags
 
     args = build_parser().parse_args(["report", "--current", "x.jsonl", "--engine", "spark",
                                       "--spark-master", "local[2]"])
     c = cfg(**{k: v for k, v in overrides_from_flags(args).items() if k != "sources"})
     assert c.engine == "spark" and c.engine_settings() == {"master": "local[2]", "conf": {}}
+
+
+# -- every section typed, parsed once, at load_config (before any logs are read) ----------
+
+
+def test_window_is_parsed_once_at_load():
+    from obskit.config import Config
+    from obskit.windows import PeriodWindow, RowWindow, parse_window
+
+    c = cfg(window="6h")
+    assert c.window == "6h" and c.window_spec == parse_window("6h")
+    assert isinstance(c.window_spec, PeriodWindow)
+    assert isinstance(cfg(window="5000 rows").window_spec, RowWindow)
+    assert cfg().window_spec == parse_window("1d")
+    # built directly (tests, notebooks): the spec follows the text
+    assert Config(current="/x", window="2h").window_spec == parse_window("2h")
+
+
+def test_anomalies_section_is_typed_at_load():
+    from obskit.config import AnomalyConfig
+
+    assert cfg().anomalies == AnomalyConfig()
+    c = cfg(anomalies={"top_n": 5, "score_quantiles": [0.01, 0.99]})
+    assert isinstance(c.anomalies, AnomalyConfig)
+    assert c.anomalies.top_n == 5 and c.anomalies.score_quantiles == (0.01, 0.99)
+
+
+@pytest.mark.parametrize("section, key", [
+    ({"top": 5}, "anomalies.top"),
+    ({"top_n": 0}, "anomalies.top_n"),
+    ({"score_quantiles": [0.9, 0.1]}, "anomalies.score_quantiles"),
+])
+def test_bad_anomalies_key_fails_at_load_naming_it(tmp_path, section, key):
+    # the logs do not exist: the error can only come from load_config itself
+    with pytest.raises(ConfigError) as err:
+        load_config(overrides={"sources": {"current": str(tmp_path / "missing.jsonl")},
+                               "anomalies": section})
+    assert err.value.key == key and key in str(err.value)
+
+
+def test_sinks_section_is_typed_at_load(tmp_path):
+    from obskit.config import SinksConfig
+
+    assert cfg().sinks == SinksConfig()
+    path = tmp_path / "config.yml"
+    path.write_text("sources: {current: logs/}\n"
+                    "sinks: {webhook: {url_env: HOOK}, prometheus: {textfile: out/m.prom}}\n")
+    c = load_config(path)
+    assert c.sinks.webhook is not None and c.sinks.webhook.url_env == "HOOK"
+    assert c.sinks.prometheus is not None
+    assert c.sinks.prometheus.textfile == str(tmp_path / "out" / "m.prom")
+
+
+@pytest.mark.parametrize("section, key", [
+    ({"webhook": {"url_env": "HOOK", "retry": 3}}, "sinks.webhook.retry"),
+    ({"webhook": {"url": "https://hooks.example/x"}}, "sinks.webhook.url"),
+    ({"prometheus": {"textfile": "metrics.txt"}}, "sinks.prometheus.textfile"),
+    ({"slack": {}}, "sinks.slack"),
+])
+def test_bad_sinks_key_fails_at_load_naming_it(tmp_path, section, key):
+    with pytest.raises(ConfigError) as err:
+        load_config(overrides={"sources": {"current": str(tmp_path / "missing.jsonl")},
+                               "sinks": section})
+    assert err.value.key == key and key in str(err.value)
+
+
+def test_schedule_section_is_typed_at_load(tmp_path):
+    path = tmp_path / "config.yml"
+    path.write_text("sources: {current: logs/}\n"
+                    "schedule:\n"
+                    "  lock_max_age_s: 60\n"
+                    "  jobs: [{name: daily, cron: '0 6 * * *', window_offset: 1d}]\n")
+    c = load_config(path)
+    assert c.schedule is not None and c.schedule.lock_max_age_s == 60.0
+    (job,) = c.schedule.jobs
+    assert (job.name, job.cron, job.window_offset) == ("daily", "0 6 * * *", "1d")
+    assert job.config == str(path.resolve())  # no config: the file itself
+    assert cfg().schedule is None
+
+
+@pytest.mark.parametrize("jobs, key", [
+    ([{"name": "d", "cron": "every day"}], "schedule.jobs[0].cron"),
+    ([{"name": "d", "cron": "0 6 * * *", "colour": "red"}], "schedule.jobs[0].colour"),
+    ([{"name": "d", "cron": "0 6 * * *", "window_offset": "5000 rows"}],
+     "schedule.jobs[0].window_offset"),
+    ([{"name": "d", "cron": "0 6 * * *", "config": "missing.yml"}],
+     "schedule.jobs[0].config"),
+])
+def test_bad_schedule_key_fails_at_load_naming_it(tmp_path, jobs, key):
+    import yaml
+
+    path = tmp_path / "config.yml"
+    path.write_text(yaml.safe_dump({"sources": {"current": "missing.jsonl"},
+                                    "schedule": {"jobs": jobs}}))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert err.value.key == key and key in str(err.value)
+
+
+def test_unknown_schedule_key_fails_at_load(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load_config(overrides={"sources": {"current": str(tmp_path / "missing.jsonl")},
+                               "schedule": {"jobz": []}})
+    assert err.value.key == "schedule.jobz"

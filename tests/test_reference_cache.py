@@ -147,7 +147,8 @@ def test_cache_can_be_turned_off_or_moved(config_factory, tmp_path):
 
 
 def test_cli_flags_map_onto_the_config_key(tmp_path, monkeypatch):
-    from obskit.cli import build_parser, overrides_from_flags
+    from obskit.cli import build_parser
+    from obskit.config.flags import overrides_from_flags
 
     monkeypatch.chdir(tmp_path)
     parse = build_parser().parse_args

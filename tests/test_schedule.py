@@ -232,3 +232,13 @@ def test_sigterm_stops_the_loop_after_the_current_run(tmp_path):
     runs = [p for p in (tmp_path / "reports").iterdir() if p.is_dir() and not p.is_symlink()]
     assert len(runs) == 1 and (runs[0] / "index.html").is_file()  # completed, not cut
     assert not lock.exists() and not list((tmp_path / "reports").glob(".tmp-*"))
+
+
+def test_a_report_config_holding_its_own_schedule(tmp_path):
+    path = tmp_path / "config.yml"
+    path.write_text(yaml.safe_dump({"sources": {"current": "logs/"}, "out": "reports",
+                                    "schedule": {"jobs": [{"name": "daily",
+                                                           "cron": "0 6 * * *"}]}}))
+    schedule = sch.load_schedule(path)  # the job's config is the file itself
+    (job,) = schedule.jobs
+    assert job.config == str(path.resolve()) and job.out == tmp_path / "reports"

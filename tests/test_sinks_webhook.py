@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from obskit.config.sinks import WebhookConfig
 from obskit.sinks import dispatch
-from obskit.sinks.config import WebhookConfig
 from obskit.sinks.webhook import format_text, send_webhook
 
 TOKEN = "T0KEN-s3cr3t-9f8e7d"

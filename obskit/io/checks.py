@@ -16,7 +16,7 @@ from obskit._text import plural
 from obskit.config import Config
 from obskit.exceptions import InputError
 from obskit.io.casting import is_infinite
-from obskit.io.sources import RawSource
+from obskit.io.raw import RawSource
 from obskit.schema import measures_performance, visible_columns
 
 if TYPE_CHECKING:

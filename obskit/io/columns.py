@@ -12,7 +12,7 @@ import pandas as pd
 from obskit.config import Config
 from obskit.exceptions import InputError
 from obskit.io.casting import ISO_DATE, UTC, as_number, normalise_label, strip_text
-from obskit.io.sources import RawSource
+from obskit.io.raw import RawSource
 from obskit.schema import CLASS_SCORE_PATTERNS, ROLES, infer_feature_type, visible_columns
 
 if TYPE_CHECKING:

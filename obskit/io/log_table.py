@@ -23,7 +23,7 @@ from obskit.io.casting import (
 )
 from obskit.io.columns import missing_column_error, role_columns, where_of
 from obskit.io.engine import materialize
-from obskit.io.sources import RawSource
+from obskit.io.raw import RawSource
 from obskit.io.timestamps import TimestampInfo, parse_timestamps
 from obskit.schema import REQUIRED_ROLES, is_numeric_type, wrong_type_reason
 

@@ -30,7 +30,8 @@ from obskit.io.columns import (
 )
 from obskit.io.engine import connect, materialize
 from obskit.io.log_table import LogTable, load_log_table
-from obskit.io.sources import RawSource, read_source
+from obskit.io.raw import RawSource
+from obskit.io.sources import read_source
 from obskit.schema import REQUIRED_ROLES, ROLES, measures_performance
 
 __all__ = ["LabelStats", "LoadedLogs", "load_logs"]

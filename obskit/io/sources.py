@@ -1,11 +1,11 @@
 """Source formats: JSONL, CSV and Parquet files, read lazily into the engine.
 
-Each reader returns a :class:`RawSource`: an engine table with the file's columns plus
-``_file`` and ``_line`` (1-based line of a text file, row number of a Parquet file), and a
-table of the lines the format itself rejected (bad JSON, wrong number of CSV fields) with
-file, line and reason. Readers hold the only engine-specific SQL of obskit: DuckDB's here,
-Spark's in :mod:`obskit.io.spark_sources`; everything after them is the same Ibis
-expressions on both engines.
+Each reader returns a :class:`~obskit.io.raw.RawSource`: an engine table with the file's
+columns plus ``_file`` and ``_line`` (1-based line of a text file, row number of a Parquet
+file), and a table of the lines the format itself rejected (bad JSON, wrong number of CSV
+fields) with file, line and reason. Readers hold the only engine-specific SQL of obskit:
+DuckDB's here, Spark's in :mod:`obskit.io.spark_sources`; everything after them is the same
+Ibis expressions on both engines.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import glob
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import ibis
@@ -23,35 +22,16 @@ from ibis.backends import BaseBackend
 from obskit._registry import Registry
 from obskit.exceptions import InputError
 from obskit.io.engine import engine_name, quote_ident, quote_literal, temp_name
+from obskit.io.raw import EXCERPT, RawSource, json_columns
 
-__all__ = ["RawSource", "READERS", "SPARK_READERS", "expand_paths", "read_source", "format_of",
-           "json_columns"]
+__all__ = ["READERS", "SPARK_READERS", "expand_paths", "read_source", "format_of"]
 
-#: Longest excerpt of a bad line kept in the quarantine.
-EXCERPT = 200
 
 _EXTENSIONS = {
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
     ".csv": "csv", ".tsv": "csv",
     ".parquet": "parquet", ".pq": "parquet",
 }
-
-
-@dataclass
-class RawSource:
-    """Rows as read (``table``) and lines the format rejected (``rejects``).
-
-    ``declared_text``: the columns the file declares as text or as categories (Parquet
-    string and dictionary columns), as opposed to formats where every value is text (CSV,
-    JSON lines): feature inference keeps a declared type (:mod:`obskit.schema`).
-    """
-
-    table: ir.Table
-    rejects: ir.Table
-    files: tuple[str, ...]
-    declared_text: frozenset[str] = field(default_factory=frozenset)
-    #: columns the writer stored as the data frame's index (pandas), not as data
-    index_columns: frozenset[str] = field(default_factory=frozenset)
 
 
 Reader = Callable[[BaseBackend, str], RawSource]
@@ -164,16 +144,6 @@ def read_jsonl(con: BaseBackend, path: str) -> RawSource:
     )
     con.raw_sql(f"DROP TABLE {lines}")
     return RawSource(con.table(rows), con.table(rejects), (path,))
-
-
-def json_columns(keys: list[str], nested: list[str]) -> list[tuple[str, bool, str]]:
-    """The columns of a JSON-lines source as (name, under ``features``, key): top-level
-    keys sorted, then the keys nested under ``features`` (named ``features.KEY`` when a
-    top-level key has the same name). Shared by the DuckDB and Spark readers."""
-    has_nested = "features" in keys and bool(nested)
-    top = sorted(k for k in keys if not (has_nested and k == "features"))
-    return [(k, False, k) for k in top] + [
-        (k if k not in top else f"features.{k}", True, k) for k in sorted(nested)]
 
 
 def _json_key(key: str) -> str:

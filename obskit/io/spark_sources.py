@@ -1,5 +1,6 @@
-"""The reading step on Spark: JSONL, CSV and Parquet into the same :class:`RawSource` as
-the DuckDB readers of :mod:`obskit.io.sources` (same columns, line numbers and rejects).
+"""The reading step on Spark: JSONL, CSV and Parquet into the same
+:class:`~obskit.io.raw.RawSource` as the DuckDB readers of :mod:`obskit.io.sources` (same
+columns, line numbers and rejects).
 
 Text files are read as lines with Spark's text source. A line's number comes from where
 Spark read it: the file (``_metadata.file_path``), the start of the file split it belongs
@@ -17,21 +18,17 @@ DuckDB readers, and is typed by the same Ibis expressions afterwards.
 from __future__ import annotations
 
 import csv
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
 from obskit.exceptions import InputError
 from obskit.io.engine import temp_name
-
-if TYPE_CHECKING:
-    from obskit.io.sources import RawSource
+from obskit.io.raw import EXCERPT, RawSource, json_columns
 
 __all__ = ["spark_read_jsonl", "spark_read_csv", "spark_read_parquet", "is_remote"]
 
-#: Longest excerpt of a bad line kept in the quarantine (as :data:`sources.EXCERPT`).
-EXCERPT = 200
 _REJECT_SCHEMA = "_file STRING, _line BIGINT, reason STRING, detail STRING"
 
 
@@ -90,8 +87,6 @@ def spark_read_jsonl(con: BaseBackend, path: str, *, remote: bool = False) -> Ra
     """Newline-delimited JSON on Spark; see :func:`obskit.io.sources.read_jsonl`."""
     from pyspark.sql import functions as F
 
-    from obskit.io.sources import RawSource, json_columns
-
     try:
         lines = _lines(con, path, remote).filter(
             F.col("raw").isNotNull() & (F.trim("raw") != ""))
@@ -127,8 +122,6 @@ def spark_read_csv(con: BaseBackend, path: str, *, remote: bool = False) -> RawS
     """
     from pyspark.sql import functions as F
 
-    from obskit.io.sources import RawSource
-
     sep = "\t" if path.lower().endswith(".tsv") else ","
     try:
         lines = _lines(con, path, remote).persist()
@@ -161,8 +154,6 @@ def spark_read_parquet(con: BaseBackend, path: str, *, remote: bool = False) -> 
     as ``timestamp[us]`` (pandas: ``df.astype({"ts": "datetime64[us, UTC]"})``).
     """
     from pyspark.sql import functions as F
-
-    from obskit.io.sources import RawSource
 
     session = _session(con)
     try:

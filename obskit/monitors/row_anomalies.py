@@ -17,9 +17,10 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from obskit.config import AnomalyConfig
 from obskit.exceptions import ConfigError, InputError
 from obskit.monitors._base import check_fitted, with_window
-from obskit.monitors.window_anomalies import AnomalyConfig, reason_rarity
+from obskit.monitors.window_anomalies import reason_rarity
 from obskit.profiles import W
 from obskit.profiles.row_anomaly_reasons import (
     TOP_CATEGORIES,

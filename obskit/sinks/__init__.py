@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from obskit.sinks.config import (
+from obskit.config.sinks import (
     PrometheusConfig,
     SinksConfig,
     WebhookConfig,
@@ -108,7 +108,7 @@ def dispatch(sinks_config: Any, *, summary: Mapping[str, Any], events: Any,
 
     Parameters
     ----------
-    sinks_config : ``Config.sinks`` (the raw mapping), a :class:`SinksConfig`, or None.
+    sinks_config : ``Config.sinks`` (a :class:`SinksConfig`), a raw ``sinks:`` mapping, or None.
     summary : the run's ``summary.json`` document.
     events : ``{"firing": [...], "resolved": [...], "ongoing": [...]}`` (or
         :class:`~obskit.alert_state.AlertEvents`).

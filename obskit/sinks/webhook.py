@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from obskit.sinks.config import WebhookConfig
+from obskit.config.sinks import WebhookConfig
 
 __all__ = ["format_text", "build_payload", "send_webhook", "event_line"]
 

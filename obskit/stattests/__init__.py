@@ -1,6 +1,7 @@
 """Drift statistics as pure functions over aggregates (counts over values, bins, categories).
 
-Re-exported by :mod:`obskit.drift`, which registers them by name.
+Registered by name in :mod:`obskit.stattests.registry` (:data:`METHODS`); re-exported by
+:mod:`obskit.drift`.
 """
 
 from obskit.stattests._binning import (
@@ -33,8 +34,10 @@ from obskit.stattests._tests import (
     ks_statistic,
     z_pvalue,
 )
+from obskit.stattests.registry import METHODS, DriftMethod
 
 __all__ = [
+    "METHODS", "DriftMethod",
     "BIN_UNIQUE_LIMIT", "STD_FLOOR", "ZERO_SHARE",
     "shares", "fill_zero_shares", "sturges_edges", "counts_from_samples",
     "category_counts_from_samples", "evidently_binned_counts",

@@ -239,7 +239,7 @@ class ExplorerState:
                     return None
                 import ibis
 
-                from obskit.windows import anchor_window, parse_window
+                from obskit.windows import anchor_window
 
                 current = logs.current.table
                 start, end = self.config.period_start, self.config.period_end
@@ -250,7 +250,7 @@ class ExplorerState:
                     if end:
                         keep &= ts < ibis.timestamp(end).cast("timestamp('UTC')")
                     current = current.filter(keep)
-                spec = anchor_window(parse_window(self.config.window), current, start=start)
+                spec = anchor_window(self.config.window_spec, current, start=start)
                 table = spec.assign(current)
             self._table = table
         return self._table

@@ -1,6 +1,7 @@
 """The ``sinks:`` section of a run config: where alerts and metrics go.
 
-Validated once, here, with errors naming ``sinks.<key>``::
+Validated once, at :func:`obskit.config.load_config`, with errors naming
+``sinks.<key>``; :attr:`obskit.config.Config.sinks` holds the :class:`SinksConfig`::
 
     sinks:
       webhook: {url_env: OBSKIT_WEBHOOK_URL, timeout_s: 5, retries: 3, backoff_s: 0.5}
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from obskit._registry import Registry
-from obskit.config import _check_keys, _expect
+from obskit.config.checks import check_keys, expect
 from obskit.exceptions import ConfigError
 
 __all__ = ["SinksConfig", "WebhookConfig", "PrometheusConfig", "load_sinks", "SECTIONS",
@@ -65,7 +66,7 @@ def _number(value: Any, key: str, expected: str, *, minimum: float = 0.0,
             strict: bool = False) -> float:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value \
         and (value > minimum if strict else value >= minimum)
-    _expect(ok, key, expected, value)
+    expect(ok, key, expected, value)
     return float(value)
 
 
@@ -74,41 +75,41 @@ def _webhook(raw: Any, key: str, base: Path) -> WebhookConfig:
         raise ConfigError(f"config key '{key}.url': the webhook URL may carry a secret, so it "
                           f"is read from the environment: set '{key}.url_env' to the name of "
                           "the variable that holds it", key=f"{key}.url")
-    _check_keys(raw, WEBHOOK_KEYS, key)
-    _expect("url_env" in raw, f"{key}.url_env", "the name of the environment variable that "
-            "holds the URL (required)", None)
+    check_keys(raw, WEBHOOK_KEYS, key)
+    expect("url_env" in raw, f"{key}.url_env", "the name of the environment variable that "
+           "holds the URL (required)", None)
     env = raw["url_env"]
-    _expect(isinstance(env, str) and bool(_ENV_NAME.match(env)), f"{key}.url_env",
-            "an environment variable name (letters, digits, _)", env)
+    expect(isinstance(env, str) and bool(_ENV_NAME.match(env)), f"{key}.url_env",
+           "an environment variable name (letters, digits, _)", env)
     timeout = _number(raw.get("timeout_s", 5), f"{key}.timeout_s", "a positive number of "
                       "seconds", strict=True)
     retries = raw.get("retries", 3)
-    _expect(isinstance(retries, int) and not isinstance(retries, bool) and 0 <= retries <= 10,
-            f"{key}.retries", "an integer between 0 and 10", retries)
+    expect(isinstance(retries, int) and not isinstance(retries, bool) and 0 <= retries <= 10,
+           f"{key}.retries", "an integer between 0 and 10", retries)
     backoff = _number(raw.get("backoff_s", 0.5), f"{key}.backoff_s",
                       "a non-negative number of seconds")
     return WebhookConfig(env, timeout, retries, backoff)
 
 
 def _prometheus(raw: Any, key: str, base: Path) -> PrometheusConfig:
-    _check_keys(raw, PROMETHEUS_KEYS, key)
-    _expect(raw.get("textfile") is not None or raw.get("pushgateway") is not None, key,
-            "at least one of textfile, pushgateway", dict(raw))
+    check_keys(raw, PROMETHEUS_KEYS, key)
+    expect(raw.get("textfile") is not None or raw.get("pushgateway") is not None, key,
+           "at least one of textfile, pushgateway", dict(raw))
     textfile = raw.get("textfile")
     if textfile is not None:
-        _expect(isinstance(textfile, str) and textfile.endswith(".prom"), f"{key}.textfile",
-                "a file path ending in .prom (node-exporter reads only *.prom)", textfile)
+        expect(isinstance(textfile, str) and textfile.endswith(".prom"), f"{key}.textfile",
+               "a file path ending in .prom (node-exporter reads only *.prom)", textfile)
         path = Path(textfile)
         textfile = str(path if path.is_absolute() else (base / path).resolve())
     gateway = raw.get("pushgateway")
     if gateway is not None:
-        _expect(isinstance(gateway, str) and gateway.strip() != ""
-                and re.match(r"^(https?://)?[^\s/]+", gateway) is not None,
-                f"{key}.pushgateway", "a Pushgateway address, e.g. http://127.0.0.1:9091",
-                gateway)
+        expect(isinstance(gateway, str) and gateway.strip() != ""
+               and re.match(r"^(https?://)?[^\s/]+", gateway) is not None,
+               f"{key}.pushgateway", "a Pushgateway address, e.g. http://127.0.0.1:9091",
+               gateway)
     job = raw.get("job", "obskit")
-    _expect(isinstance(job, str) and bool(_JOB.match(job)), f"{key}.job",
-            "a non-empty job name without '/'", job)
+    expect(isinstance(job, str) and bool(_JOB.match(job)), f"{key}.job",
+           "a non-empty job name without '/'", job)
     return PrometheusConfig(textfile, gateway, job)
 
 
@@ -119,7 +120,7 @@ SECTIONS.register("prometheus", _prometheus)
 
 
 def load_sinks(raw: Any, *, base_dir: str | Path | None = None) -> SinksConfig:
-    """Validate the raw ``sinks:`` mapping (``Config.sinks``) into a :class:`SinksConfig`.
+    """Validate the raw ``sinks:`` mapping into a :class:`SinksConfig`.
 
     Parameters
     ----------
@@ -138,7 +139,7 @@ def load_sinks(raw: Any, *, base_dir: str | Path | None = None) -> SinksConfig:
         return SinksConfig()
     if isinstance(raw, SinksConfig):
         return raw
-    _check_keys(raw, SECTIONS.names(), "sinks")
+    check_keys(raw, SECTIONS.names(), "sinks")
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     parsed = {name: SECTIONS.get(name)(value, f"sinks.{name}", base)
               for name, value in raw.items() if value is not None}

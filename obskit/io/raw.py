@@ -1,0 +1,40 @@
+"""What a source reader returns (:class:`RawSource`), shared by the DuckDB readers of
+:mod:`obskit.io.sources` and the Spark readers of :mod:`obskit.io.spark_sources`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import ibis.expr.types as ir
+
+__all__ = ["RawSource", "json_columns", "EXCERPT"]
+
+#: Longest excerpt of a bad line kept in the quarantine.
+EXCERPT = 200
+
+
+@dataclass
+class RawSource:
+    """Rows as read (``table``) and lines the format rejected (``rejects``).
+
+    ``declared_text``: the columns the file declares as text or as categories (Parquet
+    string and dictionary columns), as opposed to formats where every value is text (CSV,
+    JSON lines): feature inference keeps a declared type (:mod:`obskit.schema`).
+    """
+
+    table: ir.Table
+    rejects: ir.Table
+    files: tuple[str, ...]
+    declared_text: frozenset[str] = field(default_factory=frozenset)
+    #: columns the writer stored as the data frame's index (pandas), not as data
+    index_columns: frozenset[str] = field(default_factory=frozenset)
+
+
+def json_columns(keys: list[str], nested: list[str]) -> list[tuple[str, bool, str]]:
+    """The columns of a JSON-lines source as (name, under ``features``, key): top-level
+    keys sorted, then the keys nested under ``features`` (named ``features.KEY`` when a
+    top-level key has the same name). Shared by the DuckDB and Spark readers."""
+    has_nested = "features" in keys and bool(nested)
+    top = sorted(k for k in keys if not (has_nested and k == "features"))
+    return [(k, False, k) for k in top] + [
+        (k if k not in top else f"features.{k}", True, k) for k in sorted(nested)]
