@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from obskit._format import fmt_num
 from obskit._text import plural, word
-from obskit.drift import is_pvalue_method, method_label, threshold_ratio
+from obskit.drift import is_pvalue_method, method_label, rank_features, summary_worst_value
 from obskit.performance import metric_direction, primary_metric
 from obskit.schema import measures_performance
 
@@ -120,29 +121,17 @@ def _concentration(summary: Mapping[str, Any], feature: str) -> str:
     return f"; concentrated in {', '.join(parts)}" if parts else ""
 
 
-def _worst(d: Mapping[str, Any]) -> float | None:
-    """The most drifted window's value (summaries written before ``worst_value`` existed
-    carry only ``max_value``)."""
-    return d["worst_value"] if "worst_value" in d else d.get("max_value")
-
-
-def _fmt_value(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3g}"
-
-
 def _drift_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
-    drifted = [(name, d) for name, d in summary.get("drift_summary", {}).items()
-               if d["drifted_windows"]]
-    drifted.sort(key=lambda kv: (-kv[1]["drifted_windows"],
-                                 -threshold_ratio(_worst(kv[1]), kv[1]["threshold"],
-                                                  kv[1]["method"])))
+    summaries = summary.get("drift_summary", {})
+    drifted = [(name, summaries[name]) for name in rank_features(summaries)
+               if summaries[name]["drifted_windows"]]
     out = []
     for name, d in drifted:
         method = method_label(d["method"])
-        worst = _worst(d)
+        worst = summary_worst_value(d)
         bound = "down to" if is_pvalue_method(d["method"]) else "up to"
         text = (f"{name} drifted from {_day(d['first_drifted'])} ({method} {bound} "
-                f"{_fmt_value(worst)} vs threshold {d['threshold']:g}; "
+                f"{fmt_num(worst)} vs threshold {d['threshold']:g}; "
                 f"{d['drifted_windows']} of {plural(d['windows'], 'window')}"
                 f"{_concentration(summary, name)}).")
         out.append({"severity": "warning", "kind": "feature_drift", "feature": name,

@@ -14,6 +14,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from obskit._format import finite as _num
+from obskit._format import fmt_num as _fmt_num
+from obskit._format import fmt_time as _fmt_time
 from obskit.render._common import (
     _HEATMAP_CAP,
     _HEATMAP_MAX_FEATURES,
@@ -24,14 +27,11 @@ from obskit.render._common import (
     COLOR_REFERENCE,
     _alert_positions,
     _drift_rows,
-    _fmt_num,
-    _fmt_time,
     _list,
     _logged,
     _map,
     _metric_name,
     _mpl,
-    _num,
     _rule_threshold,
     _series,
     _windows,

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from obskit.assemble import number
-from obskit.drift import threshold_ratio
+from obskit.drift import rank_features
 from obskit.profiles._common import is_infinite
 from obskit.profiles.drift import category_counts, histogram_by_window, numeric_histogram
 from obskit.schema import is_numeric_type
@@ -155,14 +155,7 @@ class ExplorerState:
         summary = self.drift_summary()
         names = list(summary) + [f for f in self.summary.get("features") or {}
                                  if f not in summary]
-
-        def key(name: str) -> tuple[float, float, str]:
-            d = summary.get(name) or {}
-            ratio = threshold_ratio(number(d.get("worst_value", d.get("max_value"))),
-                                    number(d.get("threshold")), d.get("method"))
-            return (-(d.get("drifted_windows") or 0), -ratio, name)
-
-        return sorted(names, key=key)
+        return rank_features(summary, names)
 
     def top_drifted_feature(self) -> str | None:
         """The most severely drifted feature (the first of :meth:`features` if none)."""
