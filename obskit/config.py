@@ -17,6 +17,7 @@ import yaml
 
 from obskit.exceptions import ConfigError
 from obskit.schema import FEATURE_TYPES, ROLES
+from obskit.severity import SEVERITIES
 from obskit.thresholds import (
     DEFAULT_FDR,
     DEFAULT_PERSISTENCE,
@@ -52,7 +53,6 @@ THRESHOLD_KEYS = ("kind", "k", "chunks")
 ALERT_KEYS = ("name", "metric", "op", "value", "severity", "persistence", "segment",
               "action", "action_timeout_s")
 ALERT_OPS = (">", ">=", "<", "<=", "drop_pct", "significant_drop")
-SEVERITIES = ("info", "warning", "critical")
 
 
 @dataclass(frozen=True)

@@ -12,30 +12,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from obskit._format import fmt_num
+from obskit._format import fmt_metric, fmt_num
 from obskit._text import plural, word
 from obskit.drift import is_pvalue_method, method_label, rank_features, summary_worst_value
 from obskit.performance import metric_direction, primary_metric
 from obskit.schema import measures_performance
+from obskit.severity import severity_rank
 
-__all__ = ["build_findings", "attach_commands", "deep_dive_command", "SEVERITY_ORDER",
-           "bound_crossed"]
-
-SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+__all__ = ["build_findings", "attach_commands", "deep_dive_command", "bound_crossed"]
 
 
 def _day(iso: str | None) -> str:
     return (iso or "?")[:16].replace("T00:00", "").replace("T", " ")
-
-
-def _fmt(metric: str, value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    if metric.endswith("_ms"):
-        return f"{value:,.0f} ms"
-    if metric.endswith("error_rate") or metric == "drift_share":
-        return f"{value:.1%}"
-    return f"{value:.3g}"
 
 
 def _metric_label(metric: str) -> str:
@@ -70,8 +58,9 @@ def _alert_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
         if first["op"] == "drop_pct":
             worst = min(alerts, key=lambda a: a["value"]) if first["value"] <= first["threshold"] \
                 else max(alerts, key=lambda a: a["value"])
-            text = (f"{prefix}{label} fell from {_fmt(metric, first['reference'])} (reference) to "
-                    f"{_fmt(metric, worst['value'])} on {_day(worst['window_start'])}; "
+            text = (f"{prefix}{label} fell from {fmt_metric(metric, first['reference'])} "
+                    f"(reference) to "
+                    f"{fmt_metric(metric, worst['value'])} on {_day(worst['window_start'])}; "
                     f"beyond the allowed drop in {len(alerts)} of {total} windows from "
                     f"{_day(first['window_start'])}.")
             section, step = "performance", "Check label quality and retrain on recent data."
@@ -80,10 +69,10 @@ def _alert_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
             worst = (min if higher else max)(alerts, key=lambda a: a["value"])
             lo, hi = worst.get("interval") or (None, None)
             verb = "fell" if higher else "rose"
-            text = (f"{prefix}{label} {verb} from {_fmt(metric, first['reference'])} "
-                    f"(reference) to {_fmt(metric, worst['value'])} on "
-                    f"{_day(worst['window_start'])} (95% interval {_fmt(metric, lo)}–"
-                    f"{_fmt(metric, hi)}): worse than the reference beyond sampling noise in "
+            text = (f"{prefix}{label} {verb} from {fmt_metric(metric, first['reference'])} "
+                    f"(reference) to {fmt_metric(metric, worst['value'])} on "
+                    f"{_day(worst['window_start'])} (95% interval {fmt_metric(metric, lo)}–"
+                    f"{fmt_metric(metric, hi)}): worse than the reference beyond sampling noise in "
                     f"{len(alerts)} of {total} windows from {_day(first['window_start'])}.")
             instead = sorted({a["instead_of"].split(".")[-1] for a in alerts
                               if a.get("instead_of")})
@@ -95,9 +84,10 @@ def _alert_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
         else:
             worst = max(alerts, key=lambda a: a["value"]) if first["op"] in (">", ">=") \
                 else min(alerts, key=lambda a: a["value"])
-            text = (f"{prefix}{label} {first['op']} {_fmt(metric, first['threshold'])} in "
+            text = (f"{prefix}{label} {first['op']} {fmt_metric(metric, first['threshold'])} in "
                     f"{len(alerts)} of {total} windows from {_day(first['window_start'])} "
-                    f"(worst {_fmt(metric, worst['value'])} on {_day(worst['window_start'])}).")
+                    f"(worst {fmt_metric(metric, worst['value'])} on "
+                    f"{_day(worst['window_start'])}).")
             section = "health" if metric.startswith("health.") else "drift"
             step = {"health": "Look at the serving side for these windows: traces, deploys, "
                               "upstream dependencies.",
@@ -509,6 +499,6 @@ def build_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     if not summary.get("alerts"):
         findings.append({"severity": "info", "kind": "ok", "section": "health",
                          "text": "No alert rule fired in any window.", "next_step": ""})
-    findings.sort(key=lambda f: SEVERITY_ORDER.get(f["severity"], 9))
+    findings.sort(key=lambda f: severity_rank(f["severity"]))
     attach_commands({**summary, "findings": findings})
     return findings

@@ -8,7 +8,6 @@ from typing import Any
 from obskit._format import finite, fmt_int, fmt_metric, fmt_ms, fmt_num, fmt_pct, fmt_time
 from obskit._text import plural, word
 from obskit.drift import rank_features, summary_worst_value
-from obskit.findings import SEVERITY_ORDER
 from obskit.performance import metric_direction, primary_metric
 from obskit.render._common import (
     _SECTIONS,
@@ -34,6 +33,7 @@ from obskit.render.figures import (
     _sparkline,
     figure_to_data_uri,
 )
+from obskit.severity import severity_rank
 
 
 def report_css() -> str:
@@ -285,7 +285,7 @@ def findings_html(summary: Mapping[str, Any]) -> str:
                 if summary.get("status") == "failed"
                 else "Nothing to report: no alert fired and no feature drifted.")
         return f'<div class="obskit"><p>{escape(text)}</p></div>'
-    findings = sorted(findings, key=lambda f: SEVERITY_ORDER.get(str(f.get("severity")), 3))
+    findings = sorted(findings, key=lambda f: severity_rank(f.get("severity")))
     items = []
     for f in findings:
         severity = str(f.get("severity") or "info")

@@ -32,7 +32,6 @@ __all__ = ["ExplorerState", "Segment", "load_state"]
 
 #: a segment key: ``None`` for all rows, else ``(column, value)``
 Segment = tuple[str, str] | None
-_SEVERITY = {"critical": 0, "warning": 1, "info": 2}
 #: numeric quantiles of the reference used to place a request's values
 _QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 
