@@ -15,7 +15,7 @@ from typing import Any
 from obskit._format import fmt_metric, fmt_num
 from obskit._text import plural, word
 from obskit.drift import is_pvalue_method, method_label, rank_features, summary_worst_value
-from obskit.performance import metric_direction, primary_metric
+from obskit.performance import metric_direction, summary_primary_metric
 from obskit.schema import measures_performance
 from obskit.severity import severity_rank
 
@@ -235,7 +235,7 @@ def _estimate_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     scopes = [("", summary["windows"])]
     for column, entries in (summary.get("segments") or {}).items():
         scopes += [(f"{column}={e['value']}", e.get("windows") or []) for e in entries]
-    headline = primary_metric(summary.get("task") or "")
+    headline = summary_primary_metric(summary)
     out = []
     for scope, windows in scopes:
         metrics = sorted({m for w in windows for m in (w.get("estimated_performance") or {})})

@@ -8,7 +8,7 @@ from typing import Any
 from obskit._format import finite, fmt_int, fmt_metric, fmt_ms, fmt_num, fmt_pct, fmt_time
 from obskit._text import plural, word
 from obskit.drift import rank_features, summary_worst_value
-from obskit.performance import metric_direction, primary_metric
+from obskit.performance import metric_direction, summary_primary_metric
 from obskit.render._common import (
     _SECTIONS,
     _TABLE_VISIBLE_ROWS,
@@ -187,7 +187,7 @@ def _primary_metric(summary: Mapping[str, Any], windows: list[Mapping[str, Any]]
     available = _performance_metrics(summary, windows)
     if not available:
         return None
-    preferred = primary_metric(str(summary.get("task") or ""))
+    preferred = summary_primary_metric(summary)
     return preferred if preferred in available else available[0]
 
 
@@ -661,7 +661,7 @@ def segments_html(summary: Mapping[str, Any]) -> str:
                 for f, d in ((f, drifted[f]) for f in rank_features(drifted))
             ) or "none"
             shares = [s for s in (finite(w.get("drift_share")) for w in windows) if s is not None]
-            metric = primary_metric(str(summary.get("task") or ""))
+            metric = summary_primary_metric(summary)
             realized, _ = _latest(windows, "performance", metric)
             estimated, _ = _latest(windows, "estimated_performance", metric)
             rows.append([

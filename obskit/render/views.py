@@ -19,7 +19,7 @@ from obskit._format import finite, fmt_int, fmt_metric, fmt_ms, fmt_num, fmt_pct
 from obskit._text import plural, word
 from obskit.drift import rank_window_drift, summary_worst_value
 from obskit.findings import bound_crossed
-from obskit.performance import primary_metric
+from obskit.performance import summary_primary_metric
 from obskit.render._common import (
     COLOR_ALERT,
     COLOR_CURRENT,
@@ -95,7 +95,7 @@ def window_html(summary: Mapping[str, Any], window: Mapping[str, Any] | None, *,
     health = _map(window.get("health"))
     perf, est = _map(window.get("performance")), _map(window.get("estimated_performance"))
     ref = _map(reference_performance) or _map(_map(summary.get("reference")).get("performance"))
-    metric = primary_metric(str(summary.get("task") or ""))
+    metric = summary_primary_metric(summary)
     metrics = [metric] + [m for m in ("accuracy", "f1", "rmse", "mae") if m != metric
                           and (m in perf or m in est)]
     perf_text = "; ".join(
