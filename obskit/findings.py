@@ -17,6 +17,7 @@ from obskit._text import plural, word
 from obskit.drift import is_pvalue_method, method_label, rank_features, summary_worst_value
 from obskit.performance import metric_direction, summary_primary_metric
 from obskit.schema import measures_performance
+from obskit.segments import segment_key, segment_label
 from obskit.severity import severity_rank
 
 __all__ = ["build_findings", "attach_commands", "deep_dive_command", "bound_crossed"]
@@ -34,7 +35,7 @@ def _metric_label(metric: str) -> str:
 
 
 def _segment_text(segment: Mapping[str, Any] | None) -> str:
-    return ", ".join(f"{k}={v}" for k, v in segment.items()) if segment else ""
+    return segment_key(segment)
 
 
 def _alert_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -107,7 +108,7 @@ def _concentration(summary: Mapping[str, Any], feature: str) -> str:
         drifted = [e for e in judged
                    if (e.get("drift_summary") or {}).get(feature, {}).get("drifted_windows")]
         if drifted and len(drifted) < len(judged):
-            parts.append(" and ".join(f"{column}={e['value']}" for e in drifted))
+            parts.append(" and ".join(segment_label(column, e["value"]) for e in drifted))
     return f"; concentrated in {', '.join(parts)}" if parts else ""
 
 
@@ -234,7 +235,7 @@ def _estimate_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     inputs, which neither drift statistics nor estimates can see on their own."""
     scopes = [("", summary["windows"])]
     for column, entries in (summary.get("segments") or {}).items():
-        scopes += [(f"{column}={e['value']}", e.get("windows") or []) for e in entries]
+        scopes += [(segment_label(column, e["value"]), e.get("windows") or []) for e in entries]
     headline = summary_primary_metric(summary)
     out = []
     for scope, windows in scopes:
@@ -282,7 +283,7 @@ def _anomaly_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                 flagged = sum(1 for r in rows if str(r.get(column)) == e["value"])
                 share, base = flagged / len(rows), e["rows"] / total
                 if share >= 0.5 and share > 2 * base:
-                    where = (f"; {share:.0%} of them come from {column}={e['value']} "
+                    where = (f"; {share:.0%} of them come from {segment_label(column, e['value'])} "
                              f"({base:.0%} of all rows)")
         out.append({
             "severity": "warning", "kind": "anomaly_drivers", "section": "anomalies",
@@ -392,7 +393,7 @@ def _data_quality_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     total = sum(1 for w in summary["windows"] if w["status"] == "ok")
     starts = {w["index"]: w["start"] for w in summary["windows"]}
     scopes = [("", summary["windows"])] + [
-        (f"{column}={e['value']}", e.get("windows") or [])
+        (segment_label(column, e["value"]), e.get("windows") or [])
         for column, entries in (summary.get("segments") or {}).items() for e in entries]
     shares = {(scope, w["index"], f): q for scope, windows in scopes for w in windows
               for f, q in (w.get("data_quality") or {}).items()}

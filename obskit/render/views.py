@@ -34,6 +34,7 @@ from obskit.render._common import (
     escape,
 )
 from obskit.render.figures import figure_to_data_uri
+from obskit.segments import segment_key
 
 __all__ = ["img_html", "window_html", "feature_html", "distribution_figure",
            "drift_series_figure", "window_grid_figure", "verdict_badge"]
@@ -134,7 +135,7 @@ def window_html(summary: Mapping[str, Any], window: Mapping[str, Any] | None, *,
 
     def alert_segment(alert: Mapping[str, Any]) -> str:
         tag = _map(alert.get("segment"))
-        return ", ".join(f"{k}={v}" for k, v in tag.items()) or "all rows"
+        return segment_key(tag) or "all rows"
 
     alerts = [a for a in _list(summary.get("alerts")) if isinstance(a, Mapping)
               and a.get("window_start") == window.get("start")

@@ -38,6 +38,8 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from obskit.segments import segment_key
+
 __all__ = ["MAX_LABEL_CHARS", "sanitize_label", "SummaryCollector", "build_registry",
            "write_textfile", "push_gateway", "latest_window", "redact_url", "metric_families"]
 
@@ -90,7 +92,7 @@ def _segment(segment: Any) -> str:
     if not segment:
         return ""
     if isinstance(segment, Mapping):
-        return ",".join(f"{k}={v}" for k, v in sorted(segment.items()))
+        return segment_key(segment)
     return str(segment)
 
 

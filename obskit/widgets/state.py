@@ -27,6 +27,7 @@ from obskit.drift import rank_features
 from obskit.profiles._common import is_infinite
 from obskit.profiles.drift import category_counts, histogram_by_window, numeric_histogram
 from obskit.schema import is_numeric_type
+from obskit.segments import segment_label as label_of
 
 __all__ = ["ExplorerState", "Segment", "load_state"]
 
@@ -45,7 +46,7 @@ def _edges(dist: Mapping[str, Any]) -> np.ndarray:
 
 def segment_label(segment: Segment) -> str:
     """``all rows`` or ``column=value``."""
-    return "all rows" if segment is None else f"{segment[0]}={segment[1]}"
+    return "all rows" if segment is None else label_of(*segment)
 
 
 class ExplorerState:
