@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
 __all__ = ["finite", "fmt_int", "fmt_metric", "fmt_ms", "fmt_num", "fmt_pct", "fmt_time",
@@ -22,19 +23,21 @@ def finite(value: Any) -> float | None:
     Parameters
     ----------
     value : Any
-        A Python or numpy number, or anything else (read from ``summary.json``).
+        A Python, numpy or ``Decimal`` number, or anything else (read from
+        ``summary.json`` or an engine row).
 
     Returns
     -------
     float or None
-        ``float(value)`` when it is a real, finite, non-boolean number.
+        ``float(value)`` when it is a real, finite, non-boolean number; strings are not
+        numbers here.
 
     Examples
     --------
     >>> finite(2), finite(float("nan")), finite(True), finite("1")
     (2.0, None, None, None)
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, Decimal)):
         return None
     value = float(value)
     return value if math.isfinite(value) else None

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from obskit.assemble import number
+from obskit._format import finite
 from obskit.drift import rank_features
 from obskit.profiles._common import is_infinite
 from obskit.profiles.drift import category_counts, histogram_by_window, numeric_histogram
@@ -169,8 +169,8 @@ class ExplorerState:
         for w in self.windows(segment):
             d = (w.get("drift") or {}).get(feature) or {}
             out.append({"index": w.get("index"), "start": w.get("start"),
-                        "status": w.get("status"), "value": number(d.get("value")),
-                        "threshold": number(d.get("threshold")),
+                        "status": w.get("status"), "value": finite(d.get("value")),
+                        "threshold": finite(d.get("threshold")),
                         "drifted": d.get("drifted"), "method": d.get("method"),
                         "p_value": d.get("p_value"), "adjusted": d.get("adjusted")})
         return out
@@ -380,7 +380,7 @@ class ExplorerState:
             self.queries += 1
             row = ref.aggregate(**aggs).execute().iloc[0]
             return {f: {q: float(row[f"q{i}_{j}"]) for j, q in enumerate(_QUANTILES)
-                        if number(row[f"q{i}_{j}"]) is not None}
+                        if finite(row[f"q{i}_{j}"]) is not None}
                     for i, f in enumerate(numeric)}
 
         return self._cached(("reference_quantiles",), compute)
