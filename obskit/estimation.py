@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from obskit.metrics._ranking import ranking_auc
+from obskit.metrics import ranking_auc
 from obskit.performance import binary_scores, macro_roc_auc
 
 __all__ = [

@@ -29,27 +29,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from obskit.metrics._classification import (
+from obskit.metrics import (
     binary_intervals,
     binary_scores,
     calibration_error,
     calibration_error_interval,
+    hanley_mcneil_interval,
+    logit_interval,
     macro_roc_auc,
     macro_roc_auc_interval,
+    mean_interval,
     multiclass_intervals,
     multiclass_scores,
+    multinomial_delta_interval,
     probability_loss_intervals,
     probability_losses,
     ranking_intervals,
-)
-from obskit.metrics._intervals import (
-    hanley_mcneil_interval,
-    logit_interval,
-    mean_interval,
-    multinomial_delta_interval,
+    regression_errors,
+    regression_intervals,
     wilson_interval,
 )
-from obskit.metrics._regression import regression_errors, regression_intervals
 
 __all__ = [
     "METRICS",
