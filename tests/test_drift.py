@@ -24,7 +24,7 @@ from obskit.monitors import DriftMonitor
 from obskit.monitors.drift import COLUMNS
 from obskit.profiles import wasserstein_by_window
 from obskit.reference_cache import ReferenceCache
-from obskit.stattests._ecdf import ReferenceECDF, wasserstein_ks
+from obskit.stattests import ReferenceECDF, wasserstein_ks
 from obskit.thresholds import ConstantThreshold, ReferenceThreshold, benjamini_hochberg
 from tests.helpers import engine_table
 

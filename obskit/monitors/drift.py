@@ -41,9 +41,16 @@ from obskit.drift import (
     ks_pvalue_from_statistic,
     sturges_edges,
 )
+from obskit.io.casting import is_infinite
 from obskit.monitors._base import check_fitted, with_window
-from obskit.profiles import W, category_counts, numeric_histogram, wasserstein_by_window
-from obskit.profiles._common import FETCH_VALUES, is_infinite, window_groups
+from obskit.profiles import (
+    FETCH_VALUES,
+    W,
+    category_counts,
+    numeric_histogram,
+    wasserstein_by_window,
+    window_groups,
+)
 from obskit.profiles.drift import (
     category_counts_of,
     histogram_by_window,
@@ -52,8 +59,7 @@ from obskit.profiles.drift import (
     sample_by_window,
 )
 from obskit.schema import is_numeric_type
-from obskit.stattests import STD_FLOOR
-from obskit.stattests._ecdf import ReferenceECDF, wasserstein_ks
+from obskit.stattests import STD_FLOOR, ReferenceECDF, wasserstein_ks
 from obskit.thresholds import (
     DEFAULT_FDR,
     DEFAULT_PERSISTENCE,

@@ -18,7 +18,7 @@ import ipywidgets as widgets
 
 from obskit._format import fmt_int, fmt_num, fmt_time
 from obskit._text import plural
-from obskit.render._common import escape
+from obskit.render import escape
 from obskit.render.fragments import report_css
 from obskit.render.requests import anomaly_table_html
 from obskit.render.rich import summary_html

@@ -24,7 +24,7 @@ import numpy as np
 
 from obskit._format import finite
 from obskit.drift import rank_features
-from obskit.profiles._common import is_infinite
+from obskit.io.casting import is_infinite
 from obskit.profiles.drift import category_counts, histogram_by_window, numeric_histogram
 from obskit.schema import is_numeric_type
 from obskit.segments import segment_label as label_of
