@@ -65,6 +65,9 @@ from obskit.stattests import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike
+
     from obskit.config import DriftRule
 
 __all__ = [
@@ -177,7 +180,8 @@ def threshold_ratio(value: float | None, threshold: float | None, method: object
     return min(num / den, cap)
 
 
-def category_shares(reference_counts, current_counts):  # type: ignore[no-untyped-def]
+def category_shares(reference_counts: ArrayLike,
+                    current_counts: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Shares of each category in each sample with Evidently's zero fill (PSI, KL)."""
     return fill_zero_shares(shares(reference_counts)), fill_zero_shares(shares(current_counts))
 
