@@ -14,7 +14,8 @@ from typing import Any
 
 from obskit._format import fmt_metric, fmt_num
 from obskit._text import plural, word
-from obskit.drift import is_pvalue_method, method_label, rank_features, summary_worst_value
+from obskit.drift import is_pvalue_method, method_label
+from obskit.feature_ranking import rank_features, summary_worst_value
 from obskit.performance import metric_direction, summary_primary_metric
 from obskit.schema import measures_performance
 from obskit.segments import segment_key, segment_label

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from obskit._format import finite
-from obskit.drift import method_label, rank_features
+from obskit.drift import method_label
+from obskit.feature_ranking import rank_features
 
 # One palette for every figure and badge (badges match the history page).
 COLOR_REFERENCE = "#8c959f"  # grey: the reference data / reference values

@@ -7,7 +7,7 @@ from typing import Any
 
 from obskit._format import finite, fmt_int, fmt_metric, fmt_ms, fmt_num, fmt_pct, fmt_time
 from obskit._text import plural, word
-from obskit.drift import rank_features, summary_worst_value
+from obskit.feature_ranking import rank_features, summary_worst_value
 from obskit.performance import metric_direction, summary_primary_metric
 from obskit.render._common import (
     _SECTIONS,

@@ -11,7 +11,7 @@ from typing import Any
 
 from obskit._format import fmt_int, fmt_num, fmt_time
 from obskit._text import plural
-from obskit.drift import summary_worst_value
+from obskit.feature_ranking import summary_worst_value
 from obskit.render._common import (
     _badge,
     _drift_rows,

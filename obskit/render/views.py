@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from obskit._format import finite, fmt_int, fmt_metric, fmt_ms, fmt_num, fmt_pct, fmt_time
 from obskit._text import plural, word
-from obskit.drift import rank_window_drift, summary_worst_value
+from obskit.feature_ranking import rank_window_drift, summary_worst_value
 from obskit.findings import bound_crossed
 from obskit.performance import summary_primary_metric
 from obskit.render._common import (

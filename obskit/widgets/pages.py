@@ -5,7 +5,7 @@ notebooks show. Each function reads the state (whose data is cached) and renders
 from __future__ import annotations
 
 from obskit._format import fmt_int, fmt_num, fmt_time
-from obskit.drift import rank_window_drift, summary_worst_value
+from obskit.feature_ranking import rank_window_drift, summary_worst_value
 from obskit.render import escape
 from obskit.render.fragments import report_css
 from obskit.render.requests import anomaly_table_html, request_html

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from obskit._format import finite
-from obskit.drift import rank_features
+from obskit.feature_ranking import rank_features
 from obskit.io.casting import is_infinite
 from obskit.profiles.drift import category_counts, histogram_by_window, numeric_histogram
 from obskit.schema import is_numeric_type
