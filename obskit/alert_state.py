@@ -29,6 +29,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from obskit.segments import segment_key, segment_label
+
 __all__ = ["AlertEvents", "AlertState", "STATE_FILE", "alert_key", "latest_values"]
 
 STATE_FILE = "alert_state.json"
@@ -38,9 +40,7 @@ Key = tuple[str, Any, str | None]
 
 
 def _segment_text(segment: Any) -> str | None:
-    if not segment:
-        return None
-    return ",".join(f"{k}={v}" for k, v in sorted(dict(segment).items()))
+    return segment_key(segment) or None
 
 
 def alert_key(alert: Mapping[str, Any]) -> Key:
@@ -96,7 +96,7 @@ def latest_values(summary: Mapping[str, Any]) -> dict[Key, Any]:
         None: last_ok(summary.get("windows") or [])}
     for column, entries in (summary.get("segments") or {}).items():
         for entry in entries or []:
-            frames[f"{column}={entry.get('value')}"] = last_ok(entry.get("windows") or [])
+            frames[segment_label(column, entry.get("value"))] = last_ok(entry.get("windows") or [])
 
     class _Lookup(dict):
         def __missing__(self, key: Key) -> Any:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from obskit.config import DriftRule
 from obskit.schema import is_numeric_type
@@ -61,6 +62,10 @@ from obskit.stattests import (
     wasserstein_distance_norm,
     z_pvalue,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "DriftMethod", "METHODS", "method_label", "default_rule", "SMALL_REFERENCE_ROWS",
@@ -138,7 +143,8 @@ def threshold_ratio(value: float | None, threshold: float | None, method: object
     return min(num / den, cap)
 
 
-def category_shares(reference_counts, current_counts):  # type: ignore[no-untyped-def]
+def category_shares(reference_counts: ArrayLike,
+                    current_counts: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Shares of each category in each sample with Evidently's zero fill (PSI, KL)."""
     return fill_zero_shares(shares(reference_counts)), fill_zero_shares(shares(current_counts))
 

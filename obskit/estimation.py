@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from obskit.metrics._ranking import ranking_auc
+from obskit.metrics import ranking_auc
 from obskit.performance import binary_scores, macro_roc_auc
 
 __all__ = [
@@ -238,15 +238,17 @@ def realized_multiclass_scores(y: Sequence[Any], predicted: Sequence[Any],
                                probas: pd.DataFrame) -> dict[str, float | None]:
     """Realized accuracy, macro f1 (over the classes of ``probas``) and one-vs-rest macro
     ROC AUC from arrays: the metrics whose sampling error the bands use."""
-    y, yhat = np.asarray(y, dtype=object), np.asarray(predicted, dtype=object)
-    f1s, aucs = [], []
+    truths, yhat = np.asarray(y, dtype=object), np.asarray(predicted, dtype=object)
+    f1s: list[float] = []
+    aucs: list[float | None] = []
     for cls in probas.columns:
-        truth, chosen = y == cls, yhat == cls
+        truth: np.ndarray = truths == cls
+        chosen: np.ndarray = yhat == cls
         tp, fp, fn = (truth & chosen).sum(), (~truth & chosen).sum(), (truth & ~chosen).sum()
         f1s.append(2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else 0.0)
         score = probas[cls].to_numpy(dtype=float)
         aucs.append(ranking_auc(score, truth.astype(float), (~truth).astype(float))[0])
-    return {"accuracy": float((y == yhat).mean()) if len(y) else None,
+    return {"accuracy": float((truths == yhat).mean()) if len(truths) else None,
             "f1_macro": float(np.mean(f1s)), "roc_auc": macro_roc_auc(aucs)}
 
 

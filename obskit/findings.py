@@ -12,29 +12,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from obskit._format import fmt_metric, fmt_num
 from obskit._text import plural, word
-from obskit.drift import is_pvalue_method, method_label, threshold_ratio
-from obskit.performance import metric_direction, primary_metric
+from obskit.drift import is_pvalue_method, method_label
+from obskit.feature_ranking import rank_features, summary_worst_value
+from obskit.performance import metric_direction, summary_primary_metric
 from obskit.schema import measures_performance
+from obskit.segments import segment_key, segment_label
+from obskit.severity import severity_rank
 
-__all__ = ["build_findings", "attach_commands", "deep_dive_command", "SEVERITY_ORDER",
-           "bound_crossed"]
-
-SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+__all__ = ["build_findings", "attach_commands", "deep_dive_command", "bound_crossed"]
 
 
 def _day(iso: str | None) -> str:
     return (iso or "?")[:16].replace("T00:00", "").replace("T", " ")
-
-
-def _fmt(metric: str, value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    if metric.endswith("_ms"):
-        return f"{value:,.0f} ms"
-    if metric.endswith("error_rate") or metric == "drift_share":
-        return f"{value:.1%}"
-    return f"{value:.3g}"
 
 
 def _metric_label(metric: str) -> str:
@@ -45,7 +36,7 @@ def _metric_label(metric: str) -> str:
 
 
 def _segment_text(segment: Mapping[str, Any] | None) -> str:
-    return ", ".join(f"{k}={v}" for k, v in segment.items()) if segment else ""
+    return segment_key(segment)
 
 
 def _alert_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -69,8 +60,9 @@ def _alert_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
         if first["op"] == "drop_pct":
             worst = min(alerts, key=lambda a: a["value"]) if first["value"] <= first["threshold"] \
                 else max(alerts, key=lambda a: a["value"])
-            text = (f"{prefix}{label} fell from {_fmt(metric, first['reference'])} (reference) to "
-                    f"{_fmt(metric, worst['value'])} on {_day(worst['window_start'])}; "
+            text = (f"{prefix}{label} fell from {fmt_metric(metric, first['reference'])} "
+                    f"(reference) to "
+                    f"{fmt_metric(metric, worst['value'])} on {_day(worst['window_start'])}; "
                     f"beyond the allowed drop in {len(alerts)} of {total} windows from "
                     f"{_day(first['window_start'])}.")
             section, step = "performance", "Check label quality and retrain on recent data."
@@ -79,10 +71,10 @@ def _alert_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
             worst = (min if higher else max)(alerts, key=lambda a: a["value"])
             lo, hi = worst.get("interval") or (None, None)
             verb = "fell" if higher else "rose"
-            text = (f"{prefix}{label} {verb} from {_fmt(metric, first['reference'])} "
-                    f"(reference) to {_fmt(metric, worst['value'])} on "
-                    f"{_day(worst['window_start'])} (95% interval {_fmt(metric, lo)}–"
-                    f"{_fmt(metric, hi)}): worse than the reference beyond sampling noise in "
+            text = (f"{prefix}{label} {verb} from {fmt_metric(metric, first['reference'])} "
+                    f"(reference) to {fmt_metric(metric, worst['value'])} on "
+                    f"{_day(worst['window_start'])} (95% interval {fmt_metric(metric, lo)}–"
+                    f"{fmt_metric(metric, hi)}): worse than the reference beyond sampling noise in "
                     f"{len(alerts)} of {total} windows from {_day(first['window_start'])}.")
             instead = sorted({a["instead_of"].split(".")[-1] for a in alerts
                               if a.get("instead_of")})
@@ -94,9 +86,10 @@ def _alert_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
         else:
             worst = max(alerts, key=lambda a: a["value"]) if first["op"] in (">", ">=") \
                 else min(alerts, key=lambda a: a["value"])
-            text = (f"{prefix}{label} {first['op']} {_fmt(metric, first['threshold'])} in "
+            text = (f"{prefix}{label} {first['op']} {fmt_metric(metric, first['threshold'])} in "
                     f"{len(alerts)} of {total} windows from {_day(first['window_start'])} "
-                    f"(worst {_fmt(metric, worst['value'])} on {_day(worst['window_start'])}).")
+                    f"(worst {fmt_metric(metric, worst['value'])} on "
+                    f"{_day(worst['window_start'])}).")
             section = "health" if metric.startswith("health.") else "drift"
             step = {"health": "Look at the serving side for these windows: traces, deploys, "
                               "upstream dependencies.",
@@ -116,33 +109,21 @@ def _concentration(summary: Mapping[str, Any], feature: str) -> str:
         drifted = [e for e in judged
                    if (e.get("drift_summary") or {}).get(feature, {}).get("drifted_windows")]
         if drifted and len(drifted) < len(judged):
-            parts.append(" and ".join(f"{column}={e['value']}" for e in drifted))
+            parts.append(" and ".join(segment_label(column, e["value"]) for e in drifted))
     return f"; concentrated in {', '.join(parts)}" if parts else ""
 
 
-def _worst(d: Mapping[str, Any]) -> float | None:
-    """The most drifted window's value (summaries written before ``worst_value`` existed
-    carry only ``max_value``)."""
-    return d["worst_value"] if "worst_value" in d else d.get("max_value")
-
-
-def _fmt_value(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3g}"
-
-
 def _drift_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
-    drifted = [(name, d) for name, d in summary.get("drift_summary", {}).items()
-               if d["drifted_windows"]]
-    drifted.sort(key=lambda kv: (-kv[1]["drifted_windows"],
-                                 -threshold_ratio(_worst(kv[1]), kv[1]["threshold"],
-                                                  kv[1]["method"])))
+    summaries = summary.get("drift_summary", {})
+    drifted = [(name, summaries[name]) for name in rank_features(summaries)
+               if summaries[name]["drifted_windows"]]
     out = []
     for name, d in drifted:
         method = method_label(d["method"])
-        worst = _worst(d)
+        worst = summary_worst_value(d)
         bound = "down to" if is_pvalue_method(d["method"]) else "up to"
         text = (f"{name} drifted from {_day(d['first_drifted'])} ({method} {bound} "
-                f"{_fmt_value(worst)} vs threshold {d['threshold']:g}; "
+                f"{fmt_num(worst)} vs threshold {d['threshold']:g}; "
                 f"{d['drifted_windows']} of {plural(d['windows'], 'window')}"
                 f"{_concentration(summary, name)}).")
         out.append({"severity": "warning", "kind": "feature_drift", "feature": name,
@@ -255,8 +236,8 @@ def _estimate_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     inputs, which neither drift statistics nor estimates can see on their own."""
     scopes = [("", summary["windows"])]
     for column, entries in (summary.get("segments") or {}).items():
-        scopes += [(f"{column}={e['value']}", e.get("windows") or []) for e in entries]
-    headline = primary_metric(summary.get("task") or "")
+        scopes += [(segment_label(column, e["value"]), e.get("windows") or []) for e in entries]
+    headline = summary_primary_metric(summary)
     out = []
     for scope, windows in scopes:
         metrics = sorted({m for w in windows for m in (w.get("estimated_performance") or {})})
@@ -303,7 +284,7 @@ def _anomaly_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                 flagged = sum(1 for r in rows if str(r.get(column)) == e["value"])
                 share, base = flagged / len(rows), e["rows"] / total
                 if share >= 0.5 and share > 2 * base:
-                    where = (f"; {share:.0%} of them come from {column}={e['value']} "
+                    where = (f"; {share:.0%} of them come from {segment_label(column, e['value'])} "
                              f"({base:.0%} of all rows)")
         out.append({
             "severity": "warning", "kind": "anomaly_drivers", "section": "anomalies",
@@ -413,7 +394,7 @@ def _data_quality_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     total = sum(1 for w in summary["windows"] if w["status"] == "ok")
     starts = {w["index"]: w["start"] for w in summary["windows"]}
     scopes = [("", summary["windows"])] + [
-        (f"{column}={e['value']}", e.get("windows") or [])
+        (segment_label(column, e["value"]), e.get("windows") or [])
         for column, entries in (summary.get("segments") or {}).items() for e in entries]
     shares = {(scope, w["index"], f): q for scope, windows in scopes for w in windows
               for f, q in (w.get("data_quality") or {}).items()}
@@ -520,6 +501,6 @@ def build_findings(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     if not summary.get("alerts"):
         findings.append({"severity": "info", "kind": "ok", "section": "health",
                          "text": "No alert rule fired in any window.", "next_step": ""})
-    findings.sort(key=lambda f: SEVERITY_ORDER.get(f["severity"], 9))
+    findings.sort(key=lambda f: severity_rank(f["severity"]))
     attach_commands({**summary, "findings": findings})
     return findings

@@ -50,14 +50,12 @@ def _last(windows: list[dict[str, Any]], *path: str) -> Any:
 def key_figures(summary: dict[str, Any]) -> dict[str, Any]:
     """The figures the history lists for a run: alerts, the largest drift share, the
     primary metric and the p95 latency of the last window that has them, rows used."""
-    from obskit.performance import primary_metric
+    from obskit.performance import summary_primary_metric
 
     windows = [w for w in summary.get("windows") or [] if isinstance(w, dict)]
     shares = [w["drift_share"] for w in windows
               if isinstance(w.get("drift_share"), (int, float))]
-    task = summary.get("task")
-    metric = primary_metric(task, has_score="score" in (summary.get("roles") or [])) \
-        if task else None
+    metric = summary_primary_metric(summary) if summary.get("task") else None
     return {
         "alerts": len([a for a in summary.get("alerts") or []
                        if a.get("rule") != "report_failed"]),

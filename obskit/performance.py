@@ -26,29 +26,29 @@ Direction: :data:`HIGHER_IS_BETTER` and :data:`LOWER_IS_BETTER` list the fixed n
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
-from obskit.metrics._classification import (
+from obskit.metrics import (
     binary_intervals,
     binary_scores,
     calibration_error,
     calibration_error_interval,
+    hanley_mcneil_interval,
+    logit_interval,
     macro_roc_auc,
     macro_roc_auc_interval,
+    mean_interval,
     multiclass_intervals,
     multiclass_scores,
+    multinomial_delta_interval,
     probability_loss_intervals,
     probability_losses,
     ranking_intervals,
-)
-from obskit.metrics._intervals import (
-    hanley_mcneil_interval,
-    logit_interval,
-    mean_interval,
-    multinomial_delta_interval,
+    regression_errors,
+    regression_intervals,
     wilson_interval,
 )
-from obskit.metrics._regression import regression_errors, regression_intervals
 
 __all__ = [
     "METRICS",
@@ -56,6 +56,7 @@ __all__ = [
     "LOWER_IS_BETTER",
     "metric_direction",
     "primary_metric",
+    "summary_primary_metric",
     "binary_scores",
     "binary_intervals",
     "ranking_intervals",
@@ -106,3 +107,29 @@ def primary_metric(task: str, *, has_score: bool = True) -> str:
     if task == "binary":
         return "roc_auc" if has_score else "accuracy"
     return "accuracy" if task == "multiclass" else "rmse"
+
+
+def summary_primary_metric(summary: Mapping[str, Any]) -> str:
+    """The primary metric of a run, read from its ``summary.json`` document.
+
+    Parameters
+    ----------
+    summary : Mapping
+        The run's summary: its ``task`` and the ``roles`` its log has.
+
+    Returns
+    -------
+    str
+        :func:`primary_metric` of the task (``rmse`` when the task is missing); scores
+        count as logged when the summary lists no ``roles`` (older summaries).
+
+    Examples
+    --------
+    >>> summary_primary_metric({"task": "binary", "roles": ["prediction", "label"]})
+    'accuracy'
+    >>> summary_primary_metric({"task": "binary"})
+    'roc_auc'
+    """
+    roles = summary.get("roles")
+    has_score = not isinstance(roles, list) or "score" in roles
+    return primary_metric(str(summary.get("task") or ""), has_score=has_score)

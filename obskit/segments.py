@@ -6,7 +6,9 @@ Every finding is also computed per segment. A segment with fewer than
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -15,10 +17,58 @@ from obskit.config import Config
 from obskit.exceptions import ConfigError
 from obskit.schema import visible_columns
 
-__all__ = ["Segment", "segment_columns", "find_segments", "MAX_SEGMENT_VALUES"]
+__all__ = ["Segment", "segment_columns", "find_segments", "MAX_SEGMENT_VALUES", "segment_label",
+           "segment_key"]
 
 #: At most this many values per segment column are analysed (the most frequent ones).
 MAX_SEGMENT_VALUES = 20
+
+
+def segment_label(column: object, value: object) -> str:
+    """How one segment reads everywhere: ``column=value``.
+
+    Parameters
+    ----------
+    column : object
+        The segment column.
+    value : object
+        Its value (shown with ``str``).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> segment_label("model_version", "v2")
+    'model_version=v2'
+    """
+    return f"{column}={value}"
+
+
+def segment_key(segment: Mapping[Any, Any] | None) -> str:
+    """An alert's ``segment`` mapping as one stable string: ``col=value`` pairs sorted by
+    column, joined by commas; ``""`` for the whole log (``None`` or empty).
+
+    Parameters
+    ----------
+    segment : Mapping or None
+        ``{column: value}`` as alerts carry it in ``summary.json``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> segment_key({"region": "eu", "model_version": "v2"})
+    'model_version=v2,region=eu'
+    >>> segment_key(None)
+    ''
+    """
+    if not segment:
+        return ""
+    return ",".join(segment_label(k, v) for k, v in sorted(dict(segment).items()))
 
 
 @dataclass(frozen=True)
@@ -36,7 +86,8 @@ class Segment:
 
     @property
     def label(self) -> str:
-        return f"{self.column}={self.value}"
+        """``column=value`` (:func:`segment_label`)."""
+        return segment_label(self.column, self.value)
 
 
 def segment_columns(config: Config, columns: list[str]) -> list[str]:

@@ -106,7 +106,7 @@ def test_rules_whose_role_the_log_lacks_are_not_applicable():
 
 
 def _accuracy_window(i, correct, rows=5000):
-    from obskit.metrics._intervals import wilson_interval
+    from obskit.metrics import wilson_interval
 
     return _window(i, performance={"accuracy": correct / rows},
                    performance_ci={"accuracy": list(wilson_interval(correct, rows))})
@@ -123,7 +123,7 @@ def test_a_clear_3_4_percent_drop_fires_and_drop_pct_5_does_not():
     """0.944 → 0.912 on 5,000-row windows: both 95% intervals lie wholly below the
     reference, so the default rule fires; a 5% ``drop_pct`` rule stays silent."""
     from obskit.config import DEFAULT_ALERTS
-    from obskit.metrics._intervals import wilson_interval
+    from obskit.metrics import wilson_interval
 
     rule = next(r for r in DEFAULT_ALERTS if r.name == "performance_drop")
     rule = AlertRuleConfig(rule.name, "performance.accuracy", rule.op, rule.value)
@@ -143,7 +143,7 @@ def test_significant_drop_false_alarms_stay_near_the_interval_level():
     """Same-distribution windows (accuracy 0.944, 5,000 rows) against a same-size
     reference, 40 seeds × 5 windows: the difference's 95% interval is wholly on the worse
     side in about 2.5% of windows (one-sided)."""
-    from obskit.metrics._intervals import wilson_interval
+    from obskit.metrics import wilson_interval
 
     rule = AlertRuleConfig("performance_drop", "performance.accuracy", "significant_drop", 1.0)
     rng = np.random.default_rng(11)

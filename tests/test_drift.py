@@ -24,7 +24,7 @@ from obskit.monitors import DriftMonitor
 from obskit.monitors.drift import COLUMNS
 from obskit.profiles import wasserstein_by_window
 from obskit.reference_cache import ReferenceCache
-from obskit.stattests._ecdf import ReferenceECDF, wasserstein_ks
+from obskit.stattests import ReferenceECDF, wasserstein_ks
 from obskit.thresholds import ConstantThreshold, ReferenceThreshold, benjamini_hochberg
 from tests.helpers import engine_table
 
@@ -363,3 +363,4 @@ def test_cardinality_rule_from_distinct_share_and_window_size(rows, unique, wind
     rule = cardinality_rule("c", reference_rows=rows, reference_unique=unique,
                             window_rows=window)
     assert (rule.method if rule else None) == want
+

@@ -465,3 +465,19 @@ def test_multiclass_without_prediction_predicts_the_most_probable_class():
             y, proba[m], multi_class="ovr", average="macro", labels=classes), rel=1e-12)
         assert got.log_loss[win] == pytest.approx(
             metrics.log_loss(y, proba[m], labels=classes), rel=1e-12)
+
+
+def test_summary_primary_metric_follows_the_task_and_the_logged_score():
+    from obskit.performance import primary_metric, summary_primary_metric
+
+    assert primary_metric("binary") == "roc_auc"
+    assert primary_metric("binary", has_score=False) == "accuracy"
+    assert primary_metric("multiclass") == "accuracy"
+    assert primary_metric("regression") == "rmse"
+    assert summary_primary_metric({"task": "binary", "roles": ["prediction", "score"]}) \
+        == "roc_auc"
+    assert summary_primary_metric({"task": "binary", "roles": ["prediction", "label"]}) \
+        == "accuracy"
+    assert summary_primary_metric({"task": "binary"}) == "roc_auc"  # no roles: assume a score
+    assert summary_primary_metric({"task": "multiclass", "roles": []}) == "accuracy"
+    assert summary_primary_metric({}) == "rmse"

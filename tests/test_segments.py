@@ -125,3 +125,24 @@ def test_monitor_column_errors_list_only_the_log_columns():
     msg = str(err.value)
     assert "'zz'" in msg and "'x'" in msg
     assert "_file" not in msg and "_line" not in msg and "window_index" not in msg
+
+
+def test_segment_label_and_key_read_the_same_everywhere():
+    from obskit.segments import Segment, segment_key, segment_label
+
+    assert segment_label("model_version", "v2") == "model_version=v2"
+    assert Segment("model_version", "v2", rows=10, enough=True).label == "model_version=v2"
+    assert segment_key({"region": "eu", "model_version": "v2"}) == "model_version=v2,region=eu"
+    assert segment_key({}) == segment_key(None) == ""
+
+
+def test_sinks_and_alert_state_name_a_segment_by_its_key():
+    from obskit.alert_state import alert_key
+    from obskit.sinks.prometheus import _segment
+    from obskit.sinks.webhook import event_line
+
+    seg = {"region": "eu", "model_version": "v2"}
+    assert _segment(seg) == "model_version=v2,region=eu"
+    assert "model_version=v2,region=eu" in event_line(
+        {"rule": "r", "metric": "m", "value": 1.0, "segment": seg, "severity": "warning"})
+    assert "model_version=v2,region=eu" in alert_key({"rule": "r", "segment": seg})

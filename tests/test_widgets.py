@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
+from obskit._format import fmt_num, fmt_time
 from obskit.findings import deep_dive_command
-from obskit.render._common import _fmt_num, _fmt_time
 from obskit.render.rich import analysis_html, summary_html
 from obskit.widgets import ExplorerState, explore
 from obskit.widgets import state as state_module
@@ -53,12 +53,12 @@ def test_feature_view_follows_window_and_feature(run, explorer):
         explorer.window.value = window
         text = _text(explorer.feature_view.value)
         start = next(w["start"] for w in analysis.windows if w["index"] == window)
-        assert f"utilization on {_fmt_time(start)} (all rows)" in text
-        assert _fmt_num(_drift(analysis, window, "utilization")) in text
-        assert f"{_fmt_time(start)} to" in _text(explorer.window_view.value)
+        assert f"utilization on {fmt_time(start)} (all rows)" in text
+        assert fmt_num(_drift(analysis, window, "utilization")) in text
+        assert f"{fmt_time(start)} to" in _text(explorer.window_view.value)
     explorer.feature.value = "income"
     assert "income on" in _text(explorer.feature_view.value)
-    assert _fmt_num(_drift(analysis, last, "income")) in _text(explorer.feature_view.value)
+    assert fmt_num(_drift(analysis, last, "income")) in _text(explorer.feature_view.value)
     # the distribution figure and the series figure are embedded images with alt text
     assert 'alt="income: reference vs window' in explorer.feature_view.value
     assert 'alt="income: drift score per window (all rows)"' in explorer.feature_view.value
@@ -84,7 +84,7 @@ def test_segment_switches_every_view_to_the_segment(run, explorer):
     assert "model_version=v2" in _text(explorer.window_view.value)
     assert f"Rows {window['rows']:,}" in _text(explorer.window_view.value)
     seg_value = window["drift"]["income"]["value"]
-    assert _fmt_num(seg_value) in _text(explorer.feature_view.value)
+    assert fmt_num(seg_value) in _text(explorer.feature_view.value)
     assert all(str(explorer.state.anomaly(rid).get("model_version")) == "v2"
                for _, rid in explorer.anomaly.options)
 
@@ -121,7 +121,7 @@ def test_only_window_filters_the_rows(run, explorer):
     ids = [rid for _, rid in explorer.anomaly.options]
     assert ids
     assert all(explorer.state.anomaly(rid)["window"] == busiest["index"] for rid in ids)
-    assert f"window {_fmt_time(busiest['start'])}" in _text(explorer.anomaly_table.value)
+    assert f"window {fmt_time(busiest['start'])}" in _text(explorer.anomaly_table.value)
 
 
 def test_changes_back_never_query_the_engine_again(run, monkeypatch):
@@ -160,7 +160,7 @@ def test_a_summary_alone_explores_and_says_what_needs_the_logs(run):
     explorer.window.value = window
     explorer.feature.value = "utilization"
     text = _text(explorer.feature_view.value)
-    assert _fmt_num(_drift(analysis, window, "utilization")) in text
+    assert fmt_num(_drift(analysis, window, "utilization")) in text
     assert "Only a summary was given" in text
     assert explorer.state.queries == 0
 

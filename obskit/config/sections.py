@@ -13,6 +13,7 @@ from typing import Any
 
 from obskit.config.checks import check_keys, expect, resolve_path
 from obskit.config.model import AlertRuleConfig, DriftRule
+from obskit.severity import SEVERITIES
 from obskit.stattests.registry import METHODS
 from obskit.thresholds import ConstantThreshold, ReferenceThreshold
 
@@ -30,7 +31,6 @@ THRESHOLD_KEYS = ("kind", "k", "chunks")
 ALERT_KEYS = ("name", "metric", "op", "value", "severity", "persistence", "segment",
               "action", "action_timeout_s")
 ALERT_OPS = (">", ">=", "<", "<=", "drop_pct", "significant_drop")
-SEVERITIES = ("info", "warning", "critical")
 
 
 def class_scores(value: Any) -> Mapping[str, str] | str:

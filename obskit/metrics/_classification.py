@@ -8,6 +8,7 @@ gives values, its ``*_intervals`` sibling gives ``metric → (lo, hi)``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -43,8 +44,8 @@ def _div(num: float, den: float) -> float:
     return num / den if den else 0.0
 
 
-def binary_scores(*, tp: int, fp: int, tn: int, fn: int) -> dict[str, float | None]:
-    """Accuracy, precision, recall and f1 from confusion counts.
+def binary_scores(*, tp: float, fp: float, tn: float, fn: float) -> dict[str, float | None]:
+    """Accuracy, precision, recall and f1 from confusion counts (whole or expected counts).
 
     Examples
     --------
@@ -79,7 +80,8 @@ def binary_intervals(*, tp: int, fp: int, tn: int, fn: int,
     """
     d = 2 * tp + fp + fn
     f1 = _div(2 * tp, d) if d else None
-    grad = np.array([2 * (fp + fn), -2 * tp, -2 * tp], dtype=float) / d**2 if d else 0.0
+    grad = (np.array([2 * (fp + fn), -2 * tp, -2 * tp], dtype=float) / d**2 if d
+            else np.zeros(3))
     return {
         "accuracy": wilson_interval(tp + tn, tp + fp + tn + fn, confidence=confidence),
         "precision": wilson_interval(tp, tp + fp, confidence=confidence),
@@ -282,7 +284,7 @@ def multiclass_intervals(confusion: pd.DataFrame, *, confidence: float = 0.95
 
 
 
-def macro_roc_auc(aucs: list[float | None]) -> float | None:
+def macro_roc_auc(aucs: Sequence[float | None]) -> float | None:
     """One-vs-rest macro ROC AUC: the mean of the classes' AUCs.
 
     Equal to scikit-learn's ``roc_auc_score(y, P, multi_class="ovr", average="macro")``
@@ -296,7 +298,8 @@ def macro_roc_auc(aucs: list[float | None]) -> float | None:
     return float(np.mean(defined)) if defined else None
 
 
-def macro_roc_auc_interval(aucs: list[float | None], n_pos: list[float], n_neg: list[float],
+def macro_roc_auc_interval(aucs: Sequence[float | None], n_pos: Sequence[float],
+                           n_neg: Sequence[float],
                            *, confidence: float = 0.95) -> Interval:
     """Normal interval for :func:`macro_roc_auc`: ``SE = √(Σ SE_c²) / K`` over the ``K``
     defined classes, ``SE_c`` Hanley–McNeil's. The classes' AUCs are treated as

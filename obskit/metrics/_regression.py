@@ -65,7 +65,8 @@ def regression_intervals(*, n: int, sum_abs: float, sum_sq: float, sum_ape: floa
         "mae": mean_interval(n, sum_abs, sum_sq, lower=0.0, **kw),
         "mape": mean_interval(n, sum_ape, sum_ape_sq, lower=0.0, **kw),
         "mean_error": mean_interval(n, sum_err, sum_sq, **kw),
-        "rmse": NO_INTERVAL if mse[0] is None else (math.sqrt(mse[0]), math.sqrt(mse[1])),
+        "rmse": (NO_INTERVAL if mse[0] is None or mse[1] is None
+                 else (math.sqrt(mse[0]), math.sqrt(mse[1]))),
         "r2": NO_INTERVAL,
     }
     if n >= 2 and ss_tot > 0:

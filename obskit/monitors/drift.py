@@ -49,8 +49,14 @@ from obskit.monitors.drift_numpy import (
     threaded,
     window_wasserstein_ks,
 )
-from obskit.profiles import W, category_counts, numeric_histogram, wasserstein_by_window
-from obskit.profiles._common import FETCH_VALUES, window_groups
+from obskit.profiles import (
+    FETCH_VALUES,
+    W,
+    category_counts,
+    numeric_histogram,
+    wasserstein_by_window,
+    window_groups,
+)
 from obskit.profiles.drift import (
     category_counts_of,
     histogram_by_window,
@@ -59,8 +65,7 @@ from obskit.profiles.drift import (
     sample_by_window,
 )
 from obskit.schema import is_numeric_type
-from obskit.stattests import STD_FLOOR
-from obskit.stattests._ecdf import ReferenceECDF
+from obskit.stattests import STD_FLOOR, ReferenceECDF
 from obskit.thresholds import (
     DEFAULT_FDR,
     DEFAULT_PERSISTENCE,

@@ -27,11 +27,10 @@ from obskit import estimation as est
 from obskit.exceptions import ConfigError, InputError
 from obskit.io.casting import as_label_text, normalise_label
 from obskit.io.engine import materialize, stable_hash
-from obskit.metrics._ranking import ranking_auc
+from obskit.metrics import ranking_auc
 from obskit.monitors._base import check_fitted, with_window
 from obskit.performance import binary_scores, macro_roc_auc
-from obskit.profiles import W
-from obskit.profiles._common import FETCH_VALUES, fetch_by_window
+from obskit.profiles import FETCH_VALUES, W, fetch_by_window
 from obskit.profiles.performance import most_probable_class
 from obskit.schema import is_numeric_type
 

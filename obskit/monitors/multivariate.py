@@ -29,9 +29,9 @@ from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from obskit.exceptions import ConfigError, InputError
+from obskit.io.casting import is_infinite
 from obskit.monitors._base import check_fitted, with_window
 from obskit.profiles import W, category_counts
-from obskit.profiles._common import is_infinite
 from obskit.profiles.row_anomaly_reasons import row_hash
 from obskit.schema import visible_columns
 

@@ -4,7 +4,14 @@ Everything here is an Ibis expression executed in the engine; only aggregates (o
 window, per window and category, per histogram bin) come back as small pandas frames.
 """
 
-from obskit.profiles._common import W, clean_numeric, window_overview
+from obskit.profiles._common import (
+    FETCH_VALUES,
+    W,
+    clean_numeric,
+    fetch_by_window,
+    window_groups,
+    window_overview,
+)
 from obskit.profiles.drift import category_counts, numeric_histogram, wasserstein_by_window
 from obskit.profiles.health import error_flag, health_by_window
 from obskit.profiles.performance import (
@@ -16,6 +23,9 @@ from obskit.profiles.performance import (
 
 __all__ = [
     "W",
+    "FETCH_VALUES",
+    "fetch_by_window",
+    "window_groups",
     "clean_numeric",
     "window_overview",
     "wasserstein_by_window",

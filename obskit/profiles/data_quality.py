@@ -60,7 +60,8 @@ def reference_quality(reference: ir.Table, features: Mapping[str, str]) -> dict[
     row = reference.aggregate(**aggs).execute().iloc[0]
     out = {}
     for i, f in enumerate(names):
-        entry = {"rows": int(row["rows"]), "missing": int(row[f"m{i}"] or 0)}
+        entry: dict[str, int | float | None] = {"rows": int(row["rows"]),
+                                                "missing": int(row[f"m{i}"] or 0)}
         if is_numeric_type(features[f]):
             entry["non_finite"] = int(row[f"x{i}"] or 0)
             entry["min"] = None if pd.isna(row[f"lo{i}"]) else float(row[f"lo{i}"])

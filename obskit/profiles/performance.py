@@ -13,7 +13,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from obskit.metrics._ranking import ranking_auc
+from obskit.metrics import ranking_auc
 from obskit.profiles._common import FETCH_VALUES, W, fetch_by_window
 
 _EPS = float(np.finfo(np.float64).eps)
@@ -53,7 +53,7 @@ def binary_counts(table: ir.Table, *, positive: str, threshold: float = 0.5) -> 
 def ranking_by_window(table: ir.Table, score: ir.Value, pos: ir.Value, neg: ir.Value, *,
                       fetch_values: int = FETCH_VALUES) -> pd.DataFrame | None:
     """ROC AUC and average precision per window from every row's score and positive and
-    negative weights (:func:`~obskit.metrics._ranking.ranking_auc`), or None when the rows
+    negative weights (:func:`~obskit.metrics.ranking_auc`), or None when the rows
     are more than ``fetch_values / 4`` (the engine then ranks them itself). Columns:
     ``roc_auc``, ``pr_auc``, ``P``, ``N``."""
     windows = fetch_by_window(table, {"s": score, "p": pos, "n": neg},

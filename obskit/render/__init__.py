@@ -10,7 +10,7 @@ Any value of the summary may be ``null`` and any list empty: the functions say "
 "no data" rather than fail.
 """
 
-from obskit.render._common import COLOR_ALERT, COLOR_CURRENT, COLOR_OK, COLOR_REFERENCE
+from obskit.render._common import COLOR_ALERT, COLOR_CURRENT, COLOR_OK, COLOR_REFERENCE, escape
 from obskit.render.drift_figures import drift_figure, multivariate_figure
 from obskit.render.explanations import explanation_figures
 from obskit.render.figures import health_figure, performance_figure
@@ -31,6 +31,7 @@ from obskit.render.plotting import figure_to_data_uri
 from obskit.render.quality import data_quality_figure, data_quality_table_html
 
 __all__ = [
+    "escape",
     "COLOR_ALERT",
     "COLOR_CURRENT",
     "COLOR_OK",

@@ -4,15 +4,14 @@ and readers of the summary that never fail on missing values."""
 from __future__ import annotations
 
 import html
-import math
-import numbers
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
 
-from obskit.drift import method_label, threshold_ratio
+from obskit._format import finite
+from obskit.drift import method_label
+from obskit.feature_ranking import rank_features
 
 # One palette for every figure and badge (badges match the history page).
 COLOR_REFERENCE = "#8c959f"  # grey: the reference data / reference values
@@ -34,17 +33,15 @@ _METRIC_NAMES = {"roc_auc": "ROC AUC", "f1": "F1", "f1_macro": "F1 (macro)", "r2
 # --------------------------------------------------------------------------- helpers
 
 
-def _e(value: Any) -> str:
-    """Escape any value for HTML text or attributes (``None`` becomes "n/a")."""
+def escape(value: Any) -> str:
+    """Escape any value for HTML text or attributes (``None`` becomes "n/a").
+
+    Examples
+    --------
+    >>> escape("<b>"), escape(None)
+    ('&lt;b&gt;', 'n/a')
+    """
     return "n/a" if value is None else html.escape(str(value), quote=True)
-
-
-def _num(value: Any) -> float | None:
-    """A finite float, or ``None`` for null, NaN, infinities, booleans and non-numbers."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 def _map(value: Any) -> Mapping[str, Any]:
@@ -58,71 +55,6 @@ def _list(value: Any) -> list[Any]:
 def _mpl(text: Any) -> str:
     """Text safe for matplotlib (a ``$`` in data must not start mathtext)."""
     return str(text).replace("$", r"\$")
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
-    return parsed
-
-
-def _fmt_time(value: Any) -> str:
-    """``2026-11-09`` at midnight, else ``2026-11-09 13:00`` (unescaped; may echo input).
-
-    Examples
-    --------
-    >>> _fmt_time("2026-11-09T13:00:00Z")
-    '2026-11-09 13:00'
-    """
-    parsed = _parse_time(value)
-    if parsed is None:
-        return "n/a" if value is None else str(value)
-    if (parsed.hour, parsed.minute, parsed.second) == (0, 0, 0):
-        return parsed.strftime("%Y-%m-%d")
-    return parsed.strftime("%Y-%m-%d %H:%M")
-
-
-def _fmt_int(value: Any) -> str:
-    v = _num(value)
-    return "n/a" if v is None else f"{v:,.0f}"
-
-
-def _fmt_ms(value: Any) -> str:
-    v = _num(value)
-    return "n/a" if v is None else f"{v:,.0f} ms"
-
-
-def _fmt_pct(value: Any) -> str:
-    """A rate (0–1) as a percentage: ``0.1056`` → ``10.6%``, small rates keep 2 decimals."""
-    v = _num(value)
-    if v is None:
-        return "n/a"
-    return f"{v:.2%}" if 0 < abs(v) < 0.01 else f"{v:.1%}"
-
-
-def _fmt_num(value: Any) -> str:
-    """Three significant digits: ``0.76529`` → ``0.765``, ``58.367`` → ``58.4``."""
-    v = _num(value)
-    if v is None:
-        return "n/a"
-    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
-
-
-def _fmt_metric(metric: Any, value: Any) -> str:
-    """Format a value the way its metric reads (ms, %, or 3 significant digits)."""
-    name = str(metric or "")
-    if name.endswith("_ms"):
-        return _fmt_ms(value)
-    if name.endswith("error_rate") or name.endswith("drift_share") \
-            or name.endswith("label_coverage") or name.startswith("data_quality."):
-        return _fmt_pct(value)
-    return _fmt_num(value)
 
 
 def _metric_name(metric: Any) -> str:
@@ -141,7 +73,7 @@ def _basename(path: Any) -> str:
 def _badge(label: Any, kind: str) -> str:
     """A coloured badge; ``kind`` is whitelisted so data never reaches the class name."""
     known = {"ok", "alert", "failed", "critical", "warning", "info", "na"}
-    return f'<span class="obskit-badge {kind if kind in known else "na"}">{_e(label)}</span>'
+    return f'<span class="obskit-badge {kind if kind in known else "na"}">{escape(label)}</span>'
 
 
 def _logged(summary: Mapping[str, Any], *roles: str) -> bool:
@@ -166,7 +98,7 @@ def _rule_threshold(summary: Mapping[str, Any], metric: str) -> float | None:
     for rule in _list(summary.get("alert_rules")):
         rule = _map(rule)
         if rule.get("metric") == metric and rule.get("op") in (">", ">=", "<", "<="):
-            value = _num(rule.get("value"))
+            value = finite(rule.get("value"))
             if value is not None:
                 return value
     return None
@@ -194,7 +126,7 @@ def _series(windows: list[Mapping[str, Any]], *path: str, scale: float = 1.0) ->
         value: Any = w
         for key in path:
             value = _map(value).get(key)
-        v = _num(value)
+        v = finite(value)
         out.append(np.nan if v is None else v * scale)
     return np.asarray(out, dtype=float)
 
@@ -205,29 +137,12 @@ def _latest(windows: list[Mapping[str, Any]], *path: str) -> tuple[float | None,
         value: Any = w
         for key in path:
             value = _map(value).get(key)
-        if _num(value) is not None:
-            return _num(value), w.get("start")
+        if finite(value) is not None:
+            return finite(value), w.get("start")
     return None, None
 
 
-
-def _worst_value(d: Mapping[str, Any]) -> float | None:
-    """A drift summary's most drifted value in its method's direction (``worst_value``;
-    ``max_value`` for summaries written before that key existed)."""
-    return _num(d["worst_value"]) if "worst_value" in d else _num(d.get("max_value"))
-
-
 def _drift_rows(summary: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
-    """``(feature, drift summary)`` sorted by drifted windows desc, then by how far the
-    worst value lies past its threshold (in the method's direction)."""
-    rows = [(str(f), _map(d)) for f, d in _map(summary.get("drift_summary")).items()]
-
-    def key(item: tuple[str, Mapping[str, Any]]) -> tuple[float, float, str]:
-        d = item[1]
-        worst = _worst_value(d)
-        ratio = threshold_ratio(worst, _num(d.get("threshold")), d.get("method")) \
-            if worst is not None else None
-        return (-(_num(d.get("drifted_windows")) or 0),
-                -(ratio if ratio is not None else -math.inf), item[0])
-
-    return sorted(rows, key=key)
+    """``(feature, drift summary)`` most drifted first (:func:`obskit.drift.rank_features`)."""
+    summaries = _map(summary.get("drift_summary"))
+    return [(f, _map(summaries.get(f))) for f in rank_features(summaries)]

@@ -11,6 +11,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from obskit._format import finite as _num
+from obskit._format import fmt_num as _fmt_num
 from obskit.render._common import (
     _QUANTILE_COLORS,
     COLOR_ALERT,
@@ -18,12 +20,10 @@ from obskit.render._common import (
     COLOR_ESTIMATED,
     COLOR_REFERENCE,
     _alert_positions,
-    _fmt_num,
     _logged,
     _map,
     _metric_name,
     _mpl,
-    _num,
     _rule_threshold,
     _series,
     _windows,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from obskit._format import finite, fmt_int, fmt_metric, fmt_ms, fmt_num, fmt_pct, fmt_time
 from obskit._text import plural, word
-from obskit.drift import threshold_ratio
-from obskit.findings import SEVERITY_ORDER
-from obskit.performance import metric_direction, primary_metric
+from obskit.feature_ranking import rank_features, summary_worst_value
+from obskit.performance import metric_direction, summary_primary_metric
 from obskit.render._common import (
     _SECTIONS,
     _TABLE_VISIBLE_ROWS,
@@ -18,27 +18,20 @@ from obskit.render._common import (
     _badge,
     _basename,
     _drift_rows,
-    _e,
-    _fmt_int,
-    _fmt_metric,
-    _fmt_ms,
-    _fmt_num,
-    _fmt_pct,
-    _fmt_time,
     _latest,
     _list,
     _logged,
     _map,
     _method_name,
     _metric_name,
-    _num,
     _rule_threshold,
     _windows,
-    _worst_value,
+    escape,
 )
 from obskit.render.drift_figures import sparkline_figure
 from obskit.render.figures import _performance_metrics
 from obskit.render.plotting import figure_to_data_uri
+from obskit.severity import severity_rank
 
 
 def report_css() -> str:
@@ -114,61 +107,61 @@ def header_html(summary: Mapping[str, Any]) -> str:
     rows = _map(summary.get("rows"))
     title = summary.get("title") or "obskit monitoring report"
     kind = status if status in ("ok", "alert", "failed") else "na"
-    parts = [f'<div class="obskit"><h1>{_e(title)} {_badge(status, kind)}</h1>']
+    parts = [f'<div class="obskit"><h1>{escape(title)} {_badge(status, kind)}</h1>']
     if summary.get("error"):
-        parts.append(f'<div class="error">The run failed: {_e(summary.get("error"))}</div>')
+        parts.append(f'<div class="error">The run failed: {escape(summary.get("error"))}</div>')
 
-    read, used, quar = (_num(rows.get(k)) for k in ("read", "current", "quarantined"))
-    outside = _num(rows.get("outside_period")) or 0
+    read, used, quar = (finite(rows.get(k)) for k in ("read", "current", "quarantined"))
+    outside = finite(rows.get("outside_period")) or 0
     if read is not None and used is not None and quar is not None:
         gap = read - used - quar - outside
-        terms = f"{_fmt_int(used)} used + {_fmt_int(quar)} quarantined"
+        terms = f"{fmt_int(used)} used + {fmt_int(quar)} quarantined"
         if outside:
-            terms += f" + {_fmt_int(outside)} outside the period"
-        rows_text = (f"{'All ' if gap == 0 else ''}{_fmt_int(read)} rows read"
+            terms += f" + {fmt_int(outside)} outside the period"
+        rows_text = (f"{'All ' if gap == 0 else ''}{fmt_int(read)} rows read"
                      f"{' are accounted for' if gap == 0 else ''}: {terms} = "
-                     f"{_fmt_int(used + quar + outside)}"
-                     + ("." if gap == 0 else f"; {_fmt_int(gap)} not accounted for."))
+                     f"{fmt_int(used + quar + outside)}"
+                     + ("." if gap == 0 else f"; {fmt_int(gap)} not accounted for."))
     else:
-        rows_text = (f"{_fmt_int(read)} rows read, {_fmt_int(used)} used, "
-                     f"{_fmt_int(quar)} quarantined.")
-    ref_text = (f"{_fmt_int(rows.get('reference'))} reference rows "
-                f"({_fmt_int(rows.get('reference_quarantined'))} quarantined).")
+        rows_text = (f"{fmt_int(read)} rows read, {fmt_int(used)} used, "
+                     f"{fmt_int(quar)} quarantined.")
+    ref_text = (f"{fmt_int(rows.get('reference'))} reference rows "
+                f"({fmt_int(rows.get('reference_quarantined'))} quarantined).")
 
-    labelled = sum(_num(w.get("labelled_rows")) or 0 for w in windows)
-    total = sum(_num(w.get("rows")) or 0 for w in windows)
+    labelled = sum(finite(w.get("labelled_rows")) or 0 for w in windows)
+    total = sum(finite(w.get("rows")) or 0 for w in windows)
     in_log = "label" in (summary.get("roles") or []) or any(
         w.get("labelled_rows") is not None for w in windows)  # labels in the log itself
     if summary.get("labels") is None and not in_log:
         labels_text = ("no labels (no label column, no label source): realized performance "
                        "is not available")
     elif total:
-        labels_text = (f"{_fmt_pct(labelled / total)} of the rows in windows "
-                       f"({_fmt_int(labelled)} of {_fmt_int(total)})")
+        labels_text = (f"{fmt_pct(labelled / total)} of the rows in windows "
+                       f"({fmt_int(labelled)} of {fmt_int(total)})")
     elif summary.get("labels") is None:
         labels_text = "labels in the logs; no rows in the windows"
     else:
-        labels_text = f"{_fmt_int(_map(summary.get('labels')).get('matched'))} labels matched"
+        labels_text = f"{fmt_int(_map(summary.get('labels')).get('matched'))} labels matched"
 
     statuses = [str(w.get("status")) for w in windows]
     not_ok = len(statuses) - statuses.count("ok")
-    window_text = (f"<code>{_e(summary.get('window'))}</code>, {plural(len(windows), 'window')}"
+    window_text = (f"<code>{escape(summary.get('window'))}</code>, {plural(len(windows), 'window')}"
                    + (f" ({not_ok} empty or with too few rows)" if not_ok else ""))
     partial = [w for w in windows if w.get("partial") is True]
     if partial:  # the data covers them only in part: their volume is not judged
         window_text += (f"; {len(partial)} partial (" + ", ".join(
-            _e(_fmt_time(w.get("start"))) for w in partial)
+            escape(fmt_time(w.get("start"))) for w in partial)
             + "), covered only in part by the data, volume not judged")
-    version = f" by obskit {_e(summary['obskit_version'])}" \
+    version = f" by obskit {escape(summary['obskit_version'])}" \
         if summary.get("obskit_version") else ""
     facts = [
-        ("Model task", _e(summary.get("task"))),
-        ("Data period", f"{_e(_fmt_time(period.get('start')))} to "
-                        f"{_e(_fmt_time(period.get('end')))} (UTC)"),
+        ("Model task", escape(summary.get("task"))),
+        ("Data period", f"{escape(fmt_time(period.get('start')))} to "
+                        f"{escape(fmt_time(period.get('end')))} (UTC)"),
         ("Windows", window_text),
-        ("Rows", f"{_e(rows_text)} {_e(ref_text)}"),
-        ("Label coverage", _e(labels_text)),
-        ("Generated", f"{_e(_fmt_time(summary.get('generated_at')))} UTC{version}"),
+        ("Rows", f"{escape(rows_text)} {escape(ref_text)}"),
+        ("Label coverage", escape(labels_text)),
+        ("Generated", f"{escape(fmt_time(summary.get('generated_at')))} UTC{version}"),
         ("Links", '<a href="summary.json">summary.json</a> (exact values) · '
                   '<a href="../index.html">history of runs</a>'),
     ]
@@ -176,7 +169,7 @@ def header_html(summary: Mapping[str, Any]) -> str:
                  + "</dl>")
     notes = [n for n in _list(summary.get("notes")) if n]
     if notes:
-        parts.append('<ul class="notes">' + "".join(f"<li>{_e(n)}</li>" for n in notes)
+        parts.append('<ul class="notes">' + "".join(f"<li>{escape(n)}</li>" for n in notes)
                      + "</ul>")
     return "".join(parts) + "</div>"
 
@@ -192,7 +185,7 @@ def _primary_metric(summary: Mapping[str, Any], windows: list[Mapping[str, Any]]
     available = _performance_metrics(summary, windows)
     if not available:
         return None
-    preferred = primary_metric(str(summary.get("task") or ""))
+    preferred = summary_primary_metric(summary)
     return preferred if preferred in available else available[0]
 
 
@@ -223,7 +216,7 @@ def summary_tiles_html(summary: Mapping[str, Any]) -> str:
 
     drift = _map(summary.get("drift_summary"))
     total = len(drift) or len(_map(summary.get("features")))
-    drifted = sum(1 for d in drift.values() if (_num(_map(d).get("drifted_windows")) or 0) > 0)
+    drifted = sum(1 for d in drift.values() if (finite(_map(d).get("drifted_windows")) or 0) > 0)
     tiles.append(_tile("Features drifted", f"{drifted} / {total}", "in any window",
                        "alert" if drifted else ("ok" if total else "")))
 
@@ -232,10 +225,10 @@ def summary_tiles_html(summary: Mapping[str, Any]) -> str:
         threshold = _rule_threshold(summary, metric)
         kind = "" if value is None or threshold is None else \
             ("alert" if value > threshold else "ok")
-        sub = f"on {_e(_fmt_time(start))}" if value is not None else "no data"
+        sub = f"on {escape(fmt_time(start))}" if value is not None else "no data"
         if threshold is not None:
-            sub += f"; alert above {_e(_fmt_metric(metric, threshold))}"
-        return _tile(label, _e(_fmt_metric(metric, value)), sub, kind)
+            sub += f"; alert above {escape(fmt_metric(metric, threshold))}"
+        return _tile(label, escape(fmt_metric(metric, value)), sub, kind)
 
     tiles.append(latest_tile("Drifted share, latest", ("drift_share",), "drift_share"))
     if _logged(summary, "latency_ms"):  # else health_notes_html says why there is none
@@ -251,12 +244,12 @@ def summary_tiles_html(summary: Mapping[str, Any]) -> str:
                            "no labels" if summary.get("labels") is None else "no values"))
     else:
         value, start = _latest(windows, "performance", metric)
-        ref = _num(_map(_map(summary.get("reference")).get("performance")).get(metric))
-        sub = f"on {_e(_fmt_time(start))}"
+        ref = finite(_map(_map(summary.get("reference")).get("performance")).get(metric))
+        sub = f"on {escape(fmt_time(start))}"
         kind = ""
         if ref is not None and value is not None:
             change = (value - ref) / abs(ref) if ref else None
-            sub += f"; reference {_e(_fmt_num(ref))}"
+            sub += f"; reference {escape(fmt_num(ref))}"
             if change is not None:
                 sub += f" ({change:+.1%})"
             direction = metric_direction(metric)
@@ -266,7 +259,7 @@ def summary_tiles_html(summary: Mapping[str, Any]) -> str:
                         and a.get("window_start") == start for a in alerts)
             kind = "alert" if fired else ("ok" if not worse or change is None
                                           or abs(change) < 0.01 else "")
-        tiles.append(_tile(f"{_e(_metric_name(metric))}, latest", _e(_fmt_num(value)),
+        tiles.append(_tile(f"{escape(_metric_name(metric))}, latest", escape(fmt_num(value)),
                            sub, kind))
     return '<div class="obskit"><div class="tiles">' + "".join(tiles) + "</div></div>"
 
@@ -289,20 +282,21 @@ def findings_html(summary: Mapping[str, Any]) -> str:
         text = ("The run failed before findings could be made; see the error above."
                 if summary.get("status") == "failed"
                 else "Nothing to report: no alert fired and no feature drifted.")
-        return f'<div class="obskit"><p>{_e(text)}</p></div>'
-    findings = sorted(findings, key=lambda f: SEVERITY_ORDER.get(str(f.get("severity")), 3))
+        return f'<div class="obskit"><p>{escape(text)}</p></div>'
+    findings = sorted(findings, key=lambda f: severity_rank(f.get("severity")))
     items = []
     for f in findings:
         severity = str(f.get("severity") or "info")
         section = str(f.get("section") or "").lower().replace("_", "-")
         link = f' <a href="#{section}">see {section.replace("-", " ")} ↓</a>' \
             if section in _SECTIONS else ""
-        nxt = f'<br><span class="next">Next step: {_e(f.get("next_step"))}</span>' \
+        nxt = f'<br><span class="next">Next step: {escape(f.get("next_step"))}</span>' \
             if f.get("next_step") else ""
         if f.get("command"):
-            nxt += f'<br><span class="next">Deep dive: <code>{_e(f.get("command"))}</code></span>'
+            nxt += ('<br><span class="next">Deep dive: '
+                    f'<code>{escape(f.get("command"))}</code></span>')
 
-        items.append(f"<li>{_badge(severity, severity)} {_e(f.get('text'))}{link}{nxt}</li>")
+        items.append(f"<li>{_badge(severity, severity)} {escape(f.get('text'))}{link}{nxt}</li>")
     return '<div class="obskit"><ol class="findings">' + "".join(items) + "</ol></div>"
 
 
@@ -317,13 +311,13 @@ def _sparkline_img(feature: str, dist: Mapping[str, Any]) -> str:
     alt = f"{feature}: reference vs current distribution"
     if dist.get("kind") == "categorical":
         cats = _list(dist.get("categories"))
-        ref = [_num(v) or 0.0 for v in _list(dist.get("reference"))]
-        cur = [_num(v) or 0.0 for v in _list(dist.get("current"))]
+        ref = [finite(v) or 0.0 for v in _list(dist.get("reference"))]
+        cur = [finite(v) or 0.0 for v in _list(dist.get("current"))]
         order = sorted(range(min(len(cats), len(ref), len(cur))),
                        key=lambda i: -(ref[i] / (sum(ref) or 1) + cur[i] / (sum(cur) or 1)))
         alt += "; categories left to right: " + ", ".join(str(cats[i]) for i in order[:8])
-    return f'<img class="spark" width="172" height="57" alt="{_e(alt)}" title="{_e(alt)}" ' \
-           f'src="{figure_to_data_uri(fig)}">'
+    return f'<img class="spark" width="172" height="57" alt="{escape(alt)}" ' \
+           f'title="{escape(alt)}" src="{figure_to_data_uri(fig)}">'
 
 
 def drift_table_html(summary: Mapping[str, Any]) -> str:
@@ -342,7 +336,7 @@ def drift_table_html(summary: Mapping[str, Any]) -> str:
     rows = _drift_rows(summary)
     method_notes = [_map(m).get("note") for m in
                     _map(_map(summary.get("methods")).get("drift")).values()]
-    notes = "".join(f"<li>{_e(n)}</li>" for n in method_notes if n)
+    notes = "".join(f"<li>{escape(n)}</li>" for n in method_notes if n)
     notes = f'<ul class="notes">{notes}</ul>' if notes else ""
     if not rows:
         return f'<div class="obskit">{notes}<p>No drift was computed in this run.</p></div>'
@@ -355,7 +349,7 @@ def drift_table_html(summary: Mapping[str, Any]) -> str:
             "</tr></thead>")
     body = []
     for feature, d in rows:
-        k, n = _num(d.get("drifted_windows")), _num(d.get("windows"))
+        k, n = finite(d.get("drifted_windows")), finite(d.get("windows"))
         in_latest = _map(latest.get(feature)).get("drifted") is True
         if k is None:
             verdict = _badge("n/a", "na")
@@ -367,16 +361,16 @@ def drift_table_html(summary: Mapping[str, Any]) -> str:
             verdict = _badge("stable", "ok")
         body.append(
             f'<tr class="{"drifted" if k else "stable"}">'
-            f"<td><strong>{_e(feature)}</strong></td><td>{_e(d.get('type'))}</td>"
-            f"<td>{_e(_method_name(d.get('method')))}</td>"
-            f"<td class=num>{_e(_fmt_num(d.get('threshold')))}"
-            + (f"<br><small>{_e(d.get('threshold_kind'))}</small>"
+            f"<td><strong>{escape(feature)}</strong></td><td>{escape(d.get('type'))}</td>"
+            f"<td>{escape(_method_name(d.get('method')))}</td>"
+            f"<td class=num>{escape(fmt_num(d.get('threshold')))}"
+            + (f"<br><small>{escape(d.get('threshold_kind'))}</small>"
                if d.get("threshold_kind") not in (None, "constant") else "")
             + "</td>"
-            f"<td class=num>{_e(_fmt_int(k))} of {_e(_fmt_int(n))}</td>"
-            f"<td>{_e(_fmt_time(d.get('first_drifted')) if d.get('first_drifted') else '—')}"
-            f"</td><td class=num>{_e(_fmt_num(_worst_value(d)))}</td>"
-            f"<td class=num>{_e(_fmt_num(d.get('last_value')))}</td><td>{verdict}</td>"
+            f"<td class=num>{escape(fmt_int(k))} of {escape(fmt_int(n))}</td>"
+            f"<td>{escape(fmt_time(d.get('first_drifted')) if d.get('first_drifted') else '—')}"
+            f"</td><td class=num>{escape(fmt_num(summary_worst_value(d)))}</td>"
+            f"<td class=num>{escape(fmt_num(d.get('last_value')))}</td><td>{verdict}</td>"
             f"<td>{_sparkline_img(feature, _map(distributions.get(feature)))}</td></tr>")
     legend = (f'<p class="muted"><span class="swatch" style="background:{COLOR_REFERENCE}">'
               f'</span>reference <span class="swatch" style="background:{COLOR_CURRENT}">'
@@ -400,8 +394,8 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]],
            numeric: frozenset[int] = frozenset()) -> str:
     """A plain table; every cell is escaped."""
     cls = [" class=num" if i in numeric else "" for i in range(len(header))]
-    head = "".join(f"<th{cls[i]}>{_e(h)}</th>" for i, h in enumerate(header))
-    body = "".join("<tr>" + "".join(f"<td{cls[i]}>{_e(c)}</td>" for i, c in enumerate(row))
+    head = "".join(f"<th{cls[i]}>{escape(h)}</th>" for i, h in enumerate(header))
+    body = "".join("<tr>" + "".join(f"<td{cls[i]}>{escape(c)}</td>" for i, c in enumerate(row))
                    + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -422,18 +416,18 @@ def data_quality_html(summary: Mapping[str, Any]) -> str:
     rows = _map(summary.get("rows"))
     quarantine = _map(summary.get("quarantine"))
     by_reason = _map(quarantine.get("by_reason"))
-    read = _num(rows.get("read"))
+    read = finite(rows.get("read"))
     parts = ['<div class="obskit"><h3>Quarantined rows</h3>']
     if by_reason:
-        reasons = sorted(by_reason.items(), key=lambda kv: -(_num(kv[1]) or 0))
+        reasons = sorted(by_reason.items(), key=lambda kv: -(finite(kv[1]) or 0))
         parts.append(_table(("Reason", "Rows", "Share of rows read"),
-                            [(r, _fmt_int(c), _fmt_pct((_num(c) or 0) / read) if read else
+                            [(r, fmt_int(c), fmt_pct((finite(c) or 0) / read) if read else
                               "n/a") for r, c in reasons], frozenset({1, 2})))
     else:
-        parts.append(f"<p>No rows were quarantined ({_e(_fmt_int(read))} rows read, "
-                     f"{_e(_fmt_int(rows.get('current')))} used).</p>")
-    if _num(rows.get("reference_quarantined")):
-        parts.append(f"<p>{_e(_fmt_int(rows.get('reference_quarantined')))} reference rows "
+        parts.append(f"<p>No rows were quarantined ({escape(fmt_int(read))} rows read, "
+                     f"{escape(fmt_int(rows.get('current')))} used).</p>")
+    if finite(rows.get("reference_quarantined")):
+        parts.append(f"<p>{escape(fmt_int(rows.get('reference_quarantined')))} reference rows "
                      "were quarantined.</p>")
     examples = [x for x in _list(quarantine.get("examples")) if isinstance(x, Mapping)]
     if examples:
@@ -451,7 +445,7 @@ def data_quality_html(summary: Mapping[str, Any]) -> str:
                  ("duplicates", "duplicates dropped"), ("used", "used"),
                  ("matched", "matched to a prediction"), ("unmatched", "matched no prediction"))
         parts.append(_table(("Labels", "Count"),
-                            [(label, _fmt_int(labels.get(k))) for k, label in names],
+                            [(label, fmt_int(labels.get(k))) for k, label in names],
                             frozenset({1})))
     else:
         parts.append("<p>No label source was given: realized performance is not available."
@@ -468,11 +462,11 @@ def data_quality_html(summary: Mapping[str, Any]) -> str:
 def _rule_condition(rule: Mapping[str, Any]) -> str:
     op, value, metric = rule.get("op"), rule.get("value"), str(rule.get("metric") or "")
     if op == "drop_pct":
-        return f"worse than the reference by more than {_fmt_num(value)}%"
+        return f"worse than the reference by more than {fmt_num(value)}%"
     if op == "significant_drop":
         return ("worse than the reference beyond both 95% intervals and by more than "
-                f"{_fmt_num(value)}%")
-    return f"{op} {_fmt_metric(metric, value)}"
+                f"{fmt_num(value)}%")
+    return f"{op} {fmt_metric(metric, value)}"
 
 
 def methods_html(summary: Mapping[str, Any]) -> str:
@@ -493,7 +487,7 @@ def methods_html(summary: Mapping[str, Any]) -> str:
     groups: dict[tuple[str, str], list[str]] = {}
     for feature, m in _map(methods.get("drift")).items():
         m = _map(m)
-        key = (_method_name(m.get("method")), _fmt_num(m.get("threshold")))
+        key = (_method_name(m.get("method")), fmt_num(m.get("threshold")))
         groups.setdefault(key, []).append(str(feature))
     if groups:
         parts.append(_table(("Drift method", "Threshold", "Features"),
@@ -507,18 +501,18 @@ def methods_html(summary: Mapping[str, Any]) -> str:
         for feature, kind in types.items():
             by_type.setdefault(str(kind), []).append(str(feature))
         parts.append("<p>Feature types: " + "; ".join(
-            f"{_e(k)}: {_e(', '.join(v))}" for k, v in by_type.items()) + ".</p>")
-    parts.append(f"<p>Windows with fewer than {_e(_fmt_int(methods.get('min_window_rows')))} "
+            f"{escape(k)}: {escape(', '.join(v))}" for k, v in by_type.items()) + ".</p>")
+    parts.append(f"<p>Windows with fewer than {escape(fmt_int(methods.get('min_window_rows')))} "
                  "rows are marked as having insufficient data and are not judged by the alert "
                  "rules."
-                 + (f" Latency quantiles: {_e(methods.get('latency_quantiles'))}."
+                 + (f" Latency quantiles: {escape(methods.get('latency_quantiles'))}."
                     if _logged(summary, "latency_ms") else "") + "</p>")
 
     rules = [_map(r) for r in _list(summary.get("alert_rules"))]
     default = summary.get("alert_rules_default")
     which = {True: "the default rules", False: "rules from the configuration"}.get(default,
                                                                                  "rules")
-    parts.append(f"<h3>Alert rules in force ({_e(which)})</h3>")
+    parts.append(f"<h3>Alert rules in force ({escape(which)})</h3>")
     if rules:
         parts.append(_table(("Rule", "Metric", "Fires when", "Severity"),
                             [(r.get("name"), r.get("metric"), _rule_condition(r),
@@ -543,7 +537,7 @@ def methods_html(summary: Mapping[str, Any]) -> str:
         what = item.get("metric") or {"empty": "empty window",
                                       "insufficient_data": "too few rows"}.get(
             str(item.get("reason")), str(item.get("reason") or "not judged"))
-        grouped.setdefault(_fmt_time(start), []).append(str(what))
+        grouped.setdefault(fmt_time(start), []).append(str(what))
     parts.append("<h3>Not judged for lack of data</h3>")
     if grouped:
         table = _table(("Window start", "Not judged"),
@@ -588,7 +582,7 @@ def health_notes_html(summary: Mapping[str, Any]) -> str:
         rule_text = (f" and the {', '.join(rules)} rule{'s' * (len(rules) > 1)}"
                      if rules else "")
         lines.append(f"<p><em>{name} not logged (no {' or '.join(roles)} column): {what}"
-                     f"{_e(rule_text)} are off.</em></p>")
+                     f"{escape(rule_text)} are off.</em></p>")
     return '<div class="obskit">' + "".join(lines) + "</div>" if lines else ""
 
 
@@ -630,7 +624,7 @@ def estimation_html(summary: Mapping[str, Any]) -> str:
         text = f"Performance is not estimated without labels: {reason}."
     else:
         return ""
-    return f'<div class="obskit"><p>{_e(text)}</p></div>'
+    return f'<div class="obskit"><p>{escape(text)}</p></div>'
 
 
 def segments_html(summary: Mapping[str, Any]) -> str:
@@ -658,28 +652,24 @@ def segments_html(summary: Mapping[str, Any]) -> str:
             seg = _map(seg)
             windows = [_map(w) for w in _list(seg.get("windows"))]
             drifted = {f: d for f, d in _map(seg.get("drift_summary")).items()
-                       if _num(_map(d).get("drifted_windows"))}
+                       if finite(_map(d).get("drifted_windows"))}
             drifted_text = ", ".join(
-                f"{f} ({_fmt_int(_map(d).get('drifted_windows'))} "
+                f"{f} ({fmt_int(_map(d).get('drifted_windows'))} "
                 f"{word(_map(d).get('drifted_windows'), 'window')})"
-                for f, d in sorted(drifted.items(),
-                                   key=lambda kv: -threshold_ratio(
-                                       _worst_value(_map(kv[1])),
-                                       _num(_map(kv[1]).get("threshold")),
-                                       _map(kv[1]).get("method")))
+                for f, d in ((f, drifted[f]) for f in rank_features(drifted))
             ) or "none"
-            shares = [s for s in (_num(w.get("drift_share")) for w in windows) if s is not None]
-            metric = primary_metric(str(summary.get("task") or ""))
+            shares = [s for s in (finite(w.get("drift_share")) for w in windows) if s is not None]
+            metric = summary_primary_metric(summary)
             realized, _ = _latest(windows, "performance", metric)
             estimated, _ = _latest(windows, "estimated_performance", metric)
             rows.append([
-                seg.get("value"), _fmt_int(seg.get("rows")), seg.get("status"),
+                seg.get("value"), fmt_int(seg.get("rows")), seg.get("status"),
                 seg.get("reference_basis") or "n/a", drifted_text,
-                _fmt_pct(max(shares)) if shares else "n/a",
-                f"{_fmt_num(realized)} / {_fmt_num(estimated)}",
-                _fmt_int(len(_list(seg.get("alerts")))),
+                fmt_pct(max(shares)) if shares else "n/a",
+                f"{fmt_num(realized)} / {fmt_num(estimated)}",
+                fmt_int(len(_list(seg.get("alerts")))),
             ])
-        parts.append(f"<h3>By {_e(column)}</h3>")
+        parts.append(f"<h3>By {escape(column)}</h3>")
         parts.append(_table(
             ["Segment", "Rows", "Status", "Compared with", "Drifted features",
              "Worst drift share", f"Latest {_metric_name(metric)} realized / estimated",
@@ -712,7 +702,7 @@ def anomalies_html(summary: Mapping[str, Any], *, limit: int = 20) -> str:
     if unusual:
         parts.append("<h3>Unusual windows</h3><ul>" + "".join(
             f"<li>{_badge(a.get('severity'), 'alert' if a.get('severity') == 'critical' else 'na')}"
-            f" {_e(a.get('text'))}</li>" for a in unusual[:limit]) + "</ul>")
+            f" {escape(a.get('text'))}</li>" for a in unusual[:limit]) + "</ul>")
     rows = [_map(r) for r in _list(summary.get("anomalies"))]
     explanations = _map(summary.get("explanations"))
     if not rows:
@@ -722,13 +712,13 @@ def anomalies_html(summary: Mapping[str, Any], *, limit: int = 20) -> str:
     columns = [
         ("Request", lambda r: r.get("request_id"), False, _logged(summary, "request_id")),
         ("Trace", lambda r: r.get("trace_id"), False, _logged(summary, "trace_id")),
-        ("Window", lambda r: _fmt_time(r.get("window_start")), False, True),
+        ("Window", lambda r: fmt_time(r.get("window_start")), False, True),
         ("Version", lambda r: r.get("model_version"), False,
          _logged(summary, "model_version")),
         ("Reasons", lambda r: ", ".join(map(str, _list(r.get("reasons")))), False, True),
-        ("Severity", lambda r: _fmt_num(r.get("severity")), True, True),
-        ("Score", lambda r: _fmt_num(r.get("score")), True, _logged(summary, "score")),
-        ("Latency", lambda r: _fmt_ms(r.get("latency_ms")), True,
+        ("Severity", lambda r: fmt_num(r.get("severity")), True, True),
+        ("Score", lambda r: fmt_num(r.get("score")), True, _logged(summary, "score")),
+        ("Latency", lambda r: fmt_ms(r.get("latency_ms")), True,
          _logged(summary, "latency_ms")),
         ("Top SHAP features", lambda r: ", ".join(map(str, _list(r.get("top_features")))) or "—",
          False, any(_list(r.get("top_features")) for r in rows)),
@@ -747,19 +737,19 @@ def anomalies_html(summary: Mapping[str, Any], *, limit: int = 20) -> str:
         parts.append(f"<p>All {len(table_rows)} flagged predictions are listed in "
                      '<a href="summary.json">summary.json</a> (<code>anomalies</code>).</p>')
     if explanations.get("status") != "ok":
-        parts.append(f"<p><em>{_e(explanations.get('status') or 'No explanations.')}</em></p>")
+        parts.append(f"<p><em>{escape(explanations.get('status') or 'No explanations.')}</em></p>")
         return "".join(parts) + "</div>"
     parts.append(
-        f"<p>SHAP ({_e(explanations.get('explainer'))}, explaining the "
-        f"{_e(explanations.get('output'))}) on {_fmt_int(explanations.get('rows_explained'))} "
-        f"flagged rows; LIME on the first {_fmt_int(explanations.get('lime_rows'))}.</p>")
+        f"<p>SHAP ({escape(explanations.get('explainer'))}, explaining the "
+        f"{escape(explanations.get('output'))}) on {fmt_int(explanations.get('rows_explained'))} "
+        f"flagged rows; LIME on the first {fmt_int(explanations.get('lime_rows'))}.</p>")
     cohort = [_map(c) for c in _list(explanations.get("cohort_attribution"))]
     parts.append("<h3>What drives the anomalies</h3><p>Mean |SHAP| per feature in the "
                  "flagged rows, in normal rows of the same windows and on the reference.</p>")
     parts.append(_table(["Feature", "Anomalous", "Normal", "Reference", "Ratio"],
-                        [[c.get("feature"), _fmt_num(c.get("anomalous")),
-                          _fmt_num(c.get("normal")), _fmt_num(c.get("reference")),
-                          _fmt_num(c.get("ratio"))] for c in cohort[:10]],
+                        [[c.get("feature"), fmt_num(c.get("anomalous")),
+                          fmt_num(c.get("normal")), fmt_num(c.get("reference")),
+                          fmt_num(c.get("ratio"))] for c in cohort[:10]],
                         numeric=frozenset({1, 2, 3, 4})))
     agree = [_map(e.get("agreement")) for e in map(_map, _list(explanations.get("rows")))
              if e.get("agreement")]
@@ -771,7 +761,7 @@ def anomalies_html(summary: Mapping[str, Any], *, limit: int = 20) -> str:
     if ranking:
         parts.append("<h3>Drift ranked by how much the model uses the feature</h3>")
         parts.append(_table(["Feature", "Drift / threshold", "Importance share", "Score"],
-                            [[r.get("feature"), _fmt_num(r.get("drift_ratio")),
-                              _fmt_pct(r.get("importance_share")), _fmt_num(r.get("score"))]
+                            [[r.get("feature"), fmt_num(r.get("drift_ratio")),
+                              fmt_pct(r.get("importance_share")), fmt_num(r.get("score"))]
                              for r in ranking[:10]], numeric=frozenset({1, 2, 3})))
     return "".join(parts) + "</div>"

@@ -10,18 +10,15 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from obskit._format import finite, fmt_int, fmt_pct, fmt_time
 from obskit._text import plural
 from obskit.render._common import (
     _HEATMAP_MAX_FEATURES,
     _TABLE_VISIBLE_ROWS,
-    _e,
-    _fmt_int,
-    _fmt_pct,
-    _fmt_time,
     _map,
     _mpl,
-    _num,
     _windows,
+    escape,
 )
 from obskit.render.plotting import window_axis
 
@@ -34,7 +31,7 @@ _MEASURES = {"missing": "Missing", "non_finite": "Non-finite", "out_of_range": "
 
 def _increases(quality: Mapping[str, Any]) -> dict[str, float]:
     """measure → increase over the reference, for the measures a record has."""
-    return {m: v for m in _MEASURES if (v := _num(quality.get(f"{m}_increase"))) is not None}
+    return {m: v for m in _MEASURES if (v := finite(quality.get(f"{m}_increase"))) is not None}
 
 
 def _features(summary: Mapping[str, Any]) -> list[str]:
@@ -111,13 +108,13 @@ def _cell(entry: Any) -> str:
     entry = _map(entry)
     if not entry:
         return "—"
-    text = f"{_fmt_int(entry.get('count'))} ({_fmt_pct(entry.get('share'))}"
-    if _num(entry.get("reference_share")) is not None:
-        text += f"; reference {_fmt_pct(entry.get('reference_share'))}"
+    text = f"{fmt_int(entry.get('count'))} ({fmt_pct(entry.get('share'))}"
+    if finite(entry.get("reference_share")) is not None:
+        text += f"; reference {fmt_pct(entry.get('reference_share'))}"
     text += ")"
-    worst = _num(entry.get("max_increase"))
+    worst = finite(entry.get("max_increase"))
     if worst is not None and worst > 0.005:
-        text += f", worst +{worst * 100:.1f} pts on {_fmt_time(entry.get('worst_window'))}"
+        text += f", worst +{worst * 100:.1f} pts on {fmt_time(entry.get('worst_window'))}"
     return text
 
 
@@ -144,15 +141,15 @@ def data_quality_table_html(summary: Mapping[str, Any]) -> str:
                if isinstance(a, Mapping) and str(a.get("metric") or "").startswith(
                    "data_quality.") and len(str(a.get("metric")).split(".")) == 3}
     order = sorted(quality, key=lambda f: (f not in flagged, f))
-    head = "".join(f"<th>{_e(h)}</th>" for h in ("Feature", "Type", "Values used / rows",
+    head = "".join(f"<th>{escape(h)}</th>" for h in ("Feature", "Type", "Values used / rows",
                                                   *_MEASURES.values()))
     body = []
     for f in order:
         q = _map(quality[f])
-        name = _e(f) + (" ⚠" if f in flagged else "")
-        cells = [name, _e(q.get("type")),
-                 f"{_e(_fmt_int(q.get('values')))} / {_e(_fmt_int(q.get('rows')))}"]
-        cells += [_e(_cell(q.get(m))) for m in _MEASURES]
+        name = escape(f) + (" ⚠" if f in flagged else "")
+        cells = [name, escape(q.get("type")),
+                 f"{escape(fmt_int(q.get('values')))} / {escape(fmt_int(q.get('rows')))}"]
+        cells += [escape(_cell(q.get(m))) for m in _MEASURES]
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     note = ("<p>Per feature over the current period: each count, its share (missing and "
             "non-finite of the rows; out of range and unseen of the values used; wrong type "

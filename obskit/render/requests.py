@@ -11,19 +11,16 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from obskit._format import finite, fmt_ms, fmt_num, fmt_time
 from obskit._text import plural, word
 from obskit.render._common import (
     COLOR_ALERT,
     COLOR_CURRENT,
     COLOR_REFERENCE,
-    _e,
-    _fmt_ms,
-    _fmt_num,
-    _fmt_time,
     _list,
     _map,
     _mpl,
-    _num,
+    escape,
 )
 from obskit.render.views import img_html
 
@@ -46,14 +43,14 @@ def reason_text(reason: str, row: Mapping[str, Any]) -> str:
     texts = {
         "failed": f"the request failed (status {row.get('status')!s}"
                   + (f", error {row.get('error')!s}" if row.get("error") else "") + ")",
-        "latency_outlier": f"latency {_fmt_ms(row.get('latency_ms'))} is above the limit "
+        "latency_outlier": f"latency {fmt_ms(row.get('latency_ms'))} is above the limit "
                            "(anomalies.latency_slo_ms, else the reference's p99)",
-        "out_of_range": f"{feature} = {_fmt_num(value)} lies outside the reference's "
+        "out_of_range": f"{feature} = {fmt_num(value)} lies outside the reference's "
                         "range of values",
         "unseen_category": f"{feature} = {value!r} never occurs in the reference",
-        "score_outlier": f"score {_fmt_num(row.get('score'))} is outside the reference's "
+        "score_outlier": f"score {fmt_num(row.get('score'))} is outside the reference's "
                          "0.1%–99.9% score quantiles",
-        "confident_mistake": f"a confident mistake: score {_fmt_num(row.get('score'))}, "
+        "confident_mistake": f"a confident mistake: score {fmt_num(row.get('score'))}, "
                              f"prediction {row.get('prediction')!s}, label {row.get('label')!s}",
         "input_outlier": "an isolation forest fitted on the reference finds these inputs "
                          "unusual together",
@@ -88,13 +85,13 @@ def anomaly_table_html(rows: Sequence[Mapping[str, Any]], *, selected: str | Non
     for r in rows[:limit]:
         mark = ' class="drifted"' if selected is not None and \
             str(r.get("request_id")) == str(selected) else ""
-        body.append(f"<tr{mark}><td><code>{_e(r.get('request_id'))}</code></td>"
-                    f"<td>{_e(_fmt_time(r.get('window_start')))}</td>"
-                    f"<td>{_e(r.get('model_version'))}</td>"
-                    f"<td>{_e(', '.join(map(str, _list(r.get('reasons')))))}</td>"
-                    f"<td class=num>{_e(_fmt_num(r.get('severity')))}</td>"
-                    f"<td class=num>{_e(_fmt_num(r.get('score')))}</td>"
-                    f"<td class=num>{_e(_fmt_ms(r.get('latency_ms')))}</td></tr>")
+        body.append(f"<tr{mark}><td><code>{escape(r.get('request_id'))}</code></td>"
+                    f"<td>{escape(fmt_time(r.get('window_start')))}</td>"
+                    f"<td>{escape(r.get('model_version'))}</td>"
+                    f"<td>{escape(', '.join(map(str, _list(r.get('reasons')))))}</td>"
+                    f"<td class=num>{escape(fmt_num(r.get('severity')))}</td>"
+                    f"<td class=num>{escape(fmt_num(r.get('score')))}</td>"
+                    f"<td class=num>{escape(fmt_ms(r.get('latency_ms')))}</td></tr>")
     more = (f'<p class="muted">{plural(len(rows) - limit, "more row")} '
             f'{word(len(rows) - limit, "is", "are")} in summary.json '
             "(<code>anomalies</code>).</p>" if len(rows) > limit else "")
@@ -105,8 +102,8 @@ def anomaly_table_html(rows: Sequence[Mapping[str, Any]], *, selected: str | Non
 def latency_figure(latency: Any, health: Mapping[str, Any], *,
                    request: str = "this request") -> Figure | None:
     """The request's latency against its window's p50/p95/p99 (horizontal bars)."""
-    value = _num(latency)
-    marks = [(label, _num(health.get(key))) for label, key in
+    value = finite(latency)
+    marks = [(label, finite(health.get(key))) for label, key in
              (("window p50", "latency_p50_ms"), ("window p95", "latency_p95_ms"),
               ("window p99", "latency_p99_ms"))]
     marks = [(label, v) for label, v in marks if v is not None]
@@ -130,7 +127,7 @@ def latency_figure(latency: Any, health: Mapping[str, Any], *,
 
 
 def _percentile_band(value: Any, quantiles: Mapping[float, float] | None) -> str:
-    v = _num(value)
+    v = finite(value)
     if v is None or not quantiles:
         return ""
     qs = sorted(quantiles.items())
@@ -149,18 +146,18 @@ def explanation_html(explanation: Mapping[str, Any] | None, *, values: Mapping[s
     """SHAP waterfall and LIME chart of one explained request (or why there are none)."""
     if not explanation:
         return (f"<p><em>This request has no explanation in the run: "
-                f"{_e(status or 'it was not among the rows explained')}.</em></p>")
+                f"{escape(status or 'it was not among the rows explained')}.</em></p>")
     from obskit.render.explanations import lime_figure, waterfall_figure
 
-    shap_row = pd.Series({str(k): _num(v) or 0.0 for k, v in
+    shap_row = pd.Series({str(k): finite(v) or 0.0 for k, v in
                           _map(explanation.get("shap")).items()})
     parts = []
     if len(shap_row):
-        base = _num(explanation.get("base_value")) or 0.0
+        base = finite(explanation.get("base_value")) or 0.0
         parts.append(img_html(waterfall_figure(shap_row, base, values,
                                                f"SHAP, request {request_id}"),
                               f"SHAP waterfall of request {request_id}"))
-    lime = [(str(f), _num(w) or 0.0) for f, w in _list(explanation.get("lime"))]
+    lime = [(str(f), finite(w) or 0.0) for f, w in _list(explanation.get("lime"))]
     if lime:
         parts.append(img_html(lime_figure(lime, f"LIME, request {request_id}"),
                               f"LIME weights of request {request_id}"))
@@ -170,7 +167,7 @@ def explanation_html(explanation: Mapping[str, Any] | None, *, values: Mapping[s
             shap_top = ", ".join(map(str, _list(agreement.get("shap_top"))))
             lime_top = ", ".join(map(str, _list(agreement.get("lime_top"))))
             parts.append(f"<p>SHAP and LIME {verdict} on the top features (SHAP: "
-                         f"{_e(shap_top)}; LIME: {_e(lime_top)}).</p>")
+                         f"{escape(shap_top)}; LIME: {escape(lime_top)}).</p>")
     else:
         parts.append("<p class=muted>LIME explained only the first flagged rows "
                      "(anomalies.lime_rows).</p>")
@@ -215,25 +212,25 @@ def request_html(request_id: str, anomaly: Mapping[str, Any] | None,
     record = {**_map(row), **_map(anomaly)}
     if not anomaly and not row:
         missing = data_note or "it is neither among the flagged rows nor in the logs"
-        return (f'<div class="obskit"><p>Request <code>{_e(request_id)}</code> is not '
-                f"available: {_e(missing)}.</p></div>")
-    parts = [f'<div class="obskit"><h3>Request <code>{_e(request_id)}</code></h3>']
+        return (f'<div class="obskit"><p>Request <code>{escape(request_id)}</code> is not '
+                f"available: {escape(missing)}.</p></div>")
+    parts = [f'<div class="obskit"><h3>Request <code>{escape(request_id)}</code></h3>']
     ids = [(k.replace("_", " "), record.get(k)) for k in _ID_FIELDS if record.get(k)]
-    ids.append(("window", _fmt_time(record.get("window_start") or _map(window).get("start"))))
-    parts.append('<dl class="facts">' + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>"
+    ids.append(("window", fmt_time(record.get("window_start") or _map(window).get("start"))))
+    parts.append('<dl class="facts">' + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>"
                                                   for k, v in ids) + "</dl>")
     if anomaly:
         reasons = _list(anomaly.get("reasons"))
-        parts.append(f"<p>Flagged with severity {_e(_fmt_num(anomaly.get('severity')))} "
-                     "because:</p><ul>" + "".join(f"<li>{_e(reason_text(r, record))}</li>"
+        parts.append(f"<p>Flagged with severity {escape(fmt_num(anomaly.get('severity')))} "
+                     "because:</p><ul>" + "".join(f"<li>{escape(reason_text(r, record))}</li>"
                                                   for r in reasons) + "</ul>")
     else:
         parts.append("<p>This request was not flagged as anomalous.</p>")
     status = record.get("status")
     error = record.get("error")
-    parts.append(f"<p>Status {_e(status)}"
-                 + (f"; error: <code>{_e(error)}</code>" if error else "; no error")
-                 + (f"; trace id <code>{_e(record.get('trace_id'))}</code> (look it up in "
+    parts.append(f"<p>Status {escape(status)}"
+                 + (f"; error: <code>{escape(error)}</code>" if error else "; no error")
+                 + (f"; trace id <code>{escape(record.get('trace_id'))}</code> (look it up in "
                     "your tracing system for the span breakdown)" if record.get("trace_id")
                     else "") + ".</p>")
     parts.append(img_html(latency_figure(record.get("latency_ms"),
@@ -244,26 +241,27 @@ def request_html(request_id: str, anomaly: Mapping[str, Any] | None,
     values = _map(_map(explanation).get("values")) or record
     if features:
         rows = []
-        order = sorted(features, key=lambda f: -abs(_num(shap.get(f)) or 0)) if shap \
+        order = sorted(features, key=lambda f: -abs(finite(shap.get(f)) or 0)) if shap \
             else list(features)
         for f in order:
-            rows.append(f"<tr><td>{_e(f)}</td><td class=num>{_e(_value(values.get(f)))}</td>"
-                        f"<td>{_e(_percentile_band(values.get(f), _map(quantiles).get(f)))}"
-                        f"</td><td class=num>{_e(_fmt_num(shap.get(f)) if shap else '—')}"
+            rows.append(f"<tr><td>{escape(f)}</td>"
+                        f"<td class=num>{escape(_value(values.get(f)))}</td>"
+                        f"<td>{escape(_percentile_band(values.get(f), _map(quantiles).get(f)))}"
+                        f"</td><td class=num>{escape(fmt_num(shap.get(f)) if shap else '—')}"
                         "</td></tr>")
         parts.append("<table><thead><tr><th>Feature</th><th class=num>Value</th>"
                      "<th>Against the reference</th><th class=num>SHAP</th></tr></thead>"
                      f"<tbody>{''.join(rows)}</tbody></table>")
         if not row and data_note:
-            parts.append(f'<p class="muted">{_e(data_note)}</p>')
+            parts.append(f'<p class="muted">{escape(data_note)}</p>')
     parts.append(explanation_html(explanation, values=values, request_id=request_id,
                                   status=explanation_status))
     return "".join(parts) + "</div>"
 
 
 def _value(value: Any) -> str:
-    v = _num(value)
+    v = finite(value)
     if v is not None:
-        return _fmt_num(v)
+        return fmt_num(v)
     return "n/a" if value is None or (isinstance(value, float) and np.isnan(value)) \
         else str(value)

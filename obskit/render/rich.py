@@ -9,19 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from obskit._format import fmt_int, fmt_num, fmt_time
 from obskit._text import plural
+from obskit.feature_ranking import summary_worst_value
 from obskit.render._common import (
     _badge,
     _drift_rows,
-    _e,
-    _fmt_int,
-    _fmt_num,
-    _fmt_time,
     _list,
     _map,
     _method_name,
     _windows,
-    _worst_value,
+    escape,
 )
 from obskit.render.fragments import (
     _sparkline_img,
@@ -60,12 +58,12 @@ def summary_html(summary: Mapping[str, Any], *, findings: int = 5, features: int
     rows = _map(summary.get("rows"))
     title = summary.get("title") or "obskit run"
     parts = [report_css(), '<div class="obskit">',
-             f"<h3>{_e(title)} {_badge(status, kind)}</h3>",
-             f'<p class="muted">{_e(summary.get("task"))} model · '
-             f"{_e(_fmt_time(period.get('start')))} to {_e(_fmt_time(period.get('end')))} "
-             f"(UTC) · {plural(len(windows), 'window')} of {_e(summary.get('window'))} · "
-             f"{_e(_fmt_int(rows.get('current')))} rows used, "
-             f"{_e(_fmt_int(rows.get('quarantined')))} quarantined</p></div>",
+             f"<h3>{escape(title)} {_badge(status, kind)}</h3>",
+             f'<p class="muted">{escape(summary.get("task"))} model · '
+             f"{escape(fmt_time(period.get('start')))} to {escape(fmt_time(period.get('end')))} "
+             f"(UTC) · {plural(len(windows), 'window')} of {escape(summary.get('window'))} · "
+             f"{escape(fmt_int(rows.get('current')))} rows used, "
+             f"{escape(fmt_int(rows.get('quarantined')))} quarantined</p></div>",
              summary_tiles_html(summary)]
     listed = [f for f in _list(summary.get("findings")) if isinstance(f, Mapping)]
     if listed or summary.get("status") == "failed":
@@ -78,12 +76,12 @@ def summary_html(summary: Mapping[str, Any], *, findings: int = 5, features: int
     if drift:
         distributions = _map(summary.get("distributions"))
         body = "".join(
-            f"<tr><td><strong>{_e(f)}</strong></td>"
-            f"<td>{_e(_method_name(d.get('method')))}</td>"
-            f"<td class=num>{_e(_fmt_int(d.get('drifted_windows')))} of "
-            f"{_e(_fmt_int(d.get('windows')))}</td>"
-            f"<td class=num>{_e(_fmt_num(_worst_value(d)))}</td>"
-            f"<td class=num>{_e(_fmt_num(d.get('threshold')))}</td>"
+            f"<tr><td><strong>{escape(f)}</strong></td>"
+            f"<td>{escape(_method_name(d.get('method')))}</td>"
+            f"<td class=num>{escape(fmt_int(d.get('drifted_windows')))} of "
+            f"{escape(fmt_int(d.get('windows')))}</td>"
+            f"<td class=num>{escape(fmt_num(summary_worst_value(d)))}</td>"
+            f"<td class=num>{escape(fmt_num(d.get('threshold')))}</td>"
             f"<td>{_sparkline_img(f, _map(distributions.get(f)))}</td></tr>"
             for f, d in drift)
         parts.append('<div class="obskit"><table><thead><tr><th>Feature</th><th>Method</th>'

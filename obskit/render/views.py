@@ -15,31 +15,26 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from obskit._format import finite, fmt_int, fmt_metric, fmt_ms, fmt_num, fmt_pct, fmt_time
 from obskit._text import plural, word
+from obskit.feature_ranking import rank_window_drift, summary_worst_value
 from obskit.findings import bound_crossed
-from obskit.performance import primary_metric
+from obskit.performance import summary_primary_metric
 from obskit.render._common import (
     COLOR_ALERT,
     COLOR_CURRENT,
     COLOR_REFERENCE,
     _badge,
-    _e,
-    _fmt_int,
-    _fmt_metric,
-    _fmt_ms,
-    _fmt_num,
-    _fmt_pct,
-    _fmt_time,
     _list,
     _logged,
     _map,
     _method_name,
     _metric_name,
     _mpl,
-    _num,
-    _worst_value,
+    escape,
 )
 from obskit.render.plotting import figure_to_data_uri
+from obskit.segments import segment_key
 
 __all__ = ["img_html", "window_html", "feature_html", "distribution_figure",
            "drift_series_figure", "window_grid_figure", "verdict_badge"]
@@ -48,8 +43,8 @@ __all__ = ["img_html", "window_html", "feature_html", "distribution_figure",
 def img_html(fig: Figure | None, alt: str, *, missing: str = "no data") -> str:
     """An ``<img>`` of ``fig`` with escaped alt text (or an escaped note when ``None``)."""
     if fig is None:
-        return f'<p class="muted"><em>{_e(alt)}: {_e(missing)}.</em></p>'
-    return f'<img alt="{_e(alt)}" title="{_e(alt)}" src="{figure_to_data_uri(fig)}">'
+        return f'<p class="muted"><em>{escape(alt)}: {escape(missing)}.</em></p>'
+    return f'<img alt="{escape(alt)}" title="{escape(alt)}" src="{figure_to_data_uri(fig)}">'
 
 
 def verdict_badge(drifted: Any) -> str:
@@ -62,7 +57,7 @@ def verdict_badge(drifted: Any) -> str:
 
 def _facts(pairs: Sequence[tuple[str, str]]) -> str:
     """A definition list; values must already be escaped."""
-    return '<dl class="facts">' + "".join(f"<dt>{_e(k)}</dt><dd>{v}</dd>" for k, v in pairs) \
+    return '<dl class="facts">' + "".join(f"<dt>{escape(k)}</dt><dd>{v}</dd>" for k, v in pairs) \
         + "</dl>"
 
 
@@ -92,32 +87,33 @@ def window_html(summary: Mapping[str, Any], window: Mapping[str, Any] | None, *,
         An HTML fragment.
     """
     if not window:
-        return f'<div class="obskit"><p>No such window in {_e(segment)}.</p></div>'
+        return f'<div class="obskit"><p>No such window in {escape(segment)}.</p></div>'
     status = str(window.get("status") or "n/a")
     kind = {"ok": "ok", "empty": "na", "insufficient_data": "warning"}.get(status, "na")
-    title = (f"<h3>Window {_e(_fmt_time(window.get('start')))} to "
-             f"{_e(_fmt_time(window.get('end')))} · {_e(segment)} {_badge(status, kind)}</h3>")
+    title = (f"<h3>Window {escape(fmt_time(window.get('start')))} to "
+             f"{escape(fmt_time(window.get('end')))} · {escape(segment)} "
+             f"{_badge(status, kind)}</h3>")
     health = _map(window.get("health"))
     perf, est = _map(window.get("performance")), _map(window.get("estimated_performance"))
     ref = _map(reference_performance) or _map(_map(summary.get("reference")).get("performance"))
-    metric = primary_metric(str(summary.get("task") or ""))
+    metric = summary_primary_metric(summary)
     metrics = [metric] + [m for m in ("accuracy", "f1", "rmse", "mae") if m != metric
                           and (m in perf or m in est)]
     perf_text = "; ".join(
-        f"{_e(_metric_name(m))} {_e(_fmt_num(perf.get(m)))} realized, "
-        f"{_e(_fmt_num(est.get(m)))} estimated (reference {_e(_fmt_num(ref.get(m)))})"
+        f"{escape(_metric_name(m))} {escape(fmt_num(perf.get(m)))} realized, "
+        f"{escape(fmt_num(est.get(m)))} estimated (reference {escape(fmt_num(ref.get(m)))})"
         for m in metrics[:3] if m in perf or m in est or m in ref) or "n/a"
     facts = [
-        ("Rows", _e(_fmt_int(window.get("rows")))),
-        ("Labelled", f"{_e(_fmt_int(window.get('labelled_rows')))} "
-                     f"({_e(_fmt_pct(window.get('label_coverage')))})"),
-        ("Latency p50 / p95 / p99", " / ".join(_e(_fmt_ms(health.get(k))) for k in
+        ("Rows", escape(fmt_int(window.get("rows")))),
+        ("Labelled", f"{escape(fmt_int(window.get('labelled_rows')))} "
+                     f"({escape(fmt_pct(window.get('label_coverage')))})"),
+        ("Latency p50 / p95 / p99", " / ".join(escape(fmt_ms(health.get(k))) for k in
                                                ("latency_p50_ms", "latency_p95_ms",
                                                 "latency_p99_ms"))),
-        ("Error rate", f"{_e(_fmt_pct(health.get('error_rate')))} "
-                       f"({_e(_fmt_int(health.get('errors')))} failed)"),
+        ("Error rate", f"{escape(fmt_pct(health.get('error_rate')))} "
+                       f"({escape(fmt_int(health.get('errors')))} failed)"),
         ("Performance", perf_text),
-        ("Drifted share", f"{_e(_fmt_pct(window.get('drift_share')))} of features"),
+        ("Drifted share", f"{escape(fmt_pct(window.get('drift_share')))} of features"),
     ]
     # a health series the logs lack (no latency_ms / status column) is left out
     facts = [f for f in facts if not (
@@ -126,46 +122,41 @@ def window_html(summary: Mapping[str, Any], window: Mapping[str, Any] | None, *,
     mv = _map(window.get("multivariate_drift"))
     if mv:
         facts.append(("Multivariate", "; ".join(
-            f"{_e(name.replace('_', ' '))} {_e(_fmt_num(_map(d).get('value')))} "
-            + (f"({_e(c[0])} the {'upper' if c[0] == 'above' else 'lower'} bound "
-               f"{_e(_fmt_num(c[1]))}) " if (c := bound_crossed(_map(d))) else "")
+            f"{escape(name.replace('_', ' '))} {escape(fmt_num(_map(d).get('value')))} "
+            + (f"({escape(c[0])} the {'upper' if c[0] == 'above' else 'lower'} bound "
+               f"{escape(fmt_num(c[1]))}) " if (c := bound_crossed(_map(d))) else "")
             + f"{verdict_badge(_map(d).get('drifted'))}" for name, d in mv.items())))
     counts = _map(window.get("anomaly_counts"))
     if counts:
-        facts.append(("Flagged rows", _e(", ".join(
-            f"{reason}: {_fmt_int(n)}" for reason, n in
-            sorted(counts.items(), key=lambda kv: -(_num(kv[1]) or 0))))))
+        facts.append(("Flagged rows", escape(", ".join(
+            f"{reason}: {fmt_int(n)}" for reason, n in
+            sorted(counts.items(), key=lambda kv: -(finite(kv[1]) or 0))))))
     parts = [f'<div class="obskit">{title}{_facts(facts)}']
 
     def alert_segment(alert: Mapping[str, Any]) -> str:
         tag = _map(alert.get("segment"))
-        return ", ".join(f"{k}={v}" for k, v in tag.items()) or "all rows"
+        return segment_key(tag) or "all rows"
 
     alerts = [a for a in _list(summary.get("alerts")) if isinstance(a, Mapping)
               and a.get("window_start") == window.get("start")
               and alert_segment(a) == segment]
     if alerts:
         parts.append("<p><strong>Alerts in this window:</strong> " + "; ".join(
-            f"{_badge(a.get('severity'), str(a.get('severity')))} {_e(a.get('rule'))} "
-            f"({_e(a.get('metric'))} = {_e(_fmt_metric(a.get('metric'), a.get('value')))})"
+            f"{_badge(a.get('severity'), str(a.get('severity')))} {escape(a.get('rule'))} "
+            f"({escape(a.get('metric'))} = {escape(fmt_metric(a.get('metric'), a.get('value')))})"
             for a in alerts) + "</p>")
     unusual = [a for a in _list(summary.get("window_anomalies")) if isinstance(a, Mapping)
                and a.get("window") == window.get("index") and segment == "all rows"]
     for a in unusual:
-        parts.append(f"<p>{_badge(a.get('severity'), 'warning')} {_e(a.get('text'))}</p>")
+        parts.append(f"<p>{_badge(a.get('severity'), 'warning')} {escape(a.get('text'))}</p>")
 
-    drift = [(str(f), _map(d)) for f, d in _map(window.get("drift")).items()]
-
-    def ratio(d: Mapping[str, Any]) -> float:
-        v, t = _num(d.get("value")), _num(d.get("threshold"))
-        return v / t if v is not None and t else 0.0
-
-    drift.sort(key=lambda kv: (kv[1].get("drifted") is not True, -ratio(kv[1]), kv[0]))
+    window_drift = _map(window.get("drift"))
+    drift = [(f, _map(window_drift.get(f))) for f in rank_window_drift(window_drift)]
     if drift:
         rows = "".join(
-            f"<tr><td>{_e(f)}</td><td>{_e(_method_name(d.get('method')))}</td>"
-            f"<td class=num>{_e(_fmt_num(d.get('value')))}</td>"
-            f"<td class=num>{_e(_fmt_num(d.get('threshold')))}</td>"
+            f"<tr><td>{escape(f)}</td><td>{escape(_method_name(d.get('method')))}</td>"
+            f"<td class=num>{escape(fmt_num(d.get('value')))}</td>"
+            f"<td class=num>{escape(fmt_num(d.get('threshold')))}</td>"
             f"<td>{verdict_badge(d.get('drifted'))}</td></tr>" for f, d in drift)
         head = ("<thead><tr><th>Feature</th><th>Method</th><th class=num>Score</th>"
                 "<th class=num>Threshold</th><th>Verdict</th></tr></thead>")
@@ -206,38 +197,38 @@ def feature_html(feature: str, entry: Mapping[str, Any] | None,
         An HTML fragment.
     """
     entry, overview = _map(entry), _map(overview)
-    when = _fmt_time(_map(window).get("start"))
+    when = fmt_time(_map(window).get("start"))
     if entry:
-        p_value = (f"; p-value {_e(_fmt_num(entry.get('p_value')))}"
-                   + (f", adjusted {_e(_fmt_num(entry.get('adjusted')))}"
+        p_value = (f"; p-value {escape(fmt_num(entry.get('p_value')))}"
+                   + (f", adjusted {escape(fmt_num(entry.get('adjusted')))}"
                       if entry.get("adjusted") is not None else "")
                    if entry.get("p_value") is not None else "")
-        now = (f"<p><strong>{_e(feature)}</strong> on {_e(when)} ({_e(segment)}): "
-               f"{_e(_method_name(entry.get('method')))} "
-               f"<strong>{_e(_fmt_num(entry.get('value')))}</strong> vs threshold "
-               f"{_e(_fmt_num(entry.get('threshold')))} "
-               f"({_e(entry.get('threshold_kind') or 'constant')}){p_value} "
+        now = (f"<p><strong>{escape(feature)}</strong> on {escape(when)} ({escape(segment)}): "
+               f"{escape(_method_name(entry.get('method')))} "
+               f"<strong>{escape(fmt_num(entry.get('value')))}</strong> vs threshold "
+               f"{escape(fmt_num(entry.get('threshold')))} "
+               f"({escape(entry.get('threshold_kind') or 'constant')}){p_value} "
                f"{verdict_badge(entry.get('drifted'))}</p>")
     else:
-        now = (f"<p><strong>{_e(feature)}</strong> has no drift value on {_e(when)} in "
-               f"{_e(segment)}: the window has no rows there, too few to judge, or the "
+        now = (f"<p><strong>{escape(feature)}</strong> has no drift value on {escape(when)} in "
+               f"{escape(segment)}: the window has no rows there, too few to judge, or the "
                "feature was not logged.</p>")
     over = ""
     if overview:
         first = overview.get("first_drifted")
-        over = (f"<p>Over the run: drifted in {_e(_fmt_int(overview.get('drifted_windows')))}"
-                f" of {_e(_fmt_int(overview.get('windows')))} "
+        over = (f"<p>Over the run: drifted in {escape(fmt_int(overview.get('drifted_windows')))}"
+                f" of {escape(fmt_int(overview.get('windows')))} "
                 f"{word(overview.get('windows'), 'window')}"
-                + (f", first on {_e(_fmt_time(first))}" if first else "")
-                + f"; worst {_e(_fmt_num(_worst_value(overview)))}, latest "
-                  f"{_e(_fmt_num(overview.get('last_value')))}.</p>")
+                + (f", first on {escape(fmt_time(first))}" if first else "")
+                + f"; worst {escape(fmt_num(summary_worst_value(overview)))}, latest "
+                  f"{escape(fmt_num(overview.get('last_value')))}.</p>")
     rank = ""
-    imp = {str(k): _num(v) for k, v in _map(importance).items() if _num(v) is not None}
+    imp = {str(k): finite(v) for k, v in _map(importance).items() if finite(v) is not None}
     if feature in imp:
         order = sorted(imp, key=lambda k: -(imp[k] or 0))
         total = sum(v or 0 for v in imp.values()) or 1.0
         rank = (f"<p>The model relies on it: rank {order.index(feature) + 1} of {len(order)} "
-                f"by mean |SHAP| on the reference ({_e(_fmt_pct((imp[feature] or 0) / total))}"
+                f"by mean |SHAP| on the reference ({escape(fmt_pct((imp[feature] or 0) / total))}"
                 " of the total).</p>")
     return f'<div class="obskit">{now}{over}{rank}</div>'
 
@@ -251,11 +242,11 @@ def _bin_labels(edges: Sequence[Any]) -> list[str]:
     labels = []
     for lo, hi in zip(edges[:-1], edges[1:], strict=False):
         if lo is None:
-            labels.append(f"< {_fmt_num(hi)}")
+            labels.append(f"< {fmt_num(hi)}")
         elif hi is None:
-            labels.append(f"≥ {_fmt_num(lo)}")
+            labels.append(f"≥ {fmt_num(lo)}")
         else:
-            labels.append(f"{_fmt_num(lo)}–{_fmt_num(hi)}")
+            labels.append(f"{fmt_num(lo)}–{fmt_num(hi)}")
     return labels
 
 
@@ -327,17 +318,17 @@ def drift_series_figure(series: Sequence[Mapping[str, Any]], *, feature: str,
 
     Returns ``None`` when no window has a value.
     """
-    values = np.array([_num(s.get("value")) if _num(s.get("value")) is not None else np.nan
+    values = np.array([finite(s.get("value")) if finite(s.get("value")) is not None else np.nan
                        for s in series], dtype=float)
     if not len(values) or not np.isfinite(values).any():
         return None
-    thresholds = np.array([_num(s.get("threshold")) if _num(s.get("threshold")) is not None
+    thresholds = np.array([finite(s.get("threshold")) if finite(s.get("threshold")) is not None
                            else np.nan for s in series], dtype=float)
     x = np.arange(len(series))
     fig = Figure(figsize=(7.5, 2.8), layout="constrained")
     ax = fig.add_subplot()
     for name, other in (others or {}).items():
-        ys = np.array([_num(s.get("value")) if _num(s.get("value")) is not None else np.nan
+        ys = np.array([finite(s.get("value")) if finite(s.get("value")) is not None else np.nan
                        for s in other], dtype=float)
         if len(ys) == len(x):
             ax.plot(x, ys, lw=0.9, alpha=0.7, label=_mpl(name))
@@ -354,7 +345,7 @@ def drift_series_figure(series: Sequence[Mapping[str, Any]], *, feature: str,
     ax.set_title(_mpl(f"{feature}: {_method_name(method)} per window"), fontsize=10)
     ax.set_ylabel("Drift score")
     step = max(1, int(np.ceil(len(series) / 10)))
-    ax.set_xticks(x[::step], [_mpl(_fmt_time(s.get("start"))) for s in series][::step],
+    ax.set_xticks(x[::step], [_mpl(fmt_time(s.get("start"))) for s in series][::step],
                   rotation=30, ha="right", fontsize=8)
     ax.set_xlim(-0.6, len(series) - 0.4)
     ax.set_xlabel("Window start (UTC)")
@@ -380,6 +371,6 @@ def window_grid_figure(feature: str, series: Sequence[Mapping[str, Any]],
         _draw_distribution(ax, d, ticks=False, top=8)
         ax.set_yticks([])
         color = COLOR_ALERT if s.get("drifted") is True else "#1f2328"
-        ax.set_title(_mpl(f"{_fmt_time(s.get('start'))}  {_fmt_num(s.get('value'))}"),
+        ax.set_title(_mpl(f"{fmt_time(s.get('start'))}  {fmt_num(s.get('value'))}"),
                      fontsize=8, color=color)
     return fig

@@ -15,6 +15,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from obskit.segments import segment_key
+
 __all__ = ["run_action", "run_actions", "action_env", "MAX_OUTPUT_CHARS",
            "DEFAULT_TIMEOUT_S"]
 
@@ -27,7 +29,7 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, Mapping):
-        return ",".join(f"{k}={v}" for k, v in sorted(value.items()))
+        return segment_key(value)
     return str(value)
 
 

@@ -126,7 +126,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"obskit exporter: cannot listen on {args.host}:{args.port}: {exc.strerror}",
               file=sys.stderr)
         return 2
-    host, port = server.server_address[:2]
+    address, port = server.server_address[:2]
+    host = address.decode() if isinstance(address, bytes) else address
     if not Path(args.reports).is_dir():
         print(f"obskit exporter: {args.reports}: no such folder yet; serving "
               "obskit_report_available 0", file=sys.stderr)

@@ -26,7 +26,6 @@ capped at :data:`MAX_LABEL_CHARS`.
 
 from __future__ import annotations
 
-import math
 import re
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
@@ -37,6 +36,9 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from obskit._format import finite
+from obskit.segments import segment_key
 
 __all__ = ["MAX_LABEL_CHARS", "sanitize_label", "SummaryCollector", "build_registry",
            "write_textfile", "push_gateway", "latest_window", "redact_url", "metric_families"]
@@ -61,13 +63,6 @@ def sanitize_label(value: Any, *, max_chars: int = MAX_LABEL_CHARS) -> str:
     return text[:max_chars]
 
 
-def _finite(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def latest_window(summary: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The last window of the whole log (None when there is none)."""
     windows = summary.get("windows") or []
@@ -90,7 +85,7 @@ def _segment(segment: Any) -> str:
     if not segment:
         return ""
     if isinstance(segment, Mapping):
-        return ",".join(f"{k}={v}" for k, v in sorted(segment.items()))
+        return segment_key(segment)
     return str(segment)
 
 
@@ -102,7 +97,7 @@ class _Family:
         self._seen: set[tuple[str, ...]] = set()
 
     def add(self, value: Any, *labels: Any) -> None:
-        number = _finite(value)
+        number = finite(value)
         key = tuple(sanitize_label(v) for v in labels)
         if number is None or key in self._seen:
             return

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from obskit.config.sinks import WebhookConfig
+from obskit.segments import segment_key
 
 __all__ = ["format_text", "build_payload", "send_webhook", "event_line"]
 
@@ -33,7 +34,7 @@ def _segment(segment: Any) -> str:
     if not segment:
         return "all"
     if isinstance(segment, Mapping):
-        return ",".join(f"{k}={v}" for k, v in sorted(segment.items()))
+        return segment_key(segment)
     return str(segment)
 
 

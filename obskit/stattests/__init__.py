@@ -24,6 +24,7 @@ from obskit.stattests._distances import (
     total_variation_distance,
     wasserstein_distance_norm,
 )
+from obskit.stattests._ecdf import ReferenceECDF, wasserstein_ks
 from obskit.stattests._tests import (
     anderson_pvalue,
     chisquare_homogeneity_pvalue,
@@ -38,6 +39,8 @@ from obskit.stattests.registry import METHODS, DriftMethod
 
 __all__ = [
     "METHODS", "DriftMethod",
+    "ReferenceECDF",
+    "wasserstein_ks",
     "BIN_UNIQUE_LIMIT", "STD_FLOOR", "ZERO_SHARE",
     "shares", "fill_zero_shares", "sturges_edges", "counts_from_samples",
     "category_counts_from_samples", "evidently_binned_counts",

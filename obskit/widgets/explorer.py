@@ -16,8 +16,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from obskit._format import fmt_int, fmt_num, fmt_time
 from obskit._text import plural
-from obskit.render._common import _e, _fmt_int, _fmt_num, _fmt_time
+from obskit.render import escape
 from obskit.render.fragments import report_css
 from obskit.render.requests import anomaly_table_html
 from obskit.render.rich import summary_html
@@ -36,7 +37,7 @@ _ANY_WINDOW = "all windows"
 def _window_options(state: ExplorerState) -> list[tuple[str, int]]:
     options, seen = [], set()
     for w in state.windows():
-        label = _fmt_time(w.get("start"))
+        label = fmt_time(w.get("start"))
         if w.get("status") != "ok":
             label += f" ({str(w.get('status')).replace('_', ' ')})"
         if label in seen:
@@ -203,8 +204,8 @@ class Explorer(widgets.VBox):
 
     def _refresh_anomalies(self) -> None:
         rows = self._anomaly_rows()
-        options = [(f"{r.get('request_id')} · {_fmt_time(r.get('window_start'))} · "
-                    f"severity {_fmt_num(r.get('severity'))} · "
+        options = [(f"{r.get('request_id')} · {fmt_time(r.get('window_start'))} · "
+                    f"severity {fmt_num(r.get('severity'))} · "
                     f"{', '.join(map(str, r.get('reasons') or []))}", str(r.get("request_id")))
                    for r in rows[:200]]
         previous = self.anomaly.value
@@ -215,11 +216,11 @@ class Explorer(widgets.VBox):
             self.anomaly.value = previous if previous in ids else (ids[0] if ids else None)
         finally:
             self._quiet = False
-        where = (f"window {_fmt_time((self.state.window(self.window.value) or {}).get('start'))}"
+        where = (f"window {fmt_time((self.state.window(self.window.value) or {}).get('start'))}"
                  if self.only_window.value else _ANY_WINDOW)
         self.anomaly_table.value = report_css() + (
-            f'<div class="obskit"><p>{_e(_fmt_int(len(rows)))} flagged predictions in '
-            f"{_e(where)}, {_e(self._segment_label)}; most severe first.</p></div>"
+            f'<div class="obskit"><p>{escape(fmt_int(len(rows)))} flagged predictions in '
+            f"{escape(where)}, {escape(self._segment_label)}; most severe first.</p></div>"
             + anomaly_table_html(rows, selected=self.anomaly.value, limit=25))
         self._show_anomaly()
 
@@ -240,7 +241,7 @@ class Explorer(widgets.VBox):
 
     def snapshot_html(self) -> str:
         """Static HTML of the current view, with :data:`KERNEL_NOTE` on top."""
-        return (f'{report_css()}<div class="obskit"><p class="notes">{_e(KERNEL_NOTE)}</p>'
+        return (f'{report_css()}<div class="obskit"><p class="notes">{escape(KERNEL_NOTE)}</p>'
                 "</div>" + self.header.value + self.window_view.value
                 + self.feature_view.value)
 

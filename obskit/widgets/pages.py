@@ -4,7 +4,9 @@ notebooks show. Each function reads the state (whose data is cached) and renders
 
 from __future__ import annotations
 
-from obskit.render._common import _e, _fmt_int, _fmt_num, _fmt_time, _worst_value
+from obskit._format import fmt_int, fmt_num, fmt_time
+from obskit.feature_ranking import rank_window_drift, summary_worst_value
+from obskit.render import escape
 from obskit.render.fragments import report_css
 from obskit.render.requests import anomaly_table_html, request_html
 from obskit.render.views import (
@@ -26,10 +28,11 @@ def title_html(state: ExplorerState, title: str) -> str:
     """A page title with the run it comes from (escaped)."""
     s = state.summary
     period = s.get("period") or {}
-    return (f'{report_css()}<div class="obskit"><h1>{_e(title)}</h1><p class="muted">'
-            f"{_e(s.get('title') or 'obskit run')} · {_e(_fmt_time(period.get('start')))} to "
-            f"{_e(_fmt_time(period.get('end')))} (UTC) · windows of {_e(s.get('window'))} · "
-            f"status {_e(s.get('status'))}</p></div>")
+    return (f'{report_css()}<div class="obskit"><h1>{escape(title)}</h1><p class="muted">'
+            f"{escape(s.get('title') or 'obskit run')} · "
+            f"{escape(fmt_time(period.get('start')))} to "
+            f"{escape(fmt_time(period.get('end')))} (UTC) · windows of {escape(s.get('window'))} · "
+            f"status {escape(s.get('status'))}</p></div>")
 
 
 def window_page(state: ExplorerState, index: int, segment: Segment = None) -> str:
@@ -50,7 +53,7 @@ def feature_page(state: ExplorerState, feature: str, index: int,
         feature, state.drift_entry(feature, index, segment),
         state.drift_summary(segment).get(feature), window, segment=label,
         importance=importance)]
-    when = _fmt_time((window or {}).get("start"))
+    when = fmt_time((window or {}).get("start"))
     if state.data_available:
         dist = state.distribution(feature, index, segment)
         parts.append(img_html(
@@ -58,7 +61,7 @@ def feature_page(state: ExplorerState, feature: str, index: int,
             f"{feature}: reference vs window {when} ({label})",
             missing="no distribution (the feature is not in the logs)"))
     else:
-        parts.append(f'<div class="obskit"><p class="muted">{_e(state.data_note)}</p></div>')
+        parts.append(f'<div class="obskit"><p class="muted">{escape(state.data_note)}</p></div>')
     parts.append(img_html(
         drift_series_figure(state.drift_series(feature, segment), feature=feature,
                             selected=index, segment=label),
@@ -97,7 +100,7 @@ def feature_history_page(state: ExplorerState, feature: str) -> str:
                               f"{feature}: reference vs each window",
                               missing="no distribution for this feature"))
     else:
-        parts.append(f'<p class="muted">{_e(state.data_note)}</p>')
+        parts.append(f'<p class="muted">{escape(state.data_note)}</p>')
     return '<div class="obskit">' + "".join(parts) + "</div>"
 
 
@@ -107,14 +110,14 @@ def feature_segments_html(state: ExplorerState, feature: str) -> str:
     for segment in state.segments()[1:]:
         entry = state._segment_entry(segment)
         d = state.drift_summary(segment).get(feature) or {}
-        first = _fmt_time(d.get("first_drifted")) if d.get("first_drifted") else "—"
-        rows.append(f"<tr><td>{_e(segment_label(segment))}</td>"
-                    f"<td class=num>{_e(_fmt_int(entry.get('rows')))}</td>"
-                    f"<td>{_e(entry.get('reference_basis'))}</td>"
-                    f"<td class=num>{_e(_fmt_int(d.get('drifted_windows')))} of "
-                    f"{_e(_fmt_int(d.get('windows')))}</td>"
-                    f"<td>{_e(first)}</td>"
-                    f"<td class=num>{_e(_fmt_num(_worst_value(d)))}</td></tr>")
+        first = fmt_time(d.get("first_drifted")) if d.get("first_drifted") else "—"
+        rows.append(f"<tr><td>{escape(segment_label(segment))}</td>"
+                    f"<td class=num>{escape(fmt_int(entry.get('rows')))}</td>"
+                    f"<td>{escape(entry.get('reference_basis'))}</td>"
+                    f"<td class=num>{escape(fmt_int(d.get('drifted_windows')))} of "
+                    f"{escape(fmt_int(d.get('windows')))}</td>"
+                    f"<td>{escape(first)}</td>"
+                    f"<td class=num>{escape(fmt_num(summary_worst_value(d)))}</td></tr>")
     if not rows:
         return '<div class="obskit"><p>This run has no segments.</p></div>'
     return ('<div class="obskit"><table><thead><tr><th>Segment</th><th class=num>Rows</th>'
@@ -125,11 +128,11 @@ def feature_segments_html(state: ExplorerState, feature: str) -> str:
 def window_drift_page(state: ExplorerState, index: int, *, top: int = 3) -> str:
     """Reference vs this window for the window's most drifted features."""
     window = state.window(index) or {}
-    drifted = [(f, d) for f, d in (window.get("drift") or {}).items() if d.get("drifted")]
-    drifted.sort(key=lambda kv: -((kv[1].get("value") or 0) / (kv[1].get("threshold") or 1)))
+    drift = window.get("drift") or {}
+    drifted = [(f, drift[f]) for f in rank_window_drift(drift) if drift[f].get("drifted")]
     if not drifted:
         return '<div class="obskit"><p>No feature drifted in this window.</p></div>'
-    when = _fmt_time(window.get("start"))
+    when = fmt_time(window.get("start"))
     parts = []
     for f, _ in drifted[:top]:
         if state.data_available:
@@ -137,9 +140,9 @@ def window_drift_page(state: ExplorerState, index: int, *, top: int = 3) -> str:
                                                       title=f"{f}: reference vs {when}"),
                                   f"{f}: reference vs window {when}"))
     if not state.data_available:
-        parts.append(f'<p class="muted">{_e(state.data_note)}</p>')
+        parts.append(f'<p class="muted">{escape(state.data_note)}</p>')
     names = ", ".join(f for f, _ in drifted)
-    return (f'<div class="obskit"><p>Drifted in this window: {_e(names)}.</p>'
+    return (f'<div class="obskit"><p>Drifted in this window: {escape(names)}.</p>'
             + "".join(parts) + "</div>")
 
 

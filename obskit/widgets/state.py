@@ -22,17 +22,17 @@ from typing import Any
 
 import numpy as np
 
-from obskit.assemble import number
-from obskit.drift import threshold_ratio
-from obskit.profiles._common import is_infinite
+from obskit._format import finite
+from obskit.feature_ranking import rank_features
+from obskit.io.casting import is_infinite
 from obskit.profiles.drift import category_counts, histogram_by_window, numeric_histogram
 from obskit.schema import is_numeric_type
+from obskit.segments import segment_label as label_of
 
 __all__ = ["ExplorerState", "Segment", "load_state"]
 
 #: a segment key: ``None`` for all rows, else ``(column, value)``
 Segment = tuple[str, str] | None
-_SEVERITY = {"critical": 0, "warning": 1, "info": 2}
 #: numeric quantiles of the reference used to place a request's values
 _QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 
@@ -46,7 +46,7 @@ def _edges(dist: Mapping[str, Any]) -> np.ndarray:
 
 def segment_label(segment: Segment) -> str:
     """``all rows`` or ``column=value``."""
-    return "all rows" if segment is None else f"{segment[0]}={segment[1]}"
+    return "all rows" if segment is None else label_of(*segment)
 
 
 class ExplorerState:
@@ -155,14 +155,7 @@ class ExplorerState:
         summary = self.drift_summary()
         names = list(summary) + [f for f in self.summary.get("features") or {}
                                  if f not in summary]
-
-        def key(name: str) -> tuple[float, float, str]:
-            d = summary.get(name) or {}
-            ratio = threshold_ratio(number(d.get("worst_value", d.get("max_value"))),
-                                    number(d.get("threshold")), d.get("method"))
-            return (-(d.get("drifted_windows") or 0), -ratio, name)
-
-        return sorted(names, key=key)
+        return rank_features(summary, names)
 
     def top_drifted_feature(self) -> str | None:
         """The most severely drifted feature (the first of :meth:`features` if none)."""
@@ -176,8 +169,8 @@ class ExplorerState:
         for w in self.windows(segment):
             d = (w.get("drift") or {}).get(feature) or {}
             out.append({"index": w.get("index"), "start": w.get("start"),
-                        "status": w.get("status"), "value": number(d.get("value")),
-                        "threshold": number(d.get("threshold")),
+                        "status": w.get("status"), "value": finite(d.get("value")),
+                        "threshold": finite(d.get("threshold")),
                         "drifted": d.get("drifted"), "method": d.get("method"),
                         "p_value": d.get("p_value"), "adjusted": d.get("adjusted")})
         return out
@@ -387,7 +380,7 @@ class ExplorerState:
             self.queries += 1
             row = ref.aggregate(**aggs).execute().iloc[0]
             return {f: {q: float(row[f"q{i}_{j}"]) for j, q in enumerate(_QUANTILES)
-                        if number(row[f"q{i}_{j}"]) is not None}
+                        if finite(row[f"q{i}_{j}"]) is not None}
                     for i, f in enumerate(numeric)}
 
         return self._cached(("reference_quantiles",), compute)
