@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from obskit._format import finite
 from obskit.render._common import (
     _HEATMAP_CAP,
     _HEATMAP_MAX_FEATURES,
@@ -20,7 +21,6 @@ from obskit.render._common import (
     _list,
     _map,
     _mpl,
-    _num,
     _rule_threshold,
     _series,
     _windows,
@@ -56,7 +56,7 @@ def drift_figure(summary: Mapping[str, Any]) -> Figure | None:
         drift = _map(w.get("drift"))
         for i, f in enumerate(shown):
             d = _map(drift.get(f))
-            value, threshold = _num(d.get("value")), _num(d.get("threshold"))
+            value, threshold = finite(d.get("value")), finite(d.get("threshold"))
             if value is not None and threshold:
                 ratio[i, j] = min(value / threshold, _HEATMAP_CAP)
             drifted[i, j] = d.get("drifted") is True
@@ -153,8 +153,8 @@ def multivariate_figure(summary: Mapping[str, Any]) -> Figure | None:
 
 def sparkline_figure(dist: Mapping[str, Any]) -> Figure | None:
     """Reference (grey bars) vs current (blue) shares of one feature, ~2.4 × 0.8 in."""
-    ref = np.asarray([_num(v) or 0.0 for v in _list(dist.get("reference"))], dtype=float)
-    cur = np.asarray([_num(v) or 0.0 for v in _list(dist.get("current"))], dtype=float)
+    ref = np.asarray([finite(v) or 0.0 for v in _list(dist.get("reference"))], dtype=float)
+    cur = np.asarray([finite(v) or 0.0 for v in _list(dist.get("current"))], dtype=float)
     n = min(len(ref), len(cur))
     if n == 0 or (ref[:n].sum() == 0 and cur[:n].sum() == 0):
         return None

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from obskit._format import finite
 from obskit._text import plural
-from obskit.render._common import _list, _map, _mpl, _num
+from obskit.render._common import _list, _map, _mpl
 
 
 def waterfall_figure(
@@ -79,10 +80,10 @@ def explanation_figures(summary: Mapping[str, Any], *, rows: int = 3) -> list[Fi
     figures: list[Figure] = []
     explained = [_map(e) for e in _list(_map(summary.get("explanations")).get("rows"))]
     for e in [e for e in explained if e.get("lime")][:rows]:
-        shap_row = pd.Series({str(k): _num(v) or 0.0 for k, v in _map(e.get("shap")).items()})
+        shap_row = pd.Series({str(k): finite(v) or 0.0 for k, v in _map(e.get("shap")).items()})
         title = f"request {e.get('request_id')}"
-        figures.append(waterfall_figure(shap_row, _num(e.get("base_value")) or 0.0,
+        figures.append(waterfall_figure(shap_row, finite(e.get("base_value")) or 0.0,
                                         _map(e.get("values")), f"SHAP, {title}"))
-        figures.append(lime_figure([(str(f), _num(w) or 0.0) for f, w in _list(e.get("lime"))],
+        figures.append(lime_figure([(str(f), finite(w) or 0.0) for f, w in _list(e.get("lime"))],
                                    f"LIME, {title}"))
     return figures

@@ -11,8 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from obskit._format import finite as _num
-from obskit._format import fmt_num as _fmt_num
+from obskit._format import finite, fmt_num
 from obskit.render._common import (
     _QUANTILE_COLORS,
     COLOR_ALERT,
@@ -65,7 +64,7 @@ def health_figure(summary: Mapping[str, Any]) -> Figure | None:
     if (~ok).any():
         ax_rows.bar(x[~ok], np.nan_to_num(rows[~ok]), width=0.8, color=COLOR_REFERENCE,
                     label="empty / too few rows")
-    min_rows = _num(_map(summary.get("methods")).get("min_window_rows"))
+    min_rows = finite(_map(summary.get("methods")).get("min_window_rows"))
     if min_rows:
         ax_rows.axhline(min_rows, color=COLOR_REFERENCE, ls="--", lw=1,
                         label=f"minimum rows per window ({min_rows:,.0f})")
@@ -137,7 +136,7 @@ def _performance_metrics(summary: Mapping[str, Any],
     for w in windows:
         for key in ("performance", "estimated_performance"):
             for metric, value in _map(w.get(key)).items():
-                if metric not in seen and _num(value) is not None:
+                if metric not in seen and finite(value) is not None:
                     seen.append(str(metric))
     ranked = sorted(seen, key=lambda m: (_PANEL_ORDER.index(m) if m in _PANEL_ORDER
                                          else len(_PANEL_ORDER), seen.index(m)))
@@ -151,8 +150,8 @@ def _band(windows: list[Mapping[str, Any]], key: str, metric: str
     for w in windows:
         pair = _map(w.get(key)).get(metric)
         pair = pair if isinstance(pair, (list, tuple)) and len(pair) == 2 else (None, None)
-        lo.append(np.nan if _num(pair[0]) is None else _num(pair[0]))
-        hi.append(np.nan if _num(pair[1]) is None else _num(pair[1]))
+        lo.append(np.nan if finite(pair[0]) is None else finite(pair[0]))
+        hi.append(np.nan if finite(pair[1]) is None else finite(pair[1]))
     return np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
 
 
@@ -198,15 +197,15 @@ def performance_figure(summary: Mapping[str, Any]) -> Figure | None:
                                 label="estimated, sampling error")
             ax.plot(x, estimated, marker="s", ms=3, ls=":", color=COLOR_ESTIMATED,
                     label="estimated (no labels)")
-        ref = _num(reference.get(metric))
+        ref = finite(reference.get(metric))
         if ref is not None:
             ax.axhline(ref, color=COLOR_REFERENCE, ls="--", lw=1.2,
-                       label=f"reference ({_fmt_num(ref)})")
+                       label=f"reference ({fmt_num(ref)})")
         fired = sorted(_alert_positions(summary, windows, f"performance.{metric}"))
         if fired:
             ax.scatter(x[fired], values[fired], color=COLOR_ALERT, zorder=3, s=30,
                        label="alert (drop beyond allowed)")
-        ax.set_title(_mpl(_metric_name(metric) + (f" (reference {_fmt_num(ref)})"
+        ax.set_title(_mpl(_metric_name(metric) + (f" (reference {fmt_num(ref)})"
                                                   if ref is not None else "")))
         ax.set_ylabel(_mpl(f"{_metric_name(metric)} (score)"))
         ax.margins(y=0.2)

@@ -11,10 +11,10 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from obskit._format import fmt_time
 from obskit.render._common import (
     COLOR_ALERT,
     COLOR_REFERENCE,
-    _fmt_time,
     _mpl,
 )
 
@@ -25,7 +25,7 @@ def window_axis(ax: Any, windows: list[Mapping[str, Any]], *, label: bool = True
     step = max(1, math.ceil(n / 10))
     ticks = list(range(0, n, step))
     ax.set_xticks(ticks)
-    ax.set_xticklabels([_mpl(_fmt_time(windows[i].get("start"))) for i in ticks],
+    ax.set_xticklabels([_mpl(fmt_time(windows[i].get("start"))) for i in ticks],
                        rotation=30, ha="right", fontsize=8)
     ax.set_xlim(-0.6, n - 0.4)
     if label:
