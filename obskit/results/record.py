@@ -7,8 +7,9 @@ read:
 
 - ``extra``: the keys this version does not know (a newer or older writer's), written
   back unchanged, so a key is never lost;
-- ``layout``: the document's keys in their order, as read. Empty (a record built in
-  code): every field is written, in the order the class declares them, then ``extra``.
+- ``layout``: the document's keys in their order, as read (``()`` for an empty object).
+  None (a record built in code): every field is written, in the order the class
+  declares them, then ``extra``.
 
 A key missing from an older document takes the field's default and is not written back
 (the document stays as it was).
@@ -31,8 +32,8 @@ class Record:
 
     #: keys of the document this class does not know, with their values as read
     extra: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    #: the document's keys in order, as read (empty: the declared order)
-    layout: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    #: the document's keys in order, as read (None: the declared order)
+    layout: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
 
     #: document keys named differently from their field (``{key: field}``)
     renamed: ClassVar[Mapping[str, str]] = {}
@@ -73,7 +74,7 @@ class Record:
         """
         back = {v: k for k, v in self.renamed.items()}
         names = [f.name for f in fields(self) if f.name not in HIDDEN]
-        keys = self.layout or (*(back.get(n, n) for n in names), *self.extra)
+        keys = self.layout if self.layout is not None else (*(back.get(n, n) for n in names), *self.extra)
         out: dict[str, Any] = {}
         for key in keys:
             name = self.renamed.get(key, key)

@@ -208,7 +208,7 @@ class RunRecord(Record):
             The same dict.
         """
         own = self.to_dict()
-        if own.get("error") is None and "error" not in self.layout:
+        if own.get("error") is None and "error" not in (self.layout or ()):
             own.pop("error", None)  # only a failed run has one
         document.update(own)
         return document
