@@ -18,7 +18,7 @@ A key missing from an older document takes the field's default and is not writte
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from types import NoneType, UnionType
-from typing import Any, ClassVar, Self, Union, get_args, get_origin, get_type_hints
+from typing import Any, Self, Union, get_args, get_origin, get_type_hints
 
 __all__ = ["Record", "from_json", "to_json"]
 
@@ -34,9 +34,6 @@ class Record:
     extra: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     #: the document's keys in order, as read (None: the declared order)
     layout: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
-
-    #: document keys named differently from their field (``{key: field}``)
-    renamed: ClassVar[Mapping[str, str]] = {}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
@@ -56,9 +53,8 @@ class Record:
         kwargs: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         for key, value in data.items():
-            name = cls.renamed.get(key, key)
-            if name in hints and name not in HIDDEN:
-                kwargs[name] = from_json(hints[name], value)
+            if key in hints and key not in HIDDEN:
+                kwargs[key] = from_json(hints[key], value)
             else:
                 extra[key] = value
         return cls(**kwargs, extra=extra, layout=tuple(data))
@@ -72,14 +68,12 @@ class Record:
         dict[str, Any]
             A new dict (changing it does not change the record).
         """
-        back = {v: k for k, v in self.renamed.items()}
         names = [f.name for f in fields(self) if f.name not in HIDDEN]
-        keys = self.layout if self.layout is not None else (*(back.get(n, n) for n in names), *self.extra)
+        keys = self.layout if self.layout is not None else (*names, *self.extra)
         out: dict[str, Any] = {}
         for key in keys:
-            name = self.renamed.get(key, key)
-            if name in names:
-                out[key] = to_json(getattr(self, name))
+            if key in names:
+                out[key] = to_json(getattr(self, key))
             elif key in self.extra:
                 out[key] = to_json(self.extra[key])
         return out
