@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pandas as pd
@@ -28,9 +29,44 @@ from obskit.results import (
     load_record,
 )
 from tests.helpers import credit_log
-from tests.summary_keys import key_paths
 
+#: the key paths of the summary.json of ``obskit demo --rows 20000`` + ``obskit report``
+#: before the result model (regenerate: ``sorted(key_paths(json.load(f)))``, one a line;
+#: keys are only ever added, so a new key needs no change here)
 KEYS = Path(__file__).parent / "data" / "summary_keys.txt"
+
+#: paths whose children are keyed by data (after a segment's ``segments.*[].`` prefix)
+DATA_KEYED = {
+    "features", "class_scores", "reference.performance", "reference.performance_ci",
+    "windows[].performance", "windows[].performance_ci", "windows[].estimated_performance",
+    "windows[].estimated_performance_ci", "windows[].drift", "windows[].data_quality",
+    "windows[].anomaly_counts", "drift_summary", "data_quality", "distributions", "segments",
+    "reference_performance", "explanations.rows[].shap", "explanations.rows[].values",
+    "explanations.attribution_drift", "explanations.attribution_drift.*.shares",
+    "explanations.importance", "cohort_attribution", "quarantine.by_reason", "methods.drift",
+    "drift_not_judged", "alerts[].segment", "findings[].segment", "alert_rules[].segment",
+    "insufficient_data[].segment",
+}
+SEGMENT = "segments.*[]."
+
+
+def _data_keyed(path: str) -> bool:
+    return path.removeprefix(SEGMENT) in DATA_KEYED
+
+
+def key_paths(node: Any, path: str = "") -> set[str]:
+    """Every key path of ``node`` (a parsed ``summary.json``), data keys as ``*``."""
+    out: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            name = "*" if _data_keyed(path) else str(key)
+            child = f"{path}.{name}" if path else name
+            out.add(child)
+            out |= key_paths(value, child)
+    elif isinstance(node, list):
+        for item in node:
+            out |= key_paths(item, f"{path}[]")
+    return out
 
 
 def _text(doc: dict) -> str:
