@@ -1,11 +1,13 @@
 """One monitoring run: load the logs, cut windows, run the monitors, judge the rules.
 
-:func:`analyze` is what ``obskit report`` and the notebooks call; its result turns into
-``summary.json`` (:meth:`Analysis.to_summary`), the public contract.
+:func:`analyze` is what ``obskit report`` and the notebooks call. It builds the typed
+result (:class:`obskit.results.Run`, :attr:`Analysis.run`) once; ``summary.json``, the
+public contract, is that run's document (:meth:`Analysis.to_summary`).
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -40,14 +42,13 @@ from obskit.monitors.data_quality import data_quality_summary, windowed_quaranti
 from obskit.performance import METRICS, primary_metric
 from obskit.profiles import W, health_by_window, window_overview
 from obskit.reference_cache import ReferenceCache, data_fingerprint
+from obskit.results import SCHEMA_VERSION, Run
 from obskit.schema import is_numeric_type, measures_performance
 from obskit.segments import Segment, find_segments, segment_columns
 from obskit.timings import Stopwatch, active, recording, stage
 from obskit.windows import PeriodWindow, WindowSpec, anchor_window
 
 __all__ = ["Analysis", "analyze", "SCHEMA_VERSION"]
-
-SCHEMA_VERSION = "1.0"
 
 
 def drift_rules(config: Config, features: dict[str, str], reference=None,
@@ -431,6 +432,12 @@ class Analysis:
     #: rules never evaluated: a role their metric needs is not logged, or the reference
     #: measures no performance to compare with (``alert_rules_not_applicable``)
     rules_not_applicable: list[dict[str, Any]] = field(default_factory=list)
+    #: per feature drift over the windows, computed once (:meth:`drift_summary`)
+    _drift_summary: dict[str, dict[str, Any]] | None = field(default=None, init=False,
+                                                             repr=False)
+    #: the typed result and its document, built once (:meth:`finish`)
+    _run: Run | None = field(default=None, init=False, repr=False)
+    _document: dict[str, Any] | None = field(default=None, init=False, repr=False)
 
     def _repr_html_(self) -> str:
         from obskit.render.rich import analysis_html
@@ -457,11 +464,52 @@ class Analysis:
         return "alert" if self.alerts else "ok"
 
     def drift_summary(self) -> dict[str, dict[str, Any]]:
-        """Per feature: method, threshold, windows drifted, first drifted window, peak."""
-        return drift_summary(self.drift, self.windows, self.logs.features)
+        """Per feature: method, threshold, windows drifted, first drifted window, peak
+        (computed once, from the windows' verdicts)."""
+        if self._drift_summary is None:
+            self._drift_summary = drift_summary(self.drift, self.windows, self.logs.features)
+        return self._drift_summary
+
+    @property
+    def run(self) -> Run:
+        """The typed result of this run (:class:`obskit.results.Run`), built once."""
+        if self._run is None:
+            self.finish()
+        assert self._run is not None
+        return self._run
+
+    def finish(self) -> Run:
+        """Judge the findings and build the typed :class:`~obskit.results.Run` (once, at
+        the end of :func:`analyze`; again only when called again).
+
+        Returns
+        -------
+        Run
+            The run; its document is what :meth:`to_summary` gives from now on.
+        """
+        document = self._assemble()
+        self.findings = build_findings(document)
+        document["findings"] = self.findings
+        self._run = Run.from_dict(document)
+        self._document = self._run.to_dict()
+        return self._run
 
     def to_summary(self) -> dict[str, Any]:
-        """The ``summary.json`` document (schema :data:`SCHEMA_VERSION`)."""
+        """The ``summary.json`` document (schema :data:`SCHEMA_VERSION`) of :attr:`run`.
+
+        Returns
+        -------
+        dict[str, Any]
+            A copy of the run's document (made once): changing it (the runner adds its
+            own keys) changes neither the run nor what the next caller gets.
+        """
+        if self._document is None:
+            self.finish()
+        assert self._document is not None
+        return copy.deepcopy(self._document)
+
+    def _assemble(self) -> dict[str, Any]:
+        """The document as the monitors' records give it (findings not yet judged)."""
         logs, cur = self.logs, self.logs.current
         ref = logs.reference
         labels = logs.labels
@@ -548,6 +596,7 @@ def analyze(config: Config | str, *, logs: LoadedLogs | None = None) -> Analysis
     with recording(stopwatch):
         analysis = _analyze(config, logs)
     analysis.timings = stopwatch.to_dict()
+    analysis.finish()
     return analysis
 
 
@@ -618,7 +667,6 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> Analysis:
         w["attribution_drift"] = drift_w["tv_distance"] if drift_w else None
     analysis.reference_cache = {"enabled": cache.enabled, "hits": cache.hits,
                                 "misses": cache.misses}
-    analysis.findings = build_findings(analysis.to_summary())
     return analysis
 
 
