@@ -487,10 +487,9 @@ class Analysis:
         Run
             The run; its document is what :meth:`to_summary` gives from now on.
         """
-        document = self._assemble()
-        self.findings = build_findings(document)
-        document["findings"] = self.findings
-        self._run = Run.from_dict(document)
+        run = Run.from_dict(self._assemble())
+        self._run = dataclasses.replace(run, findings=build_findings(run))
+        self.findings = [f.to_dict() for f in self._run.findings]
         self._document = self._run.to_dict()
         return self._run
 

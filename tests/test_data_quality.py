@@ -251,6 +251,7 @@ def test_without_a_reference_counts_are_kept_and_nothing_is_compared(tmp_path):
 
 def test_a_fault_in_one_segment_only_is_a_finding_with_its_shares():
     from obskit.findings import build_findings
+    from obskit.results import load
 
     def window(i, quality):
         return {"index": i, "start": f"2026-03-1{i}T00:00:00Z", "status": "ok",
@@ -267,8 +268,8 @@ def test_a_fault_in_one_segment_only_is_a_finding_with_its_shares():
                     "window": 1, "window_start": "2026-03-11T00:00:00Z", "op": ">",
                     "value": 0.73, "threshold": 0.1, "severity": "warning",
                     "segment": {"model_version": "v2"}}]}
-    [finding] = [f for f in build_findings(summary) if f["kind"] == "data_quality"]
-    assert finding["text"] == (
+    [finding] = [f for f in build_findings(load(summary)) if f.kind == "data_quality"]
+    assert finding.text == (
         "In segment model_version=v2: income: 75.0% of values missing on 2026-03-11 "
         "(vs 2.0% expected from the reference; 1 of 2 windows: 2026-03-11).")
 

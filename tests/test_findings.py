@@ -10,6 +10,7 @@ from scipy import stats
 import obskit
 from obskit.config import load_config
 from obskit.findings import build_findings
+from obskit.results import load
 
 RNG = np.random.default_rng(12)
 
@@ -63,7 +64,7 @@ def test_distance_headline_is_the_largest_value():
                                        "first_drifted": "2026-11-03T00:00:00Z",
                                        "max_value": 0.42, "worst_value": 0.42,
                                        "last_value": 0.42}}}
-    text = next(f["text"] for f in build_findings(summary) if f["kind"] == "feature_drift")
+    text = next(f.text for f in build_findings(load(summary)) if f.kind == "feature_drift")
     assert "Wasserstein (normed) up to 0.42 vs threshold 0.1" in text
 
 
@@ -74,7 +75,7 @@ def test_drift_findings_rank_pvalues_by_their_worst_value():
     summary = {"windows": [], "rows": {"quarantined": 0, "read": 0}, "alerts": [],
                "drift_summary": {"mild": {**common, "worst_value": 0.01, "max_value": 0.95},
                                  "hard": {**common, "worst_value": 1e-9, "max_value": 0.5}}}
-    order = [f["feature"] for f in build_findings(summary) if f["kind"] == "feature_drift"]
+    order = [f.feature for f in build_findings(load(summary)) if f.kind == "feature_drift"]
     assert order == ["hard", "mild"]
 
 
@@ -109,11 +110,11 @@ def test_one_window_clearly_below_the_estimate_band_is_a_finding():
     wrong = rng.random(200) < 0.615
     last = _gap_window(2, y, np.where(wrong, 1 - y, y), (0.983, 1.0), 1.0)
     assert last["performance_ci"]["accuracy"][1] < 0.983
-    gaps = [f for f in build_findings(_gap_summary([*good, last]))
-            if f["kind"] == "estimate_gap"]
+    gaps = [f for f in build_findings(load(_gap_summary([*good, last])))
+            if f.kind == "estimate_gap"]
     assert len(gaps) == 1
-    assert "in 1 window " in gaps[0]["text"]
-    assert f"{last['performance']['accuracy']:.3g} realized vs 1 estimated" in gaps[0]["text"]
+    assert "in 1 window " in gaps[0].text
+    assert f"{last['performance']['accuracy']:.3g} realized vs 1 estimated" in gaps[0].text
 
 
 def test_one_window_slightly_below_the_estimate_band_stays_silent():
@@ -128,15 +129,16 @@ def test_one_window_slightly_below_the_estimate_band_stays_silent():
     assert slight[0]["performance"]["accuracy"] < 0.975 < slight[0]["performance_ci"][
         "accuracy"][1]
     good = [_gap_window(d, y, y, (0.975, 1.0), 0.99) for d in range(2)]
-    one = build_findings(_gap_summary([*good, {**slight[0], "index": 2,
-                                               "start": "2026-11-03T00:00:00Z"}]))
-    assert not [f for f in one if f["kind"] == "estimate_gap"]
-    two = build_findings(_gap_summary(slight))
-    assert [f["kind"] for f in two].count("estimate_gap") == 1
+    one = build_findings(load(_gap_summary([*good, {**slight[0], "index": 2,
+                                                    "start": "2026-11-03T00:00:00Z"}])))
+    assert not [f for f in one if f.kind == "estimate_gap"]
+    two = build_findings(load(_gap_summary(slight)))
+    assert [f.kind for f in two].count("estimate_gap") == 1
 
 
 def test_counts_of_one_read_in_the_singular():
-    from obskit.findings import _data_findings, _data_quality_findings
+    from obskit.findings.data import data_findings
+    from obskit.findings.quality import data_quality_findings
 
     window = {"index": 0, "start": "2026-11-01T00:00:00Z", "status": "ok", "rows": 100,
               "label_coverage": 0.5, "labelled_rows": 50}
@@ -144,7 +146,8 @@ def test_counts_of_one_read_in_the_singular():
                "roles": ["timestamp", "score", "label"], "task": "binary",
                "data_quality": {"income": {"wrong_type": {"count": 1},
                                            "non_finite": {"count": 1}}}}
-    texts = [f["text"] for f in _data_findings(summary) + _data_quality_findings(summary)]
+    run = load(summary)
+    texts = [f.text for f in data_findings(run) + data_quality_findings(run)]
     assert any(t.startswith("1 window is partly labelled") for t in texts)
     assert any("income: 1 value of the wrong type (rows quarantined)" in t for t in texts)
     assert any("income: 1 non-finite value (NaN, ±inf)" in t for t in texts)

@@ -198,6 +198,7 @@ def test_pca_error_below_the_lower_bound_is_worded_as_such(pca, frames):
     constant) falls BELOW the lower bound: the finding and the window view say which bound
     was crossed and which way, never "up to X vs threshold" with the upper bound."""
     from obskit.findings import build_findings
+    from obskit.results import load
     from obskit.render.views import window_html
 
     monitor, _ = pca
@@ -211,7 +212,8 @@ def test_pca_error_below_the_lower_bound_is_worded_as_such(pca, frames):
               "status": "ok", "rows": 1000,
               "multivariate_drift": {"pca_reconstruction": {**entry, "drifted": True}}}
     summary = {"windows": [window], "rows": {"quarantined": 0, "read": 1000}, "alerts": []}
-    text = next(f["text"] for f in build_findings(summary) if f["kind"] == "multivariate_drift")
+    text = next(f.text for f in build_findings(load(summary))
+                if f.kind == "multivariate_drift")
     assert (f"down to {entry['value']:.3g}, below the lower bound "
             f"{entry['threshold_lower']:.3g}") in text
     assert "up to" not in text and f"{entry['threshold_upper']:.3g}" not in text
