@@ -27,6 +27,7 @@ from obskit.config.sinks import load_sinks
 from obskit.exceptions import InputError, NotebookError
 from obskit.findings import attach_commands
 from obskit.history import collect_runs, history_html
+from obskit.results import load, load_record
 from obskit.sinks import dispatch
 
 __all__ = ["RunOutcome", "run_report", "run_notebook", "notebook_path", "to_html",
@@ -314,7 +315,8 @@ def _notify(config: Config, run_dir: Path, summary: dict[str, Any],
             events: AlertEvents) -> list[dict[str, Any]]:
     """Send the new and resolved alerts to the configured sinks, run rule actions, and
     record the results in the published run's ``alerts.json`` (atomically)."""
-    results = dispatch(config.sinks, summary=summary, events=events, run_dir=run_dir,
+    results = dispatch(config.sinks, run=load(summary), record=load_record(summary),
+                       events=events, run_dir=run_dir,
                        dry_run=config.dry_run)
     tmp = run_dir / ".alerts.json.tmp"
     _write_alerts(tmp, summary, events, results)
@@ -356,7 +358,8 @@ def run_report(config: Config, *, out: str | Path | None = None,
     run_id = run_id or _run_id(root)
     summary["config_path"] = str(Path(config_path).resolve()) if config_path else None
     summary["run_dir"] = str((root / run_id).resolve())
-    attach_commands(summary)
+    summary["findings"] = [f.to_dict() for f in attach_commands(load(summary).findings,
+                                                                load_record(summary))]
     tmp = root / f".tmp-{run_id}"
     if tmp.exists():  # our own earlier attempt, or a stale one the cleanup kept
         shutil.rmtree(tmp)

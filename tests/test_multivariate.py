@@ -198,8 +198,8 @@ def test_pca_error_below_the_lower_bound_is_worded_as_such(pca, frames):
     constant) falls BELOW the lower bound: the finding and the window view say which bound
     was crossed and which way, never "up to X vs threshold" with the upper bound."""
     from obskit.findings import build_findings
-    from obskit.results import load
     from obskit.render.views import window_html
+    from obskit.results import load
 
     monitor, _ = pca
     reference, _ = frames

@@ -6,6 +6,7 @@ import json
 import sys
 
 from obskit.alert_state import AlertEvents
+from obskit.results import load
 from obskit.sinks import dispatch
 from obskit.sinks.actions import MAX_OUTPUT_CHARS, run_action, run_actions
 
@@ -75,7 +76,7 @@ def test_timeout_comes_from_the_rule_in_the_summary():
     summary = {"alert_rules": [{"name": "p95", "action_timeout_s": 7.5}]}
     alerts = [{**ALERT, "action": ["true"]}, {**ALERT, "rule": "other", "action": ["true"]},
               {**ALERT, "rule": "silent"}]
-    results = run_actions(alerts, summary=summary, dry_run=True)
+    results = run_actions(alerts, run=load(summary), dry_run=True)
     assert [r["timeout_s"] for r in results] == [7.5, 60.0]
 
 
@@ -83,7 +84,7 @@ def test_dispatch_runs_actions_of_new_alerts_only(tmp_path):
     firing = {**ALERT, "action": [sys.executable, "-c", "print('rollback')"]}
     ongoing = {**ALERT, "rule": "old", "action": [sys.executable, "-c", "print('again')"]}
     events = AlertEvents(firing=[firing], ongoing=[ongoing])
-    results = dispatch(None, summary={}, events=events, run_dir=tmp_path)
+    results = dispatch(None, run=load({}), events=events, run_dir=tmp_path)
     assert [(r["sink"], r["rule"], r["stdout"].strip()) for r in results] == \
         [("action", "p95", "rollback")]
     json.dumps(results)

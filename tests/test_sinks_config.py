@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from obskit.exceptions import ConfigError
+from obskit.results import load
 from obskit.sinks import SinksConfig, dispatch, load_sinks
 
 
@@ -48,8 +49,8 @@ def test_errors_name_the_key(raw, key, text):
 
 def test_dispatch_validates_before_sending():
     with pytest.raises(ConfigError, match="sinks.bogus"):
-        dispatch({"bogus": 1}, summary={}, events={}, run_dir=None)
+        dispatch({"bogus": 1}, run=load({}), events={}, run_dir=None)
 
 
 def test_dispatch_without_sinks_or_events_does_nothing():
-    assert dispatch(None, summary={}, events=None, run_dir=None) == []
+    assert dispatch(None, run=load({}), events=None, run_dir=None) == []

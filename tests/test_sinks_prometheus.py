@@ -9,6 +9,7 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from obskit.results import load
 from obskit.sinks import dispatch
 from obskit.sinks.prometheus import (
     MAX_LABEL_CHARS,
@@ -69,7 +70,7 @@ def samples(text: str) -> dict[tuple, float]:
 
 
 def test_exposition_parses_and_holds_the_latest_window():
-    text = generate_latest(build_registry(sample_summary(), active=ACTIVE,
+    text = generate_latest(build_registry(load(sample_summary()), active=ACTIVE,
                                           resolved=RESOLVED)).decode()
     got = samples(text)
     assert got[("obskit_drift_score", (("feature", "income"),))] == 0.31
@@ -95,7 +96,7 @@ def test_exposition_parses_and_holds_the_latest_window():
 
 
 def test_no_nan_no_missing_no_timestamps():
-    text = generate_latest(build_registry(sample_summary())).decode()
+    text = generate_latest(build_registry(load(sample_summary()))).decode()
     values = samples(text)
     assert all(math.isfinite(v) for v in values.values())
     features = {dict(k[1]).get("feature") for k in values if k[0] == "obskit_drift_score"}
@@ -107,7 +108,7 @@ def test_no_nan_no_missing_no_timestamps():
 
 
 def test_empty_summary_exports_only_help():
-    text = generate_latest(build_registry({"windows": []})).decode()
+    text = generate_latest(build_registry(load({"windows": []}))).decode()
     assert samples(text) == {}
     assert "# TYPE obskit_drift_share gauge" in text
 
@@ -127,18 +128,18 @@ def test_label_collisions_keep_one_sample():
                                                   "x" * 200 + "1": {"value": 3.0},
                                                   "x" * 200 + "2": {"value": 4.0},
                                                   "\n": {"value": 5.0}}}]}
-    text = generate_latest(build_registry(summary)).decode()
+    text = generate_latest(build_registry(load(summary))).decode()
     got = samples(text)
     assert len([k for k in got if k[0] == "obskit_drift_score"]) == 2
 
 
 def test_textfile_is_written_atomically(tmp_path):
     path = tmp_path / "collector" / "obskit.prom"
-    result = write_textfile(path, build_registry(sample_summary()))
+    result = write_textfile(path, build_registry(load(sample_summary())))
     assert result["status"] == "written" and result["samples"] > 10
     assert os.listdir(path.parent) == ["obskit.prom"]  # no temp file left
     first = path.stat().st_ino
-    write_textfile(path, build_registry({"windows": []}))
+    write_textfile(path, build_registry(load({"windows": []})))
     assert os.listdir(path.parent) == ["obskit.prom"]
     assert path.stat().st_ino != first  # replaced by rename, not rewritten in place
     assert samples(path.read_text()) == {}
@@ -148,20 +149,20 @@ def test_textfile_failure_is_recorded(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     [result] = dispatch({"prometheus": {"textfile": str(blocker / "x.prom")}},
-                        summary=sample_summary(), events={}, run_dir=None)
+                        run=load(sample_summary()), events={}, run_dir=None)
     assert result["status"] == "failed" and "cannot write" in result["error"]
 
 
 def test_dispatch_textfile_uses_the_events(tmp_path):
     events = {"firing": ACTIVE[:1], "ongoing": ACTIVE[1:], "resolved": RESOLVED}
     [result] = dispatch({"prometheus": {"textfile": "m/obskit.prom"}},
-                        summary=sample_summary(), events=events, run_dir=None,
+                        run=load(sample_summary()), events=events, run_dir=None,
                         base_dir=tmp_path)
     assert result["target"] == str(tmp_path / "m" / "obskit.prom")
     got = samples((tmp_path / "m" / "obskit.prom").read_text())
     assert sorted(v for k, v in got.items() if k[0] == "obskit_alert_active") == [0, 1, 1]
     [dry] = dispatch({"prometheus": {"textfile": "n/obskit.prom"}},
-                     summary=sample_summary(), events=events, run_dir=None,
+                     run=load(sample_summary()), events=events, run_dir=None,
                      base_dir=tmp_path, dry_run=True)
     assert dry["status"] == "dry_run" and not (tmp_path / "n").exists()
 
@@ -173,7 +174,7 @@ def test_push_failure_is_recorded_without_credentials():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     [result] = dispatch({"prometheus": {"pushgateway": f"http://u:pw@127.0.0.1:{port}"}},
-                        summary=sample_summary(), events={}, run_dir=None)
+                        run=load(sample_summary()), events={}, run_dir=None)
     assert result["status"] == "failed" and result["target"] == f"http://127.0.0.1:{port}"
     assert "pw" not in str(result)
 

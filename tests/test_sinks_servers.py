@@ -27,6 +27,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from test_sinks_prometheus import sample_summary
 
+from obskit.results import load
 from obskit.sinks import dispatch
 from obskit.sinks.exporter import make_server
 
@@ -203,7 +204,7 @@ def test_prometheus_scrapes_the_exporter(spawn, tmp_path):
 def test_node_exporter_reads_the_textfile(spawn, tmp_path):
     directory = tmp_path / "textfile"
     [result] = dispatch({"prometheus": {"textfile": str(directory / "obskit.prom")}},
-                        summary=sample_summary(), events={"firing": FIRING}, run_dir=None)
+                        run=load(sample_summary()), events={"firing": FIRING}, run_dir=None)
     assert result["status"] == "written"
     port = free_port()
     spawn("node-exporter", [NODE_EXPORTER, "--collector.disable-defaults",
@@ -230,7 +231,7 @@ def test_pushgateway_receives_a_push(spawn, tmp_path):
     poll(lambda: get(f"http://127.0.0.1:{port}/-/ready")[0] == 200, timeout_s=30)
     [result] = dispatch({"prometheus": {"pushgateway": f"http://127.0.0.1:{port}",
                                         "job": "obskit-test"}},
-                        summary=sample_summary(), events={"firing": FIRING}, run_dir=None)
+                        run=load(sample_summary()), events={"firing": FIRING}, run_dir=None)
     assert result["status"] == "pushed", result
     got = samples(get(f"http://127.0.0.1:{port}/metrics")[1])
     assert got[("obskit_drift_share", (("instance", ""), ("job", "obskit-test")))] == 0.25

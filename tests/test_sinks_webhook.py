@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from obskit.config.sinks import WebhookConfig
+from obskit.results import load, load_record
 from obskit.sinks import dispatch
 from obskit.sinks.webhook import format_text, send_webhook
 
@@ -26,6 +27,7 @@ RESOLVED = {"rule": "error_rate", "metric": "health.error_rate", "window": 2,
             "resolution": {"resolved_at": "2026-11-10T06:00:00Z", "run_id": "r2",
                            "last_value": 0.01}}
 SUMMARY = {"title": "credit", "run_id": "r2", "status": "alert", "windows": []}
+RUN, RECORD = load(SUMMARY), load_record(SUMMARY)
 
 
 class Receiver:
@@ -97,7 +99,7 @@ def test_posts_json_with_text_and_events(receiver, monkeypatch, caplog, tmp_path
     monkeypatch.setenv("OBSKIT_TEST_HOOK", r.url)
     events = {"firing": [{**FIRING, "value": float("nan")}], "resolved": [RESOLVED],
               "ongoing": [{**FIRING, "rule": "old"}]}
-    results = dispatch({"webhook": {"url_env": "OBSKIT_TEST_HOOK"}}, summary=SUMMARY,
+    results = dispatch({"webhook": {"url_env": "OBSKIT_TEST_HOOK"}}, run=RUN, record=RECORD,
                        events=events, run_dir=tmp_path / "r2")
     assert results == [{"sink": "webhook", "target": "$OBSKIT_TEST_HOOK", "status": "sent",
                         "attempts": 1, "http_status": 200, "error": None, "events": 2}]
@@ -171,13 +173,13 @@ def test_timeout_is_retried(caplog):
 
 def test_unset_or_bad_variable(monkeypatch, caplog):
     monkeypatch.delenv("OBSKIT_TEST_HOOK", raising=False)
-    results = dispatch({"webhook": {"url_env": "OBSKIT_TEST_HOOK"}}, summary=SUMMARY,
+    results = dispatch({"webhook": {"url_env": "OBSKIT_TEST_HOOK"}}, run=RUN, record=RECORD,
                        events={"firing": [FIRING]}, run_dir=None)
     assert results[0]["status"] == "failed"
     assert results[0]["error"] == ("environment variable OBSKIT_TEST_HOOK is not set "
                                    "(sinks.webhook)")
     monkeypatch.setenv("OBSKIT_TEST_HOOK", f"ftp://{TOKEN}")
-    results = dispatch({"webhook": {"url_env": "OBSKIT_TEST_HOOK"}}, summary=SUMMARY,
+    results = dispatch({"webhook": {"url_env": "OBSKIT_TEST_HOOK"}}, run=RUN, record=RECORD,
                        events={"firing": [FIRING]}, run_dir=None)
     assert "does not hold an http(s) URL" in results[0]["error"]
     _no_token(results, caplog)
@@ -187,9 +189,9 @@ def test_nothing_to_announce_and_dry_run(receiver, monkeypatch):
     r = receiver()
     monkeypatch.setenv("OBSKIT_TEST_HOOK", r.url)
     sinks = {"webhook": {"url_env": "OBSKIT_TEST_HOOK"}}
-    [quiet] = dispatch(sinks, summary=SUMMARY, events={"ongoing": [FIRING]}, run_dir=None)
+    [quiet] = dispatch(sinks, run=RUN, record=RECORD, events={"ongoing": [FIRING]}, run_dir=None)
     assert quiet["status"] == "skipped"
-    [dry] = dispatch(sinks, summary=SUMMARY, events={"firing": [FIRING]}, run_dir=None,
+    [dry] = dispatch(sinks, run=RUN, record=RECORD, events={"firing": [FIRING]}, run_dir=None,
                      dry_run=True)
     assert dry["status"] == "dry_run" and "[CRITICAL] p95" in dry["text"]
     assert r.requests == []

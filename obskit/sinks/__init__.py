@@ -1,6 +1,7 @@
 """Where alerts and metrics go after a run: a webhook, Prometheus, and rule actions.
 
-:func:`dispatch` is called once per run with the run's summary and alert events
+:func:`dispatch` is called once per run with the typed run (:class:`obskit.results.Run`),
+the runner's record of it and the alert events
 (``firing`` / ``resolved`` / ``ongoing``, see :mod:`obskit.alert_state`):
 
 - ``webhook``: a JSON POST of the firing and resolved events (skipped when there are none);
@@ -24,6 +25,7 @@ from obskit.config.sinks import (
     WebhookConfig,
     load_sinks,
 )
+from obskit.results import Run, RunRecord
 
 __all__ = ["dispatch", "load_sinks", "SinksConfig", "WebhookConfig", "PrometheusConfig"]
 
@@ -38,15 +40,15 @@ def _events(events: Any) -> dict[str, list[dict[str, Any]]]:
     return {k: [dict(a) for a in events.get(k) or []] for k in ("firing", "resolved", "ongoing")}
 
 
-def _webhook(config: WebhookConfig, summary: Mapping[str, Any], events: dict[str, Any],
-             run_dir: Any, dry_run: bool) -> dict[str, Any]:
+def _webhook(config: WebhookConfig, run: Run | None, record: RunRecord | None,
+             events: dict[str, Any], run_dir: Any, dry_run: bool) -> dict[str, Any]:
     from obskit.sinks.webhook import build_payload, send_webhook
 
     count = len(events["firing"]) + len(events["resolved"])
     base = {"sink": "webhook", "target": f"${config.url_env}", "events": count}
     if count == 0:
         return {**base, "status": "skipped", "reason": "nothing to announce"}
-    payload = build_payload(summary, events, run_dir)
+    payload = build_payload(run, events, run_dir, record=record)
     if dry_run:
         return {**base, "status": "dry_run", "text": payload["text"]}
     return {**send_webhook(config, payload), "events": count}
@@ -66,7 +68,7 @@ def _push_error(exc: BaseException) -> str:
     return f"push failed: {type(exc).__name__}"
 
 
-def _prometheus(config: PrometheusConfig, summary: Mapping[str, Any], events: dict[str, Any],
+def _prometheus(config: PrometheusConfig, run: Run | None, events: dict[str, Any],
                 dry_run: bool) -> list[dict[str, Any]]:
     from obskit.sinks.prometheus import (
         build_registry,
@@ -75,7 +77,7 @@ def _prometheus(config: PrometheusConfig, summary: Mapping[str, Any], events: di
         write_textfile,
     )
 
-    registry = build_registry(summary, active=events["firing"] + events["ongoing"],
+    registry = build_registry(run, active=events["firing"] + events["ongoing"],
                               resolved=events["resolved"])
     results = []
     if config.textfile:
@@ -101,26 +103,41 @@ def _prometheus(config: PrometheusConfig, summary: Mapping[str, Any], events: di
     return results
 
 
-def dispatch(sinks_config: Any, *, summary: Mapping[str, Any], events: Any,
-             run_dir: str | Path | None, dry_run: bool = False,
-             base_dir: str | Path | None = None) -> list[dict[str, Any]]:
+def dispatch(sinks_config: Any, *, run: Run | None, events: Any,
+             run_dir: str | Path | None, record: RunRecord | None = None,
+             dry_run: bool = False, base_dir: str | Path | None = None
+             ) -> list[dict[str, Any]]:
     """Send a run's results to every configured sink and run the actions of new alerts.
 
     Parameters
     ----------
-    sinks_config : ``Config.sinks`` (a :class:`SinksConfig`), a raw ``sinks:`` mapping, or None.
-    summary : the run's ``summary.json`` document.
-    events : ``{"firing": [...], "resolved": [...], "ongoing": [...]}`` (or
-        :class:`~obskit.alert_state.AlertEvents`).
-    run_dir : the run folder (in the webhook payload and ``OBSKIT_RUN_DIR``).
-    dry_run : record what would be sent or run, without sending or running anything.
-    base_dir : folder a relative ``prometheus.textfile`` is resolved against.
+    sinks_config : SinksConfig, Mapping or None
+        ``Config.sinks``, a raw ``sinks:`` mapping, or None (no sinks: actions only).
+    run : Run or None
+        The run (a ``summary.json`` file: :func:`obskit.results.load`).
+    events : Mapping or AlertEvents or None
+        ``{"firing": [...], "resolved": [...], "ongoing": [...]}`` (alert dicts), or
+        :class:`~obskit.alert_state.AlertEvents`.
+    run_dir : str, Path or None
+        The run folder (in the webhook payload and ``OBSKIT_RUN_DIR``).
+    record : RunRecord, optional
+        The runner's facts (the webhook payload's ``run_id``;
+        :func:`obskit.results.load_record`).
+    dry_run : bool
+        Record what would be sent or run, without sending or running anything.
+    base_dir : str, Path or None
+        The folder a relative ``prometheus.textfile`` is resolved against.
 
     Returns
     -------
     list of dict
         One result per sink target and per action, JSON-serialisable, each with ``sink``
         and ``status`` (for ``alerts.json``). No result holds the webhook URL.
+
+    Raises
+    ------
+    ConfigError
+        The sinks section is malformed (nothing is sent).
     """
     from obskit.sinks.actions import run_actions
 
@@ -128,10 +145,10 @@ def dispatch(sinks_config: Any, *, summary: Mapping[str, Any], events: Any,
     events = _events(events)
     results: list[dict[str, Any]] = []
     if config.webhook is not None:
-        results.append(_webhook(config.webhook, summary, events, run_dir, dry_run))
+        results.append(_webhook(config.webhook, run, record, events, run_dir, dry_run))
     if config.prometheus is not None:
-        results.extend(_prometheus(config.prometheus, summary, events, dry_run))
-    results.extend(run_actions(events["firing"], summary=summary, run_dir=run_dir,
+        results.extend(_prometheus(config.prometheus, run, events, dry_run))
+    results.extend(run_actions(events["firing"], run=run, run_dir=run_dir,
                                dry_run=dry_run))
     for result in results:
         if result.get("status") in ("failed", "timeout", "error"):

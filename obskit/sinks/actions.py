@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from obskit.results import Run
 from obskit.segments import segment_key
 
 __all__ = ["run_action", "run_actions", "action_env", "MAX_OUTPUT_CHARS",
@@ -92,20 +93,35 @@ def run_action(alert: Mapping[str, Any], *, timeout_s: float = DEFAULT_TIMEOUT_S
     return result
 
 
-def _timeouts(summary: Mapping[str, Any] | None) -> dict[str, float]:
-    rules = (summary or {}).get("alert_rules") or []
-    return {str(r.get("name")): float(r["action_timeout_s"]) for r in rules
-            if isinstance(r, Mapping) and r.get("action_timeout_s") is not None}
+def _timeouts(run: Run | None) -> dict[str, float]:
+    rules = run.alert_rules if run is not None else ()
+    return {str(r.name): float(r.action_timeout_s) for r in rules
+            if r.action_timeout_s is not None}
 
 
-def run_actions(alerts: Iterable[Mapping[str, Any]], *, summary: Mapping[str, Any] | None = None,
+def run_actions(alerts: Iterable[Mapping[str, Any]], *, run: Run | None = None,
                 run_dir: Any = None, dry_run: bool = False) -> list[dict[str, Any]]:
     """Run the action of each alert that has one, in order.
 
-    The time limit is the alert's ``action_timeout_s``, else its rule's in
-    ``summary["alert_rules"]``, else :data:`DEFAULT_TIMEOUT_S`.
+    Parameters
+    ----------
+    alerts : iterable of Mapping
+        Alert dicts (newly firing events), each with its ``action`` (argv) or none.
+    run : Run, optional
+        The run: its ``alert_rules`` give each rule's ``action_timeout_s``.
+    run_dir : str, Path or None
+        ``OBSKIT_RUN_DIR`` of the commands.
+    dry_run : bool
+        Record the commands, run none.
+
+    Returns
+    -------
+    list of dict
+        One :func:`run_action` result per alert with an action. The time limit (seconds)
+        is the alert's ``action_timeout_s``, else its rule's, else
+        :data:`DEFAULT_TIMEOUT_S`.
     """
-    timeouts = _timeouts(summary)
+    timeouts = _timeouts(run)
     results = []
     for alert in alerts:
         if not alert.get("action"):

@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from obskit.results import Run, load
 from obskit.sinks.prometheus import metric_families
 
 __all__ = ["ReportsCollector", "make_server", "add_parser", "run", "main"]
@@ -40,6 +41,15 @@ def _read_json(path: Path) -> Any:
         return None
 
 
+def _read_run(path: Path) -> Run | None:
+    """The run of a ``summary.json``, None when it cannot be read (not yet written, half
+    written, not a JSON object)."""
+    try:
+        return load(path)
+    except (OSError, ValueError):
+        return None
+
+
 class ReportsCollector(Collector):
     """Metrics of ``<reports>/latest/summary.json``, firing alerts of ``alert_state.json``."""
 
@@ -47,17 +57,17 @@ class ReportsCollector(Collector):
         self.reports = Path(reports)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        summary = _read_json(self.reports / "latest" / "summary.json")
+        run = _read_run(self.reports / "latest" / "summary.json")
         state = _read_json(self.reports / "alert_state.json")
         firing = state.get("firing") if isinstance(state, dict) else None
         available = GaugeMetricFamily("obskit_report_available",
                                       "1 when the latest summary.json could be read")
-        available.add_metric([], 1.0 if isinstance(summary, dict) else 0.0)
+        available.add_metric([], 1.0 if run is not None else 0.0)
         yield available
-        if not isinstance(summary, dict):
+        if run is None:
             return
-        yield from metric_families(summary, active=[a for a in firing or []
-                                                    if isinstance(a, dict)])
+        yield from metric_families(run, active=[a for a in firing or []
+                                                if isinstance(a, dict)])
 
 
 def _registry(reports: str | Path) -> CollectorRegistry:

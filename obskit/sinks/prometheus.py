@@ -1,7 +1,8 @@
 """Prometheus metrics of a run's latest window: a textfile for node-exporter's textfile
 collector, a Pushgateway push, or a scrape of ``obskit exporter``.
 
-All three use one collector over a ``summary.json`` document and the active alerts, in a
+All three use one collector over a typed run (:class:`obskit.results.Run`) and the
+active alerts, in a
 private :class:`prometheus_client.CollectorRegistry` (never the global one):
 
 =====================================  ===================================================
@@ -38,6 +39,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from obskit._format import finite
+from obskit.results import FeatureDrift, Health, Record, Run, Window
 from obskit.segments import segment_key
 
 __all__ = ["MAX_LABEL_CHARS", "sanitize_label", "SummaryCollector", "build_registry",
@@ -63,10 +65,25 @@ def sanitize_label(value: Any, *, max_chars: int = MAX_LABEL_CHARS) -> str:
     return text[:max_chars]
 
 
-def latest_window(summary: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The last window of the whole log (None when there is none)."""
-    windows = summary.get("windows") or []
+def latest_window(run: Run) -> Window | None:
+    """The last window of the whole log.
+
+    Parameters
+    ----------
+    run : Run
+
+    Returns
+    -------
+    Window or None
+        None when the run has no window.
+    """
+    windows = run.windows or ()
     return windows[-1] if windows else None
+
+
+def _known(record: Record, key: str) -> bool:
+    """Whether ``record``'s document has ``key`` (one built in code has every field)."""
+    return record.layout is None or key in record.layout
 
 
 def _timestamp(text: Any) -> float | None:
@@ -105,17 +122,29 @@ class _Family:
         self.family.add_metric(list(key), number)
 
 
-def metric_families(summary: Mapping[str, Any] | None, *,
+def metric_families(run: Run | None, *,
                     active: Iterable[Mapping[str, Any]] = (),
                     resolved: Iterable[Mapping[str, Any]] = (),
                     run_timestamp: float | None = None) -> list[GaugeMetricFamily]:
-    """The gauge families for ``summary`` (see the module table).
+    """The gauge families of a run (see the module table).
 
-    ``active``: alerts firing now (firing + ongoing events, or the alert state);
-    ``resolved``: alerts that just resolved (exported as 0). A family without samples is
-    still listed, with its help text.
+    Parameters
+    ----------
+    run : Run or None
+        The run (None: no run yet; only the alerts are exported).
+    active : iterable of Mapping
+        Alert dicts firing now (firing + ongoing events, or the alert state).
+    resolved : iterable of Mapping
+        Alert dicts that just resolved (exported as 0).
+    run_timestamp : float, optional
+        Unix time (seconds) of the run (default: its ``generated_at``).
+
+    Returns
+    -------
+    list of GaugeMetricFamily
+        Every family of the table, in its order; a family without samples is still
+        listed, with its help text.
     """
-    summary = summary or {}
     drift = _Family("obskit_drift_score",
                     "Drift statistic of each feature in the latest window", ("feature",))
     share = _Family("obskit_drift_share", "Share of drifted features in the latest window")
@@ -132,22 +161,21 @@ def metric_families(summary: Mapping[str, Any] | None, *,
                            "Rule/window pairs of the latest window that could not be judged")
     rows = _Family("obskit_rows", "Rows of the latest run", ("kind",))
 
-    window = latest_window(summary)
-    if window is not None:
-        for feature, entry in sorted((window.get("drift") or {}).items()):
-            value = entry.get("value") if isinstance(entry, Mapping) else entry
+    window = latest_window(run) if run is not None else None
+    if run is not None and window is not None:
+        for feature, entry in sorted((window.drift or {}).items()):
+            value = entry.value if isinstance(entry, FeatureDrift) else entry
             if sanitize_label(feature):
                 drift.add(value, feature)
-        share.add(window.get("drift_share"))
-        for metric, value in sorted((window.get("performance") or {}).items()):
-            perf.add(value, metric)
-        health = window.get("health") or {}
+        share.add(window.drift_share)
+        for metric, number in sorted((window.performance or {}).items()):
+            perf.add(number, metric)
+        health = window.health if isinstance(window.health, Health) else Health()
         for quantile, key in _QUANTILES:
-            latency.add(health.get(key), quantile)
-        errors.add(health.get("error_rate"))
-        not_judged = [item for item in summary.get("insufficient_data") or []
-                      if isinstance(item, Mapping) and item.get("window") == window.get("index")
-                      and not item.get("segment")]
+            latency.add(getattr(health, key), quantile)
+        errors.add(health.error_rate)
+        not_judged = [item for item in run.insufficient_data
+                      if item.window == window.index and not item.segment]
         insufficient.add(len(not_judged))
     for alert in active:
         alerts.add(1, alert.get("rule"), alert.get("metric"), _segment(alert.get("segment")),
@@ -155,35 +183,50 @@ def metric_families(summary: Mapping[str, Any] | None, *,
     for alert in resolved:
         alerts.add(0, alert.get("rule"), alert.get("metric"), _segment(alert.get("segment")),
                    alert.get("severity"))
-    stamp = run_timestamp if run_timestamp is not None else _timestamp(summary.get("generated_at"))
-    last.add(stamp)
-    counts = summary.get("rows") or {}
-    for kind in ("current", "quarantined"):
-        rows.add(counts.get(kind), kind)
+    generated = run.generated_at if run is not None else None
+    last.add(run_timestamp if run_timestamp is not None else _timestamp(generated))
+    if run is not None and _known(run, "rows"):
+        counts = run.rows
+        for kind, count in (("current", counts.current), ("quarantined", counts.quarantined)):
+            if _known(counts, kind):
+                rows.add(count, kind)
     return [f.family for f in (drift, share, perf, latency, errors, alerts, last,
                                insufficient, rows)]
 
 
 class SummaryCollector(Collector):
-    """A collector over one summary and its alerts (fixed at construction)."""
+    """A collector over one run and its alerts (fixed at construction)."""
 
-    def __init__(self, summary: Mapping[str, Any] | None, *,
+    def __init__(self, run: Run | None, *,
                  active: Iterable[Mapping[str, Any]] = (),
                  resolved: Iterable[Mapping[str, Any]] = ()) -> None:
-        self.summary = summary
+        self.run = run
         self.active = list(active)
         self.resolved = list(resolved)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        yield from metric_families(self.summary, active=self.active, resolved=self.resolved)
+        yield from metric_families(self.run, active=self.active, resolved=self.resolved)
 
 
-def build_registry(summary: Mapping[str, Any] | None, *,
+def build_registry(run: Run | None, *,
                    active: Iterable[Mapping[str, Any]] = (),
                    resolved: Iterable[Mapping[str, Any]] = ()) -> CollectorRegistry:
-    """A private registry holding only obskit's metrics for ``summary``."""
+    """A private registry holding only obskit's metrics.
+
+    Parameters
+    ----------
+    run : Run or None
+        The run (a ``summary.json`` file: :func:`obskit.results.load`).
+    active, resolved : iterable of Mapping
+        See :func:`metric_families`.
+
+    Returns
+    -------
+    CollectorRegistry
+        A new registry (never the global one).
+    """
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(SummaryCollector(summary, active=active, resolved=resolved))
+    registry.register(SummaryCollector(run, active=active, resolved=resolved))
     return registry
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from obskit.config.sinks import WebhookConfig
+from obskit.results import Run, RunRecord
 from obskit.segments import segment_key
 
 __all__ = ["format_text", "build_payload", "send_webhook", "event_line"]
@@ -85,13 +86,33 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def build_payload(summary: Mapping[str, Any], events: Mapping[str, Any],
-                  run_dir: Any = None) -> dict[str, Any]:
-    """``{text, source, title, run_id, status, run_dir, events: {firing, resolved}}``."""
-    title, run_id = summary.get("title"), summary.get("run_id")
+def build_payload(run: Run | None, events: Mapping[str, Any], run_dir: Any = None, *,
+                  record: RunRecord | None = None) -> dict[str, Any]:
+    """The JSON body of the webhook.
+
+    Parameters
+    ----------
+    run : Run or None
+        The run (its ``title`` and ``status``).
+    events : Mapping
+        ``{"firing": [...], "resolved": [...]}``: alert dicts.
+    run_dir : str, Path or None
+        The run folder.
+    record : RunRecord, optional
+        The runner's facts (``run_id``).
+
+    Returns
+    -------
+    dict
+        ``{text, source, title, run_id, status, run_dir, events: {firing, resolved}}``,
+        strict JSON (NaN and infinities as null).
+    """
+    title = run.title if run is not None else None
+    run_id = record.run_id if record is not None else None
+    status = run.status if run is not None else None
     return _jsonable({
         "text": format_text(events, title=title, run_id=run_id),
-        "source": "obskit", "title": title, "run_id": run_id, "status": summary.get("status"),
+        "source": "obskit", "title": title, "run_id": run_id, "status": status,
         "run_dir": str(run_dir) if run_dir is not None else None,
         "events": {"firing": list(events.get("firing") or []),
                    "resolved": list(events.get("resolved") or [])},
