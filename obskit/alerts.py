@@ -11,6 +11,13 @@ reported, never a silent pass. A rule whose metric can never have a value in the
 because the log has no column for the role it needs (no ``latency_ms`` for
 ``health.latency_p95_ms``), is not applicable instead: not evaluated, and listed once with
 the reason (:func:`split_applicable`).
+
+Windows are read as the analysis gives them (dicts, tagged with their ``segment``) or as
+typed :class:`obskit.results.Window` records (a loaded run's; their segment given with
+``segment=``): a path walks mappings by key and records by field, a key absent from the
+document being absent either way. Alerts and not-judged pairs are returned as the dicts
+of ``summary.json`` (the analysis builds the run's :class:`~obskit.results.Alert` and
+:class:`~obskit.results.InsufficientData` records from them).
 """
 
 from __future__ import annotations
@@ -18,10 +25,12 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Iterable, Mapping
+from dataclasses import fields
 from typing import Any
 
 from obskit.config import AlertRuleConfig
 from obskit.performance import metric_direction
+from obskit.results import Record, Window
 
 __all__ = ["evaluate_rules", "resolve_metric", "significant_drop", "split_applicable",
            "METRIC_ROLES"]
@@ -29,14 +38,31 @@ __all__ = ["evaluate_rules", "resolve_metric", "significant_drop", "split_applic
 _OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 
 
-def resolve_metric(window: Mapping[str, Any], path: str) -> Any:
-    """The value at ``path`` in a window dict (``drift.<feature>`` gives its value)."""
+#: a window as the analysis gives it (a dict) or as a run holds it
+WindowLike = Window | Mapping[str, Any]
+
+
+def resolve_metric(window: WindowLike, path: str) -> Any:
+    """The value at ``path`` in a window.
+
+    Parameters
+    ----------
+    window : Window or Mapping
+        A typed window, or a window dict of ``summary.json``.
+    path : str
+        Dotted keys (``health.latency_p95_ms``, ``performance.roc_auc``); ``drift.<feature>``
+        gives the feature's ``value``.
+
+    Returns
+    -------
+    Any
+        The value; None when the path is absent.
+    """
     node = _walk(window, path)
     if node is _ABSENT:
         return None
-    if isinstance(node, Mapping) and "value" in node:
-        node = node["value"]
-    return node
+    value = _child(node, "value")
+    return node if value is _ABSENT else value
 
 
 #: metric prefix → the roles its values come from: each tuple is "one of these" and every
@@ -76,7 +102,7 @@ def split_applicable(rules: Iterable[AlertRuleConfig], roles: Iterable[str]
     return applicable, not_applicable
 
 
-def _expand(rule: AlertRuleConfig, window: Mapping[str, Any]) -> list[str]:
+def _expand(rule: AlertRuleConfig, window: WindowLike) -> list[str]:
     """The metric paths a rule watches in ``window``: a ``*`` part stands for every key at
     that level that has the rest of the path (``performance.*``,
     ``data_quality.*.missing_increase``); a key without it is not watched."""
@@ -90,8 +116,7 @@ def _expand(rule: AlertRuleConfig, window: Mapping[str, Any]) -> list[str]:
                 grown.append(f"{path}.{part}" if path else part)
                 continue
             node = _walk(window, path) if path else window
-            if isinstance(node, Mapping):
-                grown += [f"{path}.{k}" if path else str(k) for k in node]
+            grown += [f"{path}.{k}" if path else str(k) for k in _keys(node)]
         paths = grown
     if rule.metric.endswith(".*"):
         return paths
@@ -99,15 +124,52 @@ def _expand(rule: AlertRuleConfig, window: Mapping[str, Any]) -> list[str]:
 
 
 _ABSENT = object()
+_FIELDS: dict[type, frozenset[str]] = {}
 
 
-def _walk(window: Mapping[str, Any], path: str) -> Any:
+def _names(record: Record) -> frozenset[str]:
+    """The document keys of a record class (its fields but ``extra`` and ``layout``)."""
+    cls = type(record)
+    if cls not in _FIELDS:
+        _FIELDS[cls] = frozenset(f.name for f in fields(record)) - {"extra", "layout"}
+    return _FIELDS[cls]
+
+
+def _keys(node: Any) -> list[Any]:
+    """The keys of a mapping, or the document keys a record has; ``[]`` for a leaf."""
+    if isinstance(node, Record):
+        if node.layout is not None:
+            return list(node.layout)
+        return [*(f for f in _names(node)), *node.extra]
+    return list(node) if isinstance(node, Mapping) else []
+
+
+def _child(node: Any, key: str) -> Any:
+    """``node[key]`` (a mapping) or its field ``key`` (a record), or ``_ABSENT``."""
+    if isinstance(node, Record):
+        if key in node.extra:
+            return node.extra[key]
+        if key in _names(node) and (node.layout is None or key in node.layout):
+            return getattr(node, key)
+        return _ABSENT
+    if isinstance(node, Mapping) and key in node:
+        return node[key]
+    return _ABSENT
+
+
+def _fact(window: WindowLike, key: str) -> Any:
+    """A window's own ``index``, ``start`` or ``end`` (None when it has none)."""
+    value = _child(window, key)
+    return None if value is _ABSENT else value
+
+
+def _walk(window: WindowLike, path: str) -> Any:
     """The node at ``path`` (not its ``value``), or ``_ABSENT``."""
     node: Any = window
     for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
+        node = _child(node, part)
+        if node is _ABSENT:
             return _ABSENT
-        node = node[part]
     return node
 
 
@@ -150,23 +212,30 @@ def significant_drop(value: float, interval: tuple[float | None, float | None] |
     return bool(gap > margin and relative > min_drop_pct)
 
 
-def _interval(window: Mapping[str, Any], metric: str) -> Any:
+def _interval(window: WindowLike, metric: str) -> Any:
     """The ``[lo, hi]`` of ``metric`` (``performance.x`` → ``performance_ci.x``)."""
     head, _, name = metric.rpartition(".")
     return resolve_metric(window, f"{head}_ci.{name}") if head else None
 
 
-def _in_segment(rule: AlertRuleConfig, window: Mapping[str, Any]) -> bool:
-    """Whether the rule watches ``window`` (tagged with its ``segment``, None for the whole
-    log): a rule without a segment watches every window, one with a segment only that one."""
-    return rule.segment is None or (window.get("segment") or None) == dict(rule.segment)
+def _segment(window: WindowLike, segment: Mapping[str, Any] | None) -> Any:
+    """The segment a window belongs to: its own ``segment`` tag, else ``segment``."""
+    tag = _child(window, "segment")
+    return segment if tag is _ABSENT else tag
 
 
-def evaluate_rules(windows: Iterable[Mapping[str, Any]], rules: Iterable[AlertRuleConfig], *,
+def _in_segment(rule: AlertRuleConfig, tag: Any) -> bool:
+    """Whether the rule watches a window of segment ``tag`` (None for the whole log): a
+    rule without a segment watches every window, one with a segment only that one."""
+    return rule.segment is None or (tag or None) == dict(rule.segment)
+
+
+def evaluate_rules(windows: Iterable[WindowLike], rules: Iterable[AlertRuleConfig], *,
                    reference: Mapping[str, Any],
                    reference_ci: Mapping[str, Any] | None = None,
-                   fallback: Mapping[str, str] | None = None
-                   ) -> tuple[list[dict], list[dict]]:
+                   fallback: Mapping[str, str] | None = None,
+                   segment: Mapping[str, Any] | None = None
+                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Return ``(alerts, insufficient)``: the rule/window pairs that fired, and those that
     could not be judged for lack of data. ``reference_ci`` (metric → ``[lo, hi]``) is the
     reference's own uncertainty, used by ``significant_drop``. ``fallback`` (metric path →
@@ -176,19 +245,25 @@ def evaluate_rules(windows: Iterable[Mapping[str, Any]], rules: Iterable[AlertRu
     fallback metric, with ``instead_of`` the rule's.
 
     Windows are judged in order; a rule with ``persistence`` k fires from the k-th
-    consecutive breaching window on (a window without data breaks the run).
+    consecutive breaching window on (a window without data breaks the run). A window's
+    segment is its own ``segment`` tag (window dicts), else ``segment`` (None: the whole
+    log).
     """
-    alerts: list[dict] = []
-    insufficient: list[dict] = []
+    alerts: list[dict[str, Any]] = []
+    insufficient: list[dict[str, Any]] = []
     streak: dict[tuple[str, str], int] = {}
+    rules = list(rules)
     for window in windows:
+        tag = _segment(window, segment)
         for rule in rules:
-            if not _in_segment(rule, window):
+            if not _in_segment(rule, tag):
                 continue
             for metric in _expand(rule, window):
                 value = resolve_metric(window, metric)
-                where = {"rule": rule.name, "metric": metric, "window": window["index"],
-                         "window_start": window["start"], "window_end": window["end"]}
+                where = {"rule": rule.name, "metric": metric,
+                         "window": _fact(window, "index"),
+                         "window_start": _fact(window, "start"),
+                         "window_end": _fact(window, "end")}
                 key = (rule.name, metric)
                 extra: dict[str, Any] = {}
                 if rule.op == "significant_drop":
@@ -199,7 +274,7 @@ def evaluate_rules(windows: Iterable[Mapping[str, Any]], rules: Iterable[AlertRu
                         metric, value = substitute, resolve_metric(window, substitute)
                         where["metric"] = metric
                     name = metric.split(".")[-1]
-                    base = reference.get(name)
+                    base: Any = reference.get(name)  # a number once not _missing
                     direction = metric_direction(name)
                     if _missing(base) or direction is None:
                         continue

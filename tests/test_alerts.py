@@ -232,3 +232,32 @@ def test_undefined_primary_metric_falls_back_to_accuracy_where_asked():
         windows, [rule], reference=ref, reference_ci=ref_ci,
         fallback={"performance.roc_auc": "performance.accuracy"})
     assert alerts == [] and [i["window"] for i in insufficient] == [1]
+
+
+def test_typed_windows_are_judged_like_window_dicts():
+    """A loaded run's windows (records) resolve paths and fire rules as their dicts do: a
+    key the document lacks is absent either way, and the segment comes with ``segment=``."""
+    from obskit.results import Window
+
+    dicts = [_window(0, health={"latency_p95_ms": 120.0}, performance={"roc_auc": 0.8},
+                     performance_ci={"roc_auc": [0.79, 0.81]},
+                     drift={"x": {"value": 0.3, "drifted": True}},
+                     data_quality={"x": {"missing_increase": 0.2}, "y": {"missing": 0}}),
+             _window(1, health={"latency_p95_ms": 900.0}, performance={"roc_auc": 0.7},
+                     performance_ci={"roc_auc": [0.68, 0.72]},
+                     data_quality={"x": {"missing_increase": 0.01}})]
+    typed = [Window.from_dict(w) for w in dicts]
+    for path in ("health.latency_p95_ms", "drift.x", "health.nothing", "performance.roc_auc",
+                 "data_quality.y.missing_increase", "data_quality.x.missing_increase"):
+        assert resolve_metric(typed[0], path) == resolve_metric(dicts[0], path)
+    rules = [AlertRuleConfig("p95", "health.latency_p95_ms", ">", 500.0, "critical"),
+             AlertRuleConfig("auc", "performance.*", "significant_drop", 1.0),
+             AlertRuleConfig("dq", "data_quality.*.missing_increase", ">", 0.1),
+             AlertRuleConfig("seg", "drift.x", ">", 0.1, segment={"region": "eu"})]
+    kwargs = {"reference": {"roc_auc": 0.8}, "reference_ci": {"roc_auc": [0.79, 0.81]}}
+    assert evaluate_rules(typed, rules, **kwargs) == evaluate_rules(dicts, rules, **kwargs)
+    tagged = [{**w, "segment": {"region": "eu"}} for w in dicts]
+    assert evaluate_rules(typed, rules, segment={"region": "eu"}, **kwargs) == \
+        evaluate_rules(tagged, rules, **kwargs)
+    alerts, _ = evaluate_rules(typed, rules, segment={"region": "eu"}, **kwargs)
+    assert {a["rule"] for a in alerts} == {"p95", "auc", "dq", "seg"}
