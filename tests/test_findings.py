@@ -10,7 +10,7 @@ from scipy import stats
 import obskit
 from obskit.config import load_config
 from obskit.findings import build_findings
-from obskit.results import load
+from obskit.results import Finding, load
 
 RNG = np.random.default_rng(12)
 
@@ -152,3 +152,49 @@ def test_counts_of_one_read_in_the_singular():
     assert any("income: 1 value of the wrong type (rows quarantined)" in t for t in texts)
     assert any("income: 1 non-finite value (NaN, ±inf)" in t for t in texts)
     assert not any(" 1 windows" in t or " 1 values" in t for t in texts)
+
+
+def test_findings_of_a_loaded_run_are_those_the_analysis_wrote(pvalue_run):
+    """Re-explaining a run from its summary.json gives the same findings: same keys in the
+    same order, same texts, same order of findings."""
+    import json
+
+    _, _, summary = pvalue_run
+    findings = build_findings(load(json.loads(json.dumps(summary))))
+    assert all(isinstance(f, Finding) for f in findings)
+    assert json.dumps([f.to_dict() for f in findings]) == json.dumps(summary["findings"])
+
+
+def test_attach_commands_returns_new_findings_and_changes_none():
+    from obskit.findings import attach_commands
+    from obskit.results import RunRecord
+
+    summary = {"windows": [], "rows": {"quarantined": 0, "read": 0}, "alerts": [],
+               "drift_summary": {"x": {"method": "wasserstein", "threshold": 0.1,
+                                       "windows": 3, "drifted_windows": 1,
+                                       "first_drifted": "2026-11-03T00:00:00Z",
+                                       "max_value": 0.42, "worst_value": 0.42}}}
+    before = build_findings(load(summary))
+    drift = next(f for f in before if f.kind == "feature_drift")
+    assert drift.command == "obskit deep-dive --config CONFIG.yml --feature x"
+    record = RunRecord(config_path="/d/my config.yml", run_dir="/r/1")
+    after = attach_commands(before, record)
+    assert drift.command == "obskit deep-dive --config CONFIG.yml --feature x"  # unchanged
+    moved = next(f for f in after if f.kind == "feature_drift")
+    assert moved is not drift and moved.text == drift.text
+    assert moved.command == ("obskit deep-dive --config '/d/my config.yml' --feature x "
+                             "--summary /r/1/summary.json")
+    assert list(moved.to_dict())[-1] == "command"
+    ok = next(f for f in after if f.kind == "ok")
+    assert ok.command is None and "command" not in ok.to_dict()
+    with pytest.raises(AttributeError):
+        moved.text = "changed"  # frozen
+
+
+def test_docstring_examples():
+    import doctest
+
+    from obskit.findings import commands, drift, wording
+
+    for module in (commands, drift, wording):
+        assert doctest.testmod(module).failed == 0
