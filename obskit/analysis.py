@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import ibis
 import numpy as np
 import pandas as pd
 
@@ -41,12 +40,13 @@ from obskit.monitors import (
 from obskit.monitors.data_quality import data_quality_summary, windowed_quarantine
 from obskit.performance import METRICS, primary_metric
 from obskit.profiles import W, health_by_window, window_overview
+from obskit.profiles.period import analysed_rows
 from obskit.reference_cache import ReferenceCache, data_fingerprint
 from obskit.results import SCHEMA_VERSION, Run
 from obskit.schema import is_numeric_type, measures_performance
 from obskit.segments import Segment, find_segments, segment_columns
 from obskit.timings import Stopwatch, active, recording, stage
-from obskit.windows import PeriodWindow, WindowSpec, anchor_window
+from obskit.windows import PeriodWindow, WindowSpec
 
 __all__ = ["Analysis", "analyze", "SCHEMA_VERSION"]
 
@@ -616,20 +616,11 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> Analysis:
         logs = logs or load_logs(config)
     require_used_rows(logs)
     check_predictions(config, logs)
-    spec = config.window_spec
-    current = logs.current.table
-    if config.period_start or config.period_end:
-        ts = current.timestamp
-        keep = ibis.literal(True)
-        if config.period_start:
-            keep &= ts >= ibis.timestamp(config.period_start).cast("timestamp('UTC')")
-        if config.period_end:
-            keep &= ts < ibis.timestamp(config.period_end).cast("timestamp('UTC')")
-        current = current.filter(keep)
-    segment_columns(config, list(current.columns))  # a bad 'segments' stops before the work
+    # a bad 'segments' stops before the work
+    segment_columns(config, list(logs.current.table.columns))
     with stage("load"):
-        spec = anchor_window(spec, current, start=config.period_start)  # window 0 first
-        table = materialize(spec.assign(current))
+        windowed, spec = analysed_rows(config, logs)  # period filter, window 0 first
+        table = materialize(windowed)
         outside = logs.current.rows_used - int(table.count().execute())
     if outside and outside == logs.current.rows_used:
         raise _empty_period(config, logs)

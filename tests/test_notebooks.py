@@ -72,7 +72,7 @@ def test_drift_deep_dive_runs_on_the_top_feature_by_default(run, tmp_path):
     feature = state.top_drifted_feature()
     assert f"Drift deep dive: {feature}" in text
     overview = state.drift_summary()[feature]
-    assert f"drifted in {overview['drifted_windows']} of {overview['windows']} windows" in text
+    assert f"drifted in {overview.drifted_windows} of {overview.windows} windows" in text
     assert "model_version=v2" in text  # the per-segment table
     assert f'alt="{feature}: reference vs each window"' in page
 
@@ -81,10 +81,10 @@ def test_investigation_of_a_request(run, tmp_path):
     files, state, summary_path = run
     row = state.anomalies()[2]
     out = _execute("anomaly_investigation.ipynb", tmp_path, config_path=str(files.config),
-                   summary_path=str(summary_path), request_id=row["request_id"])
+                   summary_path=str(summary_path), request_id=row.request_id)
     text = _text(runner.to_html(out))
-    assert f"Investigation: request {row['request_id']}" in text
-    assert f"Request {row['request_id']}" in text
+    assert f"Investigation: request {row.request_id}" in text
+    assert f"Request {row.request_id}" in text
     assert "Flagged with severity" in text
 
 
@@ -116,8 +116,8 @@ def test_deep_dive_command_publishes_a_page(run, tmp_path):
 
 def test_investigate_command_publishes_a_window_page(run, tmp_path):
     files, state, summary_path = run
-    window = max(state.windows(), key=lambda w: (w["health"] or {}).get("error_rate") or 0)
-    day = window["start"][:10]
+    window = max(state.windows(), key=lambda w: w.health.error_rate or 0)
+    day = window.start[:10]
     proc = _cli("investigate", "--config", str(files.config), "--window-start", day,
                 "--summary", str(summary_path), "--out", "dives", cwd=tmp_path)
     html = _published(proc).read_text()

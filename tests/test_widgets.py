@@ -12,9 +12,10 @@ import pytest
 from obskit._format import fmt_num, fmt_time
 from obskit.findings import deep_dive_command
 from obskit.render.rich import analysis_html, summary_html
-from obskit.widgets import ExplorerState, explore
-from obskit.widgets import state as state_module
+from obskit.results import load
+from obskit.widgets import ExplorerState, explore, log_view
 from obskit.widgets.explorer import KERNEL_NOTE, Explorer
+from obskit.widgets.state import as_run
 from tests.demo_run import demo_run
 
 pytestmark = pytest.mark.e2e  # builds one demo analysis (about a minute)
@@ -52,7 +53,7 @@ def test_feature_view_follows_window_and_feature(run, explorer):
     for window in (first, last):
         explorer.window.value = window
         text = _text(explorer.feature_view.value)
-        start = next(w["start"] for w in analysis.windows if w["index"] == window)
+        start = next(w.start for w in as_run(analysis).windows if w.index == window)
         assert f"utilization on {fmt_time(start)} (all rows)" in text
         assert fmt_num(_drift(analysis, window, "utilization")) in text
         assert f"{fmt_time(start)} to" in _text(explorer.window_view.value)
@@ -66,76 +67,76 @@ def test_feature_view_follows_window_and_feature(run, explorer):
 
 def test_window_view_shows_the_windows_numbers(run, explorer):
     _, analysis, _ = run
-    latency = max(analysis.windows, key=lambda w: w["health"]["latency_p95_ms"] or 0)
-    explorer.window.value = latency["index"]
+    latency = max(as_run(analysis).windows, key=lambda w: w.health.latency_p95_ms or 0)
+    explorer.window.value = latency.index
     text = _text(explorer.window_view.value)
-    assert f"{latency['rows']:,}" in text
-    assert f"{latency['health']['latency_p95_ms']:,.0f} ms" in text
+    assert f"{latency.rows:,}" in text
+    assert f"{latency.health.latency_p95_ms:,.0f} ms" in text
     assert "latency_p95" in text  # the alert that fired there
 
 
 def test_segment_switches_every_view_to_the_segment(run, explorer):
     _, analysis, _ = run
-    v2 = next(e for e in analysis.segments["model_version"] if e["value"] == "v2")
-    window = next(w for w in v2["windows"] if w["status"] == "ok")
-    explorer.window.value = window["index"]
+    v2 = next(e for e in as_run(analysis).segments["model_version"] if e.value == "v2")
+    window = next(w for w in v2.windows or () if w.status == "ok")
+    explorer.window.value = window.index
     explorer.feature.value = "income"
     explorer.segment.value = ("model_version", "v2")
     assert "model_version=v2" in _text(explorer.window_view.value)
-    assert f"Rows {window['rows']:,}" in _text(explorer.window_view.value)
-    seg_value = window["drift"]["income"]["value"]
+    assert f"Rows {window.rows:,}" in _text(explorer.window_view.value)
+    seg_value = window.drift["income"].value
     assert fmt_num(seg_value) in _text(explorer.feature_view.value)
-    assert all(str(explorer.state.anomaly(rid).get("model_version")) == "v2"
+    assert all(str(explorer.state.anomaly(rid).model_version) == "v2"
                for _, rid in explorer.anomaly.options)
 
 
 def test_picking_an_anomalous_row_shows_why_and_its_explanations(run, explorer):
     _, analysis, _ = run
-    summary = explorer.state.summary
-    explained = {e["request_id"] for e in summary["explanations"]["rows"]}
-    rows = [r for r in summary["anomalies"] if r["request_id"] in explained]
+    summary = explorer.state.run
+    explained = {e.request_id for e in summary.explanations.rows}
+    rows = [r for r in summary.anomalies if r.request_id in explained]
     target = rows[1]
-    explorer.anomaly.value = target["request_id"]
+    explorer.anomaly.value = target.request_id
     view = explorer.anomaly_view.value
     text = _text(view)
-    assert f"Request {target['request_id']}" in text
+    assert f"Request {target.request_id}" in text
     assert "Flagged with severity" in text
-    for reason in target["reasons"]:
+    for reason in target.reasons:
         code = reason.split(":")[0]
         if code == "out_of_range":
             assert f"{reason.split(':')[1]} = " in text
-    assert f'alt="SHAP waterfall of request {target["request_id"]}"' in view
-    assert f'alt="Latency of request {target["request_id"]} against its window"' in view
-    if target.get("trace_id"):
-        assert target["trace_id"] in text
+    assert f'alt="SHAP waterfall of request {target.request_id}"' in view
+    assert f'alt="Latency of request {target.request_id} against its window"' in view
+    if target.trace_id:
+        assert target.trace_id in text
     # the full logged row came from the engine: every feature with its value
-    for feature in summary["features"]:
+    for feature in summary.features:
         assert f" {feature} " in text
 
 
 def test_only_window_filters_the_rows(run, explorer):
     _, analysis, _ = run
-    busiest = max(analysis.windows, key=lambda w: sum((w["anomaly_counts"] or {}).values()))
-    explorer.window.value = busiest["index"]
+    busiest = max(as_run(analysis).windows, key=lambda w: sum((w.anomaly_counts or {}).values()))
+    explorer.window.value = busiest.index
     explorer.only_window.value = True
     ids = [rid for _, rid in explorer.anomaly.options]
     assert ids
-    assert all(explorer.state.anomaly(rid)["window"] == busiest["index"] for rid in ids)
-    assert f"window {fmt_time(busiest['start'])}" in _text(explorer.anomaly_table.value)
+    assert all(explorer.state.anomaly(rid).window == busiest.index for rid in ids)
+    assert f"window {fmt_time(busiest.start)}" in _text(explorer.anomaly_table.value)
 
 
 def test_changes_back_never_query_the_engine_again(run, monkeypatch):
     calls = []
     for name in ("histogram_by_window", "category_counts", "numeric_histogram"):
-        original = getattr(state_module, name)
+        original = getattr(log_view, name)
 
         def counted(*args, _original=original, _name=name, **kwargs):
             calls.append(_name)
             return _original(*args, **kwargs)
 
-        monkeypatch.setattr(state_module, name, counted)
+        monkeypatch.setattr(log_view, name, counted)
     explorer = Explorer(run[1])
-    windows = [w["index"] for w in run[1].windows if w["status"] == "ok"]
+    windows = [w.index for w in as_run(run[1]).windows if w.status == "ok"]
 
     def browse() -> None:
         for feature in ("income", "employment_type"):
@@ -156,7 +157,7 @@ def test_changes_back_never_query_the_engine_again(run, monkeypatch):
 def test_a_summary_alone_explores_and_says_what_needs_the_logs(run):
     _, analysis, summary_path = run
     explorer = Explorer.from_summary(summary_path)
-    window = analysis.windows[-1]["index"]
+    window = as_run(analysis).windows[-1].index
     explorer.window.value = window
     explorer.feature.value = "utilization"
     text = _text(explorer.feature_view.value)
@@ -195,7 +196,7 @@ def test_rich_display_escapes_data():
     html = summary_html(summary)
     assert "<script" not in html
     assert "&lt;script&gt;" in html
-    state = ExplorerState(summary)
+    state = ExplorerState(load(summary))
     assert state.features() == [evil]
 
 

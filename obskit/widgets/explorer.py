@@ -18,10 +18,10 @@ import ipywidgets as widgets
 
 from obskit._format import fmt_int, fmt_num, fmt_time
 from obskit._text import plural
-from obskit.render import escape
-from obskit.render.fragments import report_css
+from obskit.render import escape, report_css
 from obskit.render.requests import anomaly_table_html
 from obskit.render.rich import summary_html
+from obskit.results import AnomalousPrediction
 from obskit.widgets.pages import feature_page, request_page, window_page
 from obskit.widgets.state import ExplorerState, Segment, segment_label
 
@@ -37,13 +37,13 @@ _ANY_WINDOW = "all windows"
 def _window_options(state: ExplorerState) -> list[tuple[str, int]]:
     options, seen = [], set()
     for w in state.windows():
-        label = fmt_time(w.get("start"))
-        if w.get("status") != "ok":
-            label += f" ({str(w.get('status')).replace('_', ' ')})"
+        label = fmt_time(w.start)
+        if w.status != "ok":
+            label += f" ({str(w.status).replace('_', ' ')})"
         if label in seen:
-            label += f" #{w.get('index')}"
+            label += f" #{w.index}"
         seen.add(label)
-        options.append((label, int(w["index"])))
+        options.append((label, int(w.index)))
     return options
 
 
@@ -51,9 +51,10 @@ def _feature_options(state: ExplorerState) -> list[tuple[str, str]]:
     out = []
     summary = state.drift_summary()
     for f in state.features():
-        d = summary.get(f) or {}
-        drifted = d.get("drifted_windows") or 0
-        label = (f"{f} · drifted in {drifted} of {plural(d.get('windows') or 0, 'window')}"
+        d = summary.get(f)
+        drifted = (d.drifted_windows if d is not None else 0) or 0
+        windows = (d.windows if d is not None else 0) or 0
+        label = (f"{f} · drifted in {drifted} of {plural(windows, 'window')}"
                  if drifted
                  else f"{f} · stable")
         out.append((label, f))
@@ -65,9 +66,10 @@ class Explorer(widgets.VBox):
 
     Parameters
     ----------
-    source : Analysis, ExplorerState, Mapping or path
+    source : Analysis, Run, ExplorerState, Mapping or path
         What to explore: an :class:`~obskit.analysis.Analysis` (what
-        :func:`obskit.analyze` returns), a ``summary.json`` document or its path.
+        :func:`obskit.analyze` returns), a typed :class:`~obskit.results.Run`, a
+        ``summary.json`` document or its path (read with :func:`obskit.results.load`).
     config : Config or path, optional
         With a summary: the run's config, to reach the logs for per-window distributions
         and full request rows (without it those views say they need the logs).
@@ -86,15 +88,10 @@ class Explorer(widgets.VBox):
     """
 
     def __init__(self, source: Any, *, config: Any = None) -> None:
-        if isinstance(source, ExplorerState):
-            state = source
-        elif hasattr(source, "to_summary") and hasattr(source, "logs"):
-            state = ExplorerState.from_analysis(source)
-        elif isinstance(source, (Mapping, str, Path)):
-            state = ExplorerState.from_summary(source, config=config)
-        else:
-            raise TypeError(f"Explorer: expected an Analysis, a summary mapping or a path to "
-                            f"summary.json, got {type(source).__name__}")
+        try:
+            state = ExplorerState.of(source, config=config)
+        except TypeError as exc:
+            raise TypeError(f"Explorer: {exc}") from None
         self.state = state
         self._views: dict[tuple[Any, ...], str] = {}
         #: views rendered so far (a view is rendered once per combination of controls)
@@ -112,7 +109,7 @@ class Explorer(widgets.VBox):
             # index, not value=None: ipywidgets 8 shows value None as "nothing selected"
             options=[(segment_label(s), s) for s in state.segments()], index=0,
             description="Segment")
-        features = _feature_options(state)
+        features: list[tuple[str, str | None]] = [*_feature_options(state)]
         self.feature = widgets.Dropdown(
             options=features or [("no features", None)], index=0, description="Feature",
             layout=widgets.Layout(width="60%"))
@@ -138,7 +135,7 @@ class Explorer(widgets.VBox):
         self.segment.observe(self._on_segment, names="value")
         self.feature.observe(lambda _: self._show_feature(), names="value")
         self.only_window.observe(lambda _: self._refresh_anomalies(), names="value")
-        self.anomaly.observe(lambda _: self._quiet or self._show_anomaly(), names="value")
+        self.anomaly.observe(self._on_anomaly, names="value")
         self._show_window()
         self._show_feature()
         self._refresh_anomalies()
@@ -158,8 +155,7 @@ class Explorer(widgets.VBox):
         return self._views[key]
 
     def _header(self) -> str:
-        s = self.state.summary
-        return summary_html(s, findings=3, features=0, hint=False)
+        return summary_html(self.state.document(), findings=3, features=0, hint=False)
 
     @property
     def _segment_label(self) -> str:
@@ -177,6 +173,10 @@ class Explorer(widgets.VBox):
         self._show_window()
         self._show_feature()
         self._refresh_anomalies()
+
+    def _on_anomaly(self, _: Any) -> None:
+        if not self._quiet:
+            self._show_anomaly()
 
     def _show_window(self) -> None:
         index, segment = self.window.value, self.segment.value
@@ -198,15 +198,15 @@ class Explorer(widgets.VBox):
     def _render_feature(self, feature: str, index: int, segment: Segment) -> str:
         return feature_page(self.state, feature, index, segment)
 
-    def _anomaly_rows(self) -> list[Mapping[str, Any]]:
+    def _anomaly_rows(self) -> list[AnomalousPrediction]:
         window = self.window.value if self.only_window.value else None
         return self.state.anomalies(window=window, segment=self.segment.value)
 
     def _refresh_anomalies(self) -> None:
         rows = self._anomaly_rows()
-        options = [(f"{r.get('request_id')} · {fmt_time(r.get('window_start'))} · "
-                    f"severity {fmt_num(r.get('severity'))} · "
-                    f"{', '.join(map(str, r.get('reasons') or []))}", str(r.get("request_id")))
+        options = [(f"{r.request_id} · {fmt_time(r.window_start)} · "
+                    f"severity {fmt_num(r.severity)} · "
+                    f"{', '.join(map(str, r.reasons or ()))}", str(r.request_id))
                    for r in rows[:200]]
         previous = self.anomaly.value
         ids = [v for _, v in options]
@@ -216,12 +216,14 @@ class Explorer(widgets.VBox):
             self.anomaly.value = previous if previous in ids else (ids[0] if ids else None)
         finally:
             self._quiet = False
-        where = (f"window {fmt_time((self.state.window(self.window.value) or {}).get('start'))}"
+        selected = self.state.window(self.window.value)
+        where = (f"window {fmt_time(selected.start if selected is not None else None)}"
                  if self.only_window.value else _ANY_WINDOW)
         self.anomaly_table.value = report_css() + (
             f'<div class="obskit"><p>{escape(fmt_int(len(rows)))} flagged predictions in '
             f"{escape(where)}, {escape(self._segment_label)}; most severe first.</p></div>"
-            + anomaly_table_html(rows, selected=self.anomaly.value, limit=25))
+            + anomaly_table_html([r.to_dict() for r in rows], selected=self.anomaly.value,
+                                 limit=25))
         self._show_anomaly()
 
     def _show_anomaly(self) -> None:

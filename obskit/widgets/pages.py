@@ -1,13 +1,19 @@
 """HTML views of an :class:`ExplorerState`: what the explorer's panels and the deep-dive
 notebooks show. Each function reads the state (whose data is cached) and renders with
-:mod:`obskit.render`; none imports ipywidgets."""
+:mod:`obskit.render`; none imports ipywidgets.
+
+The render functions called here read documents (``summary.json`` mappings) for now: the
+typed records are handed over with :meth:`~obskit.results.Record.to_dict` (:func:`_doc`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from obskit._format import fmt_int, fmt_num, fmt_time
 from obskit.feature_ranking import rank_window_drift, summary_worst_value
-from obskit.render import escape
-from obskit.render.fragments import report_css
+from obskit.render import escape, report_css
 from obskit.render.requests import anomaly_table_html, request_html
 from obskit.render.views import (
     distribution_figure,
@@ -17,6 +23,7 @@ from obskit.render.views import (
     window_grid_figure,
     window_html,
 )
+from obskit.results import Record
 from obskit.widgets.state import ExplorerState, Segment, segment_label
 
 __all__ = ["title_html", "window_page", "feature_page", "request_page",
@@ -24,22 +31,26 @@ __all__ = ["title_html", "window_page", "feature_page", "request_page",
            "anomalies_page"]
 
 
+def _doc(record: Record | None) -> Mapping[str, Any] | None:
+    """A record as the document the render functions read (``None`` stays ``None``)."""
+    return record.to_dict() if record is not None else None
+
+
 def title_html(state: ExplorerState, title: str) -> str:
     """A page title with the run it comes from (escaped)."""
-    s = state.summary
-    period = s.get("period") or {}
+    run = state.run
     return (f'{report_css()}<div class="obskit"><h1>{escape(title)}</h1><p class="muted">'
-            f"{escape(s.get('title') or 'obskit run')} · "
-            f"{escape(fmt_time(period.get('start')))} to "
-            f"{escape(fmt_time(period.get('end')))} (UTC) · windows of {escape(s.get('window'))} · "
-            f"status {escape(s.get('status'))}</p></div>")
+            f"{escape(run.title or 'obskit run')} · "
+            f"{escape(fmt_time(run.period.start))} to "
+            f"{escape(fmt_time(run.period.end))} (UTC) · windows of {escape(run.window)} · "
+            f"status {escape(run.status)}</p></div>")
 
 
 def window_page(state: ExplorerState, index: int, segment: Segment = None) -> str:
-    entry = {} if segment is None else state._segment_entry(segment)
+    """One window of the whole log or of a segment: its numbers, drift and alerts."""
     return report_css() + window_html(
-        state.summary, state.window(index, segment), segment=segment_label(segment),
-        reference_performance=entry.get("reference_performance"))
+        state.document(), _doc(state.window(index, segment)), segment=segment_label(segment),
+        reference_performance=state.reference_performance(segment))
 
 
 def feature_page(state: ExplorerState, feature: str, index: int,
@@ -48,12 +59,11 @@ def feature_page(state: ExplorerState, feature: str, index: int,
     time with the window shaded."""
     label = segment_label(segment)
     window = state.window(index, segment) or state.window(index)
-    importance = (state.summary.get("explanations") or {}).get("importance")
     parts = [report_css(), feature_html(
-        feature, state.drift_entry(feature, index, segment),
-        state.drift_summary(segment).get(feature), window, segment=label,
-        importance=importance)]
-    when = fmt_time((window or {}).get("start"))
+        feature, _doc(state.drift_entry(feature, index, segment)),
+        _doc(state.drift_summary(segment).get(feature)), _doc(window), segment=label,
+        importance=state.importance())]
+    when = fmt_time(window.start if window is not None else None)
     if state.data_available:
         dist = state.distribution(feature, index, segment)
         parts.append(img_html(
@@ -75,11 +85,11 @@ def request_page(state: ExplorerState, request_id: str) -> str:
     reference, SHAP and LIME."""
     anomaly = state.anomaly(request_id)
     row = state.request_row(request_id) if state.data_available else None
-    index = (anomaly or {}).get("window", (row or {}).get("window_index"))
+    index = anomaly.window if anomaly is not None else (row or {}).get("window_index")
     return report_css() + request_html(
-        request_id, anomaly, row, state.window(index) if index is not None else None,
-        features=list(state.summary.get("features") or {}),
-        explanation=state.explanation(request_id),
+        request_id, _doc(anomaly), row, _doc(state.window(index)) if index is not None else None,
+        features=list(state.run.features),
+        explanation=_doc(state.explanation(request_id)),
         explanation_status=state.explanation_status(),
         quantiles=state.reference_quantiles() if state.data_available else None,
         data_note=state.data_note)
@@ -108,16 +118,17 @@ def feature_segments_html(state: ExplorerState, feature: str) -> str:
     """Per segment: rows, what it was compared with, and the feature's drift."""
     rows = []
     for segment in state.segments()[1:]:
-        entry = state._segment_entry(segment)
-        d = state.drift_summary(segment).get(feature) or {}
-        first = fmt_time(d.get("first_drifted")) if d.get("first_drifted") else "—"
+        entry = state.segment_result(segment)
+        d = state.drift_summary(segment).get(feature)
+        first = fmt_time(d.first_drifted) if d is not None and d.first_drifted else "—"
         rows.append(f"<tr><td>{escape(segment_label(segment))}</td>"
-                    f"<td class=num>{escape(fmt_int(entry.get('rows')))}</td>"
-                    f"<td>{escape(entry.get('reference_basis'))}</td>"
-                    f"<td class=num>{escape(fmt_int(d.get('drifted_windows')))} of "
-                    f"{escape(fmt_int(d.get('windows')))}</td>"
+                    f"<td class=num>{escape(fmt_int(entry.rows if entry else None))}</td>"
+                    f"<td>{escape(entry.reference_basis if entry else None)}</td>"
+                    f"<td class=num>{escape(fmt_int(d.drifted_windows if d else None))} of "
+                    f"{escape(fmt_int(d.windows if d else None))}</td>"
                     f"<td>{escape(first)}</td>"
-                    f"<td class=num>{escape(fmt_num(summary_worst_value(d)))}</td></tr>")
+                    f"<td class=num>{escape(fmt_num(summary_worst_value(_doc(d) or {})))}"
+                    "</td></tr>")
     if not rows:
         return '<div class="obskit"><p>This run has no segments.</p></div>'
     return ('<div class="obskit"><table><thead><tr><th>Segment</th><th class=num>Rows</th>'
@@ -127,12 +138,14 @@ def feature_segments_html(state: ExplorerState, feature: str) -> str:
 
 def window_drift_page(state: ExplorerState, index: int, *, top: int = 3) -> str:
     """Reference vs this window for the window's most drifted features."""
-    window = state.window(index) or {}
-    drift = window.get("drift") or {}
-    drifted = [(f, drift[f]) for f in rank_window_drift(drift) if drift[f].get("drifted")]
+    window = state.window(index)
+    drift = window.drift if window is not None else {}
+    drifted = [(f, drift[f]) for f in rank_window_drift({f: d.to_dict() for f, d in
+                                                         drift.items()})
+               if drift[f].drifted]
     if not drifted:
         return '<div class="obskit"><p>No feature drifted in this window.</p></div>'
-    when = fmt_time(window.get("start"))
+    when = fmt_time(window.start if window is not None else None)
     parts = []
     for f, _ in drifted[:top]:
         if state.data_available:
@@ -148,5 +161,6 @@ def window_drift_page(state: ExplorerState, index: int, *, top: int = 3) -> str:
 
 def anomalies_page(state: ExplorerState, index: int | None, *,
                    selected: str | None = None) -> str:
-    rows = state.anomalies(window=index)
+    """The flagged predictions of a window (all windows for ``None``), most severe first."""
+    rows = [r.to_dict() for r in state.anomalies(window=index)]
     return report_css() + anomaly_table_html(rows, selected=selected, limit=25)
