@@ -1,7 +1,7 @@
 """Where alerts and metrics go after a run: a webhook, Prometheus, and rule actions.
 
 :func:`dispatch` is called once per run with the run's summary and alert events
-(``firing`` / ``resolved`` / ``ongoing``, see :mod:`obskit.alert_state`):
+(``firing`` / ``resolved`` / ``ongoing``, see :mod:`obskit.runner.alert_state`):
 
 - ``webhook``: a JSON POST of the firing and resolved events (skipped when there are none);
 - ``prometheus``: metrics of the latest window, to a textfile and/or a Pushgateway;
@@ -111,7 +111,7 @@ def dispatch(sinks_config: Any, *, summary: Mapping[str, Any], events: Any,
     sinks_config : ``Config.sinks`` (a :class:`SinksConfig`), a raw ``sinks:`` mapping, or None.
     summary : the run's ``summary.json`` document.
     events : ``{"firing": [...], "resolved": [...], "ongoing": [...]}`` (or
-        :class:`~obskit.alert_state.AlertEvents`).
+        :class:`~obskit.runner.alert_state.AlertEvents`).
     run_dir : the run folder (in the webhook payload and ``OBSKIT_RUN_DIR``).
     dry_run : record what would be sent or run, without sending or running anything.
     base_dir : folder a relative ``prometheus.textfile`` is resolved against.

@@ -26,8 +26,10 @@ from typing import Any
 
 from obskit._text import plural
 from obskit.config.schedule import DEFAULT_LOCK_MAX_AGE_S, parse_duration
-from obskit.exceptions import ConfigError, ObskitError
-from obskit.schedule import RunLock, period_run_id
+from obskit.exceptions import ConfigError, NotebookError, ObskitError
+from obskit.runner import report
+from obskit.runner.cron import period_run_id
+from obskit.runner.lock import RunLock
 
 __all__ = ["PeriodResult", "periods", "backfill", "add_parser", "run"]
 
@@ -38,6 +40,8 @@ EXIT_OK, EXIT_ALERT, EXIT_FAILED = 0, 1, 3
 
 @dataclass(frozen=True)
 class PeriodResult:
+    """How one period of a backfill went (``alerts``: how many fired)."""
+
     run_id: str
     start: datetime
     end: datetime
@@ -96,8 +100,6 @@ def backfill(config_file: str | Path | None, *, start: datetime, end: datetime,
     from tqdm import tqdm
 
     from obskit.config import load_config
-    from obskit.exceptions import NotebookError
-    from obskit.runner import run_report
 
     base = dict(overrides or {})
     root = Path(load_config(config_file, overrides=base).out)
@@ -116,9 +118,9 @@ def backfill(config_file: str | Path | None, *, start: datetime, end: datetime,
             _acquire(lock)
             with lock:
                 try:
-                    outcome = run_report(config, out=root, run_id=run_id)
+                    outcome = report.run_report(config, out=root, run_id=run_id)
                     result = PeriodResult(run_id, p_start, p_end, outcome.status,
-                                          outcome.run_dir, len(outcome.summary["alerts"]))
+                                          outcome.run_dir, len(outcome.run.alerts))
                 except NotebookError as exc:
                     result = PeriodResult(run_id, p_start, p_end, "failed",
                                           Path(exc.notebook).parent if exc.notebook else None,
