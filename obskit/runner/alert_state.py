@@ -70,6 +70,7 @@ class AlertEvents:
     ongoing: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, list[dict[str, Any]]]:
+        """``{"firing", "resolved", "ongoing"}`` (the ``events`` of ``alerts.json``)."""
         return {"firing": self.firing, "resolved": self.resolved, "ongoing": self.ongoing}
 
     @property
@@ -140,6 +141,7 @@ class AlertState:
 
     @property
     def path(self) -> Path:
+        """``<root>/alert_state.json``."""
         return self.root / STATE_FILE
 
     @classmethod
@@ -219,6 +221,7 @@ class AlertState:
         return events
 
     def to_dict(self) -> dict[str, Any]:
+        """The state file's object: ``{"version", "last_run", "firing"}``."""
         return {"version": _VERSION, "last_run": self.last_run,
                 "firing": list(self.firing.values())}
 

@@ -96,7 +96,33 @@ def _acquire(lock: RunLock, poll_s: float = 1.0) -> None:
 def backfill(config_file: str | Path | None, *, start: datetime, end: datetime,
              every: timedelta, overrides: Mapping[str, Any] | None = None,
              force: bool = False, progress: bool = True) -> list[PeriodResult]:
-    """Run one report per period (see the module docs); never stops at a failed run."""
+    """Run one report per period (see the module docs); never stops at a failed run.
+
+    Parameters
+    ----------
+    config_file : str, Path or None
+        The report config (None: the overrides alone).
+    start, end : datetime
+        The first period's start and the end (exclusive), UTC.
+    every : timedelta
+        The period length.
+    overrides : Mapping, optional
+        Config overrides, as in the YAML (each run adds its ``period``).
+    force : bool
+        Rerun periods that already have a finished run.
+    progress : bool
+        Show a progress bar and one line per period.
+
+    Returns
+    -------
+    list[PeriodResult]
+        One per period, in time order.
+
+    Raises
+    ------
+    ConfigError
+        Bad periods or a bad config.
+    """
     from tqdm import tqdm
 
     from obskit.config import load_config

@@ -50,6 +50,7 @@ class RunLock:
         return data if isinstance(data, dict) else None
 
     def is_stale(self, holder: dict[str, Any] | None) -> bool:
+        """Whether a lock with this content may be taken over (see the class docs)."""
         if holder is None:
             try:
                 return time.time() - self.path.stat().st_mtime > _UNREADABLE_LOCK_GRACE_S
@@ -95,6 +96,7 @@ class RunLock:
             pass
 
     def release(self) -> None:
+        """Remove the lock file, when this process holds it."""
         if not self.held:
             return
         holder = self.holder()

@@ -84,15 +84,36 @@ class Job:
 
 @dataclass(frozen=True)
 class Schedule:
+    """The jobs of a schedule file; a lock older than ``lock_max_age_s`` (seconds) is
+    stale."""
+
     jobs: tuple[Job, ...]
     lock_max_age_s: float = DEFAULT_LOCK_MAX_AGE_S
     path: Path | None = None
 
 
 def parse_schedule(raw: Any, *, base_dir: Path, source: Path | None = None) -> Schedule:
-    """Validate the ``schedule`` section (a mapping with ``jobs``) and build a
-    :class:`Schedule`. Each job's report config is loaded once to check it and find its
-    report folder."""
+    """Validate the ``schedule`` section and build a :class:`Schedule`.
+
+    Parameters
+    ----------
+    raw : Any
+        The section as read: a mapping with ``jobs`` (and ``lock_max_age_s``).
+    base_dir : Path
+        The folder relative job configs are resolved against.
+    source : Path, optional
+        The file the section came from (in error messages).
+
+    Returns
+    -------
+    Schedule
+        Each job's report config is loaded once to check it and find its report folder.
+
+    Raises
+    ------
+    ConfigError
+        A bad section, or a job whose report config is bad.
+    """
     from obskit.config import load_config
 
     where = str(source) if source else "schedule"
@@ -111,7 +132,22 @@ def parse_schedule(raw: Any, *, base_dir: Path, source: Path | None = None) -> S
 
 
 def load_schedule(path: str | Path) -> Schedule:
-    """Read and validate a schedule file (its ``schedule:`` key)."""
+    """Read and validate a schedule file (its ``schedule:`` key).
+
+    Parameters
+    ----------
+    path : str or Path
+        A YAML file with a ``schedule:`` key (a report config may hold one).
+
+    Returns
+    -------
+    Schedule
+
+    Raises
+    ------
+    ConfigError
+        No ``schedule`` key, or a bad one (see :func:`parse_schedule`).
+    """
     from obskit.config import read_config_file
 
     path = Path(path)
@@ -155,6 +191,7 @@ def _write_state(root: Path, job: str, entry: dict[str, Any]) -> None:
 
 
 def last_tick(job: Job) -> datetime | None:
+    """The tick ``job`` last ran for (None: never, or an unreadable state file)."""
     entry = _read_state(job.out)["jobs"].get(job.name) or {}
     try:
         return parse_iso(entry["last_tick"]) if entry.get("last_tick") else None
@@ -167,6 +204,8 @@ def last_tick(job: Job) -> datetime | None:
 
 @dataclass(frozen=True)
 class JobResult:
+    """How one job's run for ``tick`` went (``exit_code`` as the command line's)."""
+
     job: str
     tick: datetime
     status: str  # ok / alert / failed / error / busy
@@ -179,9 +218,20 @@ def run_job(job: Job, tick: datetime, *,
             lock_max_age_s: float = DEFAULT_LOCK_MAX_AGE_S) -> JobResult:
     """Run one job for ``tick`` under its folder's lock and record it in the state file.
 
-    Never raises for a failing run: the error is logged and returned (status ``failed``
-    for a notebook failure, ``error`` for bad input or anything else); ``busy`` when
-    another run holds the lock (nothing recorded).
+    Parameters
+    ----------
+    job : Job
+    tick : datetime
+        The tick to run for (UTC): it sets the period of a job with a ``window_offset``.
+    lock_max_age_s : float
+        Seconds after which the folder's lock is stale.
+
+    Returns
+    -------
+    JobResult
+        Never raises for a failing run: the error is logged and returned (status
+        ``failed`` for a notebook failure, ``error`` for bad input or anything else);
+        ``busy`` when another run holds the lock (nothing recorded).
     """
     from obskit.config import load_config
 
@@ -226,7 +276,13 @@ def run_job(job: Job, tick: datetime, *,
 
 
 def run_due(schedule: Schedule, *, now: datetime | None = None) -> list[JobResult]:
-    """Run, once each, the jobs due at ``now`` (default: the current time)."""
+    """Run, once each, the jobs due at ``now`` (default: the current time).
+
+    Returns
+    -------
+    list[JobResult]
+        One per job run, in the schedule's order.
+    """
     results = []
     for job in schedule.jobs:
         tick = due_tick(job.cron, now or _utcnow(), last_tick(job))
@@ -240,8 +296,23 @@ def run_due(schedule: Schedule, *, now: datetime | None = None) -> list[JobResul
 def serve(schedule: Schedule, *, stop: threading.Event | None = None,
           max_runs: int | None = None,
           on_result: Callable[[JobResult], None] | None = None) -> list[JobResult]:
-    """Run each job when due until ``stop`` is set (checked between runs: a run in progress
-    always completes) or ``max_runs`` runs have been made."""
+    """Run each job when due until ``stop`` is set or ``max_runs`` runs have been made.
+
+    Parameters
+    ----------
+    schedule : Schedule
+    stop : threading.Event, optional
+        Checked between runs: a run in progress always completes.
+    max_runs : int, optional
+        Stop after this many runs (``busy`` skips do not count).
+    on_result : callable, optional
+        Called with each run's result.
+
+    Returns
+    -------
+    list[JobResult]
+        The runs made, in order.
+    """
     stop = stop or threading.Event()
     results: list[JobResult] = []
     log.info("scheduler started: %s", ", ".join(f"{j.name} ({j.cron})" for j in schedule.jobs))
