@@ -32,10 +32,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     config = load_config(args.config, overrides=overrides_from_flags(args))
     outcome = run_report(config, config_path=args.config)
-    alerts = outcome.summary["alerts"]
+    alerts = outcome.run.alerts
     print(f"status: {outcome.status} ({plural(len(alerts), 'alert')})")
     print(f"report: {outcome.html}")
-    timings = outcome.summary.get("timings") or {}
+    timings = outcome.timings
     if timings:
         print("timings: " + ", ".join(f"{k.removesuffix('_s')} {v:.1f} s"
                                       for k, v in timings.items()))
@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="production log rows (default 200000)")
     d.add_argument("--seed", type=int, default=7,
                    help="random seed: the same seed writes the same data (default 7)")
-    from obskit import backfill, schedule
+    from obskit.runner import backfill, schedule
     from obskit.sinks import exporter
 
     schedule.add_parser(sub)  # schedule and run-due
@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from obskit import backfill, schedule
+    from obskit.runner import backfill, schedule
     from obskit.sinks import exporter
 
     handler = {"report": _cmd_report, "deep-dive": _cmd_deep_dive,

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 
-from obskit.alert_state import AlertState, alert_key, latest_values
+from obskit.results import Alert, InsufficientData, load
+from obskit.runner.alert_state import AlertState, alert_key, latest_values
 
 
 def _alert(rule="latency_p95", metric="health.latency_p95_ms", value=900.0, segment=None,
            end="2026-11-02T00:00:00Z"):
-    return {"rule": rule, "metric": metric, "value": value, "threshold": 500.0,
-            "severity": "critical", "segment": segment, "window_end": end}
+    return Alert.from_dict({"rule": rule, "metric": metric, "value": value,
+                            "threshold": 500.0, "severity": "critical", "segment": segment,
+                            "window_end": end})
+
+
+def _insufficient(**item):
+    return InsufficientData.from_dict(item)
 
 
 def test_fire_then_silence_then_resolve_across_three_runs(tmp_path):
@@ -44,12 +50,12 @@ def test_missing_data_keeps_a_firing_alert(tmp_path):
     state = AlertState(tmp_path)
     state.update([_alert()], "run-1")
     events = state.update([], "run-2", insufficient=[
-        {"rule": "latency_p95", "metric": "health.latency_p95_ms", "segment": None}])
+        _insufficient(rule="latency_p95", metric="health.latency_p95_ms", segment=None)])
     assert events.resolved == [] and events.firing == []
     assert events.ongoing[0]["insufficient_data"] is True
     # a window without enough rows (rule None) holds every key too
-    events = state.update([], "run-3", insufficient=[{"rule": None, "metric": None,
-                                                      "segment": None}])
+    events = state.update([], "run-3", insufficient=[_insufficient(rule=None, metric=None,
+                                                                   segment=None)])
     assert events.resolved == [] and len(events.ongoing) == 1
     assert len(state.update([], "run-4").resolved) == 1
 
@@ -77,6 +83,6 @@ def test_unreadable_state_starts_empty_and_latest_values_reads_the_last_window(t
                            {"status": "empty", "health": {}}],
                "segments": {"model_version": [{"value": "v2", "windows": [
                    {"status": "ok", "health": {"latency_p95_ms": 42.0}}]}]}}
-    values = latest_values(summary)
+    values = latest_values(load(summary))
     assert values[alert_key(_alert())] == 110.0
     assert values[alert_key(_alert(segment={"model_version": "v2"}))] == 42.0

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from obskit import backfill as bf
-from obskit import runner
-from obskit.runner import RunOutcome
+from obskit.results import load
+from obskit.runner import RunOutcome, report
+from obskit.runner import backfill as bf
 
 DAY = timedelta(days=1)
 
@@ -34,9 +34,9 @@ def fake_runs(monkeypatch):
         run_dir.mkdir(parents=True, exist_ok=True)
         summary = {"status": "ok", "alerts": []}
         (run_dir / "summary.json").write_text(json.dumps(summary))
-        return RunOutcome(run_dir, "ok", summary)
+        return RunOutcome(run_dir, "ok", load(summary))
 
-    monkeypatch.setattr(runner, "run_report", fake)
+    monkeypatch.setattr(report, "run_report", fake)
     return calls, fail_on
 
 
@@ -96,9 +96,9 @@ def test_run_exit_codes_and_status_lines(tmp_path, fake_runs, monkeypatch, capsy
         run_dir.mkdir(parents=True, exist_ok=True)
         summary = {"status": "alert", "alerts": [{"rule": "r"}]}
         (run_dir / "summary.json").write_text(json.dumps(summary))
-        return RunOutcome(run_dir, "alert", summary)
+        return RunOutcome(run_dir, "alert", load(summary))
 
-    monkeypatch.setattr(runner, "run_report", broken)
+    monkeypatch.setattr(report, "run_report", broken)
     argv[argv.index("--to") + 1] = "2026-11-05"
     assert bf.run(parser.parse_args(argv)) == 3  # 11-03 failed, 11-04 still ran
     assert (tmp_path / "out" / "2026-11-04").is_dir()

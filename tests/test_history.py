@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from obskit.history import collect_runs, history_html, key_figures
+from obskit.results import load, load_record
+from obskit.runner.history import PastRun, collect_runs, history_html, key_figures
 
 
 def _summary(status="ok", title="credit", at="2026-11-02T06:00:00Z", **extra):
@@ -20,8 +21,13 @@ def _summary(status="ok", title="credit", at="2026-11-02T06:00:00Z", **extra):
                          "health": {"latency_p95_ms": 140.0}}], **extra}
 
 
+def _past(name, summary):
+    """A run of the history, read from its summary.json document."""
+    return PastRun(name, load(summary), load_record(summary))
+
+
 def test_key_figures():
-    figures = key_figures(_summary())
+    figures = key_figures(load(_summary()))
     assert figures == {"alerts": 1, "drift_share_max": 0.5, "primary_metric": "roc_auc",
                        "primary_metric_latest": 0.81, "latency_p95_latest": 140.0,
                        "rows": 1234}
@@ -30,9 +36,9 @@ def test_key_figures():
 def test_page_is_escaped_and_lists_failed_runs():
     planted = '<script>alert("x")</script>'
     page = history_html([
-        ("20261103T060000Z-failed", _summary("failed", title=planted,
-                                             error=f"cell failed: {planted}")),
-        ("20261102T060000Z", _summary("alert", title=planted)),
+        _past("20261103T060000Z-failed", _summary("failed", title=planted,
+                                                  error=f"cell failed: {planted}")),
+        _past("20261102T060000Z", _summary("alert", title=planted)),
     ])
     assert "<script" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
@@ -52,16 +58,16 @@ def test_collect_runs_newest_first_skipping_tmp_and_latest(tmp_path):
         (tmp_path / name / "summary.json").write_text(json.dumps(_summary(at=at)))
     (tmp_path / "latest").symlink_to("b")
     (tmp_path / "junk").mkdir()
-    assert [p.name for p, _ in collect_runs(tmp_path)] == ["2026-11-01", "b"]
+    assert [r.path.name for r in collect_runs(tmp_path)] == ["2026-11-01", "b"]
 
 
 def test_no_link_to_latest_until_a_run_succeeded():
-    failed = [("r1-failed", _summary("failed", error="cell 3 failed"))]
+    failed = [_past("r1-failed", _summary("failed", error="cell 3 failed"))]
     page = history_html(failed)
     assert "latest/" not in page
     assert "No good report yet: 1 of 1 run failed" in page
     assert 'href="r1-failed/monitoring_report.ipynb"' in page and "cell 3 failed" in page
-    good = [("r2", _summary("ok")), *failed]
+    good = [_past("r2", _summary("ok")), *failed]
     assert '<a href="latest/index.html">Latest good report</a> · 2 runs' in history_html(good)
     # the folder's real state wins over what the summaries suggest
     assert "latest/" not in history_html(good, latest=False)

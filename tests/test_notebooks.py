@@ -14,6 +14,7 @@ import nbformat
 import pytest
 
 from obskit import runner
+from obskit.runner import execute
 from obskit.widgets import KERNEL_NOTE, ExplorerState
 from tests.demo_run import demo_run
 
@@ -32,7 +33,7 @@ def run():
 
 def _execute(name: str, tmp_path: Path, **parameters) -> Path:
     out = tmp_path / name
-    runner._execute(runner.notebook_path(name), out, parameters, timeout_s=600)
+    execute.execute_notebook(runner.notebook_path(name), out, parameters, timeout_s=600)
     return out
 
 

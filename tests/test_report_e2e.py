@@ -19,6 +19,7 @@ from obskit import runner
 from obskit.config import load_config
 from obskit.demo import generate_demo
 from obskit.exceptions import NotebookError
+from obskit.runner import execute
 
 pytestmark = pytest.mark.e2e
 
@@ -164,7 +165,7 @@ def test_failed_notebook_keeps_last_good_report(demo_run, tmp_path, monkeypatch)
                                                                            ["parameters"]}),
                 nbformat.v4.new_code_cell("raise RuntimeError('boom in cell')")]
     nbformat.write(nb, broken)
-    monkeypatch.setattr(runner, "notebook_path", lambda name=runner.NOTEBOOK: broken)
+    monkeypatch.setattr(execute, "notebook_path", lambda name=runner.NOTEBOOK: broken)
     good_html = (run_dir / "index.html").read_bytes()
     config = load_config(root / "data" / "config.yml")
     with pytest.raises(NotebookError, match="boom in cell") as err:

@@ -97,11 +97,11 @@ def report(tmp_path_factory):
 
     files, analysis, _ = demo_run()
 
-    def execute(notebook, output, parameters, *, timeout_s=1800.0):
+    def fake_execute(notebook, output, parameters, *, timeout_s=1800.0):
         nbformat.write(nbformat.v4.new_notebook(), output)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(runner, "_execute", execute)
+        patch.setattr(runner.execute, "execute_notebook", fake_execute)
         outcome = runner.run_report(analysis.config, analysis=analysis,
                                     out=tmp_path_factory.mktemp("reports"),
                                     config_path=files.config)

@@ -16,21 +16,25 @@ import pytest
 from obskit import runner
 from obskit.config import Config
 from obskit.exceptions import NotebookError
+from obskit.results import load
+from obskit.runner import execute
 
 
-class FakeAnalysis:
-    def __init__(self, alerts=(), end="2026-11-02T00:00:00Z", insufficient=()):
-        self.alerts, self.end, self.insufficient = list(alerts), end, list(insufficient)
+def fake_summary(alerts=(), end="2026-11-02T00:00:00Z", insufficient=()):
+    """The summary.json document of a small fake analysis."""
+    return {"schema_version": "1.0", "status": "alert" if alerts else "ok",
+            "title": "fake", "task": "binary", "roles": ["score"], "window": "1d",
+            "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "period": {"start": "2026-11-01T00:00:00Z", "end": end},
+            "rows": {"current": 10}, "windows": [
+                {"status": "ok", "health": {"latency_p95_ms": 100.0}}],
+            "alerts": [dict(a) for a in alerts],
+            "insufficient_data": list(insufficient)}
 
-    def to_summary(self):
-        return {"schema_version": "1.0", "status": "alert" if self.alerts else "ok",
-                "title": "fake", "task": "binary", "roles": ["score"], "window": "1d",
-                "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "period": {"start": "2026-11-01T00:00:00Z", "end": self.end},
-                "rows": {"current": 10}, "windows": [
-                    {"status": "ok", "health": {"latency_p95_ms": 100.0}}],
-                "alerts": [dict(a) for a in self.alerts],
-                "insufficient_data": list(self.insufficient)}
+
+def fake_run(alerts=(), end="2026-11-02T00:00:00Z", insufficient=()):
+    """The typed run of a small fake analysis."""
+    return load(fake_summary(alerts, end, insufficient))
 
 
 def _notebook(source: str) -> nbformat.NotebookNode:
@@ -46,9 +50,9 @@ def _notebook(source: str) -> nbformat.NotebookNode:
 @pytest.fixture
 def fake_notebook(monkeypatch):
     """Skip papermill: the 'executed' notebook is a one-cell copy."""
-    def execute(notebook, output, parameters, *, timeout_s=1800.0):
+    def fake_execute(notebook, output, parameters, *, timeout_s=1800.0):
         nbformat.write(_notebook("print('report')"), output)
-    monkeypatch.setattr(runner, "_execute", execute)
+    monkeypatch.setattr(execute, "execute_notebook", fake_execute)
 
 
 def _config(tmp_path, **kwargs):
@@ -61,7 +65,7 @@ LATENCY = {"rule": "latency_p95", "metric": "health.latency_p95_ms", "value": 90
 
 def test_alerts_json_records_events_fire_silence_resolve(tmp_path, fake_notebook):
     config = _config(tmp_path)
-    outcomes = [runner.run_report(config, analysis=FakeAnalysis(alerts))
+    outcomes = [runner.run_report(config, analysis=fake_run(alerts))
                 for alerts in ([LATENCY], [LATENCY], [])]
     assert [len(o.events.firing) for o in outcomes] == [1, 0, 0]
     assert [len(o.events.ongoing) for o in outcomes] == [0, 1, 0]
@@ -80,7 +84,7 @@ def test_retention_keeps_n_and_never_latest(tmp_path, fake_notebook):
     (root / "old-failed").mkdir(parents=True)  # a failed run counts as a run
     (root / "old-failed" / "summary.json").write_text(json.dumps({"status": "failed"}))
     os.utime(root / "old-failed" / "summary.json", (1, 1))
-    ids = [runner.run_report(config, analysis=FakeAnalysis(), run_id=f"r{i}").run_id
+    ids = [runner.run_report(config, analysis=fake_run(), run_id=f"r{i}").run_id
            for i in range(4)]
     kept = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.is_symlink())
     assert kept == ids[-2:]
@@ -103,7 +107,7 @@ def test_stale_tmp_of_a_dead_run_is_removed_live_one_kept(tmp_path, fake_noteboo
     for name, pid in (("dead", dead), ("alive", os.getpid())):
         (root / f".tmp-{name}").mkdir(parents=True)
         (root / f".tmp-{name}" / runner.OWNER_FILE).write_text(json.dumps({"pid": int(pid)}))
-    outcome = runner.run_report(config, analysis=FakeAnalysis())
+    outcome = runner.run_report(config, analysis=fake_run())
     assert not (root / ".tmp-dead").exists()
     assert (root / ".tmp-alive").exists()
     assert not (outcome.run_dir / runner.OWNER_FILE).exists()
@@ -112,10 +116,10 @@ def test_stale_tmp_of_a_dead_run_is_removed_live_one_kept(tmp_path, fake_noteboo
 def test_forced_rerun_replaces_and_latest_never_moves_back(tmp_path, fake_notebook):
     config = _config(tmp_path)
     root = Path(config.out)
-    runner.run_report(config, analysis=FakeAnalysis(end="2026-11-03T00:00:00Z"), run_id="new")
-    runner.run_report(config, analysis=FakeAnalysis(end="2026-11-02T00:00:00Z"), run_id="old")
+    runner.run_report(config, analysis=fake_run(end="2026-11-03T00:00:00Z"), run_id="new")
+    runner.run_report(config, analysis=fake_run(end="2026-11-02T00:00:00Z"), run_id="old")
     assert (root / "latest").resolve().name == "new"  # a backfilled past period
-    again = runner.run_report(config, analysis=FakeAnalysis([LATENCY],
+    again = runner.run_report(config, analysis=fake_run([LATENCY],
                                                             end="2026-11-02T00:00:00Z"),
                               run_id="old")
     assert json.loads((again.run_dir / "summary.json").read_text())["status"] == "alert"
@@ -126,11 +130,11 @@ def test_forced_rerun_replaces_and_latest_never_moves_back(tmp_path, fake_notebo
 def test_hung_notebook_times_out_and_counts_as_failed(tmp_path, monkeypatch):
     sleeper = tmp_path / "sleeper.ipynb"
     nbformat.write(_notebook("import time\ntime.sleep(600)"), sleeper)
-    monkeypatch.setattr(runner, "notebook_path", lambda name=runner.NOTEBOOK: sleeper)
+    monkeypatch.setattr(execute, "notebook_path", lambda name=runner.NOTEBOOK: sleeper)
     config = _config(tmp_path, notebook_timeout_s=3.0)
     started = time.monotonic()
     with pytest.raises(NotebookError, match="timed out after 3 s") as err:
-        runner.run_report(config, analysis=FakeAnalysis(), run_id="r1")
+        runner.run_report(config, analysis=fake_run(), run_id="r1")
     assert time.monotonic() - started < 60
     failed = Path(err.value.notebook).parent
     assert failed.name == "r1-failed" and (failed / runner.NOTEBOOK).is_file()
@@ -147,19 +151,17 @@ def test_hung_notebook_times_out_and_counts_as_failed(tmp_path, monkeypatch):
 
 
 def test_summary_records_render_time_config_and_deep_dive_commands(tmp_path, fake_notebook):
-    class WithFinding(FakeAnalysis):
-        def to_summary(self):
-            summary = super().to_summary()
-            summary["timings"] = {"analyse_s": 1.5}
-            summary["findings"] = [{"severity": "warning", "kind": "feature_drift",
-                                    "feature": "income", "text": "income drifted",
-                                    "section": "drift", "next_step": "",
-                                    "command": "obskit deep-dive --config CONFIG.yml "
-                                               "--feature income"}]
-            return summary
+    summary = fake_summary()
+    summary["timings"] = {"analyse_s": 1.5}
+    summary["findings"] = [{"severity": "warning", "kind": "feature_drift",
+                            "feature": "income", "text": "income drifted",
+                            "section": "drift", "next_step": "",
+                            "command": "obskit deep-dive --config CONFIG.yml "
+                                       "--feature income"}]
+    with_finding = load(summary)
 
     config_file = tmp_path / "my config.yml"
-    outcome = runner.run_report(_config(tmp_path), analysis=WithFinding(), run_id="r1",
+    outcome = runner.run_report(_config(tmp_path), analysis=with_finding, run_id="r1",
                                 config_path=config_file)
     summary = json.loads((outcome.run_dir / "summary.json").read_text())
     assert summary["timings"]["analyse_s"] == 1.5  # the analysis' own stages are kept
@@ -172,13 +174,13 @@ def test_summary_records_render_time_config_and_deep_dive_commands(tmp_path, fak
 
 
 def test_run_notebook_publishes_atomically_and_keeps_failures(tmp_path, monkeypatch):
-    def execute(notebook, output, parameters, *, timeout_s=1800.0):
+    def fake_execute(notebook, output, parameters, *, timeout_s=1800.0):
         if parameters.get("fail"):
             nbformat.write(_notebook("raise ValueError"), output)
             raise NotebookError("cell 1 failed", notebook=str(output))
         nbformat.write(_notebook(f"print({parameters['feature']!r})"), output)
 
-    monkeypatch.setattr(runner, "_execute", execute)
+    monkeypatch.setattr(execute, "execute_notebook", fake_execute)
     config = _config(tmp_path)
     run_dir = runner.run_notebook(config, "monitoring_report.ipynb",
                                   parameters={"feature": "a/b <c>"}, out=tmp_path / "dives",
@@ -195,13 +197,13 @@ def test_run_notebook_publishes_atomically_and_keeps_failures(tmp_path, monkeypa
 
 
 def test_first_report_failing_leaves_a_history_without_a_latest_link(tmp_path, monkeypatch):
-    def execute(notebook, output, parameters, *, timeout_s=1800.0):
+    def failing(notebook, output, parameters, *, timeout_s=1800.0):
         nbformat.write(_notebook("raise ValueError('boom')"), output)
         raise NotebookError("notebook cell 1 failed: ValueError: boom", notebook=str(output))
-    monkeypatch.setattr(runner, "_execute", execute)
+    monkeypatch.setattr(execute, "execute_notebook", failing)
     config = _config(tmp_path)
     with pytest.raises(NotebookError):
-        runner.run_report(config, analysis=FakeAnalysis(), run_id="r1")
+        runner.run_report(config, analysis=fake_run(), run_id="r1")
     root = Path(config.out)
     page = (root / "index.html").read_text()
     assert not (root / "latest").exists() and "latest/" not in page
@@ -210,8 +212,8 @@ def test_first_report_failing_leaves_a_history_without_a_latest_link(tmp_path, m
 
     def good(notebook, output, parameters, *, timeout_s=1800.0):
         nbformat.write(_notebook("print('report')"), output)
-    monkeypatch.setattr(runner, "_execute", good)
-    runner.run_report(config, analysis=FakeAnalysis(), run_id="r2")
+    monkeypatch.setattr(execute, "execute_notebook", good)
+    runner.run_report(config, analysis=fake_run(), run_id="r2")
     page = (root / "index.html").read_text()
     assert 'href="latest/index.html"' in page and (root / "latest" / "index.html").is_file()
     assert "r1-failed" in page
@@ -221,7 +223,7 @@ def test_first_report_failing_leaves_a_history_without_a_latest_link(tmp_path, m
 def test_notebook_run_prints_no_unencrypted_transport_warning(tmp_path, capfd):
     notebook = tmp_path / "hello.ipynb"
     nbformat.write(_notebook("print('hello')"), notebook)
-    runner._execute(notebook, tmp_path / "out.ipynb", {}, timeout_s=120)
+    execute.execute_notebook(notebook, tmp_path / "out.ipynb", {}, timeout_s=120)
     out = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
     assert out.cells[-1].outputs[0]["text"] == "hello\n"
     captured = capfd.readouterr()

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from obskit import runner
-from obskit import schedule as sch
 from obskit.exceptions import ConfigError
-from obskit.runner import RunOutcome
+from obskit.results import load
+from obskit.runner import RunOutcome, report
+from obskit.runner import schedule as sch
 
 
 def _utc(*args):
@@ -49,9 +49,9 @@ def fake_runs(monkeypatch):
                       "end": config.period_end, "title": config.title})
         run_dir = Path(out) / (run_id or f"run{len(calls)}")
         run_dir.mkdir(parents=True, exist_ok=True)
-        return RunOutcome(run_dir, "ok", {"alerts": []})
+        return RunOutcome(run_dir, "ok", load({"alerts": []}))
 
-    monkeypatch.setattr(runner, "run_report", fake)
+    monkeypatch.setattr(report, "run_report", fake)
     return calls
 
 
@@ -110,7 +110,7 @@ def test_run_due_runs_due_jobs_once(tmp_path, fake_runs):
 def test_failing_run_is_recorded_and_the_next_job_runs(tmp_path, monkeypatch):
     def boom(config, **kwargs):
         raise RuntimeError("disk full")
-    monkeypatch.setattr(runner, "run_report", boom)
+    monkeypatch.setattr(report, "run_report", boom)
     schedule = sch.load_schedule(_write_schedule(tmp_path, [_job(), _job(name="second")]))
     results = sch.run_due(schedule)
     assert [r.status for r in results] == ["error", "error"]
@@ -198,11 +198,11 @@ def test_loop_runs_the_real_report_twice_into_the_history(tmp_path, demo_config)
 
 _SERVE = textwrap.dedent("""
     import argparse, sys, time
-    from obskit import runner, schedule
+    from obskit.runner import execute, report, schedule
     sys.path.insert(0, {tests!r})
-    from test_runner import FakeAnalysis
-    runner.analyze = lambda config: FakeAnalysis()
-    runner.notebook_path = lambda name=runner.NOTEBOOK: {notebook!r}
+    from test_runner import fake_run
+    report.analyze = lambda config: fake_run()
+    execute.notebook_path = lambda name=execute.NOTEBOOK: {notebook!r}
     sys.exit(schedule.run(argparse.Namespace(config={config!r}, once=False)))
 """)
 

@@ -137,7 +137,7 @@ def test_segment_label_and_key_read_the_same_everywhere():
 
 
 def test_sinks_and_alert_state_name_a_segment_by_its_key():
-    from obskit.alert_state import alert_key
+    from obskit.runner.alert_state import alert_key
     from obskit.sinks.prometheus import _segment
     from obskit.sinks.webhook import event_line
 

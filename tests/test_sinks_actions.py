@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
-from obskit.alert_state import AlertEvents
 from obskit.results import load
+from obskit.runner.alert_state import AlertEvents
 from obskit.sinks import dispatch
 from obskit.sinks.actions import MAX_OUTPUT_CHARS, run_action, run_actions
 

@@ -1,6 +1,6 @@
 """The ``schedule`` section: scheduled report jobs, validated before anything runs.
 
-A report config (or a schedule file read by :func:`obskit.schedule.load_schedule`) may hold::
+A report config (or a schedule file read by :func:`obskit.runner.schedule.load_schedule`) may hold::
 
     schedule:
       lock_max_age_s: 21600
@@ -10,7 +10,7 @@ A report config (or a schedule file read by :func:`obskit.schedule.load_schedule
 
 :func:`schedule_section` checks its shape (keys, names, cron expressions, durations, that
 each job's report config exists) and builds a :class:`ScheduleConfig`; it does not load
-the jobs' report configs (:func:`obskit.schedule.parse_schedule` does, to find their
+the jobs' report configs (:func:`obskit.runner.schedule.parse_schedule` does, to find their
 report folders). Every error is prefixed by where the section came from and names
 ``schedule.<key>``.
 """

@@ -183,13 +183,17 @@ class Run(Record):
 class RunRecord(Record):
     """The runner's facts about a written run, beside the :class:`Run`: the model file,
     the config file, the run folder (absolute paths) and the run id; ``error`` when the
-    notebook failed. Written at the top level of ``summary.json`` after the run's keys."""
+    notebook failed; ``render_s``, the seconds spent executing and converting the
+    notebook. Written at the top level of ``summary.json`` after the run's keys
+    (``render_s`` as ``timings.render_s``)."""
 
     model: str | None = None
     config_path: str | None = None
     run_dir: str | None = None
     run_id: str | None = None
     error: str | None = None
+    #: seconds; written into the document's ``timings``
+    render_s: float | None = None
 
     #: the document keys that belong to the record, not to the run
     KEYS: ClassVar[tuple[str, ...]] = ("model", "config_path", "run_dir", "run_id", "error")
@@ -205,10 +209,17 @@ class RunRecord(Record):
         Returns
         -------
         dict[str, Any]
-            The same dict.
+            The same dict; ``render_s`` set in its ``timings`` (a new ``timings`` object
+            at the end when it has none).
         """
         own = self.to_dict()
+        own.pop("render_s", None)
         if own.get("error") is None and "error" not in (self.layout or ()):
             own.pop("error", None)  # only a failed run has one
         document.update(own)
+        if self.render_s is not None:
+            timings = document.get("timings")
+            if not isinstance(timings, dict):
+                timings = document["timings"] = {}
+            timings["render_s"] = self.render_s
         return document

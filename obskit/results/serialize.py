@@ -7,6 +7,7 @@ and written back in its place, so reading and writing never loses a key.
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -59,10 +60,16 @@ def load(source: str | Path | Mapping[str, Any]) -> Run:
 
 def load_record(source: str | Path | Mapping[str, Any]) -> RunRecord | None:
     """The runner's :class:`RunRecord` of a ``summary.json``, None when it has none (an
-    analysis that was never written by the runner)."""
+    analysis that was never written by the runner); its ``render_s`` is read from
+    ``timings.render_s`` (which also stays in the run's ``timings``)."""
     data = read_document(source)
     own = {k: v for k, v in data.items() if k in RunRecord.KEYS}
-    return RunRecord.from_dict(own) if own else None
+    if not own:
+        return None
+    record = RunRecord.from_dict(own)
+    timings = data.get("timings")
+    render_s = timings.get("render_s") if isinstance(timings, Mapping) else None
+    return replace(record, render_s=render_s) if render_s is not None else record
 
 
 def document(run: Run, record: RunRecord | None = None) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 :func:`dispatch` is called once per run with the typed run (:class:`obskit.results.Run`),
 the runner's record of it and the alert events
-(``firing`` / ``resolved`` / ``ongoing``, see :mod:`obskit.alert_state`):
+(``firing`` / ``resolved`` / ``ongoing``, see :mod:`obskit.runner.alert_state`):
 
 - ``webhook``: a JSON POST of the firing and resolved events (skipped when there are none);
 - ``prometheus``: metrics of the latest window, to a textfile and/or a Pushgateway;
@@ -117,7 +117,7 @@ def dispatch(sinks_config: Any, *, run: Run | None, events: Any,
         The run (a ``summary.json`` file: :func:`obskit.results.load`).
     events : Mapping or AlertEvents or None
         ``{"firing": [...], "resolved": [...], "ongoing": [...]}`` (alert dicts), or
-        :class:`~obskit.alert_state.AlertEvents`.
+        :class:`~obskit.runner.alert_state.AlertEvents`.
     run_dir : str, Path or None
         The run folder (in the webhook payload and ``OBSKIT_RUN_DIR``).
     record : RunRecord, optional

@@ -26,8 +26,10 @@ from typing import Any
 
 from obskit._text import plural
 from obskit.config.schedule import DEFAULT_LOCK_MAX_AGE_S, parse_duration
-from obskit.exceptions import ConfigError, ObskitError
-from obskit.schedule import RunLock, period_run_id
+from obskit.exceptions import ConfigError, NotebookError, ObskitError
+from obskit.runner import report
+from obskit.runner.cron import period_run_id
+from obskit.runner.lock import RunLock
 
 __all__ = ["PeriodResult", "periods", "backfill", "add_parser", "run"]
 
@@ -38,6 +40,8 @@ EXIT_OK, EXIT_ALERT, EXIT_FAILED = 0, 1, 3
 
 @dataclass(frozen=True)
 class PeriodResult:
+    """How one period of a backfill went (``alerts``: how many fired)."""
+
     run_id: str
     start: datetime
     end: datetime
@@ -92,12 +96,36 @@ def _acquire(lock: RunLock, poll_s: float = 1.0) -> None:
 def backfill(config_file: str | Path | None, *, start: datetime, end: datetime,
              every: timedelta, overrides: Mapping[str, Any] | None = None,
              force: bool = False, progress: bool = True) -> list[PeriodResult]:
-    """Run one report per period (see the module docs); never stops at a failed run."""
+    """Run one report per period (see the module docs); never stops at a failed run.
+
+    Parameters
+    ----------
+    config_file : str, Path or None
+        The report config (None: the overrides alone).
+    start, end : datetime
+        The first period's start and the end (exclusive), UTC.
+    every : timedelta
+        The period length.
+    overrides : Mapping, optional
+        Config overrides, as in the YAML (each run adds its ``period``).
+    force : bool
+        Rerun periods that already have a finished run.
+    progress : bool
+        Show a progress bar and one line per period.
+
+    Returns
+    -------
+    list[PeriodResult]
+        One per period, in time order.
+
+    Raises
+    ------
+    ConfigError
+        Bad periods or a bad config.
+    """
     from tqdm import tqdm
 
     from obskit.config import load_config
-    from obskit.exceptions import NotebookError
-    from obskit.runner import run_report
 
     base = dict(overrides or {})
     root = Path(load_config(config_file, overrides=base).out)
@@ -116,9 +144,9 @@ def backfill(config_file: str | Path | None, *, start: datetime, end: datetime,
             _acquire(lock)
             with lock:
                 try:
-                    outcome = run_report(config, out=root, run_id=run_id)
+                    outcome = report.run_report(config, out=root, run_id=run_id)
                     result = PeriodResult(run_id, p_start, p_end, outcome.status,
-                                          outcome.run_dir, len(outcome.summary["alerts"]))
+                                          outcome.run_dir, len(outcome.run.alerts))
                 except NotebookError as exc:
                     result = PeriodResult(run_id, p_start, p_end, "failed",
                                           Path(exc.notebook).parent if exc.notebook else None,

@@ -35,29 +35,27 @@ import json
 import logging
 import os
 import signal
-import socket
 import sys
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from obskit.config.schedule import DEFAULT_LOCK_MAX_AGE_S, parse_duration, schedule_section
-from obskit.exceptions import ConfigError, ObskitError
+from obskit.config.schedule import DEFAULT_LOCK_MAX_AGE_S, schedule_section
+from obskit.exceptions import ConfigError, NotebookError, ObskitError
+from obskit.runner import report
+from obskit.runner.cron import due_tick, iso, next_tick, offset_period, parse_iso, period_run_id
+from obskit.runner.lock import LOCK_FILE, RunLock
 
-__all__ = ["Job", "Schedule", "JobResult", "RunLock", "load_schedule", "parse_schedule",
-           "job_period", "period_run_id", "due_tick", "run_job", "run_due", "serve",
-           "add_parser", "run", "STATE_FILE", "LOCK_FILE"]
+__all__ = ["Job", "Schedule", "JobResult", "load_schedule", "parse_schedule", "job_period",
+           "last_tick", "run_job", "run_due", "serve", "add_parser", "run",
+           "configure_logging", "STATE_FILE", "LOCK_FILE"]
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = "schedule_state.json"
-LOCK_FILE = ".lock"
-#: a lock file without readable content is left alone this long (it may be being written)
-_UNREADABLE_LOCK_GRACE_S = 10.0
 #: the scheduler loop wakes at least this often
 _MAX_SLEEP_S = 30.0
 
@@ -66,15 +64,6 @@ EXIT_OK, EXIT_ALERT, EXIT_FAILED = 0, 1, 3
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def _parse_iso(text: str) -> datetime:
-    moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 # -- the schedule file -------------------------------------------------------------------
@@ -95,15 +84,36 @@ class Job:
 
 @dataclass(frozen=True)
 class Schedule:
+    """The jobs of a schedule file; a lock older than ``lock_max_age_s`` (seconds) is
+    stale."""
+
     jobs: tuple[Job, ...]
     lock_max_age_s: float = DEFAULT_LOCK_MAX_AGE_S
     path: Path | None = None
 
 
 def parse_schedule(raw: Any, *, base_dir: Path, source: Path | None = None) -> Schedule:
-    """Validate the ``schedule`` section (a mapping with ``jobs``) and build a
-    :class:`Schedule`. Each job's report config is loaded once to check it and find its
-    report folder."""
+    """Validate the ``schedule`` section and build a :class:`Schedule`.
+
+    Parameters
+    ----------
+    raw : Any
+        The section as read: a mapping with ``jobs`` (and ``lock_max_age_s``).
+    base_dir : Path
+        The folder relative job configs are resolved against.
+    source : Path, optional
+        The file the section came from (in error messages).
+
+    Returns
+    -------
+    Schedule
+        Each job's report config is loaded once to check it and find its report folder.
+
+    Raises
+    ------
+    ConfigError
+        A bad section, or a job whose report config is bad.
+    """
     from obskit.config import load_config
 
     where = str(source) if source else "schedule"
@@ -122,7 +132,22 @@ def parse_schedule(raw: Any, *, base_dir: Path, source: Path | None = None) -> S
 
 
 def load_schedule(path: str | Path) -> Schedule:
-    """Read and validate a schedule file (its ``schedule:`` key)."""
+    """Read and validate a schedule file (its ``schedule:`` key).
+
+    Parameters
+    ----------
+    path : str or Path
+        A YAML file with a ``schedule:`` key (a report config may hold one).
+
+    Returns
+    -------
+    Schedule
+
+    Raises
+    ------
+    ConfigError
+        No ``schedule`` key, or a bad one (see :func:`parse_schedule`).
+    """
     from obskit.config import read_config_file
 
     path = Path(path)
@@ -133,126 +158,18 @@ def load_schedule(path: str | Path) -> Schedule:
     return parse_schedule(raw["schedule"], base_dir=path.resolve().parent, source=path)
 
 
-# -- periods -----------------------------------------------------------------------------
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MONDAY = datetime(1970, 1, 5, tzinfo=timezone.utc)
-
-
-def floor_time(moment: datetime, step: timedelta) -> datetime:
-    """``moment`` floored to a multiple of ``step`` (UTC; weeks start on Monday)."""
-    origin = _MONDAY if step % timedelta(days=7) == timedelta(0) else _EPOCH
-    return origin + ((moment - origin) // step) * step
+# -- periods and ticks -------------------------------------------------------------------
 
 
 def job_period(job: Job, tick: datetime) -> tuple[datetime, datetime] | None:
-    """The ``[start, end)`` a job reports on at ``tick`` (None: the config's own)."""
+    """The ``[start, end)`` a job reports on at ``tick`` (None: the config's own; see
+    :func:`obskit.runner.cron.offset_period`)."""
     if job.window_offset is None:
         return None
-    if job.window_offset == "cron":
-        from croniter import croniter
-
-        return croniter(job.cron, tick).get_prev(datetime), tick
-    step = parse_duration(job.window_offset, "window_offset")
-    end = floor_time(tick, step)
-    return end - step, end
+    return offset_period(job.window_offset, job.cron, tick)
 
 
-def period_run_id(start: datetime) -> str:
-    """A run id naming a period by its start: ``2026-11-03``, or ``2026-11-03T0600Z``."""
-    start = start.astimezone(timezone.utc)
-    if start.time() == datetime.min.time():
-        return start.strftime("%Y-%m-%d")
-    return start.strftime("%Y-%m-%dT%H%M%SZ" if start.second else "%Y-%m-%dT%H%MZ")
-
-
-# -- lock and state ----------------------------------------------------------------------
-
-
-class RunLock:
-    """``<root>/.lock``: one run at a time in a report folder.
-
-    The file holds ``{"pid", "host", "started", "started_ts", "label"}``. It is stale when
-    its process is gone (checked on the same host only), when it is older than
-    ``max_age_s``, or when it stays unreadable; a stale lock is taken over.
-    """
-
-    def __init__(self, root: str | Path, *, max_age_s: float = DEFAULT_LOCK_MAX_AGE_S,
-                 label: str | None = None) -> None:
-        self.root = Path(root)
-        self.path = self.root / LOCK_FILE
-        self.max_age_s = max_age_s
-        self.label = label
-        self.held = False
-
-    def holder(self) -> dict[str, Any] | None:
-        """The lock's content (None: no lock, or unreadable)."""
-        try:
-            data = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            return None
-        return data if isinstance(data, dict) else None
-
-    def is_stale(self, holder: dict[str, Any] | None) -> bool:
-        from obskit.runner import process_alive
-
-        if holder is None:
-            try:
-                return time.time() - self.path.stat().st_mtime > _UNREADABLE_LOCK_GRACE_S
-            except OSError:
-                return True
-        started = holder.get("started_ts")
-        if not isinstance(started, (int, float)) or time.time() - started > self.max_age_s:
-            return True
-        return not process_alive(holder.get("pid"), holder.get("host"))
-
-    def acquire(self) -> bool:
-        """Take the lock; False when a live run holds it."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        for _ in range(3):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                holder = self.holder()
-                if not self.is_stale(holder):
-                    return False
-                log.warning("taking over the stale lock %s (held by %s)", self.path,
-                            holder or "an unreadable lock")
-                self._break(holder)
-                continue
-            now = time.time()
-            with os.fdopen(fd, "w") as f:
-                json.dump({"pid": os.getpid(), "host": socket.gethostname(),
-                           "started": _iso(datetime.fromtimestamp(now, timezone.utc)),
-                           "started_ts": now, "label": self.label}, f)
-            self.held = True
-            return True
-        return False
-
-    def _break(self, judged: dict[str, Any] | None) -> None:
-        # Move the stale lock aside, unless another process replaced it meanwhile.
-        aside = self.path.with_name(f"{LOCK_FILE}.stale-{os.getpid()}")
-        try:
-            if self.holder() != judged:
-                return
-            os.replace(self.path, aside)
-            aside.unlink(missing_ok=True)
-        except FileNotFoundError:
-            pass
-
-    def release(self) -> None:
-        if not self.held:
-            return
-        holder = self.holder()
-        if holder is None or holder.get("pid") == os.getpid():
-            self.path.unlink(missing_ok=True)
-        self.held = False
-
-    def __enter__(self) -> RunLock:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.release()
+# -- state -------------------------------------------------------------------------------
 
 
 def _read_state(root: Path) -> dict[str, Any]:
@@ -274,26 +191,12 @@ def _write_state(root: Path, job: str, entry: dict[str, Any]) -> None:
 
 
 def last_tick(job: Job) -> datetime | None:
+    """The tick ``job`` last ran for (None: never, or an unreadable state file)."""
     entry = _read_state(job.out)["jobs"].get(job.name) or {}
     try:
-        return _parse_iso(entry["last_tick"]) if entry.get("last_tick") else None
+        return parse_iso(entry["last_tick"]) if entry.get("last_tick") else None
     except ValueError:
         return None
-
-
-def due_tick(job: Job, now: datetime, last: datetime | None) -> datetime | None:
-    """The tick to run now (the latest at or before ``now``), or None when not due."""
-    from croniter import croniter
-
-    # croniter's get_prev from just after `now` includes a tick falling exactly on `now`
-    tick = croniter(job.cron, now + timedelta(microseconds=1)).get_prev(datetime)
-    return tick if last is None or tick > last else None
-
-
-def next_tick(job: Job, now: datetime) -> datetime:
-    from croniter import croniter
-
-    return croniter(job.cron, now).get_next(datetime)
 
 
 # -- running -----------------------------------------------------------------------------
@@ -301,6 +204,8 @@ def next_tick(job: Job, now: datetime) -> datetime:
 
 @dataclass(frozen=True)
 class JobResult:
+    """How one job's run for ``tick`` went (``exit_code`` as the command line's)."""
+
     job: str
     tick: datetime
     status: str  # ok / alert / failed / error / busy
@@ -313,13 +218,22 @@ def run_job(job: Job, tick: datetime, *,
             lock_max_age_s: float = DEFAULT_LOCK_MAX_AGE_S) -> JobResult:
     """Run one job for ``tick`` under its folder's lock and record it in the state file.
 
-    Never raises for a failing run: the error is logged and returned (status ``failed``
-    for a notebook failure, ``error`` for bad input or anything else); ``busy`` when
-    another run holds the lock (nothing recorded).
+    Parameters
+    ----------
+    job : Job
+    tick : datetime
+        The tick to run for (UTC): it sets the period of a job with a ``window_offset``.
+    lock_max_age_s : float
+        Seconds after which the folder's lock is stale.
+
+    Returns
+    -------
+    JobResult
+        Never raises for a failing run: the error is logged and returned (status
+        ``failed`` for a notebook failure, ``error`` for bad input or anything else);
+        ``busy`` when another run holds the lock (nothing recorded).
     """
     from obskit.config import load_config
-    from obskit.exceptions import NotebookError
-    from obskit.runner import run_report
 
     lock = RunLock(job.out, max_age_s=lock_max_age_s, label=f"job {job.name}")
     if not lock.acquire():
@@ -331,14 +245,14 @@ def run_job(job: Job, tick: datetime, *,
         period = job_period(job, tick)
         run_id = None
         if period is not None:
-            overrides["period"] = {"start": _iso(period[0]), "end": _iso(period[1])}
+            overrides["period"] = {"start": iso(period[0]), "end": iso(period[1])}
             run_id = period_run_id(period[0])
-        log.info("job %s: running for tick %s%s", job.name, _iso(tick),
-                 f", period {_iso(period[0])} → {_iso(period[1])}" if period else "")
+        log.info("job %s: running for tick %s%s", job.name, iso(tick),
+                 f", period {iso(period[0])} → {iso(period[1])}" if period else "")
         try:
             config = load_config(job.config, overrides=overrides, base_dir=job.base_dir)
-            outcome = run_report(config, out=job.out, run_id=run_id)
-            n = len(outcome.summary["alerts"])
+            outcome = report.run_report(config, out=job.out, run_id=run_id)
+            n = len(outcome.run.alerts)
             code = EXIT_ALERT if n and config.fail_on_alert else EXIT_OK
             result = JobResult(job.name, tick, outcome.status, outcome.run_dir,
                                exit_code=code)
@@ -354,20 +268,26 @@ def run_job(job: Job, tick: datetime, *,
             result = JobResult(job.name, tick, "error", error=f"{type(exc).__name__}: {exc}",
                                exit_code=EXIT_FAILED)
         _write_state(job.out, job.name, {
-            "last_tick": _iso(tick), "last_run_at": _iso(started),
-            "last_finished_at": _iso(_utcnow()), "last_status": result.status,
+            "last_tick": iso(tick), "last_run_at": iso(started),
+            "last_finished_at": iso(_utcnow()), "last_status": result.status,
             "last_run_id": result.run_dir.name if result.run_dir else None,
             "last_error": result.error})
     return result
 
 
 def run_due(schedule: Schedule, *, now: datetime | None = None) -> list[JobResult]:
-    """Run, once each, the jobs due at ``now`` (default: the current time)."""
+    """Run, once each, the jobs due at ``now`` (default: the current time).
+
+    Returns
+    -------
+    list[JobResult]
+        One per job run, in the schedule's order.
+    """
     results = []
     for job in schedule.jobs:
-        tick = due_tick(job, now or _utcnow(), last_tick(job))
+        tick = due_tick(job.cron, now or _utcnow(), last_tick(job))
         if tick is None:
-            log.info("job %s: not due (next %s)", job.name, _iso(next_tick(job, _utcnow())))
+            log.info("job %s: not due (next %s)", job.name, iso(next_tick(job.cron, _utcnow())))
             continue
         results.append(run_job(job, tick, lock_max_age_s=schedule.lock_max_age_s))
     return results
@@ -376,8 +296,23 @@ def run_due(schedule: Schedule, *, now: datetime | None = None) -> list[JobResul
 def serve(schedule: Schedule, *, stop: threading.Event | None = None,
           max_runs: int | None = None,
           on_result: Callable[[JobResult], None] | None = None) -> list[JobResult]:
-    """Run each job when due until ``stop`` is set (checked between runs: a run in progress
-    always completes) or ``max_runs`` runs have been made."""
+    """Run each job when due until ``stop`` is set or ``max_runs`` runs have been made.
+
+    Parameters
+    ----------
+    schedule : Schedule
+    stop : threading.Event, optional
+        Checked between runs: a run in progress always completes.
+    max_runs : int, optional
+        Stop after this many runs (``busy`` skips do not count).
+    on_result : callable, optional
+        Called with each run's result.
+
+    Returns
+    -------
+    list[JobResult]
+        The runs made, in order.
+    """
     stop = stop or threading.Event()
     results: list[JobResult] = []
     log.info("scheduler started: %s", ", ".join(f"{j.name} ({j.cron})" for j in schedule.jobs))
@@ -386,7 +321,7 @@ def serve(schedule: Schedule, *, stop: threading.Event | None = None,
         for job in schedule.jobs:
             if stop.is_set():
                 break
-            tick = due_tick(job, _utcnow(), last_tick(job))
+            tick = due_tick(job.cron, _utcnow(), last_tick(job))
             if tick is None:
                 continue
             result = run_job(job, tick, lock_max_age_s=schedule.lock_max_age_s)
@@ -400,7 +335,7 @@ def serve(schedule: Schedule, *, stop: threading.Event | None = None,
         if stop.is_set():
             break
         now = _utcnow()
-        wake = min(next_tick(job, now) for job in schedule.jobs)
+        wake = min(next_tick(job.cron, now) for job in schedule.jobs)
         pause = min(max((wake - now).total_seconds(), 0.01), _MAX_SLEEP_S)
         stop.wait(min(pause, 1.0) if busy else pause)
     log.info("scheduler stopped")

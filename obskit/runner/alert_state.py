@@ -17,6 +17,10 @@ A run is judged as a whole: a key fires when any window of the run breaches its 
 run could not judge it (its rule and metric, or the whole window, appear in
 ``insufficient_data`` of ``summary.json``), the key stays firing; it is listed in
 ``ongoing`` with ``"insufficient_data": true`` and nothing is announced.
+
+The state reads a typed run (its :class:`~obskit.results.Alert` and
+:class:`~obskit.results.InsufficientData` records); the state file and the events are JSON
+objects (the alerts as ``summary.json`` writes them), for ``alerts.json`` and the sinks.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from obskit.alerts import resolve_metric
+from obskit.results import Alert, InsufficientData, Run, Window
 from obskit.segments import segment_key, segment_label
 
 __all__ = ["AlertEvents", "AlertState", "STATE_FILE", "alert_key", "latest_values"]
@@ -43,8 +49,11 @@ def _segment_text(segment: Any) -> str | None:
     return segment_key(segment) or None
 
 
-def alert_key(alert: Mapping[str, Any]) -> Key:
-    """``(rule, metric, segment)``; the segment as ``"column=value"`` or None."""
+def alert_key(alert: Alert | Mapping[str, Any]) -> Key:
+    """``(rule, metric, segment)`` of an alert (a record, or a JSON object of the state
+    file); the segment as ``"column=value"`` or None."""
+    if isinstance(alert, Alert):
+        return (str(alert.rule), alert.metric, _segment_text(alert.segment))
     return (str(alert.get("rule")), alert.get("metric"), _segment_text(alert.get("segment")))
 
 
@@ -61,6 +70,7 @@ class AlertEvents:
     ongoing: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, list[dict[str, Any]]]:
+        """``{"firing", "resolved", "ongoing"}`` (the ``events`` of ``alerts.json``)."""
         return {"firing": self.firing, "resolved": self.resolved, "ongoing": self.ongoing}
 
     @property
@@ -69,43 +79,55 @@ class AlertEvents:
         return self.firing + self.resolved
 
 
-def _not_judged(key: Key, insufficient: Iterable[Mapping[str, Any]]) -> bool:
+def _not_judged(key: Key, insufficient: Iterable[InsufficientData]) -> bool:
     rule, metric, segment = key
     for item in insufficient:
-        if _segment_text(item.get("segment")) != segment:
+        if _segment_text(item.segment) != segment:
             continue
-        if item.get("rule") is None or (str(item.get("rule")) == rule
-                                         and item.get("metric") == metric):
+        if item.rule is None or (str(item.rule) == rule and item.metric == metric):
             return True
     return False
 
 
-def latest_values(summary: Mapping[str, Any]) -> dict[Key, Any]:
-    """The last judged value of each metric an alert of the summary's rules watches.
+def _last_ok(windows: Iterable[Window] | None) -> Window | None:
+    ok = [w for w in windows or () if w.status == "ok"]
+    return ok[-1] if ok else None
 
-    Looks up each state key's metric in the last ``ok`` window of the whole log or of the
-    key's segment; used for the ``last_value`` of resolved alerts.
+
+class _LastValues(dict[Key, Any]):
+    """Key → the metric's value in the last ``ok`` window of its segment (looked up on
+    first use)."""
+
+    def __init__(self, frames: Mapping[str | None, Window | None]) -> None:
+        super().__init__()
+        self.frames = frames
+
+    def __missing__(self, key: Key) -> Any:
+        window = self.frames.get(key[2])
+        if window is None or not key[1]:
+            return None
+        return resolve_metric(window.to_dict(), str(key[1]))
+
+
+def latest_values(run: Run) -> dict[Key, Any]:
+    """The last judged value of each metric an alert of the run's rules watches.
+
+    Parameters
+    ----------
+    run : Run
+
+    Returns
+    -------
+    dict[Key, Any]
+        State key → the key's metric in the last ``ok`` window of the whole log or of the
+        key's segment (None when there is none); used for the ``last_value`` of resolved
+        alerts.
     """
-    from obskit.alerts import resolve_metric
-
-    def last_ok(windows: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-        ok = [w for w in windows or [] if w.get("status") == "ok"]
-        return ok[-1] if ok else None
-
-    frames: dict[str | None, Mapping[str, Any] | None] = {
-        None: last_ok(summary.get("windows") or [])}
-    for column, entries in (summary.get("segments") or {}).items():
-        for entry in entries or []:
-            frames[segment_label(column, entry.get("value"))] = last_ok(entry.get("windows") or [])
-
-    class _Lookup(dict):
-        def __missing__(self, key: Key) -> Any:
-            window = frames.get(key[2])
-            if window is None or not key[1]:
-                return None
-            return resolve_metric(window, str(key[1]))
-
-    return _Lookup()
+    frames: dict[str | None, Window | None] = {None: _last_ok(run.windows)}
+    for column, entries in run.segments.items():
+        for entry in entries or ():
+            frames[segment_label(column, entry.value)] = _last_ok(entry.windows)
+    return _LastValues(frames)
 
 
 class AlertState:
@@ -119,6 +141,7 @@ class AlertState:
 
     @property
     def path(self) -> Path:
+        """``<root>/alert_state.json``."""
         return self.root / STATE_FILE
 
     @classmethod
@@ -137,36 +160,45 @@ class AlertState:
                   if isinstance(a, Mapping)}
         return cls(root, firing, data.get("last_run"))
 
-    def update(self, alerts: Iterable[Mapping[str, Any]], run_id: str, *,
-               insufficient: Iterable[Mapping[str, Any]] = (),
+    def update(self, alerts: Iterable[Alert], run_id: str, *,
+               insufficient: Iterable[InsufficientData] = (),
                last_values: Mapping[Key, Any] | None = None,
                at: str | None = None) -> AlertEvents:
         """Apply a run's alerts to the state (in memory; :meth:`save` writes it).
 
         Parameters
         ----------
-        alerts : the run's alerts (``summary.json`` ``alerts``, plus synthetic ones).
-        run_id : the run, recorded as where an alert started, was last seen or resolved.
-        insufficient : ``summary.json`` ``insufficient_data``; a firing key that could not
-            be judged in this run stays firing.
-        last_values : key → the metric's last value, for resolved alerts
-            (see :func:`latest_values`).
-        at : when (ISO-8601); default now.
+        alerts : Iterable[Alert]
+            The run's alerts (``Run.alerts``, plus synthetic ones).
+        run_id : str
+            The run, recorded as where an alert started, was last seen or resolved.
+        insufficient : Iterable[InsufficientData]
+            ``Run.insufficient_data``; a firing key that could not be judged in this run
+            stays firing.
+        last_values : Mapping[Key, Any], optional
+            Key → the metric's last value, for resolved alerts (see :func:`latest_values`).
+        at : str, optional
+            When (ISO-8601); default now.
+
+        Returns
+        -------
+        AlertEvents
+            Each entry is the alert's JSON object with ``since``, ``since_run``,
+            ``last_seen`` and ``last_run`` (``resolution`` for a resolved one).
         """
         at = at or _now()
         insufficient = list(insufficient)
-        current: dict[Key, Mapping[str, Any]] = {}
+        current: dict[Key, Alert] = {}
         for alert in alerts:
             key = alert_key(alert)
             seen = current.get(key)
-            if seen is None or str(alert.get("window_end") or "") >= \
-                    str(seen.get("window_end") or ""):
+            if seen is None or str(alert.window_end or "") >= str(seen.window_end or ""):
                 current[key] = alert
         events = AlertEvents()
         state: dict[Key, dict[str, Any]] = {}
         for key, alert in current.items():
             before = self.firing.get(key)
-            entry = {**alert, "since": before["since"] if before else at,
+            entry = {**alert.to_dict(), "since": before["since"] if before else at,
                      "since_run": before["since_run"] if before else run_id,
                      "last_seen": at, "last_run": run_id}
             state[key] = entry
@@ -189,6 +221,7 @@ class AlertState:
         return events
 
     def to_dict(self) -> dict[str, Any]:
+        """The state file's object: ``{"version", "last_run", "firing"}``."""
         return {"version": _VERSION, "last_run": self.last_run,
                 "firing": list(self.firing.values())}
 
