@@ -9,7 +9,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-__all__ = ["as_number", "as_label_text", "as_boolean", "as_text", "as_days",
+__all__ = ["as_number", "as_label_text", "as_boolean", "as_text",
            "normalise_label", "strip_text", "is_infinite", "ISO_DATE", "UTC"]
 
 UTC = "timestamp('UTC')"
@@ -17,12 +17,8 @@ UTC = "timestamp('UTC')"
 #: ``2024-03-01 12:30``, ``2024-03-01T12:30:00.5+02:00``).
 ISO_DATE = (r"^\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?\s*"
             r"([zZ]|[+-]\d{2}(:?\d{2})?)?)?$")
-#: Seconds in a day: a datetime feature is held as days since 1970-01-01 (UTC).
-_DAY = 86400.0
-
 _TRUE = ("true", "t", "yes", "1")
 _FALSE = ("false", "f", "no", "0")
-
 
 
 def is_infinite(value: ir.NumericValue) -> ir.BooleanValue:
@@ -49,32 +45,6 @@ def as_number(col: ir.Value) -> tuple[ir.FloatingValue, ir.BooleanValue]:
     text = strip_text(col.cast("string"))
     typed = text.try_cast("float64")
     return typed, text.notnull() & (text != "") & typed.isnull()
-
-
-def as_days(col: ir.Value) -> tuple[ir.FloatingValue, ir.BooleanValue]:
-    """Days since 1970-01-01 00:00 UTC (a float) of a date or datetime feature.
-
-    Native dates and timestamps (naive ones taken as UTC), ISO-8601 text (with an offset
-    converted to UTC, without one taken as UTC), or numbers (epoch seconds, or
-    milliseconds from ``1e11``, as for the timestamp role; also as text). Text that does
-    not parse is bad.
-    """
-    from obskit.io.timestamps import epoch_timestamp
-
-    dtype = col.type()
-    if dtype.is_timestamp() or dtype.is_date():
-        ts, bad = col.cast("timestamp").cast(UTC) if dtype.is_date() else col.cast(UTC), \
-            ibis.literal(False)
-    elif dtype.is_numeric():
-        ts, bad = epoch_timestamp(col.cast("float64")), ibis.literal(False)
-    else:
-        text = strip_text(col.cast("string"))
-        iso = ibis.ifelse(text.re_search(ISO_DATE), text, ibis.null("string")).try_cast(UTC)
-        ts = ibis.coalesce(iso, epoch_timestamp(text.try_cast("float64")))
-        bad = text.notnull() & (text != "") & ts.isnull()
-    # whole seconds (a fraction of a second is below any drift method's resolution)
-    seconds = ts.epoch_seconds().cast("float64")
-    return seconds / _DAY, bad
 
 
 def as_text(col: ir.Value) -> ir.StringValue:

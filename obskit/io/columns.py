@@ -4,7 +4,7 @@ feature columns and their types, and the errors that name a missing column."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import ibis.expr.types as ir
 import pandas as pd
@@ -15,11 +15,8 @@ from obskit.io.casting import ISO_DATE, UTC, as_number, normalise_label, strip_t
 from obskit.io.raw import RawSource
 from obskit.schema import CLASS_SCORE_PATTERNS, ROLES, infer_feature_type, visible_columns
 
-if TYPE_CHECKING:
-    from obskit.io.log_table import LogTable
-
 __all__ = ["META_COLUMNS", "role_columns", "missing_column_error", "check_mapped",
-           "shadowed_role_names", "where_of", "find_class_scores", "check_probabilities",
+           "shadowed_role_names", "Sourced", "where_of", "find_class_scores", "check_probabilities",
            "infer_task", "feature_candidates", "infer_feature_types"]
 
 #: bookkeeping columns every raw source carries: file and line of each row
@@ -60,8 +57,29 @@ def shadowed_role_names(config: Config, raw: ir.Table) -> list[str]:
     return [r for r in ROLES if config.column(r) != r and r in raw.columns]
 
 
-def where_of(raw: RawSource | LogTable) -> str:
-    """The source's file (or first file and how many more), for messages."""
+class Sourced(Protocol):
+    """Anything read from files: a :class:`~obskit.io.raw.RawSource` or a
+    :class:`~obskit.io.log_table.LogTable`."""
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The files read, in order (at least one)."""
+        ...
+
+
+def where_of(raw: Sourced) -> str:
+    """The source's file (or first file and how many more), for messages.
+
+    Parameters
+    ----------
+    raw : Sourced
+        A raw source or a typed log table (anything with ``files``).
+
+    Returns
+    -------
+    str
+        ``path`` for one file, ``first (and N more files)`` for several.
+    """
     return raw.files[0] if len(raw.files) == 1 else f"{raw.files[0]} (and {len(raw.files) - 1} " \
         "more files)"
 

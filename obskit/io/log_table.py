@@ -15,7 +15,6 @@ from ibis.backends import BaseBackend
 from obskit.config import Config
 from obskit.io.casting import (
     as_boolean,
-    as_days,
     as_label_text,
     as_number,
     as_text,
@@ -24,7 +23,7 @@ from obskit.io.casting import (
 from obskit.io.columns import missing_column_error, role_columns, where_of
 from obskit.io.engine import materialize
 from obskit.io.raw import RawSource
-from obskit.io.timestamps import TimestampInfo, parse_timestamps
+from obskit.io.timestamps import TimestampInfo, as_days, parse_timestamps
 from obskit.schema import REQUIRED_ROLES, is_numeric_type, wrong_type_reason
 
 __all__ = ["LogTable", "load_log_table", "QUARANTINE_EXAMPLES"]

@@ -1,5 +1,7 @@
 """Load prediction logs: read the sources, find roles and features (:mod:`obskit.io.columns`),
-type and quarantine each source (:mod:`obskit.io.log_table`), join late labels.
+type and quarantine each source (:mod:`obskit.io.log_table`), join late labels; and the
+checks on the loaded logs that stop a run (:func:`require_used_rows`,
+:func:`check_predictions`).
 
 Every row read ends up in exactly one place: the typed log table (``used``) or the
 quarantine table (with file, line and reason). Nothing is pulled into pandas except
@@ -16,7 +18,7 @@ from ibis.backends import BaseBackend
 from obskit.config import Config
 from obskit.exceptions import InputError
 from obskit.io.casting import normalise_label
-from obskit.io.checks import PREDICTION_TEXT, check_scores, require_rows
+from obskit.io.checks import PREDICTION_TEXT, check_scores, files_text, require_rows
 from obskit.io.columns import (
     check_mapped,
     check_probabilities,
@@ -32,9 +34,10 @@ from obskit.io.engine import connect, materialize
 from obskit.io.log_table import LogTable, load_log_table
 from obskit.io.raw import RawSource
 from obskit.io.sources import read_source
-from obskit.schema import REQUIRED_ROLES, ROLES, measures_performance
+from obskit.schema import REQUIRED_ROLES, ROLES, measures_performance, visible_columns
 
-__all__ = ["LabelStats", "LoadedLogs", "load_logs"]
+__all__ = ["LabelStats", "LoadedLogs", "load_logs",
+           "require_used_rows", "check_predictions"]
 
 
 @dataclass
@@ -196,6 +199,53 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
             f"them with. Map one with --column prediction=NAME"
             + (" or --column score=NAME" if task == "binary" else "") + " to measure it.")
     return logs
+
+
+def require_used_rows(logs: LoadedLogs) -> None:
+    """Stop when every row of a source (current, reference or labels) was quarantined:
+    nothing of it could be read, and a run over it would judge nothing. :func:`load_logs`
+    itself keeps such sources, so their quarantine can be inspected."""
+    sources = (("current", logs.current), ("reference", logs.reference),
+               ("labels", logs.label_quarantine))
+    for source, log in sources:
+        if log is None or log.rows_used or not log.rows_read:
+            continue
+        q = log.quarantine_summary(limit=1)
+        reason = max(q["by_reason"], key=q["by_reason"].get) if q["by_reason"] else "?"
+        ex = q["examples"][0] if q["examples"] else None
+        example = (f"; e.g. {ex['file']} line {ex['line']}: {ex['reason']}"
+                   + (f" ({ex['detail']!r})" if ex["detail"] else "")) if ex else ""
+        raise InputError(
+            f"sources.{source}: none of the {log.rows_read:,} rows read from "
+            f"{files_text(log.files)} could be used (all quarantined, most often: {reason})"
+            f"{example}. Check the column mapping (--column ROLE=NAME) and the file format.",
+            path=log.files[0] if log.files else None,
+        )
+
+
+def check_predictions(config: Config, logs: LoadedLogs) -> None:
+    """A task set explicitly in the config needs the prediction it is about: stop naming
+    the missing role when the logs have labels and nothing to compare them with (with the
+    task inferred, the run goes on without performance and says why)."""
+    task, present = logs.task, tuple(logs.roles)
+    if (config.task is None or "label" not in present
+            or measures_performance(task, present, class_scores=bool(logs.class_scores))):
+        return
+    where = files_text(logs.current.files)
+    role = "prediction" if task != "binary" else "prediction or score"
+    found = ", ".join(visible_columns(logs.current.table.columns)) or "(none)"
+    hint = ("--column prediction=NAME or --column score=NAME" if task == "binary"
+            else "--column prediction=NAME")
+    raise InputError(
+        f"{where}: task {task!r} needs a {role} column to measure performance "
+        f"against the labels, and the logs have none (looked for "
+        + (f"{config.column('prediction')!r} and {config.column('score')!r}"
+           if task == "binary" else repr(config.column("prediction")))
+        + f"); columns found: {found}. Map it with {hint}, or leave 'task' unset to "
+        "monitor without performance.",
+        path=logs.current.files[0] if logs.current.files else None,
+        column=config.column("prediction"),
+    )
 
 
 def _join_labels(logs: LoadedLogs, config: Config) -> None:

@@ -14,9 +14,9 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from obskit.io.casting import is_infinite
 from obskit.profiles import W
-from obskit.profiles._common import is_infinite
-from obskit.stattests._ecdf import ReferenceECDF, wasserstein_ks
+from obskit.stattests import ReferenceECDF, wasserstein_ks
 
 T = TypeVar("T")
 R = TypeVar("R")
