@@ -105,10 +105,10 @@ def find_class_scores(config: Config, raw: ir.Table, roles: dict[str, str],
         if len(found) >= 2:
             return dict(sorted(found.items()))
     if spec:
-        found = ", ".join(visible_columns(raw.columns)) or "(none)"
+        columns_found = ", ".join(visible_columns(raw.columns)) or "(none)"
         raise InputError(
             f"{where}: no two columns match 'columns.class_scores' pattern {spec!r} (the "
-            f"part '{{class}}' stands for the class label); columns found: {found}",
+            f"part '{{class}}' stands for the class label); columns found: {columns_found}",
             path=where)
     return {}
 

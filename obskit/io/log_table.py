@@ -100,12 +100,13 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
             else:
                 typed[role] = as_label_text(col)
     positive = normalise_label(config.positive_label)
-    if task == "binary" and "score" not in roles and positive in (class_scores or {}):
+    scores = class_scores or {}
+    if task == "binary" and "score" not in roles and positive in scores:
         # a binary model that logs both classes' probabilities: the positive one is the score
-        col = t[class_scores[positive]]
+        col = t[scores[positive]]
         typed["score"], bad = as_number(col)
         checks.append((bad, "score is not a number", col.cast("string")))
-    for name in (class_scores or {}).values() if task == "multiclass" else ():
+    for name in scores.values() if task == "multiclass" else ():
         if name in t.columns:
             typed[name], bad = as_number(t[name])
             checks.append((bad, f"class score {name} is not a number", t[name].cast("string")))
@@ -121,17 +122,13 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
                                     "boolean" if kind == "boolean" else "string")
             continue
         col = t[name]
-        if kind == "numeric":
-            typed[name], bad = as_number(col)
-            checks.append((bad, wrong_type_reason(name, "numeric"), col.cast("string")))
-        elif kind == "datetime":
-            typed[name], bad = as_days(col)
-            checks.append((bad, wrong_type_reason(name, "datetime"), col.cast("string")))
-        elif kind == "boolean":
-            typed[name], bad = as_boolean(col)
-            checks.append((bad, wrong_type_reason(name, "boolean"), col.cast("string")))
-        else:
+        wrong = wrong_type_reason(name, kind)
+        if wrong is None:  # categorical: any value is a category
             typed[name] = as_text(col)
+            continue
+        cast = {"numeric": as_number, "datetime": as_days, "boolean": as_boolean}[kind]
+        typed[name], bad = cast(col)
+        checks.append((bad, wrong, col.cast("string")))
 
     reason = ibis.cases(*[(c, r) for c, r, _ in checks], else_=ibis.null("string")) \
         if checks else ibis.null("string")

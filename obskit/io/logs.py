@@ -185,7 +185,7 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
         if log is not None and log.timestamp.note and log.timestamp.note not in logs.notes:
             logs.notes.append(log.timestamp.note)
     if config.labels:
-        _join_labels(logs, config)
+        _join_labels(logs, config, config.labels)
     _check_positive_label(logs, config)
     for name in shadowed_role_names(config, basis.table):
         logs.notes.append(f"Column {name!r} is not analysed: the {name} role is mapped to "
@@ -248,10 +248,11 @@ def check_predictions(config: Config, logs: LoadedLogs) -> None:
     )
 
 
-def _join_labels(logs: LoadedLogs, config: Config) -> None:
-    """Join the late-arriving label source onto the current log by ``request_id``."""
+def _join_labels(logs: LoadedLogs, config: Config, spec: str) -> None:
+    """Join the late-arriving label source (``spec``: ``sources.labels``) onto the current
+    log by ``request_id``."""
     con = logs.con
-    raw = _read(con, config.labels, "labels")
+    raw = _read(con, spec, "labels")
     hint = "The label source needs request ids and labels; map them with --column ROLE=NAME."
     labels = load_log_table(con, raw, config=config, task=logs.task, features={},
                             required=("request_id", "label"), hint=hint)

@@ -22,7 +22,7 @@ rules watch):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import ibis
@@ -149,9 +149,10 @@ class DataQualityMonitor:
                         for r in wrong.to_dict("records")}
         checked = _wrong_type_features(self.features)
         seen = {(int(w), f) for w, f in zip(counts[W], counts.feature, strict=True)}
-        only_quarantined = [{W: w, "feature": f, "rows": 0, "missing": 0, "non_finite": 0,
-                             "out_of_range": None, "unseen": None}
-                            for (w, f) in sorted(wrong_at) if (w, f) not in seen]
+        only_quarantined: list[dict[Hashable, Any]] = [
+            {W: w, "feature": f, "rows": 0, "missing": 0, "non_finite": 0,
+             "out_of_range": None, "unseen": None}
+            for (w, f) in sorted(wrong_at) if (w, f) not in seen]
         rows = []
         for r in counts.to_dict("records") + only_quarantined:
             f, kind, w = r["feature"], self.features[r["feature"]], int(r[W])
@@ -222,8 +223,7 @@ def data_quality_summary(windows: list[Mapping[str, Any]], features: Mapping[str
     """
     out: dict[str, dict[str, Any]] = {}
     for f, kind in features.items():
-        records = [(w, (w.get("data_quality") or {}).get(f)) for w in windows]
-        records = [(w, q) for w, q in records if q]
+        records = [(w, q) for w in windows if (q := (w.get("data_quality") or {}).get(f))]
         if not records:
             continue
         rows = sum(q["rows"] for _, q in records)

@@ -162,7 +162,7 @@ class EstimatedPerformanceMonitor:
         sums = _local_expected_counts(t) or _engine_expected_counts(t)
         rows = []
         for w, r in sorted(sums.items()):
-            row = {W: w, "n": int(r["n"])}
+            row: dict[str, Any] = {W: w, "n": int(r["n"])}
             row.update(binary_scores(tp=r["tp"], fp=r["fp"], tn=r["tn"], fn=r["fn"]))
             row["roc_auc"] = r["roc_auc"]
             rows.append(row)
@@ -281,7 +281,7 @@ class EstimatedPerformanceMonitor:
         rows = []
         for r in sizes.itertuples():
             frame = groups.get(r.window_index, sample.iloc[:0])
-            row = {W: int(r.window_index), "n": int(r.n)}
+            row: dict[str, Any] = {W: int(r.window_index), "n": int(r.n)}
             row.update(est.estimate_regression_errors(self.models_, self._inputs(frame)))
             rows.append(row)
         return rows

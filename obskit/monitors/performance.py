@@ -133,7 +133,7 @@ class PerformanceMonitor:
                 self._class_scored(t, rows)  # else roc_auc and log_loss stay NaN
         else:
             for r in regression_sums(t).to_dict("records"):
-                sums = {k: v for k, v in r.items() if k not in (W, "n")}
+                sums = {str(k): v for k, v in r.items() if k not in (W, "n")}
                 n = int(r["n"])
                 self._put(rows, r[W], regression_errors(
                     n=n, sum_abs=r["sum_abs"], sum_sq=r["sum_sq"], sum_ape=r["sum_ape"],
@@ -160,7 +160,7 @@ class PerformanceMonitor:
                                         n_neg=int(r["N"]), confidence=conf),
                       roc_auc_reason=reason, pr_auc_reason=reason)
         for r in probability_sums(t, positive=self.positive).to_dict("records"):
-            sums = {k: v for k, v in r.items() if k not in (W, "n")}
+            sums = {str(k): v for k, v in r.items() if k not in (W, "n")}
             self._put(rows, r[W], probability_losses(
                 n=int(r["n"]), sum_log_loss=r["sum_log_loss"], sum_brier=r["sum_brier"]),
                 probability_loss_intervals(n=int(r["n"]), confidence=conf, **sums))

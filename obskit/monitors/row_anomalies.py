@@ -141,8 +141,8 @@ class RowAnomalyMonitor:
         counts = reason_counts(ref, reasons)
         self.reference_rates_: dict[str, tuple[int, int]] = {
             r.code: (0, total) for r in reasons}
-        for r in counts.itertuples():
-            self.reference_rates_[r.reason] = (int(r.rows), int(r.rows_checked))
+        for r in counts.to_dict("records"):
+            self.reference_rates_[str(r["reason"])] = (int(r["rows"]), int(r["rows_checked"]))
         for f, once in singleton_counts(ref, list(self.rules_.categories)).items():
             self.reference_rates_[f"unseen_category:{f}"] = (once, total)
         if self.isolation_ is not None:
@@ -156,11 +156,11 @@ class RowAnomalyMonitor:
         """(window, reason) → (weight factor, elevated) from the window's counts."""
         rates = getattr(self, "reference_rates_", None)  # absent from older cached fits
         out = {}
-        for r in counts.itertuples():
-            if rates is None or r.reason not in rates:
+        for r in counts.to_dict("records"):
+            if rates is None or r["reason"] not in rates:
                 continue
-            out[int(getattr(r, W)), str(r.reason)] = reason_rarity(
-                int(r.rows), int(r.rows_checked), *rates[r.reason])
+            out[int(r[W]), str(r["reason"])] = reason_rarity(
+                int(r["rows"]), int(r["rows_checked"]), *rates[r["reason"]])
         return out
 
     def _fit_isolation(self, reference: ir.Table) -> None:
@@ -261,7 +261,7 @@ class RowAnomalyMonitor:
         rows["reasons"] = [[c for c, hit in zip(codes, row, strict=True) if hit]
                            for row in flags]
         rows["severity"] = severity
-        rows["routine"] = ~elevated.any(axis=1)
+        rows["routine"] = np.logical_not(elevated.any(axis=1))
         rows = rows[severity > 0].sort_values([W, "routine", "severity", "_key"],
                                               ascending=[True, True, False, True],
                                               kind="stable")

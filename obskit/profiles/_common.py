@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from typing import cast
 
 import ibis.expr.types as ir
 import numpy as np
@@ -46,6 +47,24 @@ def fetch_by_window(table: ir.Table, columns: Mapping[str, ir.Value], *,
     ordered = {k: got[k][order] for k in columns}
     return [(int(w), {k: v[lo:hi] for k, v in ordered.items()})
             for w, lo, hi in zip(windows, bounds[:-1], bounds[1:], strict=True)]
+
+
+def by_window(frame: pd.DataFrame) -> Iterator[tuple[int, pd.DataFrame]]:
+    """Each window's rows of a profile frame, in ascending window order.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows with an integer column ``window_index`` (:data:`W`).
+
+    Returns
+    -------
+    iterator of (int, DataFrame)
+        ``(window_index, rows of that window)`` for each window present.
+    """
+    for window, rows in frame.groupby(W, sort=True):
+        # pandas-stubs types a group key as any scalar; ``window_index`` holds integers
+        yield int(cast(int, window)), rows
 
 
 def window_groups(window_index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
