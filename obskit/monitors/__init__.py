@@ -4,6 +4,7 @@ Each monitor reads an engine table whose rows carry a ``window_index`` and retur
 small pandas frame indexed by window. Reference statistics are computed once, in ``fit``.
 """
 
+from obskit.monitors._base import with_window
 from obskit.monitors.data_quality import DataQualityMonitor
 from obskit.monitors.drift import HISTOGRAM_BINS, DriftMonitor
 from obskit.monitors.estimation import EstimatedPerformanceMonitor
@@ -20,4 +21,5 @@ __all__ = [
     "PCAReconstructionMonitor",
     "PerformanceMonitor",
     "RowAnomalyMonitor",
+    "with_window",
 ]
