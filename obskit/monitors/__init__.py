@@ -8,7 +8,8 @@ from obskit.monitors._base import with_window
 from obskit.monitors.data_quality import DataQualityMonitor
 from obskit.monitors.drift import HISTOGRAM_BINS, DriftMonitor
 from obskit.monitors.estimation import EstimatedPerformanceMonitor
-from obskit.monitors.multivariate import DomainClassifierMonitor, PCAReconstructionMonitor
+from obskit.monitors.multivariate import DomainClassifierMonitor
+from obskit.monitors.pca_reconstruction import PCAReconstructionMonitor
 from obskit.monitors.performance import PerformanceMonitor
 from obskit.monitors.row_anomalies import RowAnomalyMonitor
 

@@ -133,7 +133,18 @@ class DriftMonitor:
         return self.rules[feature].threshold_rule or self.threshold
 
     def fit(self, reference: ir.Table) -> DriftMonitor:
-        """Reference statistics, bins, category counts, samples and thresholds, once."""
+        """Compute the reference statistics, bins, category counts, samples and thresholds, once.
+
+        Parameters
+        ----------
+        reference : ibis Table
+            The typed reference log holding the monitored features.
+
+        Returns
+        -------
+        DriftMonitor
+            ``self``, fitted.
+        """
         self.reference_ = reference
         self.std_: dict[str, float] = {}
         self.categories_: dict[str, pd.Series] = {}
@@ -289,14 +300,28 @@ class DriftMonitor:
         return out
 
     def calculate(self, current: ir.Table) -> pd.DataFrame:
-        """One row per (window, feature), columns :data:`COLUMNS`.
+        """Judge every feature in every window against the reference.
 
-        ``value`` is the method's statistic; ``threshold`` and ``threshold_kind``
-        (``constant``, ``reference`` or ``fdr``) what it was judged against; ``drifted``
-        the verdict of this window (None: not judged); ``p_value`` the p-value (p-value
-        methods, else None); ``adjusted`` the Benjamini–Hochberg adjusted p-value across
-        this window's p-value features (None when ``fdr`` is off or not applicable);
-        ``persistent``: drifted in this window and the ``persistence − 1`` before.
+        Parameters
+        ----------
+        current : ibis Table
+            The typed current log, with ``window_index`` (without it, one window 0).
+
+        Returns
+        -------
+        DataFrame
+            One row per (window, feature), columns :data:`COLUMNS`. ``value`` is the method's
+            statistic; ``threshold`` and ``threshold_kind`` (``constant``, ``reference`` or
+            ``fdr``) what it was judged against; ``drifted`` the verdict of this window (None:
+            not judged); ``p_value`` the p-value (p-value methods, else None); ``adjusted`` the
+            Benjamini–Hochberg adjusted p-value across this window's p-value features (None when
+            ``fdr`` is off or not applicable); ``persistent``: drifted in this window and the
+            ``persistence − 1`` before.
+
+        Raises
+        ------
+        NotFittedError
+            When :meth:`fit` has not been called.
         """
         check_fitted(self, "std_")
         values = self._values(with_window(current), list(self.features))
@@ -338,7 +363,26 @@ class DriftMonitor:
         return METHODS.get(r.method).drifted(float(value), float(r.threshold))
 
     def distributions(self, current: ir.Table) -> dict[str, dict[str, Any]]:
-        """Reference vs whole-current distributions per feature, for figures."""
+        """Reference and whole-current distributions per feature, for figures.
+
+        Parameters
+        ----------
+        current : ibis Table
+            The typed current log.
+
+        Returns
+        -------
+        dict of str to dict
+            Numeric features: ``{"kind": "numeric", "edges", "reference", "current"}`` (bin
+            edges, open-ended outer bins as None; counts per bin); categorical ones:
+            ``{"kind": "categorical", "categories", "reference", "current"}`` (counts per
+            category, the reference's most frequent first).
+
+        Raises
+        ------
+        NotFittedError
+            When :meth:`fit` has not been called.
+        """
         check_fitted(self, "std_")
         out: dict[str, dict[str, Any]] = {}
         for f in self.features:

@@ -87,9 +87,19 @@ class PerformanceMonitor:
         self.class_scores = {normalise_label(k): v for k, v in (class_scores or {}).items()}
 
     def fit(self, reference: ir.Table | None) -> PerformanceMonitor:
-        """Reference performance (the baseline for drops), when the reference has labels:
-        ``reference_`` maps each metric to its value over the whole reference,
-        ``reference_ci_`` to its ``[lo, hi]`` interval where it has one."""
+        """Compute the reference performance, the baseline for drops, when the reference has labels.
+
+        Parameters
+        ----------
+        reference : ibis Table or None
+            The typed reference log (None, or without labels: no baseline).
+
+        Returns
+        -------
+        PerformanceMonitor
+            ``self``: ``reference_`` maps each metric to its value over the whole reference,
+            ``reference_ci_`` to its ``[lo, hi]`` interval where it has one.
+        """
         self.reference_: dict[str, float | None] = {}
         self.reference_ci_: dict[str, list[float | None]] = {}
         if reference is not None and "label" in reference.columns:
@@ -105,7 +115,20 @@ class PerformanceMonitor:
         return self
 
     def calculate(self, current: ir.Table) -> pd.DataFrame:
-        """Metric, interval and ``n_labelled`` columns per window."""
+        """Compute the realized metrics of each window with their confidence intervals.
+
+        Parameters
+        ----------
+        current : ibis Table
+            The typed current log with labels, with ``window_index``.
+
+        Returns
+        -------
+        DataFrame
+            One row per window with labelled rows: ``window_index``, each metric of the task,
+            ``<metric>_lo`` / ``<metric>_hi`` (the interval at ``confidence``), ``n_labelled``,
+            and ``<metric>_reason`` where a metric could not be computed.
+        """
         check_fitted(self, "reference_")
         if "label" not in current.columns:
             return pd.DataFrame({W: []})
