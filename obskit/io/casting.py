@@ -22,22 +22,58 @@ _FALSE = ("false", "f", "no", "0")
 
 
 def is_infinite(value: ir.NumericValue) -> ir.BooleanValue:
-    """+inf or -inf. Ibis's ``isinf()`` is always false on Spark (its PySpark compiler
-    compares the expressions in Python), so the comparison is written out."""
+    """+inf or -inf, as an engine expression.
+
+    Ibis's ``isinf()`` is always false on Spark (its PySpark compiler compares the
+    expressions in Python), so the comparison is written out.
+
+    Parameters
+    ----------
+    value : ibis numeric expression
+        Any numeric column.
+
+    Returns
+    -------
+    ibis boolean expression
+        True where ``value`` is ±inf.
+    """
     return value.abs() == ibis.literal(float("inf"), "float64")
 
 def strip_text(text: ir.StringValue) -> ir.StringValue:
-    """``text`` without leading and trailing white space.
+    """Text without leading and trailing white space.
 
     A regular expression rather than Ibis's ``strip()``, which on Spark also strips the
-    letters ``v`` and ``f`` (Spark SQL reads the escapes ``\\v`` and ``\\f`` in its
-    character list as plain letters, so ``"false"`` became ``"alse"``).
+    letters ``v`` and ``f`` (Spark SQL reads the escapes ``\\v`` and ``\\f`` in its character
+    list as plain letters, so ``"false"`` became ``"alse"``).
+
+    Parameters
+    ----------
+    text : ibis string expression
+        Any text column.
+
+    Returns
+    -------
+    ibis string expression
+        The stripped text.
     """
     return text.re_replace(r"^\s+|\s+$", "")
 
 
 def as_number(col: ir.Value) -> tuple[ir.FloatingValue, ir.BooleanValue]:
-    """Float64; text that does not parse as a number is bad."""
+    """Float64 of a raw column; text that does not parse as a number is bad.
+
+    Parameters
+    ----------
+    col : ibis expression
+        The raw column (numbers, booleans or text).
+
+    Returns
+    -------
+    typed : ibis float expression
+        The numbers (booleans as 0/1).
+    bad : ibis boolean expression
+        True where present, non-empty text does not parse.
+    """
     if col.type().is_numeric():
         return col.cast("float64"), ibis.literal(False)
     if col.type().is_boolean():
@@ -48,13 +84,37 @@ def as_number(col: ir.Value) -> tuple[ir.FloatingValue, ir.BooleanValue]:
 
 
 def as_text(col: ir.Value) -> ir.StringValue:
-    """Text, with empty strings as missing."""
+    """Text, with empty strings as missing.
+
+    Parameters
+    ----------
+    col : ibis expression
+        The raw column.
+
+    Returns
+    -------
+    ibis string expression
+        The text; null where empty or blank.
+    """
     text = col.cast("string")
     return ibis.ifelse(strip_text(text) == "", ibis.null("string"), text)
 
 
 def as_boolean(col: ir.Value) -> tuple[ir.BooleanValue, ir.BooleanValue]:
-    """Boolean from booleans, 0/1 or true/false/yes/no text."""
+    """Boolean from booleans, 0/1 or true/false/yes/no text.
+
+    Parameters
+    ----------
+    col : ibis expression
+        The raw column.
+
+    Returns
+    -------
+    typed : ibis boolean expression
+        The booleans.
+    bad : ibis boolean expression
+        True where present, non-empty text is none of the accepted words.
+    """
     if col.type().is_boolean():
         return col, ibis.literal(False)
     text = strip_text(col.cast("string")).lower()
@@ -64,9 +124,19 @@ def as_boolean(col: ir.Value) -> tuple[ir.BooleanValue, ir.BooleanValue]:
 
 
 def as_label_text(col: ir.Value) -> ir.StringValue:
-    """Class labels as canonical text: integral numbers without ``.0``, booleans as 1/0.
+    """Class labels as canonical text: whole numbers without ``.0``, booleans as 1/0.
 
     So ``1``, ``1.0``, ``"1"`` and ``true`` all become ``"1"``, whatever the source format.
+
+    Parameters
+    ----------
+    col : ibis expression
+        The raw label or prediction column.
+
+    Returns
+    -------
+    ibis string expression
+        The canonical label text.
     """
     if col.type().is_boolean():
         return ibis.ifelse(col, "1", "0")
@@ -83,7 +153,19 @@ def as_label_text(col: ir.Value) -> ir.StringValue:
 
 
 def normalise_label(value: object) -> str:
-    """The canonical text of a label given in Python (mirrors :func:`as_label_text`)."""
+    """The canonical text of a label given in Python (mirrors :func:`as_label_text`).
+
+    Parameters
+    ----------
+    value : object
+        A label (``1``, ``1.0``, ``"yes"``, ``True``...).
+
+    Returns
+    -------
+    str
+        ``"1"``/``"0"`` for booleans and true/false, integral numbers without ``.0``, other
+        text stripped.
+    """
     if isinstance(value, bool):
         return "1" if value else "0"
     text = str(value).strip()

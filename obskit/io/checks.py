@@ -45,11 +45,22 @@ def files_text(files: tuple[str, ...]) -> str:
 
 
 def require_rows(raw: RawSource, source: str) -> None:
-    """Stop on a source without a single row: an empty file (a CSV header alone, an empty
-    JSON-lines or Parquet file), or a glob or directory whose files are all empty.
+    """Stop on a source without a single row.
 
-    ``source`` names the config key (``reference``, ``current`` or ``labels``). One engine
-    query that stops at the first row.
+    An empty file (a CSV header alone, an empty JSON-lines or Parquet file), or a glob or
+    directory whose files are all empty. One engine query that stops at the first row.
+
+    Parameters
+    ----------
+    raw : RawSource
+        The source as read.
+    source : str
+        Its config key (``reference``, ``current`` or ``labels``).
+
+    Raises
+    ------
+    InputError
+        Naming the config key and the files.
     """
     if int(raw.table.limit(1).count().execute()) or int(raw.rejects.limit(1).count().execute()):
         return
@@ -63,12 +74,29 @@ def require_rows(raw: RawSource, source: str) -> None:
 
 
 def check_scores(log: LogTable, *, source: str, column: str) -> int:
-    """Stop on a classification ``score`` that is not a probability; return how many
-    rows have no score (null or NaN).
+    """Stop on a classification ``score`` that is not a probability.
 
     A score outside [0, 1] or infinite (logits, margins, percentages) would make log loss,
-    Brier, ECE and confident mistakes meaningless, so it is an error naming the column and
-    the range found. One engine query.
+    Brier, ECE and confident mistakes meaningless. One engine query.
+
+    Parameters
+    ----------
+    log : LogTable
+        The typed source, with ``score``.
+    source : str
+        Its config key (``reference`` or ``current``).
+    column : str
+        The score's column name in the logs.
+
+    Returns
+    -------
+    int
+        The rows without a score (null or NaN).
+
+    Raises
+    ------
+    InputError
+        Naming the column and the range found.
     """
     s = log.table.score
     missing = s.isnull() | s.isnan()

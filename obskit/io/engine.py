@@ -53,10 +53,21 @@ def connect(engine: str = "duckdb", settings: Mapping[str, Any] | None = None) -
     Parameters
     ----------
     engine : {"duckdb", "spark"}
+        The engine.
     settings : mapping, optional
-        The engine's config section (already validated by :mod:`obskit.config`):
-        DuckDB ``memory_limit``, ``threads``, ``temp_directory``; Spark ``master``,
-        ``app_name``, ``conf``.
+        The engine's config section (already validated by :mod:`obskit.config`): DuckDB
+        ``memory_limit``, ``threads``, ``temp_directory``; Spark ``master``, ``app_name``,
+        ``conf``.
+
+    Returns
+    -------
+    ibis backend
+        The open connection.
+
+    Raises
+    ------
+    ConfigError
+        An unknown engine, or a Spark session that cannot be started.
     """
     settings = settings or {}
     if engine == "duckdb":
@@ -109,13 +120,35 @@ def _connect_spark(settings: Mapping[str, Any]) -> BaseBackend:
 
 
 def engine_name(con: BaseBackend) -> str:
-    """``"duckdb"`` or ``"spark"``: the engine behind ``con``."""
+    """The engine behind a connection.
+
+    Parameters
+    ----------
+    con : ibis backend
+        An open connection.
+
+    Returns
+    -------
+    str
+        ``"duckdb"`` or ``"spark"``.
+    """
     return "spark" if con.name == "pyspark" else con.name
 
 
 def materialize(table: ir.Table) -> ir.Table:
-    """Compute ``table`` once and keep the result in the engine: a temporary DuckDB table,
-    a cached Spark view (Ibis's ``cache()``, the same call on both)."""
+    """Compute a table once and keep the result in the engine.
+
+    Parameters
+    ----------
+    table : ibis Table
+        Any expression.
+
+    Returns
+    -------
+    ibis Table
+        The same rows, held as a temporary DuckDB table or a cached Spark view (Ibis's
+        ``cache()``, the same call on both).
+    """
     return table.cache()
 
 

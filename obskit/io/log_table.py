@@ -44,7 +44,19 @@ class LogTable:
     timestamp: TimestampInfo
 
     def quarantine_summary(self, limit: int = QUARANTINE_EXAMPLES) -> dict[str, Any]:
-        """Counts by reason and the first ``limit`` examples (file, line, reason, detail)."""
+        """Counts by reason and the first examples of this source's quarantine.
+
+        Parameters
+        ----------
+        limit : int, default QUARANTINE_EXAMPLES
+            The most examples returned.
+
+        Returns
+        -------
+        dict
+            ``{"by_reason": {reason: rows}, "examples": [{file, line, reason, detail}, ...]}``
+            (reasons most frequent first; at most ``limit`` examples, in file and line order).
+        """
         q = self.quarantine
         by_reason = q.group_by("reason").aggregate(rows=q.count()).order_by(ibis.desc("rows"))
         examples = q.order_by(["_file", "_line"]).limit(limit).execute()
@@ -62,8 +74,38 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
                    features: dict[str, str], required: tuple[str, ...] = REQUIRED_ROLES,
                    hint: str = "", class_scores: Mapping[str, str] | None = None
                    ) -> LogTable:
-    """Type one raw source for ``task`` and ``features`` (and the multiclass
-    ``class_scores`` columns); quarantine what does not fit."""
+    """Type one raw source for the task and features; quarantine what does not fit.
+
+    Parameters
+    ----------
+    con : ibis backend
+        The engine connection.
+    raw : RawSource
+        The untyped source.
+    config : Config
+        The validated config (column mapping, positive label, segments).
+    task : {"binary", "multiclass", "regression"}
+        The task the roles are typed for.
+    features : dict of str to str
+        Feature name → type; a feature the source lacks becomes a null column.
+    required : tuple of str, default REQUIRED_ROLES
+        The roles the source must have.
+    hint : str, optional
+        How to fix a missing required column, appended to the error.
+    class_scores : mapping of str to str, optional
+        Multiclass class label → its probability column.
+
+    Returns
+    -------
+    LogTable
+        The typed table (rows used), its quarantine (file, line, reason, detail) and the
+        row accounting (``rows_read = rows_used + rows_quarantined``).
+
+    Raises
+    ------
+    InputError
+        A required column is missing, or the timestamp column cannot be read.
+    """
     t = raw.table
     where = where_of(raw)
     roles = role_columns(config, t)

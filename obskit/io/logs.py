@@ -117,7 +117,28 @@ def _read(con: BaseBackend, spec: str, source: str) -> RawSource:
 
 
 def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
-    """Read the reference, current and label sources of ``config`` into the engine."""
+    """Read the reference, current and label sources of a config into the engine.
+
+    Parameters
+    ----------
+    config : Config
+        The validated config (its ``sources``, ``columns``, ``task``, ``features``).
+    con : ibis backend, optional
+        An open engine connection; by default one is opened from ``config.engine``.
+
+    Returns
+    -------
+    LoadedLogs
+        The typed current and reference tables (one row per prediction used), their
+        quarantines, the task, roles, features (name → type) and label accounting.
+
+    Raises
+    ------
+    InputError
+        A source that cannot be read, is empty, or lacks a required column (exit code 2).
+    ConfigError
+        An engine that cannot be started.
+    """
     con = con or connect(config.engine, config.engine_settings())
     current_raw = _read(con, config.current, "current")
     reference_raw = _read(con, config.reference, "reference") if config.reference else None
@@ -202,9 +223,21 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
 
 
 def require_used_rows(logs: LoadedLogs) -> None:
-    """Stop when every row of a source (current, reference or labels) was quarantined:
-    nothing of it could be read, and a run over it would judge nothing. :func:`load_logs`
-    itself keeps such sources, so their quarantine can be inspected."""
+    """Stop when every row of a source (current, reference, labels) was quarantined.
+
+    Nothing of such a source could be read, and a run over it would judge nothing.
+    :func:`load_logs` itself keeps such sources, so their quarantine can be inspected.
+
+    Parameters
+    ----------
+    logs : LoadedLogs
+        The loaded logs.
+
+    Raises
+    ------
+    InputError
+        Naming the source, its rows read, the most frequent reason and an example.
+    """
     sources = (("current", logs.current), ("reference", logs.reference),
                ("labels", logs.label_quarantine))
     for source, log in sources:
@@ -224,9 +257,22 @@ def require_used_rows(logs: LoadedLogs) -> None:
 
 
 def check_predictions(config: Config, logs: LoadedLogs) -> None:
-    """A task set explicitly in the config needs the prediction it is about: stop naming
-    the missing role when the logs have labels and nothing to compare them with (with the
-    task inferred, the run goes on without performance and says why)."""
+    """Stop when a configured task has labels but not the prediction it is about.
+
+    With the task inferred, the run goes on without performance and says why.
+
+    Parameters
+    ----------
+    config : Config
+        The validated config (``task`` None: nothing to check).
+    logs : LoadedLogs
+        The loaded logs.
+
+    Raises
+    ------
+    InputError
+        Naming the missing role, the columns looked for and the columns found.
+    """
     task, present = logs.task, tuple(logs.roles)
     if (config.task is None or "label" not in present
             or measures_performance(task, present, class_scores=bool(logs.class_scores))):

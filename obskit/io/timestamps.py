@@ -110,17 +110,39 @@ def _numbers(table: ir.Table, column: str, number: ir.NumericValue, *, where: st
 
 
 def epoch_timestamp(value: ir.NumericValue) -> ir.TimestampValue:
-    """UTC timestamps from epoch seconds (or milliseconds, from ``1e11`` on)."""
+    """UTC timestamps from epoch numbers.
+
+    Parameters
+    ----------
+    value : ibis numeric expression
+        Epoch seconds, or milliseconds from ``1e11`` on.
+
+    Returns
+    -------
+    ibis timestamp expression
+        The UTC timestamps, to the millisecond.
+    """
     return _from_epoch(value)
 
 
 def as_days(col: ir.Value) -> tuple[ir.FloatingValue, ir.BooleanValue]:
-    """Days since 1970-01-01 00:00 UTC (a float) of a date or datetime feature.
+    """Days since 1970-01-01 00:00 UTC of a date or datetime feature.
 
     Native dates and timestamps (naive ones taken as UTC), ISO-8601 text (with an offset
-    converted to UTC, without one taken as UTC), or numbers (epoch seconds, or
-    milliseconds from ``1e11``, as for the timestamp role; also as text). Text that does
-    not parse is bad.
+    converted to UTC, without one taken as UTC), or numbers (epoch seconds, or milliseconds
+    from ``1e11``, as for the timestamp role; also as text).
+
+    Parameters
+    ----------
+    col : ibis expression
+        The raw column.
+
+    Returns
+    -------
+    days : ibis float expression
+        Days (whole seconds / 86400) since the epoch; null where missing or bad.
+    bad : ibis boolean expression
+        True where present text does not parse.
     """
     dtype = col.type()
     if dtype.is_timestamp() or dtype.is_date():
@@ -141,11 +163,33 @@ def as_days(col: ir.Value) -> tuple[ir.FloatingValue, ir.BooleanValue]:
 def parse_timestamps(
     table: ir.Table, column: str, *, where: str
 ) -> tuple[ir.TimestampValue, TimestampInfo]:
-    """Return a UTC timestamp expression for ``table[column]`` and how it was read.
+    """A UTC timestamp expression for a column and how it was read.
 
-    ``where`` names the source in error messages. Rows whose value does not parse, or is
-    a number that is not a plausible time, get a null timestamp (the caller quarantines
-    them).
+    Rows whose value does not parse, or is a number that is not a plausible time, get a
+    null timestamp (the caller quarantines them).
+
+    Parameters
+    ----------
+    table : ibis Table
+        The raw source.
+    column : str
+        The column of the timestamp role.
+    where : str
+        The source, named in error messages.
+
+    Returns
+    -------
+    timestamps : ibis timestamp expression
+        UTC timestamps, one per row.
+    info : TimestampInfo
+        ``kind`` (``native``, ``epoch``, ``year``, ``iso`` or ``empty``), whether naive
+        values were seen, and a note for the report.
+
+    Raises
+    ------
+    InputError
+        No value of the column parses, the numbers are no plausible times, or naive and
+        aware strings are mixed.
     """
     col = table[column]
     dtype = col.type()
