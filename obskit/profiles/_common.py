@@ -82,8 +82,20 @@ def clean_numeric(table: ir.Table, col: str) -> ir.Table:
 
 
 def window_overview(table: ir.Table) -> pd.DataFrame:
-    """Rows, first and last timestamp, label coverage, mean score and rows without a score
-    (null or NaN) per window."""
+    """Rows, time span, labels and scores per window.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed log with ``window_index`` and ``timestamp``.
+
+    Returns
+    -------
+    DataFrame
+        One row per window: ``window_index, rows, first, last`` (UTC timestamps), and
+        ``labelled`` (rows with a label), ``mean_score`` and ``null_scores`` (rows without a
+        score: null or NaN) when the log has those columns.
+    """
     aggs = {"rows": table.count(), "first": table.timestamp.min(), "last": table.timestamp.max()}
     if "label" in table.columns:
         aggs["labelled"] = table.label.notnull().sum()

@@ -42,7 +42,22 @@ def _scored(table: ir.Table, positive: str) -> ir.Table:
 
 
 def binary_counts(table: ir.Table, *, positive: str, threshold: float = 0.5) -> pd.DataFrame:
-    """Confusion counts (tp, fp, tn, fn) per window over labelled rows with a prediction."""
+    """Confusion counts per window over labelled rows with a prediction.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed binary log with ``window_index``, ``label`` and ``prediction`` or ``score``.
+    positive : str
+        The positive class (canonical label text).
+    threshold : float, default 0.5
+        Scores at or above it predict the positive class (without a ``prediction``).
+
+    Returns
+    -------
+    DataFrame
+        One row per window: ``window_index, tp, fp, tn, fn``.
+    """
     t = _binary_view(table, positive, threshold)
     i = lambda cond: cond.cast("int64").sum()  # noqa: E731
     return t.group_by(W).aggregate(
@@ -183,7 +198,18 @@ def class_log_loss_sums(table: ir.Table, class_scores: dict[str, str]) -> pd.Dat
 
 
 def confusion_by_window(table: ir.Table) -> pd.DataFrame:
-    """(window, label, prediction) → count over labelled rows with a prediction."""
+    """Rows per (window, label, prediction) over labelled rows with a prediction.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed classification log with ``window_index``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``window_index, label, prediction, n``.
+    """
     t = table.filter(table.label.notnull() & table.prediction.notnull())
     return t.group_by([W, "label", "prediction"]).aggregate(n=t.count()).execute()
 
