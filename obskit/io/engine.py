@@ -169,15 +169,48 @@ def stable_hash(text: ir.StringValue) -> ir.StringValue:
 
 
 def temp_name(prefix: str) -> str:
-    """A fresh table name for this process."""
+    """A fresh table name for this process.
+
+    Parameters
+    ----------
+    prefix : str
+        The name's start.
+
+    Returns
+    -------
+    str
+        ``obskit_{prefix}_{n}``, ``n`` counting up in this process.
+    """
     return f"obskit_{prefix}_{next(_counter)}"
 
 
 def quote_ident(name: str) -> str:
-    """Quote an SQL identifier."""
+    """Quote an SQL identifier.
+
+    Parameters
+    ----------
+    name : str
+        A column or table name.
+
+    Returns
+    -------
+    str
+        The name in double quotes, inner quotes doubled.
+    """
     return '"' + name.replace('"', '""') + '"'
 
 
 def quote_literal(text: str) -> str:
-    """Quote an SQL string literal."""
+    """Quote an SQL string literal.
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+
+    Returns
+    -------
+    str
+        The text in single quotes, inner quotes doubled.
+    """
     return "'" + text.replace("'", "''") + "'"

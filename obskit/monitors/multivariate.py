@@ -105,12 +105,38 @@ def require_feature_columns(table: ir.Table, features: Sequence[str], what: str)
 
 
 def finite_or_null(value: ir.FloatingValue) -> ir.FloatingValue:
-    """``value`` with NaN and ±inf turned into missing."""
+    """A float expression with NaN and ±inf turned into missing.
+
+    Parameters
+    ----------
+    value : ibis float expression
+        Any float column.
+
+    Returns
+    -------
+    ibis float expression
+        ``value``, null where it was not finite.
+    """
     return ibis.ifelse(value.isnan() | is_infinite(value), ibis.null("float64"), value)
 
 
 def sample_key(table: ir.Table, features: Sequence[str], seed: int) -> ir.StringValue:
-    """A deterministic pseudo-random key per row: a hash of its content and ``seed``."""
+    """A deterministic pseudo-random key per row: a hash of its content and a seed.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed log.
+    features : sequence of str
+        The features hashed when the table has no ``request_id``.
+    seed : int
+        The salt (``random_state``).
+
+    Returns
+    -------
+    ibis string expression
+        The key (:func:`~obskit.profiles.row_anomaly_reasons.row_hash`).
+    """
     return row_hash(table, features, str(seed))
 
 
