@@ -122,7 +122,13 @@ class Sourced(Protocol):
 
     @property
     def files(self) -> tuple[str, ...]:
-        """The files read, in order (at least one)."""
+        """The files read, in order (at least one).
+
+        Returns
+        -------
+        tuple of str
+            The file paths.
+        """
         ...
 
 

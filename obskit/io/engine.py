@@ -164,6 +164,16 @@ def stable_hash(text: ir.StringValue) -> ir.StringValue:
     numbers), so samples drawn by hash would differ between engines; this one does not.
     Fixed-width lowercase hex sorts as the number it spells, so ordering by it is ordering
     by that number, without converting every row's digits (which cost more than the MD5).
+
+    Parameters
+    ----------
+    text : ibis string expression
+        The values to key.
+
+    Returns
+    -------
+    ibis string expression
+        13 lowercase hex digits per value.
     """
     return text.hexdigest("md5").substr(0, _HASH_DIGITS)
 
