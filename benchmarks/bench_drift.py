@@ -86,8 +86,7 @@ def child_obskit(data: Path, with_ks: bool) -> dict[str, Any]:
         from obskit.analysis import drift_rules
         from obskit.config import load_config
         from obskit.io.logs import load_logs
-        from obskit.monitors import DriftMonitor
-        from obskit.monitors._base import with_window
+        from obskit.monitors import DriftMonitor, with_window
         from obskit.profiles import wasserstein_by_window
     config = load_config(str(data / "config.yml"))
     with timer(t, "load_s"):

@@ -26,9 +26,8 @@ from obskit.config import AlertRuleConfig, Config, DriftRule, load_config
 from obskit.drift import NOT_JUDGED
 from obskit.exceptions import InputError
 from obskit.findings import build_findings
-from obskit.io.checks import check_predictions, require_used_rows
 from obskit.io.engine import materialize
-from obskit.io.logs import LoadedLogs, load_logs
+from obskit.io.logs import LoadedLogs, check_predictions, load_logs, require_used_rows
 from obskit.monitors import (
     DataQualityMonitor,
     DomainClassifierMonitor,

@@ -93,12 +93,34 @@ MIN_ROWS_PER_CATEGORY = 10
 IDENTIFIER_SHARE = 0.5
 
 def method_label(name: object) -> str:
-    """A method's name for readers ("Wasserstein (normed)"); unknown names as given."""
+    """A method's name for readers (``"Wasserstein (normed)"``).
+
+    Parameters
+    ----------
+    name : object
+        A method name (a key of :data:`~obskit.stattests.METHODS`).
+
+    Returns
+    -------
+    str
+        The label; unknown names as given (as text).
+    """
     return METHODS.get(name).label if name in METHODS.names() else str(name)
 
 
 def is_pvalue_method(method: object) -> bool:
-    """Whether ``method`` names a registered p-value method (lower means more drift)."""
+    """Whether a name is a registered p-value method (lower means more drift).
+
+    Parameters
+    ----------
+    method : object
+        A method name.
+
+    Returns
+    -------
+    bool
+        True for a registered p-value method.
+    """
     return method in METHODS.names() and METHODS.get(method).is_pvalue
 
 
@@ -106,6 +128,18 @@ def worst_value(values: Iterable[float | None], method: object) -> float | None:
     """The value of the most drifted window in the method's direction: the smallest
     p-value for p-value methods, the largest distance otherwise (None without a finite
     value).
+
+    Parameters
+    ----------
+    values : iterable of float or None
+        The method's value per window (None and non-finite values are left out).
+    method : object
+        The method name.
+
+    Returns
+    -------
+    float or None
+        The worst value, in the method's units.
 
     Examples
     --------
@@ -126,6 +160,20 @@ def threshold_ratio(value: float | None, threshold: float | None, method: object
     (above 1: past the threshold): ``value / threshold`` for distances,
     ``threshold / value`` for p-values; 0 when either is missing, ``cap`` at most.
 
+    Parameters
+    ----------
+    value, threshold : float or None
+        The statistic and its threshold, in the method's units.
+    method : object
+        The method name.
+    cap : float, default inf
+        The largest ratio returned.
+
+    Returns
+    -------
+    float
+        The ratio, in ``[0, cap]``.
+
     Examples
     --------
     >>> threshold_ratio(0.2, 0.1, "wasserstein")
@@ -145,7 +193,19 @@ def threshold_ratio(value: float | None, threshold: float | None, method: object
 
 def category_shares(reference_counts: ArrayLike,
                     current_counts: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """Shares of each category in each sample with Evidently's zero fill (PSI, KL)."""
+    """Shares of each category in each sample with Evidently's zero fill (PSI, KL).
+
+    Parameters
+    ----------
+    reference_counts, current_counts : array-like of shape (n_categories,)
+        Counts per category, aligned.
+
+    Returns
+    -------
+    reference_shares, current_shares : ndarray of shape (n_categories,)
+        Each sample's shares, zero shares replaced by Evidently's small fill
+        (:func:`~obskit.stattests.fill_zero_shares`).
+    """
     return fill_zero_shares(shares(reference_counts)), fill_zero_shares(shares(current_counts))
 
 
@@ -165,6 +225,11 @@ def default_rule(kind: str, reference_rows: int, n_unique: int) -> DriftRule:
     (p <= 0.05); otherwise more than 2 unique values → ``chisquare``, else ``z``
     (p < 0.05). Larger reference: numeric with more than 5 unique values →
     ``wasserstein`` (0.1); otherwise ``jensenshannon`` (0.1).
+
+    Returns
+    -------
+    DriftRule
+        The method and its threshold.
 
     Examples
     --------
@@ -207,6 +272,12 @@ def cardinality_rule(feature: str, *, reference_rows: int, reference_unique: int
         Distinct non-missing reference values.
     window_rows : float
         Typical (median) rows of a current window.
+
+    Returns
+    -------
+    DriftRule or None
+        The chi-square or not-judged rule with its note; None for a feature with few enough
+        categories.
 
     Examples
     --------

@@ -132,8 +132,15 @@ def check_features(model: Any, features: Sequence[str]) -> None:
     """Check that the model was fitted on the log's feature columns.
 
     Only models exposing ``feature_names_in_`` (fitted on a DataFrame) can be checked;
-    others pass silently. Column order does not matter: the model is always called with
-    a DataFrame of named columns.
+    others pass silently. Column order does not matter: the model is always called with a
+    DataFrame of named columns.
+
+    Parameters
+    ----------
+    model : object
+        A fitted model.
+    features : sequence of str
+        The log's feature columns.
 
     Raises
     ------

@@ -93,6 +93,18 @@ def metric_direction(name: str) -> Literal["higher", "lower"] | None:
     """Which way a metric is better: ``"higher"``, ``"lower"``, or ``None`` (mean_error,
     best at 0, and unknown names).
 
+    Parameters
+    ----------
+    name : str
+        A metric name, per class as ``recall[cat]``.
+
+    Returns
+    -------
+    {"higher", "lower"} or None
+        The better direction.
+
+    Examples
+    --------
     >>> metric_direction("recall[cat]"), metric_direction("rmse"), metric_direction("mean_error")
     ('higher', 'lower', None)
     """
@@ -102,8 +114,21 @@ def metric_direction(name: str) -> Literal["higher", "lower"] | None:
 
 
 def primary_metric(task: str, *, has_score: bool = True) -> str:
-    """The metric a default alert watches: roc_auc (binary with scores), else accuracy for
-    classification, rmse for regression."""
+    """The metric a default alert watches.
+
+    Parameters
+    ----------
+    task : {"binary", "multiclass", "regression"}
+        The task.
+    has_score : bool, default True
+        The log has scores (binary).
+
+    Returns
+    -------
+    str
+        ``roc_auc`` (binary with scores), else ``accuracy`` for classification, ``rmse``
+        for regression.
+    """
     if task == "binary":
         return "roc_auc" if has_score else "accuracy"
     return "accuracy" if task == "multiclass" else "rmse"

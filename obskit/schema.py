@@ -56,6 +56,18 @@ NUMERIC_SHARE = 0.95
 def is_numeric_type(kind: str | None) -> bool:
     """Whether a feature of type ``kind`` is held, and judged, as a number.
 
+    Parameters
+    ----------
+    kind : str or None
+        A feature type (:data:`FEATURE_TYPES`).
+
+    Returns
+    -------
+    bool
+        True for ``numeric`` and ``datetime`` (days since the epoch).
+
+    Examples
+    --------
     >>> is_numeric_type("datetime"), is_numeric_type("categorical")
     (True, False)
     """
@@ -78,6 +90,11 @@ def infer_feature_type(*, dtype: str, non_null: int, numeric: int, boolean: int,
         The file declares the column as text or as categories (a Parquet string column, or
         a dictionary column such as a pandas ``category``, whatever its values): it is
         ``categorical`` (``datetime`` when its text values are ISO dates).
+
+    Returns
+    -------
+    str
+        One of :data:`FEATURE_TYPES`.
 
     Examples
     --------
@@ -113,6 +130,22 @@ def measures_performance(task: str, roles: Iterable[str], *,
     multiclass task the class probabilities when ``class_scores`` says the log has them —
     the most probable class is then the prediction).
 
+    Parameters
+    ----------
+    task : {"binary", "multiclass", "regression"}
+        The task.
+    roles : iterable of str
+        The roles (or columns) present.
+    class_scores : bool, default False
+        The log has class probabilities (multiclass).
+
+    Returns
+    -------
+    bool
+        Whether realized performance can be measured.
+
+    Examples
+    --------
     >>> measures_performance("binary", ("label", "score")), measures_performance(
     ...     "regression", ("label", "score")), measures_performance(
     ...     "multiclass", ("label",), class_scores=True)
@@ -128,6 +161,18 @@ def visible_columns(columns: Iterable[str]) -> list[str]:
     """The columns of a log table a user can name: without obskit's own (``_file``,
     ``_line``, ``window_index``, any ``_``-prefixed helper), in their order.
 
+    Parameters
+    ----------
+    columns : iterable of str
+        A log table's columns.
+
+    Returns
+    -------
+    list of str
+        The visible ones, in order.
+
+    Examples
+    --------
     >>> visible_columns(["timestamp", "_file", "_line", "x", "window_index"])
     ['timestamp', 'x']
     """
@@ -142,6 +187,20 @@ def wrong_type_reason(name: str, kind: str) -> str | None:
     """The quarantine reason of a value of feature ``name`` that cannot be read as its type
     ``kind`` (``None`` for categorical features: any value is a category).
 
+    Parameters
+    ----------
+    name : str
+        The feature.
+    kind : str
+        Its type (:data:`FEATURE_TYPES`).
+
+    Returns
+    -------
+    str or None
+        ``feature NAME is not a number`` (a date, a boolean); None for categorical features.
+
+    Examples
+    --------
     >>> wrong_type_reason("age", "numeric"), wrong_type_reason("region", "categorical")
     ('feature age is not a number', None)
     """

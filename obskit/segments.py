@@ -81,17 +81,53 @@ class Segment:
     enough: bool
 
     def filter(self, table: ir.Table) -> ir.Table:
-        """The rows of ``table`` in this segment."""
+        """The rows of a table in this segment.
+
+        Parameters
+        ----------
+        table : ibis Table
+            A typed log holding the segment's column.
+
+        Returns
+        -------
+        ibis Table
+            The rows whose column has the segment's value.
+        """
         return table.filter(table[self.column].cast("string") == self.value)
 
     @property
     def label(self) -> str:
-        """``column=value`` (:func:`segment_label`)."""
+        """The segment's label (:func:`segment_label`).
+
+        Returns
+        -------
+        str
+            ``column=value``.
+        """
         return segment_label(self.column, self.value)
 
 
 def segment_columns(config: Config, columns: list[str]) -> list[str]:
-    """The configured segment columns, or ``model_version`` when the logs carry it."""
+    """The columns a run is segmented by.
+
+    Parameters
+    ----------
+    config : Config
+        The validated config (``segments``).
+    columns : list of str
+        The log's columns.
+
+    Returns
+    -------
+    list of str
+        The configured segment columns; without a ``segments`` key, ``["model_version"]``
+        when the logs carry it (else none).
+
+    Raises
+    ------
+    ConfigError
+        A configured column the logs lack.
+    """
     if config.segments is None:
         return ["model_version"] if "model_version" in columns else []
     missing = [c for c in config.segments if c not in columns]
@@ -103,7 +139,23 @@ def segment_columns(config: Config, columns: list[str]) -> list[str]:
 
 
 def find_segments(table: ir.Table, columns: list[str], *, min_rows: int) -> list[Segment]:
-    """The segments of ``table``: per column, its most frequent values (in the engine)."""
+    """The segments of a table: per column, its most frequent values (from the engine).
+
+    Parameters
+    ----------
+    table : ibis Table
+        The typed current log.
+    columns : list of str
+        The segment columns.
+    min_rows : int
+        The fewest rows a segment needs.
+
+    Returns
+    -------
+    list of Segment
+        Per column with at least two values, its :data:`MAX_SEGMENT_VALUES` most frequent
+        values (most frequent first), each marked ``enough`` when it has ``min_rows`` rows.
+    """
     segments = []
     for col in columns:
         values = table[col].cast("string")

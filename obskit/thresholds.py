@@ -58,6 +58,18 @@ class ReferenceThreshold:
     def derive(self, chunk_values: ArrayLike, *, lower: bool) -> float:
         """``mean − k·σ`` (``lower``, for p-values) or ``mean + k·σ`` of the finite values.
 
+        Parameters
+        ----------
+        chunk_values : array-like of shape (n_chunks,)
+            The statistic on each reference chunk (non-finite values are left out).
+        lower : bool
+            Derive a lower limit (p-values: smaller means more drift).
+
+        Returns
+        -------
+        float
+            The threshold, in the statistic's units (NaN without a finite value).
+
         Examples
         --------
         >>> ReferenceThreshold(k=2).derive([1.0, 3.0], lower=False)
@@ -79,6 +91,16 @@ def benjamini_hochberg(p_values: ArrayLike) -> np.ndarray:
 
     Equals ``scipy.stats.false_discovery_control(p, method="bh")`` on the finite entries.
 
+    Parameters
+    ----------
+    p_values : array-like of shape (n,)
+        p-values in [0, 1]; NaN where there is none.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        The adjusted p-values, NaN where the input was.
+
     Examples
     --------
     >>> benjamini_hochberg([0.01, 0.04, 0.03]).round(3).tolist()
@@ -99,6 +121,18 @@ def benjamini_hochberg(p_values: ArrayLike) -> np.ndarray:
 def persistent_runs(drifted: Sequence[bool | None], k: int) -> list[bool]:
     """For verdicts in window order: drifted in this window and the ``k − 1`` before it.
     A window not judged (``None``) breaks the run.
+
+    Parameters
+    ----------
+    drifted : sequence of bool or None
+        One verdict per window, in window order.
+    k : int
+        The run length (``persistence``), at least 1.
+
+    Returns
+    -------
+    list of bool
+        One per window.
 
     Examples
     --------

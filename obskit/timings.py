@@ -43,7 +43,19 @@ class Stopwatch:
 
     @contextmanager
     def stage(self, name: str, *, absorb: bool = False) -> Iterator[None]:
-        """Time the block as ``name``; with ``absorb``, stages nested in it count as it."""
+        """Time the block as ``name``; with ``absorb``, stages nested in it count as it.
+
+        Parameters
+        ----------
+        name : str
+            The stage.
+        absorb : bool, default False
+            Count stages nested in the block as this one.
+
+        Yields
+        ------
+        None
+        """
         if self._absorbing:
             yield
             return
@@ -68,7 +80,13 @@ class Stopwatch:
         self.seconds[name] = self.seconds.get(name, 0.0) + seconds
 
     def to_dict(self) -> dict[str, float]:
-        """``{"<stage>_s": seconds, ..., "total_s": seconds}`` in stage order, rounded to ms."""
+        """The stage times.
+
+        Returns
+        -------
+        dict of str to float
+            ``{"<stage>_s": seconds, ..., "total_s": seconds}`` in stage order, rounded to ms.
+        """
         order = {name: i for i, name in enumerate(STAGES)}
         names = sorted(self.seconds, key=lambda n: (order.get(n, len(order)), n))
         out = {f"{n}_s": round(self.seconds[n], 3) for n in names}
@@ -78,7 +96,18 @@ class Stopwatch:
 
 @contextmanager
 def recording(stopwatch: Stopwatch) -> Iterator[Stopwatch]:
-    """Make ``stopwatch`` the one :func:`stage` records into, for the ``with`` block."""
+    """Make ``stopwatch`` the one :func:`stage` records into, for the ``with`` block.
+
+    Parameters
+    ----------
+    stopwatch : Stopwatch
+        The stopwatch.
+
+    Yields
+    ------
+    Stopwatch
+        ``stopwatch``.
+    """
     token = _active.set(stopwatch)
     try:
         yield stopwatch
@@ -89,7 +118,19 @@ def recording(stopwatch: Stopwatch) -> Iterator[Stopwatch]:
 @contextmanager
 def stage(name: str, *, absorb: bool = False) -> Iterator[None]:
     """Count the block's time under ``name`` in the active stopwatch, if any (``absorb``:
-    stages nested in the block count as ``name`` too)."""
+    stages nested in the block count as ``name`` too).
+
+    Parameters
+    ----------
+    name : str
+        The stage.
+    absorb : bool, default False
+        Count stages nested in the block as this one.
+
+    Yields
+    ------
+    None
+    """
     sw = _active.get()
     if sw is None:
         yield
@@ -99,5 +140,11 @@ def stage(name: str, *, absorb: bool = False) -> Iterator[None]:
 
 
 def active() -> Stopwatch | None:
-    """The stopwatch :func:`stage` records into now, if any."""
+    """The stopwatch :func:`stage` records into now, if any.
+
+    Returns
+    -------
+    Stopwatch or None
+        The active stopwatch.
+    """
     return _active.get()

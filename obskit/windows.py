@@ -76,11 +76,28 @@ class PeriodWindow:
 
     @property
     def weekly(self) -> bool:
-        """Written in weeks (``1w``): aligned to Monday; ``7d`` is days, from the first."""
+        """Whether the spec is written in weeks.
+
+        Returns
+        -------
+        bool
+            True for ``1w`` and the like (aligned to Monday); ``7d`` is days, from the first.
+        """
         return self.text.strip().endswith("w") and not self.months
 
     def anchored(self, first: datetime) -> PeriodWindow:
-        """This spec with window 0 the period that holds ``first`` (see the module docs)."""
+        """This spec with window 0 the period that holds a moment (see the module docs).
+
+        Parameters
+        ----------
+        first : datetime
+            The first row's time (naive: UTC), or a run's ``period.start``.
+
+        Returns
+        -------
+        PeriodWindow
+            A copy with ``origin`` set.
+        """
         first = _utc(first)
         midnight = first.replace(hour=0, minute=0, second=0, microsecond=0)
         if self.months:
@@ -101,8 +118,22 @@ class PeriodWindow:
         return _WEEK_ORIGIN if self.weekly else 0
 
     def assign(self, table: ir.Table, ts: str = "timestamp") -> ir.Table:
-        """Add ``window_index``: the period each row's timestamp falls into (counted from
-        the origin: see :meth:`anchored` and :func:`anchor_window`)."""
+        """Add ``window_index``: the period each row's timestamp falls into.
+
+        Periods are counted from the origin (see :meth:`anchored` and :func:`anchor_window`).
+
+        Parameters
+        ----------
+        table : ibis Table
+            A log with a timestamp column.
+        ts : str, default "timestamp"
+            That column's name.
+
+        Returns
+        -------
+        ibis Table
+            ``table`` with an int64 ``window_index`` (negative before the origin).
+        """
         if self.months:
             origin = self.origin or EPOCH
             base = origin.year * 12 + origin.month - 1
@@ -114,6 +145,18 @@ class PeriodWindow:
         return table.mutate(window_index=idx)
 
     def bounds(self, index: int) -> tuple[datetime, datetime]:
+        """The start and end of one window.
+
+        Parameters
+        ----------
+        index : int
+            The window index.
+
+        Returns
+        -------
+        start, end : datetime
+            UTC; ``end`` is exclusive.
+        """
         if self.months:
             origin = self.origin or EPOCH
             start = _add_months(origin, index * self.months)
@@ -132,9 +175,37 @@ class RowWindow:
     rows: int
 
     def anchored(self, first: datetime) -> RowWindow:
+        """This spec as it is: row windows need no anchor.
+
+        Parameters
+        ----------
+        first : datetime
+            Ignored.
+
+        Returns
+        -------
+        RowWindow
+            ``self``.
+        """
         return self
 
     def assign(self, table: ir.Table, ts: str = "timestamp") -> ir.Table:
+        """Add ``window_index``: the block of ``rows`` rows each row falls into, by time.
+
+        Ties are broken by ``request_id`` when the table has one.
+
+        Parameters
+        ----------
+        table : ibis Table
+            A log with a timestamp column.
+        ts : str, default "timestamp"
+            That column's name.
+
+        Returns
+        -------
+        ibis Table
+            ``table`` with an int64 ``window_index`` from 0.
+        """
         order = [table[ts]] + ([table["request_id"]] if "request_id" in table.columns else [])
         rn = ibis.row_number().over(order_by=order)
         return table.mutate(window_index=(rn // self.rows).cast("int64"))
@@ -151,6 +222,22 @@ _ROWS = re.compile(r"^\s*(\d+)\s*rows?\s*$")
 
 def parse_window(spec: str | int) -> WindowSpec:
     """Parse a window spec.
+
+    Parameters
+    ----------
+    spec : str or int
+        A period (``1h``, ``30d``, ``1w``, ``1mo``, ``1y``; units :data:`UNITS_TEXT`) or a
+        row count (``5000 rows``).
+
+    Returns
+    -------
+    PeriodWindow or RowWindow
+        The spec, not yet anchored.
+
+    Raises
+    ------
+    ValueError
+        A spec of another form, or a count that is not positive.
 
     Examples
     --------
@@ -182,9 +269,28 @@ def parse_window(spec: str | int) -> WindowSpec:
 
 def anchor_window(spec: WindowSpec, table: ir.Table, *, start: str | datetime | None = None,
                   ts: str = "timestamp") -> WindowSpec:
-    """``spec`` anchored for ``table``: at ``start`` (a run's ``period.start``) when given,
-    else at the table's first timestamp (one engine query). Row windows are returned as
-    they are, and so is a period spec when the table is empty."""
+    """A spec anchored for a table.
+
+    At ``start`` (a run's ``period.start``) when given, else at the table's first timestamp
+    (one engine query). Row windows are returned as they are, and so is a period spec when
+    the table is empty.
+
+    Parameters
+    ----------
+    spec : PeriodWindow or RowWindow
+        The parsed spec.
+    table : ibis Table
+        A log with a timestamp column.
+    ts : str, default "timestamp"
+        That column's name.
+    start : str or datetime, optional
+        The anchor (ISO-8601 text or a datetime; naive: UTC).
+
+    Returns
+    -------
+    PeriodWindow or RowWindow
+        The anchored spec.
+    """
     if not isinstance(spec, PeriodWindow):
         return spec
     if start is not None:
@@ -204,15 +310,29 @@ def partial_windows(spec: WindowSpec, windows: Sequence[tuple[int, datetime, dat
                     ) -> set[int]:
     """The indices of the windows the data covers only in part.
 
-    ``windows`` holds ``(index, start, end, first row time, last row time, rows)`` in time
-    order. A row window is partial when it has fewer rows than the spec (the last block).
-    For period windows:
+    A row window is partial when it has fewer rows than the spec (the last block). For
+    period windows:
 
-    - a window that starts before ``covered[0]`` or ends after ``covered[1]`` (the
-      run's ``period``) is partial;
+    - a window that starts before ``covered[0]`` or ends after ``covered[1]`` (the run's
+      ``period``) is partial;
     - the first (last) non-empty window is partial when the gap between its start and its
-      first row (its last row and its end) is more than :data:`PARTIAL_SHARE` of its
-      length and more than twice the largest such gap of the other non-empty windows.
+      first row (its last row and its end) is more than :data:`PARTIAL_SHARE` of its length
+      and more than twice the largest such gap of the other non-empty windows.
+
+    Parameters
+    ----------
+    spec : PeriodWindow or RowWindow
+        The anchored spec.
+    windows : sequence of tuple
+        ``(index, start, end, first row time, last row time, rows)`` per window, in time
+        order.
+    covered : (datetime or None, datetime or None), optional
+        The run's ``period`` (start, end).
+
+    Returns
+    -------
+    set of int
+        The partial windows' indices.
 
     Examples
     --------

@@ -12,7 +12,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from obskit.exceptions import ConfigError, InputError, NotFittedError
-from obskit.monitors.multivariate import DomainClassifierMonitor, PCAReconstructionMonitor
+from obskit.monitors.multivariate import DomainClassifierMonitor
+from obskit.monitors.pca_reconstruction import PCAReconstructionMonitor
 from tests.helpers import engine_table
 
 FEATURES = {"x1": "numeric", "x2": "numeric", "x3": "numeric", "flag": "boolean",

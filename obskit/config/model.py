@@ -177,13 +177,36 @@ class Config:
             object.__setattr__(self, "window_spec", parse_window(self.window))
 
     def column(self, role: str) -> str:
-        """The log column that plays ``role``."""
+        """The log column that plays a role.
+
+        Parameters
+        ----------
+        role : str
+            A role of :data:`~obskit.schema.ROLES`.
+
+        Returns
+        -------
+        str
+            The mapped column (``columns.ROLE``), else the role's own name.
+        """
         return self.columns.get(role, role)
 
     def engine_settings(self) -> Mapping[str, Any]:
-        """The settings section of the configured engine."""
+        """The settings section of the configured engine.
+
+        Returns
+        -------
+        mapping
+            The ``spark`` section when ``engine`` is ``spark``, else the ``duckdb`` one.
+        """
         return self.spark if self.engine == "spark" else self.duckdb
 
     def to_dict(self) -> dict[str, Any]:
-        """A plain, JSON-friendly view (for ``summary.json``)."""
+        """A plain, JSON-friendly view (for ``summary.json``).
+
+        Returns
+        -------
+        dict
+            Every field of the config (``dataclasses.asdict``).
+        """
         return dataclasses.asdict(self)

@@ -226,8 +226,9 @@ def generate_demo(
     request_id = np.array([f"req-{i:0{cw}d}" for i in range(1, rows + 1)], dtype=object)
     ts_iso = iso_us(cur_us)
 
-    score_list = np.where(failed, None, score.astype(object)).tolist()
-    pred_list = np.where(failed, None, (score >= 0.5).astype(np.int64).astype(object)).tolist()
+    missing = np.full(rows, None, dtype=object)
+    score_list = np.where(failed, missing, score.astype(object)).tolist()
+    pred_list = np.where(failed, missing, (score >= 0.5).astype(np.int64).astype(object)).tolist()
     feature_lists = {name: logged[name].tolist() for name in FEATURES}
     columns = {
         "timestamp": ts_iso.tolist(),

@@ -9,7 +9,12 @@ import pandas as pd
 def cohort_attribution(
     shap_anomalous: pd.DataFrame, shap_normal: pd.DataFrame, shap_reference: pd.DataFrame
 ) -> pd.DataFrame:
-    """Which features drive the anomalies: mean |SHAP| per cohort, anomalous vs normal.
+    """Which features drive the anomalies: mean |SHAP| per cohort.
+
+    Parameters
+    ----------
+    shap_anomalous, shap_normal, shap_reference : DataFrame of shape (n_rows, n_features)
+        SHAP values of anomalous current rows, normal current rows and reference rows.
 
     Returns
     -------

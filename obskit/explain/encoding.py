@@ -29,6 +29,19 @@ class FeatureEncoder:
                 self.categories[c] = np.array([*ordered, None], dtype=object)
 
     def encode(self, df: pd.DataFrame) -> np.ndarray:
+        """Rows as numeric codes.
+
+        Parameters
+        ----------
+        df : DataFrame of shape (n_rows, n_features)
+            Rows with the encoder's feature columns.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_features)
+            Floats: numeric values as they are (non-numbers NaN), categories as their index
+            (the last slot for missing or unseen values).
+        """
         out = np.empty((len(df), len(self.features)))
         for j, c in enumerate(self.features):
             if c in self.categories:
@@ -41,6 +54,18 @@ class FeatureEncoder:
         return out
 
     def decode(self, arr: np.ndarray) -> pd.DataFrame:
+        """Numeric codes back into rows (the inverse of :meth:`encode`).
+
+        Parameters
+        ----------
+        arr : ndarray of shape (n_rows, n_features)
+            Codes, possibly sampled between categories (rounded to the nearest).
+
+        Returns
+        -------
+        DataFrame of shape (n_rows, n_features)
+            The feature columns; integral columns cast back to their dtype when complete.
+        """
         cols: dict[str, Any] = {}
         for j, c in enumerate(self.features):
             col = arr[:, j]

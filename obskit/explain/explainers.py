@@ -218,6 +218,7 @@ def choose_explainer(model: Any, background: pd.DataFrame, *, task: str) -> tupl
         background = background.sample(MAX_BACKGROUND, random_state=0)
     steps = getattr(model, "steps", None)
     last = steps[-1][1] if steps else model
+    explainer: _LinearExplainer | _TreeExplainer | _AgnosticExplainer
     if steps and len(steps) == 2 and hasattr(last, "coef_") and not _is_tree(last):
         groups = _column_groups(steps[0][1], features)
         if groups is not None:
@@ -226,7 +227,7 @@ def choose_explainer(model: Any, background: pd.DataFrame, *, task: str) -> tupl
     if _is_tree(last):
         if not steps:
             try:
-                explainer: Any = _TreeExplainer(model, task)
+                explainer = _TreeExplainer(model, task)
                 return explainer, explainer.name
             except Exception:  # shap.utils.InvalidModelError and friends: fall through
                 pass

@@ -25,13 +25,32 @@ def lime_explanations(
     max_rows: int = 5,
     random_state: int = 0,
 ) -> list[list[tuple[str, float]]]:
-    """LIME explanations of the first ``max_rows`` rows, as (feature column, weight) lists.
+    """LIME explanations of the first ``max_rows`` rows, as (feature, weight) lists.
 
     A ``LimeTabularExplainer`` is fitted on ``reference_sample``: numeric features are
     discretised at the reference quartiles; categorical and boolean features
     (``feature_types``, or a non-numeric dtype) are label-encoded and passed as
     ``categorical_features`` with their ``categorical_names``. Missing numeric values are
     filled with the reference median (LIME cannot sample them).
+
+    Parameters
+    ----------
+    model : object
+        A fitted model taking a DataFrame of the feature columns.
+    rows : DataFrame of shape (n_rows, n_features)
+        The rows to explain.
+    reference_sample : DataFrame of shape (n_reference, n_features)
+        Reference rows the explainer samples around.
+    feature_types : mapping of str to str
+        Feature → type.
+    task : {"binary", "regression"}
+        What the model predicts.
+    num_features : int, default 5
+        Features per explanation.
+    max_rows : int, default 5
+        Rows explained.
+    random_state : int, default 0
+        Seed of LIME's sampling.
 
     Returns
     -------
@@ -77,6 +96,15 @@ def agreement(
     shap_row: pd.Series, lime_row: Sequence[tuple[str, float]], *, k: int = 3
 ) -> dict[str, Any]:
     """Do SHAP and LIME point at the same features for one row?
+
+    Parameters
+    ----------
+    shap_row : Series
+        One row's SHAP values, indexed by feature.
+    lime_row : sequence of (str, float)
+        The same row's LIME (feature, weight) pairs.
+    k : int, default 3
+        The top features compared.
 
     Returns
     -------

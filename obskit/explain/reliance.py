@@ -25,6 +25,13 @@ def attribution_drift(
 ) -> pd.DataFrame:
     """How the model's reliance on each feature moves between windows.
 
+    Parameters
+    ----------
+    shap_by_window : mapping of window to DataFrame of shape (n_rows, n_features)
+        Each window's SHAP values.
+    shap_reference : DataFrame of shape (n_reference, n_features)
+        The reference rows' SHAP values.
+
     Returns
     -------
     DataFrame

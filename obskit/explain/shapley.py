@@ -36,14 +36,33 @@ class ShapResult:
     n_rows: int
 
     def mean_abs(self) -> pd.Series:
-        """Mean |SHAP| per feature (the global importance over the explained rows)."""
+        """Mean |SHAP| per feature: the global importance over the explained rows.
+
+        Returns
+        -------
+        Series
+            Indexed by feature, in the units of the explained output.
+        """
         return self.values.abs().mean()
 
     def to_df(self) -> pd.DataFrame:
-        """The values with a ``base_value`` column."""
+        """The values with a ``base_value`` column.
+
+        Returns
+        -------
+        DataFrame of shape (n_rows, n_features + 1)
+            One row per explained row.
+        """
         return self.values.assign(base_value=self.base_values)
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly summary (for ``summary.json``).
+
+        Returns
+        -------
+        dict
+            ``explainer``, ``output``, ``n_rows`` and ``mean_abs`` (feature → float).
+        """
         return {"explainer": self.explainer, "output": self.output, "n_rows": self.n_rows,
                 "mean_abs": {k: float(v) for k, v in self.mean_abs().items()}}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-__all__ = ["as_number", "as_label_text", "as_boolean", "as_text", "as_days",
+__all__ = ["as_number", "as_label_text", "as_boolean", "as_text",
            "normalise_label", "strip_text", "is_infinite", "ISO_DATE", "UTC"]
 
 UTC = "timestamp('UTC')"
@@ -17,31 +17,63 @@ UTC = "timestamp('UTC')"
 #: ``2024-03-01 12:30``, ``2024-03-01T12:30:00.5+02:00``).
 ISO_DATE = (r"^\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?\s*"
             r"([zZ]|[+-]\d{2}(:?\d{2})?)?)?$")
-#: Seconds in a day: a datetime feature is held as days since 1970-01-01 (UTC).
-_DAY = 86400.0
-
 _TRUE = ("true", "t", "yes", "1")
 _FALSE = ("false", "f", "no", "0")
 
 
-
 def is_infinite(value: ir.NumericValue) -> ir.BooleanValue:
-    """+inf or -inf. Ibis's ``isinf()`` is always false on Spark (its PySpark compiler
-    compares the expressions in Python), so the comparison is written out."""
+    """+inf or -inf, as an engine expression.
+
+    Ibis's ``isinf()`` is always false on Spark (its PySpark compiler compares the
+    expressions in Python), so the comparison is written out.
+
+    Parameters
+    ----------
+    value : ibis numeric expression
+        Any numeric column.
+
+    Returns
+    -------
+    ibis boolean expression
+        True where ``value`` is ±inf.
+    """
     return value.abs() == ibis.literal(float("inf"), "float64")
 
 def strip_text(text: ir.StringValue) -> ir.StringValue:
-    """``text`` without leading and trailing white space.
+    """Text without leading and trailing white space.
 
     A regular expression rather than Ibis's ``strip()``, which on Spark also strips the
-    letters ``v`` and ``f`` (Spark SQL reads the escapes ``\\v`` and ``\\f`` in its
-    character list as plain letters, so ``"false"`` became ``"alse"``).
+    letters ``v`` and ``f`` (Spark SQL reads the escapes ``\\v`` and ``\\f`` in its character
+    list as plain letters, so ``"false"`` became ``"alse"``).
+
+    Parameters
+    ----------
+    text : ibis string expression
+        Any text column.
+
+    Returns
+    -------
+    ibis string expression
+        The stripped text.
     """
     return text.re_replace(r"^\s+|\s+$", "")
 
 
 def as_number(col: ir.Value) -> tuple[ir.FloatingValue, ir.BooleanValue]:
-    """Float64; text that does not parse as a number is bad."""
+    """Float64 of a raw column; text that does not parse as a number is bad.
+
+    Parameters
+    ----------
+    col : ibis expression
+        The raw column (numbers, booleans or text).
+
+    Returns
+    -------
+    typed : ibis float expression
+        The numbers (booleans as 0/1).
+    bad : ibis boolean expression
+        True where present, non-empty text does not parse.
+    """
     if col.type().is_numeric():
         return col.cast("float64"), ibis.literal(False)
     if col.type().is_boolean():
@@ -51,40 +83,38 @@ def as_number(col: ir.Value) -> tuple[ir.FloatingValue, ir.BooleanValue]:
     return typed, text.notnull() & (text != "") & typed.isnull()
 
 
-def as_days(col: ir.Value) -> tuple[ir.FloatingValue, ir.BooleanValue]:
-    """Days since 1970-01-01 00:00 UTC (a float) of a date or datetime feature.
-
-    Native dates and timestamps (naive ones taken as UTC), ISO-8601 text (with an offset
-    converted to UTC, without one taken as UTC), or numbers (epoch seconds, or
-    milliseconds from ``1e11``, as for the timestamp role; also as text). Text that does
-    not parse is bad.
-    """
-    from obskit.io.timestamps import epoch_timestamp
-
-    dtype = col.type()
-    if dtype.is_timestamp() or dtype.is_date():
-        ts, bad = col.cast("timestamp").cast(UTC) if dtype.is_date() else col.cast(UTC), \
-            ibis.literal(False)
-    elif dtype.is_numeric():
-        ts, bad = epoch_timestamp(col.cast("float64")), ibis.literal(False)
-    else:
-        text = strip_text(col.cast("string"))
-        iso = ibis.ifelse(text.re_search(ISO_DATE), text, ibis.null("string")).try_cast(UTC)
-        ts = ibis.coalesce(iso, epoch_timestamp(text.try_cast("float64")))
-        bad = text.notnull() & (text != "") & ts.isnull()
-    # whole seconds (a fraction of a second is below any drift method's resolution)
-    seconds = ts.epoch_seconds().cast("float64")
-    return seconds / _DAY, bad
-
-
 def as_text(col: ir.Value) -> ir.StringValue:
-    """Text, with empty strings as missing."""
+    """Text, with empty strings as missing.
+
+    Parameters
+    ----------
+    col : ibis expression
+        The raw column.
+
+    Returns
+    -------
+    ibis string expression
+        The text; null where empty or blank.
+    """
     text = col.cast("string")
     return ibis.ifelse(strip_text(text) == "", ibis.null("string"), text)
 
 
 def as_boolean(col: ir.Value) -> tuple[ir.BooleanValue, ir.BooleanValue]:
-    """Boolean from booleans, 0/1 or true/false/yes/no text."""
+    """Boolean from booleans, 0/1 or true/false/yes/no text.
+
+    Parameters
+    ----------
+    col : ibis expression
+        The raw column.
+
+    Returns
+    -------
+    typed : ibis boolean expression
+        The booleans.
+    bad : ibis boolean expression
+        True where present, non-empty text is none of the accepted words.
+    """
     if col.type().is_boolean():
         return col, ibis.literal(False)
     text = strip_text(col.cast("string")).lower()
@@ -94,9 +124,19 @@ def as_boolean(col: ir.Value) -> tuple[ir.BooleanValue, ir.BooleanValue]:
 
 
 def as_label_text(col: ir.Value) -> ir.StringValue:
-    """Class labels as canonical text: integral numbers without ``.0``, booleans as 1/0.
+    """Class labels as canonical text: whole numbers without ``.0``, booleans as 1/0.
 
     So ``1``, ``1.0``, ``"1"`` and ``true`` all become ``"1"``, whatever the source format.
+
+    Parameters
+    ----------
+    col : ibis expression
+        The raw label or prediction column.
+
+    Returns
+    -------
+    ibis string expression
+        The canonical label text.
     """
     if col.type().is_boolean():
         return ibis.ifelse(col, "1", "0")
@@ -113,7 +153,19 @@ def as_label_text(col: ir.Value) -> ir.StringValue:
 
 
 def normalise_label(value: object) -> str:
-    """The canonical text of a label given in Python (mirrors :func:`as_label_text`)."""
+    """The canonical text of a label given in Python (mirrors :func:`as_label_text`).
+
+    Parameters
+    ----------
+    value : object
+        A label (``1``, ``1.0``, ``"yes"``, ``True``...).
+
+    Returns
+    -------
+    str
+        ``"1"``/``"0"`` for booleans and true/false, integral numbers without ``.0``, other
+        text stripped.
+    """
     if isinstance(value, bool):
         return "1" if value else "0"
     text = str(value).strip()

@@ -1,5 +1,7 @@
-"""Input a run cannot monitor, found while loading: empty sources, sources whose every row
-was quarantined, scores that are not probabilities, a task without its prediction.
+"""Input a run cannot monitor, found while loading: empty sources and scores that are not
+probabilities (the checks on the loaded logs as a whole, sources whose every row was
+quarantined and a task without its prediction, live beside
+:class:`~obskit.io.logs.LoadedLogs` in :mod:`obskit.io.logs`).
 
 Each check is one small engine query and raises :class:`~obskit.exceptions.InputError`
 naming the source key (``sources.current``), the file and the column, with what was
@@ -13,21 +15,29 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from obskit._text import plural
-from obskit.config import Config
 from obskit.exceptions import InputError
 from obskit.io.casting import is_infinite
 from obskit.io.raw import RawSource
-from obskit.schema import measures_performance, visible_columns
 
 if TYPE_CHECKING:
     from obskit.io.log_table import LogTable
-    from obskit.io.logs import LoadedLogs
 
-__all__ = ["require_rows", "require_used_rows", "check_scores", "check_predictions",
-           "PREDICTION_TEXT"]
+__all__ = ["require_rows", "check_scores", "files_text", "PREDICTION_TEXT"]
 
 
-def _files_text(files: tuple[str, ...]) -> str:
+def files_text(files: tuple[str, ...]) -> str:
+    """The files of a source for a message that says none of them could be used.
+
+    Parameters
+    ----------
+    files : tuple of str
+        The files read (at least one).
+
+    Returns
+    -------
+    str
+        The one file's path, or ``every one of its N files (a, b, c and M more)``.
+    """
     if len(files) == 1:
         return files[0]
     shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
@@ -35,15 +45,26 @@ def _files_text(files: tuple[str, ...]) -> str:
 
 
 def require_rows(raw: RawSource, source: str) -> None:
-    """Stop on a source without a single row: an empty file (a CSV header alone, an empty
-    JSON-lines or Parquet file), or a glob or directory whose files are all empty.
+    """Stop on a source without a single row.
 
-    ``source`` names the config key (``reference``, ``current`` or ``labels``). One engine
-    query that stops at the first row.
+    An empty file (a CSV header alone, an empty JSON-lines or Parquet file), or a glob or
+    directory whose files are all empty. One engine query that stops at the first row.
+
+    Parameters
+    ----------
+    raw : RawSource
+        The source as read.
+    source : str
+        Its config key (``reference``, ``current`` or ``labels``).
+
+    Raises
+    ------
+    InputError
+        Naming the config key and the files.
     """
     if int(raw.table.limit(1).count().execute()) or int(raw.rejects.limit(1).count().execute()):
         return
-    what = _files_text(raw.files)
+    what = files_text(raw.files)
     verb = "holds" if len(raw.files) == 1 else "hold"
     raise InputError(
         f"sources.{source}: {what} {verb} no rows (an empty file, or a header and no data); "
@@ -52,35 +73,30 @@ def require_rows(raw: RawSource, source: str) -> None:
     )
 
 
-def require_used_rows(logs: LoadedLogs) -> None:
-    """Stop when every row of a source (current, reference or labels) was quarantined:
-    nothing of it could be read, and a run over it would judge nothing. :func:`load_logs`
-    itself keeps such sources, so their quarantine can be inspected."""
-    sources = (("current", logs.current), ("reference", logs.reference),
-               ("labels", logs.label_quarantine))
-    for source, log in sources:
-        if log is None or log.rows_used or not log.rows_read:
-            continue
-        q = log.quarantine_summary(limit=1)
-        reason = max(q["by_reason"], key=q["by_reason"].get) if q["by_reason"] else "?"
-        ex = q["examples"][0] if q["examples"] else None
-        example = (f"; e.g. {ex['file']} line {ex['line']}: {ex['reason']}"
-                   + (f" ({ex['detail']!r})" if ex["detail"] else "")) if ex else ""
-        raise InputError(
-            f"sources.{source}: none of the {log.rows_read:,} rows read from "
-            f"{_files_text(log.files)} could be used (all quarantined, most often: {reason})"
-            f"{example}. Check the column mapping (--column ROLE=NAME) and the file format.",
-            path=log.files[0] if log.files else None,
-        )
-
-
 def check_scores(log: LogTable, *, source: str, column: str) -> int:
-    """Stop on a classification ``score`` that is not a probability; return how many
-    rows have no score (null or NaN).
+    """Stop on a classification ``score`` that is not a probability.
 
     A score outside [0, 1] or infinite (logits, margins, percentages) would make log loss,
-    Brier, ECE and confident mistakes meaningless, so it is an error naming the column and
-    the range found. One engine query.
+    Brier, ECE and confident mistakes meaningless. One engine query.
+
+    Parameters
+    ----------
+    log : LogTable
+        The typed source, with ``score``.
+    source : str
+        Its config key (``reference`` or ``current``).
+    column : str
+        The score's column name in the logs.
+
+    Returns
+    -------
+    int
+        The rows without a score (null or NaN).
+
+    Raises
+    ------
+    InputError
+        Naming the column and the range found.
     """
     s = log.table.score
     missing = s.isnull() | s.isnan()
@@ -110,28 +126,3 @@ def check_scores(log: LogTable, *, source: str, column: str) -> int:
 
 PREDICTION_TEXT = {"binary": "prediction or score", "multiclass": "prediction",
                     "regression": "prediction"}
-
-
-def check_predictions(config: Config, logs: LoadedLogs) -> None:
-    """A task set explicitly in the config needs the prediction it is about: stop naming
-    the missing role when the logs have labels and nothing to compare them with (with the
-    task inferred, the run goes on without performance and says why)."""
-    task, present = logs.task, tuple(logs.roles)
-    if (config.task is None or "label" not in present
-            or measures_performance(task, present, class_scores=bool(logs.class_scores))):
-        return
-    where = _files_text(logs.current.files)
-    role = "prediction" if task != "binary" else "prediction or score"
-    found = ", ".join(visible_columns(logs.current.table.columns)) or "(none)"
-    hint = ("--column prediction=NAME or --column score=NAME" if task == "binary"
-            else "--column prediction=NAME")
-    raise InputError(
-        f"{where}: task {task!r} needs a {role} column to measure performance "
-        f"against the labels, and the logs have none (looked for "
-        + (f"{config.column('prediction')!r} and {config.column('score')!r}"
-           if task == "binary" else repr(config.column("prediction")))
-        + f"); columns found: {found}. Map it with {hint}, or leave 'task' unset to "
-        "monitor without performance.",
-        path=logs.current.files[0] if logs.current.files else None,
-        column=config.column("prediction"),
-    )

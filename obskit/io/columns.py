@@ -4,7 +4,7 @@ feature columns and their types, and the errors that name a missing column."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import ibis.expr.types as ir
 import pandas as pd
@@ -15,11 +15,8 @@ from obskit.io.casting import ISO_DATE, UTC, as_number, normalise_label, strip_t
 from obskit.io.raw import RawSource
 from obskit.schema import CLASS_SCORE_PATTERNS, ROLES, infer_feature_type, visible_columns
 
-if TYPE_CHECKING:
-    from obskit.io.log_table import LogTable
-
 __all__ = ["META_COLUMNS", "role_columns", "missing_column_error", "check_mapped",
-           "shadowed_role_names", "where_of", "find_class_scores", "check_probabilities",
+           "shadowed_role_names", "Sourced", "where_of", "find_class_scores", "check_probabilities",
            "infer_task", "feature_candidates", "infer_feature_types"]
 
 #: bookkeeping columns every raw source carries: file and line of each row
@@ -27,13 +24,44 @@ META_COLUMNS = ("_file", "_line")
 
 
 def role_columns(config: Config, raw: ir.Table) -> dict[str, str]:
-    """role → raw column name, for the roles present in ``raw``."""
+    """The raw column of each role present in a source.
+
+    Parameters
+    ----------
+    config : Config
+        The validated config (its column mapping).
+    raw : ibis Table
+        The raw source's table.
+
+    Returns
+    -------
+    dict of str to str
+        Role → raw column name, for the roles whose mapped column ``raw`` has.
+    """
     return {r: config.column(r) for r in ROLES if config.column(r) in raw.columns}
 
 
 def missing_column_error(where: str, column: str, role: str, raw: ir.Table, how: str) -> InputError:
-    """The error for a required ``column`` (of ``role``) missing from ``raw`` at ``where``,
-    with the columns found and ``how`` to fix it."""
+    """The error for a required column missing from a source.
+
+    Parameters
+    ----------
+    where : str
+        The source (file), named in the message.
+    column : str
+        The missing column.
+    role : str
+        Its role, as the message names it.
+    raw : ibis Table
+        The source's table (its columns are listed).
+    how : str
+        How to fix it, appended to the message.
+
+    Returns
+    -------
+    InputError
+        The error to raise (exit code 2).
+    """
     found = ", ".join(visible_columns(raw.columns)) or "(none)"
     return InputError(
         f"{where}: required column {column!r} (role {role}) not found; columns found: {found}. "
@@ -43,9 +71,22 @@ def missing_column_error(where: str, column: str, role: str, raw: ir.Table, how:
 
 
 def check_mapped(config: Config, raw: RawSource) -> None:
-    """A role mapped onto a column (``--column ROLE=NAME``) that the logs lack is an error
-    naming the role, the column and the columns found (a label mapped with a label source
-    may live there instead)."""
+    """Stop on a role mapped (``--column ROLE=NAME``) onto a column the logs lack.
+
+    A label or timestamp mapped while a label source is configured may live there instead.
+
+    Parameters
+    ----------
+    config : Config
+        The validated config.
+    raw : RawSource
+        The source as read.
+
+    Raises
+    ------
+    InputError
+        Naming the role, the column and the columns found.
+    """
     for role, name in config.columns.items():
         if (role in ROLES and name not in raw.table.columns
                 and not (config.labels and role in ("label", "timestamp"))):
@@ -55,22 +96,88 @@ def check_mapped(config: Config, raw: RawSource) -> None:
 
 
 def shadowed_role_names(config: Config, raw: ir.Table) -> list[str]:
-    """Columns named like a role that is mapped onto another column: ordinary columns,
-    left out of the analysis (their name would collide with the role's)."""
+    """Columns named like a role that is mapped onto another column.
+
+    They are ordinary columns, left out of the analysis (their name would collide with the
+    role's).
+
+    Parameters
+    ----------
+    config : Config
+        The validated config (its column mapping).
+    raw : ibis Table
+        The raw source's table.
+
+    Returns
+    -------
+    list of str
+        The column names, in role order.
+    """
     return [r for r in ROLES if config.column(r) != r and r in raw.columns]
 
 
-def where_of(raw: RawSource | LogTable) -> str:
-    """The source's file (or first file and how many more), for messages."""
+class Sourced(Protocol):
+    """Anything read from files: a :class:`~obskit.io.raw.RawSource` or a
+    :class:`~obskit.io.log_table.LogTable`."""
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The files read, in order (at least one).
+
+        Returns
+        -------
+        tuple of str
+            The file paths.
+        """
+        ...
+
+
+def where_of(raw: Sourced) -> str:
+    """The source's file (or first file and how many more), for messages.
+
+    Parameters
+    ----------
+    raw : Sourced
+        A raw source or a typed log table (anything with ``files``).
+
+    Returns
+    -------
+    str
+        ``path`` for one file, ``first (and N more files)`` for several.
+    """
     return raw.files[0] if len(raw.files) == 1 else f"{raw.files[0]} (and {len(raw.files) - 1} " \
         "more files)"
 
 
 def find_class_scores(config: Config, raw: ir.Table, roles: dict[str, str],
                       where: str) -> dict[str, str]:
-    """Class label (canonical text) → its probability column, from ``columns.class_scores``
-    (a mapping, or a name pattern with ``{class}``) or, without it, the first default
-    pattern (:data:`~obskit.schema.CLASS_SCORE_PATTERNS`) that at least two columns match."""
+    """The probability column of each class of a multiclass log.
+
+    From ``columns.class_scores`` (a mapping, or a name pattern with ``{class}``) or, without
+    it, the first default pattern (:data:`~obskit.schema.CLASS_SCORE_PATTERNS`) that at least
+    two columns match.
+
+    Parameters
+    ----------
+    config : Config
+        The validated config.
+    raw : ibis Table
+        The raw source's table.
+    roles : dict of str to str
+        Role → column (those columns are no class scores).
+    where : str
+        The source, named in error messages.
+
+    Returns
+    -------
+    dict of str to str
+        Class label (canonical text) → its probability column; empty when none is found.
+
+    Raises
+    ------
+    InputError
+        A mapped column is missing, or no two columns match a configured pattern.
+    """
     spec = config.class_scores
     taken = set(roles.values()) | set(META_COLUMNS)
     if isinstance(spec, Mapping):
@@ -87,16 +194,31 @@ def find_class_scores(config: Config, raw: ir.Table, roles: dict[str, str],
         if len(found) >= 2:
             return dict(sorted(found.items()))
     if spec:
-        found = ", ".join(visible_columns(raw.columns)) or "(none)"
+        columns_found = ", ".join(visible_columns(raw.columns)) or "(none)"
         raise InputError(
             f"{where}: no two columns match 'columns.class_scores' pattern {spec!r} (the "
-            f"part '{{class}}' stands for the class label); columns found: {found}",
+            f"part '{{class}}' stands for the class label); columns found: {columns_found}",
             path=where)
     return {}
 
 
 def check_probabilities(table: ir.Table, columns: list[str], where: str) -> None:
-    """Every class probability in [0, 1], or an error naming the column and the range."""
+    """Stop on a class probability outside [0, 1].
+
+    Parameters
+    ----------
+    table : ibis Table
+        The typed source.
+    columns : list of str
+        The class-probability columns.
+    where : str
+        The source, named in the message.
+
+    Raises
+    ------
+    InputError
+        Naming the column and the range found.
+    """
     if not columns:
         return
     stats = table.aggregate(**{f"lo{i}": table[c].min() for i, c in enumerate(columns)},
@@ -114,8 +236,21 @@ def check_probabilities(table: ir.Table, columns: list[str], where: str) -> None
 
 
 def infer_task(raw: ir.Table, roles: dict[str, str]) -> str:
-    """binary if there is a score or at most two classes; regression for many numeric
-    predictions; otherwise multiclass."""
+    """The task of a log whose config leaves it unset.
+
+    Parameters
+    ----------
+    raw : ibis Table
+        The raw source's table.
+    roles : dict of str to str
+        Role → column.
+
+    Returns
+    -------
+    str
+        ``"binary"`` with a score or at most two classes; ``"regression"`` for many numeric
+        predictions; otherwise ``"multiclass"``.
+    """
     if "score" in roles:
         return "binary"
     col = roles.get("prediction") or roles.get("label")
@@ -135,8 +270,30 @@ def infer_task(raw: ir.Table, roles: dict[str, str]) -> str:
 
 def feature_candidates(config: Config, raw: ir.Table, roles: dict[str, str],
                         where: str) -> list[str]:
-    """The feature columns: ``features.include`` when given, else every column that is not a
-    role, bookkeeping, excluded, or shadowed by a mapped role."""
+    """The feature columns of a source.
+
+    Parameters
+    ----------
+    config : Config
+        The validated config (``features.include`` / ``exclude``).
+    raw : ibis Table
+        The raw source's table.
+    roles : dict of str to str
+        Role → column.
+    where : str
+        The source, named in error messages.
+
+    Returns
+    -------
+    list of str
+        ``features.include`` when given, else every column that is not a role, bookkeeping,
+        excluded, or shadowed by a mapped role.
+
+    Raises
+    ------
+    InputError
+        An included feature the source lacks.
+    """
     role_cols = set(roles.values())
     if config.features:
         missing = [f for f in config.features if f not in raw.columns]
@@ -153,9 +310,25 @@ def feature_candidates(config: Config, raw: ir.Table, roles: dict[str, str],
 def infer_feature_types(raw: ir.Table, names: list[str], overrides: dict[str, str],
                         declared_text: frozenset[str] | set[str] = frozenset()
                         ) -> dict[str, str]:
-    """Feature name → numeric / categorical / boolean / datetime (see
-    :mod:`obskit.schema`). ``declared_text``: columns the file declares as text (Parquet
-    strings), never read as numbers or booleans."""
+    """The type of each feature column (see :mod:`obskit.schema`).
+
+    Parameters
+    ----------
+    raw : ibis Table
+        The raw source's table.
+    names : list of str
+        The feature columns.
+    overrides : dict of str to str
+        Feature → type set in the config (taken as is).
+    declared_text : set of str, optional
+        Columns the file declares as text (Parquet strings), never read as numbers or
+        booleans.
+
+    Returns
+    -------
+    dict of str to str
+        Feature name → ``numeric``, ``categorical``, ``boolean`` or ``datetime``.
+    """
     aggs = {}
     for i, name in enumerate(names):
         col = raw[name]

@@ -53,10 +53,21 @@ def connect(engine: str = "duckdb", settings: Mapping[str, Any] | None = None) -
     Parameters
     ----------
     engine : {"duckdb", "spark"}
+        The engine.
     settings : mapping, optional
-        The engine's config section (already validated by :mod:`obskit.config`):
-        DuckDB ``memory_limit``, ``threads``, ``temp_directory``; Spark ``master``,
-        ``app_name``, ``conf``.
+        The engine's config section (already validated by :mod:`obskit.config`): DuckDB
+        ``memory_limit``, ``threads``, ``temp_directory``; Spark ``master``, ``app_name``,
+        ``conf``.
+
+    Returns
+    -------
+    ibis backend
+        The open connection.
+
+    Raises
+    ------
+    ConfigError
+        An unknown engine, or a Spark session that cannot be started.
     """
     settings = settings or {}
     if engine == "duckdb":
@@ -109,13 +120,35 @@ def _connect_spark(settings: Mapping[str, Any]) -> BaseBackend:
 
 
 def engine_name(con: BaseBackend) -> str:
-    """``"duckdb"`` or ``"spark"``: the engine behind ``con``."""
+    """The engine behind a connection.
+
+    Parameters
+    ----------
+    con : ibis backend
+        An open connection.
+
+    Returns
+    -------
+    str
+        ``"duckdb"`` or ``"spark"``.
+    """
     return "spark" if con.name == "pyspark" else con.name
 
 
 def materialize(table: ir.Table) -> ir.Table:
-    """Compute ``table`` once and keep the result in the engine: a temporary DuckDB table,
-    a cached Spark view (Ibis's ``cache()``, the same call on both)."""
+    """Compute a table once and keep the result in the engine.
+
+    Parameters
+    ----------
+    table : ibis Table
+        Any expression.
+
+    Returns
+    -------
+    ibis Table
+        The same rows, held as a temporary DuckDB table or a cached Spark view (Ibis's
+        ``cache()``, the same call on both).
+    """
     return table.cache()
 
 
@@ -131,20 +164,63 @@ def stable_hash(text: ir.StringValue) -> ir.StringValue:
     numbers), so samples drawn by hash would differ between engines; this one does not.
     Fixed-width lowercase hex sorts as the number it spells, so ordering by it is ordering
     by that number, without converting every row's digits (which cost more than the MD5).
+
+    Parameters
+    ----------
+    text : ibis string expression
+        The values to key.
+
+    Returns
+    -------
+    ibis string expression
+        13 lowercase hex digits per value.
     """
     return text.hexdigest("md5").substr(0, _HASH_DIGITS)
 
 
 def temp_name(prefix: str) -> str:
-    """A fresh table name for this process."""
+    """A fresh table name for this process.
+
+    Parameters
+    ----------
+    prefix : str
+        The name's start.
+
+    Returns
+    -------
+    str
+        ``obskit_{prefix}_{n}``, ``n`` counting up in this process.
+    """
     return f"obskit_{prefix}_{next(_counter)}"
 
 
 def quote_ident(name: str) -> str:
-    """Quote an SQL identifier."""
+    """Quote an SQL identifier.
+
+    Parameters
+    ----------
+    name : str
+        A column or table name.
+
+    Returns
+    -------
+    str
+        The name in double quotes, inner quotes doubled.
+    """
     return '"' + name.replace('"', '""') + '"'
 
 
 def quote_literal(text: str) -> str:
-    """Quote an SQL string literal."""
+    """Quote an SQL string literal.
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+
+    Returns
+    -------
+    str
+        The text in single quotes, inner quotes doubled.
+    """
     return "'" + text.replace("'", "''") + "'"

@@ -15,7 +15,6 @@ from ibis.backends import BaseBackend
 from obskit.config import Config
 from obskit.io.casting import (
     as_boolean,
-    as_days,
     as_label_text,
     as_number,
     as_text,
@@ -24,7 +23,7 @@ from obskit.io.casting import (
 from obskit.io.columns import missing_column_error, role_columns, where_of
 from obskit.io.engine import materialize
 from obskit.io.raw import RawSource
-from obskit.io.timestamps import TimestampInfo, parse_timestamps
+from obskit.io.timestamps import TimestampInfo, as_days, parse_timestamps
 from obskit.schema import REQUIRED_ROLES, is_numeric_type, wrong_type_reason
 
 __all__ = ["LogTable", "load_log_table", "QUARANTINE_EXAMPLES"]
@@ -45,7 +44,19 @@ class LogTable:
     timestamp: TimestampInfo
 
     def quarantine_summary(self, limit: int = QUARANTINE_EXAMPLES) -> dict[str, Any]:
-        """Counts by reason and the first ``limit`` examples (file, line, reason, detail)."""
+        """Counts by reason and the first examples of this source's quarantine.
+
+        Parameters
+        ----------
+        limit : int, default QUARANTINE_EXAMPLES
+            The most examples returned.
+
+        Returns
+        -------
+        dict
+            ``{"by_reason": {reason: rows}, "examples": [{file, line, reason, detail}, ...]}``
+            (reasons most frequent first; at most ``limit`` examples, in file and line order).
+        """
         q = self.quarantine
         by_reason = q.group_by("reason").aggregate(rows=q.count()).order_by(ibis.desc("rows"))
         examples = q.order_by(["_file", "_line"]).limit(limit).execute()
@@ -63,8 +74,38 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
                    features: dict[str, str], required: tuple[str, ...] = REQUIRED_ROLES,
                    hint: str = "", class_scores: Mapping[str, str] | None = None
                    ) -> LogTable:
-    """Type one raw source for ``task`` and ``features`` (and the multiclass
-    ``class_scores`` columns); quarantine what does not fit."""
+    """Type one raw source for the task and features; quarantine what does not fit.
+
+    Parameters
+    ----------
+    con : ibis backend
+        The engine connection.
+    raw : RawSource
+        The untyped source.
+    config : Config
+        The validated config (column mapping, positive label, segments).
+    task : {"binary", "multiclass", "regression"}
+        The task the roles are typed for.
+    features : dict of str to str
+        Feature name → type; a feature the source lacks becomes a null column.
+    required : tuple of str, default REQUIRED_ROLES
+        The roles the source must have.
+    hint : str, optional
+        How to fix a missing required column, appended to the error.
+    class_scores : mapping of str to str, optional
+        Multiclass class label → its probability column.
+
+    Returns
+    -------
+    LogTable
+        The typed table (rows used), its quarantine (file, line, reason, detail) and the
+        row accounting (``rows_read = rows_used + rows_quarantined``).
+
+    Raises
+    ------
+    InputError
+        A required column is missing, or the timestamp column cannot be read.
+    """
     t = raw.table
     where = where_of(raw)
     roles = role_columns(config, t)
@@ -101,12 +142,13 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
             else:
                 typed[role] = as_label_text(col)
     positive = normalise_label(config.positive_label)
-    if task == "binary" and "score" not in roles and positive in (class_scores or {}):
+    scores = class_scores or {}
+    if task == "binary" and "score" not in roles and positive in scores:
         # a binary model that logs both classes' probabilities: the positive one is the score
-        col = t[class_scores[positive]]
+        col = t[scores[positive]]
         typed["score"], bad = as_number(col)
         checks.append((bad, "score is not a number", col.cast("string")))
-    for name in (class_scores or {}).values() if task == "multiclass" else ():
+    for name in scores.values() if task == "multiclass" else ():
         if name in t.columns:
             typed[name], bad = as_number(t[name])
             checks.append((bad, f"class score {name} is not a number", t[name].cast("string")))
@@ -122,17 +164,13 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
                                     "boolean" if kind == "boolean" else "string")
             continue
         col = t[name]
-        if kind == "numeric":
-            typed[name], bad = as_number(col)
-            checks.append((bad, wrong_type_reason(name, "numeric"), col.cast("string")))
-        elif kind == "datetime":
-            typed[name], bad = as_days(col)
-            checks.append((bad, wrong_type_reason(name, "datetime"), col.cast("string")))
-        elif kind == "boolean":
-            typed[name], bad = as_boolean(col)
-            checks.append((bad, wrong_type_reason(name, "boolean"), col.cast("string")))
-        else:
+        wrong = wrong_type_reason(name, kind)
+        if wrong is None:  # categorical: any value is a category
             typed[name] = as_text(col)
+            continue
+        cast = {"numeric": as_number, "datetime": as_days, "boolean": as_boolean}[kind]
+        typed[name], bad = cast(col)
+        checks.append((bad, wrong, col.cast("string")))
 
     reason = ibis.cases(*[(c, r) for c, r, _ in checks], else_=ibis.null("string")) \
         if checks else ibis.null("string")

@@ -1,5 +1,7 @@
 """Load prediction logs: read the sources, find roles and features (:mod:`obskit.io.columns`),
-type and quarantine each source (:mod:`obskit.io.log_table`), join late labels.
+type and quarantine each source (:mod:`obskit.io.log_table`), join late labels; and the
+checks on the loaded logs that stop a run (:func:`require_used_rows`,
+:func:`check_predictions`).
 
 Every row read ends up in exactly one place: the typed log table (``used``) or the
 quarantine table (with file, line and reason). Nothing is pulled into pandas except
@@ -16,7 +18,7 @@ from ibis.backends import BaseBackend
 from obskit.config import Config
 from obskit.exceptions import InputError
 from obskit.io.casting import normalise_label
-from obskit.io.checks import PREDICTION_TEXT, check_scores, require_rows
+from obskit.io.checks import PREDICTION_TEXT, check_scores, files_text, require_rows
 from obskit.io.columns import (
     check_mapped,
     check_probabilities,
@@ -32,9 +34,10 @@ from obskit.io.engine import connect, materialize
 from obskit.io.log_table import LogTable, load_log_table
 from obskit.io.raw import RawSource
 from obskit.io.sources import read_source
-from obskit.schema import REQUIRED_ROLES, ROLES, measures_performance
+from obskit.schema import REQUIRED_ROLES, ROLES, measures_performance, visible_columns
 
-__all__ = ["LabelStats", "LoadedLogs", "load_logs"]
+__all__ = ["LabelStats", "LoadedLogs", "load_logs",
+           "require_used_rows", "check_predictions"]
 
 
 @dataclass
@@ -114,7 +117,28 @@ def _read(con: BaseBackend, spec: str, source: str) -> RawSource:
 
 
 def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
-    """Read the reference, current and label sources of ``config`` into the engine."""
+    """Read the reference, current and label sources of a config into the engine.
+
+    Parameters
+    ----------
+    config : Config
+        The validated config (its ``sources``, ``columns``, ``task``, ``features``).
+    con : ibis backend, optional
+        An open engine connection; by default one is opened from ``config.engine``.
+
+    Returns
+    -------
+    LoadedLogs
+        The typed current and reference tables (one row per prediction used), their
+        quarantines, the task, roles, features (name → type) and label accounting.
+
+    Raises
+    ------
+    InputError
+        A source that cannot be read, is empty, or lacks a required column (exit code 2).
+    ConfigError
+        An engine that cannot be started.
+    """
     con = con or connect(config.engine, config.engine_settings())
     current_raw = _read(con, config.current, "current")
     reference_raw = _read(con, config.reference, "reference") if config.reference else None
@@ -182,7 +206,7 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
         if log is not None and log.timestamp.note and log.timestamp.note not in logs.notes:
             logs.notes.append(log.timestamp.note)
     if config.labels:
-        _join_labels(logs, config)
+        _join_labels(logs, config, config.labels)
     _check_positive_label(logs, config)
     for name in shadowed_role_names(config, basis.table):
         logs.notes.append(f"Column {name!r} is not analysed: the {name} role is mapped to "
@@ -198,10 +222,83 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     return logs
 
 
-def _join_labels(logs: LoadedLogs, config: Config) -> None:
-    """Join the late-arriving label source onto the current log by ``request_id``."""
+def require_used_rows(logs: LoadedLogs) -> None:
+    """Stop when every row of a source (current, reference, labels) was quarantined.
+
+    Nothing of such a source could be read, and a run over it would judge nothing.
+    :func:`load_logs` itself keeps such sources, so their quarantine can be inspected.
+
+    Parameters
+    ----------
+    logs : LoadedLogs
+        The loaded logs.
+
+    Raises
+    ------
+    InputError
+        Naming the source, its rows read, the most frequent reason and an example.
+    """
+    sources = (("current", logs.current), ("reference", logs.reference),
+               ("labels", logs.label_quarantine))
+    for source, log in sources:
+        if log is None or log.rows_used or not log.rows_read:
+            continue
+        q = log.quarantine_summary(limit=1)
+        reason = max(q["by_reason"], key=q["by_reason"].get) if q["by_reason"] else "?"
+        ex = q["examples"][0] if q["examples"] else None
+        example = (f"; e.g. {ex['file']} line {ex['line']}: {ex['reason']}"
+                   + (f" ({ex['detail']!r})" if ex["detail"] else "")) if ex else ""
+        raise InputError(
+            f"sources.{source}: none of the {log.rows_read:,} rows read from "
+            f"{files_text(log.files)} could be used (all quarantined, most often: {reason})"
+            f"{example}. Check the column mapping (--column ROLE=NAME) and the file format.",
+            path=log.files[0] if log.files else None,
+        )
+
+
+def check_predictions(config: Config, logs: LoadedLogs) -> None:
+    """Stop when a configured task has labels but not the prediction it is about.
+
+    With the task inferred, the run goes on without performance and says why.
+
+    Parameters
+    ----------
+    config : Config
+        The validated config (``task`` None: nothing to check).
+    logs : LoadedLogs
+        The loaded logs.
+
+    Raises
+    ------
+    InputError
+        Naming the missing role, the columns looked for and the columns found.
+    """
+    task, present = logs.task, tuple(logs.roles)
+    if (config.task is None or "label" not in present
+            or measures_performance(task, present, class_scores=bool(logs.class_scores))):
+        return
+    where = files_text(logs.current.files)
+    role = "prediction" if task != "binary" else "prediction or score"
+    found = ", ".join(visible_columns(logs.current.table.columns)) or "(none)"
+    hint = ("--column prediction=NAME or --column score=NAME" if task == "binary"
+            else "--column prediction=NAME")
+    raise InputError(
+        f"{where}: task {task!r} needs a {role} column to measure performance "
+        f"against the labels, and the logs have none (looked for "
+        + (f"{config.column('prediction')!r} and {config.column('score')!r}"
+           if task == "binary" else repr(config.column("prediction")))
+        + f"); columns found: {found}. Map it with {hint}, or leave 'task' unset to "
+        "monitor without performance.",
+        path=logs.current.files[0] if logs.current.files else None,
+        column=config.column("prediction"),
+    )
+
+
+def _join_labels(logs: LoadedLogs, config: Config, spec: str) -> None:
+    """Join the late-arriving label source (``spec``: ``sources.labels``) onto the current
+    log by ``request_id``."""
     con = logs.con
-    raw = _read(con, config.labels, "labels")
+    raw = _read(con, spec, "labels")
     hint = "The label source needs request ids and labels; map them with --column ROLE=NAME."
     labels = load_log_table(con, raw, config=config, task=logs.task, features={},
                             required=("request_id", "label"), hint=hint)

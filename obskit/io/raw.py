@@ -31,9 +31,21 @@ class RawSource:
 
 
 def json_columns(keys: list[str], nested: list[str]) -> list[tuple[str, bool, str]]:
-    """The columns of a JSON-lines source as (name, under ``features``, key): top-level
-    keys sorted, then the keys nested under ``features`` (named ``features.KEY`` when a
-    top-level key has the same name). Shared by the DuckDB and Spark readers."""
+    """The columns of a JSON-lines source, shared by the DuckDB and Spark readers.
+
+    Parameters
+    ----------
+    keys : list of str
+        The top-level keys found.
+    nested : list of str
+        The keys found under ``features``.
+
+    Returns
+    -------
+    list of (str, bool, str)
+        ``(name, under features, key)``: top-level keys sorted, then the nested keys (named
+        ``features.KEY`` when a top-level key has the same name).
+    """
     has_nested = "features" in keys and bool(nested)
     top = sorted(k for k in keys if not (has_nested and k == "features"))
     return [(k, False, k) for k in top] + [

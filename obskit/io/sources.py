@@ -10,10 +10,8 @@ Ibis expressions on both engines.
 
 from __future__ import annotations
 
-import glob
 import os
 from collections.abc import Callable
-from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
@@ -22,58 +20,16 @@ from ibis.backends import BaseBackend
 from obskit._registry import Registry
 from obskit.exceptions import InputError
 from obskit.io.engine import engine_name, quote_ident, quote_literal, temp_name
+from obskit.io.paths import expand_paths, format_of
 from obskit.io.raw import EXCERPT, RawSource, json_columns
 
-__all__ = ["READERS", "SPARK_READERS", "expand_paths", "read_source", "format_of"]
-
-
-_EXTENSIONS = {
-    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
-    ".csv": "csv", ".tsv": "csv",
-    ".parquet": "parquet", ".pq": "parquet",
-}
+__all__ = ["READERS", "SPARK_READERS", "read_source"]
 
 
 Reader = Callable[[BaseBackend, str], RawSource]
 READERS: Registry[Reader] = Registry("source format")
 #: the same formats read by Spark (registered at the end of this module)
 SPARK_READERS: Registry[Callable[..., RawSource]] = Registry("source format (Spark)")
-
-
-def format_of(path: str) -> str:
-    """The source format of a file, from its extension."""
-    ext = Path(path).suffix.lower()
-    if ext not in _EXTENSIONS:
-        raise InputError(
-            f"{path}: unknown file type {ext!r}; expected one of "
-            + ", ".join(sorted(_EXTENSIONS)),
-            path=path,
-        )
-    return _EXTENSIONS[ext]
-
-
-def expand_paths(spec: str) -> list[str]:
-    """A file, a glob or a directory (its supported files, recursively) → sorted file list."""
-    if any(ch in spec for ch in "*?["):
-        files = sorted(p for p in glob.glob(spec, recursive=True) if os.path.isfile(p))
-    elif os.path.isdir(spec):
-        files = sorted(
-            str(p) for p in Path(spec).rglob("*")
-            if p.is_file() and p.suffix.lower() in _EXTENSIONS
-        )
-    elif os.path.isfile(spec):
-        files = [spec]
-    else:
-        raise InputError(f"{spec}: no such file or directory", path=spec)
-    if not files:
-        raise InputError(
-            f"{spec}: matched no log files (supported: {', '.join(sorted(_EXTENSIONS))})",
-            path=spec,
-        )
-    for f in files:
-        if not os.access(f, os.R_OK):
-            raise InputError(f"{f}: file is not readable", path=f)
-    return files
 
 
 def _rejects_table(con: BaseBackend, rows: list[tuple[str, int, str, str]]) -> ir.Table:
@@ -92,7 +48,25 @@ def _rejects_table(con: BaseBackend, rows: list[tuple[str, int, str, str]]) -> i
 
 @READERS.decorator("jsonl")
 def read_jsonl(con: BaseBackend, path: str) -> RawSource:
-    """Newline-delimited JSON; features may be flat or nested under ``features``."""
+    """Read newline-delimited JSON; features may be flat or nested under ``features``.
+
+    Parameters
+    ----------
+    con : ibis backend
+        The engine connection.
+    path : str
+        One JSON-lines file.
+
+    Returns
+    -------
+    RawSource
+        The untyped table with ``_file`` and ``_line`` (1-based), and its rejected lines.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read as JSON lines.
+    """
     lines = temp_name("lines")
     lit = quote_literal(path)
     try:
@@ -156,10 +130,27 @@ def _json_path(key: str) -> str:
 
 @READERS.decorator("csv")
 def read_csv(con: BaseBackend, path: str) -> RawSource:
-    """CSV with a header row; every value read as text and typed later.
+    """Read a CSV file with a header row; every value is read as text and typed later.
 
     Lines with the wrong number of fields are rejected with their line number; blank lines
     are not rows. Data rows get the line number they start on, assuming one line per record.
+
+    Parameters
+    ----------
+    con : ibis backend
+        The engine connection.
+    path : str
+        One CSV file.
+
+    Returns
+    -------
+    RawSource
+        The untyped table with ``_file`` and ``_line`` (1-based), and its rejected lines.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read as CSV.
     """
     lit = quote_literal(path)
     rej, scan = temp_name("csvrej"), temp_name("csvscan")
@@ -215,7 +206,25 @@ def read_csv(con: BaseBackend, path: str) -> RawSource:
 
 @READERS.decorator("parquet")
 def read_parquet(con: BaseBackend, path: str) -> RawSource:
-    """Parquet; ``_line`` is the 1-based row number within the file."""
+    """Read a Parquet file; ``_line`` is the 1-based row number within the file.
+
+    Parameters
+    ----------
+    con : ibis backend
+        The engine connection.
+    path : str
+        One Parquet file.
+
+    Returns
+    -------
+    RawSource
+        The table with ``_file`` and ``_line`` (no rejects: Parquet rows are whole).
+
+    Raises
+    ------
+    InputError
+        The file cannot be read as Parquet.
+    """
     lit = quote_literal(path)
     try:
         table = con.sql(
@@ -231,9 +240,26 @@ def read_parquet(con: BaseBackend, path: str) -> RawSource:
 def read_source(con: BaseBackend, spec: str) -> RawSource:
     """Read every file of a source spec and stack them (columns aligned by name).
 
-    On Spark, a URI (``s3a://bucket/logs/*.jsonl``) is listed and read by Spark itself,
-    its format taken from the extension of the spec; local paths are expanded here on
-    both engines, so both name the same files.
+    On Spark, a URI (``s3a://bucket/logs/*.jsonl``) is listed and read by Spark itself, its
+    format taken from the extension of the spec; local paths are expanded here on both
+    engines, so both name the same files.
+
+    Parameters
+    ----------
+    con : ibis backend
+        The engine connection (DuckDB or Spark).
+    spec : str
+        A file, glob, directory or (Spark) URI.
+
+    Returns
+    -------
+    RawSource
+        The stacked untyped table, its rejected lines and the files read.
+
+    Raises
+    ------
+    InputError
+        No file matches, or a file cannot be read in its format.
     """
     if engine_name(con) == "spark":
         from obskit.io.spark_sources import is_remote

@@ -33,7 +33,18 @@ _REJECT_SCHEMA = "_file STRING, _line BIGINT, reason STRING, detail STRING"
 
 
 def is_remote(spec: str) -> bool:
-    """A URI such as ``s3a://bucket/logs/*.jsonl`` that Spark lists and reads itself."""
+    """Whether a spec is a URI that Spark lists and reads itself.
+
+    Parameters
+    ----------
+    spec : str
+        A source spec.
+
+    Returns
+    -------
+    bool
+        True for a URI such as ``s3a://bucket/logs/*.jsonl``.
+    """
     scheme, sep, _ = spec.partition("://")
     return bool(sep) and scheme.lower() != "file" and scheme.isidentifier()
 
@@ -84,7 +95,27 @@ def _read_error(path: str, kind: str, exc: Exception) -> InputError:
 
 
 def spark_read_jsonl(con: BaseBackend, path: str, *, remote: bool = False) -> RawSource:
-    """Newline-delimited JSON on Spark; see :func:`obskit.io.sources.read_jsonl`."""
+    """Newline-delimited JSON on Spark; see :func:`obskit.io.sources.read_jsonl`.
+
+    Parameters
+    ----------
+    con : ibis backend
+        The Spark connection.
+    path : str
+        One file, or (``remote``) a URI Spark lists itself.
+    remote : bool, default False
+        ``path`` is a URI, possibly a glob.
+
+    Returns
+    -------
+    RawSource
+        The untyped table with ``_file`` and ``_line``, and its rejected lines.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read in its format.
+    """
     from pyspark.sql import functions as F
 
     try:
@@ -119,6 +150,25 @@ def spark_read_csv(con: BaseBackend, path: str, *, remote: bool = False) -> RawS
     Fields are split with ``from_csv`` (comma, or tab for ``.tsv``; double quotes). A line
     with fewer fields than the header is rejected as ``CSV: missing columns``, one with more
     as ``CSV: too many columns``; blank lines are not rows. Empty fields are missing values.
+
+    Parameters
+    ----------
+    con : ibis backend
+        The Spark connection.
+    path : str
+        One file, or (``remote``) a URI Spark lists itself.
+    remote : bool, default False
+        ``path`` is a URI, possibly a glob.
+
+    Returns
+    -------
+    RawSource
+        The untyped table with ``_file`` and ``_line``, and its rejected lines.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read in its format.
     """
     from pyspark.sql import functions as F
 
@@ -150,8 +200,27 @@ def spark_read_csv(con: BaseBackend, path: str, *, remote: bool = False) -> RawS
 def spark_read_parquet(con: BaseBackend, path: str, *, remote: bool = False) -> RawSource:
     """Parquet on Spark; ``_line`` is the 1-based row number within the file.
 
-    Spark reads timestamps of microsecond precision or coarser: write Parquet timestamps
-    as ``timestamp[us]`` (pandas: ``df.astype({"ts": "datetime64[us, UTC]"})``).
+    Spark reads timestamps of microsecond precision or coarser: write Parquet timestamps as
+    ``timestamp[us]`` (pandas: ``df.astype({"ts": "datetime64[us, UTC]"})``).
+
+    Parameters
+    ----------
+    con : ibis backend
+        The Spark connection.
+    path : str
+        One file, or (``remote``) a URI Spark lists itself.
+    remote : bool, default False
+        ``path`` is a URI, possibly a glob.
+
+    Returns
+    -------
+    RawSource
+        The untyped table with ``_file`` and ``_line``, and its rejected lines.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read in its format.
     """
     from pyspark.sql import functions as F
 

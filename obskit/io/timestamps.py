@@ -23,10 +23,10 @@ import ibis
 import ibis.expr.types as ir
 
 from obskit.exceptions import InputError
-from obskit.io.casting import strip_text
+from obskit.io.casting import ISO_DATE, UTC, strip_text
 
-__all__ = ["TimestampInfo", "parse_timestamps", "epoch_timestamp", "EPOCH_MS_FROM", "EPOCH_RANGE",
-           "YEARS"]
+__all__ = ["TimestampInfo", "parse_timestamps", "epoch_timestamp", "as_days", "EPOCH_MS_FROM",
+           "EPOCH_RANGE", "YEARS"]
 
 EPOCH_MS_FROM = 1e11
 #: plausible epoch seconds: 1980-01-01 to 2200-01-01 (milliseconds: the same × 1000)
@@ -35,7 +35,8 @@ EPOCH_RANGE = (315_532_800, 7_258_118_400)
 YEARS = (1900, 2200)
 #: An offset after a time of day (a date alone such as ``2024-03-01`` has none).
 _OFFSET = r":\d{2}(:\d{2}([.,]\d+)?)?\s*([zZ]|[+-]\d{2}(:?\d{2})?)$"
-UTC = "timestamp('UTC')"
+#: Seconds in a day: a datetime feature is held as days since 1970-01-01 (UTC).
+_DAY = 86400.0
 
 
 @dataclass(frozen=True)
@@ -109,18 +110,86 @@ def _numbers(table: ir.Table, column: str, number: ir.NumericValue, *, where: st
 
 
 def epoch_timestamp(value: ir.NumericValue) -> ir.TimestampValue:
-    """UTC timestamps from epoch seconds (or milliseconds, from ``1e11`` on)."""
+    """UTC timestamps from epoch numbers.
+
+    Parameters
+    ----------
+    value : ibis numeric expression
+        Epoch seconds, or milliseconds from ``1e11`` on.
+
+    Returns
+    -------
+    ibis timestamp expression
+        The UTC timestamps, to the millisecond.
+    """
     return _from_epoch(value)
+
+
+def as_days(col: ir.Value) -> tuple[ir.FloatingValue, ir.BooleanValue]:
+    """Days since 1970-01-01 00:00 UTC of a date or datetime feature.
+
+    Native dates and timestamps (naive ones taken as UTC), ISO-8601 text (with an offset
+    converted to UTC, without one taken as UTC), or numbers (epoch seconds, or milliseconds
+    from ``1e11``, as for the timestamp role; also as text).
+
+    Parameters
+    ----------
+    col : ibis expression
+        The raw column.
+
+    Returns
+    -------
+    days : ibis float expression
+        Days (whole seconds / 86400) since the epoch; null where missing or bad.
+    bad : ibis boolean expression
+        True where present text does not parse.
+    """
+    dtype = col.type()
+    if dtype.is_timestamp() or dtype.is_date():
+        ts, bad = col.cast("timestamp").cast(UTC) if dtype.is_date() else col.cast(UTC), \
+            ibis.literal(False)
+    elif dtype.is_numeric():
+        ts, bad = epoch_timestamp(col.cast("float64")), ibis.literal(False)
+    else:
+        text = strip_text(col.cast("string"))
+        iso = ibis.ifelse(text.re_search(ISO_DATE), text, ibis.null("string")).try_cast(UTC)
+        ts = ibis.coalesce(iso, epoch_timestamp(text.try_cast("float64")))
+        bad = text.notnull() & (text != "") & ts.isnull()
+    # whole seconds (a fraction of a second is below any drift method's resolution)
+    seconds = ts.epoch_seconds().cast("float64")
+    return seconds / _DAY, bad
 
 
 def parse_timestamps(
     table: ir.Table, column: str, *, where: str
 ) -> tuple[ir.TimestampValue, TimestampInfo]:
-    """Return a UTC timestamp expression for ``table[column]`` and how it was read.
+    """A UTC timestamp expression for a column and how it was read.
 
-    ``where`` names the source in error messages. Rows whose value does not parse, or is
-    a number that is not a plausible time, get a null timestamp (the caller quarantines
-    them).
+    Rows whose value does not parse, or is a number that is not a plausible time, get a
+    null timestamp (the caller quarantines them).
+
+    Parameters
+    ----------
+    table : ibis Table
+        The raw source.
+    column : str
+        The column of the timestamp role.
+    where : str
+        The source, named in error messages.
+
+    Returns
+    -------
+    timestamps : ibis timestamp expression
+        UTC timestamps, one per row.
+    info : TimestampInfo
+        ``kind`` (``native``, ``epoch``, ``year``, ``iso`` or ``empty``), whether naive
+        values were seen, and a note for the report.
+
+    Raises
+    ------
+    InputError
+        No value of the column parses, the numbers are no plausible times, or naive and
+        aware strings are mixed.
     """
     col = table[column]
     dtype = col.type()

@@ -32,6 +32,18 @@ NO_INTERVAL: Interval = (None, None)
 def z_value(confidence: float) -> float:
     """The standard normal quantile of a two-sided ``confidence`` level.
 
+    Parameters
+    ----------
+    confidence : float
+        The two-sided confidence level, in (0, 1).
+
+    Returns
+    -------
+    float
+        ``Φ⁻¹((1 + confidence) / 2)``.
+
+    Examples
+    --------
     >>> round(z_value(0.95), 4)
     1.96
     """
@@ -45,6 +57,20 @@ def wilson_interval(successes: float, n: float, *, confidence: float = 0.95) -> 
     inference", *JASA* 22(158), 209–212. Unlike the Wald interval it stays inside [0, 1]
     and keeps its coverage near 0 and 1.
 
+    Parameters
+    ----------
+    successes, n : float
+        Successes and trials.
+    confidence : float, default 0.95
+        The two-sided confidence level, in (0, 1).
+
+    Returns
+    -------
+    (float or None, float or None)
+        The interval's low and high ends; ``(None, None)`` where it is undefined.
+
+    Examples
+    --------
     >>> [round(b, 4) for b in wilson_interval(8, 10)]
     [0.4902, 0.9433]
     """
@@ -61,6 +87,22 @@ def normal_interval(estimate: float | None, se: float | None, *, confidence: flo
                     lower: float = -math.inf, upper: float = math.inf) -> Interval:
     """``estimate ± z · se``, clipped to the metric's range ``[lower, upper]``.
 
+    Parameters
+    ----------
+    estimate, se : float or None
+        The estimate and its standard error.
+    confidence : float, default 0.95
+        The two-sided confidence level, in (0, 1).
+    lower, upper : float
+        The metric's range.
+
+    Returns
+    -------
+    (float or None, float or None)
+        The interval's low and high ends; ``(None, None)`` where it is undefined.
+
+    Examples
+    --------
     >>> [round(b, 4) for b in normal_interval(0.5, 0.1, upper=0.6)]
     [0.304, 0.6]
     """
@@ -76,6 +118,22 @@ def mean_interval(n: float, total: float, total_sq: float, *, confidence: float 
 
     The standard error is the sample standard deviation over ``√n`` (central limit theorem).
 
+    Parameters
+    ----------
+    n, total, total_sq : float
+        Rows, ``Σx`` and ``Σx²``.
+    confidence : float, default 0.95
+        The two-sided confidence level, in (0, 1).
+    lower, upper : float
+        The metric's range.
+
+    Returns
+    -------
+    (float or None, float or None)
+        The interval's low and high ends; ``(None, None)`` where it is undefined.
+
+    Examples
+    --------
     >>> [round(b, 4) for b in mean_interval(4, 10.0, 30.0)]
     [1.2348, 3.7652]
     """
@@ -95,6 +153,22 @@ def hanley_mcneil_interval(auc: float | None, n_pos: float, n_neg: float, *,
     ``SE² = [A(1−A) + (P−1)(Q1−A²) + (N−1)(Q2−A²)] / (P·N)`` with ``Q1 = A/(2−A)`` and
     ``Q2 = 2A²/(1+A)``.
 
+    Parameters
+    ----------
+    auc : float or None
+        The ROC AUC.
+    n_pos, n_neg : float
+        Positives and negatives.
+    confidence : float, default 0.95
+        The two-sided confidence level, in (0, 1).
+
+    Returns
+    -------
+    (float or None, float or None)
+        The interval's low and high ends; ``(None, None)`` where it is undefined.
+
+    Examples
+    --------
     >>> [round(b, 4) for b in hanley_mcneil_interval(0.8, 50, 50)]
     [0.7128, 0.8872]
     """
@@ -107,6 +181,20 @@ def hanley_mcneil_interval(auc: float | None, n_pos: float, n_neg: float, *,
 def hanley_mcneil_se(auc: float, n_pos: float, n_neg: float) -> float:
     """The Hanley–McNeil standard error of a ROC AUC (see :func:`hanley_mcneil_interval`).
 
+    Parameters
+    ----------
+    auc : float
+        The ROC AUC.
+    n_pos, n_neg : float
+        Positives and negatives.
+
+    Returns
+    -------
+    float
+        The standard error.
+
+    Examples
+    --------
     >>> round(hanley_mcneil_se(0.8, 50, 50), 4)
     0.0445
     """
@@ -123,6 +211,22 @@ def logit_interval(value: float | None, n: float, *, confidence: float = 0.95) -
     point estimates and confidence intervals", *ECML PKDD*, LNCS 8190, 451–466:
     ``expit(logit(v) ± z / √(n · v · (1−v)))``. Undefined at 0 and 1.
 
+    Parameters
+    ----------
+    value : float or None
+        The area, in (0, 1).
+    n : float
+        Positives.
+    confidence : float, default 0.95
+        The two-sided confidence level, in (0, 1).
+
+    Returns
+    -------
+    (float or None, float or None)
+        The interval's low and high ends; ``(None, None)`` where it is undefined.
+
+    Examples
+    --------
     >>> [round(b, 4) for b in logit_interval(0.7, 100)]
     [0.6034, 0.7816]
     """
@@ -143,6 +247,26 @@ def multinomial_delta_interval(estimate: float | None, counts: np.ndarray,
     ``Var T ≈ Σ N_ij (∂T/∂N_ij)²`` (the covariance term vanishes by Euler's theorem).
     ``gradient`` holds ``∂T/∂N_ij`` in the layout of ``counts``.
 
+    Parameters
+    ----------
+    estimate : float or None
+        The statistic.
+    counts : ndarray
+        The cell counts.
+    gradient : ndarray, the shape of ``counts``
+        ``∂T/∂N`` per cell, in the layout of ``counts``.
+    confidence : float, default 0.95
+        The two-sided confidence level, in (0, 1).
+    lower, upper : float, default 0.0, 1.0
+        The metric's range.
+
+    Returns
+    -------
+    (float or None, float or None)
+        The interval's low and high ends; ``(None, None)`` where it is undefined.
+
+    Examples
+    --------
     >>> # f1 = 2·tp / (2·tp + fp + fn) at tp=40, fp=10, fn=10, tn=40
     >>> g = np.array([40, -80, -80, 0]) / 100**2
     >>> [round(b, 4) for b in multinomial_delta_interval(0.8, np.array([40, 10, 10, 40]), g)]

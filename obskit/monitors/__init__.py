@@ -4,10 +4,12 @@ Each monitor reads an engine table whose rows carry a ``window_index`` and retur
 small pandas frame indexed by window. Reference statistics are computed once, in ``fit``.
 """
 
+from obskit.monitors._base import with_window
 from obskit.monitors.data_quality import DataQualityMonitor
 from obskit.monitors.drift import HISTOGRAM_BINS, DriftMonitor
 from obskit.monitors.estimation import EstimatedPerformanceMonitor
-from obskit.monitors.multivariate import DomainClassifierMonitor, PCAReconstructionMonitor
+from obskit.monitors.multivariate import DomainClassifierMonitor
+from obskit.monitors.pca_reconstruction import PCAReconstructionMonitor
 from obskit.monitors.performance import PerformanceMonitor
 from obskit.monitors.row_anomalies import RowAnomalyMonitor
 
@@ -20,4 +22,5 @@ __all__ = [
     "PCAReconstructionMonitor",
     "PerformanceMonitor",
     "RowAnomalyMonitor",
+    "with_window",
 ]

@@ -22,7 +22,7 @@ rules watch):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import ibis
@@ -91,10 +91,21 @@ class DataQualityMonitor:
 
     def fit(self, reference: ir.Table | None, *, quarantine: ir.Table | None = None
             ) -> DataQualityMonitor:
-        """Reference shares, ranges and categories (``reference`` may be None: then
-        counts and shares only, nothing to compare with).
+        """Learn the reference shares, ranges and categories, once.
 
-        ``quarantine`` is the reference's quarantine table (wrong-type values)."""
+        Parameters
+        ----------
+        reference : ibis Table or None
+            The typed reference log; None gives counts and shares only, with nothing to compare
+            with.
+        quarantine : ibis Table, optional
+            The reference's quarantine table (its wrong-type values).
+
+        Returns
+        -------
+        DataQualityMonitor
+            ``self``, fitted.
+        """
         self.reference_: dict[str, dict[str, Any]] = {}
         self.ranges_: dict[str, tuple[float, float]] = {}
         self.categories_: dict[str, list[str]] = {}
@@ -129,14 +140,28 @@ class DataQualityMonitor:
 
     def calculate(self, current: ir.Table, *, quarantine: ir.Table | None = None
                   ) -> pd.DataFrame:
-        """One row per (window, feature): ``rows``, ``values`` (the values a drift
-        statistic can use: finite numbers, non-null categories), each measure of
-        :data:`MEASURES` as a count, ``<m>_share``, ``reference_<m>_share`` and
-        ``<m>_increase`` (None where the measure does not apply or has nothing to compare
-        with).
+        """Count each data-quality measure per window and feature.
 
-        ``quarantine`` is the current quarantine table with ``window_index`` (rows without
-        a window are left out); without it, ``wrong_type`` is None.
+        Parameters
+        ----------
+        current : ibis Table
+            The typed current log, with ``window_index`` (without it, one window 0).
+        quarantine : ibis Table, optional
+            The current quarantine table with ``window_index`` (rows without a window are left
+            out); without it, ``wrong_type`` is None.
+
+        Returns
+        -------
+        DataFrame
+            One row per (window, feature): ``rows``, ``values`` (the values a drift statistic
+            can use: finite numbers, non-null categories), each measure of :data:`MEASURES` as a
+            count, ``<m>_share``, ``reference_<m>_share`` and ``<m>_increase`` (shares in [0, 1];
+            None where the measure does not apply or has nothing to compare with).
+
+        Raises
+        ------
+        NotFittedError
+            When :meth:`fit` has not been called.
         """
         check_fitted(self, "reference_")
         current = with_window(current)
@@ -149,9 +174,10 @@ class DataQualityMonitor:
                         for r in wrong.to_dict("records")}
         checked = _wrong_type_features(self.features)
         seen = {(int(w), f) for w, f in zip(counts[W], counts.feature, strict=True)}
-        only_quarantined = [{W: w, "feature": f, "rows": 0, "missing": 0, "non_finite": 0,
-                             "out_of_range": None, "unseen": None}
-                            for (w, f) in sorted(wrong_at) if (w, f) not in seen]
+        only_quarantined: list[dict[Hashable, Any]] = [
+            {W: w, "feature": f, "rows": 0, "missing": 0, "non_finite": 0,
+             "out_of_range": None, "unseen": None}
+            for (w, f) in sorted(wrong_at) if (w, f) not in seen]
         rows = []
         for r in counts.to_dict("records") + only_quarantined:
             f, kind, w = r["feature"], self.features[r["feature"]], int(r[W])
@@ -196,8 +222,21 @@ def _wrong_type_features(features: Mapping[str, str]) -> set[str]:
 
 
 def windowed_quarantine(quarantine: ir.Table | None, assign: Any) -> ir.Table | None:
-    """The quarantined rows that have a timestamp, with ``window_index`` from ``assign``
-    (a window spec's ``assign``); None without a quarantine table or its timestamps."""
+    """The quarantined rows that have a timestamp, placed in their windows.
+
+    Parameters
+    ----------
+    quarantine : ibis Table or None
+        A quarantine table (file, line, reason, detail, timestamp).
+    assign : callable
+        A window spec's ``assign``: ``assign(table) -> table`` with ``window_index``.
+
+    Returns
+    -------
+    ibis Table or None
+        The rows with a timestamp and their ``window_index``; None without a quarantine
+        table or without its timestamps.
+    """
     if quarantine is None or "timestamp" not in quarantine.columns:
         return None
     q = quarantine.filter(quarantine.timestamp.notnull())
@@ -206,11 +245,23 @@ def windowed_quarantine(quarantine: ir.Table | None, assign: Any) -> ir.Table | 
 
 def data_quality_summary(windows: list[Mapping[str, Any]], features: Mapping[str, str]
                          ) -> dict[str, dict[str, Any]]:
-    """Per feature, over the windows of a run (their ``data_quality`` records): ``type``,
-    ``rows``, ``values`` and, per measure that applies, ``{count, share, reference_share,
-    max_increase, worst_window}`` (``count`` over every window; the largest increase
-    over the reference among the judged windows, and the start of that window when it
-    rose at all).
+    """Each feature's data quality over the windows of a run.
+
+    Parameters
+    ----------
+    windows : list of mapping
+        Window records with ``start``, ``status`` and a ``data_quality`` mapping (feature →
+        counts and shares).
+    features : mapping of str to str
+        Feature → type (``numeric``, ``categorical``, ``boolean``, ``datetime``).
+
+    Returns
+    -------
+    dict of str to dict
+        Per feature: ``type``, ``rows``, ``values`` and, per measure that applies,
+        ``{count, share, reference_share, max_increase, worst_window}`` (``count`` over every
+        window; the largest increase over the reference among the judged windows, and the
+        start of that window when it rose at all).
 
     Examples
     --------
@@ -222,8 +273,7 @@ def data_quality_summary(windows: list[Mapping[str, Any]], features: Mapping[str
     """
     out: dict[str, dict[str, Any]] = {}
     for f, kind in features.items():
-        records = [(w, (w.get("data_quality") or {}).get(f)) for w in windows]
-        records = [(w, q) for w, q in records if q]
+        records = [(w, q) for w in windows if (q := (w.get("data_quality") or {}).get(f))]
         if not records:
             continue
         rows = sum(q["rows"] for _, q in records)

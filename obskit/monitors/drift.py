@@ -52,6 +52,7 @@ from obskit.monitors.drift_numpy import (
 from obskit.profiles import (
     FETCH_VALUES,
     W,
+    by_window,
     category_counts,
     numeric_histogram,
     wasserstein_by_window,
@@ -132,7 +133,18 @@ class DriftMonitor:
         return self.rules[feature].threshold_rule or self.threshold
 
     def fit(self, reference: ir.Table) -> DriftMonitor:
-        """Reference statistics, bins, category counts, samples and thresholds, once."""
+        """Compute the reference statistics, bins, category counts, samples and thresholds, once.
+
+        Parameters
+        ----------
+        reference : ibis Table
+            The typed reference log holding the monitored features.
+
+        Returns
+        -------
+        DriftMonitor
+            ``self``, fitted.
+        """
         self.reference_ = reference
         self.std_: dict[str, float] = {}
         self.categories_: dict[str, pd.Series] = {}
@@ -215,7 +227,7 @@ class DriftMonitor:
         batches = self._fetch_batches(self.reference_, cols)
         if batches is None:
             return None
-        out = {}
+        out: dict[str, np.ndarray] = {}
         for batch in batches:
             columns = numeric_columns(self.reference_, batch)
             out.update(zip(batch, threaded(finite_sorted, [columns[f] for f in batch]),
@@ -256,43 +268,60 @@ class DriftMonitor:
         for f in features:
             method = self._method(f)
             if method.kind == "numeric" and not method.needs_sample:
-                for r in exact[f].itertuples():
+                e = exact[f]
+                for w, wasserstein, ks, n_ref, n_cur in zip(
+                        e[W].to_numpy(), e["wasserstein"].to_numpy(), e["ks"].to_numpy(),
+                        e["n_ref"].to_numpy(), e["n_cur"].to_numpy(), strict=True):
                     if method.name == "wasserstein":
-                        value = r.wasserstein / max(self.std_[f], STD_FLOOR)
+                        value = wasserstein / max(self.std_[f], STD_FLOOR)
                     elif method.name == "ks":
-                        value = ks_pvalue_from_statistic(r.ks, int(r.n_ref), int(r.n_cur))
+                        value = ks_pvalue_from_statistic(ks, int(n_ref), int(n_cur))
                     else:  # a numeric method registered later: rebuild from the sample path
                         raise NotImplementedError(method.name)
-                    out[int(r.window_index), f] = float(value)
+                    out[int(w), f] = float(value)
             elif method.kind == "numeric":
                 sample = sample_by_window(current, f, self.sample_rows)
-                for w, grp in sample.groupby(W):
+                for w, grp in by_window(sample):
                     values, rc, cc = counts_from_samples(self.reference_sample_[f],
                                                          grp[f].to_numpy(dtype=float))
-                    out[int(w), f] = float(method.function(values, rc, cc,
+                    out[w, f] = float(method.function(values, rc, cc,
                                                            reference_std=self.std_[f]))
             elif f in self.bins_:
                 for w, hist in histogram_by_window(current, f, self.bins_[f]).items():
                     out[w, f] = float(method.function(self.reference_bins_[f], hist))
             else:
                 ref = self.categories_[f]
-                for w, grp in categories[f].groupby(W):
+                for w, grp in by_window(categories[f]):
                     counts = grp.set_index("category").n
                     keys = sorted(set(ref.index) | set(counts.index))
-                    out[int(w), f] = float(method.function(
+                    out[w, f] = float(method.function(
                         ref.reindex(keys, fill_value=0).to_numpy(),
                         counts.reindex(keys, fill_value=0).to_numpy()))
         return out
 
     def calculate(self, current: ir.Table) -> pd.DataFrame:
-        """One row per (window, feature), columns :data:`COLUMNS`.
+        """Judge every feature in every window against the reference.
 
-        ``value`` is the method's statistic; ``threshold`` and ``threshold_kind``
-        (``constant``, ``reference`` or ``fdr``) what it was judged against; ``drifted``
-        the verdict of this window (None: not judged); ``p_value`` the p-value (p-value
-        methods, else None); ``adjusted`` the Benjamini–Hochberg adjusted p-value across
-        this window's p-value features (None when ``fdr`` is off or not applicable);
-        ``persistent``: drifted in this window and the ``persistence − 1`` before.
+        Parameters
+        ----------
+        current : ibis Table
+            The typed current log, with ``window_index`` (without it, one window 0).
+
+        Returns
+        -------
+        DataFrame
+            One row per (window, feature), columns :data:`COLUMNS`. ``value`` is the method's
+            statistic; ``threshold`` and ``threshold_kind`` (``constant``, ``reference`` or
+            ``fdr``) what it was judged against; ``drifted`` the verdict of this window (None:
+            not judged); ``p_value`` the p-value (p-value methods, else None); ``adjusted`` the
+            Benjamini–Hochberg adjusted p-value across this window's p-value features (None when
+            ``fdr`` is off or not applicable); ``persistent``: drifted in this window and the
+            ``persistence − 1`` before.
+
+        Raises
+        ------
+        NotFittedError
+            When :meth:`fit` has not been called.
         """
         check_fitted(self, "std_")
         values = self._values(with_window(current), list(self.features))
@@ -334,7 +363,26 @@ class DriftMonitor:
         return METHODS.get(r.method).drifted(float(value), float(r.threshold))
 
     def distributions(self, current: ir.Table) -> dict[str, dict[str, Any]]:
-        """Reference vs whole-current distributions per feature, for figures."""
+        """Reference and whole-current distributions per feature, for figures.
+
+        Parameters
+        ----------
+        current : ibis Table
+            The typed current log.
+
+        Returns
+        -------
+        dict of str to dict
+            Numeric features: ``{"kind": "numeric", "edges", "reference", "current"}`` (bin
+            edges, open-ended outer bins as None; counts per bin); categorical ones:
+            ``{"kind": "categorical", "categories", "reference", "current"}`` (counts per
+            category, the reference's most frequent first).
+
+        Raises
+        ------
+        NotFittedError
+            When :meth:`fit` has not been called.
+        """
         check_fitted(self, "std_")
         out: dict[str, dict[str, Any]] = {}
         for f in self.features:
@@ -345,10 +393,10 @@ class DriftMonitor:
                 out[f] = {"kind": "numeric", "edges": edges,  # open-ended outer bins: null
                           "reference": ref.tolist(), "current": cur.tolist()}
             elif f in self.categories_:
-                cur = category_counts(current, f, by_window=False).set_index("category").n
+                counts = category_counts(current, f, by_window=False).set_index("category").n
                 ref = self.categories_[f]
-                keys = sorted(set(ref.index) | set(cur.index), key=lambda k: -ref.get(k, 0))
+                keys = sorted(set(ref.index) | set(counts.index), key=lambda k: -ref.get(k, 0))
                 out[f] = {"kind": "categorical", "categories": [str(k) for k in keys],
                           "reference": ref.reindex(keys, fill_value=0).tolist(),
-                          "current": cur.reindex(keys, fill_value=0).tolist()}
+                          "current": counts.reindex(keys, fill_value=0).tolist()}
         return out

@@ -14,9 +14,9 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from obskit.io.casting import is_infinite
 from obskit.profiles import W
-from obskit.profiles._common import is_infinite
-from obskit.stattests._ecdf import ReferenceECDF, wasserstein_ks
+from obskit.stattests import ReferenceECDF, wasserstein_ks
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -26,8 +26,22 @@ __all__ = ["engine_reference_stats", "sorted_reference_stats", "sorted_histogram
 
 
 def engine_reference_stats(reference: ir.Table, numeric: list[str]) -> pd.Series:
-    """Standard deviation, 1%/99% quantiles, min, max, rows and distinct values of each
-    numeric feature's finite reference values, in one engine query."""
+    """Statistics of each numeric feature's finite reference values, in one engine query.
+
+    Parameters
+    ----------
+    reference : ibis Table
+        The typed reference log.
+    numeric : list of str
+        Numeric features.
+
+    Returns
+    -------
+    Series
+        For feature ``i``: ``s{i}`` (population standard deviation), ``lo{i}`` / ``hi{i}``
+        (1% / 99% quantiles), ``min{i}``, ``max{i}``, ``n{i}`` (rows), ``u{i}`` (distinct
+        values), in the feature's units.
+    """
     aggs = {}
     for i, f in enumerate(numeric):
         t = reference[f]
@@ -43,8 +57,22 @@ def engine_reference_stats(reference: ir.Table, numeric: list[str]) -> pd.Series
 
 
 def sorted_reference_stats(numeric: list[str], values: Mapping[str, np.ndarray]) -> pd.Series:
-    """:func:`engine_reference_stats` from each feature's ascending finite values (the same
-    quantile interpolation as the engines' exact quantiles)."""
+    """:func:`engine_reference_stats` from each feature's ascending finite values.
+
+    The same quantile interpolation as the engines' exact quantiles.
+
+    Parameters
+    ----------
+    numeric : list of str
+        Numeric features.
+    values : mapping of str to ndarray of shape (n,)
+        Feature → its finite reference values, ascending.
+
+    Returns
+    -------
+    Series
+        The same keys as :func:`engine_reference_stats`.
+    """
     out: dict[str, float] = {}
     for i, f in enumerate(numeric):
         v = values[f]
@@ -59,16 +87,44 @@ def sorted_reference_stats(numeric: list[str], values: Mapping[str, np.ndarray])
 
 
 def sorted_histogram(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Counts of ascending values in the bins of ``edges``, outer bins open-ended, as
-    :func:`~obskit.profiles.numeric_histogram` counts them in the engine (a value equal
-    to an inner edge goes to the bin on its right)."""
+    """Counts of ascending values in the bins of some edges, outer bins open-ended.
+
+    As :func:`~obskit.profiles.numeric_histogram` counts them in the engine (a value equal to
+    an inner edge goes to the bin on its right).
+
+    Parameters
+    ----------
+    sorted_values : ndarray of shape (n,)
+        Finite values, ascending.
+    edges : ndarray of shape (n_bins + 1,)
+        Bin edges.
+
+    Returns
+    -------
+    ndarray of shape (n_bins,)
+        The counts.
+    """
     below = np.searchsorted(sorted_values, np.asarray(edges[1:-1], dtype=float), side="left")
     return np.diff(np.concatenate([[0], below, [sorted_values.size]])).astype(np.int64)
 
 
 def threaded(fn: Callable[[T], R], items: list[T]) -> list[R]:
-    """``fn`` over ``items`` on one thread per core: numpy's sorts and searches release
-    the GIL, so features are compared side by side."""
+    """A function over items on one thread per core.
+
+    numpy's sorts and searches release the GIL, so features are compared side by side.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(item) -> result``.
+    items : list
+        The inputs.
+
+    Returns
+    -------
+    list
+        ``[fn(item) for item in items]``, in order.
+    """
     workers = min(len(items), os.cpu_count() or 1)
     if workers <= 1:
         return [fn(item) for item in items]
@@ -79,7 +135,25 @@ def threaded(fn: Callable[[T], R], items: list[T]) -> list[R]:
 def window_wasserstein_ks(columns: Mapping[str, np.ndarray],
                split: tuple[np.ndarray, np.ndarray, np.ndarray],
                ecdf: Mapping[str, ReferenceECDF], feature: str) -> pd.DataFrame:
-    """Wasserstein-1 and KS of each window with values of ``feature`` against its ECDF."""
+    """Wasserstein-1 and KS of each window's values of a feature against its reference ECDF.
+
+    Parameters
+    ----------
+    columns : mapping of str to ndarray of shape (n_rows,)
+        Feature → every current value (missing as NaN).
+    split : tuple of three ndarrays
+        :func:`~obskit.profiles.window_groups` of the rows' window indexes.
+    ecdf : mapping of str to ReferenceECDF
+        Feature → its reference ECDF.
+    feature : str
+        The feature compared.
+
+    Returns
+    -------
+    DataFrame
+        One row per window with finite values: ``window_index, wasserstein, ks, n_ref,
+        n_cur``.
+    """
     order, windows, bounds = split
     values, ref, rows = columns[feature][order], ecdf[feature], []
     for w, lo, hi in zip(windows, bounds[:-1], bounds[1:], strict=True):
@@ -91,12 +165,34 @@ def window_wasserstein_ks(columns: Mapping[str, np.ndarray],
 
 
 def finite_sorted(values: np.ndarray) -> np.ndarray:
-    """The finite ``values``, ascending."""
+    """The finite values of an array, ascending.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n,)
+        Any floats.
+
+    Returns
+    -------
+    ndarray of shape (m,)
+        The finite ones (no NaN, no ±inf), sorted, ``m <= n``.
+    """
     return np.sort(values[np.isfinite(values)])
 
 
 def reference_ecdfs(sorted_values: Mapping[str, np.ndarray]) -> dict[str, ReferenceECDF]:
-    """A :class:`ReferenceECDF` per feature from its ascending values, built side by side."""
+    """A :class:`~obskit.stattests.ReferenceECDF` per feature, built side by side.
+
+    Parameters
+    ----------
+    sorted_values : mapping of str to ndarray of shape (n,)
+        Feature → its finite reference values, ascending.
+
+    Returns
+    -------
+    dict of str to ReferenceECDF
+        Feature → its ECDF.
+    """
     names = list(sorted_values)
     return dict(zip(names, threaded(lambda f: ReferenceECDF.from_sorted(sorted_values[f]),
                                     names), strict=True))

@@ -90,7 +90,18 @@ class EstimatedPerformanceMonitor:
     # ------------------------------------------------------------------ public API
 
     def fit(self, reference: ir.Table) -> EstimatedPerformanceMonitor:
-        """Calibrate (binary) or learn the errors (regression) on the labelled reference."""
+        """Calibrate the scores or learn the errors (regression) on the labelled reference.
+
+        Parameters
+        ----------
+        reference : ibis Table
+            The typed reference log, with labels.
+
+        Returns
+        -------
+        EstimatedPerformanceMonitor
+            ``self``, fitted.
+        """
         needed = {"binary": ["label", "score"], "regression": ["label", "prediction"],
                   "multiclass": ["label", *self.class_scores.values()]}[self.task]
         needed += list(self.features) if self.task == "regression" else []
@@ -110,7 +121,24 @@ class EstimatedPerformanceMonitor:
         return self
 
     def calculate(self, current: ir.Table) -> pd.DataFrame:
-        """Per window: ``window_index``, the estimated metrics, ``{metric}_lo/_hi``, ``n``."""
+        """Estimate each window's performance without its labels.
+
+        Parameters
+        ----------
+        current : ibis Table
+            The typed current log, with ``window_index``.
+
+        Returns
+        -------
+        DataFrame
+            One row per window: ``window_index``, the estimated metrics, ``<metric>_lo`` /
+            ``<metric>_hi`` and ``n`` (the rows the estimate saw).
+
+        Raises
+        ------
+        NotFittedError
+            When :meth:`fit` has not been called.
+        """
         check_fitted(self, "sigma_")
         t = with_window(current)
         rows = (self._binary(t) if self.task == "binary" else self._multiclass(t)
@@ -153,7 +181,19 @@ class EstimatedPerformanceMonitor:
             lambda i: est.realized_binary_scores(y[i], yhat[i], score[i]), len(sample))
 
     def calibrated(self, table: ir.Table) -> ir.Table:
-        """``table``'s scored rows with ``_yhat`` and the calibrated probability ``_p``."""
+        """The scored rows of a table with the calibrated probability.
+
+        Parameters
+        ----------
+        table : ibis Table
+            A typed log with ``score``.
+
+        Returns
+        -------
+        ibis Table
+            ``table``'s scored rows with ``_yhat`` (the predicted class, 0/1) and ``_p`` (the
+            calibrated probability of the positive class, in [0, 1]).
+        """
         check_fitted(self, "segments_")
         return _calibrate(self._predicted(table), "score", self.segments_, "_p")
 
@@ -162,7 +202,7 @@ class EstimatedPerformanceMonitor:
         sums = _local_expected_counts(t) or _engine_expected_counts(t)
         rows = []
         for w, r in sorted(sums.items()):
-            row = {W: w, "n": int(r["n"])}
+            row: dict[str, Any] = {W: w, "n": int(r["n"])}
             row.update(binary_scores(tp=r["tp"], fp=r["fp"], tn=r["tn"], fn=r["fn"]))
             row["roc_auc"] = r["roc_auc"]
             rows.append(row)
@@ -204,9 +244,20 @@ class EstimatedPerformanceMonitor:
             len(sample))
 
     def calibrated_classes(self, table: ir.Table) -> ir.Table:
-        """``table``'s rows with every class probability, with ``_yhat`` and the calibrated
-        class probabilities ``_p0``, ``_p1``, … (in the order of ``class_scores``),
-        renormalised to sum to one per row (uniform when all are 0)."""
+        """A table's rows with the calibrated class probabilities.
+
+        Parameters
+        ----------
+        table : ibis Table
+            A typed multiclass log with every class-score column.
+
+        Returns
+        -------
+        ibis Table
+            ``table``'s rows with ``_yhat`` and the calibrated class probabilities ``_p0``,
+            ``_p1``, … (in the order of ``class_scores``), renormalised to sum to one per row
+            (uniform when all are 0).
+        """
         check_fitted(self, "class_segments_")
         t = self._predicted_classes(table)
         for i, (cls, col) in enumerate(self.class_scores.items()):
@@ -281,7 +332,7 @@ class EstimatedPerformanceMonitor:
         rows = []
         for r in sizes.itertuples():
             frame = groups.get(r.window_index, sample.iloc[:0])
-            row = {W: int(r.window_index), "n": int(r.n)}
+            row: dict[str, Any] = {W: int(r.window_index), "n": int(r.n)}
             row.update(est.estimate_regression_errors(self.models_, self._inputs(frame)))
             rows.append(row)
         return rows

@@ -6,9 +6,13 @@ Two fitted monitors, both taking ``features`` (name → ``numeric`` / ``categori
 - :class:`DomainClassifierMonitor` trains a gradient-boosting classifier to tell reference
   rows from window rows; its cross-validated ROC AUC is the drift score (0.5: the two are
   indistinguishable). It reads **bounded, deterministic samples** pulled from the engine.
-- :class:`PCAReconstructionMonitor` fits a standard scaler and a PCA on the reference and
-  reports each window's mean reconstruction error, computed **in the engine** (scaling,
-  projection and reconstruction are linear, so the error is an Ibis expression).
+- :class:`~obskit.monitors.pca_reconstruction.PCAReconstructionMonitor` fits a standard
+  scaler and a PCA on the reference and reports each window's mean reconstruction error,
+  computed **in the engine** (scaling, projection and reconstruction are linear, so the
+  error is an Ibis expression).
+
+This module holds the domain classifier and the helpers both share; the PCA monitor
+lives in :mod:`obskit.monitors.pca_reconstruction`.
 
 Samples are chosen by a hash of each row's content (``request_id`` when the table has one,
 else the feature values and ``timestamp``), salted with ``random_state``: the same inputs
@@ -19,7 +23,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -35,48 +38,123 @@ from obskit.profiles import W, category_counts
 from obskit.profiles.row_anomaly_reasons import row_hash
 from obskit.schema import visible_columns
 
-__all__ = ["DomainClassifierMonitor", "PCAReconstructionMonitor", "MIN_WINDOW_ROWS"]
+__all__ = ["DomainClassifierMonitor", "MIN_WINDOW_ROWS", "TOP_CATEGORIES", "FEATURE_KINDS",
+           "check_feature_kinds", "require_feature_columns", "finite_or_null", "sample_key",
+           "top_categories"]
 
 #: Windows with fewer usable rows than this get no domain-classifier score.
 MIN_WINDOW_ROWS = 50
 #: Categories kept per feature (the most frequent in the reference); the rest are "other".
 TOP_CATEGORIES = 250
-_KINDS = ("numeric", "categorical", "boolean", "datetime")
+#: The kinds of feature the multivariate monitors encode.
+FEATURE_KINDS = ("numeric", "categorical", "boolean", "datetime")
 _DC_COLUMNS = [W, "method", "value", "threshold", "drifted", "rows_used"]
-_PCA_COLUMNS = [W, "method", "value", "threshold_lower", "threshold_upper", "drifted"]
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _check_features(features: Mapping[str, str]) -> dict[str, str]:
+def check_feature_kinds(features: Mapping[str, str]) -> dict[str, str]:
+    """The features of a multivariate monitor, each of a kind it can encode.
+
+    Parameters
+    ----------
+    features : mapping of str to str
+        Feature name → kind, one of :data:`FEATURE_KINDS`.
+
+    Returns
+    -------
+    dict of str to str
+        A copy of ``features``.
+
+    Raises
+    ------
+    ConfigError
+        Naming the first feature of another kind.
+    """
     out = dict(features)
     for name, kind in out.items():
-        if kind not in _KINDS:
+        if kind not in FEATURE_KINDS:
             raise ConfigError(
-                f"config key 'features.{name}': expected one of {', '.join(_KINDS)}, "
+                f"config key 'features.{name}': expected one of {', '.join(FEATURE_KINDS)}, "
                 f"got {kind!r}", key=f"features.{name}")
     return out
 
 
-def _check_columns(table: ir.Table, features: Sequence[str], what: str) -> None:
+def require_feature_columns(table: ir.Table, features: Sequence[str], what: str) -> None:
+    """Stop when ``table`` lacks one of the configured features.
+
+    Parameters
+    ----------
+    table : ibis Table
+        The reference or current log.
+    features : sequence of str
+        The configured feature names.
+    what : str
+        The table's name in the message (``"reference"``, ``"current"``).
+
+    Raises
+    ------
+    InputError
+        Naming the first missing column and the table's columns.
+    """
     missing = [f for f in features if f not in table.columns]
     if missing:
         raise InputError(f"{what} table has no column {missing[0]!r} (a configured feature); "
                          f"its columns are {visible_columns(table.columns)}", column=missing[0])
 
 
-def _finite(value: ir.FloatingValue) -> ir.FloatingValue:
-    """``value`` with NaN and ±inf turned into missing."""
+def finite_or_null(value: ir.FloatingValue) -> ir.FloatingValue:
+    """A float expression with NaN and ±inf turned into missing.
+
+    Parameters
+    ----------
+    value : ibis float expression
+        Any float column.
+
+    Returns
+    -------
+    ibis float expression
+        ``value``, null where it was not finite.
+    """
     return ibis.ifelse(value.isnan() | is_infinite(value), ibis.null("float64"), value)
 
 
-def _row_hash(table: ir.Table, features: Sequence[str], seed: int) -> ir.StringValue:
-    """A deterministic pseudo-random key per row: a hash of its content and ``seed``."""
+def sample_key(table: ir.Table, features: Sequence[str], seed: int) -> ir.StringValue:
+    """A deterministic pseudo-random key per row: a hash of its content and a seed.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed log.
+    features : sequence of str
+        The features hashed when the table has no ``request_id``.
+    seed : int
+        The salt (``random_state``).
+
+    Returns
+    -------
+    ibis string expression
+        The key (:func:`~obskit.profiles.row_anomaly_reasons.row_hash`).
+    """
     return row_hash(table, features, str(seed))
 
 
-def _top_categories(reference: ir.Table, feature: str) -> list[str]:
+def top_categories(reference: ir.Table, feature: str) -> list[str]:
+    """The :data:`TOP_CATEGORIES` most frequent categories of a reference feature.
+
+    Parameters
+    ----------
+    reference : ibis Table
+        The typed reference log.
+    feature : str
+        A categorical or boolean feature of it.
+
+    Returns
+    -------
+    list of str
+        The categories, most frequent first (ties by name).
+    """
     counts = category_counts(reference, feature, by_window=False)
     counts = counts.sort_values(["n", "category"], ascending=[False, True], kind="stable")
     return counts.category.head(TOP_CATEGORIES).tolist()
@@ -124,7 +202,7 @@ class DomainClassifierMonitor:
 
     def __init__(self, features: Mapping[str, str], *, sample_rows: int = 5000,
                  threshold: float = 0.55, cv: int = 5, random_state: int = 0) -> None:
-        self.features = _check_features(features)
+        self.features = check_feature_kinds(features)
         if sample_rows < MIN_WINDOW_ROWS:
             raise ConfigError(f"sample_rows: expected at least {MIN_WINDOW_ROWS}, "
                               f"got {sample_rows}", key="sample_rows")
@@ -136,23 +214,51 @@ class DomainClassifierMonitor:
         self.random_state = random_state
 
     def fit(self, reference: ir.Table) -> DomainClassifierMonitor:
-        """Fix the categories and draw the reference sample (≤ ``sample_rows`` rows), once."""
-        _check_columns(reference, list(self.features), "reference")
+        """Fix the categories and draw the reference sample, once.
+
+        Parameters
+        ----------
+        reference : ibis Table
+            The typed reference log holding the features.
+
+        Returns
+        -------
+        DomainClassifierMonitor
+            ``self``, with a reference sample of at most ``sample_rows`` rows.
+        """
+        require_feature_columns(reference, list(self.features), "reference")
         present = reference.aggregate(
             **{f"n{i}": reference[f].count() for i, f in enumerate(self.features)}
         ).execute().iloc[0] if self.features else pd.Series(dtype="int64")
         self.features_ = [f for i, f in enumerate(self.features) if present[f"n{i}"] > 0]
-        self.categories_ = {f: _top_categories(reference, f) for f in self.features_
+        self.categories_ = {f: top_categories(reference, f) for f in self.features_
                             if self.features[f] == "categorical"}
         sample = self._select(reference).order_by("_h").limit(self.sample_rows).execute()
         self.reference_sample_ = self._encode(sample.sort_values("_h", kind="stable"))
         return self
 
     def calculate(self, current: ir.Table) -> pd.DataFrame:
-        """One row per window: ``window_index, method, value, threshold, drifted, rows_used``."""
+        """Train a classifier to tell each window from the reference.
+
+        Parameters
+        ----------
+        current : ibis Table
+            The typed current log, with ``window_index``.
+
+        Returns
+        -------
+        DataFrame
+            One row per window: ``window_index, method, value, threshold, drifted, rows_used``
+            (``value`` the cross-validated ROC AUC, 0.5 when indistinguishable).
+
+        Raises
+        ------
+        NotFittedError
+            When :meth:`fit` has not been called.
+        """
         check_fitted(self, "reference_sample_")
         current = with_window(current)
-        _check_columns(current, self.features_, "current")
+        require_feature_columns(current, self.features_, "current")
         n_ref = len(self.reference_sample_)
         if not self.features_ or n_ref < MIN_WINDOW_ROWS:
             return pd.DataFrame(columns=_DC_COLUMNS)
@@ -175,11 +281,11 @@ class DomainClassifierMonitor:
         return pd.DataFrame(rows, columns=_DC_COLUMNS)
 
     def _select(self, table: ir.Table, *, window: bool = False) -> ir.Table:
-        cols: dict[str, ir.Value] = {"_h": _row_hash(table, self.features_, self.random_state)}
+        cols: dict[str, ir.Value] = {"_h": sample_key(table, self.features_, self.random_state)}
         for f in self.features_:
             col = table[f]
             cols[f] = col.cast("string") if self.features[f] == "categorical" \
-                else _finite(col.cast("float64"))
+                else finite_or_null(col.cast("float64"))
         return table.select(*([W] if window else []), **cols)
 
     def _encode(self, sample: pd.DataFrame) -> pd.DataFrame:
@@ -223,170 +329,3 @@ class DomainClassifierMonitor:
             model.fit(x[train], y[train])
             scores[test] = model.predict_proba(x[test])[:, 1]
         return float(roc_auc_score(y, scores))
-
-
-# --------------------------------------------------------------------------- PCA reconstruction
-
-
-class PCAReconstructionMonitor:
-    """Mean PCA reconstruction error per window, computed in the engine (NannyML's method).
-
-    Fit: each feature is encoded as a number (numeric as is, boolean 0/1, categorical as
-    its share of the reference rows — frequency encoding, 0 for values outside the
-    reference's ``TOP_CATEGORIES`` most frequent), missing values (null, NaN, ±inf) are
-    imputed with the reference mean, the features are standardised (population standard
-    deviation, as ``StandardScaler``) and a PCA keeps the fewest components explaining more
-    than ``n_components`` of the variance (or exactly ``n_components`` when an int).
-
-    A row's error is the Euclidean norm of ``z - V Vᵀ z`` (``z`` the scaled row, ``V`` the
-    kept components); a window's value is the mean over its rows. The thresholds are the
-    mean ± 3 standard deviations of the errors of ``chunks`` equal, timestamp-ordered
-    chunks of the reference (lower limit clipped at 0); outside them, the window drifted.
-
-    Parameters
-    ----------
-    features : mapping
-        Feature name → ``numeric`` / ``categorical`` / ``boolean``.
-    n_components : float or int, default 0.65
-        Share of explained variance to keep (0 < x < 1) or a number of components.
-    chunks : int, default 10
-        Reference chunks from which the thresholds are derived.
-    """
-
-    method = "pca_reconstruction"
-
-    def __init__(self, features: Mapping[str, str], *, n_components: float | int = 0.65,
-                 chunks: int = 10) -> None:
-        self.features = _check_features(features)
-        share = isinstance(n_components, float) and 0 < n_components < 1
-        count = isinstance(n_components, int) and not isinstance(n_components, bool) \
-            and n_components >= 1
-        if not (share or count):
-            raise ConfigError("n_components: expected a float in (0, 1) or an int >= 1, "
-                              f"got {n_components!r}", key="n_components")
-        if chunks < 2:
-            raise ConfigError(f"chunks: expected at least 2, got {chunks}", key="chunks")
-        self.n_components = n_components
-        self.chunks = chunks
-
-    def fit(self, reference: ir.Table) -> PCAReconstructionMonitor:
-        """Encodings, means, scales and components from the reference; then its thresholds."""
-        _check_columns(reference, list(self.features), "reference")
-        self.frequencies_: dict[str, dict[str, float]] = {}
-        n_rows = int(reference.count().execute())
-        for f, kind in self.features.items():
-            if kind == "categorical" and n_rows:
-                counts = category_counts(reference, f, by_window=False)
-                counts = counts.sort_values(["n", "category"], ascending=[False, True],
-                                            kind="stable").head(TOP_CATEGORIES)
-                self.frequencies_[f] = {str(c): n / n_rows
-                                        for c, n in zip(counts.category, counts.n, strict=True)}
-        names = list(self.features)
-        raw = self._encoded(reference, names) if names else {}
-        means = reference.aggregate(**{f"m{i}": raw[f].mean() for i, f in enumerate(names)}
-                                    ).execute().iloc[0] if names else pd.Series(dtype=float)
-        self.features_ = [f for i, f in enumerate(names) if pd.notna(means[f"m{i}"])]
-        self.mean_ = np.array([float(means[f"m{names.index(f)}"]) for f in self.features_])
-        p = len(self.features_)
-        self.scale_ = np.ones(p)
-        self.components_ = np.zeros((p, 0))
-        self.n_components_ = 0
-        self.explained_variance_ratio_ = np.zeros(0)
-        self.threshold_lower_: float | None = None
-        self.threshold_upper_: float | None = None
-        if p == 0:
-            return self
-        # second pass around the known means: the covariance of the imputed features
-        d = {f: raw[f].fill_null(m) - m for f, m in zip(self.features_, self.mean_,
-                                                         strict=True)}
-        pairs = [(i, j) for i in range(p) for j in range(i, p)]
-        cov_row = reference.aggregate(**{
-            f"c{i}_{j}": (d[self.features_[i]] * d[self.features_[j]]).mean() for i, j in pairs
-        }).execute().iloc[0]
-        cov = np.zeros((p, p))
-        for i, j in pairs:
-            cov[i, j] = cov[j, i] = float(cov_row[f"c{i}_{j}"])
-        std = np.sqrt(np.diag(cov))
-        constant = std <= 10 * np.finfo(float).eps * np.maximum(1.0, np.abs(self.mean_))
-        self.scale_ = np.where(constant, 1.0, std)
-        corr = cov / np.outer(self.scale_, self.scale_)
-        eigval, eigvec = np.linalg.eigh(corr)
-        order = np.argsort(eigval)[::-1]
-        eigval, eigvec = np.clip(eigval[order], 0.0, None), eigvec[:, order]
-        total = eigval.sum()
-        ratio = eigval / total if total > 0 else np.zeros(p)
-        if isinstance(self.n_components, float):
-            k = int(np.searchsorted(np.cumsum(ratio), self.n_components, side="right")) + 1
-        else:
-            k = self.n_components
-        k = min(k, p)
-        self.n_components_ = k
-        self.components_ = eigvec[:, :k]
-        self.explained_variance_ratio_ = ratio[:k]
-        self._fit_thresholds(reference)
-        return self
-
-    def calculate(self, current: ir.Table) -> pd.DataFrame:
-        """One row per window: ``window_index, method, value, threshold_lower,
-        threshold_upper, drifted``."""
-        check_fitted(self, "components_")
-        current = with_window(current)
-        _check_columns(current, self.features_, "current")
-        if not self.features_:
-            return pd.DataFrame(columns=_PCA_COLUMNS)
-        errors = self.errors_by(current, current[W])
-        lo, hi = self.threshold_lower_, self.threshold_upper_
-        rows = [{W: int(r[W]), "method": self.method, "value": float(r.value),
-                 "threshold_lower": lo, "threshold_upper": hi,
-                 "drifted": bool(r.value < lo or r.value > hi)}
-                for _, r in errors.iterrows()]
-        return pd.DataFrame(rows, columns=_PCA_COLUMNS)
-
-    def row_error(self, table: ir.Table) -> ir.Table:
-        """``table`` with a ``_error`` column: each row's reconstruction error."""
-        check_fitted(self, "components_")
-        raw = self._encoded(table, self.features_)
-        z = {f"_z{j}": (raw[f].fill_null(m) - m) / s for j, (f, m, s) in
-             enumerate(zip(self.features_, self.mean_, self.scale_, strict=True))}
-        t = table.mutate(**z)
-        v = self.components_
-        p, k = v.shape
-        t = t.mutate(**{f"_t{c}": sum((float(v[j, c]) * t[f"_z{j}"] for j in range(p)),
-                                      ibis.literal(0.0)) for c in range(k)})
-        # V has orthonormal columns: |z − V Vᵀz|² = |z|² − |Vᵀz|² (clipped at 0 against
-        # rounding), p + k squares per row instead of p·k more products
-        squares = sum((t[f"_z{j}"] * t[f"_z{j}"] for j in range(p)), ibis.literal(0.0)) - sum(
-            (t[f"_t{c}"] * t[f"_t{c}"] for c in range(k)), ibis.literal(0.0))
-        error = ibis.greatest(squares, 0.0).sqrt()
-        return t.mutate(_error=error).drop(*z, *(f"_t{c}" for c in range(k)))
-
-    def errors_by(self, table: ir.Table, key: ir.Value) -> pd.DataFrame:
-        """Mean reconstruction error and rows per value of ``key`` (``key``, value, rows)."""
-        t = self.row_error(table.mutate(_key=key))
-        out = t.group_by("_key").aggregate(value=t._error.mean(), rows=t.count())
-        return out.order_by("_key").execute().rename(columns={"_key": key.get_name()})
-
-    def _fit_thresholds(self, reference: ir.Table) -> None:
-        order: list[Any] = ["timestamp"] if "timestamp" in reference.columns else []
-        order.append(_row_hash(reference, self.features_, 0))
-        rn = ibis.row_number().over(order_by=order)
-        n = reference.count().execute()
-        chunk = (rn * self.chunks / n).floor().cast("int64")
-        chunk_errors = self.errors_by(reference, chunk.name("chunk"))
-        self.reference_chunk_errors_ = chunk_errors
-        values = chunk_errors.value.to_numpy(dtype=float)
-        mean, std = float(values.mean()), float(values.std())
-        self.threshold_lower_ = max(mean - 3 * std, 0.0)
-        self.threshold_upper_ = mean + 3 * std
-
-    def _encoded(self, table: ir.Table, features: Sequence[str]) -> dict[str, ir.FloatingValue]:
-        """Each feature as a float expression; missing (null, NaN, ±inf) stays null."""
-        out = {}
-        for f in features:
-            col = table[f]
-            if self.features[f] == "categorical":
-                freq = col.cast("string").substitute(self.frequencies_.get(f, {}), else_=0.0)
-                out[f] = ibis.ifelse(col.isnull(), ibis.null("float64"), freq.cast("float64"))
-            else:
-                out[f] = _finite(col.cast("float64"))
-        return out

@@ -87,9 +87,19 @@ class PerformanceMonitor:
         self.class_scores = {normalise_label(k): v for k, v in (class_scores or {}).items()}
 
     def fit(self, reference: ir.Table | None) -> PerformanceMonitor:
-        """Reference performance (the baseline for drops), when the reference has labels:
-        ``reference_`` maps each metric to its value over the whole reference,
-        ``reference_ci_`` to its ``[lo, hi]`` interval where it has one."""
+        """Compute the reference performance, the baseline for drops, when the reference has labels.
+
+        Parameters
+        ----------
+        reference : ibis Table or None
+            The typed reference log (None, or without labels: no baseline).
+
+        Returns
+        -------
+        PerformanceMonitor
+            ``self``: ``reference_`` maps each metric to its value over the whole reference,
+            ``reference_ci_`` to its ``[lo, hi]`` interval where it has one.
+        """
         self.reference_: dict[str, float | None] = {}
         self.reference_ci_: dict[str, list[float | None]] = {}
         if reference is not None and "label" in reference.columns:
@@ -105,7 +115,20 @@ class PerformanceMonitor:
         return self
 
     def calculate(self, current: ir.Table) -> pd.DataFrame:
-        """Metric, interval and ``n_labelled`` columns per window."""
+        """Compute the realized metrics of each window with their confidence intervals.
+
+        Parameters
+        ----------
+        current : ibis Table
+            The typed current log with labels, with ``window_index``.
+
+        Returns
+        -------
+        DataFrame
+            One row per window with labelled rows: ``window_index``, each metric of the task,
+            ``<metric>_lo`` / ``<metric>_hi`` (the interval at ``confidence``), ``n_labelled``,
+            and ``<metric>_reason`` where a metric could not be computed.
+        """
         check_fitted(self, "reference_")
         if "label" not in current.columns:
             return pd.DataFrame({W: []})
@@ -133,7 +156,7 @@ class PerformanceMonitor:
                 self._class_scored(t, rows)  # else roc_auc and log_loss stay NaN
         else:
             for r in regression_sums(t).to_dict("records"):
-                sums = {k: v for k, v in r.items() if k not in (W, "n")}
+                sums = {str(k): v for k, v in r.items() if k not in (W, "n")}
                 n = int(r["n"])
                 self._put(rows, r[W], regression_errors(
                     n=n, sum_abs=r["sum_abs"], sum_sq=r["sum_sq"], sum_ape=r["sum_ape"],
@@ -160,7 +183,7 @@ class PerformanceMonitor:
                                         n_neg=int(r["N"]), confidence=conf),
                       roc_auc_reason=reason, pr_auc_reason=reason)
         for r in probability_sums(t, positive=self.positive).to_dict("records"):
-            sums = {k: v for k, v in r.items() if k not in (W, "n")}
+            sums = {str(k): v for k, v in r.items() if k not in (W, "n")}
             self._put(rows, r[W], probability_losses(
                 n=int(r["n"]), sum_log_loss=r["sum_log_loss"], sum_brier=r["sum_brier"]),
                 probability_loss_intervals(n=int(r["n"]), confidence=conf, **sums))

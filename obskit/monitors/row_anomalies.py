@@ -100,7 +100,18 @@ class RowAnomalyMonitor:
     # ----------------------------------------------------------------------- fit
 
     def fit(self, reference: ir.Table) -> RowAnomalyMonitor:
-        """Reference limits, category sets and the isolation forest, once."""
+        """Learn the reference limits, category sets and the isolation forest, once.
+
+        Parameters
+        ----------
+        reference : ibis Table
+            The typed reference log holding the features.
+
+        Returns
+        -------
+        RowAnomalyMonitor
+            ``self``, fitted (with each reason's reference rate).
+        """
         _check_columns(reference, list(self.features), "reference")
         cfg = self.config
         numeric = [f for f, k in self.features.items() if is_numeric_type(k)]
@@ -141,8 +152,8 @@ class RowAnomalyMonitor:
         counts = reason_counts(ref, reasons)
         self.reference_rates_: dict[str, tuple[int, int]] = {
             r.code: (0, total) for r in reasons}
-        for r in counts.itertuples():
-            self.reference_rates_[r.reason] = (int(r.rows), int(r.rows_checked))
+        for r in counts.to_dict("records"):
+            self.reference_rates_[str(r["reason"])] = (int(r["rows"]), int(r["rows_checked"]))
         for f, once in singleton_counts(ref, list(self.rules_.categories)).items():
             self.reference_rates_[f"unseen_category:{f}"] = (once, total)
         if self.isolation_ is not None:
@@ -156,11 +167,11 @@ class RowAnomalyMonitor:
         """(window, reason) → (weight factor, elevated) from the window's counts."""
         rates = getattr(self, "reference_rates_", None)  # absent from older cached fits
         out = {}
-        for r in counts.itertuples():
-            if rates is None or r.reason not in rates:
+        for r in counts.to_dict("records"):
+            if rates is None or r["reason"] not in rates:
                 continue
-            out[int(getattr(r, W)), str(r.reason)] = reason_rarity(
-                int(r.rows), int(r.rows_checked), *rates[r.reason])
+            out[int(r[W]), str(r["reason"])] = reason_rarity(
+                int(r["rows"]), int(r["rows_checked"]), *rates[r["reason"]])
         return out
 
     def _fit_isolation(self, reference: ir.Table) -> None:
@@ -224,15 +235,31 @@ class RowAnomalyMonitor:
 
     def calculate(self, current: ir.Table, *, counts: pd.DataFrame | None = None
                   ) -> pd.DataFrame:
-        """The ``top_n`` most severe anomalous rows of each window, routine ones last and
-        at most ``routine_rows`` of them.
+        """The ``top_n`` most severe anomalous rows of each window.
 
-        Columns: ``window_index``, the log columns of :data:`META_COLUMNS` the table has,
-        ``reasons`` (list of reason codes), ``severity`` (float, the sum of the reasons'
-        severities, each times its rarity factor in the window), ``routine`` (every reason
-        at its usual rate there) and the feature values. Sorted by window, then routine
-        last, then severity (highest first). ``counts``: :meth:`counts_by_window` of
-        ``current`` when the caller has it already.
+        Routine rows (every reason at its usual rate there) come last, at most
+        ``routine_rows`` of them.
+
+        Parameters
+        ----------
+        current : ibis Table
+            The typed current log, with ``window_index``.
+        counts : DataFrame, optional
+            :meth:`counts_by_window` of ``current`` when the caller has it already.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``window_index``, the log columns of :data:`META_COLUMNS` the table has,
+            ``reasons`` (list of reason codes), ``severity`` (float, the sum of the reasons'
+            severities, each times its rarity factor in the window), ``routine`` (bool) and the
+            feature values. Sorted by window, then routine last, then severity (highest
+            first).
+
+        Raises
+        ------
+        NotFittedError
+            When :meth:`fit` has not been called.
         """
         check_fitted(self, "rules_")
         current = with_window(current)
@@ -261,7 +288,7 @@ class RowAnomalyMonitor:
         rows["reasons"] = [[c for c, hit in zip(codes, row, strict=True) if hit]
                            for row in flags]
         rows["severity"] = severity
-        rows["routine"] = ~elevated.any(axis=1)
+        rows["routine"] = np.logical_not(elevated.any(axis=1))
         rows = rows[severity > 0].sort_values([W, "routine", "severity", "_key"],
                                               ascending=[True, True, False, True],
                                               kind="stable")
@@ -271,13 +298,28 @@ class RowAnomalyMonitor:
         return rows[columns].astype({W: "int64"}).reset_index(drop=True)
 
     def counts_by_window(self, current: ir.Table) -> pd.DataFrame:
-        """Rows flagged per reason in each whole window: ``window_index, reason, rows,
-        rows_checked``.
+        """Rows flagged per reason in each whole window.
 
         Engine reasons are counted in the engine over every row (``rows_checked`` = the
         window's rows); ``input_outlier`` over the window's deterministic sample of at most
-        ``isolation_sample_rows`` rows (``rows_checked`` = the sample size), which is the
-        whole window when it is no larger. Reasons with no rows are left out.
+        ``isolation_sample_rows`` rows (``rows_checked`` = the sample size), which is the whole
+        window when it is no larger.
+
+        Parameters
+        ----------
+        current : ibis Table
+            The typed current log, with ``window_index``.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``window_index, reason, rows, rows_checked``; reasons with no rows are left
+            out.
+
+        Raises
+        ------
+        NotFittedError
+            When :meth:`fit` has not been called.
         """
         check_fitted(self, "rules_")
         current = with_window(current)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from obskit.assemble import number
+from obskit._format import finite
 
 __all__ = ["SERIES", "robust_z", "robust_baseline", "window_anomalies",
            "reason_rarity", "ROUTINE_P", "RARE_LIFT", "LIFT_CAP"]
@@ -67,12 +67,23 @@ _PERFORMANCE = ("roc_auc", "accuracy", "rmse")
 
 
 def robust_baseline(values: ArrayLike) -> tuple[float, float]:
-    """(median, robust standard deviation) of the finite ``values``.
+    """The median and robust standard deviation of the finite values.
 
     The standard deviation is ``1.4826 · MAD``; when the MAD is 0 (over half the values
-    equal), ``1.253314 · mean absolute deviation`` around the median; 0 when that is 0 too
-    (or there are no finite values: then the median is NaN).
+    equal), ``1.253314 · mean absolute deviation`` around the median; 0 when that is 0 too.
 
+    Parameters
+    ----------
+    values : array-like of shape (n,)
+        Any numbers (non-finite ones are left out).
+
+    Returns
+    -------
+    median, sd : float
+        In the values' units (the median NaN when no value is finite).
+
+    Examples
+    --------
     >>> robust_baseline([1.0, 2.0, 3.0, 4.0, 100.0])
     (3.0, 1.4826)
     """
@@ -89,12 +100,23 @@ def robust_baseline(values: ArrayLike) -> tuple[float, float]:
 
 
 def robust_z(values: ArrayLike) -> np.ndarray:
-    """Robust z-score of each value: ``0.6745 · (x − median) / MAD`` over the values.
+    """Robust z-score of each value: ``0.6745 · (x − median) / MAD``.
 
-    Falls back to ``(x − median) / (1.253314 · mean absolute deviation)`` when the MAD is
-    0, and gives NaN when that is 0 too (a flat series has no outliers). Non-finite values
-    are left out of the baseline and get NaN.
+    Falls back to ``(x − median) / (1.253314 · mean absolute deviation)`` when the MAD is 0,
+    and gives NaN when that is 0 too (a flat series has no outliers).
 
+    Parameters
+    ----------
+    values : array-like of shape (n,)
+        Any numbers; non-finite values are left out of the baseline and get NaN.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        The z-scores (unitless).
+
+    Examples
+    --------
     >>> robust_z([1.0, 2.0, 3.0, 4.0, 100.0]).round(2).tolist()
     [-1.35, -0.67, 0.0, 0.67, 65.43]
     """
@@ -113,14 +135,27 @@ def reason_rarity(rows: float, checked: float, reference_rows: float,
                   reference_checked: float) -> tuple[float, bool]:
     """How much more often a reason fires in a window than on the reference.
 
-    The reference rate is ``(reference_rows + 0.5) / (reference_checked + 1)`` (never 0:
-    a reason the reference never shows, such as a value outside its range, has a rate
-    below one in its rows). Returns ``(factor, elevated)``: ``factor = 1 + min(log10(
-    max(lift, 1)), 3)`` with ``lift`` the window's rate over the reference's, the
-    multiplier of the reason's weight in this window (1 at the usual rate, up to 4);
-    ``elevated``: the window's count is more than the reference rate explains (Poisson
-    upper tail below :data:`ROUTINE_P`), or its rate is at least :data:`RARE_LIFT` times
-    the reference's (a reason the reference nearly never shows).
+    The reference rate is ``(reference_rows + 0.5) / (reference_checked + 1)`` (never 0: a
+    reason the reference never shows, such as a value outside its range, has a rate below
+    one in its rows).
+
+    Parameters
+    ----------
+    rows, checked : float
+        Rows flagged by the reason in the window, and rows checked there.
+    reference_rows, reference_checked : float
+        The same on the reference.
+
+    Returns
+    -------
+    factor : float
+        ``1 + min(log10(max(lift, 1)), 3)`` with ``lift`` the window's rate over the
+        reference's: the multiplier of the reason's weight in this window (1 at the usual
+        rate, up to 4).
+    elevated : bool
+        The window's count is more than the reference rate explains (Poisson upper tail
+        below :data:`ROUTINE_P`), or its rate is at least :data:`RARE_LIFT` times the
+        reference's (a reason the reference nearly never shows).
 
     Examples
     --------
@@ -236,7 +271,7 @@ def window_anomalies(windows: list[dict[str, Any]], *, threshold: float = 3.5,
     """
     ok = [w for w in windows if w.get("status") == "ok"]
     performance = next((m for m in _PERFORMANCE for w in ok
-                        if number((w.get("performance") or {}).get(m)) is not None), None)
+                        if finite((w.get("performance") or {}).get(m)) is not None), None)
     starts = [_start(w) for w in windows]
     by_hour = seasonal and _is_hourly_seasonal(starts)
     ok_starts = [_start(w) for w in ok]
@@ -246,7 +281,7 @@ def window_anomalies(windows: list[dict[str, Any]], *, threshold: float = 3.5,
     for series in SERIES:
         if series in _PERFORMANCE and series != performance:
             continue
-        got = [number(row.get(series)) for row in rows]
+        got = [finite(row.get(series)) for row in rows]
         values = np.array([np.nan if v is None else v for v in got], dtype=float)
         has = np.isfinite(values)
         if has.sum() < MIN_BASELINE_WINDOWS:

@@ -7,6 +7,7 @@ window, per window and category, per histogram bin) come back as small pandas fr
 from obskit.profiles._common import (
     FETCH_VALUES,
     W,
+    by_window,
     clean_numeric,
     fetch_by_window,
     window_groups,
@@ -24,6 +25,7 @@ from obskit.profiles.performance import (
 __all__ = [
     "W",
     "FETCH_VALUES",
+    "by_window",
     "fetch_by_window",
     "window_groups",
     "clean_numeric",

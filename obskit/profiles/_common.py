@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from typing import cast
 
 import ibis.expr.types as ir
 import numpy as np
@@ -48,6 +49,24 @@ def fetch_by_window(table: ir.Table, columns: Mapping[str, ir.Value], *,
             for w, lo, hi in zip(windows, bounds[:-1], bounds[1:], strict=True)]
 
 
+def by_window(frame: pd.DataFrame) -> Iterator[tuple[int, pd.DataFrame]]:
+    """Each window's rows of a profile frame, in ascending window order.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows with an integer column ``window_index`` (:data:`W`).
+
+    Returns
+    -------
+    iterator of (int, DataFrame)
+        ``(window_index, rows of that window)`` for each window present.
+    """
+    for window, rows in frame.groupby(W, sort=True):
+        # pandas-stubs types a group key as any scalar; ``window_index`` holds integers
+        yield int(cast(int, window)), rows
+
+
 def window_groups(window_index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The order that groups rows by window, the windows (ascending), and each window's
     ``[bounds[i], bounds[i + 1])`` slice of that order."""
@@ -63,8 +82,20 @@ def clean_numeric(table: ir.Table, col: str) -> ir.Table:
 
 
 def window_overview(table: ir.Table) -> pd.DataFrame:
-    """Rows, first and last timestamp, label coverage, mean score and rows without a score
-    (null or NaN) per window."""
+    """Rows, time span, labels and scores per window.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed log with ``window_index`` and ``timestamp``.
+
+    Returns
+    -------
+    DataFrame
+        One row per window: ``window_index, rows, first, last`` (UTC timestamps), and
+        ``labelled`` (rows with a label), ``mean_score`` and ``null_scores`` (rows without a
+        score: null or NaN) when the log has those columns.
+    """
     aggs = {"rows": table.count(), "first": table.timestamp.min(), "last": table.timestamp.max()}
     if "label" in table.columns:
         aggs["labelled"] = table.label.notnull().sum()

@@ -39,9 +39,20 @@ def _bad_value_counts(table: ir.Table, features: Mapping[str, str]) -> dict[str,
 
 
 def reference_quality(reference: ir.Table, features: Mapping[str, str]) -> dict[str, dict]:
-    """Per feature, from one query over the reference: ``rows``, ``missing`` (null),
-    ``non_finite`` (NaN, +inf, -inf; numeric features) and ``min`` / ``max`` of the finite
-    values (numeric features).
+    """Rows, missing and non-finite values and finite range of each reference feature.
+
+    Parameters
+    ----------
+    reference : ibis Table
+        The typed reference log.
+    features : mapping of str to str
+        Feature name → type.
+
+    Returns
+    -------
+    dict of str to dict
+        Per feature: ``rows``, ``missing`` (null), ``non_finite`` (NaN, +inf, -inf; numeric
+        features) and ``min`` / ``max`` of the finite values (numeric features).
 
     Examples
     --------
@@ -73,13 +84,27 @@ def reference_quality(reference: ir.Table, features: Mapping[str, str]) -> dict[
 def quality_by_window(table: ir.Table, features: Mapping[str, str], *,
                       ranges: Mapping[str, tuple[float, float]] | None = None,
                       categories: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
-    """Counts per (window, feature) from one query: columns ``window_index, feature`` and
-    :data:`COUNTS`.
+    """Data-quality counts per (window, feature), from one query.
 
-    ``missing`` counts nulls; ``non_finite`` NaN and ±inf (numeric features, else 0);
-    ``out_of_range`` finite values below ``ranges[f][0]`` or above ``ranges[f][1]``
-    (numeric features with a range, else null); ``unseen`` non-null values whose text is
-    not in ``categories[f]`` (other features with categories, else null).
+    Parameters
+    ----------
+    table : ibis Table
+        A typed log with ``window_index``.
+    features : mapping of str to str
+        Feature name → type.
+    ranges : mapping of str to (float, float), optional
+        Numeric feature → its reference range ``(min, max)``.
+    categories : mapping of str to sequence of str, optional
+        Feature → its known categories (as text).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``window_index, feature`` and :data:`COUNTS`: ``missing`` counts nulls;
+        ``non_finite`` NaN and ±inf (numeric features, else 0); ``out_of_range`` finite values
+        below ``ranges[f][0]`` or above ``ranges[f][1]`` (numeric features with a range, else
+        null); ``unseen`` non-null values whose text is not in ``categories[f]`` (other
+        features with categories, else null).
     """
     ranges, categories = ranges or {}, categories or {}
     names = list(features)
@@ -113,17 +138,41 @@ def quality_by_window(table: ir.Table, features: Mapping[str, str], *,
 
 
 def wrong_type_reasons(features: Mapping[str, str]) -> dict[str, str]:
-    """The quarantine reason of a value of the wrong type → its feature (the loader's
-    wording, :func:`obskit.io.logs.load_log_table`)."""
+    """The quarantine reasons of values of the wrong type, in the loader's wording.
+
+    Parameters
+    ----------
+    features : mapping of str to str
+        Feature name → type.
+
+    Returns
+    -------
+    dict of str to str
+        Reason (:func:`obskit.schema.wrong_type_reason`) → its feature, for the typed
+        features (categorical ones take any value).
+    """
     reasons = {f: wrong_type_reason(f, kind) for f, kind in features.items()}
     return {reason: f for f, reason in reasons.items() if reason}
 
 
 def wrong_type_by_window(quarantine: ir.Table, features: Mapping[str, str], *,
                          by_window: bool = True) -> pd.DataFrame:
-    """Quarantined rows whose reason is a value of a feature that could not be read as the
-    feature's type, per (window,) feature: columns ``[window_index,] feature, wrong_type``.
-    ``quarantine`` carries ``window_index`` when ``by_window``."""
+    """Quarantined rows with a value of the wrong type, per feature (and window).
+
+    Parameters
+    ----------
+    quarantine : ibis Table
+        A quarantine table (with ``window_index`` when ``by_window``).
+    features : mapping of str to str
+        Feature name → type.
+    by_window : bool, default True
+        Count per window, or over the whole table.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``[window_index,] feature, wrong_type``.
+    """
     reasons = wrong_type_reasons(features)
     keys = [W] if by_window else []
     if not reasons:

@@ -27,8 +27,7 @@ __all__ = [
 
 
 def wasserstein_by_window(reference: ir.Table, current: ir.Table, col: str) -> pd.DataFrame:
-    """Exact Wasserstein-1 distance (not normed) and KS statistic between the reference and
-    each window, with the rows used on each side (``n_ref``, ``n_cur``).
+    """Exact Wasserstein-1 distance (not normed) and KS statistic, reference vs each window.
 
     Each side is counted per distinct value; the reference counts weigh ``+k/n_ref`` and a
     window's ``-k/n_cur``. In one pass ordered by value (a RANGE frame, so equal values of
@@ -36,6 +35,21 @@ def wasserstein_by_window(reference: ir.Table, current: ir.Table, col: str) -> p
     ``F_ref - F_window``: KS is its largest absolute value and Wasserstein-1 the sum of
     ``|F_ref - F_window|`` times the gap to the next value. Equals
     ``scipy.stats.wasserstein_distance`` and ``scipy.stats.ks_2samp(...).statistic``.
+
+    Parameters
+    ----------
+    reference : ibis Table
+        The typed reference log.
+    current : ibis Table
+        The typed current log with ``window_index``.
+    col : str
+        A numeric feature of both (non-finite values are left out).
+
+    Returns
+    -------
+    DataFrame
+        One row per window with values: ``window_index, wasserstein, ks, n_ref, n_cur``
+        (``wasserstein`` in the feature's units, ``ks`` in [0, 1]).
     """
     ref = clean_numeric(reference, col)
     cur = clean_numeric(current, col)
@@ -66,13 +80,43 @@ def _category_counts(table: ir.Table, col: str, by_window: bool) -> ir.Table:
 
 
 def category_counts(table: ir.Table, col: str, *, by_window: bool = True) -> pd.DataFrame:
-    """Counts per (window,) category value (as text); missing values are left out."""
+    """Counts per category value (as text), per window or overall; missing values left out.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed log (with ``window_index`` when ``by_window``).
+    col : str
+        A categorical or boolean feature.
+    by_window : bool, default True
+        Count per window, or over the whole table.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``[window_index,] category, n``.
+    """
     return _category_counts(table, col, by_window).execute()
 
 
 def category_counts_of(table: ir.Table, cols: list[str], *, by_window: bool = True
                        ) -> dict[str, pd.DataFrame]:
-    """:func:`category_counts` of several columns in one query: column → its counts."""
+    """:func:`category_counts` of several columns in one query.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed log (with ``window_index`` when ``by_window``).
+    cols : list of str
+        Categorical or boolean features.
+    by_window : bool, default True
+        Count per window, or over the whole table.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        Column → its counts (columns ``[window_index,] category, n``).
+    """
     if not cols:
         return {}
     parts = [_category_counts(table, col, by_window).mutate(_column=ibis.literal(i, "int64"))
@@ -90,7 +134,22 @@ def _bin_index(t: ir.Table, col: str, edges: np.ndarray) -> ir.IntegerValue:
 
 
 def numeric_histogram(table: ir.Table, col: str, edges: np.ndarray) -> np.ndarray:
-    """Counts of ``col`` in the bins given by ``edges`` (values outside go to the end bins)."""
+    """Counts of a numeric column in the bins of some edges, over the whole table.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed log.
+    col : str
+        A numeric feature (non-finite values are left out).
+    edges : ndarray of shape (n_bins + 1,)
+        Bin edges; values outside them go to the end bins.
+
+    Returns
+    -------
+    ndarray of shape (n_bins,)
+        The counts (int).
+    """
     t = clean_numeric(table, col)
     counts = t.group_by(b=_bin_index(t, col, edges)).aggregate(n=t.count()).execute()
     out = np.zeros(len(edges) - 1, dtype=np.int64)
@@ -99,7 +158,22 @@ def numeric_histogram(table: ir.Table, col: str, edges: np.ndarray) -> np.ndarra
 
 
 def histogram_by_window(table: ir.Table, col: str, edges: np.ndarray) -> dict[int, np.ndarray]:
-    """Window index → counts of ``col`` in the bins of ``edges`` (outer bins open-ended)."""
+    """Counts of a numeric column in the bins of some edges, per window.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed log with ``window_index``.
+    col : str
+        A numeric feature (non-finite values are left out).
+    edges : ndarray of shape (n_bins + 1,)
+        Bin edges; the outer bins are open-ended.
+
+    Returns
+    -------
+    dict of int to ndarray of shape (n_bins,)
+        Window index → its counts.
+    """
     t = clean_numeric(table, col)
     counts = t.group_by([W, _bin_index(t, col, edges).name("b")]).aggregate(n=t.count())
     out: dict[int, np.ndarray] = {}
@@ -116,14 +190,30 @@ UNIQUE_CAP = 6
 
 def feature_stats(reference: ir.Table, current: ir.Table | None,
                   features: Mapping[str, str], *, probe_rows: int = 10_000) -> pd.DataFrame:
-    """Per feature: ``reference_rows`` (non-missing, finite reference rows) and
-    ``n_unique`` (distinct non-missing values in reference and current together, as
-    Evidently counts them to choose a default method), counted up to :data:`UNIQUE_CAP`:
-    all the choice needs. Indexed by feature.
+    """Reference rows and distinct values per feature, as the default method choice needs.
 
     A first query counts distinct values in ``probe_rows`` reference rows: a feature with
     :data:`UNIQUE_CAP` of them there has at least as many in all. Only the others are
-    counted over both logs, in the second query with the reference rows."""
+    counted over both logs, in the second query with the reference rows.
+
+    Parameters
+    ----------
+    reference : ibis Table
+        The typed reference log.
+    current : ibis Table or None
+        The typed current log (None: the reference alone).
+    features : mapping of str to str
+        Feature name → type.
+    probe_rows : int, default 10000
+        Reference rows of the first query.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by feature: ``reference_rows`` (non-missing, finite reference rows) and
+        ``n_unique`` (distinct non-missing values in reference and current together, as
+        Evidently counts them), counted up to :data:`UNIQUE_CAP`.
+    """
     names = list(features)
     if not names:
         return pd.DataFrame(columns=["reference_rows", "n_unique"])
@@ -162,10 +252,25 @@ def feature_stats(reference: ir.Table, current: ir.Table | None,
 
 def category_cardinality(reference: ir.Table, current: ir.Table | None,
                          names: list[str]) -> tuple[pd.DataFrame, float]:
-    """Per column of ``names``: non-missing reference rows (``reference_rows``) and
-    distinct reference values (``reference_unique``), indexed by feature, in one engine
-    query; and the median rows of the current windows (``current`` needs ``W``; its total
-    rows when it has no windows, 0 without ``current``)."""
+    """Reference rows and distinct values of categorical columns; median current window size.
+
+    Parameters
+    ----------
+    reference : ibis Table
+        The typed reference log.
+    current : ibis Table or None
+        The typed current log (with ``window_index``, else counted as one window).
+    names : list of str
+        Categorical columns.
+
+    Returns
+    -------
+    cardinality : DataFrame
+        Indexed by feature: ``reference_rows`` (non-missing) and ``reference_unique``
+        (distinct reference values), from one engine query.
+    median_rows : float
+        The median rows of the current windows (0 without ``current``).
+    """
     if not names:
         frame = pd.DataFrame(columns=["reference_rows", "reference_unique"])
     else:
@@ -190,8 +295,22 @@ def category_cardinality(reference: ir.Table, current: ir.Table | None,
 
 def numeric_columns(table: ir.Table, cols: list[str], *, by_window: bool = False
                     ) -> dict[str, np.ndarray]:
-    """Every value of the numeric ``cols`` as float64 arrays (missing as NaN), with the
-    window index under ``W`` when ``by_window``, in one query (:func:`fetch_columns`)."""
+    """Every value of numeric columns as float64 arrays, in one query.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed log (with ``window_index`` when ``by_window``).
+    cols : list of str
+        Numeric features.
+    by_window : bool, default False
+        Also fetch the window index, under ``W``.
+
+    Returns
+    -------
+    dict of str to ndarray of shape (n_rows,)
+        Column → its values (missing as NaN), see :func:`fetch_columns`.
+    """
     exprs = {c: table[c].cast("float64") for c in cols}
     if by_window:
         exprs[W] = table[W].cast("int64")
@@ -199,16 +318,43 @@ def numeric_columns(table: ir.Table, cols: list[str], *, by_window: bool = False
 
 
 def sample_by_window(table: ir.Table, col: str, rows: int) -> pd.DataFrame:
-    """At most ``rows`` finite values of ``col`` per window, drawn at random in the engine
-    (every value when the window has no more)."""
+    """At most ``rows`` finite values of a column per window, drawn at random by the engine.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed log with ``window_index``.
+    col : str
+        A numeric feature.
+    rows : int
+        The most values per window (every value when the window has no more).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``window_index`` and ``col``.
+    """
     t = clean_numeric(table, col)
     t = t.mutate(_r=ibis.row_number().over(group_by=W, order_by=ibis.random()))
     return t.filter(t._r < rows).select(W, col).execute()
 
 
 def reference_chunks(reference: ir.Table, chunks: int) -> ir.Table:
-    """The reference with ``window_index`` = one of ``chunks`` equal row chunks, in
-    timestamp order when the reference has a ``timestamp`` column."""
+    """The reference cut into equal row chunks, as windows.
+
+    Parameters
+    ----------
+    reference : ibis Table
+        The typed reference log.
+    chunks : int
+        The number of chunks.
+
+    Returns
+    -------
+    ibis Table
+        The reference with ``window_index``: the row's chunk (``ibis.ntile(chunks)``), in
+        timestamp order when it has a ``timestamp`` column, else in row order.
+    """
     t = reference.drop(W) if W in reference.columns else reference
     # rows of equal timestamps go in the order they were logged: the same on every engine
     ties = [t[c] for c in ("_file", "_line") if c in t.columns]

@@ -11,8 +11,21 @@ from obskit.profiles._common import W
 
 
 def error_flag(table: ir.Table) -> ir.BooleanValue:
-    """True for a failed prediction: ``status`` ``error``/``failed`` or an HTTP code >= 500,
-    or a non-empty ``error`` message."""
+    """True for a failed prediction, as an engine expression.
+
+    A row failed when its ``status`` is ``error``/``failed`` or an HTTP code >= 500, or its
+    ``error`` message is not empty.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed log (with ``status`` and/or ``error``).
+
+    Returns
+    -------
+    ibis boolean expression
+        The failure flag of each row.
+    """
     flag = ibis.literal(False)
     if "status" in table.columns:
         s = strip_text(table.status.lower())
@@ -26,7 +39,22 @@ def error_flag(table: ir.Table) -> ir.BooleanValue:
 
 def health_by_window(table: ir.Table, *, quantiles: tuple[float, ...] = (0.5, 0.95, 0.99)
                      ) -> pd.DataFrame:
-    """Latency quantiles (linear interpolation, as numpy's default) and error rate per window."""
+    """Latency quantiles and errors per window.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed log with ``window_index`` (and ``latency_ms``, ``status`` or ``error``).
+    quantiles : tuple of float, default (0.5, 0.95, 0.99)
+        The latency quantiles (linear interpolation, as numpy's default).
+
+    Returns
+    -------
+    DataFrame
+        One row per window: ``window_index``, ``latency_p<q>_ms`` (milliseconds) per
+        quantile when the log has latencies, ``errors`` (failed rows) when it has a status or
+        error column; only ``window_index`` (no rows) when it has neither.
+    """
     aggs: dict[str, ir.Value] = {}
     if "latency_ms" in table.columns:
         lat = table.latency_ms

@@ -42,7 +42,22 @@ def _scored(table: ir.Table, positive: str) -> ir.Table:
 
 
 def binary_counts(table: ir.Table, *, positive: str, threshold: float = 0.5) -> pd.DataFrame:
-    """Confusion counts (tp, fp, tn, fn) per window over labelled rows with a prediction."""
+    """Confusion counts per window over labelled rows with a prediction.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed binary log with ``window_index``, ``label`` and ``prediction`` or ``score``.
+    positive : str
+        The positive class (canonical label text).
+    threshold : float, default 0.5
+        Scores at or above it predict the positive class (without a ``prediction``).
+
+    Returns
+    -------
+    DataFrame
+        One row per window: ``window_index, tp, fp, tn, fn``.
+    """
     t = _binary_view(table, positive, threshold)
     i = lambda cond: cond.cast("int64").sum()  # noqa: E731
     return t.group_by(W).aggregate(
@@ -52,10 +67,26 @@ def binary_counts(table: ir.Table, *, positive: str, threshold: float = 0.5) -> 
 
 def ranking_by_window(table: ir.Table, score: ir.Value, pos: ir.Value, neg: ir.Value, *,
                       fetch_values: int = FETCH_VALUES) -> pd.DataFrame | None:
-    """ROC AUC and average precision per window from every row's score and positive and
-    negative weights (:func:`~obskit.metrics.ranking_auc`), or None when the rows
-    are more than ``fetch_values / 4`` (the engine then ranks them itself). Columns:
-    ``roc_auc``, ``pr_auc``, ``P``, ``N``."""
+    """ROC AUC and average precision per window, ranked in numpy.
+
+    From every row's score and positive and negative weights
+    (:func:`~obskit.metrics.ranking_auc`).
+
+    Parameters
+    ----------
+    table : ibis Table
+        Rows with ``window_index``.
+    score, pos, neg : ibis expressions
+        Each row's score and its weights as a positive and as a negative.
+    fetch_values : int, default FETCH_VALUES
+        The most values fetched (rows × 4).
+
+    Returns
+    -------
+    DataFrame or None
+        Columns ``window_index, roc_auc, pr_auc, P, N``; None when the rows are more than
+        ``fetch_values / 4`` (the engine then ranks them itself).
+    """
     windows = fetch_by_window(table, {"s": score, "p": pos, "n": neg},
                               fetch_values=fetch_values)
     if windows is None:
@@ -66,7 +97,7 @@ def ranking_by_window(table: ir.Table, score: ir.Value, pos: ir.Value, neg: ir.V
 
 def binary_auc(table: ir.Table, *, positive: str, fetch_values: int = FETCH_VALUES
                ) -> pd.DataFrame:
-    """ROC AUC and PR AUC (average precision) per window, exact with ties, in the engine.
+    """ROC AUC and PR AUC (average precision) per window, exact with ties.
 
     Over the distinct scores ``s`` of a window, with ``pos_s`` / ``neg_s`` rows at ``s``:
 
@@ -74,9 +105,23 @@ def binary_auc(table: ir.Table, *, positive: str, fetch_values: int = FETCH_VALU
     - PR AUC, scikit-learn's ``average_precision_score`` (step-wise, one step per distinct
       score): ``= Σ_s (pos_s / P) · pos_{≥s} / (pos_{≥s} + neg_{≥s})``.
 
-    Both are ``NaN`` for a window with one class only. Columns: ``roc_auc``, ``pr_auc``,
-    ``P``, ``N``. Up to :data:`FETCH_VALUES` values, the rows are ranked in numpy
+    Up to :data:`FETCH_VALUES` values, the rows are ranked in numpy
     (:func:`ranking_by_window`), else by the engine's window functions.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed binary log with ``window_index``, ``label`` and ``score``.
+    positive : str
+        The positive class (canonical label text).
+    fetch_values : int, default FETCH_VALUES
+        The most values ranked in numpy.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``window_index, roc_auc, pr_auc, P, N`` (both AUCs ``NaN`` for a window with
+        one class only).
     """
     t = _scored(table, positive)
     local = ranking_by_window(t, t.score, t.y, 1 - t.y, fetch_values=fetch_values)
@@ -103,11 +148,23 @@ def binary_auc(table: ir.Table, *, positive: str, fetch_values: int = FETCH_VALU
 
 
 def probability_sums(table: ir.Table, *, positive: str) -> pd.DataFrame:
-    """Per window: ``n`` scored rows and the sums (and sums of squares) of the per-row log
-    loss and Brier loss, the score taken as the probability of ``positive``.
+    """Per-window sums of the per-row log loss and Brier loss.
 
     The log loss clips both class probabilities to ``[ε, 1 − ε]`` (ε = float64 machine
     epsilon), as scikit-learn's ``log_loss`` does since 1.5.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed binary log with ``window_index``, ``label`` and ``score``.
+    positive : str
+        The class whose probability the score is.
+
+    Returns
+    -------
+    DataFrame
+        One row per window: ``n`` scored rows, ``sum_log_loss``, ``sum_log_loss_sq``,
+        ``sum_brier`` and ``sum_brier_sq``.
     """
     t = _scored(table, positive)
     clip = lambda p: ibis.greatest(ibis.least(p, 1 - _EPS), _EPS)  # noqa: E731
@@ -120,9 +177,26 @@ def probability_sums(table: ir.Table, *, positive: str) -> pd.DataFrame:
 
 
 def calibration_bins(table: ir.Table, *, positive: str, bins: int = 10) -> pd.DataFrame:
-    """Per window and equal-width score bin (``[0, 1/bins)``, …, ``[1 − 1/bins, 1]``; scores
-    outside [0, 1] fall in the end bins): ``n``, ``sum_score``, ``sum_label`` and
-    ``sum_sq_gap`` (``Σ (score − y)²``)."""
+    """Scores and labels per window and equal-width score bin.
+
+    Bins are ``[0, 1/bins)``, …, ``[1 − 1/bins, 1]``; scores outside [0, 1] fall in the end
+    bins.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed binary log with ``window_index``, ``label`` and ``score``.
+    positive : str
+        The class whose probability the score is.
+    bins : int, default 10
+        The number of bins.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``window_index, bin, n, sum_score, sum_label, sum_sq_gap``
+        (``Σ (score − y)²``).
+    """
     t = _scored(table, positive)
     b = ibis.least(ibis.greatest((t.score * bins).floor(), 0), bins - 1).cast("int64")
     t = t.mutate(bin=b)
@@ -133,10 +207,23 @@ def calibration_bins(table: ir.Table, *, positive: str, bins: int = 10) -> pd.Da
 
 
 def most_probable_class(table: ir.Table, class_scores: Mapping[str, str]) -> ir.Value:
-    """The class of highest probability per row, as an engine expression: the predicted
-    class of a multiclass log without a ``prediction``. A tie goes to the first class in the
-    order of ``class_scores`` (as numpy's ``argmax``); a row with a null or NaN probability
-    has none (null)."""
+    """The class of highest probability per row, as an engine expression.
+
+    The predicted class of a multiclass log without a ``prediction``. A tie goes to the
+    first class in the order of ``class_scores`` (as numpy's ``argmax``).
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed multiclass log.
+    class_scores : mapping of str to str
+        Class label → its probability column.
+
+    Returns
+    -------
+    ibis string expression
+        The class label; null for a row with a null or NaN probability.
+    """
     cols = [table[c].cast("float64") for c in class_scores.values()]
     top = ibis.greatest(*cols)
     known = ibis.literal(True)
@@ -148,8 +235,21 @@ def most_probable_class(table: ir.Table, class_scores: Mapping[str, str]) -> ir.
 
 
 def class_scored(table: ir.Table, class_scores: dict[str, str]) -> ir.Table:
-    """Labelled rows whose label is one of the classes and that have every class's
-    probability (none null or NaN): the rows the multiclass ROC AUC and log loss use."""
+    """The rows the multiclass ROC AUC and log loss use.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed multiclass log.
+    class_scores : dict of str to str
+        Class label → its probability column.
+
+    Returns
+    -------
+    ibis Table
+        Labelled rows whose label is one of the classes and that have every class's
+        probability (none null or NaN).
+    """
     keep = table.label.notnull() & table.label.isin(list(class_scores))
     for col in class_scores.values():
         keep &= table[col].notnull() & ~table[col].isnan()
@@ -158,9 +258,24 @@ def class_scored(table: ir.Table, class_scores: dict[str, str]) -> ir.Table:
 
 def class_auc(table: ir.Table, class_scores: dict[str, str], *,
               fetch_values: int = FETCH_VALUES) -> pd.DataFrame:
-    """One-vs-rest ROC AUC per window and class (:func:`binary_auc` of ``label == class``
-    ranked by that class's probability) over :func:`class_scored` rows. Columns:
-    ``window_index``, ``class``, ``roc_auc``, ``P``, ``N``."""
+    """One-vs-rest ROC AUC per window and class over :func:`class_scored` rows.
+
+    :func:`binary_auc` of ``label == class`` ranked by that class's probability.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed multiclass log with ``window_index``.
+    class_scores : dict of str to str
+        Class label → its probability column.
+    fetch_values : int, default FETCH_VALUES
+        The most values ranked in numpy.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``window_index, class, roc_auc, P, N``.
+    """
     t = class_scored(table, class_scores)
     frames = []
     for cls, col in class_scores.items():
@@ -171,9 +286,23 @@ def class_auc(table: ir.Table, class_scores: dict[str, str], *,
 
 
 def class_log_loss_sums(table: ir.Table, class_scores: dict[str, str]) -> pd.DataFrame:
-    """Per window: ``n`` rows (:func:`class_scored`), ``sum_log_loss`` and
-    ``sum_log_loss_sq`` of the per-row loss ``−ln p(true class)``, the probability clipped
-    to ``[ε, 1 − ε]`` as scikit-learn's ``log_loss`` does."""
+    """Per-window sums of the multiclass log loss over :func:`class_scored` rows.
+
+    The per-row loss is ``−ln p(true class)``, the probability clipped to ``[ε, 1 − ε]`` as
+    scikit-learn's ``log_loss`` does.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed multiclass log with ``window_index``.
+    class_scores : dict of str to str
+        Class label → its probability column.
+
+    Returns
+    -------
+    DataFrame
+        One row per window: ``n``, ``sum_log_loss`` and ``sum_log_loss_sq``.
+    """
     t = class_scored(table, class_scores)
     p_true = ibis.cases(*[(t.label == cls, t[col].cast("float64"))
                           for cls, col in class_scores.items()])
@@ -183,16 +312,38 @@ def class_log_loss_sums(table: ir.Table, class_scores: dict[str, str]) -> pd.Dat
 
 
 def confusion_by_window(table: ir.Table) -> pd.DataFrame:
-    """(window, label, prediction) → count over labelled rows with a prediction."""
+    """Rows per (window, label, prediction) over labelled rows with a prediction.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed classification log with ``window_index``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``window_index, label, prediction, n``.
+    """
     t = table.filter(table.label.notnull() & table.prediction.notnull())
     return t.group_by([W, "label", "prediction"]).aggregate(n=t.count()).execute()
 
 
 def regression_sums(table: ir.Table) -> pd.DataFrame:
-    """Per window: ``n`` and the sums from which the regression errors and their intervals
-    follow exactly (``e = prediction − label``, ``d = label − window mean label``):
-    ``sum_abs``, ``sum_sq`` (Σe²), ``sum_ape``, ``sum_ape_sq``, ``sum_err``, ``sum_sq_sq``
-    (Σe⁴), ``ss_tot`` (Σd²), ``sum_dev4`` (Σd⁴) and ``sum_sq_dev2`` (Σe²d²).
+    """Per-window sums giving the regression errors and their intervals exactly.
+
+    With ``e = prediction − label`` and ``d = label − window mean label``.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed regression log with ``window_index``, ``label`` and ``prediction``.
+
+    Returns
+    -------
+    DataFrame
+        One row per window: ``n``, ``sum_abs``, ``sum_sq`` (Σe²), ``sum_ape``,
+        ``sum_ape_sq``, ``sum_err``, ``sum_sq_sq`` (Σe⁴), ``ss_tot`` (Σd²), ``sum_dev4`` (Σd⁴)
+        and ``sum_sq_dev2`` (Σe²d²).
     """
     t = table.filter(table.label.notnull() & table.prediction.notnull())
     t = t.mutate(_mean_y=t.label.mean().over(ibis.window(group_by=W)))

@@ -105,7 +105,20 @@ def _reason(code: str, flag: ir.BooleanValue, severity: float | ir.FloatingValue
 
 
 def row_reasons(table: ir.Table, rules: RowRules) -> list[Reason]:
-    """The engine-computable reasons that ``rules`` and the columns of ``table`` allow."""
+    """The engine-computable reasons that the rules and a table's columns allow.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed log.
+    rules : RowRules
+        The fitted rules (limits, categories, ranges).
+
+    Returns
+    -------
+    list of Reason
+        Each reason with its code, flag expression and severity.
+    """
     cols = table.columns
     out = []
     if "status" in cols or "error" in cols:
@@ -141,8 +154,21 @@ def row_reasons(table: ir.Table, rules: RowRules) -> list[Reason]:
 
 
 def reason_counts(table: ir.Table, reasons: Sequence[Reason]) -> pd.DataFrame:
-    """Rows flagged per (window, reason) over whole windows: ``window_index, reason, rows,
-    rows_checked`` (the window's rows), reasons with no rows left out."""
+    """Rows flagged per (window, reason) over whole windows.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed log with ``window_index``.
+    reasons : sequence of Reason
+        From :func:`row_reasons`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``window_index, reason, rows, rows_checked`` (the window's rows); reasons
+        with no rows are left out.
+    """
     if not reasons:
         return pd.DataFrame({W: [], "reason": [], "rows": [], "rows_checked": []})
     aggs = {f"_a{i}": r.flag.cast("int64").sum() for i, r in enumerate(reasons)}
@@ -157,8 +183,23 @@ def reason_counts(table: ir.Table, reasons: Sequence[Reason]) -> pd.DataFrame:
 
 
 def row_hash(table: ir.Table, features: Sequence[str], seed: str) -> ir.StringValue:
-    """A deterministic pseudo-random key per row: a hash of ``request_id`` (else of the
-    features and ``timestamp``), salted with ``seed``."""
+    """A deterministic pseudo-random key per row.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed log.
+    features : sequence of str
+        The features hashed when the table has no ``request_id``.
+    seed : str
+        The salt.
+
+    Returns
+    -------
+    ibis string expression
+        A hash of ``request_id`` (else of the features and ``timestamp``) and ``seed``
+        (:func:`~obskit.io.engine.stable_hash`).
+    """
     keys = ["request_id"] if "request_id" in table.columns else [
         *features, *(["timestamp"] if "timestamp" in table.columns else [])]
     text = ibis.literal(seed)
@@ -169,12 +210,29 @@ def row_hash(table: ir.Table, features: Sequence[str], seed: str) -> ir.StringVa
 
 def select_rows(table: ir.Table, reasons: Sequence[Reason], columns: Sequence[str], *,
                 top: int, sample: int, key: ir.StringValue) -> pd.DataFrame:
-    """Per window, in one query: the ``top`` rows of highest engine severity (> 0) and a
-    deterministic sample of ``sample`` rows (the smallest ``key``).
+    """Per window, in one query: the most severe rows and a deterministic sample.
 
-    Columns: ``window_index``, ``columns``, ``_severity`` (engine severity), ``_key``,
-    ``_sampled`` (the row is in the sample), ``_a0…`` (each reason's flag) and ``_s0…``
-    (each reason's severity, 0 where it does not hold).
+    Parameters
+    ----------
+    table : ibis Table
+        A typed log with ``window_index``.
+    reasons : sequence of Reason
+        From :func:`row_reasons`.
+    columns : sequence of str
+        The columns returned.
+    top : int
+        The rows of highest engine severity (> 0) kept per window.
+    sample : int
+        The rows of smallest ``key`` kept per window.
+    key : ibis string expression
+        The sample key (:func:`row_hash`).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``window_index``, ``columns``, ``_severity`` (engine severity), ``_key``,
+        ``_sampled`` (the row is in the sample), ``_a0…`` (each reason's flag) and ``_s0…``
+        (each reason's severity, 0 where it does not hold).
     """
     flags = {f"_a{i}": r.flag for i, r in enumerate(reasons)}
     flags.update({f"_s{i}": r.severity for i, r in enumerate(reasons)})
@@ -196,9 +254,26 @@ def select_rows(table: ir.Table, reasons: Sequence[Reason], columns: Sequence[st
 def reference_limits(reference: ir.Table, *, numeric: Sequence[str],
                      latency_quantile: float | None,
                      score_quantiles: tuple[float, float] | None) -> dict[str, Any]:
-    """In one query: ``latency`` (the quantile of finite latencies), ``score`` ((low,
-    high) quantiles of finite scores) and ``ranges`` (numeric feature → (min, max) of its
-    finite values); a limit the reference has no data for is None / left out."""
+    """The reference limits of the row rules, in one query.
+
+    Parameters
+    ----------
+    reference : ibis Table
+        The typed reference log.
+    numeric : sequence of str
+        Numeric features whose range is needed.
+    latency_quantile : float or None
+        The latency quantile (None: no latency limit).
+    score_quantiles : (float, float) or None
+        The low and high score quantiles (None: no score limits).
+
+    Returns
+    -------
+    dict
+        ``latency`` (the quantile of finite latencies, ms), ``score`` ((low, high)
+        quantiles of finite scores) and ``ranges`` (numeric feature → (min, max) of its
+        finite values); a limit the reference has no data for is None / left out.
+    """
     cols = reference.columns
     aggs: dict[str, ir.Value] = {}
     if latency_quantile is not None and "latency_ms" in cols:
@@ -227,9 +302,23 @@ def reference_limits(reference: ir.Table, *, numeric: Sequence[str],
 
 
 def singleton_counts(reference: ir.Table, features: Sequence[str]) -> dict[str, int]:
-    """Per feature, how many of its values occur exactly once in the reference: the
-    Good–Turing estimate of how often a new row has a value the reference never had is
-    this count over the reference rows (Good, 1953)."""
+    """Per feature, how many of its values occur exactly once in the reference.
+
+    This count over the reference rows is the Good–Turing estimate of how often a new row
+    has a value the reference never had (Good, 1953).
+
+    Parameters
+    ----------
+    reference : ibis Table
+        The typed reference log.
+    features : sequence of str
+        Categorical features.
+
+    Returns
+    -------
+    dict of str to int
+        Feature → its values seen once.
+    """
     out = {}
     for f in features:
         t = reference.filter(reference[f].notnull())
@@ -241,8 +330,24 @@ def singleton_counts(reference: ir.Table, features: Sequence[str]) -> dict[str, 
 
 def known_categories(reference: ir.Table, feature: str, *, limit: int = TOP_CATEGORIES
                      ) -> tuple[list[str], bool]:
-    """(the ``limit`` most frequent values of ``feature`` as text, whether those are all
-    of its values)."""
+    """The most frequent reference values of a feature.
+
+    Parameters
+    ----------
+    reference : ibis Table
+        The typed reference log.
+    feature : str
+        A categorical feature.
+    limit : int, default TOP_CATEGORIES
+        The most values kept.
+
+    Returns
+    -------
+    values : list of str
+        The ``limit`` most frequent values, as text.
+    complete : bool
+        Whether those are all of its values.
+    """
     t = reference.filter(reference[feature].notnull())
     cat = t[feature].cast("string").name("category")
     counts = t.group_by(cat).aggregate(n=t.count())

@@ -50,6 +50,11 @@ def wasserstein_distance_norm(
         Population standard deviation of the reference sample; computed from the counts
         when not given.
 
+    Returns
+    -------
+    float
+        The distance in reference standard deviations (0: same distribution).
+
     Examples
     --------
     >>> wasserstein_distance_norm([0.0, 1.0], [1, 1], [0, 2], reference_std=0.5)
@@ -77,6 +82,16 @@ def population_stability_index(reference_counts: ArrayLike, current_counts: Arra
                                ) -> float:
     """PSI: ``sum((r - c) * ln(r / c))`` over shares with Evidently's zero fill.
 
+    Parameters
+    ----------
+    reference_counts, current_counts : array-like of shape (n_categories,)
+        Counts per category (or bin) of each sample, aligned.
+
+    Returns
+    -------
+    float
+        PSI, >= 0 (0: same shares). NaN when a sample has no counts.
+
     Examples
     --------
     >>> round(population_stability_index([50, 50], [50, 50]), 6)
@@ -92,6 +107,16 @@ def population_stability_index(reference_counts: ArrayLike, current_counts: Arra
 def jensenshannon_distance(reference_counts: ArrayLike, current_counts: ArrayLike) -> float:
     """Jensen–Shannon distance (natural log) between shares, as Evidently 0.7 (no zero fill).
 
+    Parameters
+    ----------
+    reference_counts, current_counts : array-like of shape (n_categories,)
+        Counts per category (or bin) of each sample, aligned.
+
+    Returns
+    -------
+    float
+        The distance, in [0, sqrt(ln 2)] (0: same shares). NaN when a sample has no counts.
+
     Examples
     --------
     >>> round(jensenshannon_distance([50, 50], [50, 50]), 6)
@@ -105,6 +130,16 @@ def jensenshannon_distance(reference_counts: ArrayLike, current_counts: ArrayLik
 
 def hellinger_distance(reference_counts: ArrayLike, current_counts: ArrayLike) -> float:
     """Hellinger distance ``sqrt(1 - sum(sqrt(r * c)))`` between shares (no zero fill).
+
+    Parameters
+    ----------
+    reference_counts, current_counts : array-like of shape (n_categories,)
+        Counts per category (or bin) of each sample, aligned.
+
+    Returns
+    -------
+    float
+        The distance, in [0, 1]. NaN when a sample has no counts.
 
     Examples
     --------
@@ -123,6 +158,16 @@ def kl_divergence(reference_counts: ArrayLike, current_counts: ArrayLike) -> flo
 
     Not symmetric.
 
+    Parameters
+    ----------
+    reference_counts, current_counts : array-like of shape (n_categories,)
+        Counts per category (or bin) of each sample, aligned.
+
+    Returns
+    -------
+    float
+        The divergence, >= 0 (nats). NaN when a sample has no counts.
+
     Examples
     --------
     >>> round(kl_divergence([50, 50], [50, 50]), 6)
@@ -140,6 +185,16 @@ def total_variation_distance(reference_counts: ArrayLike, current_counts: ArrayL
     This is the statistic of Evidently's ``TVD`` test (whose value is a permutation
     p-value); obskit reports the distance itself.
 
+    Parameters
+    ----------
+    reference_counts, current_counts : array-like of shape (n_categories,)
+        Counts per category (or bin) of each sample, aligned.
+
+    Returns
+    -------
+    float
+        The distance, in [0, 1]. NaN when a sample has no counts.
+
     Examples
     --------
     >>> total_variation_distance([1, 0], [0, 1])
@@ -153,6 +208,16 @@ def total_variation_distance(reference_counts: ArrayLike, current_counts: ArrayL
 
 def linf_distance(reference_counts: ArrayLike, current_counts: ArrayLike) -> float:
     """L-infinity distance ``max(|r - c|)`` between shares (NannyML's categorical method).
+
+    Parameters
+    ----------
+    reference_counts, current_counts : array-like of shape (n_categories,)
+        Counts per category (or bin) of each sample, aligned.
+
+    Returns
+    -------
+    float
+        The largest share difference, in [0, 1]. NaN when a sample has no counts.
 
     Examples
     --------

@@ -41,6 +41,18 @@ def ks_statistic(values: ArrayLike, reference_counts: ArrayLike, current_counts:
                  ) -> float:
     """Kolmogorov–Smirnov statistic ``max |F_ref - F_cur|`` from counts over sorted values.
 
+    Parameters
+    ----------
+    values : array-like of shape (n_values,)
+        Every value seen in either sample, ascending (non-finite entries are ignored).
+    reference_counts, current_counts : array-like of shape (n_values,)
+        How often each value occurs in each sample.
+
+    Returns
+    -------
+    float
+        The two-sample KS statistic, in [0, 1].
+
     Examples
     --------
     >>> ks_statistic([1.0, 2.0], [2, 0], [1, 1])
@@ -56,6 +68,18 @@ def ks_pvalue_from_statistic(statistic: float, n_reference: int, n_current: int)
     """Two-sided KS p-value from the statistic and the sample sizes, as
     ``scipy.stats.ks_2samp(method="auto")``: exact when both samples have at most
     ``KS_EXACT_MAX_N`` rows, else Smirnov's asymptotic distribution (``kstwo``).
+
+    Parameters
+    ----------
+    statistic : float
+        The KS statistic, in [0, 1].
+    n_reference, n_current : int
+        The samples' sizes.
+
+    Returns
+    -------
+    float
+        The two-sided p-value, in [0, 1].
 
     Examples
     --------
@@ -87,6 +111,20 @@ def ks_pvalue(values: ArrayLike, reference_counts: ArrayLike, current_counts: Ar
 
     ``reference_std`` is accepted for a uniform signature and ignored.
 
+    Parameters
+    ----------
+    values : array-like of shape (n_values,)
+        Every value seen in either sample, ascending (non-finite entries are ignored).
+    reference_counts, current_counts : array-like of shape (n_values,)
+        How often each value occurs in each sample.
+    reference_std : float, optional
+        Accepted for a common signature with the distances; unused.
+
+    Returns
+    -------
+    float
+        The p-value, in [0, 1] (lower means more drift).
+
     Examples
     --------
     >>> ks_pvalue([1.0, 2.0], [5, 5], [5, 5])
@@ -107,6 +145,20 @@ def anderson_pvalue(values: ArrayLike, reference_counts: ArrayLike, current_coun
                     *, reference_std: float | None = None) -> float:
     """Anderson–Darling k-sample p-value (``scipy.stats.anderson_ksamp``, as Evidently's
     ``anderson``). scipy caps it to [0.001, 0.25]. Both samples constant and equal: 1.0.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_values,)
+        Every value seen in either sample, ascending (non-finite entries are ignored).
+    reference_counts, current_counts : array-like of shape (n_values,)
+        How often each value occurs in each sample.
+    reference_std : float, optional
+        Accepted for a common signature with the distances; unused.
+
+    Returns
+    -------
+    float
+        The p-value, in [0, 1] (lower means more drift).
 
     Examples
     --------
@@ -129,6 +181,20 @@ def cramer_von_mises_pvalue(values: ArrayLike, reference_counts: ArrayLike,
     """Cramér–von Mises two-sample p-value (``scipy.stats.cramervonmises_2samp``, method
     ``auto``, as Evidently's ``cramer_von_mises``). Needs two rows per sample.
 
+    Parameters
+    ----------
+    values : array-like of shape (n_values,)
+        Every value seen in either sample, ascending (non-finite entries are ignored).
+    reference_counts, current_counts : array-like of shape (n_values,)
+        How often each value occurs in each sample.
+    reference_std : float, optional
+        Accepted for a common signature with the distances; unused.
+
+    Returns
+    -------
+    float
+        The p-value, in [0, 1] (lower means more drift).
+
     Examples
     --------
     >>> cramer_von_mises_pvalue([1.0], [5], [5])
@@ -144,6 +210,16 @@ def chisquare_pvalue(reference_counts: ArrayLike, current_counts: ArrayLike) -> 
     """Chi-square goodness-of-fit p-value of the current counts against the reference
     counts scaled to the current total (Evidently's ``chisquare``). A category unseen in
     the reference gives p = 0.
+
+    Parameters
+    ----------
+    reference_counts, current_counts : array-like of shape (n_categories,)
+        Counts per category (or bin) of each sample, aligned.
+
+    Returns
+    -------
+    float
+        The p-value, in [0, 1] (lower means more drift).
 
     Examples
     --------
@@ -172,6 +248,16 @@ def chisquare_homogeneity_pvalue(reference_counts: ArrayLike,
     unseen in the reference only adds its share of the statistic, so its false alarm rate
     stays near the level on many sparse categories (id-like columns).
 
+    Parameters
+    ----------
+    reference_counts, current_counts : array-like of shape (n_categories,)
+        Counts per category (or bin) of each sample, aligned.
+
+    Returns
+    -------
+    float
+        The p-value, in [0, 1] (lower means more drift).
+
     Examples
     --------
     >>> round(chisquare_homogeneity_pvalue([30, 20], [20, 30]), 4)
@@ -195,6 +281,16 @@ def z_pvalue(reference_counts: ArrayLike, current_counts: ArrayLike) -> float:
 
     The first category is "0" and every other category "1" (a binary feature has two);
     1.0 when both samples hold the same single category.
+
+    Parameters
+    ----------
+    reference_counts, current_counts : array-like of shape (n_categories,)
+        Counts per category (or bin) of each sample, aligned.
+
+    Returns
+    -------
+    float
+        The p-value, in [0, 1] (lower means more drift).
 
     Examples
     --------

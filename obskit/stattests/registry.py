@@ -59,7 +59,21 @@ class DriftMethod:
     needs_sample: bool = False
 
     def drifted(self, value: float, threshold: float) -> bool:
-        """The verdict for one value against one threshold."""
+        """The verdict for one value against one threshold.
+
+        Parameters
+        ----------
+        value : float
+            The statistic (p-value or distance).
+        threshold : float
+            Its threshold.
+
+        Returns
+        -------
+        bool
+            Drifted: ``value`` compared with ``threshold`` by the method's ``drifted_when``
+            (``ge``, ``lt`` or ``le``).
+        """
         return bool(_COMPARE[self.drifted_when](value, threshold))
 
 
