@@ -40,10 +40,14 @@ report: $(VENV)/.installed $(DEMO_DIR)/config.yml
 
 test: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check obskit tests
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy obskit
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check obskit tests
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy obskit
 	$(VENV)/bin/ruff format --check obskit tests
 
 # Benchmarks against Evidently and NannyML (benchmarks/README.md): make bench SIZES=100k,1M (default 100k,1M,10M)
