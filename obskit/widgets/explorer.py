@@ -18,10 +18,10 @@ import ipywidgets as widgets
 
 from obskit._format import fmt_int, fmt_num, fmt_time
 from obskit._text import plural
-from obskit.render import escape
-from obskit.render.fragments import report_css
+from obskit.render import escape, report_css
 from obskit.render.requests import anomaly_table_html
 from obskit.render.rich import summary_html
+from obskit.results import AnomalousPrediction, load
 from obskit.widgets.pages import feature_page, request_page, window_page
 from obskit.widgets.state import ExplorerState, Segment, segment_label
 
@@ -159,7 +159,7 @@ class Explorer(widgets.VBox):
 
     def _header(self) -> str:
         s = self.state.summary
-        return summary_html(s, findings=3, features=0, hint=False)
+        return summary_html(load(s), findings=3, features=0, hint=False)
 
     @property
     def _segment_label(self) -> str:
@@ -221,7 +221,8 @@ class Explorer(widgets.VBox):
         self.anomaly_table.value = report_css() + (
             f'<div class="obskit"><p>{escape(fmt_int(len(rows)))} flagged predictions in '
             f"{escape(where)}, {escape(self._segment_label)}; most severe first.</p></div>"
-            + anomaly_table_html(rows, selected=self.anomaly.value, limit=25))
+            + anomaly_table_html([AnomalousPrediction.from_dict(r) for r in rows],
+                                 selected=self.anomaly.value, limit=25))
         self._show_anomaly()
 
     def _show_anomaly(self) -> None:

@@ -4,10 +4,11 @@ notebooks show. Each function reads the state (whose data is cached) and renders
 
 from __future__ import annotations
 
+from typing import Any
+
 from obskit._format import fmt_int, fmt_num, fmt_time
 from obskit.feature_ranking import rank_window_drift, summary_worst_value
-from obskit.render import escape
-from obskit.render.fragments import report_css
+from obskit.render import escape, report_css
 from obskit.render.requests import anomaly_table_html, request_html
 from obskit.render.views import (
     distribution_figure,
@@ -17,11 +18,25 @@ from obskit.render.views import (
     window_grid_figure,
     window_html,
 )
+from obskit.results import (
+    AnomalousPrediction,
+    DriftSummary,
+    ExplainedRow,
+    FeatureDrift,
+    Record,
+    Window,
+    load,
+)
 from obskit.widgets.state import ExplorerState, Segment, segment_label
 
 __all__ = ["title_html", "window_page", "feature_page", "request_page",
            "feature_history_page", "feature_segments_html", "window_drift_page",
            "anomalies_page"]
+
+
+def _typed(cls: type[Record], value: Any) -> Any:
+    """``value`` (a part of the state's summary) as the typed record render reads."""
+    return None if value is None else cls.from_dict(value)
 
 
 def title_html(state: ExplorerState, title: str) -> str:
@@ -38,7 +53,8 @@ def title_html(state: ExplorerState, title: str) -> str:
 def window_page(state: ExplorerState, index: int, segment: Segment = None) -> str:
     entry = {} if segment is None else state._segment_entry(segment)
     return report_css() + window_html(
-        state.summary, state.window(index, segment), segment=segment_label(segment),
+        load(state.summary), _typed(Window, state.window(index, segment)),
+        segment=segment_label(segment),
         reference_performance=entry.get("reference_performance"))
 
 
@@ -50,8 +66,9 @@ def feature_page(state: ExplorerState, feature: str, index: int,
     window = state.window(index, segment) or state.window(index)
     importance = (state.summary.get("explanations") or {}).get("importance")
     parts = [report_css(), feature_html(
-        feature, state.drift_entry(feature, index, segment),
-        state.drift_summary(segment).get(feature), window, segment=label,
+        feature, _typed(FeatureDrift, state.drift_entry(feature, index, segment)),
+        _typed(DriftSummary, state.drift_summary(segment).get(feature)),
+        _typed(Window, window), segment=label,
         importance=importance)]
     when = fmt_time((window or {}).get("start"))
     if state.data_available:
@@ -77,9 +94,10 @@ def request_page(state: ExplorerState, request_id: str) -> str:
     row = state.request_row(request_id) if state.data_available else None
     index = (anomaly or {}).get("window", (row or {}).get("window_index"))
     return report_css() + request_html(
-        request_id, anomaly, row, state.window(index) if index is not None else None,
+        request_id, _typed(AnomalousPrediction, anomaly), row,
+        _typed(Window, state.window(index) if index is not None else None),
         features=list(state.summary.get("features") or {}),
-        explanation=state.explanation(request_id),
+        explanation=_typed(ExplainedRow, state.explanation(request_id)),
         explanation_status=state.explanation_status(),
         quantiles=state.reference_quantiles() if state.data_available else None,
         data_note=state.data_note)
@@ -149,4 +167,5 @@ def window_drift_page(state: ExplorerState, index: int, *, top: int = 3) -> str:
 def anomalies_page(state: ExplorerState, index: int | None, *,
                    selected: str | None = None) -> str:
     rows = state.anomalies(window=index)
-    return report_css() + anomaly_table_html(rows, selected=selected, limit=25)
+    return report_css() + anomaly_table_html([AnomalousPrediction.from_dict(r) for r in rows],
+                                             selected=selected, limit=25)
