@@ -12,6 +12,7 @@ import pytest
 from obskit._format import fmt_num, fmt_time
 from obskit.findings import deep_dive_command
 from obskit.render.rich import analysis_html, summary_html
+from obskit.results import load
 from obskit.widgets import ExplorerState, explore
 from obskit.widgets import state as state_module
 from obskit.widgets.explorer import KERNEL_NOTE, Explorer
@@ -192,7 +193,7 @@ def test_rich_display_escapes_data():
                                         "max_value": 0.5, "threshold": 0.1}},
                "distributions": {evil: {"kind": "categorical", "categories": [evil, "b"],
                                         "reference": [3, 1], "current": [1, 3]}}}
-    html = summary_html(summary)
+    html = summary_html(load(summary))
     assert "<script" not in html
     assert "&lt;script&gt;" in html
     state = ExplorerState(summary)
