@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from obskit._format import finite, fmt_int, fmt_pct
 from obskit._text import plural
-from obskit.render.common import basename, complete, escape, table
+from obskit.render.common import as_read, basename, complete, escape, table
 from obskit.results import Run
 
 __all__ = ["data_quality_html"]
@@ -32,7 +32,7 @@ def data_quality_html(run: Run) -> str:
     run = complete(run)
     rows = run.rows
     by_reason = run.quarantine.by_reason
-    read = finite(rows.read)
+    read = finite(as_read(rows, "read"))
     parts = ['<div class="obskit"><h3>Quarantined rows</h3>']
     if by_reason:
         reasons = sorted(by_reason.items(), key=lambda kv: -(finite(kv[1]) or 0))
@@ -41,7 +41,7 @@ def data_quality_html(run: Run) -> str:
                              "n/a") for r, c in reasons], frozenset({1, 2})))
     else:
         parts.append(f"<p>No rows were quarantined ({escape(fmt_int(read))} rows read, "
-                     f"{escape(fmt_int(rows.current))} used).</p>")
+                     f"{escape(fmt_int(as_read(rows, 'current')))} used).</p>")
     if finite(rows.reference_quarantined):
         parts.append(f"<p>{escape(fmt_int(rows.reference_quarantined))} reference rows "
                      "were quarantined.</p>")

@@ -27,7 +27,7 @@ R = TypeVar("R", bound=Record)
 __all__ = [
     "COLOR_ALERT", "COLOR_CURRENT", "COLOR_ESTIMATED", "COLOR_FAILED", "COLOR_OK",
     "COLOR_REFERENCE", "HEATMAP_CAP", "HEATMAP_MAX_FEATURES", "QUANTILE_COLORS", "SECTIONS",
-    "TABLE_VISIBLE_ROWS", "alert_positions", "alerts", "badge", "basename", "complete",
+    "TABLE_VISIBLE_ROWS", "alert_positions", "alerts", "as_read", "badge", "basename", "complete",
     "drift_rows",
     "escape", "has_key", "latest", "logged", "method_name", "metric_name", "mpl",
     "primary_metric", "rank_window", "rule_threshold", "series", "table", "worst_value",
@@ -115,6 +115,12 @@ def has_key(record: Record, key: str) -> bool:
     """Whether ``key`` was in the document ``record`` was read from (always True for a
     record built in code)."""
     return record.layout is None or key in record.layout
+
+
+def as_read(record: Record, name: str) -> Any:
+    """A field's value as the document had it: None when the key was absent (not the
+    field's default, e.g. a ``status`` of ``ok`` or a row count of 0)."""
+    return getattr(record, name) if has_key(record, name) else None
 
 
 def logged(run: Run, *roles: str) -> bool:
@@ -267,9 +273,12 @@ def _complete_record(record: R) -> R:
     changes: dict[str, Any] = {}
     for name, tp, make in _plan(type(record)):
         value = getattr(record, name)
-        if value is None:
+        absent = record.layout is not None and name not in record.layout
+        if value is None or (absent and isinstance(value, Record) and value.layout is None):
             if make is not None:
-                changes[name] = make()
+                made = make()
+                # an empty record read from an empty object: its fields read as absent
+                changes[name] = type(made).from_dict({}) if isinstance(made, Record) else made
             continue
         done = _complete_value(tp, value)
         if done is not value:

@@ -10,6 +10,7 @@ from obskit.performance import metric_direction
 from obskit.render.common import (
     SECTIONS,
     alerts,
+    as_read,
     badge,
     complete,
     escape,
@@ -29,8 +30,8 @@ __all__ = ["findings_html", "header_html", "summary_tiles_html"]
 def _rows_text(run: Run) -> str:
     """Rows read, and how they are accounted for."""
     rows = run.rows
-    read, used, quar = (finite(v) for v in (rows.read, rows.current, rows.quarantined))
-    outside = finite(rows.outside_period) or 0
+    read, used, quar = (finite(as_read(rows, k)) for k in ("read", "current", "quarantined"))
+    outside = finite(as_read(rows, "outside_period")) or 0
     if read is not None and used is not None and quar is not None:
         gap = read - used - quar - outside
         terms = f"{fmt_int(used)} used + {fmt_int(quar)} quarantined"
@@ -91,7 +92,7 @@ def header_html(run: Run, record: RunRecord | None = None) -> str:
         An HTML fragment.
     """
     run = complete(run)
-    status = str(run.status or "n/a")
+    status = str(as_read(run, "status") or "n/a")
     title = run.title or "obskit monitoring report"
     kind = status if status in ("ok", "alert", "failed") else "na"
     parts = [f'<div class="obskit"><h1>{escape(title)} {badge(status, kind)}</h1>']
@@ -99,8 +100,8 @@ def header_html(run: Run, record: RunRecord | None = None) -> str:
     if error:
         parts.append(f'<div class="error">The run failed: {escape(error)}</div>')
     rows = run.rows
-    ref_text = (f"{fmt_int(rows.reference)} reference rows "
-                f"({fmt_int(rows.reference_quarantined)} quarantined).")
+    ref_text = (f"{fmt_int(as_read(rows, 'reference'))} reference rows "
+                f"({fmt_int(as_read(rows, 'reference_quarantined'))} quarantined).")
     version = f" by obskit {escape(run.obskit_version)}" if run.obskit_version else ""
     facts = [
         ("Model task", escape(run.task)),

@@ -11,7 +11,15 @@ from typing import Any
 
 from obskit._format import fmt_int, fmt_num, fmt_time
 from obskit._text import plural
-from obskit.render.common import badge, complete, drift_rows, escape, method_name, worst_value
+from obskit.render.common import (
+    as_read,
+    badge,
+    complete,
+    drift_rows,
+    escape,
+    method_name,
+    worst_value,
+)
 from obskit.render.css import report_css
 from obskit.render.drift_table import sparkline_img
 from obskit.render.overview import findings_html, summary_tiles_html
@@ -66,7 +74,7 @@ def summary_html(run: Run, *, findings: int = 5, features: int = 8,
     """
     run = complete(run)
     run = as_run(run)
-    status = str(run.status or "n/a")
+    status = str(as_read(run, "status") or "n/a")
     kind = status if status in ("ok", "alert", "failed") else "na"
     title = run.title or "obskit run"
     parts = [report_css(), '<div class="obskit">',
@@ -74,8 +82,8 @@ def summary_html(run: Run, *, findings: int = 5, features: int = 8,
              f'<p class="muted">{escape(run.task)} model · '
              f"{escape(fmt_time(run.period.start))} to {escape(fmt_time(run.period.end))} "
              f"(UTC) · {plural(len(run.windows), 'window')} of {escape(run.window)} · "
-             f"{escape(fmt_int(run.rows.current))} rows used, "
-             f"{escape(fmt_int(run.rows.quarantined))} quarantined</p></div>",
+             f"{escape(fmt_int(as_read(run.rows, 'current')))} rows used, "
+             f"{escape(fmt_int(as_read(run.rows, 'quarantined')))} quarantined</p></div>",
              summary_tiles_html(run)]
     listed = run.findings
     if listed or run.status == "failed":
