@@ -598,3 +598,24 @@ def test_labels_in_the_log_itself_show_their_coverage_not_no_label_source():
 def test_header_of_one_window_says_window():
     header = render.header_html(load(make_summary(n_windows=1)))
     assert ", 1 window" in header and "1 windows" not in header
+
+
+def test_rich_display_reads_the_run_without_rebuilding_the_summary():
+    """``Analysis._repr_html_`` renders the run it holds: no ``to_summary()`` again."""
+    from obskit.render.rich import analysis_html
+
+    class Holder:
+        run = load(make_summary())
+
+        def to_summary(self):
+            raise AssertionError("the rich display must not rebuild the summary")
+
+    html = analysis_html(Holder())
+    assert "Credit model" in html and "utilization" in html
+
+
+def test_render_takes_a_typed_run_not_a_summary_dict():
+    from obskit.render.rich import summary_html
+
+    with pytest.raises(TypeError, match="obskit.results.load"):
+        summary_html(make_summary())

@@ -39,11 +39,17 @@ def as_run(value: Any) -> Run:
     Returns
     -------
     Run
+
+    Raises
+    ------
+    TypeError
+        ``value`` is neither (e.g. a summary dict).
     """
     run = getattr(value, "run", value)
     if not isinstance(run, Run):
         raise TypeError(f"expected an obskit.results.Run (or an Analysis), got "
-                        f"{type(value).__name__}")
+                        f"{type(value).__name__}; read a summary.json (or its dict) with "
+                        "obskit.results.load(...)")
     return run
 
 
