@@ -78,8 +78,7 @@ def summary_html(run: Run, *, findings: int = 5, features: int = 8,
     TypeError
         ``run`` is not a :class:`Run` (a summary dict: ``obskit.results.load`` it first).
     """
-    run = complete(run)
-    run = as_run(run)
+    run = complete(as_run(run))
     status = str(as_read(run, "status") or "n/a")
     kind = status if status in ("ok", "alert", "failed") else "na"
     title = run.title or "obskit run"
