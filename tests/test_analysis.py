@@ -123,6 +123,7 @@ def no_health_columns(tmp_path):
 
 def test_rules_without_their_column_are_not_applicable_not_insufficient(no_health_columns):
     from obskit import render
+    from obskit.results import load
 
     summary = obskit.analyze(no_health_columns).to_summary()
     assert [w["rows"] for w in summary["windows"]] == [400, 400, 400]
@@ -132,18 +133,18 @@ def test_rules_without_their_column_are_not_applicable_not_insufficient(no_healt
     assert [r["name"] for r in summary["alert_rules"]][:4] == [  # in force: still listed
         "drift_share", "latency_p95", "error_rate", "performance_drop"]
 
-    methods = render.methods_html(summary)
+    methods = render.methods_html(load(summary))
     assert "Every rule could be judged in every window." in methods
     assert "Rules that do not apply to these logs" in methods
     assert "no latency_ms column" in methods and "no status or error column" in methods
-    notes = render.health_notes_html(summary)
+    notes = render.health_notes_html(load(summary))
     assert ("Latency not logged (no latency_ms column): the latency panel and tile and the "
             "latency_p95 rule are off.") in notes
     assert ("Errors not logged (no status or error column): the error-rate panel and tile "
             "and the error_rate rule are off.") in notes
-    fig = render.health_figure(summary)
+    fig = render.health_figure(load(summary))
     assert [ax.get_title() for ax in fig.axes] == ["Volume"]
-    tiles = render.summary_tiles_html(summary)
+    tiles = render.summary_tiles_html(load(summary))
     assert "latency" not in tiles and "Error rate" not in tiles
 
 
@@ -290,10 +291,11 @@ def test_date_feature_judged_on_its_value_not_as_categories(tmp_path):
         365 / spread, rel=0.15)
     # the report draws it as a numeric feature (histogram of days since 1970-01-01)
     from obskit import render
+    from obskit.results import load
 
     assert summary["distributions"]["signup_date"]["kind"] == "numeric"
-    assert "signup_date" in render.drift_table_html(summary)
-    assert render.drift_figure(summary) is not None
+    assert "signup_date" in render.drift_table_html(load(summary))
+    assert render.drift_figure(load(summary)) is not None
 
 
 def _multiclass_logs(start, n, rng):
@@ -380,6 +382,7 @@ def test_estimation_that_cannot_run_says_why(gappy, tmp_path):
     """Without a labelled reference the summary and the report say why nothing is
     estimated instead of describing CBPE."""
     from obskit import render
+    from obskit.results import load
 
     ref = pd.read_parquet(gappy.reference).drop(columns="label")
     ref.to_parquet(tmp_path / "ref_nolabel.parquet")
@@ -391,9 +394,9 @@ def test_estimation_that_cannot_run_says_why(gappy, tmp_path):
     assert summary["estimation"] == {"method": None, "reason": reason}
     assert f"Performance was not estimated without labels: {reason}." in summary["notes"]
     assert all(not w["estimated_performance"] for w in summary["windows"])
-    text = render.estimation_html(summary)
+    text = render.estimation_html(load(summary))
     assert reason in text and "CBPE" not in text
-    assert "CBPE" in render.estimation_html(obskit.analyze(gappy).to_summary())
+    assert "CBPE" in render.estimation_html(load(obskit.analyze(gappy).to_summary()))
 
 
 # --------------------------------------------------------------------------- id-like columns
@@ -504,6 +507,7 @@ def test_reference_without_labels_makes_the_drop_rule_not_judged_never_silent(
 
 def test_run_without_reference_says_drift_and_quality_need_one(no_health_columns, tmp_path):
     from obskit import render
+    from obskit.results import load
 
     config = load_config(overrides={"sources": {"current": str(tmp_path / "cur.parquet")}})
     summary = obskit.analyze(config).to_summary()
@@ -512,7 +516,7 @@ def test_run_without_reference_says_drift_and_quality_need_one(no_health_columns
     assert all("reference" in e["reason"] for e in entries)
     note = [n for n in summary["notes"] if "drift" in n and "data-quality" in n]
     assert len(note) == 1 and "--reference" in note[0]
-    assert html.escape(note[0]) in render.header_html(summary)
+    assert html.escape(note[0]) in render.header_html(load(summary))
 
 
 def test_the_run_is_built_once_per_analyze(gappy, monkeypatch):

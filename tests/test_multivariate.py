@@ -218,5 +218,6 @@ def test_pca_error_below_the_lower_bound_is_worded_as_such(pca, frames):
     assert (f"down to {entry['value']:.3g}, below the lower bound "
             f"{entry['threshold_lower']:.3g}") in text
     assert "up to" not in text and f"{entry['threshold_upper']:.3g}" not in text
-    page = window_html(summary, window)
+    run = load(summary)
+    page = window_html(run, run.windows[0])
     assert f"(below the lower bound {entry['threshold_lower']:.3g})" in page

@@ -10,6 +10,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from obskit import render
+from obskit.results import Window, load, load_record
 
 XSS = "<script>alert(1)</script>"
 FRAGMENTS = (
@@ -143,7 +144,10 @@ def make_summary(n_windows: int = 4, *, hour: int = 0, evil: str = "") -> dict:
 
 
 def all_fragments(summary: dict) -> dict[str, str]:
-    return {fn.__name__: fn(summary) for fn in FRAGMENTS}
+    run = load(summary)
+    out = {fn.__name__: fn(run) for fn in FRAGMENTS}
+    out["header_html"] = render.header_html(run, load_record(summary))  # with its error
+    return out
 
 
 def data_axes(fig: Figure) -> list:
@@ -158,7 +162,7 @@ def test_full_summary_renders():
     for name, out in all_fragments(summary).items():
         assert isinstance(out, str) and out.strip(), name
     for fn in FIGURES:
-        assert isinstance(fn(summary), Figure), fn.__name__
+        assert isinstance(fn(load(summary)), Figure), fn.__name__
     css = render.report_css()
     assert css.startswith("<style>") and css.rstrip().endswith("</style>")
 
@@ -168,12 +172,12 @@ def test_summary_is_not_modified():
     before = copy.deepcopy(summary)
     all_fragments(summary)
     for fn in FIGURES:
-        fn(summary)
+        fn(load(summary))
     assert summary == before
 
 
 def test_figure_to_data_uri_is_png():
-    uri = render.figure_to_data_uri(render.health_figure(make_summary()))
+    uri = render.figure_to_data_uri(render.health_figure(load(make_summary())))
     assert uri.startswith("data:image/png;base64,")
     assert base64.b64decode(uri.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -216,7 +220,7 @@ def test_quotes_in_data_cannot_break_attributes():
 def test_figures_accept_mathtext_and_markup_in_names():
     summary = make_summary(evil="$\\frac{<b>$")
     for fn in FIGURES:
-        render.figure_to_data_uri(fn(summary))  # would raise on unescaped mathtext
+        render.figure_to_data_uri(fn(load(summary)))  # would raise on unescaped mathtext
 
 
 # --------------------------------------------------------------------------- offline
@@ -235,7 +239,7 @@ def test_no_network_no_scripts():
 
 
 def test_header_links_and_accounting():
-    header = render.header_html(make_summary())
+    header = render.header_html(load(make_summary()))
     assert 'href="summary.json"' in header and 'href="../index.html"' in header
     assert "4,060 used + 40 quarantined = 4,100" in header
     assert "2,000 reference rows" in header
@@ -252,7 +256,7 @@ def test_header_links_and_accounting():
 def test_findings_order_badges_and_links():
     summary = make_summary()
     summary["findings"] = list(reversed(summary["findings"]))  # robust to order
-    out = render.findings_html(summary)
+    out = render.findings_html(load(summary))
     assert out.index("critical") < out.index("warning") < out.index("info")
     assert 'href="#health"' in out and 'href="#drift"' in out
     assert "javascript" not in out  # an unknown section gets no link
@@ -260,7 +264,7 @@ def test_findings_order_badges_and_links():
 
 
 def test_tiles_show_rounded_latest_values():
-    out = render.summary_tiles_html(make_summary())
+    out = render.summary_tiles_html(load(make_summary()))
     assert "3 / 4" in out  # utilization, region and odd drifted in some window
     assert "120 ms" in out  # latest p95 latency
     assert "10.3%" in out  # latest error rate
@@ -270,7 +274,7 @@ def test_tiles_show_rounded_latest_values():
 
 def test_drift_table_sorted_by_severity_with_sparklines():
     summary = make_summary()
-    out = render.drift_table_html(summary)
+    out = render.drift_table_html(load(summary))
     names = re.findall(r"<td><strong>(.*?)</strong></td>", out)
     # utilization: 3 drifted windows; odd: 2 (max 4.0); region: 1; age: 0
     assert names == ["utilization", "odd", "region", "age"]
@@ -294,13 +298,13 @@ def test_drift_tables_quote_the_worst_value_in_the_method_direction():
                  "last_value": 0.3},
         "utilization": {**common, "method": "ks", "max_value": 0.756, "worst_value": 0.0,
                         "last_value": 0.0}}
-    out = render.drift_table_html(summary)
+    out = render.drift_table_html(load(summary))
     names = re.findall(r"<td><strong>(.*?)</strong></td>", out)
     assert names == ["utilization", "mild"]  # p = 0 is the more severe
     cells = re.findall(r"<td class=num>(.*?)</td>", out)
     assert "0.756" not in cells and "0.9" not in cells
     assert "Worst" in out
-    rich = summary_html(summary)
+    rich = summary_html(load(summary))
     assert "0.756" not in re.findall(r"<td class=num>(.*?)</td>", rich)
 
 
@@ -310,15 +314,15 @@ def test_drift_table_collapses_long_tables():
                            "windows": 4, "drifted_windows": 0, "first_drifted": None,
                            "max_value": 0.01, "last_value": 0.01} for i in range(30)}
     summary["drift_summary"].update(extra)
-    out = render.drift_table_html(summary)
+    out = render.drift_table_html(load(summary))
     assert "<details><summary>9 more features</summary>" in out
 
 
 def test_hourly_windows_show_time():
-    fig = render.health_figure(make_summary(hour=13))
+    fig = render.health_figure(load(make_summary(hour=13)))
     labels = [t.get_text() for t in fig.axes[-1].get_xticklabels()]
     assert labels[0] == "2026-11-01 13:00"
-    daily = render.health_figure(make_summary())
+    daily = render.health_figure(load(make_summary()))
     assert [t.get_text() for t in daily.axes[-1].get_xticklabels()][0] == "2026-11-01"
 
 
@@ -327,7 +331,7 @@ def test_hourly_windows_show_time():
 
 @pytest.mark.parametrize("fn", FIGURES, ids=lambda f: f.__name__)
 def test_figures_have_titles_and_labels(fn):
-    fig = fn(make_summary())
+    fig = fn(load(make_summary()))
     assert fig._suptitle is not None and fig._suptitle.get_text()
     axes = data_axes(fig)
     assert axes
@@ -338,7 +342,7 @@ def test_figures_have_titles_and_labels(fn):
 
 
 def test_health_thresholds_dashed_and_units():
-    fig = render.health_figure(make_summary())
+    fig = render.health_figure(load(make_summary()))
     rows, latency, errors = fig.axes[:3]
     assert [ax.get_title() for ax in (rows, latency, errors)] == [
         "Volume", "Latency quantiles", "Error rate"]
@@ -353,7 +357,7 @@ def test_health_thresholds_dashed_and_units():
 
 
 def test_performance_reference_dashed_and_coverage_panel():
-    fig = render.performance_figure(make_summary())
+    fig = render.performance_figure(load(make_summary()))
     axes = data_axes(fig)
     assert [ax.get_title().split(" (")[0] for ax in axes] == [
         "ROC AUC", "Accuracy", "Label coverage"]  # the headline metric first
@@ -368,7 +372,7 @@ def test_performance_draws_intervals_and_estimates():
         w["performance_ci"] = {"roc_auc": [0.7, 0.8]}
         w["estimated_performance"] = {"roc_auc": 0.74 - 0.01 * i}
         w["estimated_performance_ci"] = {"roc_auc": [0.7 - 0.01 * i, 0.78 - 0.01 * i]}
-    fig = render.performance_figure(summary)
+    fig = render.performance_figure(load(summary))
     auc = data_axes(fig)[0]
     labels = auc.get_legend_handles_labels()[1]
     assert "realized, 95% interval" in labels and "estimated (no labels)" in labels
@@ -376,7 +380,7 @@ def test_performance_draws_intervals_and_estimates():
 
 
 def test_drift_figure_has_threshold_and_heatmap():
-    fig = render.drift_figure(make_summary())
+    fig = render.drift_figure(load(make_summary()))
     share, heat = data_axes(fig)
     assert any(line.get_linestyle() == "--" for line in share.get_lines())
     assert heat.images and heat.images[0].get_array().max() <= 3.0
@@ -390,9 +394,9 @@ def test_no_windows():
     summary = make_summary()
     summary["windows"] = []
     summary["drift_summary"] = {}
-    assert render.health_figure(summary) is None
-    assert render.performance_figure(summary) is None
-    assert render.drift_figure(summary) is None
+    assert render.health_figure(load(summary)) is None
+    assert render.performance_figure(load(summary)) is None
+    assert render.drift_figure(load(summary)) is None
     for out in all_fragments(summary).values():
         assert isinstance(out, str)
 
@@ -405,11 +409,11 @@ def test_no_labels():
         w["performance"] = {}
         w["label_coverage"] = None
         w["labelled_rows"] = None
-    assert render.performance_figure(summary) is None
+    assert render.performance_figure(load(summary)) is None
     fragments = all_fragments(summary)
     assert "no label source" in fragments["header_html"].lower()
     assert "No label source" in fragments["data_quality_html"]
-    assert isinstance(render.health_figure(summary), Figure)
+    assert isinstance(render.health_figure(load(summary)), Figure)
 
 
 def test_all_null_metrics():
@@ -424,9 +428,9 @@ def test_all_null_metrics():
     for d in summary["drift_summary"].values():
         d.update(drifted_windows=None, max_value=None, last_value=None, first_drifted=None)
     summary["reference"] = None
-    assert render.performance_figure(summary) is None
-    assert render.drift_figure(summary) is None
-    fig = render.health_figure(summary)
+    assert render.performance_figure(load(summary)) is None
+    assert render.drift_figure(load(summary)) is None
+    fig = render.health_figure(load(summary))
     render.figure_to_data_uri(fig)
     fragments = all_fragments(summary)
     assert "n/a" in fragments["summary_tiles_html"]
@@ -436,7 +440,7 @@ def test_all_null_metrics():
 def test_empty_distributions():
     summary = make_summary()
     summary["distributions"] = {}
-    out = render.drift_table_html(summary)
+    out = render.drift_table_html(load(summary))
     assert "<img" not in out and "no data" in out
 
 
@@ -446,7 +450,7 @@ def test_degenerate_distributions():
                                        "reference": None, "current": [0, 0]}
     summary["distributions"]["region"] = {"kind": "categorical", "categories": [],
                                           "reference": [], "current": []}
-    assert "no data" in render.drift_table_html(summary)
+    assert "no data" in render.drift_table_html(load(summary))
 
 
 @pytest.mark.parametrize("summary", [{}, {k: None for k in make_summary()}],
@@ -455,7 +459,7 @@ def test_empty_or_null_summary(summary):
     for out in all_fragments(summary).values():
         assert isinstance(out, str)
     for fn in FIGURES:
-        assert fn(summary) is None
+        assert fn(load(summary)) is None
 
 
 def test_anomalies_fragment_escapes_and_bounds_rows():
@@ -465,7 +469,7 @@ def test_anomalies_fragment_escapes_and_bounds_rows():
              "model_version": "v1"} for i in range(300)]
     summary = {"anomalies": rows, "window_anomalies": [],
                "explanations": {"status": "explanations need a model"}}
-    html = render.anomalies_html(summary, limit=20)
+    html = render.anomalies_html(load(summary), limit=20)
     assert "<script>" not in html and "&lt;script&gt;r0&lt;/script&gt;" in html
     assert "&lt;b&gt;c&lt;/b&gt;" in html
     assert html.count("<tr>") == 20 + 80 + 2  # shown, folded, two header rows
@@ -478,8 +482,8 @@ def test_findings_show_the_deep_dive_command_escaped():
 
     command = deep_dive_command({"config_path": "/d/config.yml"}, "deep-dive", "--feature",
                                 "<b>x</b>")
-    html = findings_html({"findings": [{"severity": "warning", "kind": "feature_drift",
-                                        "text": "drifted", "command": command}]})
+    html = findings_html(load({"findings": [{"severity": "warning", "kind": "feature_drift",
+                                             "text": "drifted", "command": command}]}))
     assert "Deep dive: <code>obskit deep-dive --config /d/config.yml --feature " \
            "&#x27;&lt;b&gt;x&lt;/b&gt;&#x27;</code>" in html
 
@@ -487,24 +491,24 @@ def test_findings_show_the_deep_dive_command_escaped():
 def test_health_leaves_out_series_the_logs_lack_and_says_why():
     summary = make_summary()
     summary["roles"] = ["timestamp", "score", "label", "status"]  # no latency_ms
-    fig = render.health_figure(summary)
+    fig = render.health_figure(load(summary))
     assert [ax.get_title() for ax in fig.axes] == ["Volume", "Error rate"]
     assert fig.axes[-1].get_xlabel() == "Window start (UTC)"
-    notes = render.health_notes_html(summary)
+    notes = render.health_notes_html(load(summary))
     assert "Latency not logged (no latency_ms column)" in notes and "Errors" not in notes
-    assert "p95 latency" not in render.summary_tiles_html(summary)
-    assert "Error rate, latest" in render.summary_tiles_html(summary)
-    assert "Latency quantiles" not in render.methods_html(summary)
+    assert "p95 latency" not in render.summary_tiles_html(load(summary))
+    assert "Error rate, latest" in render.summary_tiles_html(load(summary))
+    assert "Latency quantiles" not in render.methods_html(load(summary))
     summary["roles"].append("latency_ms")
-    assert render.health_notes_html(summary) == ""
-    assert len(render.health_figure(summary).axes) == 3
+    assert render.health_notes_html(load(summary)) == ""
+    assert len(render.health_figure(load(summary)).axes) == 3
 
 
 def test_latency_logged_without_values_draws_no_threshold_through_the_note():
     summary = make_summary()
     for w in summary["windows"]:
         w["health"] = {"errors": 0, "error_rate": 0.0}
-    latency = render.health_figure(summary).axes[1]
+    latency = render.health_figure(load(summary)).axes[1]
     assert [t.get_text() for t in latency.texts] == ["no latency values in these windows"]
     assert not [line for line in latency.get_lines() if line.get_linestyle() == "--"]
 
@@ -516,13 +520,13 @@ def test_anomaly_columns_of_roles_the_logs_lack_are_left_out():
             for i in range(3)]
     summary = {"anomalies": rows, "roles": ["timestamp", "request_id", "score", "label"],
                "explanations": {"status": "explanations need a model"}}
-    html = render.anomalies_html(summary)
+    html = render.anomalies_html(load(summary))
     header = re.findall(r"<th(?: [^>]*)?>(.*?)</th>", html)
     assert header == ["Request", "Window", "Reasons", "Severity", "Score"]
     assert "n/a" not in html and "—" not in html
     summary["roles"] += ["trace_id", "model_version", "latency_ms"]
     rows[0]["top_features"] = ["income"]
-    assert re.findall(r"<th(?: [^>]*)?>(.*?)</th>", render.anomalies_html(summary)) == [
+    assert re.findall(r"<th(?: [^>]*)?>(.*?)</th>", render.anomalies_html(load(summary))) == [
         "Request", "Trace", "Window", "Version", "Reasons", "Severity", "Score", "Latency",
         "Top SHAP features"]
 
@@ -533,40 +537,40 @@ def test_explorer_window_view_leaves_out_health_the_logs_lack():
     summary = make_summary()
     summary["roles"] = ["timestamp", "score", "label"]
     window = dict(summary["windows"][0], health={})
-    text = window_html(summary, window)
+    text = window_html(load(summary), Window.from_dict(window))
     assert "Latency" not in text and "Error rate" not in text and "Rows" in text
     summary["roles"] += ["latency_ms", "status"]
-    text = window_html(summary, window)
+    text = window_html(load(summary), Window.from_dict(window))
     assert "Latency p50 / p95 / p99" in text and "Error rate" in text
 
 
 def test_header_names_the_partial_windows():
     summary = make_summary()
-    assert "partial" not in render.header_html(summary)
+    assert "partial" not in render.header_html(load(summary))
     summary["windows"][-1]["partial"] = True
-    header = render.header_html(summary)
+    header = render.header_html(load(summary))
     assert "4 windows; 1 partial (2026-11-04)" in header and "volume not judged" in header
 
 
 def test_estimation_html_names_the_method_or_says_why_not():
     from obskit.render import estimation_html
 
-    cbpe = estimation_html({"estimation": {"method": "CBPE (one-vs-rest)", "reason": None}})
+    cbpe = estimation_html(load({"estimation": {"method": "CBPE (one-vs-rest)", "reason": None}}))
     assert "one-vs-rest" in cbpe and "no concept drift" in cbpe
-    why = estimation_html({"estimation": {"method": None, "reason": "no <labels>"}})
+    why = estimation_html(load({"estimation": {"method": None, "reason": "no <labels>"}}))
     assert "not estimated without labels: no &lt;labels&gt;." in why and "CBPE" not in why
-    assert estimation_html({}) == ""
+    assert estimation_html(load({})) == ""
 
 
 def test_data_quality_heatmap_and_table_show_the_jump():
     summary = make_summary(evil=XSS)
-    fig = render.data_quality_figure(summary)
+    fig = render.data_quality_figure(load(summary))
     ax = data_axes(fig)[0]
     image = ax.get_images()[0].get_array()
     assert image[:, 2].max() == pytest.approx(49.0)  # the 0.49 rise, in points, window 2
     assert image[:, 0].max() == pytest.approx(0.5)  # region's 0.005 unseen rise
     assert ax.get_ylabel() == "Feature" and ax.get_xlabel() == "Window start (UTC)"
-    table = render.data_quality_table_html(summary)
+    table = render.data_quality_table_html(load(summary))
     assert "odd&lt;script&gt;" in table and "<script" not in table
     assert "worst +49.0 pts on 2026-11-03" in table
 
@@ -575,7 +579,7 @@ def test_data_quality_table_collapses_long_tables():
     summary = make_summary()
     entry = summary["data_quality"]["age"]
     summary["data_quality"] = {f"f{i:02d}": entry for i in range(40)}
-    out = render.data_quality_table_html(summary)
+    out = render.data_quality_table_html(load(summary))
     assert "<details><summary>15 more features</summary>" in out
     assert out.count("<tr>") == 40 + 2  # every feature, plus two header rows
 
@@ -586,11 +590,32 @@ def test_labels_in_the_log_itself_show_their_coverage_not_no_label_source():
     summary["roles"] = ["timestamp", "score", "label"]
     for w in summary["windows"]:
         w["labelled_rows"], w["rows"] = 50, 100
-    header = render.header_html(summary)
+    header = render.header_html(load(summary))
     assert "no label source" not in header.lower()
     assert "50.0% of the rows in windows" in header or "50% of the rows in windows" in header
 
 
 def test_header_of_one_window_says_window():
-    header = render.header_html(make_summary(n_windows=1))
+    header = render.header_html(load(make_summary(n_windows=1)))
     assert ", 1 window" in header and "1 windows" not in header
+
+
+def test_rich_display_reads_the_run_without_rebuilding_the_summary():
+    """``Analysis._repr_html_`` renders the run it holds: no ``to_summary()`` again."""
+    from obskit.render.rich import analysis_html
+
+    class Holder:
+        run = load(make_summary())
+
+        def to_summary(self):
+            raise AssertionError("the rich display must not rebuild the summary")
+
+    html = analysis_html(Holder())
+    assert "Credit model" in html and "utilization" in html
+
+
+def test_render_takes_a_typed_run_not_a_summary_dict():
+    from obskit.render.rich import summary_html
+
+    with pytest.raises(TypeError, match="obskit.results.load"):
+        summary_html(make_summary())

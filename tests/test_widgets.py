@@ -193,7 +193,7 @@ def test_rich_display_escapes_data():
                                         "max_value": 0.5, "threshold": 0.1}},
                "distributions": {evil: {"kind": "categorical", "categories": [evil, "b"],
                                         "reference": [3, 1], "current": [1, 3]}}}
-    html = summary_html(summary)
+    html = summary_html(load(summary))
     assert "<script" not in html
     assert "&lt;script&gt;" in html
     state = ExplorerState(load(summary))

@@ -1,40 +1,40 @@
-"""Drift figures (matplotlib), drawn from ``summary.json`` alone: the drifted share and the
-feature x window heatmap, multivariate drift per window, and one feature's reference vs
-current sparkline."""
+"""Drift figures (matplotlib), drawn from a typed :class:`~obskit.results.Run`: the
+drifted share and the feature x window heatmap, multivariate drift per window, and one
+feature's reference vs current sparkline."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from obskit._format import finite
-from obskit.render._common import (
-    _HEATMAP_CAP,
-    _HEATMAP_MAX_FEATURES,
+from obskit.render.common import (
     COLOR_ALERT,
     COLOR_CURRENT,
     COLOR_REFERENCE,
-    _drift_rows,
-    _list,
-    _map,
-    _mpl,
-    _rule_threshold,
-    _series,
-    _windows,
+    HEATMAP_CAP,
+    HEATMAP_MAX_FEATURES,
+    complete,
+    drift_rows,
+    mpl,
+    rule_threshold,
+    series,
 )
 from obskit.render.plotting import window_axis
+from obskit.results import Distribution, Run, Window
+
+__all__ = ["drift_figure", "multivariate_figure", "sparkline_figure"]
 
 
-def drift_figure(summary: Mapping[str, Any]) -> Figure | None:
+def drift_figure(run: Run) -> Figure | None:
     """Share of drifted features over windows, and a feature × window heatmap.
 
     Parameters
     ----------
-    summary : Mapping
-        The run's ``summary.json`` document.
+    run : Run
+        The run (its windows, drift summaries and alert rules).
 
     Returns
     -------
@@ -43,24 +43,26 @@ def drift_figure(summary: Mapping[str, Any]) -> Figure | None:
         relative to its threshold (capped at 3; drifted cells marked ×). ``None`` when no
         window has a drift value.
     """
-    windows = _windows(summary)
-    features = [f for f, _ in _drift_rows(summary)]
+    run = complete(run)
+    windows = run.windows
+    features = [f for f, _ in drift_rows(run.drift_summary)]
     for w in windows:
-        features += [str(f) for f in _map(w.get("drift")) if str(f) not in features]
+        features += [str(f) for f in w.drift if str(f) not in features]
     if not windows or not features:
         return None
-    shown = features[:_HEATMAP_MAX_FEATURES]
+    shown = features[:HEATMAP_MAX_FEATURES]
     ratio = np.full((len(shown), len(windows)), np.nan)
     drifted = np.zeros_like(ratio, dtype=bool)
     for j, w in enumerate(windows):
-        drift = _map(w.get("drift"))
         for i, f in enumerate(shown):
-            d = _map(drift.get(f))
-            value, threshold = finite(d.get("value")), finite(d.get("threshold"))
+            d = w.drift.get(f)
+            if d is None:
+                continue
+            value, threshold = finite(d.value), finite(d.threshold)
             if value is not None and threshold:
-                ratio[i, j] = min(value / threshold, _HEATMAP_CAP)
-            drifted[i, j] = d.get("drifted") is True
-    share = _series(windows, "drift_share", scale=100)
+                ratio[i, j] = min(value / threshold, HEATMAP_CAP)
+            drifted[i, j] = d.drifted is True
+    share = series(windows, lambda w: w.drift_share, scale=100)
     if not np.isfinite(ratio).any() and not np.isfinite(share).any():
         return None
 
@@ -70,7 +72,7 @@ def drift_figure(summary: Mapping[str, Any]) -> Figure | None:
     fig.suptitle("Drift per window", fontweight="bold")
     ax = fig.add_subplot(grid[0])
     ax.plot(x, share, marker="o", ms=3, color=COLOR_CURRENT, label="share drifted")
-    threshold = _rule_threshold(summary, "drift_share")
+    threshold = rule_threshold(run, "drift_share")
     if threshold is not None:
         ax.axhline(threshold * 100, color=COLOR_ALERT, ls="--", lw=1.2,
                    label=f"alert threshold ({threshold:.0%})")
@@ -85,12 +87,12 @@ def drift_figure(summary: Mapping[str, Any]) -> Figure | None:
 
     ax = fig.add_subplot(grid[1])
     image = ax.imshow(np.ma.masked_invalid(ratio), aspect="auto", cmap="YlOrRd", vmin=0,
-                      vmax=_HEATMAP_CAP, interpolation="nearest")
+                      vmax=HEATMAP_CAP, interpolation="nearest")
     ys, xs = np.nonzero(drifted)
     dark = np.nan_to_num(ratio[ys, xs]) >= 2  # white marks on the darkest cells
     ax.scatter(xs, ys, marker="x", c=np.where(dark, "white", "black"), s=18, lw=1)
     ax.set_yticks(range(len(shown)))
-    ax.set_yticklabels([_mpl(f) for f in shown], fontsize=8)
+    ax.set_yticklabels([mpl(f) for f in shown], fontsize=8)
     extra = f" (top {len(shown)} of {len(features)})" if len(features) > len(shown) else ""
     ax.set_title(f"Score relative to threshold per feature{extra}; × = drifted")
     ax.set_ylabel("Feature")
@@ -106,25 +108,32 @@ _MV_TITLES = {"domain_classifier": ("Domain classifier: can a model tell window 
                                      "Mean error (scaled units)")}
 
 
-def multivariate_figure(summary: Mapping[str, Any]) -> Figure | None:
+def multivariate_figure(run: Run) -> Figure | None:
     """Multivariate drift over windows: one panel per method with its threshold(s).
 
     Parameters
     ----------
-    summary : Mapping
-        The run's ``summary.json`` document.
+    run : Run
+        The run (its windows' ``multivariate_drift``).
 
     Returns
     -------
     Figure or None
         ``None`` when no window has a multivariate drift value.
     """
-    windows = _windows(summary)
+    run = complete(run)
+    windows = run.windows
+
+    def values_of(method: str, key: str) -> np.ndarray:
+        def get(w: Window) -> Any:
+            entry = w.multivariate_drift.get(method)
+            return None if entry is None else getattr(entry, key)
+        return series(windows, get)
+
     methods: list[str] = []
     for w in windows:
-        methods += [str(m) for m in _map(w.get("multivariate_drift")) if str(m) not in methods]
-    methods = [m for m in methods
-               if np.isfinite(_series(windows, "multivariate_drift", m, "value")).any()]
+        methods += [str(m) for m in w.multivariate_drift if str(m) not in methods]
+    methods = [m for m in methods if np.isfinite(values_of(m, "value")).any()]
     if not methods:
         return None
     x = np.arange(len(windows))
@@ -132,18 +141,18 @@ def multivariate_figure(summary: Mapping[str, Any]) -> Figure | None:
     fig.suptitle("Multivariate drift per window", fontweight="bold")
     for i, method in enumerate(methods):
         ax = fig.add_subplot(len(methods), 1, i + 1)
-        values = _series(windows, "multivariate_drift", method, "value")
+        values = values_of(method, "value")
         ax.plot(x, values, marker="o", ms=3, color=COLOR_CURRENT, label="window")
         for key, label in (("threshold", "threshold"), ("threshold_lower", "lower bound"),
                            ("threshold_upper", "upper bound")):
-            bound = _series(windows, "multivariate_drift", method, key)
+            bound = values_of(method, key)
             if np.isfinite(bound).any():
                 ax.plot(x, bound, ls="--", lw=1.2, color=COLOR_ALERT, label=label)
-        drifted = np.array([_map(_map(w.get("multivariate_drift")).get(method)).get("drifted")
-                            is True for w in windows])
+        drifted = np.array([(e := w.multivariate_drift.get(method)) is not None
+                            and e.drifted is True for w in windows])
         ax.scatter(x[drifted], values[drifted], color=COLOR_ALERT, zorder=3, s=30,
                    label="drifted")
-        title, ylabel = _MV_TITLES.get(method, (_mpl(method), "value"))
+        title, ylabel = _MV_TITLES.get(method, (mpl(method), "value"))
         ax.set_title(title)
         ax.set_ylabel(ylabel)
         ax.legend(fontsize=7, frameon=False, loc="upper left")
@@ -151,10 +160,23 @@ def multivariate_figure(summary: Mapping[str, Any]) -> Figure | None:
     return fig
 
 
-def sparkline_figure(dist: Mapping[str, Any]) -> Figure | None:
-    """Reference (grey bars) vs current (blue) shares of one feature, ~2.4 × 0.8 in."""
-    ref = np.asarray([finite(v) or 0.0 for v in _list(dist.get("reference"))], dtype=float)
-    cur = np.asarray([finite(v) or 0.0 for v in _list(dist.get("current"))], dtype=float)
+def sparkline_figure(dist: Distribution | None) -> Figure | None:
+    """Reference (grey bars) vs current (blue) shares of one feature, ~2.4 × 0.8 in.
+
+    Parameters
+    ----------
+    dist : Distribution or None
+        The feature's reference and whole-current counts.
+
+    Returns
+    -------
+    Figure or None
+        ``None`` when there are no counts.
+    """
+    if dist is None:
+        return None
+    ref = np.asarray([finite(v) or 0.0 for v in dist.reference or ()], dtype=float)
+    cur = np.asarray([finite(v) or 0.0 for v in dist.current or ()], dtype=float)
     n = min(len(ref), len(cur))
     if n == 0 or (ref[:n].sum() == 0 and cur[:n].sum() == 0):
         return None
@@ -164,7 +186,7 @@ def sparkline_figure(dist: Mapping[str, Any]) -> Figure | None:
     fig = Figure(figsize=(2.4, 0.8), dpi=72)
     ax = fig.add_axes((0.01, 0.04, 0.98, 0.92))
     x = np.arange(n)
-    if dist.get("kind") == "categorical":
+    if dist.kind == "categorical":
         top = np.argsort(-(ref + cur), kind="stable")[:8]
         x = np.arange(len(top))
         ax.bar(x - 0.2, ref[top], width=0.4, color=COLOR_REFERENCE)

@@ -12,7 +12,10 @@ from matplotlib.figure import Figure
 
 from obskit._format import finite
 from obskit._text import plural
-from obskit.render._common import _list, _map, _mpl
+from obskit.render.common import complete, mpl
+from obskit.results import Run
+
+__all__ = ["explanation_figures", "lime_figure", "waterfall_figure"]
 
 
 def waterfall_figure(
@@ -30,7 +33,7 @@ def waterfall_figure(
     """
     order = shap_row.abs().sort_values(ascending=False, kind="stable").index
     top = list(order[:max_features])
-    labels = [f"{_mpl(f)} = {_mpl(_short(feature_values.get(f)))}" for f in top]
+    labels = [f"{mpl(f)} = {mpl(_short(feature_values.get(f)))}" for f in top]
     contributions = [float(shap_row[f]) for f in top]
     if len(order) > max_features:
         labels.append(f"other ({plural(len(order) - max_features, 'feature')})")
@@ -48,7 +51,7 @@ def waterfall_figure(
     ax.axvline(output, color="black", lw=0.8)
     ax.set_xlabel(f"model output (base {base_value:.4g} -> {output:.4g})")
     ax.set_ylabel("feature")
-    ax.set_title(_mpl(title))
+    ax.set_title(mpl(title))
     return fig
 
 
@@ -67,23 +70,37 @@ def lime_figure(lime_row: Sequence[tuple[str, float]], title: str) -> Figure:
     weights = [w for _, w in pairs]
     ax.barh(range(len(pairs)), weights,
             color=["#d62728" if w > 0 else "#1f77b4" for w in weights])
-    ax.set_yticks(range(len(pairs)), [_mpl(f) for f, _ in pairs])
+    ax.set_yticks(range(len(pairs)), [mpl(f) for f, _ in pairs])
     ax.axvline(0.0, color="grey", lw=0.8)
     ax.set_xlabel("LIME weight (effect on the model output)")
     ax.set_ylabel("feature")
-    ax.set_title(_mpl(title))
+    ax.set_title(mpl(title))
     return fig
 
 
-def explanation_figures(summary: Mapping[str, Any], *, rows: int = 3) -> list[Figure]:
-    """A SHAP waterfall and a LIME chart for the first flagged rows explained by both."""
+def explanation_figures(run: Run, *, rows: int = 3) -> list[Figure]:
+    """A SHAP waterfall and a LIME chart for the first flagged rows explained by both.
+
+    Parameters
+    ----------
+    run : Run
+        The run (its ``explanations.rows``).
+    rows : int
+        At most this many rows are drawn.
+
+    Returns
+    -------
+    list of Figure
+        Two figures per row (waterfall, then LIME); empty without explanations.
+    """
+    run = complete(run)
     figures: list[Figure] = []
-    explained = [_map(e) for e in _list(_map(summary.get("explanations")).get("rows"))]
-    for e in [e for e in explained if e.get("lime")][:rows]:
-        shap_row = pd.Series({str(k): finite(v) or 0.0 for k, v in _map(e.get("shap")).items()})
-        title = f"request {e.get('request_id')}"
-        figures.append(waterfall_figure(shap_row, finite(e.get("base_value")) or 0.0,
-                                        _map(e.get("values")), f"SHAP, {title}"))
-        figures.append(lime_figure([(str(f), finite(w) or 0.0) for f, w in _list(e.get("lime"))],
+    explained = (run.explanations.rows if run.explanations is not None else None) or ()
+    for e in [e for e in explained if e.lime][:rows]:
+        shap_row = pd.Series({str(k): finite(v) or 0.0 for k, v in e.shap.items()})
+        title = f"request {e.request_id}"
+        figures.append(waterfall_figure(shap_row, finite(e.base_value) or 0.0,
+                                        e.values, f"SHAP, {title}"))
+        figures.append(lime_figure([(str(f), finite(w) or 0.0) for f, w in e.lime or ()],
                                    f"LIME, {title}"))
     return figures

@@ -1,10 +1,10 @@
-"""Health and performance figures (matplotlib), drawn from ``summary.json`` alone; ``None``
-when there is nothing to draw."""
+"""Health and performance figures (matplotlib), drawn from a typed
+:class:`~obskit.results.Run` alone; ``None`` when there is nothing to draw."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,44 +12,59 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from obskit._format import finite, fmt_num
-from obskit.render._common import (
-    _QUANTILE_COLORS,
+from obskit.render.common import (
     COLOR_ALERT,
     COLOR_CURRENT,
     COLOR_ESTIMATED,
     COLOR_REFERENCE,
-    _alert_positions,
-    _logged,
-    _map,
-    _metric_name,
-    _mpl,
-    _rule_threshold,
-    _series,
-    _windows,
+    QUANTILE_COLORS,
+    alert_positions,
+    complete,
+    logged,
+    metric_name,
+    mpl,
+    rule_threshold,
+    series,
 )
 from obskit.render.plotting import no_data, shade, window_axis
+from obskit.results import Run, Window
+from obskit.results.windows import Interval
+
+__all__ = ["MAX_PERFORMANCE_PANELS", "health_figure", "performance_figure",
+           "performance_metrics"]
 
 
-def health_figure(summary: Mapping[str, Any]) -> Figure | None:
+def _health(key: str) -> Callable[[Window], Any]:
+    """A reader of one health field (``latency_p95_ms``, ...) of a window."""
+    return lambda w: getattr(w.health, key)
+
+
+def _metric(field: str, metric: str) -> Callable[[Window], Any]:
+    """A reader of one metric of a window's ``performance`` or ``estimated_performance``."""
+    return lambda w: getattr(w, field).get(metric)
+
+
+def health_figure(run: Run) -> Figure | None:
     """Volume, latency quantiles and error rate over windows, with the alert thresholds.
 
     Parameters
     ----------
-    summary : Mapping
-        The run's ``summary.json`` document.
+    run : Run
+        The run (its windows, alert rules, alerts and roles).
 
     Returns
     -------
     Figure or None
         Three panels sharing the window axis; ``None`` when there are no windows.
     """
-    windows = _windows(summary)
+    run = complete(run)
+    windows = run.windows
     if not windows:
         return None
     x = np.arange(len(windows))
-    alerting = _alert_positions(summary, windows, "health.")
+    alerting = alert_positions(run, windows, "health.")
     # a series whose column the log lacks is left out (health_notes_html says why)
-    has_lat, has_err = _logged(summary, "latency_ms"), _logged(summary, "status", "error")
+    has_lat, has_err = logged(run, "latency_ms"), logged(run, "status", "error")
     n = 1 + has_lat + has_err
     fig = Figure(figsize=(9, 1.2 + 2.13 * n), layout="constrained")
     axes = list(np.atleast_1d(fig.subplots(n, 1, sharex=True)))
@@ -58,13 +73,13 @@ def health_figure(summary: Mapping[str, Any]) -> Figure | None:
     ax_err = axes.pop(0) if has_err else None
     fig.suptitle("Service health per window", fontweight="bold")
 
-    rows = _series(windows, "rows")
-    ok = np.array([w.get("status") == "ok" for w in windows])
+    rows = series(windows, lambda w: w.rows)
+    ok = np.array([w.status == "ok" for w in windows])
     ax_rows.bar(x[ok], np.nan_to_num(rows[ok]), width=0.8, color=COLOR_CURRENT, label="rows")
     if (~ok).any():
         ax_rows.bar(x[~ok], np.nan_to_num(rows[~ok]), width=0.8, color=COLOR_REFERENCE,
                     label="empty / too few rows")
-    min_rows = finite(_map(summary.get("methods")).get("min_window_rows"))
+    min_rows = finite(run.methods.min_window_rows)
     if min_rows:
         ax_rows.axhline(min_rows, color=COLOR_REFERENCE, ls="--", lw=1,
                         label=f"minimum rows per window ({min_rows:,.0f})")
@@ -73,17 +88,17 @@ def health_figure(summary: Mapping[str, Any]) -> Figure | None:
     ax_rows.set_ylabel("Rows per window")
 
     if ax_lat is not None:
-        threshold = _rule_threshold(summary, "health.latency_p95_ms")
+        threshold = rule_threshold(run, "health.latency_p95_ms")
         any_latency = False
         for q in ("p50", "p95", "p99"):
-            values = _series(windows, "health", f"latency_{q}_ms")
+            values = series(windows, _health(f"latency_{q}_ms"))
             if np.isfinite(values).any():
                 any_latency = True
-                ax_lat.plot(x, values, marker="o", ms=3, color=_QUANTILE_COLORS[q], label=q)
+                ax_lat.plot(x, values, marker="o", ms=3, color=QUANTILE_COLORS[q], label=q)
         if threshold is not None and any_latency:  # no line through the "no values" note
             ax_lat.axhline(threshold, color=COLOR_ALERT, ls="--", lw=1.2,
                            label=f"p95 alert threshold ({threshold:,.0f} ms)")
-            p95 = _series(windows, "health", "latency_p95_ms")
+            p95 = series(windows, lambda w: w.health.latency_p95_ms)
             over = np.isfinite(p95) & (p95 > threshold)
             ax_lat.scatter(x[over], p95[over], color=COLOR_ALERT, zorder=3, s=30)
         if not any_latency:
@@ -92,8 +107,8 @@ def health_figure(summary: Mapping[str, Any]) -> Figure | None:
         ax_lat.set_ylabel("Latency (ms)")
 
     if ax_err is not None:
-        err = _series(windows, "health", "error_rate", scale=100)
-        threshold = _rule_threshold(summary, "health.error_rate")
+        err = series(windows, lambda w: w.health.error_rate, scale=100)
+        threshold = rule_threshold(run, "health.error_rate")
         if np.isfinite(err).any():
             ax_err.plot(x, err, marker="o", ms=3, color=COLOR_CURRENT, label="error rate")
         else:
@@ -128,14 +143,22 @@ _PANEL_ORDER = ("roc_auc", "accuracy", "f1", "f1_macro", "precision", "recall", 
 MAX_PERFORMANCE_PANELS = 6
 
 
-def _performance_metrics(summary: Mapping[str, Any],
-                         windows: list[Mapping[str, Any]]) -> list[str]:
-    """Metrics with a realized or estimated value in some window: the headline ones first
-    (the task's primary metric leading), at most ``MAX_PERFORMANCE_PANELS``."""
+def performance_metrics(windows: Sequence[Window]) -> list[str]:
+    """Metrics with a realized or estimated value in some window, the headline ones first.
+
+    Parameters
+    ----------
+    windows : sequence of Window
+
+    Returns
+    -------
+    list of str
+        Metric names in panel order, at most ``MAX_PERFORMANCE_PANELS``.
+    """
     seen: list[str] = []
     for w in windows:
-        for key in ("performance", "estimated_performance"):
-            for metric, value in _map(w.get(key)).items():
+        for values in (w.performance, w.estimated_performance):
+            for metric, value in values.items():
                 if metric not in seen and finite(value) is not None:
                     seen.append(str(metric))
     ranked = sorted(seen, key=lambda m: (_PANEL_ORDER.index(m) if m in _PANEL_ORDER
@@ -143,25 +166,26 @@ def _performance_metrics(summary: Mapping[str, Any],
     return ranked[:MAX_PERFORMANCE_PANELS]
 
 
-def _band(windows: list[Mapping[str, Any]], key: str, metric: str
+def _band(intervals: Sequence[Mapping[str, Interval]], metric: str
           ) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper bounds per window from ``key`` (metric → [lo, hi])."""
+    """Lower and upper bounds per window of ``metric`` (NaN where missing)."""
     lo, hi = [], []
-    for w in windows:
-        pair = _map(w.get(key)).get(metric)
+    for per_metric in intervals:
+        pair: Any = per_metric.get(metric)
         pair = pair if isinstance(pair, (list, tuple)) and len(pair) == 2 else (None, None)
-        lo.append(np.nan if finite(pair[0]) is None else finite(pair[0]))
-        hi.append(np.nan if finite(pair[1]) is None else finite(pair[1]))
+        low, high = finite(pair[0]), finite(pair[1])
+        lo.append(np.nan if low is None else low)
+        hi.append(np.nan if high is None else high)
     return np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
 
 
-def performance_figure(summary: Mapping[str, Any]) -> Figure | None:
+def performance_figure(run: Run) -> Figure | None:
     """Realized performance per metric over windows against the reference, and label coverage.
 
     Parameters
     ----------
-    summary : Mapping
-        The run's ``summary.json`` document.
+    run : Run
+        The run (its windows, reference performance and alerts).
 
     Returns
     -------
@@ -169,11 +193,12 @@ def performance_figure(summary: Mapping[str, Any]) -> Figure | None:
         One panel per metric (reference dashed, alerting windows marked) and a label
         coverage panel; ``None`` when no window has a performance value.
     """
-    windows = _windows(summary)
-    metrics = _performance_metrics(summary, windows)
+    run = complete(run)
+    windows = run.windows
+    metrics = performance_metrics(windows)
     if not metrics:
         return None
-    reference = _map(_map(summary.get("reference")).get("performance"))
+    reference = run.reference.performance
     x = np.arange(len(windows))
     ncols = 1 if len(metrics) == 1 else 2
     nrows = math.ceil(len(metrics) / ncols)
@@ -183,15 +208,15 @@ def performance_figure(summary: Mapping[str, Any]) -> Figure | None:
     legend: dict[str, Any] = {}
     for i, metric in enumerate(metrics):
         ax = fig.add_subplot(grid[i // ncols, i % ncols])
-        values = _series(windows, "performance", metric)
-        lo, hi = _band(windows, "performance_ci", metric)
+        values = series(windows, _metric("performance", metric))
+        lo, hi = _band([w.performance_ci for w in windows], metric)
         if np.isfinite(lo).any():
             ax.fill_between(x, lo, hi, color=COLOR_CURRENT, alpha=0.15, lw=0,
                             label="realized, 95% interval")
         ax.plot(x, values, marker="o", ms=3, color=COLOR_CURRENT, label="realized (labels)")
-        estimated = _series(windows, "estimated_performance", metric)
+        estimated = series(windows, _metric("estimated_performance", metric))
         if np.isfinite(estimated).any():
-            elo, ehi = _band(windows, "estimated_performance_ci", metric)
+            elo, ehi = _band([w.estimated_performance_ci for w in windows], metric)
             if np.isfinite(elo).any():
                 ax.fill_between(x, elo, ehi, color=COLOR_ESTIMATED, alpha=0.10, lw=0,
                                 label="estimated, sampling error")
@@ -201,13 +226,13 @@ def performance_figure(summary: Mapping[str, Any]) -> Figure | None:
         if ref is not None:
             ax.axhline(ref, color=COLOR_REFERENCE, ls="--", lw=1.2,
                        label=f"reference ({fmt_num(ref)})")
-        fired = sorted(_alert_positions(summary, windows, f"performance.{metric}"))
+        fired = sorted(alert_positions(run, windows, f"performance.{metric}"))
         if fired:
             ax.scatter(x[fired], values[fired], color=COLOR_ALERT, zorder=3, s=30,
                        label="alert (drop beyond allowed)")
-        ax.set_title(_mpl(_metric_name(metric) + (f" (reference {fmt_num(ref)})"
-                                                  if ref is not None else "")))
-        ax.set_ylabel(_mpl(f"{_metric_name(metric)} (score)"))
+        ax.set_title(mpl(metric_name(metric) + (f" (reference {fmt_num(ref)})"
+                                                if ref is not None else "")))
+        ax.set_ylabel(mpl(f"{metric_name(metric)} (score)"))
         ax.margins(y=0.2)
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             if label.startswith("reference"):
@@ -218,7 +243,7 @@ def performance_figure(summary: Mapping[str, Any]) -> Figure | None:
     fig.legend(list(legend.values()), list(legend), loc="outside lower center",
                ncols=len(legend), fontsize=8, frameon=False)
     ax = fig.add_subplot(grid[nrows, :])
-    coverage = _series(windows, "label_coverage", scale=100)
+    coverage = series(windows, lambda w: w.label_coverage, scale=100)
     if np.isfinite(coverage).any():
         ax.bar(x, np.nan_to_num(coverage), width=0.8, color=COLOR_CURRENT, alpha=0.45,
                label="labelled rows")

@@ -6,26 +6,23 @@ from __future__ import annotations
 import base64
 import io
 import math
-from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 from matplotlib.figure import Figure
 
 from obskit._format import fmt_time
-from obskit.render._common import (
-    COLOR_ALERT,
-    COLOR_REFERENCE,
-    _mpl,
-)
+from obskit.render.common import COLOR_ALERT, COLOR_REFERENCE, mpl
+from obskit.results import Window
 
 
-def window_axis(ax: Any, windows: list[Mapping[str, Any]], *, label: bool = True) -> None:
+def window_axis(ax: Any, windows: Sequence[Window], *, label: bool = True) -> None:
     """Window starts as readable date ticks on a positional x axis."""
     n = len(windows)
     step = max(1, math.ceil(n / 10))
     ticks = list(range(0, n, step))
     ax.set_xticks(ticks)
-    ax.set_xticklabels([_mpl(fmt_time(windows[i].get("start"))) for i in ticks],
+    ax.set_xticklabels([mpl(fmt_time(windows[i].start)) for i in ticks],
                        rotation=30, ha="right", fontsize=8)
     ax.set_xlim(-0.6, n - 0.4)
     if label:

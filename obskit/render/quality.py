@@ -1,26 +1,17 @@
 """The data quality monitor in the report: a feature × window heatmap and a table per
 feature (missing, non-finite, out-of-range, unseen and wrong-type values against the
-reference), read from ``summary.json`` alone."""
+reference), read from a typed :class:`~obskit.results.Run` alone."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from obskit._format import finite, fmt_int, fmt_pct, fmt_time
 from obskit._text import plural
-from obskit.render._common import (
-    _HEATMAP_MAX_FEATURES,
-    _TABLE_VISIBLE_ROWS,
-    _map,
-    _mpl,
-    _windows,
-    escape,
-)
+from obskit.render.common import HEATMAP_MAX_FEATURES, TABLE_VISIBLE_ROWS, complete, escape, mpl
 from obskit.render.plotting import window_axis
+from obskit.results import FeatureQuality, MeasureSummary, Run
 
 __all__ = ["data_quality_figure", "data_quality_table_html"]
 
@@ -29,49 +20,52 @@ _MEASURES = {"missing": "Missing", "non_finite": "Non-finite", "out_of_range": "
              "unseen": "Unseen categories", "wrong_type": "Wrong type"}
 
 
-def _increases(quality: Mapping[str, Any]) -> dict[str, float]:
+def _increases(quality: FeatureQuality | None) -> dict[str, float]:
     """measure → increase over the reference, for the measures a record has."""
-    return {m: v for m in _MEASURES if (v := finite(quality.get(f"{m}_increase"))) is not None}
+    if quality is None:
+        return {}
+    return {m: v for m in _MEASURES
+            if (v := finite(getattr(quality, f"{m}_increase"))) is not None}
 
 
-def _features(summary: Mapping[str, Any]) -> list[str]:
+def _features(run: Run) -> list[str]:
     """Features with a data quality record, the worst first."""
     worst: dict[str, float] = {}
-    for w in _windows(summary):
-        for f, q in _map(w.get("data_quality")).items():
-            rises = list(_increases(_map(q)).values())
+    for w in run.windows:
+        for f, q in w.data_quality.items():
+            rises = list(_increases(q).values())
             worst[str(f)] = max([worst.get(str(f), -1.0), *rises])
     return sorted(worst, key=lambda f: (-worst[f], f))
 
 
-def data_quality_figure(summary: Mapping[str, Any]) -> Figure | None:
+def data_quality_figure(run: Run) -> Figure | None:
     """A feature × window heatmap of the largest increase of a bad-value share over the
     reference (missing, non-finite, out of range, unseen, wrong type), annotated with the
     measure where it passes 1 percentage point.
 
     Parameters
     ----------
-    summary : Mapping
-        The run's ``summary.json`` document.
+    run : Run
+        The run (its windows' ``data_quality``).
 
     Returns
     -------
     Figure or None
         ``None`` when no window has a data quality record.
     """
-    windows = _windows(summary)
-    features = _features(summary)
+    run = complete(run)
+    windows = run.windows
+    features = _features(run)
     if not windows or not features:
         return None
-    shown = features[:_HEATMAP_MAX_FEATURES]
+    shown = features[:HEATMAP_MAX_FEATURES]
     grid = np.full((len(shown), len(windows)), np.nan)
     marks: list[tuple[int, int, str]] = []
     short = {"missing": "M", "non_finite": "∞", "out_of_range": "R", "unseen": "U",
              "wrong_type": "T"}
     for j, w in enumerate(windows):
-        quality = _map(w.get("data_quality"))
         for i, f in enumerate(shown):
-            rises = _increases(_map(quality.get(f)))
+            rises = _increases(w.data_quality.get(f))
             if not rises:
                 continue
             measure = max(rises, key=lambda m: rises[m])
@@ -91,7 +85,7 @@ def data_quality_figure(summary: Mapping[str, Any]) -> Figure | None:
         ax.text(x, y, text, ha="center", va="center", fontsize=7,
                 color="white" if dark else "black")
     ax.set_yticks(range(len(shown)))
-    ax.set_yticklabels([_mpl(f) for f in shown], fontsize=8)
+    ax.set_yticklabels([mpl(f) for f in shown], fontsize=8)
     extra = f" (worst {len(shown)} of {len(features)})" if len(features) > len(shown) else ""
     ax.set_title("Largest rise of a bad-value share over the reference per feature"
                  f"{extra}\nM missing, ∞ non-finite, R out of range, U unseen, "
@@ -103,53 +97,52 @@ def data_quality_figure(summary: Mapping[str, Any]) -> Figure | None:
     return fig
 
 
-def _cell(entry: Any) -> str:
+def _cell(entry: MeasureSummary | None) -> str:
     """``count (share; reference share), worst +x pts on day`` for one measure."""
-    entry = _map(entry)
-    if not entry:
+    if entry is None or entry.layout == ():
         return "—"
-    text = f"{fmt_int(entry.get('count'))} ({fmt_pct(entry.get('share'))}"
-    if finite(entry.get("reference_share")) is not None:
-        text += f"; reference {fmt_pct(entry.get('reference_share'))}"
+    text = f"{fmt_int(entry.count)} ({fmt_pct(entry.share)}"
+    if finite(entry.reference_share) is not None:
+        text += f"; reference {fmt_pct(entry.reference_share)}"
     text += ")"
-    worst = finite(entry.get("max_increase"))
+    worst = finite(entry.max_increase)
     if worst is not None and worst > 0.005:
-        text += f", worst +{worst * 100:.1f} pts on {fmt_time(entry.get('worst_window'))}"
+        text += f", worst +{worst * 100:.1f} pts on {fmt_time(entry.worst_window)}"
     return text
 
 
-def data_quality_table_html(summary: Mapping[str, Any]) -> str:
+def data_quality_table_html(run: Run) -> str:
     """One row per feature: its type, the values the statistics used, and each measure's
     count over the run, share, reference share and worst window (escaped).
 
     Parameters
     ----------
-    summary : Mapping
-        The run's ``summary.json`` document.
+    run : Run
+        The run (its ``data_quality`` summaries and alerts).
 
     Returns
     -------
     str
         An HTML fragment.
     """
-    quality = _map(summary.get("data_quality"))
+    run = complete(run)
+    quality = run.data_quality
     if not quality:
         return ('<div class="obskit"><p>No data quality figures: the run has no features.'
                 "</p></div>")
-    flagged = {str(a.get("metric") or "").split(".")[1]
-               for a in summary.get("alerts") or []
-               if isinstance(a, Mapping) and str(a.get("metric") or "").startswith(
-                   "data_quality.") and len(str(a.get("metric")).split(".")) == 3}
+    flagged = {str(a.metric or "").split(".")[1] for a in run.alerts
+               if str(a.metric or "").startswith("data_quality.")
+               and len(str(a.metric).split(".")) == 3}
     order = sorted(quality, key=lambda f: (f not in flagged, f))
     head = "".join(f"<th>{escape(h)}</th>" for h in ("Feature", "Type", "Values used / rows",
                                                   *_MEASURES.values()))
     body = []
     for f in order:
-        q = _map(quality[f])
+        q = quality[f]
         name = escape(f) + (" ⚠" if f in flagged else "")
-        cells = [name, escape(q.get("type")),
-                 f"{escape(fmt_int(q.get('values')))} / {escape(fmt_int(q.get('rows')))}"]
-        cells += [escape(_cell(q.get(m))) for m in _MEASURES]
+        cells = [name, escape(q.type),
+                 f"{escape(fmt_int(q.values))} / {escape(fmt_int(q.rows))}"]
+        cells += [escape(_cell(getattr(q, m))) for m in _MEASURES]
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     note = ("<p>Per feature over the current period: each count, its share (missing and "
             "non-finite of the rows; out of range and unseen of the values used; wrong type "
@@ -157,10 +150,10 @@ def data_quality_table_html(summary: Mapping[str, Any]) -> str:
             "it rose most. Missing and non-finite values are left out of the drift "
             "statistics; ⚠ marks a feature with a data quality alert.</p>")
     table = (f"<table><thead><tr>{head}</tr></thead><tbody>"
-             f"{''.join(body[:_TABLE_VISIBLE_ROWS])}</tbody></table>")
-    if len(body) > _TABLE_VISIBLE_ROWS:  # long tables collapsed, never cut
-        table += (f"<details><summary>{plural(len(body) - _TABLE_VISIBLE_ROWS, 'more feature')}"
+             f"{''.join(body[:TABLE_VISIBLE_ROWS])}</tbody></table>")
+    if len(body) > TABLE_VISIBLE_ROWS:  # long tables collapsed, never cut
+        table += (f"<details><summary>{plural(len(body) - TABLE_VISIBLE_ROWS, 'more feature')}"
                   f"</summary><table><thead><tr>{head}</tr></thead><tbody>"
-                  f"{''.join(body[_TABLE_VISIBLE_ROWS:])}</tbody></table></details>")
+                  f"{''.join(body[TABLE_VISIBLE_ROWS:])}</tbody></table></details>")
     return f'<div class="obskit"><h3>Data quality per feature</h3>{note}{table}</div>'
 

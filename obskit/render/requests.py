@@ -13,16 +13,17 @@ from matplotlib.figure import Figure
 
 from obskit._format import finite, fmt_ms, fmt_num, fmt_time
 from obskit._text import plural, word
-from obskit.render._common import (
+from obskit.render.common import (
     COLOR_ALERT,
     COLOR_CURRENT,
     COLOR_REFERENCE,
-    _list,
-    _map,
-    _mpl,
+    complete,
     escape,
+    mpl,
 )
+from obskit.render.explanations import lime_figure, waterfall_figure
 from obskit.render.views import img_html
+from obskit.results import AnomalousPrediction, ExplainedRow, Health, Window
 
 __all__ = ["anomaly_table_html", "reason_text", "request_html", "latency_figure",
            "explanation_html"]
@@ -58,14 +59,14 @@ def reason_text(reason: str, row: Mapping[str, Any]) -> str:
     return texts.get(code, str(reason))
 
 
-def anomaly_table_html(rows: Sequence[Mapping[str, Any]], *, selected: str | None = None,
+def anomaly_table_html(rows: Sequence[AnomalousPrediction], *, selected: str | None = None,
                        limit: int = 50) -> str:
     """The flagged rows, most severe first; the ``selected`` request is highlighted.
 
     Parameters
     ----------
-    rows : sequence of Mapping
-        Entries of the summary's ``anomalies``.
+    rows : sequence of AnomalousPrediction
+        Flagged predictions of the run (``run.anomalies``, or some of them).
     selected : str, optional
         The request id to highlight.
     limit : int
@@ -84,14 +85,14 @@ def anomaly_table_html(rows: Sequence[Mapping[str, Any]], *, selected: str | Non
     body = []
     for r in rows[:limit]:
         mark = ' class="drifted"' if selected is not None and \
-            str(r.get("request_id")) == str(selected) else ""
-        body.append(f"<tr{mark}><td><code>{escape(r.get('request_id'))}</code></td>"
-                    f"<td>{escape(fmt_time(r.get('window_start')))}</td>"
-                    f"<td>{escape(r.get('model_version'))}</td>"
-                    f"<td>{escape(', '.join(map(str, _list(r.get('reasons')))))}</td>"
-                    f"<td class=num>{escape(fmt_num(r.get('severity')))}</td>"
-                    f"<td class=num>{escape(fmt_num(r.get('score')))}</td>"
-                    f"<td class=num>{escape(fmt_ms(r.get('latency_ms')))}</td></tr>")
+            str(r.request_id) == str(selected) else ""
+        body.append(f"<tr{mark}><td><code>{escape(r.request_id)}</code></td>"
+                    f"<td>{escape(fmt_time(r.window_start))}</td>"
+                    f"<td>{escape(r.model_version)}</td>"
+                    f"<td>{escape(', '.join(map(str, r.reasons or ())))}</td>"
+                    f"<td class=num>{escape(fmt_num(r.severity))}</td>"
+                    f"<td class=num>{escape(fmt_num(r.score))}</td>"
+                    f"<td class=num>{escape(fmt_ms(r.latency_ms))}</td></tr>")
     more = (f'<p class="muted">{plural(len(rows) - limit, "more row")} '
             f'{word(len(rows) - limit, "is", "are")} in summary.json '
             "(<code>anomalies</code>).</p>" if len(rows) > limit else "")
@@ -99,25 +100,41 @@ def anomaly_table_html(rows: Sequence[Mapping[str, Any]], *, selected: str | Non
             f"{more}</div>")
 
 
-def latency_figure(latency: Any, health: Mapping[str, Any], *,
+def latency_figure(latency: Any, health: Health | None, *,
                    request: str = "this request") -> Figure | None:
-    """The request's latency against its window's p50/p95/p99 (horizontal bars)."""
+    """The request's latency against its window's p50/p95/p99 (horizontal bars).
+
+    Parameters
+    ----------
+    latency : float or None
+        The request's latency (milliseconds).
+    health : Health or None
+        Its window's health (latency quantiles, milliseconds).
+    request : str
+        The label of the request's bar.
+
+    Returns
+    -------
+    Figure or None
+        ``None`` when there is neither a latency nor a quantile.
+    """
     value = finite(latency)
-    marks = [(label, finite(health.get(key))) for label, key in
-             (("window p50", "latency_p50_ms"), ("window p95", "latency_p95_ms"),
-              ("window p99", "latency_p99_ms"))]
-    marks = [(label, v) for label, v in marks if v is not None]
+    quantiles = (() if health is None else
+                 (("window p50", health.latency_p50_ms), ("window p95", health.latency_p95_ms),
+                  ("window p99", health.latency_p99_ms)))
+    marks: list[tuple[str, float]] = [(label, v) for label, q in quantiles
+                                      if (v := finite(q)) is not None]
     if value is None and not marks:
         return None
     labels = [label for label, _ in marks] + ([request] if value is not None else [])
-    values = [v for _, v in marks] + ([value] if value is not None else [])
+    values: list[float] = [v for _, v in marks] + ([value] if value is not None else [])
     colors = [COLOR_REFERENCE] * len(marks) + ([COLOR_CURRENT] if value is not None else [])
     if value is not None and marks and value > max(v for _, v in marks):
         colors[-1] = COLOR_ALERT
     fig = Figure(figsize=(6, 0.42 * len(labels) + 1.1), layout="constrained")
     ax = fig.add_subplot()
     ax.barh(range(len(labels)), values, color=colors)
-    ax.set_yticks(range(len(labels)), [_mpl(t) for t in labels])
+    ax.set_yticks(range(len(labels)), [mpl(t) for t in labels])
     for i, v in enumerate(values):
         ax.text(v, i, f" {v:,.0f} ms", va="center", fontsize=8)
     ax.set_xlim(0, max(values) * 1.25 if max(values) > 0 else 1)
@@ -141,31 +158,46 @@ def _percentile_band(value: Any, quantiles: Mapping[float, float] | None) -> str
     return ""
 
 
-def explanation_html(explanation: Mapping[str, Any] | None, *, values: Mapping[str, Any],
+def explanation_html(explanation: ExplainedRow | None, *, values: Mapping[str, Any],
                      request_id: str, status: str = "") -> str:
-    """SHAP waterfall and LIME chart of one explained request (or why there are none)."""
-    if not explanation:
+    """SHAP waterfall and LIME chart of one explained request (or why there are none).
+
+    Parameters
+    ----------
+    explanation : ExplainedRow or None
+        The request's entry of ``run.explanations.rows``.
+    values : Mapping
+        Feature → the request's value (for the waterfall's labels).
+    request_id : str
+        The request.
+    status : str
+        Why there may be no explanation.
+
+    Returns
+    -------
+    str
+        An HTML fragment.
+    """
+    explanation = complete(explanation) if explanation is not None else None
+    if explanation is None or explanation.layout == ():
         return (f"<p><em>This request has no explanation in the run: "
                 f"{escape(status or 'it was not among the rows explained')}.</em></p>")
-    from obskit.render.explanations import lime_figure, waterfall_figure
-
-    shap_row = pd.Series({str(k): finite(v) or 0.0 for k, v in
-                          _map(explanation.get("shap")).items()})
+    shap_row = pd.Series({str(k): finite(v) or 0.0 for k, v in explanation.shap.items()})
     parts = []
     if len(shap_row):
-        base = finite(explanation.get("base_value")) or 0.0
+        base = finite(explanation.base_value) or 0.0
         parts.append(img_html(waterfall_figure(shap_row, base, values,
                                                f"SHAP, request {request_id}"),
                               f"SHAP waterfall of request {request_id}"))
-    lime = [(str(f), finite(w) or 0.0) for f, w in _list(explanation.get("lime"))]
+    lime = [(str(f), finite(w) or 0.0) for f, w in explanation.lime or ()]
     if lime:
         parts.append(img_html(lime_figure(lime, f"LIME, request {request_id}"),
                               f"LIME weights of request {request_id}"))
-        agreement = _map(explanation.get("agreement"))
-        if agreement:
-            verdict = "agree" if agreement.get("agree") else "disagree"
-            shap_top = ", ".join(map(str, _list(agreement.get("shap_top"))))
-            lime_top = ", ".join(map(str, _list(agreement.get("lime_top"))))
+        agreement = explanation.agreement
+        if agreement is not None and agreement.layout != ():
+            verdict = "agree" if agreement.agree else "disagree"
+            shap_top = ", ".join(map(str, agreement.shap_top or ()))
+            lime_top = ", ".join(map(str, agreement.lime_top or ()))
             parts.append(f"<p>SHAP and LIME {verdict} on the top features (SHAP: "
                          f"{escape(shap_top)}; LIME: {escape(lime_top)}).</p>")
     else:
@@ -174,9 +206,9 @@ def explanation_html(explanation: Mapping[str, Any] | None, *, values: Mapping[s
     return "".join(parts)
 
 
-def request_html(request_id: str, anomaly: Mapping[str, Any] | None,
-                 row: Mapping[str, Any] | None, window: Mapping[str, Any] | None, *,
-                 features: Sequence[str] = (), explanation: Mapping[str, Any] | None = None,
+def request_html(request_id: str, anomaly: AnomalousPrediction | None,
+                 row: Mapping[str, Any] | None, window: Window | None, *,
+                 features: Sequence[str] = (), explanation: ExplainedRow | None = None,
                  explanation_status: str = "",
                  quantiles: Mapping[str, Mapping[float, float]] | None = None,
                  data_note: str = "") -> str:
@@ -187,15 +219,15 @@ def request_html(request_id: str, anomaly: Mapping[str, Any] | None,
     ----------
     request_id : str
         The request.
-    anomaly : Mapping or None
-        Its entry in the summary's ``anomalies`` (``None`` if it was not flagged).
+    anomaly : AnomalousPrediction or None
+        Its entry in the run's ``anomalies`` (``None`` if it was not flagged).
     row : Mapping or None
         Its full logged row (``None`` without the logs, ``{}`` when not found).
-    window : Mapping or None
+    window : Window or None
         Its window (for the latency quantiles).
     features : sequence of str
         The features, in the order to list them.
-    explanation : Mapping, optional
+    explanation : ExplainedRow, optional
         Its entry in ``explanations.rows``.
     explanation_status : str
         Why there may be no explanation.
@@ -209,19 +241,24 @@ def request_html(request_id: str, anomaly: Mapping[str, Any] | None,
     str
         An HTML fragment.
     """
-    record = {**_map(row), **_map(anomaly)}
+    anomaly = complete(anomaly) if anomaly is not None else None
+    explanation = complete(explanation) if explanation is not None else None
+    window = complete(window) if window is not None else None
+    # the logged row with the anomaly's fields over it (the keys its document has)
+    record: dict[str, Any] = {**(row or {}), **(anomaly.to_dict() if anomaly else {})}
     if not anomaly and not row:
         missing = data_note or "it is neither among the flagged rows nor in the logs"
         return (f'<div class="obskit"><p>Request <code>{escape(request_id)}</code> is not '
                 f"available: {escape(missing)}.</p></div>")
     parts = [f'<div class="obskit"><h3>Request <code>{escape(request_id)}</code></h3>']
     ids = [(k.replace("_", " "), record.get(k)) for k in _ID_FIELDS if record.get(k)]
-    ids.append(("window", fmt_time(record.get("window_start") or _map(window).get("start"))))
+    ids.append(("window", fmt_time(record.get("window_start")
+                                   or (window.start if window is not None else None))))
     parts.append('<dl class="facts">' + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>"
                                                   for k, v in ids) + "</dl>")
     if anomaly:
-        reasons = _list(anomaly.get("reasons"))
-        parts.append(f"<p>Flagged with severity {escape(fmt_num(anomaly.get('severity')))} "
+        reasons = anomaly.reasons or ()
+        parts.append(f"<p>Flagged with severity {escape(fmt_num(anomaly.severity))} "
                      "because:</p><ul>" + "".join(f"<li>{escape(reason_text(r, record))}</li>"
                                                   for r in reasons) + "</ul>")
     else:
@@ -234,11 +271,11 @@ def request_html(request_id: str, anomaly: Mapping[str, Any] | None,
                     "your tracing system for the span breakdown)" if record.get("trace_id")
                     else "") + ".</p>")
     parts.append(img_html(latency_figure(record.get("latency_ms"),
-                                         _map(_map(window).get("health")),
+                                         window.health if window is not None else None,
                                          request=f"request {request_id}"),
                           f"Latency of request {request_id} against its window"))
-    shap = _map(_map(explanation).get("shap"))
-    values = _map(_map(explanation).get("values")) or record
+    shap: Mapping[str, Any] = explanation.shap if explanation is not None else {}
+    values: Mapping[str, Any] = (explanation.values if explanation is not None else {}) or record
     if features:
         rows = []
         order = sorted(features, key=lambda f: -abs(finite(shap.get(f)) or 0)) if shap \
@@ -246,7 +283,7 @@ def request_html(request_id: str, anomaly: Mapping[str, Any] | None,
         for f in order:
             rows.append(f"<tr><td>{escape(f)}</td>"
                         f"<td class=num>{escape(_value(values.get(f)))}</td>"
-                        f"<td>{escape(_percentile_band(values.get(f), _map(quantiles).get(f)))}"
+                        f"<td>{escape(_percentile_band(values.get(f), (quantiles or {}).get(f)))}"
                         f"</td><td class=num>{escape(fmt_num(shap.get(f)) if shap else '—')}"
                         "</td></tr>")
         parts.append("<table><thead><tr><th>Feature</th><th class=num>Value</th>"

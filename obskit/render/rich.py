@@ -1,44 +1,66 @@
 """Rich notebook display of a run: what ``Analysis._repr_html_`` shows.
 
 Compact: the verdict, the tiles, the first findings and the most drifted features with
-their reference/current sparklines. Static HTML (no script), every string escaped.
+their reference/current sparklines. Static HTML (no script), every string escaped. It
+reads the typed :class:`~obskit.results.Run` as it is: nothing is recomputed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from obskit._format import fmt_int, fmt_num, fmt_time
 from obskit._text import plural
-from obskit.feature_ranking import summary_worst_value
-from obskit.render._common import (
-    _badge,
-    _drift_rows,
-    _list,
-    _map,
-    _method_name,
-    _windows,
+from obskit.render.common import (
+    as_read,
+    badge,
+    complete,
+    drift_rows,
     escape,
+    method_name,
+    worst_value,
 )
-from obskit.render.fragments import (
-    _sparkline_img,
-    findings_html,
-    report_css,
-    summary_tiles_html,
-)
+from obskit.render.css import report_css
+from obskit.render.drift_table import sparkline_img
+from obskit.render.overview import findings_html, summary_tiles_html
+from obskit.results import Run
 
-__all__ = ["summary_html", "analysis_html"]
+__all__ = ["analysis_html", "as_run", "summary_html"]
 
 
-def summary_html(summary: Mapping[str, Any], *, findings: int = 5, features: int = 8,
+def as_run(value: Any) -> Run:
+    """The :class:`Run` of ``value``: an analysis's run, or ``value`` itself.
+
+    Parameters
+    ----------
+    value : Run or Analysis
+        A run, or an object holding one as ``.run``.
+
+    Returns
+    -------
+    Run
+
+    Raises
+    ------
+    TypeError
+        ``value`` is neither (e.g. a summary dict).
+    """
+    run = getattr(value, "run", value)
+    if not isinstance(run, Run):
+        raise TypeError(f"expected an obskit.results.Run (or an Analysis), got "
+                        f"{type(value).__name__}; read a summary.json (or its dict) with "
+                        "obskit.results.load(...)")
+    return run
+
+
+def summary_html(run: Run, *, findings: int = 5, features: int = 8,
                  hint: bool = True) -> str:
     """A compact HTML view of a run for a notebook cell.
 
     Parameters
     ----------
-    summary : Mapping
-        The run's ``summary.json`` document.
+    run : Run
+        The run.
     findings : int
         Findings shown (most severe first); the rest are counted.
     features : int
@@ -50,39 +72,40 @@ def summary_html(summary: Mapping[str, Any], *, findings: int = 5, features: int
     -------
     str
         An HTML fragment (with the report's scoped stylesheet).
+
+    Raises
+    ------
+    TypeError
+        ``run`` is not a :class:`Run` (a summary dict: ``obskit.results.load`` it first).
     """
-    status = str(summary.get("status") or "n/a")
+    run = complete(as_run(run))
+    status = str(as_read(run, "status") or "n/a")
     kind = status if status in ("ok", "alert", "failed") else "na"
-    period = _map(summary.get("period"))
-    windows = _windows(summary)
-    rows = _map(summary.get("rows"))
-    title = summary.get("title") or "obskit run"
+    title = run.title or "obskit run"
     parts = [report_css(), '<div class="obskit">',
-             f"<h3>{escape(title)} {_badge(status, kind)}</h3>",
-             f'<p class="muted">{escape(summary.get("task"))} model · '
-             f"{escape(fmt_time(period.get('start')))} to {escape(fmt_time(period.get('end')))} "
-             f"(UTC) · {plural(len(windows), 'window')} of {escape(summary.get('window'))} · "
-             f"{escape(fmt_int(rows.get('current')))} rows used, "
-             f"{escape(fmt_int(rows.get('quarantined')))} quarantined</p></div>",
-             summary_tiles_html(summary)]
-    listed = [f for f in _list(summary.get("findings")) if isinstance(f, Mapping)]
-    if listed or summary.get("status") == "failed":
-        parts.append(findings_html({"findings": listed[:findings],
-                                    "status": summary.get("status")}))
+             f"<h3>{escape(title)} {badge(status, kind)}</h3>",
+             f'<p class="muted">{escape(run.task)} model · '
+             f"{escape(fmt_time(run.period.start))} to {escape(fmt_time(run.period.end))} "
+             f"(UTC) · {plural(len(run.windows), 'window')} of {escape(run.window)} · "
+             f"{escape(fmt_int(as_read(run.rows, 'current')))} rows used, "
+             f"{escape(fmt_int(as_read(run.rows, 'quarantined')))} quarantined</p></div>",
+             summary_tiles_html(run)]
+    listed = run.findings
+    if listed or run.status == "failed":
+        parts.append(findings_html(run, limit=findings))
         if len(listed) > findings:
             parts.append(f'<div class="obskit"><p class="muted">{len(listed) - findings} '
                          "more findings in <code>to_summary()['findings']</code>.</p></div>")
-    drift = _drift_rows(summary)[:features]
+    drift = drift_rows(run.drift_summary)[:features]
     if drift:
-        distributions = _map(summary.get("distributions"))
         body = "".join(
             f"<tr><td><strong>{escape(f)}</strong></td>"
-            f"<td>{escape(_method_name(d.get('method')))}</td>"
-            f"<td class=num>{escape(fmt_int(d.get('drifted_windows')))} of "
-            f"{escape(fmt_int(d.get('windows')))}</td>"
-            f"<td class=num>{escape(fmt_num(summary_worst_value(d)))}</td>"
-            f"<td class=num>{escape(fmt_num(d.get('threshold')))}</td>"
-            f"<td>{_sparkline_img(f, _map(distributions.get(f)))}</td></tr>"
+            f"<td>{escape(method_name(d.method))}</td>"
+            f"<td class=num>{escape(fmt_int(d.drifted_windows))} of "
+            f"{escape(fmt_int(d.windows))}</td>"
+            f"<td class=num>{escape(fmt_num(worst_value(d)))}</td>"
+            f"<td class=num>{escape(fmt_num(d.threshold))}</td>"
+            f"<td>{sparkline_img(f, run.distributions.get(f))}</td></tr>"
             for f, d in drift)
         parts.append('<div class="obskit"><table><thead><tr><th>Feature</th><th>Method</th>'
                      "<th class=num>Drifted windows</th><th class=num>Worst</th>"
@@ -96,5 +119,16 @@ def summary_html(summary: Mapping[str, Any], *, findings: int = 5, features: int
 
 
 def analysis_html(analysis: Any) -> str:
-    """:func:`summary_html` of an :class:`~obskit.analysis.Analysis`."""
-    return summary_html(analysis.to_summary())
+    """:func:`summary_html` of an :class:`~obskit.analysis.Analysis` (its run, as built:
+    nothing is recomputed).
+
+    Parameters
+    ----------
+    analysis : Analysis or Run
+
+    Returns
+    -------
+    str
+        An HTML fragment.
+    """
+    return summary_html(as_run(analysis))

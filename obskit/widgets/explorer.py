@@ -155,7 +155,7 @@ class Explorer(widgets.VBox):
         return self._views[key]
 
     def _header(self) -> str:
-        return summary_html(self.state.document(), findings=3, features=0, hint=False)
+        return summary_html(self.state.run, findings=3, features=0, hint=False)
 
     @property
     def _segment_label(self) -> str:
@@ -222,8 +222,7 @@ class Explorer(widgets.VBox):
         self.anomaly_table.value = report_css() + (
             f'<div class="obskit"><p>{escape(fmt_int(len(rows)))} flagged predictions in '
             f"{escape(where)}, {escape(self._segment_label)}; most severe first.</p></div>"
-            + anomaly_table_html([r.to_dict() for r in rows], selected=self.anomaly.value,
-                                 limit=25))
+            + anomaly_table_html(list(rows), selected=self.anomaly.value, limit=25))
         self._show_anomaly()
 
     def _show_anomaly(self) -> None:

@@ -1,15 +1,10 @@
 """HTML views of an :class:`ExplorerState`: what the explorer's panels and the deep-dive
 notebooks show. Each function reads the state (whose data is cached) and renders with
 :mod:`obskit.render`; none imports ipywidgets.
-
-The render functions called here read documents (``summary.json`` mappings) for now: the
-typed records are handed over with :meth:`~obskit.results.Record.to_dict` (:func:`_doc`).
+The state's typed records (:mod:`obskit.results`) go to render as they are.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 from obskit._format import fmt_int, fmt_num, fmt_time
 from obskit.feature_ranking import rank_window_drift, summary_worst_value
@@ -23,17 +18,11 @@ from obskit.render.views import (
     window_grid_figure,
     window_html,
 )
-from obskit.results import Record
 from obskit.widgets.state import ExplorerState, Segment, segment_label
 
 __all__ = ["title_html", "window_page", "feature_page", "request_page",
            "feature_history_page", "feature_segments_html", "window_drift_page",
            "anomalies_page"]
-
-
-def _doc(record: Record | None) -> Mapping[str, Any] | None:
-    """A record as the document the render functions read (``None`` stays ``None``)."""
-    return record.to_dict() if record is not None else None
 
 
 def title_html(state: ExplorerState, title: str) -> str:
@@ -49,7 +38,7 @@ def title_html(state: ExplorerState, title: str) -> str:
 def window_page(state: ExplorerState, index: int, segment: Segment = None) -> str:
     """One window of the whole log or of a segment: its numbers, drift and alerts."""
     return report_css() + window_html(
-        state.document(), _doc(state.window(index, segment)), segment=segment_label(segment),
+        state.run, state.window(index, segment), segment=segment_label(segment),
         reference_performance=state.reference_performance(segment))
 
 
@@ -60,8 +49,8 @@ def feature_page(state: ExplorerState, feature: str, index: int,
     label = segment_label(segment)
     window = state.window(index, segment) or state.window(index)
     parts = [report_css(), feature_html(
-        feature, _doc(state.drift_entry(feature, index, segment)),
-        _doc(state.drift_summary(segment).get(feature)), _doc(window), segment=label,
+        feature, state.drift_entry(feature, index, segment),
+        state.drift_summary(segment).get(feature), window, segment=label,
         importance=state.importance())]
     when = fmt_time(window.start if window is not None else None)
     if state.data_available:
@@ -87,9 +76,9 @@ def request_page(state: ExplorerState, request_id: str) -> str:
     row = state.request_row(request_id) if state.data_available else None
     index = anomaly.window if anomaly is not None else (row or {}).get("window_index")
     return report_css() + request_html(
-        request_id, _doc(anomaly), row, _doc(state.window(index)) if index is not None else None,
+        request_id, anomaly, row, state.window(index) if index is not None else None,
         features=list(state.run.features),
-        explanation=_doc(state.explanation(request_id)),
+        explanation=state.explanation(request_id),
         explanation_status=state.explanation_status(),
         quantiles=state.reference_quantiles() if state.data_available else None,
         data_note=state.data_note)
@@ -127,7 +116,7 @@ def feature_segments_html(state: ExplorerState, feature: str) -> str:
                     f"<td class=num>{escape(fmt_int(d.drifted_windows if d else None))} of "
                     f"{escape(fmt_int(d.windows if d else None))}</td>"
                     f"<td>{escape(first)}</td>"
-                    f"<td class=num>{escape(fmt_num(summary_worst_value(_doc(d) or {})))}"
+                    f"<td class=num>{escape(fmt_num(summary_worst_value(d or {})))}"
                     "</td></tr>")
     if not rows:
         return '<div class="obskit"><p>This run has no segments.</p></div>'
@@ -162,5 +151,5 @@ def window_drift_page(state: ExplorerState, index: int, *, top: int = 3) -> str:
 def anomalies_page(state: ExplorerState, index: int | None, *,
                    selected: str | None = None) -> str:
     """The flagged predictions of a window (all windows for ``None``), most severe first."""
-    rows = [r.to_dict() for r in state.anomalies(window=index)]
+    rows = list(state.anomalies(window=index))
     return report_css() + anomaly_table_html(rows, selected=selected, limit=25)

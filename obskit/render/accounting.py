@@ -1,0 +1,73 @@
+"""Where every row went: quarantine counts by reason with examples, the label accounting
+and the files read (the report's data quality notes). Every string is escaped."""
+
+from __future__ import annotations
+
+from obskit._format import finite, fmt_int, fmt_pct
+from obskit._text import plural
+from obskit.render.common import as_read, basename, complete, escape, table
+from obskit.results import Run
+
+__all__ = ["data_quality_html"]
+
+#: label counts shown, in this order: field → text
+_LABEL_COUNTS = (("read", "labels read"), ("quarantined", "quarantined"),
+                 ("duplicates", "duplicates dropped"), ("used", "used"),
+                 ("matched", "matched to a prediction"), ("unmatched", "matched no prediction"))
+
+
+def data_quality_html(run: Run) -> str:
+    """Quarantine counts by reason, examples, label accounting and the files read.
+
+    Parameters
+    ----------
+    run : Run
+        The run (its ``rows``, ``quarantine``, ``labels`` and ``sources``).
+
+    Returns
+    -------
+    str
+        An HTML fragment.
+    """
+    run = complete(run)
+    rows = run.rows
+    by_reason = run.quarantine.by_reason
+    read = finite(as_read(rows, "read"))
+    parts = ['<div class="obskit"><h3>Quarantined rows</h3>']
+    if by_reason:
+        reasons = sorted(by_reason.items(), key=lambda kv: -(finite(kv[1]) or 0))
+        parts.append(table(("Reason", "Rows", "Share of rows read"),
+                           [(r, fmt_int(c), fmt_pct((finite(c) or 0) / read) if read else
+                             "n/a") for r, c in reasons], frozenset({1, 2})))
+    else:
+        parts.append(f"<p>No rows were quarantined ({escape(fmt_int(read))} rows read, "
+                     f"{escape(fmt_int(as_read(rows, 'current')))} used).</p>")
+    if finite(rows.reference_quarantined):
+        parts.append(f"<p>{escape(fmt_int(rows.reference_quarantined))} reference rows "
+                     "were quarantined.</p>")
+    examples = run.quarantine.examples
+    if examples:
+        parts.append(f"<details><summary>{len(examples)} example"
+                     f"{'s' * (len(examples) != 1)} of quarantined rows</summary>"
+                     + table(("File", "Line", "Reason", "Detail"),
+                             [(basename(x.file), x.line, x.reason, x.detail)
+                              for x in examples], frozenset({1}))
+                     + "</details>")
+
+    parts.append("<h3>Labels</h3>")
+    labels = run.labels
+    if labels is not None:
+        parts.append(table(("Labels", "Count"),
+                           [(text, fmt_int(getattr(labels, k))) for k, text in _LABEL_COUNTS],
+                           frozenset({1})))
+    else:
+        parts.append("<p>No label source was given: realized performance is not available."
+                     "</p>")
+
+    sources = run.sources.to_dict()  # every role, in the document's order
+    files = [(kind, basename(p)) for kind, paths in sources.items()
+             if isinstance(paths, list) for p in paths]
+    if files:
+        parts.append(f"<details><summary>{plural(len(files), 'source file')} read</summary>"
+                     + table(("Role", "File"), files) + "</details>")
+    return "".join(parts) + "</div>"
