@@ -73,7 +73,6 @@ class ExplorerState(RunView):
         super().__init__(run)
         self.config = config
         self.log_view = LogView(run, config=config, logs=logs, table=table)
-        self._document: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ construction
 
@@ -125,13 +124,6 @@ class ExplorerState(RunView):
             return cls(source, config=_config(config))
         raise TypeError(f"expected an Analysis, a Run, a summary mapping or a path to "
                         f"summary.json, got {type(source).__name__}")
-
-    def document(self) -> dict[str, Any]:
-        """The run's ``summary.json`` document, built once, for the render functions
-        that read a document."""
-        if self._document is None:
-            self._document = self.run.to_dict()
-        return self._document
 
     # ------------------------------------------------------------------ the logs
 
