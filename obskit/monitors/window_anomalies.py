@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from obskit.assemble import number
+from obskit._format import finite
 
 __all__ = ["SERIES", "robust_z", "robust_baseline", "window_anomalies",
            "reason_rarity", "ROUTINE_P", "RARE_LIFT", "LIFT_CAP"]
@@ -236,7 +236,7 @@ def window_anomalies(windows: list[dict[str, Any]], *, threshold: float = 3.5,
     """
     ok = [w for w in windows if w.get("status") == "ok"]
     performance = next((m for m in _PERFORMANCE for w in ok
-                        if number((w.get("performance") or {}).get(m)) is not None), None)
+                        if finite((w.get("performance") or {}).get(m)) is not None), None)
     starts = [_start(w) for w in windows]
     by_hour = seasonal and _is_hourly_seasonal(starts)
     ok_starts = [_start(w) for w in ok]
@@ -246,7 +246,7 @@ def window_anomalies(windows: list[dict[str, Any]], *, threshold: float = 3.5,
     for series in SERIES:
         if series in _PERFORMANCE and series != performance:
             continue
-        got = [number(row.get(series)) for row in rows]
+        got = [finite(row.get(series)) for row in rows]
         values = np.array([np.nan if v is None else v for v in got], dtype=float)
         has = np.isfinite(values)
         if has.sum() < MIN_BASELINE_WINDOWS:
