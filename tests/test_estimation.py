@@ -385,6 +385,6 @@ def test_row_count_of_an_estimate_is_not_a_metric(regression_monitor, binary_mon
                                                 estimated=estimated),
                                    features=[], metrics=METRICS[task], min_rows=10,
                                    has_labels=False)
-        assert "n" not in windows[0]["estimated_performance"]
-        assert "n" not in windows[0]["estimated_performance_ci"]
-        assert set(windows[0]["estimated_performance"]) <= set(METRICS[task])
+        assert "n" not in windows[0].estimated_performance
+        assert "n" not in windows[0].estimated_performance_ci
+        assert set(windows[0].estimated_performance) <= set(METRICS[task])
