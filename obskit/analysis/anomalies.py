@@ -50,18 +50,23 @@ _ID_COLUMNS = ("request_id", "trace_id", "model_version", "score", "prediction",
                "latency_ms", "status", "error")
 
 
-def _hashed(table):
+def _index(value: Any) -> int:
+    """A window index (or count) of a frame as an ``int``."""
+    return int(value)
+
+
+def _hashed(table: Any) -> Any:
     key = table.request_id if "request_id" in table.columns else table.timestamp.cast("string")
     return table.mutate(_h=stable_hash(key))
 
 
-def _sample(table, n: int, features: list[str]) -> pd.DataFrame:
+def _sample(table: Any, n: int, features: list[str]) -> pd.DataFrame:
     """A deterministic sample of at most ``n`` rows (features only), drawn in the engine."""
     return _hashed(table).order_by("_h").limit(n).select(*features).execute()
 
 
-def _current_samples(table, features: list[str], *, normal: int, per_window: int,
-                     skip: set) -> tuple[pd.DataFrame, dict[int, pd.DataFrame]]:
+def _current_samples(table: Any, features: list[str], *, normal: int, per_window: int,
+                     skip: set[Any]) -> tuple[pd.DataFrame, dict[int, pd.DataFrame]]:
     """In one engine query: the ``normal`` rows :func:`_sample` would draw from ``table``
     without the flagged ``skip`` request ids (and rows without one), and per window the
     first ``per_window`` rows in the same hash order."""
@@ -83,8 +88,9 @@ def _current_samples(table, features: list[str], *, normal: int, per_window: int
                          .groupby(W, sort=True)}
 
 
-def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table, reference,
-             cfg: AnomalyConfig, drift_summary: Mapping[str, DriftSummary]) -> dict[str, Any]:
+def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table: Any,
+             reference: Any, cfg: AnomalyConfig, drift_summary: Mapping[str, DriftSummary]
+             ) -> dict[str, Any]:
     """SHAP and LIME on the flagged rows; the cohort, attribution drift and ranking."""
     from obskit.explain import (
         agreement,
@@ -97,6 +103,7 @@ def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table, refere
     from obskit.model import check_features, load_model
 
     features = list(logs.features)
+    assert config.model is not None  # explained only with a model
     model = load_model(config.model, trusted_types=config.model_trusted_types,
                        trust=config.model_trust)
     check_features(model, features)
@@ -145,7 +152,7 @@ def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table, refere
         "cohort_attribution": [{k: plain(v) for k, v in r.items()}
                                for r in cohort.to_dict("records")],
         "attribution_drift": {
-            int(w): {"tv_distance": finite(g.tv_distance.iloc[0]),
+            _index(w): {"tv_distance": finite(g.tv_distance.iloc[0]),
                      "shares": {r.feature: finite(r.share) for r in g.itertuples()}}
             for w, g in drift_t.groupby("window")},
         "drift_importance": [{k: plain(v) for k, v in r.items()}
@@ -166,7 +173,7 @@ class AnomalyResult:
     explanations: Explanations | None = None
 
 
-def analyse_anomalies(config: Config, logs: LoadedLogs, table, reference,
+def analyse_anomalies(config: Config, logs: LoadedLogs, table: Any, reference: Any,
                       windows: tuple[Window, ...], drift_summary: Mapping[str, DriftSummary],
                       *, cache: ReferenceCache | None = None) -> AnomalyResult:
     """The anomalies of a run: flagged rows (reasons above their usual rate first, then
@@ -202,7 +209,7 @@ def analyse_anomalies(config: Config, logs: LoadedLogs, table, reference,
     (cache or ReferenceCache(None, None)).fit(monitor, reference)
     counts = monitor.counts_by_window(table)
     rows = monitor.calculate(table, counts=counts)
-    by_window = {int(w): {r.reason: int(r.rows) for r in g.itertuples()}
+    by_window = {_index(w): {str(r.reason): _index(r.rows) for r in g.itertuples()}
                  for w, g in counts.groupby(W)}
     starts = {w.index: w.start for w in windows}
     # reasons above their usual rate first, then the routine outliers

@@ -72,14 +72,14 @@ class WindowFrames:
     data_quality: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _row(frame: pd.DataFrame, idx: int) -> dict[str, Any] | None:
+def _row(frame: pd.DataFrame, idx: int) -> dict[Any, Any] | None:
     if frame is None or not len(frame) or W not in frame:
         return None
     hit = frame[frame[W] == idx]
     return hit.iloc[0].to_dict() if len(hit) else None
 
 
-def _metrics(row: dict[str, Any] | None, names: list[str], judged: bool
+def _metrics(row: dict[Any, Any] | None, names: list[str], judged: bool
              ) -> tuple[dict[str, float | None], dict[str, tuple[float | None, float | None]]]:
     """(metric → value, metric → (lo, hi)) from a performance-like frame row."""
     values = {m: (finite(row.get(m)) if judged and row else None) for m in names}
@@ -99,7 +99,7 @@ def _metric_names(frame: pd.DataFrame, fixed: tuple[str, ...]) -> list[str]:
     return names
 
 
-def _drift_entry(r: dict[str, Any], enough: bool) -> dict[str, Any]:
+def _drift_entry(r: Mapping[Any, Any], enough: bool) -> dict[str, Any]:
     judged = enough and r.get("drifted") is not None and not pd.isna(r.get("drifted"))
     entry = {"method": r["method"], "value": finite(r["value"]) if enough else None,
              "threshold": finite(r["threshold"]), "drifted": bool(r["drifted"]) if judged
@@ -114,7 +114,7 @@ def _moment(value: Any) -> Any:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).to_pydatetime()
 
 
-def _partial(spec: WindowSpec, records: list[dict[str, Any]],
+def _partial(spec: WindowSpec, records: list[dict[Any, Any]],
              covered: tuple[Any, Any]) -> set[int]:
     spans = []
     for row in records:
@@ -125,15 +125,15 @@ def _partial(spec: WindowSpec, records: list[dict[str, Any]],
             start, end = _moment(row.get("first")), _moment(row.get("last"))
         spans.append((idx, start, end, _moment(row.get("first")), _moment(row.get("last")),
                       int(row["rows"])))
-    return partial_windows(spec, spans, covered=tuple(
-        None if c is None else pd.Timestamp(c).to_pydatetime() for c in covered))
+    lo, hi = (None if c is None else pd.Timestamp(c).to_pydatetime() for c in covered)
+    return partial_windows(spec, spans, covered=(lo, hi))
 
 
 #: data quality counts per feature, with their shares and the reference's
 _DQ_MEASURES = ("missing", "non_finite", "out_of_range", "unseen", "wrong_type")
 
 
-def _quality_entry(r: dict[str, Any]) -> dict[str, Any]:
+def _quality_entry(r: Mapping[Any, Any]) -> dict[str, Any]:
     """A window's data quality of one feature: ``rows``, ``values`` and, for each measure
     that applies to the feature, its count, ``_share``, and, when the reference gives an
     expected share, ``reference_<m>_share`` and ``_increase`` (measures that do not apply
@@ -167,8 +167,8 @@ def _multivariate(frame: pd.DataFrame, idx: int, enough: bool
                   ) -> dict[str, MultivariateDrift]:
     out: dict[str, MultivariateDrift] = {}
     for r in (frame[frame[W] == idx].to_dict("records") if len(frame) else []):
-        entry = {k: (finite(v) if k not in ("method", "drifted") else v)
-                 for k, v in r.items() if k not in (W, "method")}
+        entry: dict[str, Any] = {str(k): (finite(v) if k not in ("method", "drifted") else v)
+                                 for k, v in r.items() if k not in (W, "method")}
         entry["drifted"] = (bool(r["drifted"]) if enough and r.get("drifted") is not None
                             and not pd.isna(r.get("drifted")) else None)
         if not enough:
@@ -177,7 +177,7 @@ def _multivariate(frame: pd.DataFrame, idx: int, enough: bool
     return out
 
 
-def _health(row: dict[str, Any] | None, rows: int, enough: bool) -> Health:
+def _health(row: dict[Any, Any] | None, rows: int, enough: bool) -> Health:
     values: dict[str, Any] = {}
     if row and enough:
         values = {k: finite(v) for k, v in row.items() if k.startswith("latency_")}
