@@ -353,7 +353,7 @@ class ExplorerState:
                 .limit(1).execute()
             if not len(rows):
                 return {}
-            from obskit.assemble import plain
+            from obskit.profiles.values import plain
 
             return {str(k): plain(v) for k, v in rows.iloc[0].items()
                     if not str(k).startswith("_")}
