@@ -83,7 +83,7 @@ def _meta(data: Path) -> dict[str, Any]:
 def child_obskit(data: Path, with_ks: bool) -> dict[str, Any]:
     t: dict[str, float] = {}
     with timer(t, "import_s"):
-        from obskit.analysis import drift_rules
+        from obskit.analysis.drift_rules import drift_rules
         from obskit.config import load_config
         from obskit.io.logs import load_logs
         from obskit.monitors import DriftMonitor, with_window

@@ -386,7 +386,7 @@ def test_high_cardinality_feature_is_not_checked_for_unseen_values():
 
 
 def test_current_samples_in_one_query_equal_separate_samples():
-    from obskit.anomaly_report import _current_samples, _hashed, _sample
+    from obskit.analysis.anomalies import _current_samples, _hashed, _sample
 
     rng = np.random.default_rng(5)
     n = 3000

@@ -8,6 +8,7 @@ import pytest
 from scipy import stats
 from scipy.spatial import distance
 
+from obskit.analysis.reference_cache import ReferenceCache
 from obskit.config import DriftRule
 from obskit.drift import (
     METHODS,
@@ -23,7 +24,6 @@ from obskit.exceptions import ConfigError, NotFittedError
 from obskit.monitors import DriftMonitor
 from obskit.monitors.drift import COLUMNS
 from obskit.profiles import wasserstein_by_window
-from obskit.reference_cache import ReferenceCache
 from obskit.stattests import ReferenceECDF, wasserstein_ks
 from obskit.thresholds import ConstantThreshold, ReferenceThreshold, benjamini_hochberg
 from tests.helpers import engine_table

@@ -368,7 +368,7 @@ def test_sampling_band_shrinks_with_window_size():
 def test_row_count_of_an_estimate_is_not_a_metric(regression_monitor, binary_monitor):
     """DLE and CBPE return ``n`` (rows estimated) beside the metrics; a window's
     ``estimated_performance`` holds the metrics only (no "n (score)" panel)."""
-    from obskit.assemble import WindowFrames, assemble_windows
+    from obskit.analysis.assemble import WindowFrames, assemble_windows
     from obskit.performance import METRICS
     from obskit.windows import parse_window
 
@@ -385,6 +385,6 @@ def test_row_count_of_an_estimate_is_not_a_metric(regression_monitor, binary_mon
                                                 estimated=estimated),
                                    features=[], metrics=METRICS[task], min_rows=10,
                                    has_labels=False)
-        assert "n" not in windows[0]["estimated_performance"]
-        assert "n" not in windows[0]["estimated_performance_ci"]
-        assert set(windows[0]["estimated_performance"]) <= set(METRICS[task])
+        assert "n" not in windows[0].estimated_performance
+        assert "n" not in windows[0].estimated_performance_ci
+        assert set(windows[0].estimated_performance) <= set(METRICS[task])

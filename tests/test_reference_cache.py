@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 import obskit
+from obskit.analysis.reference_cache import ReferenceCache, data_fingerprint
 from obskit.config import DriftRule, load_config
 from obskit.monitors import DriftMonitor
-from obskit.reference_cache import ReferenceCache, data_fingerprint
 from tests.helpers import engine_table
 
 RNG = np.random.default_rng(11)

@@ -120,7 +120,7 @@ def test_analysis_builds_its_run_once_and_to_summary_is_its_document(small):
     summary["findings"].clear()
     assert small.to_summary()["status"] == run.status != "failed"  # ... not the run's
     assert len(small.to_summary()["findings"]) == len(run.findings) > 0
-    assert small.drift_summary() is small.drift_summary()
+    assert small.drift_summary is small.drift_summary
 
 
 def test_run_fields_are_typed(small):

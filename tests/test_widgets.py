@@ -15,7 +15,6 @@ from obskit.render.rich import analysis_html, summary_html
 from obskit.results import load
 from obskit.widgets import ExplorerState, explore, log_view
 from obskit.widgets.explorer import KERNEL_NOTE, Explorer
-from obskit.widgets.state import as_run
 from tests.demo_run import demo_run
 
 pytestmark = pytest.mark.e2e  # builds one demo analysis (about a minute)
@@ -53,7 +52,7 @@ def test_feature_view_follows_window_and_feature(run, explorer):
     for window in (first, last):
         explorer.window.value = window
         text = _text(explorer.feature_view.value)
-        start = next(w.start for w in as_run(analysis).windows if w.index == window)
+        start = next(w.start for w in analysis.windows if w.index == window)
         assert f"utilization on {fmt_time(start)} (all rows)" in text
         assert fmt_num(_drift(analysis, window, "utilization")) in text
         assert f"{fmt_time(start)} to" in _text(explorer.window_view.value)
@@ -67,7 +66,7 @@ def test_feature_view_follows_window_and_feature(run, explorer):
 
 def test_window_view_shows_the_windows_numbers(run, explorer):
     _, analysis, _ = run
-    latency = max(as_run(analysis).windows, key=lambda w: w.health.latency_p95_ms or 0)
+    latency = max(analysis.windows, key=lambda w: w.health.latency_p95_ms or 0)
     explorer.window.value = latency.index
     text = _text(explorer.window_view.value)
     assert f"{latency.rows:,}" in text
@@ -77,7 +76,7 @@ def test_window_view_shows_the_windows_numbers(run, explorer):
 
 def test_segment_switches_every_view_to_the_segment(run, explorer):
     _, analysis, _ = run
-    v2 = next(e for e in as_run(analysis).segments["model_version"] if e.value == "v2")
+    v2 = next(e for e in analysis.segments["model_version"] if e.value == "v2")
     window = next(w for w in v2.windows or () if w.status == "ok")
     explorer.window.value = window.index
     explorer.feature.value = "income"
@@ -116,7 +115,7 @@ def test_picking_an_anomalous_row_shows_why_and_its_explanations(run, explorer):
 
 def test_only_window_filters_the_rows(run, explorer):
     _, analysis, _ = run
-    busiest = max(as_run(analysis).windows, key=lambda w: sum((w.anomaly_counts or {}).values()))
+    busiest = max(analysis.windows, key=lambda w: sum((w.anomaly_counts or {}).values()))
     explorer.window.value = busiest.index
     explorer.only_window.value = True
     ids = [rid for _, rid in explorer.anomaly.options]
@@ -136,7 +135,7 @@ def test_changes_back_never_query_the_engine_again(run, monkeypatch):
 
         monkeypatch.setattr(log_view, name, counted)
     explorer = Explorer(run[1])
-    windows = [w.index for w in as_run(run[1]).windows if w.status == "ok"]
+    windows = [w.index for w in run[1].windows if w.status == "ok"]
 
     def browse() -> None:
         for feature in ("income", "employment_type"):
@@ -157,7 +156,7 @@ def test_changes_back_never_query_the_engine_again(run, monkeypatch):
 def test_a_summary_alone_explores_and_says_what_needs_the_logs(run):
     _, analysis, summary_path = run
     explorer = Explorer.from_summary(summary_path)
-    window = as_run(analysis).windows[-1].index
+    window = analysis.windows[-1].index
     explorer.window.value = window
     explorer.feature.value = "utilization"
     text = _text(explorer.feature_view.value)

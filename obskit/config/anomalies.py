@@ -1,6 +1,6 @@
 """The ``anomalies`` section of the config: options of the anomaly findings.
 
-Read by :mod:`obskit.anomaly_report` (window anomalies, explanations) and
+Read by :mod:`obskit.analysis.anomalies` (window anomalies, explanations) and
 :class:`obskit.monitors.anomaly.RowAnomalyMonitor` (row anomalies); parsed and validated
 by :func:`obskit.config.load_config` before any data is read.
 """

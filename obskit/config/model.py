@@ -162,7 +162,7 @@ class Config:
     sinks: SinksConfig = field(default_factory=SinksConfig)
     #: keep at most this many runs in a report folder (None: all)
     keep: int | None = None
-    #: fitted reference statistics on disk (:mod:`obskit.reference_cache`): True keeps them
+    #: fitted reference statistics on disk (:mod:`obskit.analysis.reference_cache`): True keeps them
     #: in ``<out>/.cache/reference``, a path keeps them there, False turns the cache off
     reference_cache: bool | str = True
     notebook_timeout_s: float = 1800.0

@@ -23,34 +23,9 @@ from obskit.render.common import (
 from obskit.render.css import report_css
 from obskit.render.drift_table import sparkline_img
 from obskit.render.overview import findings_html, summary_tiles_html
-from obskit.results import Run
+from obskit.results import Run, require_run
 
-__all__ = ["analysis_html", "as_run", "summary_html"]
-
-
-def as_run(value: Any) -> Run:
-    """The :class:`Run` of ``value``: an analysis's run, or ``value`` itself.
-
-    Parameters
-    ----------
-    value : Run or Analysis
-        A run, or an object holding one as ``.run``.
-
-    Returns
-    -------
-    Run
-
-    Raises
-    ------
-    TypeError
-        ``value`` is neither (e.g. a summary dict).
-    """
-    run = getattr(value, "run", value)
-    if not isinstance(run, Run):
-        raise TypeError(f"expected an obskit.results.Run (or an Analysis), got "
-                        f"{type(value).__name__}; read a summary.json (or its dict) with "
-                        "obskit.results.load(...)")
-    return run
+__all__ = ["analysis_html", "summary_html"]
 
 
 def summary_html(run: Run, *, findings: int = 5, features: int = 8,
@@ -78,7 +53,7 @@ def summary_html(run: Run, *, findings: int = 5, features: int = 8,
     TypeError
         ``run`` is not a :class:`Run` (a summary dict: ``obskit.results.load`` it first).
     """
-    run = complete(as_run(run))
+    run = complete(require_run(run))
     status = str(as_read(run, "status") or "n/a")
     kind = status if status in ("ok", "alert", "failed") else "na"
     title = run.title or "obskit run"
@@ -131,4 +106,4 @@ def analysis_html(analysis: Any) -> str:
     str
         An HTML fragment.
     """
-    return summary_html(as_run(analysis))
+    return summary_html(require_run(analysis))

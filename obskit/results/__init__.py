@@ -51,6 +51,7 @@ from obskit.results.run import (
     Run,
     RunRecord,
     Sources,
+    require_run,
 )
 from obskit.results.segments import SegmentResult
 from obskit.results.serialize import document, dump, load, load_record, read_document
@@ -67,4 +68,5 @@ __all__ = [
     "QuarantineExample", "Record", "ReferenceCacheStats", "ReferenceResult", "RowCounts",
     "RuleNotApplicable", "Run", "RunRecord", "SegmentResult", "Sources", "Window",
     "WindowAnomaly", "Windows", "document", "dump", "load", "load_record", "read_document",
+    "require_run",
 ]

@@ -19,7 +19,8 @@ from obskit.results.tables import Alerts, Anomalies, Windows
 from obskit.results.windows import Interval
 
 __all__ = ["SCHEMA_VERSION", "EstimationStatus", "LabelCounts", "Methods", "Period",
-           "Quarantine", "QuarantineExample", "ReferenceCacheStats", "ReferenceResult",
+           "require_run", "Quarantine", "QuarantineExample", "ReferenceCacheStats",
+           "ReferenceResult",
            "RowCounts", "Run", "RunRecord", "Sources"]
 
 SCHEMA_VERSION = "1.0"
@@ -223,3 +224,29 @@ class RunRecord(Record):
                 timings = document["timings"] = {}
             timings["render_s"] = self.render_s
         return document
+
+
+def require_run(value: Any) -> Run:
+    """``value`` if it is a :class:`Run` (an :class:`~obskit.analysis.Analysis` is one).
+
+    Parameters
+    ----------
+    value : Run
+        What a reader of results was given.
+
+    Returns
+    -------
+    Run
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not a Run (e.g. a summary dict): the message says to read it with
+        :func:`obskit.results.load`.
+    """
+    if not isinstance(value, Run):
+        raise TypeError(f"expected an obskit.results.Run (or an Analysis), got "
+                        f"{type(value).__name__}; read a summary.json (or its dict) with "
+                        "obskit.results.load(...)")
+    return value
+

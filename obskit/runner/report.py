@@ -41,7 +41,7 @@ from obskit.runner.publish import (
 )
 from obskit.sinks import dispatch
 
-__all__ = ["REPORT_FAILED_RULE", "RunOutcome", "as_run", "failed_run", "run_report"]
+__all__ = ["REPORT_FAILED_RULE", "RunOutcome", "failed_run", "run_report"]
 
 #: the rule name of the synthetic alert a failed notebook adds to its run's alerts
 REPORT_FAILED_RULE = "report_failed"
@@ -76,13 +76,6 @@ class RunOutcome:
         if self.record.render_s is not None:
             timings["render_s"] = self.record.render_s
         return timings
-
-
-def as_run(analysis: Analysis | Run) -> Run:
-    """The :class:`Run` of an analysis (an analysis is, or holds, its run)."""
-    run = getattr(analysis, "run", analysis)
-    assert isinstance(run, Run)
-    return run
 
 
 def _with_commands(run: Run, record: RunRecord) -> Run:
@@ -166,7 +159,7 @@ def run_report(config: Config, *, out: str | Path | None = None,
         raise InputError(f"run id {run_id!r}: expected letters, digits and _.:+- only",
                          path=run_id)
     load_sinks(config.sinks)  # a bad sinks section stops the run before any work
-    run = as_run(analysis or analyze(config))
+    run: Run = analysis or analyze(config)
     root = Path(out or config.out)
     root.mkdir(parents=True, exist_ok=True)
     clean_stale_tmp(root)

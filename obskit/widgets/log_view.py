@@ -263,7 +263,7 @@ class LogView:
             row = first_row(table, "request_id", str(request_id))
             if row is None:
                 return {}
-            from obskit.assemble import plain
+            from obskit.profiles.values import plain
 
             return {k: plain(v) for k, v in row.items() if not k.startswith("_")}
 

@@ -25,26 +25,10 @@ from obskit.results import (
 )
 from obskit.segments import segment_label as label_of
 
-__all__ = ["RunView", "Segment", "as_run", "segment_label"]
+__all__ = ["RunView", "Segment", "segment_label"]
 
 #: a segment key: ``None`` for all rows, else ``(column, value)``
 Segment = tuple[str, str] | None
-
-
-def as_run(source: Any) -> Run:
-    """The typed run of ``source``: an :class:`~obskit.analysis.Analysis` (its ``run``)
-    or a :class:`~obskit.results.Run` itself.
-
-    Raises
-    ------
-    TypeError
-        ``source`` is neither.
-    """
-    run = getattr(source, "run", source)
-    if not isinstance(run, Run):
-        raise TypeError(f"expected an Analysis or an obskit.results.Run, got "
-                        f"{type(source).__name__}")
-    return run
 
 
 def segment_label(segment: Segment) -> str:

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from obskit.results import Run, load
+from obskit.results import Run, load, require_run
 from obskit.widgets.log_view import LogView
-from obskit.widgets.run_view import RunView, Segment, as_run, segment_label
+from obskit.widgets.run_view import RunView, Segment, segment_label
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from obskit.config import Config
     from obskit.io.logs import LoadedLogs
 
-__all__ = ["ExplorerState", "Segment", "as_run", "load_state", "segment_label"]
+__all__ = ["ExplorerState", "Segment", "load_state", "segment_label"]
 
 
 def _config(config: Any, overrides: Mapping[str, Any] | None = None) -> Config | None:
@@ -80,7 +80,7 @@ class ExplorerState(RunView):
     def from_analysis(cls, analysis: Any) -> ExplorerState:
         """From an :class:`~obskit.analysis.Analysis` (what :func:`obskit.analyze`
         returns): its run, config, logs and analysed rows."""
-        return cls(as_run(analysis), config=analysis.config, logs=analysis.logs,
+        return cls(require_run(analysis), config=analysis.config, logs=analysis.logs,
                    table=getattr(analysis, "table", None))
 
     @classmethod

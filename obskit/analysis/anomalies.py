@@ -1,4 +1,5 @@
-"""The anomalies section of a run: flagged predictions, why, and what drives them.
+"""The anomalies section of a run (formerly ``anomaly_report``): flagged predictions, why,
+and what drives them, as typed records (:class:`AnomalyResult`).
 
 Row flags and counts come from the engine (:class:`RowAnomalyMonitor`); window-level
 anomalies from the windows' own series; with a model, SHAP explains a bounded number of
@@ -7,12 +8,16 @@ flagged rows, normal rows and reference rows, and LIME a handful of flagged ones
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
 import pandas as pd
 
-from obskit.assemble import number, plain
+from obskit._format import finite
+from obskit.analysis.assemble import record
+from obskit.analysis.reference_cache import ReferenceCache
 from obskit.config import AnomalyConfig, Config
 from obskit.io.casting import normalise_label
 from obskit.io.engine import stable_hash
@@ -20,10 +25,19 @@ from obskit.io.logs import LoadedLogs
 from obskit.monitors.row_anomalies import RowAnomalyMonitor
 from obskit.monitors.window_anomalies import window_anomalies
 from obskit.profiles import W
-from obskit.reference_cache import ReferenceCache
+from obskit.profiles.values import plain
+from obskit.results import (
+    Anomalies,
+    AnomalousPrediction,
+    DriftSummary,
+    Explanations,
+    Window,
+    WindowAnomaly,
+)
 from obskit.timings import stage
 
-__all__ = ["analyse_anomalies", "EXPLAIN_NORMAL_ROWS", "EXPLAIN_REFERENCE_ROWS"]
+__all__ = ["AnomalyResult", "analyse_anomalies", "EXPLAIN_NORMAL_ROWS",
+           "EXPLAIN_REFERENCE_ROWS"]
 
 #: Normal rows per run and reference rows explained for the cohort comparison.
 EXPLAIN_NORMAL_ROWS = 100
@@ -36,18 +50,23 @@ _ID_COLUMNS = ("request_id", "trace_id", "model_version", "score", "prediction",
                "latency_ms", "status", "error")
 
 
-def _hashed(table):
+def _index(value: Any) -> int:
+    """A window index (or count) of a frame as an ``int``."""
+    return int(value)
+
+
+def _hashed(table: Any) -> Any:
     key = table.request_id if "request_id" in table.columns else table.timestamp.cast("string")
     return table.mutate(_h=stable_hash(key))
 
 
-def _sample(table, n: int, features: list[str]) -> pd.DataFrame:
+def _sample(table: Any, n: int, features: list[str]) -> pd.DataFrame:
     """A deterministic sample of at most ``n`` rows (features only), drawn in the engine."""
     return _hashed(table).order_by("_h").limit(n).select(*features).execute()
 
 
-def _current_samples(table, features: list[str], *, normal: int, per_window: int,
-                     skip: set) -> tuple[pd.DataFrame, dict[int, pd.DataFrame]]:
+def _current_samples(table: Any, features: list[str], *, normal: int, per_window: int,
+                     skip: set[Any]) -> tuple[pd.DataFrame, dict[int, pd.DataFrame]]:
     """In one engine query: the ``normal`` rows :func:`_sample` would draw from ``table``
     without the flagged ``skip`` request ids (and rows without one), and per window the
     first ``per_window`` rows in the same hash order."""
@@ -69,8 +88,9 @@ def _current_samples(table, features: list[str], *, normal: int, per_window: int
                          .groupby(W, sort=True)}
 
 
-def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table, reference,
-             cfg: AnomalyConfig, drift_summary: dict[str, Any]) -> dict[str, Any]:
+def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table: Any,
+             reference: Any, cfg: AnomalyConfig, drift_summary: Mapping[str, DriftSummary]
+             ) -> dict[str, Any]:
     """SHAP and LIME on the flagged rows; the cohort, attribution drift and ranking."""
     from obskit.explain import (
         agreement,
@@ -83,6 +103,7 @@ def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table, refere
     from obskit.model import check_features, load_model
 
     features = list(logs.features)
+    assert config.model is not None  # explained only with a model
     model = load_model(config.model, trusted_types=config.model_trusted_types,
                        trust=config.model_trust)
     check_features(model, features)
@@ -111,17 +132,17 @@ def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table, refere
                                             max_rows=EXPLAIN_ROWS_PER_WINDOW).values
     cohort = cohort_attribution(shap_rows.values, shap_normal.values, shap_ref.values)
     drift_t = attribution_drift(by_window, shap_ref.values)
-    judged = {f: d for f, d in drift_summary.items() if d.get("max_value") is not None}
+    judged = {f: d.to_dict() for f, d in drift_summary.items() if d.max_value is not None}
     ranking = drift_importance_ranking(judged, shap_ref.mean_abs())
     per_row = []
     for i in range(shap_rows.n_rows):
         row_shap = shap_rows.values.iloc[i]
         entry = {"request_id": plain(rows.iloc[i].get("request_id")),
-                 "base_value": number(shap_rows.base_values[i]),
-                 "shap": {f: number(v) for f, v in row_shap.items()},
+                 "base_value": finite(shap_rows.base_values[i]),
+                 "shap": {f: finite(v) for f, v in row_shap.items()},
                  "values": {f: plain(rows.iloc[i][f]) for f in features}}
         if i < len(lime):
-            entry["lime"] = [[f, number(w)] for f, w in lime[i]]
+            entry["lime"] = [[f, finite(w)] for f, w in lime[i]]
             entry["agreement"] = agreement(row_shap, lime[i])
         per_row.append(entry)
     return {
@@ -131,61 +152,92 @@ def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table, refere
         "cohort_attribution": [{k: plain(v) for k, v in r.items()}
                                for r in cohort.to_dict("records")],
         "attribution_drift": {
-            int(w): {"tv_distance": number(g.tv_distance.iloc[0]),
-                     "shares": {r.feature: number(r.share) for r in g.itertuples()}}
+            _index(w): {"tv_distance": finite(g.tv_distance.iloc[0]),
+                     "shares": {r.feature: finite(r.share) for r in g.itertuples()}}
             for w, g in drift_t.groupby("window")},
         "drift_importance": [{k: plain(v) for k, v in r.items()}
                              for r in ranking.to_dict("records")],
-        "importance": {f: number(v) for f, v in shap_ref.mean_abs().items()},
+        "importance": {f: finite(v) for f, v in shap_ref.mean_abs().items()},
     }
 
 
-def analyse_anomalies(config: Config, logs: LoadedLogs, table, reference,
-                      windows: list[dict[str, Any]], drift_summary: dict[str, Any], *,
-                      cache: ReferenceCache | None = None) -> dict[str, Any]:
-    """The ``anomalies`` part of ``summary.json`` (and per-window ``anomaly_counts``); the
-    fitted reference state comes from ``cache`` when there."""
+@dataclass(frozen=True)
+class AnomalyResult:
+    """The anomalies of one run: the ``anomalies``, ``window_anomalies`` and
+    ``explanations`` of the :class:`~obskit.results.Run`, and each window's
+    ``anomaly_counts`` (window index → reason → rows)."""
+
+    rows: Anomalies = field(default_factory=Anomalies)
+    window_anomalies: tuple[WindowAnomaly, ...] = ()
+    counts: Mapping[int, Mapping[str, int]] = field(default_factory=dict)
+    explanations: Explanations | None = None
+
+
+def analyse_anomalies(config: Config, logs: LoadedLogs, table: Any, reference: Any,
+                      windows: tuple[Window, ...], drift_summary: Mapping[str, DriftSummary],
+                      *, cache: ReferenceCache | None = None) -> AnomalyResult:
+    """The anomalies of a run: flagged rows (reasons above their usual rate first, then
+    the routine outliers), anomalous windows and, with a model, their explanations.
+
+    Parameters
+    ----------
+    config : Config
+    logs : LoadedLogs
+    table : ibis.Table
+        The analysed current rows with their ``window_index``.
+    reference : ibis.Table or None
+        The reference rows (None: no row-level anomalies, only window-level ones).
+    windows : tuple of Window
+        The run's windows.
+    drift_summary : Mapping[str, DriftSummary]
+        Feature → its drift over the run (ranks drift by importance).
+    cache : ReferenceCache, optional
+        Where the fitted reference state comes from when there.
+
+    Returns
+    -------
+    AnomalyResult
+    """
     cfg = config.anomalies
-    result: dict[str, Any] = {
-        "window_anomalies": window_anomalies(windows, threshold=cfg.mad_threshold),
-        "rows": [], "counts": {}, "explanations": None,
-    }
+    found = window_anomalies([w.to_dict() for w in windows], threshold=cfg.mad_threshold)
+    windowed = tuple(record(WindowAnomaly, a) for a in found)
     if reference is None:
-        result["explanations"] = {"status": "row-level anomalies need a reference"}
-        return result
+        return AnomalyResult(window_anomalies=windowed, explanations=Explanations.from_dict(
+            {"status": "row-level anomalies need a reference"}))
     monitor = RowAnomalyMonitor(logs.features, cfg,
                                 positive_label=normalise_label(config.positive_label))
     (cache or ReferenceCache(None, None)).fit(monitor, reference)
     counts = monitor.counts_by_window(table)
     rows = monitor.calculate(table, counts=counts)
-    result["counts"] = {int(w): {r.reason: int(r.rows) for r in g.itertuples()}
-                        for w, g in counts.groupby(W)}
-    starts = {w["index"]: w["start"] for w in windows}
+    by_window = {_index(w): {str(r.reason): _index(r.rows) for r in g.itertuples()}
+                 for w, g in counts.groupby(W)}
+    starts = {w.index: w.start for w in windows}
     # reasons above their usual rate first, then the routine outliers
     rows = rows.sort_values(["routine", "severity"], ascending=[True, False],
                             kind="stable").reset_index(drop=True)
+    flagged: list[dict[str, Any]] = []
     for r in rows.to_dict("records"):
         rec = {"window": int(r[W]), "window_start": starts.get(int(r[W])),
-               "timestamp": plain(r.get("timestamp")), "reasons": list(r["reasons"]),
-               "severity": number(r["severity"]), "routine": bool(r["routine"])}
+               "timestamp": plain(r.get("timestamp")), "reasons": tuple(r["reasons"]),
+               "severity": finite(r["severity"]), "routine": bool(r["routine"])}
         rec.update({c: plain(r[c]) for c in _ID_COLUMNS if c in r})
-        result["rows"].append(rec)
+        flagged.append(rec)
+    explanations: dict[str, Any] | None = None
     if not config.model:
-        result["explanations"] = {"status": "explanations need a model: pass --model PATH "
-                                            "(or model.path in the config)"}
+        explanations = {"status": "explanations need a model: pass --model PATH "
+                                  "(or model.path in the config)"}
     elif cfg.explain_rows == 0:
-        result["explanations"] = {"status": "explanations are off (anomalies.explain_rows: 0)"}
+        explanations = {"status": "explanations are off (anomalies.explain_rows: 0)"}
     elif len(rows):
         with stage("explanations"):
-            result["explanations"] = _explain(config, logs, rows, table, reference, cfg,
-                                              drift_summary)
-        top = {e["request_id"]: e["shap"] for e in result["explanations"].get("rows", [])}
-        for rec in result["rows"]:
+            explanations = _explain(config, logs, rows, table, reference, cfg, drift_summary)
+        top = {e["request_id"]: e["shap"] for e in explanations.get("rows", [])}
+        for rec in flagged:
             shap_row = top.get(rec.get("request_id"))
             if shap_row:
                 ranked = sorted(shap_row.items(), key=lambda kv: -abs(kv[1] or 0))[:3]
-                rec["top_features"] = [f for f, _ in ranked]
-    return result
-
-
-
+                rec["top_features"] = tuple(f for f, _ in ranked)
+    return AnomalyResult(
+        rows=Anomalies(record(AnomalousPrediction, rec) for rec in flagged),
+        window_anomalies=windowed, counts=by_window,
+        explanations=None if explanations is None else Explanations.from_dict(explanations))
