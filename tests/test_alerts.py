@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from obskit.alerts import evaluate_rules, resolve_metric
 from obskit.config import AlertRuleConfig
+from obskit.findings.alert_rules import evaluate_rules, resolve_metric
 
 
 def _window(i, **values):
@@ -77,8 +77,8 @@ def test_persistence_and_segment_rules():
 
 
 def test_rules_whose_role_the_log_lacks_are_not_applicable():
-    from obskit.alerts import split_applicable
     from obskit.config import DEFAULT_ALERTS
+    from obskit.findings.alert_rules import split_applicable
 
     roles = ["timestamp", "request_id", "score", "prediction", "label"]
     quality = [r.name for r in DEFAULT_ALERTS if r.metric.startswith("data_quality.")]

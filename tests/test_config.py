@@ -68,7 +68,7 @@ def test_good_window_and_task():
 
 
 def test_bad_drift_method():
-    pytest.importorskip("obskit.drift")
+    pytest.importorskip("obskit.stattests.drift_rules")
     with pytest.raises(ConfigError) as err:
         cfg(drift={"numeric": {"method": "magic"}})
     assert err.value.key == "drift.numeric.method"

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 import obskit
-from obskit.alerts import evaluate_rules
 from obskit.config import AlertRuleConfig, load_config
+from obskit.findings.alert_rules import evaluate_rules
 from obskit.monitors import DataQualityMonitor
 from obskit.profiles import W
 from tests.helpers import credit_log, engine_table

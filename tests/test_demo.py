@@ -98,7 +98,7 @@ def test_model_saved_and_reproduces_scores(
     import skops.io as sio
 
     from obskit.config import load_config
-    from obskit.model import load_model, prediction_function
+    from obskit.io.model import load_model, prediction_function
 
     assert sio.get_untrusted_types(file=demo.model) == []  # no trusted_types in the config
     cfg = load_config(demo.config)

@@ -10,7 +10,12 @@ from scipy.spatial import distance
 
 from obskit.analysis.reference_cache import ReferenceCache
 from obskit.config import DriftRule
-from obskit.drift import (
+from obskit.exceptions import ConfigError, NotFittedError
+from obskit.monitors import DriftMonitor
+from obskit.monitors.drift import COLUMNS
+from obskit.profiles import wasserstein_by_window
+from obskit.stattests import ReferenceECDF, wasserstein_ks
+from obskit.stattests.drift_rules import (
     METHODS,
     NOT_JUDGED,
     cardinality_rule,
@@ -20,11 +25,6 @@ from obskit.drift import (
     sturges_edges,
     wasserstein_distance_norm,
 )
-from obskit.exceptions import ConfigError, NotFittedError
-from obskit.monitors import DriftMonitor
-from obskit.monitors.drift import COLUMNS
-from obskit.profiles import wasserstein_by_window
-from obskit.stattests import ReferenceECDF, wasserstein_ks
 from obskit.thresholds import ConstantThreshold, ReferenceThreshold, benjamini_hochberg
 from tests.helpers import engine_table
 

@@ -27,7 +27,7 @@ import pytest  # noqa: E402
 from scipy import stats  # noqa: E402
 from scipy.spatial import distance  # noqa: E402
 
-from obskit.drift import (  # noqa: E402
+from obskit.stattests.drift_rules import (  # noqa: E402
     METHODS,
     category_counts_from_samples,
     counts_from_samples,

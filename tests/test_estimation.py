@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from sklearn import metrics
 
-from obskit import estimation as est
 from obskit.exceptions import ConfigError, InputError, NotFittedError
+from obskit.metrics import estimation as est
 from obskit.monitors.estimation import EstimatedPerformanceMonitor, _sample
 from tests.helpers import engine_table
 
@@ -369,7 +369,7 @@ def test_row_count_of_an_estimate_is_not_a_metric(regression_monitor, binary_mon
     """DLE and CBPE return ``n`` (rows estimated) beside the metrics; a window's
     ``estimated_performance`` holds the metrics only (no "n (score)" panel)."""
     from obskit.analysis.assemble import WindowFrames, assemble_windows
-    from obskit.performance import METRICS
+    from obskit.metrics.performance import METRICS
     from obskit.windows import parse_window
 
     rng = np.random.default_rng(23)

@@ -27,7 +27,7 @@ from obskit.explain import (
     shap_values,
 )
 from obskit.explain.explainers import _AgnosticExplainer
-from obskit.model import prediction_function
+from obskit.io.model import prediction_function
 from obskit.render.explanations import lime_figure, waterfall_figure
 
 NUMERIC = ["age", "income", "debt_ratio", "utilization", "num_late"]

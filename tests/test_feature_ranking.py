@@ -1,4 +1,4 @@
-"""obskit.feature_ranking: the one order of features, most drifted first."""
+"""obskit.results.ranking: the one order of features, most drifted first."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ def _entry(drifted, worst, threshold, method, **extra):
 
 
 def test_rank_features_drifted_windows_then_ratio_in_the_method_direction_then_name():
-    from obskit.feature_ranking import rank_features
+    from obskit.results.ranking import rank_features
 
     summary = {
         "psi_far": _entry(2, 0.4, 0.1, "psi"),          # ratio 4
@@ -28,7 +28,7 @@ def test_rank_features_drifted_windows_then_ratio_in_the_method_direction_then_n
 
 
 def test_summary_worst_value_falls_back_to_max_value():
-    from obskit.feature_ranking import summary_worst_value
+    from obskit.results.ranking import summary_worst_value
 
     assert summary_worst_value({"worst_value": 0.0, "max_value": 0.7}) == 0.0
     assert summary_worst_value({"worst_value": None, "max_value": 0.7}) is None
@@ -37,7 +37,7 @@ def test_summary_worst_value_falls_back_to_max_value():
 
 
 def test_rank_window_drift_drifted_first_then_ratio_then_name():
-    from obskit.feature_ranking import rank_window_drift
+    from obskit.results.ranking import rank_window_drift
 
     window = {
         "quiet": {"method": "psi", "value": 0.09, "threshold": 0.1, "drifted": False},

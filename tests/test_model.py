@@ -1,4 +1,4 @@
-"""Tests for obskit.model: safe model loading, feature checks, prediction functions."""
+"""Tests for obskit.io.model: safe model loading, feature checks, prediction functions."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from obskit.exceptions import InputError
-from obskit.model import check_features, load_model, prediction_function
+from obskit.io.model import check_features, load_model, prediction_function
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,9 @@ import pytest
 from scipy import stats
 from sklearn import metrics
 
-from obskit import performance
 from obskit.exceptions import ConfigError
-from obskit.metrics import _classification, _intervals, _regression
-from obskit.monitors import PerformanceMonitor
-from obskit.performance import (
+from obskit.metrics import _classification, _intervals, _regression, performance
+from obskit.metrics.performance import (
     HIGHER_IS_BETTER,
     METRICS,
     binary_scores,
@@ -23,6 +21,7 @@ from obskit.performance import (
     multiclass_scores,
     regression_errors,
 )
+from obskit.monitors import PerformanceMonitor
 from tests.helpers import engine_table
 
 RNG = np.random.default_rng(1)
@@ -468,7 +467,7 @@ def test_multiclass_without_prediction_predicts_the_most_probable_class():
 
 
 def test_summary_primary_metric_follows_the_task_and_the_logged_score():
-    from obskit.performance import primary_metric, summary_primary_metric
+    from obskit.metrics.performance import primary_metric, summary_primary_metric
 
     assert primary_metric("binary") == "roc_auc"
     assert primary_metric("binary", has_score=False) == "accuracy"

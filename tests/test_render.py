@@ -601,16 +601,23 @@ def test_header_of_one_window_says_window():
 
 
 def test_rich_display_reads_the_run_without_rebuilding_the_summary():
-    """``Analysis._repr_html_`` renders the run it holds: no ``to_summary()`` again."""
+    """``Analysis._repr_html_`` renders the run it is: no ``summary.json`` document is
+    built again (``to_dict`` / ``to_summary``)."""
+    import dataclasses
+
     from obskit.render.rich import analysis_html
+    from obskit.results import Run
 
-    class Holder:
-        run = load(make_summary())
-
-        def to_summary(self):
+    class Guarded(Run):
+        def to_dict(self):
             raise AssertionError("the rich display must not rebuild the summary")
 
-    html = analysis_html(Holder())
+        to_summary = to_dict
+
+    run = load(make_summary())
+    guarded = Guarded(**{f.name: getattr(run, f.name) for f in dataclasses.fields(run)
+                         if f.init})
+    html = analysis_html(guarded)
     assert "Credit model" in html and "utilization" in html
 
 

@@ -128,7 +128,7 @@ def test_monitor_column_errors_list_only_the_log_columns():
 
 
 def test_segment_label_and_key_read_the_same_everywhere():
-    from obskit.segments import Segment, segment_key, segment_label
+    from obskit.profiles.segments import Segment, segment_key, segment_label
 
     assert segment_label("model_version", "v2") == "model_version=v2"
     assert Segment("model_version", "v2", rows=10, enough=True).label == "model_version=v2"

@@ -100,7 +100,7 @@ def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table: Any,
         lime_explanations,
         shap_values,
     )
-    from obskit.model import check_features, load_model
+    from obskit.io.model import check_features, load_model
 
     features = list(logs.features)
     assert config.model is not None  # explained only with a model

@@ -22,8 +22,8 @@ def drift_rules(config: Config, features: Mapping[str, str], reference: Any = No
     """The drift rule of each feature.
 
     Per-feature config, else the configured rule for its type, else Evidently 0.7's
-    default for it (:func:`obskit.drift.default_rule`, from the reference rows and the
-    distinct values of reference and current, counted in one engine query).
+    default for it (:func:`obskit.stattests.drift_rules.default_rule`, from the
+    reference rows and the distinct values of reference and current, counted in one engine query).
 
     Parameters
     ----------
@@ -39,8 +39,8 @@ def drift_rules(config: Config, features: Mapping[str, str], reference: Any = No
     dict[str, DriftRule]
         Feature → its rule, in the order of ``features``.
     """
-    from obskit.drift import cardinality_rule, default_rule
     from obskit.profiles.drift import category_cardinality, feature_stats
+    from obskit.stattests.drift_rules import cardinality_rule, default_rule
 
     stats = feature_stats(reference, current, features) if reference is not None else None
     wide: dict[str, DriftRule] = {}  # categoricals with too many values for a binned method
@@ -94,7 +94,7 @@ def drift_summary(drift: pd.DataFrame, windows: tuple[Window, ...],
         p-value, the largest distance); ``max_value`` stays the largest value (for a
         p-value method, the least drifted window), kept for compatibility.
     """
-    from obskit.drift import worst_value
+    from obskit.stattests.drift_rules import worst_value
 
     out: dict[str, DriftSummary] = {}
     starts = {w.index: w.start for w in windows}

@@ -7,13 +7,13 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from obskit.alerts import evaluate_rules, split_applicable
 from obskit.config import AlertRuleConfig, Config
+from obskit.findings.alert_rules import evaluate_rules, split_applicable
 from obskit.io.logs import LoadedLogs
-from obskit.performance import primary_metric
+from obskit.metrics.performance import primary_metric
+from obskit.profiles.segments import Segment
 from obskit.results import Alert, InsufficientData, RuleNotApplicable, Window
 from obskit.schema import measures_performance
-from obskit.segments import Segment
 
 __all__ = ["NO_REFERENCE_NOTE", "alert_rules", "judge", "reference_rules_not_judged"]
 

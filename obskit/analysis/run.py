@@ -17,7 +17,6 @@ import pandas as pd
 
 from obskit._format import finite
 from obskit._version import __version__
-from obskit.alerts import split_applicable
 from obskit.analysis.anomalies import AnomalyResult, analyse_anomalies
 from obskit.analysis.assemble import record
 from obskit.analysis.judge import (
@@ -34,12 +33,13 @@ from obskit.analysis.table import (
     reference_cache,
 )
 from obskit.config import Config, load_config
-from obskit.drift import NOT_JUDGED
 from obskit.exceptions import InputError
 from obskit.findings import build_findings
+from obskit.findings.alert_rules import split_applicable
 from obskit.io.engine import materialize
 from obskit.io.logs import LoadedLogs, check_predictions, load_logs, require_used_rows
 from obskit.profiles.period import analysed_rows
+from obskit.profiles.segments import segment_columns
 from obskit.profiles.values import iso
 from obskit.results import (
     SCHEMA_VERSION,
@@ -64,7 +64,7 @@ from obskit.results import (
     Sources,
     Windows,
 )
-from obskit.segments import segment_columns
+from obskit.stattests.drift_rules import NOT_JUDGED
 from obskit.timings import Stopwatch, active, recording, stage
 
 __all__ = ["Analysis", "RunParts", "analyze", "assemble_run", "SCHEMA_VERSION"]

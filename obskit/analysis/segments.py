@@ -11,8 +11,8 @@ from obskit.analysis.reference_cache import ReferenceCache
 from obskit.analysis.table import analyse_table
 from obskit.config import Config
 from obskit.io.logs import LoadedLogs
+from obskit.profiles.segments import Segment, find_segments, segment_columns
 from obskit.results import Alert, Alerts, SegmentResult
-from obskit.segments import Segment, find_segments, segment_columns
 from obskit.windows import WindowSpec
 
 __all__ = ["analyse_segments", "segment_reference"]

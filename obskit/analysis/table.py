@@ -17,8 +17,8 @@ from obskit.analysis.assemble import WindowFrames, assemble_windows
 from obskit.analysis.drift_rules import drift_rules, drift_summary
 from obskit.analysis.reference_cache import ReferenceCache, data_fingerprint
 from obskit.config import Config, DriftRule
-from obskit.drift import NOT_JUDGED
 from obskit.io.logs import LoadedLogs
+from obskit.metrics.performance import METRICS
 from obskit.monitors import (
     DataQualityMonitor,
     DomainClassifierMonitor,
@@ -28,8 +28,8 @@ from obskit.monitors import (
     PerformanceMonitor,
 )
 from obskit.monitors.data_quality import data_quality_summary, windowed_quarantine
-from obskit.performance import METRICS
 from obskit.profiles import W, health_by_window, window_overview
+from obskit.profiles.segments import Segment
 from obskit.results import (
     DataQualitySummary,
     Distribution,
@@ -39,7 +39,7 @@ from obskit.results import (
 )
 from obskit.results.windows import Interval
 from obskit.schema import measures_performance
-from obskit.segments import Segment
+from obskit.stattests.drift_rules import NOT_JUDGED
 from obskit.timings import stage
 from obskit.windows import PeriodWindow, WindowSpec
 

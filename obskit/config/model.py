@@ -14,11 +14,11 @@ from typing import Any
 from obskit.config.anomalies import AnomalyConfig
 from obskit.config.schedule import ScheduleConfig
 from obskit.config.sinks import SinksConfig
+from obskit.stattests.registry import DriftRule
 from obskit.thresholds import (
     DEFAULT_FDR,
     DEFAULT_PERSISTENCE,
     ConstantThreshold,
-    ReferenceThreshold,
 )
 from obskit.windows import WindowSpec, parse_window
 
@@ -33,30 +33,13 @@ _DEFAULT_WINDOW_SPEC = parse_window(DEFAULT_WINDOW)
 
 
 @dataclass(frozen=True)
-class DriftRule:
-    """The drift method and threshold applied to a feature (or a feature type).
-
-    ``threshold`` is the constant threshold (the method's default unless configured);
-    ``threshold_rule`` says how the threshold in force is found: ``None`` (the global
-    ``drift.threshold``), :class:`~obskit.thresholds.ConstantThreshold` or
-    :class:`~obskit.thresholds.ReferenceThreshold`.
-    """
-
-    method: str
-    threshold: float
-    threshold_rule: ConstantThreshold | ReferenceThreshold | None = None
-    #: why this rule was chosen over the default, for readers (e.g. an id-like column)
-    note: str | None = None
-
-
-@dataclass(frozen=True)
 class AlertRuleConfig:
     """An alert rule: ``metric`` (a window key of ``summary.json``) ``op`` ``value``.
 
     ``op`` is a comparison, or ``drop_pct``: the metric fell more than ``value`` percent
     below its reference value, or ``significant_drop``: the metric is worse than its
     reference value beyond both 95% intervals and by more than ``value`` percent
-    (:func:`obskit.alerts.significant_drop`).
+    (:func:`obskit.findings.alert_rules.significant_drop`).
     """
 
     name: str
@@ -74,7 +57,8 @@ class AlertRuleConfig:
 
 
 #: ``numeric`` / ``categorical``: optional rules for every feature of that type (None: the
-#: per-feature default of :func:`obskit.drift.default_rule`, Evidently 0.7's choice);
+#: per-feature default of :func:`obskit.stattests.drift_rules.default_rule`, Evidently
+#: 0.7's choice);
 #: ``threshold``: constant or reference-derived; ``persistence``: consecutive drifted
 #: windows before a feature is ``persistent``; ``fdr``: Benjamini–Hochberg level or None.
 DEFAULT_DRIFT: Mapping[str, Any] = {

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from obskit.explain.encoding import FeatureEncoder
-from obskit.model import prediction_function
+from obskit.io.model import prediction_function
 
 _MISSING = "(missing)"
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from obskit.drift import threshold_ratio
+from obskit.stattests.drift_rules import threshold_ratio
 
 _DRIFT_RATIO_CAP = 10.0
 
@@ -59,7 +59,8 @@ def drift_importance_ranking(
     """Rank drifted features by how much the model depends on them.
 
     ``score = min(ratio, 10) * importance share``, ``ratio`` how far the worst value lies
-    past the threshold (:func:`obskit.drift.threshold_ratio`: ``worst / threshold``, or
+    past the threshold (:func:`obskit.stattests.drift_rules.threshold_ratio`:
+    ``worst / threshold``, or
     ``threshold / worst`` for p-values): a feature drifting
     hard that the model ignores ranks below a milder drift in a feature it relies on.
 

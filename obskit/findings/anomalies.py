@@ -8,8 +8,8 @@ from typing import Any
 
 from obskit._text import plural
 from obskit.findings.wording import finding
+from obskit.profiles.segments import segment_label
 from obskit.results import AnomalousPrediction, Finding, Run
-from obskit.segments import segment_label
 
 __all__ = ["anomaly_findings", "logged_value"]
 

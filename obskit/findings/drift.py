@@ -10,11 +10,11 @@ from typing import Any
 
 from obskit._format import fmt_num
 from obskit._text import plural
-from obskit.drift import is_pvalue_method, method_label
-from obskit.feature_ranking import rank_features, summary_worst_value
 from obskit.findings.wording import day, finding, judged
+from obskit.profiles.segments import segment_label
 from obskit.results import Finding, MultivariateDrift, Run
-from obskit.segments import segment_label
+from obskit.results.ranking import rank_features, summary_worst_value
+from obskit.stattests.drift_rules import is_pvalue_method, method_label
 
 __all__ = ["bound_crossed", "feature_drift_findings", "multivariate_findings"]
 
@@ -48,15 +48,13 @@ def feature_drift_findings(run: Run) -> list[Finding]:
     list of Finding
         Kinds ``feature_drift`` and ``missing_feature``.
     """
-    # the ranking and the worst value read the entries as summary.json has them
-    entries = {name: s.to_dict() for name, s in run.drift_summary.items()}
     out = []
-    for name in rank_features(entries):
+    for name in rank_features(run.drift_summary):
         d = run.drift_summary[name]
         if not d.drifted_windows:
             continue
         method = method_label(d.method)
-        worst = summary_worst_value(entries[name])
+        worst = summary_worst_value(d)
         bound = "down to" if is_pvalue_method(d.method) else "up to"
         text = (f"{name} drifted from {day(d.first_drifted)} ({method} {bound} "
                 f"{fmt_num(worst)} vs threshold {d.threshold:g}; "

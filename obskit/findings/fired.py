@@ -9,7 +9,7 @@ from collections import defaultdict
 
 from obskit._format import fmt_metric
 from obskit.findings.wording import day, finding, judged, metric_label, segment_text
-from obskit.performance import metric_direction
+from obskit.metrics.performance import metric_direction
 from obskit.results import Alert, Finding, Run
 
 __all__ = ["rule_findings"]

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from obskit.findings.wording import day, finding, present
-from obskit.performance import metric_direction, summary_primary_metric
+from obskit.metrics.performance import metric_direction, summary_primary_metric
+from obskit.profiles.segments import segment_label
 from obskit.results import Finding, Run, Window
-from obskit.segments import segment_label
 
 __all__ = ["Gap", "estimate_findings", "gap_windows", "is_gap"]
 

@@ -9,8 +9,8 @@ from dataclasses import fields
 
 from obskit._text import plural
 from obskit.findings.wording import day, finding, judged, pct, segment_text
+from obskit.profiles.segments import segment_label
 from obskit.results import Alert, FeatureQuality, Finding, Run, Window
-from obskit.segments import segment_label
 
 __all__ = ["data_quality_findings"]
 

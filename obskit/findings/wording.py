@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from obskit.profiles.segments import segment_key
 from obskit.results import Finding, Record, Window
-from obskit.segments import segment_key
 
 __all__ = ["day", "finding", "metric_label", "pct", "present", "segment_text", "judged"]
 

@@ -1,7 +1,7 @@
 """Metric and confidence-interval functions over window aggregates (pure statistics).
 
 The modules here are private; their public names are exported here (import them from
-:mod:`obskit.metrics`), and the metric functions again by :mod:`obskit.performance`.
+:mod:`obskit.metrics`), and the metric functions again by :mod:`obskit.metrics.performance`.
 """
 
 from obskit.metrics._classification import (

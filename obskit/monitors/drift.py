@@ -16,7 +16,7 @@ How each method is computed in the engine:
   histogram whose Sturges edges are fixed ONCE from the reference (min, max, rows) and
   reused for every window, outer bins open-ended. Evidently instead bins reference and
   current together per comparison, so values differ slightly; the pure functions in
-  :mod:`obskit.drift` reproduce Evidently exactly given Evidently's bins.
+  :mod:`obskit.stattests.drift_rules` reproduce Evidently exactly given Evidently's bins.
 - everything else: on counts per category (numeric values as categories).
 """
 
@@ -31,14 +31,6 @@ import numpy as np
 import pandas as pd
 
 from obskit.config import DriftRule
-from obskit.drift import (
-    BIN_UNIQUE_LIMIT,
-    METHODS,
-    DriftMethod,
-    counts_from_samples,
-    ks_pvalue_from_statistic,
-    sturges_edges,
-)
 from obskit.monitors._base import check_fitted, with_window
 from obskit.monitors.drift_numpy import (
     engine_reference_stats,
@@ -67,6 +59,14 @@ from obskit.profiles.drift import (
 )
 from obskit.schema import is_numeric_type
 from obskit.stattests import STD_FLOOR, ReferenceECDF
+from obskit.stattests.drift_rules import (
+    BIN_UNIQUE_LIMIT,
+    METHODS,
+    DriftMethod,
+    counts_from_samples,
+    ks_pvalue_from_statistic,
+    sturges_edges,
+)
 from obskit.thresholds import (
     DEFAULT_FDR,
     DEFAULT_PERSISTENCE,

@@ -10,7 +10,7 @@ and, for DLE, at most ``MAX_WINDOW_ROWS`` rows per window (to predict the errors
 are deterministic: rows are ranked by a hash of their position in a total order of the
 columns used.
 
-See :mod:`obskit.estimation` for the method and the sampling-error bands.
+See :mod:`obskit.metrics.estimation` for the method and the sampling-error bands.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from obskit import estimation as est
 from obskit.exceptions import ConfigError, InputError
 from obskit.io.casting import as_label_text, normalise_label
 from obskit.io.engine import materialize, stable_hash
+from obskit.metrics import estimation as est
 from obskit.metrics import ranking_auc
+from obskit.metrics.performance import binary_scores, macro_roc_auc
 from obskit.monitors._base import check_fitted, with_window
-from obskit.performance import binary_scores, macro_roc_auc
 from obskit.profiles import FETCH_VALUES, W, fetch_by_window
 from obskit.profiles.performance import most_probable_class
 from obskit.schema import is_numeric_type

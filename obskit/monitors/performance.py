@@ -9,8 +9,7 @@ import pandas as pd
 
 from obskit.exceptions import ConfigError
 from obskit.io.casting import normalise_label
-from obskit.monitors._base import check_fitted, with_window
-from obskit.performance import (
+from obskit.metrics.performance import (
     METRICS,
     binary_intervals,
     binary_scores,
@@ -27,6 +26,7 @@ from obskit.performance import (
     regression_errors,
     regression_intervals,
 )
+from obskit.monitors._base import check_fitted, with_window
 from obskit.profiles import W
 from obskit.profiles.performance import (
     binary_auc,
@@ -59,7 +59,7 @@ class PerformanceMonitor:
     threshold
         Score at or above which a binary row without a prediction counts as positive.
     confidence
-        Two-sided level of the intervals (see :mod:`obskit.performance` for the methods).
+        Two-sided level of the intervals (see :mod:`obskit.metrics.performance` for the methods).
     class_scores
         Multiclass: class label → the column of its predicted probability. With them the
         multiclass metrics add roc_auc (one-vs-rest, macro) and log_loss.

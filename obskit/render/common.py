@@ -17,10 +17,10 @@ from typing import Any, TypeVar, Union, cast, get_args, get_origin, get_type_hin
 import numpy as np
 
 from obskit._format import finite
-from obskit.drift import method_label
-from obskit.feature_ranking import rank_features, rank_window_drift, summary_worst_value
-from obskit.performance import primary_metric as task_primary_metric
+from obskit.metrics.performance import primary_metric as task_primary_metric
 from obskit.results import Alert, DriftSummary, FeatureDrift, Record, Run, Window
+from obskit.results.ranking import rank_features, rank_window_drift, summary_worst_value
+from obskit.stattests.drift_rules import method_label
 
 R = TypeVar("R", bound=Record)
 
@@ -130,7 +130,7 @@ def logged(run: Run, *roles: str) -> bool:
 
 
 def primary_metric(run: Run) -> str:
-    """The task's primary metric (:func:`obskit.performance.primary_metric`); scores count
+    """The task's primary metric (:func:`obskit.metrics.performance.primary_metric`); scores count
     as logged when the run does not list its roles."""
     return task_primary_metric(str(run.task or ""), has_score=logged(run, "score"))
 
@@ -187,22 +187,21 @@ def latest(windows: Sequence[Window], get: Callable[[Window], Any]
 
 
 def worst_value(entry: DriftSummary) -> float | None:
-    """A drift summary's most drifted value (:func:`obskit.feature_ranking.summary_worst_value`:
+    """A drift summary's most drifted value (:func:`obskit.results.ranking.summary_worst_value`:
     ``max_value`` for summaries written before ``worst_value`` existed)."""
-    return summary_worst_value(entry.to_dict())
+    return summary_worst_value(entry)
 
 
 def drift_rows(drift_summary: Mapping[str, DriftSummary]) -> list[tuple[str, DriftSummary]]:
     """``(feature, drift summary)`` most drifted first
-    (:func:`obskit.feature_ranking.rank_features`)."""
-    as_documents = {f: d.to_dict() for f, d in drift_summary.items()}
-    return [(f, drift_summary[f]) for f in rank_features(as_documents)]
+    (:func:`obskit.results.ranking.rank_features`)."""
+    return [(f, drift_summary[f]) for f in rank_features(drift_summary)]
 
 
 def rank_window(drift: Mapping[str, FeatureDrift]) -> list[tuple[str, FeatureDrift]]:
     """One window's ``(feature, drift)`` most drifted first
-    (:func:`obskit.feature_ranking.rank_window_drift`)."""
-    order = rank_window_drift({f: d.to_dict() for f, d in drift.items()})
+    (:func:`obskit.results.ranking.rank_window_drift`)."""
+    order = rank_window_drift(drift)
     return [(f, drift[f]) for f in order]
 
 

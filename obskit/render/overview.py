@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from obskit._format import finite, fmt_int, fmt_metric, fmt_num, fmt_pct, fmt_time
 from obskit._text import plural
-from obskit.performance import metric_direction
+from obskit.metrics.performance import metric_direction
 from obskit.render.common import (
     SECTIONS,
     alerts,

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from obskit._format import finite, fmt_int, fmt_metric, fmt_ms, fmt_num, fmt_pct, fmt_time
 from obskit._text import plural, word
 from obskit.findings import bound_crossed
+from obskit.profiles.segments import segment_key
 from obskit.render.common import (
     COLOR_ALERT,
     COLOR_CURRENT,
@@ -35,7 +36,6 @@ from obskit.render.common import (
 )
 from obskit.render.plotting import figure_to_data_uri
 from obskit.results import DriftSummary, FeatureDrift, Run, Window
-from obskit.segments import segment_key
 
 __all__ = ["img_html", "window_html", "feature_html", "distribution_figure",
            "drift_series_figure", "window_grid_figure", "verdict_badge"]

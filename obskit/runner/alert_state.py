@@ -33,9 +33,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from obskit.alerts import resolve_metric
+from obskit.findings.alert_rules import resolve_metric
+from obskit.profiles.segments import segment_key, segment_label
 from obskit.results import Alert, InsufficientData, Run, Window
-from obskit.segments import segment_key, segment_label
 
 __all__ = ["AlertEvents", "AlertState", "STATE_FILE", "alert_key", "latest_values"]
 

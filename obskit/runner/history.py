@@ -13,7 +13,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from obskit.performance import summary_primary_metric
+from obskit.metrics.performance import summary_primary_metric
 from obskit.results import Record, Run, RunRecord, Window, load, load_record, read_document
 
 __all__ = ["PastRun", "collect_runs", "history_html", "key_figures"]

@@ -15,8 +15,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from obskit.profiles.segments import segment_key
 from obskit.results import Run
-from obskit.segments import segment_key
 
 __all__ = ["run_action", "run_actions", "action_env", "MAX_OUTPUT_CHARS",
            "DEFAULT_TIMEOUT_S"]

@@ -39,8 +39,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from obskit._format import finite
+from obskit.profiles.segments import segment_key
 from obskit.results import FeatureDrift, Health, Record, Run, Window
-from obskit.segments import segment_key
 
 __all__ = ["MAX_LABEL_CHARS", "sanitize_label", "SummaryCollector", "build_registry",
            "write_textfile", "push_gateway", "latest_window", "redact_url", "metric_families"]

@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from obskit.config.sinks import WebhookConfig
+from obskit.profiles.segments import segment_key
 from obskit.results import Run, RunRecord
-from obskit.segments import segment_key
 
 __all__ = ["format_text", "build_payload", "send_webhook", "event_line"]
 

@@ -1,7 +1,7 @@
 """Drift statistics as pure functions over aggregates (counts over values, bins, categories).
 
 Registered by name in :mod:`obskit.stattests.registry` (:data:`METHODS`); re-exported by
-:mod:`obskit.drift`.
+:mod:`obskit.stattests.drift_rules`.
 """
 
 from obskit.stattests._binning import (
@@ -35,10 +35,10 @@ from obskit.stattests._tests import (
     ks_statistic,
     z_pvalue,
 )
-from obskit.stattests.registry import METHODS, DriftMethod
+from obskit.stattests.registry import METHODS, DriftMethod, DriftRule
 
 __all__ = [
-    "METHODS", "DriftMethod",
+    "METHODS", "DriftMethod", "DriftRule",
     "ReferenceECDF",
     "wasserstein_ks",
     "BIN_UNIQUE_LIMIT", "STD_FLOOR", "ZERO_SHARE",

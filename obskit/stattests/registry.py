@@ -1,6 +1,6 @@
 """The drift methods by name: each statistic of :mod:`obskit.stattests`, its input, its
 default threshold and which side of it means drift (Evidently 0.7's, see
-:mod:`obskit.drift`).
+:mod:`obskit.stattests.drift_rules`).
 
 The registry lives with the statistics so that the config can validate a method name
 without importing the monitors.
@@ -30,8 +30,9 @@ from obskit.stattests._tests import (
     ks_pvalue,
     z_pvalue,
 )
+from obskit.thresholds import ConstantThreshold, ReferenceThreshold
 
-__all__ = ["DriftMethod", "METHODS"]
+__all__ = ["DriftMethod", "DriftRule", "METHODS"]
 
 _COMPARE = {"ge": operator.ge, "lt": operator.lt, "le": operator.le}
 
@@ -117,3 +118,20 @@ _register("tvd", "categorical", 0.1, "total variation",
           "total variation distance between shares", total_variation_distance)
 _register("linf", "categorical", 0.1, "L-infinity", "L-infinity distance between shares",
           linf_distance)
+
+
+@dataclass(frozen=True)
+class DriftRule:
+    """The drift method and threshold applied to a feature (or a feature type).
+
+    ``threshold`` is the constant threshold (the method's default unless configured);
+    ``threshold_rule`` says how the threshold in force is found: ``None`` (the global
+    ``drift.threshold``), :class:`~obskit.thresholds.ConstantThreshold` or
+    :class:`~obskit.thresholds.ReferenceThreshold`.
+    """
+
+    method: str
+    threshold: float
+    threshold_rule: ConstantThreshold | ReferenceThreshold | None = None
+    #: why this rule was chosen over the default, for readers (e.g. an id-like column)
+    note: str | None = None

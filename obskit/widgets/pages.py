@@ -7,7 +7,6 @@ The state's typed records (:mod:`obskit.results`) go to render as they are.
 from __future__ import annotations
 
 from obskit._format import fmt_int, fmt_num, fmt_time
-from obskit.feature_ranking import rank_window_drift, summary_worst_value
 from obskit.render import escape, report_css
 from obskit.render.requests import anomaly_table_html, request_html
 from obskit.render.views import (
@@ -18,6 +17,7 @@ from obskit.render.views import (
     window_grid_figure,
     window_html,
 )
+from obskit.results.ranking import rank_window_drift, summary_worst_value
 from obskit.widgets.state import ExplorerState, Segment, segment_label
 
 __all__ = ["title_html", "window_page", "feature_page", "request_page",
@@ -129,8 +129,7 @@ def window_drift_page(state: ExplorerState, index: int, *, top: int = 3) -> str:
     """Reference vs this window for the window's most drifted features."""
     window = state.window(index)
     drift = window.drift if window is not None else {}
-    drifted = [(f, drift[f]) for f in rank_window_drift({f: d.to_dict() for f, d in
-                                                         drift.items()})
+    drifted = [(f, drift[f]) for f in rank_window_drift(drift)
                if drift[f].drifted]
     if not drifted:
         return '<div class="obskit"><p>No feature drifted in this window.</p></div>'

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from obskit._format import finite
-from obskit.feature_ranking import rank_features
+from obskit.profiles.segments import segment_label as label_of
 from obskit.results import (
     AnomalousPrediction,
     DriftSummary,
@@ -23,7 +23,7 @@ from obskit.results import (
     Window,
     Windows,
 )
-from obskit.segments import segment_label as label_of
+from obskit.results.ranking import rank_features
 
 __all__ = ["RunView", "Segment", "segment_label"]
 
@@ -127,7 +127,7 @@ class RunView:
         threshold, then name."""
         summary = self.drift_summary()
         names = list(summary) + [f for f in self.run.features if f not in summary]
-        return rank_features({f: s.to_dict() for f, s in summary.items()}, names)
+        return rank_features(summary, names)
 
     def top_drifted_feature(self) -> str | None:
         """The most severely drifted feature (the first of :meth:`features` if none)."""

@@ -1,5 +1,5 @@
 """CBPE: binary and multiclass performance estimated from calibrated scores (see
-:mod:`obskit.estimation` for the method)."""
+:mod:`obskit.metrics.estimation` for the method)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from obskit.metrics import ranking_auc
-from obskit.performance import binary_scores, macro_roc_auc
+from obskit.metrics.performance import binary_scores, macro_roc_auc
 
 __all__ = ["fit_calibrator", "calibration_segments", "expected_confusion",
            "estimate_binary_scores", "expected_auc_from_levels", "estimate_roc_auc",

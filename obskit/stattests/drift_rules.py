@@ -32,7 +32,6 @@ import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from obskit.config import DriftRule
 from obskit.schema import is_numeric_type
 from obskit.stattests import (
     BIN_UNIQUE_LIMIT,
@@ -40,6 +39,7 @@ from obskit.stattests import (
     STD_FLOOR,
     ZERO_SHARE,
     DriftMethod,
+    DriftRule,
     anderson_pvalue,
     category_counts_from_samples,
     chisquare_homogeneity_pvalue,

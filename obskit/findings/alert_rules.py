@@ -29,7 +29,7 @@ from dataclasses import fields
 from typing import Any
 
 from obskit.config import AlertRuleConfig
-from obskit.performance import metric_direction
+from obskit.metrics.performance import metric_direction
 from obskit.results import Record, Window
 
 __all__ = ["evaluate_rules", "resolve_metric", "significant_drop", "split_applicable",

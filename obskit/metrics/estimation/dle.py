@@ -1,4 +1,4 @@
-"""DLE: regression errors estimated by models of the loss (see :mod:`obskit.estimation`)."""
+"""DLE: regression errors estimated by models of the loss (see :mod:`obskit.metrics.estimation`)."""
 
 from __future__ import annotations
 

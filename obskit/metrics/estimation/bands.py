@@ -1,5 +1,5 @@
 """Sampling error of the estimates: realized metrics on reference resamples and the
-bands around an estimate (see :mod:`obskit.estimation`)."""
+bands around an estimate (see :mod:`obskit.metrics.estimation`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from obskit.estimation.cbpe import estimate_roc_auc
-from obskit.performance import binary_scores
+from obskit.metrics.estimation.cbpe import estimate_roc_auc
+from obskit.metrics.performance import binary_scores
 
 __all__ = ["SAMPLING_ERROR_RANGE", "realized_binary_scores", "realized_regression_errors",
            "sampling_sigma", "sampling_band"]

@@ -39,14 +39,14 @@ as on the reference. Under covariate shift the estimates follow the realized met
 under concept drift they do not.
 """
 
-from obskit.estimation.bands import (
+from obskit.metrics.estimation.bands import (
     SAMPLING_ERROR_RANGE,
     realized_binary_scores,
     realized_regression_errors,
     sampling_band,
     sampling_sigma,
 )
-from obskit.estimation.cbpe import (
+from obskit.metrics.estimation.cbpe import (
     calibrate_multiclass,
     calibration_segments,
     estimate_binary_scores,
@@ -58,7 +58,7 @@ from obskit.estimation.cbpe import (
     fit_multiclass_calibrators,
     realized_multiclass_scores,
 )
-from obskit.estimation.dle import estimate_regression_errors, fit_loss_models
+from obskit.metrics.estimation.dle import estimate_regression_errors, fit_loss_models
 
 __all__ = [
     "SAMPLING_ERROR_RANGE",

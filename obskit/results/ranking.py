@@ -11,12 +11,25 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from obskit._format import finite
-from obskit.drift import threshold_ratio
+from obskit.results.record import Record
+from obskit.stattests.drift_rules import threshold_ratio
 
 __all__ = ["summary_worst_value", "feature_rank_key", "rank_features", "rank_window_drift"]
 
+#: a drift entry: a typed record (:class:`~obskit.results.DriftSummary`,
+#: :class:`~obskit.results.FeatureDrift`) or its ``summary.json`` mapping
+Entry = Record | Mapping[str, Any]
 
-def summary_worst_value(entry: Mapping[str, Any]) -> float | None:
+
+def _mapping(entry: object) -> Mapping[str, Any]:
+    """``entry`` as its document: a record's keys as read (so a key an older summary lacks
+    stays absent), a mapping as it is, anything else as empty."""
+    if isinstance(entry, Record):
+        return entry.to_dict()
+    return entry if isinstance(entry, Mapping) else {}
+
+
+def summary_worst_value(entry: Entry | None) -> float | None:
     """A ``drift_summary`` entry's most drifted value in its method's direction.
 
     Parameters
@@ -37,11 +50,12 @@ def summary_worst_value(entry: Mapping[str, Any]) -> float | None:
     >>> summary_worst_value({"max_value": 0.3})
     0.3
     """
-    return finite(entry["worst_value"]) if "worst_value" in entry \
-        else finite(entry.get("max_value"))
+    doc = _mapping(entry)
+    return finite(doc["worst_value"]) if "worst_value" in doc \
+        else finite(doc.get("max_value"))
 
 
-def feature_rank_key(name: str, entry: Mapping[str, Any]) -> tuple[float, float, str]:
+def feature_rank_key(name: str, entry: Entry | None) -> tuple[float, float, str]:
     """The sort key that ranks features most drifted first, the one rule everywhere.
 
     Parameters
@@ -58,10 +72,11 @@ def feature_rank_key(name: str, entry: Mapping[str, Any]) -> tuple[float, float,
         value further past its threshold in the method's direction (:func:`threshold_ratio`;
         a feature without a worst value after those with one), then by name.
     """
-    worst = summary_worst_value(entry)
+    doc = _mapping(entry)
+    worst = summary_worst_value(doc)
     ratio = -math.inf if worst is None else threshold_ratio(
-        worst, finite(entry.get("threshold")), entry.get("method"))
-    return (-(finite(entry.get("drifted_windows")) or 0), -ratio, name)
+        worst, finite(doc.get("threshold")), doc.get("method"))
+    return (-(finite(doc.get("drifted_windows")) or 0), -ratio, name)
 
 
 def rank_features(drift_summary: Mapping[str, Any],
@@ -90,12 +105,8 @@ def rank_features(drift_summary: Mapping[str, Any],
     ...                      "method": "psi"}})
     ['b', 'a', 'c']
     """
-    def entry(name: str) -> Mapping[str, Any]:
-        e = drift_summary.get(name)
-        return e if isinstance(e, Mapping) else {}
-
     chosen = [str(f) for f in (drift_summary if names is None else names)]
-    return sorted(chosen, key=lambda f: feature_rank_key(f, entry(f)))
+    return sorted(chosen, key=lambda f: feature_rank_key(f, drift_summary.get(f)))
 
 
 def rank_window_drift(drift: Mapping[str, Any]) -> list[str]:
@@ -124,8 +135,7 @@ def rank_window_drift(drift: Mapping[str, Any]) -> list[str]:
     ['b', 'a', 'c']
     """
     def key(name: str) -> tuple[bool, float, str]:
-        d = drift.get(name)
-        d = d if isinstance(d, Mapping) else {}
+        d = _mapping(drift.get(name))
         ratio = threshold_ratio(finite(d.get("value")), finite(d.get("threshold")),
                                 d.get("method"))
         return (d.get("drifted") is not True, -ratio, name)
