@@ -103,3 +103,25 @@ def test_no_import_cycle_between_top_level_modules():
         report.append(" <-> ".join(component) + ":\n" + "\n".join(
             f"    {lines[(a, b)]}" for a in component for b in sorted(edges[a] & members)))
     assert not cycles, "import cycles between top-level modules:\n" + "\n".join(report)
+
+
+#: "modules with one job, each at most ~400 lines" (issue 13): the bound, with the ~
+MAX_MODULE_LINES = 420
+
+
+def test_every_module_is_short():
+    """No module of the package is longer than :data:`MAX_MODULE_LINES` lines."""
+    long = {str(p.relative_to(REPO)): n for p in sorted((REPO / "obskit").rglob("*.py"))
+            if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES}
+    assert not long, f"modules over {MAX_MODULE_LINES} lines (split them by job): {long}"
+
+
+def test_plotting_lives_in_render_only():
+    """matplotlib is imported by obskit.render and nothing else in the package."""
+    import grimp
+
+    graph = grimp.build_graph("obskit", include_external_packages=True)
+    users = {m for m in graph.find_modules_that_directly_import("matplotlib")}
+    assert users, "render draws with matplotlib: the import graph must show it"
+    outside = sorted(m for m in users if not m.startswith("obskit.render"))
+    assert not outside, f"matplotlib imported outside obskit.render: {outside}"
