@@ -289,3 +289,35 @@ def test_report_summary_has_every_stored_key(report):
     stored = set(KEYS.read_text().split())
     missing = stored - key_paths(json.loads(path.read_text()))
     assert not missing, f"summary.json lost keys: {sorted(missing)}"
+
+
+def test_a_document_that_does_not_say_its_status_is_never_ok():
+    """A truncated or hand-made summary: its status is unknown, not "ok"."""
+    assert results.load({}).status is None
+    assert results.load({"status": "alert"}).status == "alert"
+
+
+def test_a_newer_major_schema_is_refused_and_wrong_inputs_say_what_to_do(small, tmp_path):
+    doc = small.to_dict()
+    with pytest.raises(ValueError, match="schema_version 2.0"):
+        results.load({**doc, "schema_version": "2.0"})
+    assert results.load({**doc, "schema_version": "1.7"}).status == small.status
+    with pytest.raises(TypeError, match="summary.json path"):
+        results.load([1, 2])
+    with pytest.raises(TypeError, match=r"obskit\.results\.load"):
+        results.document(doc)
+    from obskit.render import findings_html
+
+    with pytest.raises(TypeError, match=r"obskit\.results\.load"):
+        findings_html(doc)
+    with pytest.raises(TypeError, match="load_config"):
+        obskit.analyze({"sources": {"current": "x.jsonl"}})
+
+
+def test_a_loaded_run_shows_itself_briefly(small):
+    run = results.load(small.to_dict())
+    text = repr(run)
+    assert len(text) < 300 and f"windows={len(run.windows)}" in text
+    assert repr(small).startswith("Analysis(") and len(repr(small)) < 300
+    html = run._repr_html_()
+    assert f"{len(run.alerts)} alerts" in html and "<table" in html

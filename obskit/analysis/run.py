@@ -9,6 +9,7 @@ the live objects a notebook explores (the config, the loaded logs, the windowed 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any
@@ -111,6 +112,9 @@ class Analysis(Run):
         dict[str, Any]
         """
         return self.to_dict()
+
+    def __repr__(self) -> str:
+        return Run.__repr__(self)
 
     def _repr_html_(self) -> str:
         from obskit.render.rich import analysis_html
@@ -284,6 +288,9 @@ def analyze(config: Config | str, *, logs: LoadedLogs | None = None) -> Analysis
     obskit.exceptions.ConfigError, obskit.exceptions.InputError
         A bad config, or logs that cannot be analysed (no row in the period, ...).
     """
+    if isinstance(config, Mapping):
+        raise TypeError("analyze() takes a Config or a config file path; for settings in "
+                        "a dict use obskit.load_config(path, overrides={...})")
     if not isinstance(config, Config):
         config = load_config(config)
     stopwatch = active() or Stopwatch()

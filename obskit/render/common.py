@@ -302,6 +302,10 @@ def complete(run: R) -> R:
     -------
     Run or the record's type
     """
+    if not isinstance(run, Record):
+        raise TypeError(f"expected an obskit.results.Run (or one of its records), got "
+                        f"{type(run).__name__}; read a summary.json (or its dict) with "
+                        "obskit.results.load(...)")
     cached = _COMPLETED.get(id(run))
     if cached is not None and cached[0] is run:
         return cast(R, cached[1])

@@ -8,6 +8,7 @@ exists only at the edges (:mod:`obskit.results.serialize`).
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any, ClassVar
 
 from obskit.results.alerts import AlertRule, Finding, InsufficientData, RuleNotApplicable
@@ -140,8 +141,9 @@ class Run(Record):
     #: ISO-8601 UTC
     generated_at: str | None = None
     title: str | None = None
-    #: ``ok`` or ``alert`` (a failed report is ``failed``)
-    status: str = "ok"
+    #: ``ok`` or ``alert`` (a failed report is ``failed``); None when the document does
+    #: not say (a truncated or hand-made summary is never read as "ok")
+    status: str | None = None
     task: str | None = None
     window: str | None = None
     period: Period = field(default_factory=Period)
@@ -178,6 +180,24 @@ class Run(Record):
     #: feature → why its drift is not judged
     drift_not_judged: Mapping[str, str | None] = field(default_factory=dict)
     methods: Methods = field(default_factory=Methods)
+
+    def __repr__(self) -> str:
+        # the generated repr of every field runs to megabytes on a real run
+        return (f"{type(self).__name__}(title={self.title!r}, status={self.status!r}, "
+                f"generated_at={self.generated_at!r}, windows={len(self.windows)}, "
+                f"rows={self.rows.current}, alerts={len(self.alerts)}, "
+                f"findings={len(self.findings)})")
+
+    def _repr_html_(self) -> str:
+        """A notebook cell's view of a run read back from ``summary.json``: the verdict,
+        the first findings and the windows table (an :class:`~obskit.analysis.Analysis`
+        shows the report's richer view)."""
+        findings = "".join(f"<li>[{escape(f.severity or '')}] {escape(f.text or '')}</li>"
+                           for f in self.findings[:5])
+        return (f"<div><p><b>{escape(self.title or 'obskit run')}</b> — status "
+                f"<b>{escape(self.status or 'unknown')}</b>, {len(self.windows)} windows, "
+                f"{self.rows.current:,} rows, {len(self.alerts)} alerts</p>"
+                f"<ul>{findings}</ul>{self.windows._repr_html_()}</div>")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

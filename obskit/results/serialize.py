@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from obskit.results.run import Run, RunRecord
+from obskit.results.run import SCHEMA_VERSION, Run, RunRecord, require_run
 
 __all__ = ["document", "dump", "load", "load_record", "read_document"]
 
@@ -23,15 +23,30 @@ def read_document(source: str | Path | Mapping[str, Any]) -> Mapping[str, Any]:
     ------
     OSError
         The file cannot be read.
+    TypeError
+        ``source`` is neither a path nor a mapping.
     ValueError
-        The file is not JSON, or not a JSON object.
+        The file is not JSON, not a JSON object, or a ``summary.json`` of a newer major
+        schema than :data:`~obskit.results.SCHEMA_VERSION` (its keys may mean other
+        things: it is not read as if it were this one).
     """
     if isinstance(source, Mapping):
-        return source
-    data = json.loads(Path(source).read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError(f"{source}: expected a JSON object (a summary.json), "
+        data: Any = source
+        where = "the summary"
+    elif isinstance(source, (str, Path)):
+        data = json.loads(Path(source).read_text(encoding="utf-8"))
+        where = str(source)
+    else:
+        raise TypeError(f"expected a summary.json path or its parsed object (a mapping), "
+                        f"got {type(source).__name__}")
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{where}: expected a JSON object (a summary.json), "
                          f"got {type(data).__name__}")
+    version = str(data.get("schema_version") or SCHEMA_VERSION)
+    major = SCHEMA_VERSION.split(".")[0]
+    if version.split(".")[0] != major:
+        raise ValueError(f"{where}: schema_version {version} is not a {major}.x summary.json "
+                         f"(this obskit reads schema {SCHEMA_VERSION})")
     return data
 
 
@@ -73,8 +88,14 @@ def load_record(source: str | Path | Mapping[str, Any]) -> RunRecord | None:
 
 
 def document(run: Run, record: RunRecord | None = None) -> dict[str, Any]:
-    """The ``summary.json`` object: the run's keys, then the record's."""
-    out = run.to_dict()
+    """The ``summary.json`` object: the run's keys, then the record's.
+
+    Raises
+    ------
+    TypeError
+        ``run`` is not a :class:`Run` (a dict: read it with :func:`load` first).
+    """
+    out = require_run(run).to_dict()
     return record.write_into(out) if record is not None else out
 
 

@@ -143,7 +143,7 @@ def _latest_line(runs: Sequence[PastRun], latest: bool) -> str:
 
 def _row(past: PastRun) -> str:
     run, run_id = past.run, past.name
-    status = run.status if _has(run, "status") else "?"
+    status = run.status or "?"
     figures = key_figures(run)
     if status == "failed":
         link = (f'{_cell(run_id)} (<a href="{_cell(run_id)}/monitoring_report.ipynb">'

@@ -214,6 +214,7 @@ def _run_into(tmp: Path, root: Path, config: Config, run: Run,
     if config.keep:
         apply_retention(root, config.keep)
     write_history(root)
+    assert run.status is not None  # analyze judged it; a failed run says "failed"
     return RunOutcome(final, run.status, run, record, events)
 
 
