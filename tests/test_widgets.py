@@ -179,7 +179,7 @@ def test_rich_display_of_an_analysis(run):
     assert "<script" not in html
     text = _text(html)
     assert analysis.config.title in text
-    assert analysis.findings[0]["text"].split(" ")[0] in text
+    assert analysis.findings[0].text.split(" ")[0] in text
     assert ".explore()" in text
 
 
@@ -208,12 +208,12 @@ def test_deep_dive_command_is_shell_quoted():
 
 def test_findings_carry_deep_dive_commands(run):
     _, analysis, _ = run
-    drift = [f for f in analysis.findings if f["kind"] == "feature_drift"]
-    assert drift[0]["command"] == ("obskit deep-dive --config CONFIG.yml --feature "
-                                   f"{drift[0]['feature']}")
-    drivers = [f for f in analysis.findings if f["kind"] == "anomaly_drivers"]
-    assert drivers and "obskit investigate" in drivers[0]["command"]
-    assert f"--request-id {drivers[0]['request_id']}" in drivers[0]["command"]
+    drift = [f for f in analysis.findings if f.kind == "feature_drift"]
+    assert drift[0].command == ("obskit deep-dive --config CONFIG.yml --feature "
+                                f"{drift[0].feature}")
+    drivers = [f for f in analysis.findings if f.kind == "anomaly_drivers"]
+    assert drivers and "obskit investigate" in (drivers[0].command or "")
+    assert f"--request-id {drivers[0].request_id}" in (drivers[0].command or "")
 
 
 def test_import_obskit_does_not_import_ipywidgets():
