@@ -321,3 +321,10 @@ def test_a_loaded_run_shows_itself_briefly(small):
     assert repr(small).startswith("Analysis(") and len(repr(small)) < 300
     html = run._repr_html_()
     assert f"{len(run.alerts)} alerts" in html and "<table" in html
+
+
+def test_to_dict_is_the_document_json_reads_back(small):
+    """Integer keys (window indices) are written as text, as the file has them."""
+    doc = small.to_dict()
+    assert doc == json.loads(json.dumps(doc))
+    assert results.load(doc).to_dict() == doc

@@ -136,11 +136,14 @@ def _key(tp: Any, key: Any) -> Any:
 
 
 def to_json(value: Any) -> Any:
-    """``value`` as a JSON value: records as dicts, tuples as lists, mappings as dicts."""
+    """``value`` as a JSON value: records as dicts, tuples as lists, mappings as dicts with
+    text keys (an integer key, such as a window index, is written as JSON writes it, so
+    ``to_dict()`` equals the document read back from the file)."""
     if isinstance(value, Record):
         return value.to_dict()
     if isinstance(value, (list, tuple)):
         return [to_json(v) for v in value]
     if isinstance(value, Mapping):
-        return {k: to_json(v) for k, v in value.items()}
+        return {str(k) if isinstance(k, int) and not isinstance(k, bool) else k: to_json(v)
+                for k, v in value.items()}
     return value
