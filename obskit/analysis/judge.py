@@ -111,8 +111,8 @@ def judge(config: Config, logs: LoadedLogs, windows: tuple[Window, ...],
     tag = {segment.column: segment.value} if segment else None
     rules, _ = split_applicable(alert_rules(config, logs), logs.roles)  # the rest: never
     alerts, insufficient = evaluate_rules(
-        [{**w.to_dict(), "segment": tag} for w in windows if w.status == "ok"],
-        rules, reference=reference_performance, reference_ci=reference_ci,
+        [w for w in windows if w.status == "ok"], rules, segment=tag,
+        reference=reference_performance, reference_ci=reference_ci,
         fallback=_fallback(config, logs),
     )
     insufficient += [{"rule": None, "metric": None, "window": w.index,

@@ -106,7 +106,7 @@ class _LastValues(dict[Key, Any]):
         window = self.frames.get(key[2])
         if window is None or not key[1]:
             return None
-        return resolve_metric(window.to_dict(), str(key[1]))
+        return resolve_metric(window, str(key[1]))
 
 
 def latest_values(run: Run) -> dict[Key, Any]:
