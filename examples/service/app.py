@@ -1,0 +1,178 @@
+"""The example model service: ``POST /predict``, ``GET /livez``, ``/readyz``, ``/metrics``.
+
+Run from the repository root (configuration: :mod:`examples.service.settings`)::
+
+    python -m uvicorn examples.service.app:app --port 8000
+
+``/readyz`` answers 503 with the failing checks (``model``, ``log_dir``, ``golden``) until
+the model is loaded (in a background thread, so ``/livez`` answers meanwhile), the log
+directory is writable and the golden requests give the expected answers; then 200.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from examples.service.model import ServedModel, check_golden, file_version
+from examples.service.schema import PredictRequest, check_features
+from examples.service.settings import Settings
+from obskit.instrument.fastapi import Instrumentation
+from obskit.instrument.logger import PredictionLogger
+from obskit.instrument.tracing import tracer_provider as make_tracer_provider
+
+__all__ = ["create_app", "app", "InjectedFault"]
+
+#: longest delay X-Obskit-Delay-Ms may ask for
+MAX_DELAY_MS = 60_000
+
+
+class InjectedFault(RuntimeError):
+    """The failure asked for by ``X-Obskit-Fail`` (fault injection only)."""
+
+
+class _State:
+    """What readiness depends on, filled in by the loader thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.model: ServedModel | None = None
+        self.version: str | None = settings.model_version
+        self.model_check = "loading"
+        self.golden_check = "pending"
+
+    def load(self, inst: Instrumentation) -> None:
+        s = self.settings
+        try:
+            model = ServedModel(s.model, s.trust_types)
+            self.version = s.model_version or file_version(s.model)
+        except Exception as exc:  # any load failure is reported by /readyz
+            self.model_check = f"failed: {exc}"
+            return
+        inst.metrics.set_version(self.version)
+        self.model, self.model_check = model, "ok"
+        if s.golden is None or (not s.golden.exists() and not s.golden_required):
+            self.golden_check = f"skipped: no golden file at {s.golden}"
+        elif not s.golden.exists():
+            self.golden_check = f"failed: golden file {s.golden} does not exist"
+        else:
+            problem = check_golden(model, s.golden)
+            self.golden_check = "ok" if problem is None else f"failed: {problem}"
+
+
+def create_app(settings: Settings | None = None, *,
+               tracer_provider: TracerProvider | None = None) -> FastAPI:
+    """Build the service with its own Prometheus registry, tracer provider and logger.
+
+    Nothing is loaded or opened here: the lifespan loads the model (in a thread) and
+    opens the log; shutting down flushes and closes the log and the tracer provider.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Default :meth:`Settings.from_env`.
+    tracer_provider : TracerProvider, optional
+        Default one built from ``settings.traces``
+        (:func:`obskit.instrument.tracing.tracer_provider`).
+
+    Returns
+    -------
+    FastAPI
+    """
+    s = settings or Settings.from_env()
+    state = _State(s)
+    registry = CollectorRegistry()
+    provider = tracer_provider or make_tracer_provider(
+        s.traces, service_name="obskit-example-service", service_version=s.model_version)
+    logger = PredictionLogger(s.log_dir, format=s.log_format)  # type: ignore[arg-type]
+    inst = Instrumentation(model_name=s.model_name, model_version=lambda: state.version,
+                           registry=registry, tracer_provider=provider, logger=logger)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        loader = threading.Thread(target=state.load, args=(inst,), name="model-loader",
+                                  daemon=True)
+        loader.start()
+        try:
+            yield
+        finally:
+            logger.close()
+            provider.shutdown()
+
+    app = FastAPI(title="obskit example model service", lifespan=lifespan)
+    app.state.settings, app.state.registry, app.state.instrumentation = s, registry, inst
+    app.state.logger = logger
+    inst.instrument_app(app)
+
+    @app.get("/livez")
+    def livez() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        try:
+            logger.check_writable()
+            log_check = "ok"
+        except OSError as exc:
+            log_check = f"failed: {exc}"
+        checks = {"model": state.model_check, "log_dir": log_check,
+                  "golden": state.golden_check}
+        ready = all(v == "ok" or v.startswith("skipped") for v in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
+                            status_code=200 if ready else 503)
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.post("/predict")
+    def predict(
+        body: PredictRequest,
+        request: Request,
+        x_request_id: str | None = Header(default=None),
+        x_obskit_delay_ms: int | None = Header(default=None, ge=0, le=MAX_DELAY_MS),
+        x_obskit_fail: str | None = Header(default=None),
+    ) -> Any:
+        model = state.model
+        if model is None:
+            return JSONResponse({"detail": f"model not loaded: {state.model_check}"},
+                                status_code=503)
+        errors = check_features(body.features, model.features, model.kinds)
+        if errors:
+            raise RequestValidationError(errors, body=body.model_dump())
+        request_id = x_request_id or uuid.uuid4().hex
+        features = {name: body.features[name] for name in model.features}
+        try:
+            with inst.prediction(request_id, features) as p:
+                with p.stage("preprocess"):
+                    pass  # the model's pipeline does its own preprocessing
+                with p.stage("inference"):
+                    if s.fault_injection and x_obskit_delay_ms:
+                        time.sleep(x_obskit_delay_ms / 1000.0)
+                    if s.fault_injection and x_obskit_fail:
+                        raise InjectedFault(f"injected failure: {x_obskit_fail}")
+                    prediction, score = model.predict(features)
+                with p.stage("postprocess"):
+                    p.set_result(features=features, prediction=prediction, score=score)
+        except Exception as exc:  # counted, traced and logged by inst.prediction
+            return JSONResponse(
+                {"detail": f"prediction failed: {type(exc).__name__}: {exc}",
+                 "request_id": request_id, "model_version": p.model_version,
+                 "trace_id": p.trace_id}, status_code=500)
+        return {"prediction": p.prediction, "score": p.score, "request_id": request_id,
+                "model_version": p.model_version, "trace_id": p.trace_id}
+
+    return app
+
+
+app = create_app()

@@ -1,0 +1,112 @@
+"""The served model: loaded with obskit's safe loader, called one request at a time."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from obskit.io.model import load_model
+
+__all__ = ["ServedModel", "feature_kinds", "file_version", "check_golden"]
+
+
+def file_version(path: Path) -> str:
+    """``sha256-`` and the first 12 hex digits of the file's SHA-256."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256-" + digest.hexdigest()[:12]
+
+
+def _type_names(transformer: Any) -> list[str]:
+    names = [type(transformer).__name__]
+    for _, step in getattr(transformer, "steps", []):
+        names += _type_names(step)
+    return names
+
+
+def feature_kinds(model: Any) -> dict[str, str]:
+    """``"number"`` or ``"category"`` per feature, read from a fitted ``ColumnTransformer``.
+
+    A column sent to an encoder (``OneHotEncoder``, ``OrdinalEncoder``, …) is a category,
+    any other transformed column a number. Features not found are absent (any scalar).
+    """
+    kinds: dict[str, str] = {}
+    for _, step in getattr(model, "steps", [("model", model)]):
+        for _, transformer, columns in getattr(step, "transformers_", []):
+            if isinstance(transformer, str):  # "drop" / "passthrough"
+                continue
+            kind = ("category" if any("Encoder" in n for n in _type_names(transformer))
+                    else "number")
+            for column in [columns] if isinstance(columns, str) else list(columns):
+                if isinstance(column, str):
+                    kinds[column] = kind
+    return kinds
+
+
+class ServedModel:
+    """A loaded model with its feature names and the kind of each feature.
+
+    Parameters
+    ----------
+    path : Path
+        The model file (``.skops``).
+    trust_types : tuple of str
+        skops types to trust.
+    """
+
+    def __init__(self, path: Path, trust_types: tuple[str, ...] = ()) -> None:
+        self.path = path
+        self.model = load_model(path, trusted_types=trust_types)
+        names = getattr(self.model, "feature_names_in_", None)
+        if names is None:
+            raise ValueError(f"model {str(path)!r} has no feature_names_in_: fit it on a "
+                             "DataFrame so the service knows the feature names")
+        self.features: list[str] = [str(n) for n in names]
+        self.kinds = feature_kinds(self.model)
+
+    def predict(self, features: Mapping[str, Any]) -> tuple[Any, float | None]:
+        """The prediction and score (probability of the positive class) for one input."""
+        X = pd.DataFrame([{name: features[name] for name in self.features}])
+        if callable(getattr(self.model, "predict_proba", None)):
+            proba = self.model.predict_proba(X)[0]
+            score = float(proba[-1])
+            prediction = self.model.classes_[int(proba.argmax())]
+            if len(proba) == 2:
+                prediction = self.model.classes_[int(score >= 0.5)]
+            return prediction, score
+        return self.model.predict(X)[0], None
+
+
+def check_golden(model: ServedModel, path: Path, *, tolerance: float = 1e-6) -> str | None:
+    """Compare the model with a golden JSONL (``{"features", "prediction", "score"?}``).
+
+    Returns
+    -------
+    str or None
+        None when every line matches; else what differs, naming the file and line.
+    """
+    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    if not lines:
+        return f"{path}: no golden requests"
+    for number, line in enumerate(lines, start=1):
+        try:
+            case = json.loads(line)
+            prediction, score = model.predict(case["features"])
+        except (ValueError, KeyError, TypeError) as exc:
+            return f"{path} line {number}: cannot be checked: {exc!r}"
+        want = case["prediction"]
+        if str(getattr(prediction, "item", lambda: prediction)()) != str(want):
+            return f"{path} line {number}: prediction {prediction!r}, expected {want!r}"
+        if case.get("score") is not None and (
+                score is None or not math.isclose(score, float(case["score"]),
+                                                  rel_tol=0.0, abs_tol=tolerance)):
+            return f"{path} line {number}: score {score!r}, expected {case['score']!r}"
+    return None
