@@ -1,0 +1,357 @@
+"""Prediction logs written by the serving process, in obskit's log schema.
+
+:class:`PredictionLogger` puts each row on a bounded queue; one background thread
+writes them to rotating JSONL or Parquet files (rotated by size and by age), so the
+request path never waits longer than the bound. A file being written ends in ``.part``
+and gets its final name (an atomic rename) when it is finished, so ``obskit report``
+never reads half a file.
+
+Example
+-------
+>>> from obskit.instrument.logger import PredictionLogger
+>>> with PredictionLogger("logs", max_bytes=16 * 2**20) as plog:  # doctest: +SKIP
+...     plog.log({"request_id": "r1", "model_version": "v1", "prediction": 1,
+...               "score": 0.91, "latency_ms": 12.5, "status": 200,
+...               "features": {"age": 42, "region": "west"}})
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import logging
+import os
+import queue
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from obskit.instrument._writers import LogFile, Row, open_log_file
+
+__all__ = ["PredictionLogger", "LoggerStats"]
+
+_log = logging.getLogger("obskit.instrument")
+_WAKE = object()  # wakes the writer (flush, close); never written
+_BATCH = 2000  # rows taken off the queue per write
+
+
+@dataclass(frozen=True)
+class LoggerStats:
+    """Row accounting of a :class:`PredictionLogger` (``queued = written + dropped`` once
+    the queue is drained, less the rows refused because the queue was full)."""
+
+    queued: int  #: rows accepted onto the queue
+    written: int  #: rows in log files
+    dropped: int  #: rows refused (queue full) or lost to a write error
+    files_closed: int  #: files finished under their final name
+    queue_depth: int  #: rows waiting for the writer now
+    last_error: str | None = None  #: the last write error, if any
+
+
+@functools.cache
+def _current_span() -> Callable[[], Any] | None:
+    """``opentelemetry.trace.get_current_span``, or None when OpenTelemetry is absent."""
+    try:
+        from opentelemetry import trace
+    except ImportError:
+        return None
+    return trace.get_current_span
+
+
+def _trace_id() -> str | None:
+    """The active span's trace id as 32 lowercase hex digits (W3C Trace Context)."""
+    get = _current_span()
+    if get is None:
+        return None
+    ctx = get().get_span_context()
+    return format(ctx.trace_id, "032x") if ctx.is_valid else None
+
+
+class PredictionLogger:
+    """Write prediction rows to rotating JSONL or Parquet files from a background thread.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Where the files go (created when the first file opens).
+    format : {"jsonl", "parquet"}
+        JSONL: one object per line, features nested under ``"features"`` (like the demo
+        logs). Parquet: one column per feature, ``timestamp`` as ``timestamp[us, UTC]``.
+    prefix : str
+        File names are ``<prefix>-<UTC start yyyymmddTHHMMSSZ>-<seq>.<format>``.
+    max_bytes, max_age_s : int, float
+        A file is finished once it holds ``max_bytes`` or is ``max_age_s`` seconds old.
+    queue_size : int
+        The bound of the queue between :meth:`log` and the writer.
+    when_full : {"block", "drop"}
+        A full queue makes :meth:`log` wait (at most ``block_timeout_s``; None waits for
+        room) or drop the row at once; either way a row not queued is counted as dropped.
+    block_timeout_s : float or None
+        The longest :meth:`log` waits for room when ``when_full="block"``.
+    flush_interval_s : float
+        How often the writer pushes buffered bytes to the operating system.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``format`` or ``when_full``, or a bound that is not positive.
+    """
+
+    def __init__(self, directory: str | Path, *, format: Literal["jsonl", "parquet"] = "jsonl",
+                 prefix: str = "predictions", max_bytes: int = 64 * 2**20,
+                 max_age_s: float = 3600.0, queue_size: int = 10_000,
+                 when_full: Literal["block", "drop"] = "block",
+                 block_timeout_s: float | None = None, flush_interval_s: float = 1.0) -> None:
+        if format not in ("jsonl", "parquet"):
+            raise ValueError(f"format must be 'jsonl' or 'parquet', not {format!r}")
+        if when_full not in ("block", "drop"):
+            raise ValueError(f"when_full must be 'block' or 'drop', not {when_full!r}")
+        for name, value in (("max_bytes", max_bytes), ("max_age_s", max_age_s),
+                            ("queue_size", queue_size), ("flush_interval_s", flush_interval_s)):
+            if not value > 0:
+                raise ValueError(f"{name} must be > 0, not {value!r}")
+        self.directory = Path(directory)
+        self.format, self.prefix, self.when_full = format, prefix, when_full
+        self.max_bytes, self.max_age_s = max_bytes, max_age_s
+        self.block_timeout_s, self.flush_interval_s = block_timeout_s, flush_interval_s
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self._lock = threading.Lock()
+        self._done_cond = threading.Condition()
+        self._flush_wanted = threading.Event()
+        self._closed = False
+        self._inflight = self._queued = self._refused = 0
+        self._written = self._lost = self._done = self._flushed = self._files_closed = 0
+        self._last_error: str | None = None
+        self._file: LogFile | None = None
+        self._file_deadline = 0.0
+        self._seq = 0
+        self._thread = threading.Thread(target=self._run, name="obskit-prediction-logger",
+                                        daemon=True)
+        self._thread.start()
+        self._atexit = functools.partial(self.close, 30.0)  # a normal exit drains the queue
+        atexit.register(self._atexit)
+
+    # -- the request path ------------------------------------------------------------
+
+    def log(self, row: Mapping[str, Any]) -> bool:
+        """Queue one row; fill ``timestamp`` (UTC now) and ``trace_id`` (the active span's)
+        when absent.
+
+        Returns
+        -------
+        bool
+            True if queued, False if dropped because the queue was full.
+
+        Raises
+        ------
+        RuntimeError
+            The logger is closed.
+        """
+        item: Row = dict(row)
+        if isinstance(item.get("features"), Mapping):
+            item["features"] = dict(item["features"])
+        if item.get("timestamp") is None:
+            item["timestamp"] = datetime.now(timezone.utc)
+        if "trace_id" not in item:
+            trace_id = _trace_id()
+            if trace_id is not None:
+                item["trace_id"] = trace_id
+        with self._lock:
+            if self._closed:
+                raise RuntimeError(f"PredictionLogger({str(self.directory)!r}) is closed")
+            self._inflight += 1
+        ok = False
+        try:
+            if self.when_full == "drop":
+                self._queue.put_nowait(item)
+            else:
+                self._queue.put(item, timeout=self.block_timeout_s)
+            ok = True
+        except queue.Full:
+            pass
+        finally:
+            with self._lock:
+                self._inflight -= 1
+                if ok:
+                    self._queued += 1
+                else:
+                    self._refused += 1
+        return ok
+
+    def stats(self) -> LoggerStats:
+        """The row accounting so far."""
+        with self._lock, self._done_cond:
+            return LoggerStats(queued=self._queued, written=self._written,
+                               dropped=self._refused + self._lost,
+                               files_closed=self._files_closed,
+                               queue_depth=self._queue.qsize(), last_error=self._last_error)
+
+    def check_writable(self) -> None:
+        """Create the directory if needed and write (then remove) a probe file in it.
+
+        Raises
+        ------
+        OSError
+            The directory cannot be created or written; the message names it.
+        """
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.directory, prefix=".obskit-probe-"):
+                pass
+        except OSError as exc:
+            raise OSError(exc.errno, f"prediction log directory {str(self.directory)!r} is "
+                          f"not writable: {exc.strerror or exc}", str(self.directory)) from exc
+
+    def flush(self, timeout_s: float | None = None) -> bool:
+        """Wait until the rows queued before this call are written and flushed.
+
+        Returns
+        -------
+        bool
+            True when they are; False if ``timeout_s`` passed first.
+        """
+        with self._lock:
+            target = self._queued
+        self._flush_wanted.set()
+        self._wake()
+        with self._done_cond:
+            return self._done_cond.wait_for(
+                lambda: self._flushed >= target or not self._thread.is_alive(), timeout_s)
+
+    def close(self, timeout_s: float | None = None) -> bool:
+        """Stop accepting rows, write every queued row, finish the open file (renamed to
+        its final name). Idempotent.
+
+        Returns
+        -------
+        bool
+            True when the writer finished; False if ``timeout_s`` passed first (it keeps
+            draining in the background).
+        """
+        with self._lock:
+            self._closed = True
+        self._wake()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout_s)
+        atexit.unregister(self._atexit)
+        return not self._thread.is_alive()
+
+    def __enter__(self) -> PredictionLogger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (f"PredictionLogger({str(self.directory)!r}, format={self.format!r}, "
+                f"when_full={self.when_full!r})")
+
+    def _wake(self) -> None:
+        try:
+            self._queue.put_nowait(_WAKE)
+        except queue.Full:
+            pass  # the writer is busy and will look at the flags after this batch
+
+    # -- the writer thread -----------------------------------------------------------
+
+    def _run(self) -> None:
+        last_flush = time.monotonic()
+        while True:
+            timeout = self.flush_interval_s
+            if self._file is not None:
+                timeout = min(timeout, max(0.0, self._file_deadline - time.monotonic()))
+            batch: list[Row] = []
+            try:
+                item = self._queue.get(timeout=timeout)
+                while True:
+                    if item is not _WAKE:
+                        batch.append(item)
+                    if len(batch) >= _BATCH:
+                        break
+                    item = self._queue.get_nowait()
+            except queue.Empty:
+                pass
+            if batch:
+                self._write(batch)
+            now = time.monotonic()
+            if self._file is not None and now >= self._file_deadline:
+                self._finish()
+            if self._flush_wanted.is_set() or now - last_flush >= self.flush_interval_s:
+                self._flush()
+                last_flush = now
+            with self._lock:
+                stop = self._closed and self._inflight == 0 and self._queue.empty()
+            if stop:
+                break
+        self._finish()
+        self._flush()
+
+    def _write(self, rows: list[Row]) -> None:
+        while rows:
+            try:
+                if self._file is None:
+                    self._file, self._seq = open_log_file(self.directory, self.prefix,
+                                                          self.format, self._seq)
+                    self._seq += 1
+                    self._file_deadline = time.monotonic() + self.max_age_s
+                before = self._file.rows
+                rest = self._file.write(rows, self.max_bytes)
+                n = self._file.rows - before
+                self._count(written=n, taken=n)
+                if rest and self._file.rows == 0:
+                    raise ValueError(f"a row cannot be written to {self._file.part}: "
+                                     f"{sorted(rest[0])}")
+                rows = rest
+                if rest or self._file.size >= self.max_bytes:
+                    self._finish()
+            except Exception as exc:  # noqa: BLE001 - the writer must live on; counted
+                self._error(exc, len(rows))
+                if self._file is not None and not self._file.abandon():
+                    self._count(written=-self._file.rows, lost=self._file.rows)
+                self._file = None
+                return
+
+    def _finish(self) -> None:
+        if self._file is None:
+            return
+        file, self._file = self._file, None
+        try:
+            file.finish()
+            with self._lock:
+                self._files_closed += 1
+        except Exception as exc:  # noqa: BLE001 - e.g. the directory was removed
+            self._error(exc, 0)
+            self._count(written=-file.rows, lost=file.rows)
+
+    def _flush(self) -> None:
+        if self._file is not None:
+            try:
+                self._file.flush()
+            except Exception as exc:  # noqa: BLE001 - reported at the next write too
+                self._error(exc, 0)
+        if self._queue.empty():
+            self._flush_wanted.clear()
+        with self._done_cond:
+            self._flushed = self._done
+            self._done_cond.notify_all()
+
+    def _count(self, *, written: int = 0, lost: int = 0, taken: int = 0) -> None:
+        """Add to the accounting; ``taken`` rows came off the queue and are settled."""
+        with self._lock, self._done_cond:
+            self._written += written
+            self._lost += lost
+            self._done += taken
+
+    def _error(self, exc: BaseException, rows: int) -> None:
+        message = f"{type(exc).__name__}: {exc}"
+        if message != self._last_error:
+            _log.error("obskit prediction logger (%s): %s; %d row(s) dropped",
+                       os.fspath(self.directory), message, rows)
+        self._count(lost=rows, taken=rows)
+        with self._lock:
+            self._last_error = message
