@@ -191,6 +191,7 @@ def test_metrics_count_every_outcome_with_bounded_labels(demo, settings):
             client.post("/predict", json={"features": {}})
         text = client.get("/metrics").text
     found = samples(text)
+    closed = samples(generate_latest(app.state.registry).decode())  # the logger is closed
     assert value(found, REQUESTS, outcome="success") == 27
     assert value(found, REQUESTS, outcome="error") == 3
     assert value(found, REQUESTS, outcome="invalid_input") == 4
@@ -199,8 +200,9 @@ def test_metrics_count_every_outcome_with_bounded_labels(demo, settings):
     assert check_histograms(text) == 2
     info = [dict(ls) for (n, ls), _ in found.items() if n == "obskit_model_info"]
     assert info == [{"model_name": "credit", "model_version": info[0]["model_version"]}]
-    assert value(found, "obskit_prediction_log_rows_written_total") == 30  # logger closed
-    assert value(found, "obskit_prediction_log_rows_dropped_total") == 0
+    assert value(closed, "obskit_prediction_log_rows_written_total") == 30
+    assert value(closed, "obskit_prediction_log_rows_dropped_total") == 0
+    assert value(closed, "obskit_prediction_log_queue_depth") == 0
     labels = {v for (_, ls) in found for _, v in ls}
     assert not labels & set(ids) and not any("/predict" in v for v in labels)
     assert len(log_rows(settings.log_dir)) == 30
@@ -223,7 +225,9 @@ def test_two_apps_in_one_process_keep_their_own_metrics(demo, settings, tmp_path
 
 def test_readyz_names_the_failing_check_while_livez_answers(demo, settings, tmp_path):
     wrong = write_golden(demo.reference, tmp_path / "wrong.jsonl", flip=True)
+    (tmp_path / "a-file").write_text("")
     for broken, check, says in [
+        (replace(settings, log_dir=tmp_path / "a-file" / "logs"), "log_dir", "not writable"),
         (replace(settings, golden=wrong), "golden", "wrong.jsonl line 1: prediction"),
         (replace(settings, model=tmp_path / "none.skops"), "model", "does not exist"),
         (replace(settings, golden=tmp_path / "absent.jsonl"), "golden", "does not exist"),

@@ -74,8 +74,9 @@ def create_app(settings: Settings | None = None, *,
                tracer_provider: TracerProvider | None = None) -> FastAPI:
     """Build the service with its own Prometheus registry, tracer provider and logger.
 
-    Nothing is loaded or opened here: the lifespan loads the model (in a thread) and
-    opens the log; shutting down flushes and closes the log and the tracer provider.
+    Nothing is loaded or opened here: the lifespan opens the prediction log and loads the
+    model (in a thread); shutting down flushes and closes the log, then shuts the tracer
+    provider down (exporting the spans still batched).
 
     Parameters
     ----------
@@ -94,24 +95,25 @@ def create_app(settings: Settings | None = None, *,
     registry = CollectorRegistry()
     provider = tracer_provider or make_tracer_provider(
         s.traces, service_name="obskit-example-service", service_version=s.model_version)
-    logger = PredictionLogger(s.log_dir, format=s.log_format)  # type: ignore[arg-type]
     inst = Instrumentation(model_name=s.model_name, model_version=lambda: state.version,
-                           registry=registry, tracer_provider=provider, logger=logger)
+                           registry=registry, tracer_provider=provider)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        logger = PredictionLogger(s.log_dir, format=s.log_format)  # type: ignore[arg-type]
+        inst.logger = app.state.logger = logger
         loader = threading.Thread(target=state.load, args=(inst,), name="model-loader",
                                   daemon=True)
         loader.start()
         try:
             yield
         finally:
-            logger.close()
+            logger.close()  # flushes: every row of an answered request is in a file
             provider.shutdown()
 
     app = FastAPI(title="obskit example model service", lifespan=lifespan)
     app.state.settings, app.state.registry, app.state.instrumentation = s, registry, inst
-    app.state.logger = logger
+    app.state.logger = None
     inst.instrument_app(app)
 
     @app.get("/livez")
@@ -120,11 +122,13 @@ def create_app(settings: Settings | None = None, *,
 
     @app.get("/readyz")
     def readyz() -> JSONResponse:
-        try:
-            logger.check_writable()
-            log_check = "ok"
-        except OSError as exc:
-            log_check = f"failed: {exc}"
+        log_check, logger = "not open", app.state.logger
+        if logger is not None:
+            try:
+                logger.check_writable()
+                log_check = "ok"
+            except OSError as exc:
+                log_check = f"failed: {exc}"
         checks = {"model": state.model_check, "log_dir": log_check,
                   "golden": state.golden_check}
         ready = all(v == "ok" or v.startswith("skipped") for v in checks.values())

@@ -55,6 +55,7 @@ EXCLUDED_URLS = "/livez$,/readyz$,/metrics$"
 
 class _Logger(Protocol):
     def log(self, row: Mapping[str, Any]) -> bool: ...  # pragma: no cover
+    def stats(self) -> Any: ...  # pragma: no cover
 
 
 def _plain(value: Any) -> Any:
@@ -139,6 +140,8 @@ class Instrumentation:
         The app's own tracer provider (see :func:`obskit.instrument.tracing.tracer_provider`).
     logger : PredictionLogger, optional
         Where log rows go (its ``stats`` are exposed as metrics); None writes no rows.
+        The ``logger`` attribute may be set later (e.g. in the app's lifespan, so that
+        building the app starts no writer thread).
     excluded_urls : str, default :data:`EXCLUDED_URLS`
         Comma-separated regular expressions of URLs that make no HTTP span.
     """
@@ -162,9 +165,12 @@ class Instrumentation:
         self.excluded_urls = excluded_urls
         self.metrics = PredictionMetrics(registry, model_name=model_name,
                                          model_version=self.model_version(),
-                                         logger_stats=getattr(logger, "stats", None))
+                                         logger_stats=self._logger_stats)
         if app is not None:
             self.instrument_app(app)
+
+    def _logger_stats(self) -> Any:
+        return None if self.logger is None else self.logger.stats()
 
     def model_version(self) -> str | None:
         """The version served now.

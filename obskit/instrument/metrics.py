@@ -64,16 +64,19 @@ class LoggerStatsCollector(Collector):
     ----------
     stats : callable
         Returns an object with ``written``, ``dropped`` and ``queue_depth`` (such as
-        :meth:`obskit.instrument.logger.PredictionLogger.stats`); called on every scrape,
-        so the values are never stale.
+        :meth:`obskit.instrument.logger.PredictionLogger.stats`), or None while there is
+        no logger (nothing is exposed then); called on every scrape, so the values are
+        never stale.
     """
 
-    def __init__(self, stats: Callable[[], _Stats]) -> None:
+    def __init__(self, stats: Callable[[], _Stats | None]) -> None:
         self._stats = stats
 
     def collect(self) -> Iterator[Metric]:
         """Yield the rows written / dropped counters and the queue depth gauge."""
         s = self._stats()
+        if s is None:
+            return
         yield CounterMetricFamily("obskit_prediction_log_rows_written",
                                   "Prediction log rows written to files.", value=s.written)
         yield CounterMetricFamily(
@@ -125,7 +128,7 @@ class PredictionMetrics:
         model_version: str | None,
         score_buckets: Sequence[float] = SCORE_BUCKETS,
         latency_buckets: Sequence[float] = LATENCY_BUCKETS,
-        logger_stats: Callable[[], _Stats] | None = None,
+        logger_stats: Callable[[], _Stats | None] | None = None,
         info: Mapping[str, str] | None = None,
     ) -> None:
         self.registry = registry
