@@ -28,7 +28,7 @@ def write_golden(reference: Path, path: Path, n: int = 5, *, flip: bool = False)
     """Golden JSONL from reference rows (their logged score and prediction)."""
     frame = pd.read_parquet(reference).head(n)
     with open(path, "w", encoding="utf-8") as f:
-        for features, (_, row) in zip(feature_rows(reference, n), frame.iterrows()):
+        for features, (_, row) in zip(feature_rows(reference, n), frame.iterrows(), strict=True):
             prediction = int(row["prediction"])
             f.write(json.dumps({"features": features,
                                 "prediction": 1 - prediction if flip else prediction,

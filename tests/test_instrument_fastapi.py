@@ -7,7 +7,6 @@ prometheus_client's parser.
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -235,7 +234,7 @@ def test_readyz_names_the_failing_check_while_livez_answers(demo, settings, tmp_
         app, _ = started(broken)
         with TestClient(app) as client:
             assert client.get("/livez").status_code == 200
-            body = wait_for(lambda c=client: (r := c.get("/readyz").json())["checks"][check]
+            body = wait_for(lambda c=client, k=check: (r := c.get("/readyz").json())["checks"][k]
                             not in ("loading", "pending") and r, what=check)
             assert client.get("/readyz").status_code == 503
             assert says in body["checks"][check] and body["status"] == "not ready"

@@ -78,10 +78,9 @@ class ServedModel:
         if callable(getattr(self.model, "predict_proba", None)):
             proba = self.model.predict_proba(X)[0]
             score = float(proba[-1])
-            prediction = self.model.classes_[int(proba.argmax())]
-            if len(proba) == 2:
-                prediction = self.model.classes_[int(score >= 0.5)]
-            return prediction, score
+            # binary: the positive class from a score of 0.5 on (as the demo logs)
+            index = int(score >= 0.5) if len(proba) == 2 else int(proba.argmax())
+            return self.model.classes_[index], score
         return self.model.predict(X)[0], None
 
 
@@ -103,7 +102,8 @@ def check_golden(model: ServedModel, path: Path, *, tolerance: float = 1e-6) -> 
         except (ValueError, KeyError, TypeError) as exc:
             return f"{path} line {number}: cannot be checked: {exc!r}"
         want = case["prediction"]
-        if str(getattr(prediction, "item", lambda: prediction)()) != str(want):
+        got = prediction.item() if hasattr(prediction, "item") else prediction
+        if str(got) != str(want):
             return f"{path} line {number}: prediction {prediction!r}, expected {want!r}"
         if case.get("score") is not None and (
                 score is None or not math.isclose(score, float(case["score"]),

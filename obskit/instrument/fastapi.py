@@ -187,8 +187,9 @@ class Instrumentation:
 
         Uses ``FastAPIInstrumentor.instrument_app`` with this tracer provider (never the
         global one), without the ASGI ``http receive`` / ``http send`` internal spans
-        (``exclude_spans``: one server span per request), and registers a ``RequestValidationError`` handler that counts
-        ``outcome="invalid_input"`` and answers FastAPI's usual 422.
+        (``exclude_spans``: one server span per request), and registers a
+        ``RequestValidationError`` handler that counts ``outcome="invalid_input"`` and
+        answers FastAPI's usual 422.
 
         Parameters
         ----------
