@@ -199,6 +199,17 @@ def test_logs_spans_and_report_after_sigterm(served):
     errors = [s for s in spans if s["name"] == "predict" and s.get("status", {}).get("code")]
     assert len(errors) == FAILED and all(s["status"]["code"] == 2 for s in errors)
     assert {r["trace_id"] for r in rows} <= {s["traceId"] for s in spans}
+    by_span = {s["spanId"]: s for s in spans}
+    predicts = [s for s in spans if s["name"] == "predict"]
+    assert len(predicts) == NORMAL + SLOW + FAILED
+    for span in predicts:
+        assert by_span[span["parentSpanId"]]["name"] == "POST /predict"
+        assert by_span[span["parentSpanId"]]["kind"] == 2  # SPAN_KIND_SERVER
+    ok = [s for s in predicts if not s.get("status", {}).get("code")]
+    attrs = {a["key"]: a["value"] for a in ok[0]["attributes"]}
+    assert attrs["obskit.model.name"] == {"stringValue": "credit"}
+    assert isinstance(attrs["obskit.prediction"]["intValue"], str)  # int64 as a string
+    assert isinstance(attrs["obskit.score"]["doubleValue"], float)
 
     out = tmp / "reports"
     run = subprocess.run(
