@@ -265,3 +265,12 @@ def test_parquet_service_rows_read_by_obskit(tmp_path):
     assert logs.current.rows_read == 30 and logs.current.rows_quarantined == 0
     assert logs.features == {"age": "numeric", "region": "categorical"}
     assert {"label", "error", "status"} <= set(logs.roles)
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("format", "csv"), ("when_full", "wait"), ("max_bytes", 0), ("queue_size", 0),
+    ("max_age_s", -1.0), ("block_timeout_s", -1.0),
+])
+def test_bad_options_are_refused_by_name(tmp_path, option, value):
+    with pytest.raises(ValueError, match=option):
+        PredictionLogger(tmp_path, **{option: value})

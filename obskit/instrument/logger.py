@@ -113,6 +113,8 @@ class PredictionLogger:
                             ("queue_size", queue_size), ("flush_interval_s", flush_interval_s)):
             if not value > 0:
                 raise ValueError(f"{name} must be > 0, not {value!r}")
+        if block_timeout_s is not None and not block_timeout_s >= 0:
+            raise ValueError(f"block_timeout_s must be None or >= 0, not {block_timeout_s!r}")
         self.directory = Path(directory)
         self.format, self.prefix, self.when_full = format, prefix, when_full
         self.max_bytes, self.max_age_s = max_bytes, max_age_s
@@ -212,8 +214,9 @@ class PredictionLogger:
         """
         with self._lock:
             target = self._queued
-        self._flush_wanted.set()
-        self._wake()
+        if not self._flush_wanted.is_set():  # one wake-up token, not one per caller
+            self._flush_wanted.set()
+            self._wake()
         with self._flushed_cond:
             return self._flushed_cond.wait_for(
                 lambda: self._flushed >= target or not self._thread.is_alive(), timeout_s)
