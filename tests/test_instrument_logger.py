@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import threading
 import time
 from datetime import datetime, timezone
@@ -15,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from obskit.config import load_config
-from obskit.instrument import _writers
+from obskit.instrument import _files
 from obskit.instrument.logger import PredictionLogger
 from obskit.io import load_logs
 
@@ -107,13 +108,13 @@ def test_rotation_by_age(tmp_path):
 def _blocked_writer(monkeypatch) -> threading.Event:
     """Make the writer wait on an event before each write."""
     release = threading.Event()
-    original = _writers.JsonlFile.write
+    original = _files.JsonlFile.write
 
     def write(self, rows, max_bytes):
         assert release.wait(30)
         return original(self, rows, max_bytes)
 
-    monkeypatch.setattr(_writers.JsonlFile, "write", write)
+    monkeypatch.setattr(_files.JsonlFile, "write", write)
     return release
 
 
@@ -227,3 +228,49 @@ def test_log_after_close_raises(tmp_path):
     with pytest.raises(RuntimeError, match="closed"):
         plog.log({"request_id": "a"})
     assert list(tmp_path.iterdir()) == []  # no empty file
+
+
+def test_directory_removed_under_an_open_file(tmp_path):
+    directory = tmp_path / "logs"
+    plog = PredictionLogger(directory)
+    for i in range(5):
+        plog.log({"request_id": str(i)})
+    assert plog.flush(timeout_s=30) and plog.stats().written == 5
+    shutil.rmtree(directory)
+    assert plog.close(timeout_s=30)
+    stats = plog.stats()
+    assert (stats.written, stats.dropped, stats.files_closed) == (0, 5, 0)
+    assert stats.last_error is not None and "logs" in stats.last_error
+
+
+def test_parquet_service_rows_read_by_obskit(tmp_path):
+    """Rows as a service logs them: the first batch has no label and no error (null
+    columns), later ones have both; obskit's reader stacks the files."""
+    with PredictionLogger(tmp_path, format="parquet") as plog:
+        for i in range(30):
+            failed = i % 10 == 9
+            plog.log({"request_id": f"r{i}", "model_version": "v1",
+                      "prediction": None if failed else i % 2,
+                      "score": None if failed else 0.1 + i / 100,
+                      "label": i % 2 if i >= 10 else None, "latency_ms": 2.0,
+                      "status": 500 if failed else 200,
+                      "error": "ValueError: bad" if failed else None,
+                      "features": {"age": 20 + i, "region": "n" if i % 3 else None}})
+            if i in (0, 10):
+                assert plog.flush(timeout_s=30)
+    assert plog.stats().written == 30
+    assert len(list(tmp_path.iterdir())) >= 2
+    logs = load_logs(load_config(overrides={"sources": {"current": str(tmp_path)},
+                                            "task": "binary"}))
+    assert logs.current.rows_read == 30 and logs.current.rows_quarantined == 0
+    assert logs.features == {"age": "numeric", "region": "categorical"}
+    assert {"label", "error", "status"} <= set(logs.roles)
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("format", "csv"), ("when_full", "wait"), ("max_bytes", 0), ("queue_size", 0),
+    ("max_age_s", -1.0), ("block_timeout_s", -1.0),
+])
+def test_bad_options_are_refused_by_name(tmp_path, option, value):
+    with pytest.raises(ValueError, match=option):
+        PredictionLogger(tmp_path, **{option: value})

@@ -14,12 +14,12 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, Status, StatusCode
 
 from obskit.exceptions import ConfigError
-from obskit.instrument import encode_traces_data, tracer_provider
+from obskit.instrument import OTLPJsonFileExporter, encode_traces_data, tracer_provider
 from obskit.instrument.tracing import _otlp_http_endpoint
 
 BIG = 2**53 + 1  # not exact as a JSON (double) number: must come as a string
@@ -181,3 +181,16 @@ def test_importing_the_package_imports_no_opentelemetry():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120)
     assert out.stdout.strip() == "False"
+
+
+def test_exporter_after_shutdown_fails_and_writes_nothing(tmp_path):
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    with provider.get_tracer("t").start_as_current_span("a"):
+        pass
+    exporter = OTLPJsonFileExporter(tmp_path / "t.jsonl")
+    assert exporter.export(memory.get_finished_spans()) is SpanExportResult.SUCCESS
+    exporter.shutdown()
+    assert exporter.export(memory.get_finished_spans()) is SpanExportResult.FAILURE
+    assert len((tmp_path / "t.jsonl").read_text().splitlines()) == 1

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import atexit
 import functools
-import logging
-import os
 import queue
 import tempfile
 import threading
@@ -31,19 +29,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from obskit.instrument._writers import LogFile, Row, open_log_file
+from obskit.instrument._files import Row
+from obskit.instrument._writer import FileWriter
 
 __all__ = ["PredictionLogger", "LoggerStats"]
 
-_log = logging.getLogger("obskit.instrument")
 _WAKE = object()  # wakes the writer (flush, close); never written
 _BATCH = 2000  # rows taken off the queue per write
 
 
 @dataclass(frozen=True)
 class LoggerStats:
-    """Row accounting of a :class:`PredictionLogger` (``queued = written + dropped`` once
-    the queue is drained, less the rows refused because the queue was full)."""
+    """Row accounting of a :class:`PredictionLogger`: once it is closed, every row
+    offered to :meth:`~PredictionLogger.log` is either ``written`` or ``dropped``."""
 
     queued: int  #: rows accepted onto the queue
     written: int  #: rows in log files
@@ -115,21 +113,20 @@ class PredictionLogger:
                             ("queue_size", queue_size), ("flush_interval_s", flush_interval_s)):
             if not value > 0:
                 raise ValueError(f"{name} must be > 0, not {value!r}")
+        if block_timeout_s is not None and not block_timeout_s >= 0:
+            raise ValueError(f"block_timeout_s must be None or >= 0, not {block_timeout_s!r}")
         self.directory = Path(directory)
         self.format, self.prefix, self.when_full = format, prefix, when_full
         self.max_bytes, self.max_age_s = max_bytes, max_age_s
         self.block_timeout_s, self.flush_interval_s = block_timeout_s, flush_interval_s
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
         self._lock = threading.Lock()
-        self._done_cond = threading.Condition()
+        self._flushed_cond = threading.Condition()
         self._flush_wanted = threading.Event()
         self._closed = False
-        self._inflight = self._queued = self._refused = 0
-        self._written = self._lost = self._done = self._flushed = self._files_closed = 0
-        self._last_error: str | None = None
-        self._file: LogFile | None = None
-        self._file_deadline = 0.0
-        self._seq = 0
+        self._inflight = self._queued = self._refused = self._flushed = 0
+        self._writer = FileWriter(self.directory, fmt=format, prefix=prefix,
+                                  max_bytes=max_bytes, max_age_s=max_age_s)
         self._thread = threading.Thread(target=self._run, name="obskit-prediction-logger",
                                         daemon=True)
         self._thread.start()
@@ -185,11 +182,11 @@ class PredictionLogger:
 
     def stats(self) -> LoggerStats:
         """The row accounting so far."""
-        with self._lock, self._done_cond:
-            return LoggerStats(queued=self._queued, written=self._written,
-                               dropped=self._refused + self._lost,
-                               files_closed=self._files_closed,
-                               queue_depth=self._queue.qsize(), last_error=self._last_error)
+        w = self._writer
+        with self._lock, w.lock:
+            return LoggerStats(queued=self._queued, written=w.written,
+                               dropped=self._refused + w.lost, files_closed=w.files_closed,
+                               queue_depth=self._queue.qsize(), last_error=w.last_error)
 
     def check_writable(self) -> None:
         """Create the directory if needed and write (then remove) a probe file in it.
@@ -217,10 +214,11 @@ class PredictionLogger:
         """
         with self._lock:
             target = self._queued
-        self._flush_wanted.set()
-        self._wake()
-        with self._done_cond:
-            return self._done_cond.wait_for(
+        if not self._flush_wanted.is_set():  # one wake-up token, not one per caller
+            self._flush_wanted.set()
+            self._wake()
+        with self._flushed_cond:
+            return self._flushed_cond.wait_for(
                 lambda: self._flushed >= target or not self._thread.is_alive(), timeout_s)
 
     def close(self, timeout_s: float | None = None) -> bool:
@@ -262,96 +260,40 @@ class PredictionLogger:
     def _run(self) -> None:
         last_flush = time.monotonic()
         while True:
-            timeout = self.flush_interval_s
-            if self._file is not None:
-                timeout = min(timeout, max(0.0, self._file_deadline - time.monotonic()))
+            left = self._writer.seconds_left()
+            timeout = self.flush_interval_s if left is None else min(self.flush_interval_s, left)
             batch: list[Row] = []
+            woken = False
             try:
                 item = self._queue.get(timeout=timeout)
                 while True:
-                    if item is not _WAKE:
+                    if item is _WAKE:
+                        woken = True
+                    else:
                         batch.append(item)
                     if len(batch) >= _BATCH:
                         break
                     item = self._queue.get_nowait()
             except queue.Empty:
                 pass
-            if batch:
-                self._write(batch)
+            self._writer.write(batch)
+            self._writer.finish_if_due()
             now = time.monotonic()
-            if self._file is not None and now >= self._file_deadline:
-                self._finish()
-            if self._flush_wanted.is_set() or now - last_flush >= self.flush_interval_s:
+            if woken or self._flush_wanted.is_set() or now - last_flush >= self.flush_interval_s:
                 self._flush()
                 last_flush = now
             with self._lock:
-                stop = self._closed and self._inflight == 0 and self._queue.empty()
-            if stop:
-                break
-        self._finish()
+                if self._closed and self._inflight == 0 and self._queue.empty():
+                    break
+        self._writer.finish()
         self._flush()
 
-    def _write(self, rows: list[Row]) -> None:
-        while rows:
-            try:
-                if self._file is None:
-                    self._file, self._seq = open_log_file(self.directory, self.prefix,
-                                                          self.format, self._seq)
-                    self._seq += 1
-                    self._file_deadline = time.monotonic() + self.max_age_s
-                before = self._file.rows
-                rest = self._file.write(rows, self.max_bytes)
-                n = self._file.rows - before
-                self._count(written=n, taken=n)
-                if rest and self._file.rows == 0:
-                    raise ValueError(f"a row cannot be written to {self._file.part}: "
-                                     f"{sorted(rest[0])}")
-                rows = rest
-                if rest or self._file.size >= self.max_bytes:
-                    self._finish()
-            except Exception as exc:  # noqa: BLE001 - the writer must live on; counted
-                self._error(exc, len(rows))
-                if self._file is not None and not self._file.abandon():
-                    self._count(written=-self._file.rows, lost=self._file.rows)
-                self._file = None
-                return
-
-    def _finish(self) -> None:
-        if self._file is None:
-            return
-        file, self._file = self._file, None
-        try:
-            file.finish()
-            with self._lock:
-                self._files_closed += 1
-        except Exception as exc:  # noqa: BLE001 - e.g. the directory was removed
-            self._error(exc, 0)
-            self._count(written=-file.rows, lost=file.rows)
-
     def _flush(self) -> None:
-        if self._file is not None:
-            try:
-                self._file.flush()
-            except Exception as exc:  # noqa: BLE001 - reported at the next write too
-                self._error(exc, 0)
+        self._writer.flush()
         if self._queue.empty():
             self._flush_wanted.clear()
-        with self._done_cond:
-            self._flushed = self._done
-            self._done_cond.notify_all()
-
-    def _count(self, *, written: int = 0, lost: int = 0, taken: int = 0) -> None:
-        """Add to the accounting; ``taken`` rows came off the queue and are settled."""
-        with self._lock, self._done_cond:
-            self._written += written
-            self._lost += lost
-            self._done += taken
-
-    def _error(self, exc: BaseException, rows: int) -> None:
-        message = f"{type(exc).__name__}: {exc}"
-        if message != self._last_error:
-            _log.error("obskit prediction logger (%s): %s; %d row(s) dropped",
-                       os.fspath(self.directory), message, rows)
-        self._count(lost=rows, taken=rows)
-        with self._lock:
-            self._last_error = message
+        with self._writer.lock:
+            settled = self._writer.settled
+        with self._flushed_cond:
+            self._flushed = settled
+            self._flushed_cond.notify_all()

@@ -90,6 +90,8 @@ class OTLPJsonFileExporter(SpanExporter):
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Append the spans as one line; FAILURE once shut down or on a write error."""
+        if not spans:
+            return SpanExportResult.SUCCESS
         line = json.dumps(encode_traces_data(spans), separators=(",", ":")) + "\n"
         with self._lock:
             if self._fh is None:
