@@ -16,8 +16,8 @@ from obskit.demo.files import (
     write_jsonl,
     write_reference,
 )
-from obskit.demo.incidents import injected_incidents
 from obskit.demo.golden import write_golden
+from obskit.demo.incidents import injected_incidents
 from obskit.demo.model import dump_model, fit_model, probability
 from obskit.demo.population import (
     BACKGROUND_ERRORS,
