@@ -258,3 +258,79 @@ def test_check_answer_and_golden_reader(tmp_path):
     assert read_golden(path) == [GoldenRequest(1, {"a": 1}, "yes", 1.0),
                                  GoldenRequest(3, {"a": 2}, "no", None)]
     assert parse_interval("30s") == 30.0 and parse_interval("5m") == 300.0
+
+
+def test_demo_golden_passes_against_the_demo_model_served(tmp_path, capsys):
+    """The golden contract end to end: a loopback server scoring the demo's model.skops
+    on the JSON features passes with the default tolerance; flipping its rule fails."""
+    import pandas as pd
+
+    from obskit.demo import generate_demo
+    from obskit.io.model import load_model, prediction_function
+
+    files = generate_demo(tmp_path / "demo", rows=2_000, seed=3)
+    score = prediction_function(load_model(files.model), "binary")
+    threshold = {"value": 0.5}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            p = float(score(pd.DataFrame([body["features"]]))[0])
+            data = json.dumps({"prediction": int(p >= threshold["value"]),
+                               "score": p}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        assert main(["probe", url, "--golden", str(files.golden), "--budget-ms",
+                     "10000"]) == 0
+        assert "(20 of 20 passed)" in capsys.readouterr().out
+        threshold["value"] = 0.0  # every request predicted 1: the 10 negatives fail
+        assert main(["probe", url, "--golden", str(files.golden), "--budget-ms",
+                     "10000"]) == 1
+        out = capsys.readouterr().out
+        assert "(10 of 20 passed)" in out and out.count(": prediction 1, expected 0") == 10
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_every_runs_until_ctrl_c_and_exits_with_a_summary(service, golden, tmp_path):
+    import os
+    import select
+    import signal
+    import subprocess
+    import sys
+
+    url, _ = service
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen([sys.executable, "-m", "obskit", "probe", url, "--golden",
+                             str(golden), "--every", "50ms"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        seen, deadline = "", time.monotonic() + 60
+        while "probe round 2:" not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+            if ready:
+                seen += proc.stdout.readline()
+        assert "probe round 2:" in seen
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert "probe: stopped" in out
+    assert re.search(r"probe: (\d+) rounds, (\d+) of \2 requests passed", out)
