@@ -64,6 +64,13 @@ def _positive(text: str) -> float:
     return value
 
 
+def _timeout(text: str) -> float:
+    value = _positive(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a number of seconds > 0, got 0")
+    return value
+
+
 def _count(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
@@ -87,7 +94,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="largest accepted |score - expected| (default 1e-6)")
     p.add_argument("--budget-ms", type=_positive, default=500.0,
                    help="largest accepted latency in ms (default 500)")
-    p.add_argument("--timeout-s", type=_positive, default=5.0,
+    p.add_argument("--timeout-s", type=_timeout, default=5.0,
                    help="give up on a request after this many seconds (default 5)")
     p.add_argument("--results", metavar="FILE",
                    help="append one JSON line per request and round (what a report's "
