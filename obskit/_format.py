@@ -102,12 +102,14 @@ def fmt_num(value: Any) -> str:
 
 
 def fmt_metric(metric: Any, value: Any) -> str:
-    """A value the way its metric reads: ``*_ms`` in ms; error rates, drift shares, label
-    coverage and ``data_quality.*`` as percentages; anything else by :func:`fmt_num`."""
+    """A value the way its metric reads: ``*_ms`` in ms; error rates, probe pass rates,
+    drift shares, label coverage and ``data_quality.*`` as percentages; anything else by
+    :func:`fmt_num`."""
     name = str(metric or "")
     if name.endswith("_ms"):
         return fmt_ms(value)
     if name.endswith("error_rate") or name.endswith("drift_share") \
+            or name.endswith("pass_rate") \
             or name.endswith("label_coverage") or name.startswith("data_quality."):
         return fmt_pct(value)
     return fmt_num(value)

@@ -1,5 +1,6 @@
-"""The ``obskit`` command line. Exit codes: 0 ok, 1 alerts fired with --fail-on-alert,
-2 bad input or configuration, 3 a notebook failed, 4 an internal error (a bug in obskit)."""
+"""The ``obskit`` command line. Exit codes: 0 ok, 1 alerts fired with --fail-on-alert
+(``obskit probe``: a check failed), 2 bad input or configuration, 3 a notebook failed,
+4 an internal error (a bug in obskit)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ EXIT_OK, EXIT_ALERT, EXIT_INPUT, EXIT_NOTEBOOK, EXIT_INTERNAL = 0, 1, 2, 3, 4
 DEBUG_ENV = "OBSKIT_DEBUG"
 #: ``obskit --help``: plain text (the module docstring is reST)
 DESCRIPTION = ("Monitor a model from its prediction logs. Exit codes: 0 ok, 1 alerts fired "
-               "with --fail-on-alert, 2 bad input or configuration, 3 a notebook failed, "
+               "with --fail-on-alert (probe: a check failed), 2 bad input or configuration, "
+               "3 a notebook failed, "
                "4 an internal error (a bug: OBSKIT_DEBUG=1 shows its traceback).")
 
 
@@ -126,24 +128,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="production log rows (default 200000)")
     d.add_argument("--seed", type=int, default=7,
                    help="random seed: the same seed writes the same data (default 7)")
+    from obskit.instrument import probe_cli
     from obskit.runner import backfill, schedule
     from obskit.sinks import exporter
 
     schedule.add_parser(sub)  # schedule and run-due
     backfill.add_parser(sub)
     exporter.add_parser(sub)
+    probe_cli.add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from obskit.instrument import probe_cli
     from obskit.runner import backfill, schedule
     from obskit.sinks import exporter
 
     handler = {"report": _cmd_report, "deep-dive": _cmd_deep_dive,
                "investigate": _cmd_deep_dive, "demo": _cmd_demo, "schedule": schedule.run,
                "run-due": schedule.run, "backfill": backfill.run,
-               "exporter": exporter.run}[args.command]
+               "exporter": exporter.run, "probe": probe_cli.run}[args.command]
     try:
         return handler(args)
     except NotebookError as exc:

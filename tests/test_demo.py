@@ -71,7 +71,7 @@ def current(raw_lines: dict[str, list[dict]], demo: DemoFiles) -> pd.DataFrame:
 
 def test_files_exist_and_config(demo: DemoFiles) -> None:
     assert demo.root.is_dir()
-    for p in (demo.config, demo.reference, demo.labels, demo.incidents, demo.model):
+    for p in (demo.config, demo.reference, demo.labels, demo.incidents, demo.model, demo.golden):
         assert p.is_file() and p.parent == demo.root
     assert demo.current == demo.root / "logs" and demo.current.is_dir()
     names = sorted(p.name for p in demo.current.iterdir())
@@ -269,12 +269,38 @@ def _all_files(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in files}
 
 
+def test_golden_requests_are_the_models_answers(demo: DemoFiles,
+                                                reference: pd.DataFrame) -> None:
+    """golden.jsonl: 20 reference rows, both classes, with what the saved model answers
+    to the decoded JSON features: the unrounded probability and the demo's 0.5 rule."""
+    from obskit.io.model import load_model, prediction_function
+
+    lines = demo.golden.read_text(encoding="utf-8").splitlines()
+    golden = [json.loads(line) for line in lines]
+    assert len(golden) == 20
+    assert all(set(g) == {"features", "prediction", "score"} for g in golden)
+    assert all(list(g["features"]) == FEATURES for g in golden)
+    preds = [g["prediction"] for g in golden]
+    assert sum(preds) == 10 and set(preds) == {0, 1}
+    X = pd.DataFrame([g["features"] for g in golden])
+    f = prediction_function(load_model(demo.model), "binary")
+    got = f(X)
+    assert got.tolist() == [g["score"] for g in golden]  # exact: JSON keeps every bit
+    assert preds == (got >= 0.5).astype(int).tolist()
+    assert np.all(np.abs(got - 0.5) > 0.01)  # never on the edge of the rule
+    # they are reference rows: the logged (rounded) score and prediction agree
+    merged = X.merge(reference, on=FEATURES, how="left")
+    assert len(merged) == 20 and merged["score"].notna().all()
+    assert np.abs(merged["score"].to_numpy() - got).max() <= 5e-7
+    assert merged["prediction"].tolist() == preds
+
+
 def test_deterministic(tmp_path: Path) -> None:
     a = generate_demo(tmp_path / "a", rows=3_000, seed=11)
     b = generate_demo(tmp_path / "b", rows=3_000, seed=11)
     c = generate_demo(tmp_path / "c", rows=3_000, seed=12)
     fa, fb, fc = _all_files(a.root), _all_files(b.root), _all_files(c.root)
-    assert len(fa) == 19  # config, reference, labels, incidents, model + 14 logs
+    assert len(fa) == 20  # config, reference, labels, incidents, model, golden + 14 logs
     assert fa == fb
     assert fa["labels.csv"] != fc["labels.csv"]
 

@@ -26,6 +26,7 @@ from obskit.analysis.judge import (
     judge,
     reference_rules_not_judged,
 )
+from obskit.analysis.probes import analyse_probes
 from obskit.analysis.segments import analyse_segments
 from obskit.analysis.table import (
     TableResult,
@@ -55,6 +56,7 @@ from obskit.results import (
     LabelCounts,
     Methods,
     Period,
+    ProbeCounts,
     Quarantine,
     ReferenceCacheStats,
     ReferenceResult,
@@ -156,6 +158,8 @@ class RunParts:
     segments: dict[str, tuple[SegmentResult, ...]] = field(default_factory=dict)
     anomalies: AnomalyResult = field(default_factory=AnomalyResult)
     reference_cache: ReferenceCacheStats = field(default_factory=ReferenceCacheStats)
+    #: the probe results read (``sources.probes``), None without
+    probes: ProbeCounts | None = None
 
 
 def _windows(parts: RunParts) -> Windows:
@@ -211,6 +215,7 @@ def assemble_run(parts: RunParts, timings: dict[str, float]) -> Analysis:
                        reference=ref.rows_used if ref else 0,
                        reference_quarantined=ref.rows_quarantined if ref else 0),
         labels=None if labels is None else record(LabelCounts, dataclasses.asdict(labels)),
+        probes=parts.probes,
         quarantine=Quarantine.from_dict(cur.quarantine_summary()),
         sources=Sources(current=tuple(cur.files),
                         reference=tuple(ref.files) if ref else (),
@@ -329,6 +334,8 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> RunParts:
     cache = reference_cache(config, logs)
     overall = analyse_table(config, logs, spec, table, reference, distributions=True,
                             cache=cache)
+    with stage("profile"):
+        overall.windows, probes = analyse_probes(config, logs.con, spec, overall.windows)
     alerts, insufficient = judge(config, logs, overall.windows, overall.reference_performance,
                                  overall.reference_performance_ci)
     if reference is None and NO_REFERENCE_NOTE not in logs.notes:
@@ -341,7 +348,7 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> RunParts:
     not_applicable = split_applicable(alert_rules(config, logs), logs.roles)[1]
     parts = RunParts(config=config, logs=logs, overall=overall, table=table,
                      generated_at=generated, outside_period=outside, alerts=alerts,
-                     insufficient=insufficient,
+                     insufficient=insufficient, probes=probes,
                      estimation=estimation_status(config, logs, reference),
                      rules_not_applicable=[RuleNotApplicable.from_dict(r)
                                            for r in not_applicable] + unjudged)

@@ -94,6 +94,9 @@ class Config:
     current: str
     reference: str | None = None
     labels: str | None = None
+    #: ``obskit probe --results`` JSON lines (``sources.probes``): the health section's
+    #: probe pass rate and latency per window
+    probes: str | None = None
     title: str = "obskit monitoring report"
     task: str | None = None
     columns: Mapping[str, str] = field(default_factory=dict)

@@ -71,6 +71,8 @@ class DemoFiles:
         ``incidents.json``, the ground truth of the injected incidents.
     model : Path
         ``model.skops``, the scoring Pipeline (loads with skops' default trusted types).
+    golden : Path
+        ``golden.jsonl``, golden requests with the model's answers (``obskit probe``).
     """
 
     root: Path
@@ -80,6 +82,7 @@ class DemoFiles:
     labels: Path
     incidents: Path
     model: Path
+    golden: Path
 
 
 

@@ -30,10 +30,15 @@ def fit_model(X: pd.DataFrame, y: np.ndarray) -> Pipeline:
     return model
 
 
-def score_rows(model: Pipeline, X: pd.DataFrame) -> np.ndarray:
-    """Probability of default per row of ``X``, rounded to 6 decimals."""
+def probability(model: Pipeline, X: pd.DataFrame) -> np.ndarray:
+    """Probability of default per row of ``X``, unrounded (what a service answers)."""
     with np.errstate(over="ignore", under="ignore"):
-        return np.round(model.predict_proba(X[list(FEATURES)])[:, 1], 6)
+        return np.asarray(model.predict_proba(X[list(FEATURES)])[:, 1], dtype=np.float64)
+
+
+def score_rows(model: Pipeline, X: pd.DataFrame) -> np.ndarray:
+    """Probability of default per row of ``X``, rounded to 6 decimals (the logged score)."""
+    return np.round(probability(model, X), 6)
 
 
 def dump_model(model: Pipeline, path: Path) -> None:

@@ -16,8 +16,9 @@ from obskit.demo.files import (
     write_jsonl,
     write_reference,
 )
+from obskit.demo.golden import write_golden
 from obskit.demo.incidents import injected_incidents
-from obskit.demo.model import dump_model, fit_model, score_rows
+from obskit.demo.model import dump_model, fit_model, probability
 from obskit.demo.population import (
     BACKGROUND_ERRORS,
     BACKGROUND_FAILURE_RATE,
@@ -106,6 +107,11 @@ def generate_demo(
     ``model.skops``
         The scoring model, a scikit-learn Pipeline; it reproduces ``score`` from the
         logged features (rounded to 6 decimals).
+    ``golden.jsonl``
+        20 golden requests from the reference rows, ``{"features", "prediction",
+        "score"}`` per line, with the model's unrounded probability as ``score`` and
+        ``prediction = int(score >= 0.5)`` (rows within 0.01 of 0.5 are skipped), for
+        ``obskit probe`` and a service's ``/readyz``.
     ``config.yml``
         obskit configuration with paths relative to ``out_dir``.
 
@@ -156,7 +162,8 @@ def generate_demo(
     )
     ref = sample_features(rng, n_ref, ref_util)
     ref_label = (rng.random(n_ref) < sigmoid(logit_base(ref) + b0)).astype(np.int64)
-    ref_score = score_rows(model, ref)
+    ref_proba = probability(model, ref)
+    ref_score = np.round(ref_proba, 6)
     ref_latency = np.round(draw_latency(rng, n_ref), 2)
     ref_trace = trace_ids(rng, n_ref)
     width = max(6, len(str(n_ref)))
@@ -194,7 +201,7 @@ def generate_demo(
     v2 = (cur_us >= v2_start) & (rng.random(rows) < V2_SHARE)
     logged = cur.copy()
     logged.loc[v2, "income"] = np.round(cur.loc[v2, "income"].to_numpy() * 100.0, 2)
-    score = score_rows(model, logged)
+    score = np.round(probability(model, logged), 6)
 
     latency = draw_latency(rng, rows)
     in_spike = (cur_us >= spike_start) & (cur_us < spike_end)
@@ -275,6 +282,9 @@ def generate_demo(
     incidents_path = root / "incidents.json"
     incidents_path.write_text(json.dumps(incidents, indent=2) + "\n", encoding="utf-8")
 
+    golden_path = root / "golden.jsonl"
+    write_golden(golden_path, ref, ref_proba)
+
     model_path = root / "model.skops"
     dump_model(model, model_path)
 
@@ -289,4 +299,5 @@ def generate_demo(
         labels=labels_path,
         incidents=incidents_path,
         model=model_path,
+        golden=golden_path,
     )

@@ -8,7 +8,8 @@ Modules, one kind of finding each: :mod:`~obskit.findings.fired` (alert rules on
 performance and drift share), :mod:`~obskit.findings.drift` (features, missing features,
 multivariate), :mod:`~obskit.findings.performance` (realized vs estimated),
 :mod:`~obskit.findings.anomalies`, :mod:`~obskit.findings.quality` (data quality),
-:mod:`~obskit.findings.data` (quarantine, labels, scores); the deep-dive commands in
+:mod:`~obskit.findings.data` (quarantine, labels, scores), :mod:`~obskit.findings.probes`
+(failed health probes); the deep-dive commands in
 :mod:`~obskit.findings.commands`, the wording in :mod:`~obskit.findings.wording`.
 """
 
@@ -23,6 +24,7 @@ from obskit.findings.data import data_findings
 from obskit.findings.drift import bound_crossed, feature_drift_findings, multivariate_findings
 from obskit.findings.fired import rule_findings
 from obskit.findings.performance import estimate_findings
+from obskit.findings.probes import probe_findings
 from obskit.findings.quality import data_quality_findings
 from obskit.findings.wording import finding
 from obskit.results import Finding, Run, RunRecord
@@ -48,13 +50,14 @@ def build_findings(run: Run, *, record: RunRecord | Mapping[str, Any] | None = N
     -------
     tuple of Finding
         In order: fired rules, feature drift, multivariate drift, estimate gaps,
-        anomalies, data quality, the data's coverage, then ``ok`` when no rule fired;
+        anomalies, data quality, the data's coverage, health probes, then ``ok`` when no rule fired;
         sorted (stably) by severity, critical first. Those with a deep dive carry its
         ``command``.
     """
     findings = (rule_findings(run) + feature_drift_findings(run)
                 + multivariate_findings(run) + estimate_findings(run)
-                + anomaly_findings(run) + data_quality_findings(run) + data_findings(run))
+                + anomaly_findings(run) + data_quality_findings(run) + data_findings(run)
+                + probe_findings(run))
     if not run.alerts:
         findings.append(finding(severity="info", kind="ok", section="health",
                                 text="No alert rule fired in any window.", next_step=""))

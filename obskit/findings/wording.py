@@ -13,6 +13,7 @@ __all__ = ["day", "finding", "metric_label", "pct", "present", "segment_text", "
 
 _METRIC_LABELS = {"latency_p50_ms": "p50 latency", "latency_p95_ms": "p95 latency",
                   "latency_p99_ms": "p99 latency", "error_rate": "error rate",
+                  "pass_rate": "probe pass rate",
                   "drift_share": "share of drifted features"}
 
 

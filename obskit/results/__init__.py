@@ -43,6 +43,7 @@ from obskit.results.run import (
     LabelCounts,
     Methods,
     Period,
+    ProbeCounts,
     Quarantine,
     QuarantineExample,
     ReferenceCacheStats,
@@ -56,7 +57,14 @@ from obskit.results.run import (
 from obskit.results.segments import SegmentResult
 from obskit.results.serialize import document, dump, load, load_record, read_document
 from obskit.results.tables import Alerts, Anomalies, DriftTable, QualityTable, Windows
-from obskit.results.windows import FeatureDrift, FeatureQuality, Health, MultivariateDrift, Window
+from obskit.results.windows import (
+    FeatureDrift,
+    FeatureQuality,
+    Health,
+    MultivariateDrift,
+    ProbeSummary,
+    Window,
+)
 
 __all__ = [
     "SCHEMA_VERSION", "Agreement", "Alert", "AlertRule", "Alerts", "Anomalies",
@@ -64,7 +72,8 @@ __all__ = [
     "DataQualitySummary", "Distribution", "DriftImportance", "DriftMethod", "DriftSummary",
     "DriftTable", "EstimationStatus", "ExplainedRow", "Explanations", "FeatureDrift",
     "FeatureQuality", "Finding", "Health", "InsufficientData", "LabelCounts", "LeftOut",
-    "MeasureSummary", "Methods", "MultivariateDrift", "Period", "QualityTable", "Quarantine",
+    "MeasureSummary", "Methods", "MultivariateDrift", "Period", "ProbeCounts", "ProbeSummary",
+    "QualityTable", "Quarantine",
     "QuarantineExample", "Record", "ReferenceCacheStats", "ReferenceResult", "RowCounts",
     "RuleNotApplicable", "Run", "RunRecord", "SegmentResult", "Sources", "Window",
     "WindowAnomaly", "Windows", "document", "dump", "load", "load_record", "read_document",

@@ -22,7 +22,7 @@ from obskit.results.windows import Interval
 __all__ = ["SCHEMA_VERSION", "EstimationStatus", "LabelCounts", "Methods", "Period",
            "require_run", "Quarantine", "QuarantineExample", "ReferenceCacheStats",
            "ReferenceResult",
-           "RowCounts", "Run", "RunRecord", "Sources"]
+           "ProbeCounts", "RowCounts", "Run", "RunRecord", "Sources"]
 
 SCHEMA_VERSION = "1.0"
 
@@ -77,6 +77,20 @@ class Quarantine(Record):
 
     by_reason: Mapping[str, int] = field(default_factory=dict)
     examples: tuple[QuarantineExample, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ProbeCounts(Record):
+    """The probe results read (``sources.probes``): lines read = used + quarantined;
+    ``outside_windows``, used lines that fall in no window of the run (the per-window
+    figures are in ``windows[i].health.probes``); the quarantine like the logs'."""
+
+    files: tuple[str, ...] = ()
+    read: int = 0
+    used: int = 0
+    quarantined: int = 0
+    outside_windows: int = 0
+    quarantine: Quarantine = field(default_factory=Quarantine)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -149,6 +163,8 @@ class Run(Record):
     period: Period = field(default_factory=Period)
     rows: RowCounts = field(default_factory=RowCounts)
     labels: LabelCounts | None = None
+    #: the probe results read; None without ``sources.probes``
+    probes: ProbeCounts | None = None
     quarantine: Quarantine = field(default_factory=Quarantine)
     sources: Sources = field(default_factory=Sources)
     #: feature → ``numeric`` / ``categorical``

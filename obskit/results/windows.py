@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from obskit.results.record import Record
 
 __all__ = ["FeatureDrift", "FeatureQuality", "Health", "Interval", "MultivariateDrift",
-           "Window"]
+           "ProbeSummary", "Window"]
 
 #: a 95% interval ``(lower, upper)``; either bound may be None (not computable)
 Interval = tuple[float | None, float | None]
@@ -89,15 +89,35 @@ class MultivariateDrift(Record):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ProbeSummary(Record):
+    """The health probes of one window (``windows[i].health.probes``, with
+    ``sources.probes``): golden requests sent and passed, the pass rate (0-1, None
+    without probes), their latency quantiles (milliseconds, exact, linear interpolation;
+    over the requests that were answered) and the failures by reason."""
+
+    sent: int = 0
+    passed: int = 0
+    failed: int = 0
+    pass_rate: float | None = None
+    latency_p50_ms: float | None = None
+    latency_p95_ms: float | None = None
+    #: reason → failed probes, most frequent first
+    failures: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Health(Record):
     """Serving health of one window: latency quantiles (milliseconds), error count and
-    rate (0-1). Empty when the window has too few rows or the log no such column."""
+    rate (0-1). Empty when the window has too few rows or the log no such column.
+    ``probes``: the health probes in the window, only when the run reads
+    ``sources.probes`` (alert rules name ``health.probes.pass_rate``)."""
 
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
     latency_p99_ms: float | None = None
     errors: int | None = None
     error_rate: float | None = None
+    probes: ProbeSummary | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
