@@ -111,6 +111,26 @@ def test_probes_and_metrics_make_no_spans_and_no_rows(settings):
     assert log_rows(settings.log_dir) == []
 
 
+def test_a_probe_request_is_traced_and_counted_but_not_logged(demo, settings):
+    """``obskit probe`` marks its golden requests (PROBE_HEADER): the answer and the span
+    are real, the prediction log gets no row (synthetic inputs would skew drift)."""
+    from obskit.instrument.probe import PROBE_HEADER
+
+    app, exporter = started(settings)
+    features = feature_rows(demo.reference, 1)[0]
+    with TestClient(app) as client:
+        ready(client)
+        answer = client.post("/predict", json={"features": features},
+                             headers={PROBE_HEADER: "1"})
+        assert answer.status_code == 200
+        metrics = samples(client.get("/metrics").text)
+    (predict,) = [s for s in exporter.get_finished_spans() if s.name == "predict"]
+    assert predict.attributes["obskit.synthetic"] is True
+    assert format(predict.context.trace_id, "032x") == answer.json()["trace_id"]
+    assert value(metrics, REQUESTS, outcome="success") == 1
+    assert log_rows(settings.log_dir) == []
+
+
 BAD = [
     ([1, 2], ("body",), "valid dictionary"),
     ({"features": [1, 2]}, ("body", "features"), "valid dictionary"),

@@ -32,7 +32,6 @@ from service_support import (  # noqa: E402
     samples,
     value,
     wait_for,
-    write_golden,
 )
 
 from obskit.demo import generate_demo  # noqa: E402
@@ -63,42 +62,56 @@ def stop(proc: subprocess.Popen, *, sig: int = signal.SIGTERM) -> int:
     return proc.wait(timeout=10)
 
 
+def start_service(tmp: Path, **env: str) -> tuple[subprocess.Popen, str]:
+    """``python -m uvicorn examples.service.app:app`` on a free loopback port, as the README
+    starts it, with ``OBSKIT_*`` settings; returns the process and its base URL."""
+    port = free_port()
+    full = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get(
+            "PYTHONPATH", "")]), **env}
+    for name in ("OBSKIT_GOLDEN", "OBSKIT_MODEL_VERSION"):
+        if name not in env:
+            full.pop(name, None)
+    with open(tmp / "service.log", "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "examples.service.app:app", "--host",
+             "127.0.0.1", "--port", str(port)], cwd=REPO, env=full, stdout=log,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def wait_listening(proc: subprocess.Popen, base: str, tmp: Path) -> int:
+    """The first /readyz status once the service answers (bounded)."""
+    def status():
+        assert proc.poll() is None, (tmp / "service.log").read_text()
+        try:
+            return httpx.get(f"{base}/readyz", timeout=5).status_code
+        except httpx.TransportError:  # not listening yet
+            return None
+    return wait_for(status, timeout_s=90, every_s=0.2, what=f"{base}/readyz")
+
+
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def demo(tmp_path_factory):
+    return generate_demo(tmp_path_factory.mktemp("demo") / "demo", rows=5000)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, demo):
     """Start the service, send the traffic; yields what was sent and where it went."""
     tmp = tmp_path_factory.mktemp("served")
-    demo = generate_demo(tmp / "demo", rows=5000)
-    golden = demo.root / "golden.jsonl"
-    if not golden.exists():  # `obskit demo` writes it once the probe branch is in
-        write_golden(demo.reference, golden)
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get(
-           "PYTHONPATH", "")]), "OBSKIT_MODEL": str(demo.model), "OBSKIT_MODEL_NAME": "credit",
-           "OBSKIT_LOG_DIR": str(tmp / "logs"), "OBSKIT_TRACES": str(tmp / "traces.jsonl"),
-           "OBSKIT_FAULT_INJECTION": "1"}
-    env.pop("OBSKIT_GOLDEN", None)
-    env.pop("OBSKIT_MODEL_VERSION", None)
-    log = open(tmp / "service.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "examples.service.app:app", "--host", "127.0.0.1",
-         "--port", str(port)], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_service(
+        tmp, OBSKIT_MODEL=str(demo.model), OBSKIT_MODEL_NAME="credit",
+        OBSKIT_LOG_DIR=str(tmp / "logs"), OBSKIT_TRACES=str(tmp / "traces.jsonl"),
+        OBSKIT_FAULT_INJECTION="1")
     try:
         with httpx.Client(base_url=base, timeout=30) as client:
-            def is_ready():
-                assert proc.poll() is None, (tmp / "service.log").read_text()
-                try:
-                    return client.get("/readyz").status_code == 200
-                except httpx.TransportError:  # not listening yet
-                    return False
-            wait_for(is_ready, timeout_s=90, every_s=0.2, what="/readyz 200")
+            wait_for(lambda: wait_listening(proc, base, tmp) == 200, timeout_s=90,
+                     what="/readyz 200")
             sent = send_traffic(client, feature_rows(demo.reference, NORMAL))
             yield {"base": base, "proc": proc, "tmp": tmp, "demo": demo, "sent": sent,
                    "metrics": client.get("/metrics").text, "stop": lambda: stop(proc)}
     finally:
         stop(proc, sig=signal.SIGKILL if proc.poll() is None else signal.SIGTERM)
-        log.close()
 
 
 def send_traffic(client, rows: list[dict]) -> dict:
@@ -175,6 +188,56 @@ def test_prometheus_scrapes_the_service(served, tmp_path):
 HEX32, HEX16 = re.compile(r"^[0-9a-f]{32}$"), re.compile(r"^[0-9a-f]{16}$")
 
 
+def probe(base: str, golden: Path, results: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "obskit", "probe", base, "--golden", str(golden),
+         "--results", str(results)], cwd=REPO, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
+def test_probe_passes_against_the_service_and_writes_no_log_rows(served):
+    """The golden requests `obskit demo` wrote get the expected answers from the served
+    model; they are synthetic, so the prediction log gets none of them (checked after
+    SIGTERM in the next test: the log rows are exactly the traffic sent)."""
+    before = samples(httpx.get(f"{served['base']}/metrics", timeout=10).text)
+    run = probe(served["base"], served["demo"].golden, served["tmp"] / "probes.jsonl")
+    assert run.returncode == 0, run.stdout + run.stderr
+    golden = len(served["demo"].golden.read_text().splitlines())
+    results = [json.loads(x) for x in (served["tmp"] / "probes.jsonl").read_text().splitlines()]
+    assert len(results) == golden and all(r["passed"] and r["status"] == 200 for r in results)
+    after = samples(httpx.get(f"{served['base']}/metrics", timeout=10).text)
+    assert value(after, REQUESTS, outcome="success") - value(before, REQUESTS,
+                                                              outcome="success") == golden
+
+
+def test_probe_fails_against_a_wrong_model_and_names_the_request(demo, tmp_path):
+    """A model that answers wrongly (fitted on flipped labels): /readyz stays 503 on the
+    golden check, and `obskit probe` exits non-zero naming the requests that differ."""
+    import pandas as pd
+
+    from obskit.demo.model import dump_model, fit_model
+
+    reference = pd.read_parquet(demo.reference)
+    wrong = tmp_path / "wrong.skops"
+    dump_model(fit_model(reference, 1 - reference["label"].to_numpy()), wrong)
+    proc, base = start_service(tmp_path, OBSKIT_MODEL=str(wrong),
+                               OBSKIT_GOLDEN=str(demo.golden),
+                               OBSKIT_LOG_DIR=str(tmp_path / "logs"))
+    try:
+        wait_for(lambda: httpx.get(f"{base}/readyz", timeout=5).json()["checks"]["model"]
+                 == "ok" if wait_listening(proc, base, tmp_path) else False,
+                 timeout_s=90, what="model loaded")
+        ready = httpx.get(f"{base}/readyz", timeout=5)
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["golden"].startswith("failed:")
+        run = probe(base, demo.golden, tmp_path / "probes.jsonl")
+    finally:
+        stop(proc)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "Traceback" not in run.stderr
+    assert re.search(r"request \d+: prediction \d, expected \d", run.stdout + run.stderr)
+
+
 def test_logs_spans_and_report_after_sigterm(served):
     # uvicorn shuts down gracefully, then re-raises the signal it caught
     assert served["stop"]() in (0, -signal.SIGTERM)
@@ -200,8 +263,13 @@ def test_logs_spans_and_report_after_sigterm(served):
     assert len(errors) == FAILED and all(s["status"]["code"] == 2 for s in errors)
     assert {r["trace_id"] for r in rows} <= {s["traceId"] for s in spans}
     by_span = {s["spanId"]: s for s in spans}
-    predicts = [s for s in spans if s["name"] == "predict"]
+    def synthetic(span):
+        return {"key": "obskit.synthetic", "value": {"boolValue": True}} in span["attributes"]
+
+    predicts = [s for s in spans if s["name"] == "predict" and not synthetic(s)]
     assert len(predicts) == NORMAL + SLOW + FAILED
+    probes = [s for s in spans if s["name"] == "predict" and synthetic(s)]
+    assert len(probes) == len(served["demo"].golden.read_text().splitlines())
     for span in predicts:
         assert by_span[span["parentSpanId"]]["name"] == "POST /predict"
         assert by_span[span["parentSpanId"]]["kind"] == 2  # SPAN_KIND_SERVER
@@ -214,7 +282,7 @@ def test_logs_spans_and_report_after_sigterm(served):
     out = tmp / "reports"
     run = subprocess.run(
         [sys.executable, "-m", "obskit", "report", "--reference", str(served["demo"].reference),
-         "--current", str(tmp / "logs"), "--window",
+         "--current", str(tmp / "logs"), "--probes", str(tmp / "probes.jsonl"), "--window",
          f"{(NORMAL + SLOW + FAILED) // 2} rows", "--out", str(out)],
         cwd=REPO, capture_output=True, text=True, timeout=600,
         env={**os.environ, "PYTHONPATH": str(REPO)})
@@ -226,6 +294,13 @@ def test_logs_spans_and_report_after_sigterm(served):
     assert sum(w["health"]["errors"] for w in summary["windows"]) == FAILED
     assert sum(w["health"]["error_rate"] * w["rows"] for w in summary["windows"]) == \
         pytest.approx(FAILED)
+    probes = [w["health"]["probes"] for w in summary["windows"]]
+    golden = len(served["demo"].golden.read_text().splitlines())
+    # the probes ran after the traffic: after the last row's window (accounted as outside)
+    inside = sum(p["sent"] for p in probes if p)
+    assert summary["probes"]["read"] == summary["probes"]["used"] == golden
+    assert inside + summary["probes"]["outside_windows"] == golden
+    assert all(p["pass_rate"] == 1.0 for p in probes if p and p["sent"])
     reasons = {r["request_id"]: r["reasons"] for r in summary["anomalies"]}
     for k in range(FAILED):
         assert "failed" in reasons[f"fail-{k}"]

@@ -11,6 +11,7 @@ directory is writable and the golden requests give the expected answers; then 20
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import uuid
@@ -27,6 +28,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from examples.service.model import ServedModel, check_golden, file_version
 from examples.service.schema import PredictRequest, check_features
 from examples.service.settings import Settings
+from obskit.exceptions import ConfigError
 from obskit.instrument.fastapi import Instrumentation
 from obskit.instrument.logger import PredictionLogger
 from obskit.instrument.tracing import tracer_provider as make_tracer_provider
@@ -146,6 +148,7 @@ def create_app(settings: Settings | None = None, *,
         x_request_id: str | None = Header(default=None),
         x_obskit_delay_ms: int | None = Header(default=None, ge=0, le=MAX_DELAY_MS),
         x_obskit_fail: str | None = Header(default=None),
+        x_obskit_probe: str | None = Header(default=None),
     ) -> Any:
         model = state.model
         if model is None:
@@ -157,16 +160,18 @@ def create_app(settings: Settings | None = None, *,
         request_id = x_request_id or uuid.uuid4().hex
         features = {name: body.features[name] for name in model.features}
         try:
-            with inst.prediction(request_id, features) as p:
+            # a probe's golden request (PROBE_HEADER) is traced and counted, never logged
+            with inst.prediction(request_id, features, synthetic=bool(x_obskit_probe)) as p:
                 with p.stage("preprocess"):
-                    pass  # the model's pipeline does its own preprocessing
+                    frame = model.frame(features)
                 with p.stage("inference"):
                     if s.fault_injection and x_obskit_delay_ms:
                         time.sleep(x_obskit_delay_ms / 1000.0)
                     if s.fault_injection and x_obskit_fail:
                         raise InjectedFault(f"injected failure: {x_obskit_fail}")
-                    prediction, score = model.predict(features)
+                    output = model.infer(frame)
                 with p.stage("postprocess"):
+                    prediction, score = model.decide(output)
                     p.set_result(features=features, prediction=prediction, score=score)
         except Exception as exc:  # counted, traced and logged by inst.prediction
             return JSONResponse(
@@ -179,4 +184,14 @@ def create_app(settings: Settings | None = None, *,
     return app
 
 
-app = create_app()
+def _from_env() -> FastAPI:
+    """The app uvicorn serves; a bad ``OBSKIT_*`` setting stops it with the message and
+    exit code 2 (like obskit's commands), not a traceback."""
+    try:
+        return create_app()
+    except ConfigError as exc:
+        print(f"obskit example service: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+app = _from_env()

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from obskit.io.model import load_model
@@ -72,16 +73,34 @@ class ServedModel:
         self.features: list[str] = [str(n) for n in names]
         self.kinds = feature_kinds(self.model)
 
-    def predict(self, features: Mapping[str, Any]) -> tuple[Any, float | None]:
-        """The prediction and score (probability of the positive class) for one input."""
-        X = pd.DataFrame([{name: features[name] for name in self.features}])
+    def frame(self, features: Mapping[str, Any]) -> pd.DataFrame:
+        """Preprocess: one input as a one-row DataFrame in the model's column order."""
+        return pd.DataFrame([{name: features[name] for name in self.features}])
+
+    def infer(self, frame: pd.DataFrame) -> np.ndarray:
+        """Inference: the class probabilities (``predict_proba``), or the prediction of a
+        model without them, for the one row of ``frame``."""
         if callable(getattr(self.model, "predict_proba", None)):
-            proba = self.model.predict_proba(X)[0]
-            score = float(proba[-1])
-            # binary: the positive class from a score of 0.5 on (as the demo logs)
-            index = int(score >= 0.5) if len(proba) == 2 else int(proba.argmax())
-            return self.model.classes_[index], score
-        return self.model.predict(X)[0], None
+            return np.asarray(self.model.predict_proba(frame)[0])
+        return np.asarray(self.model.predict(frame))
+
+    def decide(self, output: np.ndarray) -> tuple[Any, float | None]:
+        """Postprocess: the prediction and the score. A binary model's score is the
+        probability of its second class (the positive one, as scikit-learn orders
+        ``classes_``) and its prediction that class from a score of 0.5 on, as the demo
+        logs; a multiclass model predicts its most probable class and has no single
+        score (obskit's log schema wants one probability column per class for that)."""
+        if not callable(getattr(self.model, "predict_proba", None)):
+            return output[0], None
+        if len(output) == 2:
+            score = float(output[1])
+            return self.model.classes_[int(score >= 0.5)], score
+        return self.model.classes_[int(output.argmax())], None
+
+    def predict(self, features: Mapping[str, Any]) -> tuple[Any, float | None]:
+        """The prediction and score for one input: :meth:`frame`, :meth:`infer`,
+        :meth:`decide`."""
+        return self.decide(self.infer(self.frame(features)))
 
 
 def check_golden(model: ServedModel, path: Path, *, tolerance: float = 1e-6) -> str | None:

@@ -16,6 +16,7 @@ model's prediction, so they live in the ``obskit.`` namespace as its naming guid
 ``obskit.request_id``      the request id (also in the answer and the log row)
 ``obskit.prediction``      the prediction
 ``obskit.score``           the score (probability of the positive class)
+``obskit.synthetic``        true for a synthetic request (``obskit probe``): no log row
 ``error.type``             the exception's class name, on failure
 =========================  =====================================================
 
@@ -218,8 +219,8 @@ class Instrumentation:
         self.metrics.observe(outcome="invalid_input", model_version=self.model_version())
 
     @contextmanager
-    def prediction(self, request_id: str,
-                   features: Mapping[str, Any] | None = None) -> Iterator[Prediction]:
+    def prediction(self, request_id: str, features: Mapping[str, Any] | None = None, *,
+                   synthetic: bool = False) -> Iterator[Prediction]:
         """Instrument one prediction: span ``predict``, metrics and the log row.
 
         Parameters
@@ -229,6 +230,12 @@ class Instrumentation:
         features : mapping, optional
             The input, logged even when the prediction fails before
             :meth:`Prediction.set_result`.
+        synthetic : bool, default False
+            A synthetic request, such as an ``obskit probe`` golden request (header
+            :data:`obskit.instrument.probe.PROBE_HEADER`): traced (attribute
+            ``obskit.synthetic``) and counted in the metrics, but written to no log row,
+            so that probes repeating the same few inputs never reach the drift and
+            performance analysis of real traffic.
 
         Yields
         ------
@@ -244,8 +251,11 @@ class Instrumentation:
             error message was written.
         """
         version = self.model_version() or "unknown"
-        attributes = {"obskit.model.name": self.model_name, "obskit.model.version": version,
-                      "obskit.request_id": request_id}
+        attributes: dict[str, str | bool] = {
+            "obskit.model.name": self.model_name, "obskit.model.version": version,
+            "obskit.request_id": request_id}
+        if synthetic:
+            attributes["obskit.synthetic"] = True
         start = time.perf_counter()
         with self.tracer.start_as_current_span(
                 "predict", attributes=attributes, record_exception=False,
@@ -263,12 +273,14 @@ class Instrumentation:
                 span.set_status(Status(StatusCode.ERROR, f"{error_type}: {exc}"))
                 self.metrics.observe(outcome="error", model_version=version,
                                      duration_s=elapsed, error_type=error_type)
-                self._log(p, elapsed, status=500, error=f"{error_type}: {exc}")
+                if not synthetic:
+                    self._log(p, elapsed, status=500, error=f"{error_type}: {exc}")
                 raise
             elapsed = time.perf_counter() - start
             self.metrics.observe(outcome="success", model_version=version,
                                  duration_s=elapsed, score=p.score)
-            self._log(p, elapsed, status=200, error=None)
+            if not synthetic:
+                self._log(p, elapsed, status=200, error=None)
 
     def _log(self, p: Prediction, elapsed_s: float, *, status: int, error: str | None) -> None:
         if self.logger is None:

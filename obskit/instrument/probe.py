@@ -22,10 +22,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from obskit._version import __version__
 from obskit.exceptions import ConfigError, InputError
 
-__all__ = ["GoldenRequest", "ProbeResult", "read_golden", "predict_url", "check_answer",
-           "send", "probe_round", "result_record", "append_results"]
+__all__ = ["PROBE_HEADER", "GoldenRequest", "ProbeResult", "read_golden", "predict_url",
+           "check_answer", "send", "probe_round", "result_record", "append_results"]
+
+#: the header that marks a probe's request as synthetic: the example service traces and
+#: counts it but writes no prediction log row (``Instrumentation.prediction(synthetic=)``)
+PROBE_HEADER = "X-Obskit-Probe"
 
 
 @dataclass(frozen=True)
@@ -240,7 +245,9 @@ def send(url: str, features: Mapping[str, Any], *,
     data = json.dumps({"features": dict(features)}).encode("utf-8")
     req = urllib.request.Request(url, data=data, method="POST",
                                  headers={"Content-Type": "application/json",
-                                          "Accept": "application/json"})
+                                          "Accept": "application/json",
+                                          "User-Agent": f"obskit-probe/{__version__}",
+                                          PROBE_HEADER: "1"})
     t0 = time.perf_counter()
     try:
         with urllib.request.urlopen(req, timeout=timeout_s) as resp:
