@@ -8,7 +8,8 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -45,19 +46,16 @@ class Model:
         return 500, {"detail": "model exploded"}
 
 
-@pytest.fixture
-def service() -> Iterator[tuple[str, Model]]:
-    model = Model()
+@contextmanager
+def json_server(answer: Callable[[str, dict], tuple[int, dict]]) -> Iterator[str]:
+    """A real loopback HTTP server: ``answer(path, body)`` gives each POST's status and
+    JSON answer. Yields its base URL."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:  # noqa: N802
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            model.bodies.append(body)
-            if self.path != "/predict":
-                status, answer = 404, {"detail": "not found"}
-            else:
-                status, answer = model.answer(body["features"])
-            data = json.dumps(answer).encode()
+            status, reply = answer(self.path, body)
+            data = json.dumps(reply).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -71,11 +69,25 @@ def service() -> Iterator[tuple[str, Model]]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", model
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def service() -> Iterator[tuple[str, Model]]:
+    model = Model()
+
+    def answer(path: str, body: dict) -> tuple[int, dict]:
+        model.bodies.append(body)
+        if path != "/predict":
+            return 404, {"detail": "not found"}
+        return model.answer(body["features"])
+
+    with json_server(answer) as url:
+        yield url, model
 
 
 @pytest.fixture
@@ -272,25 +284,11 @@ def test_demo_golden_passes_against_the_demo_model_served(tmp_path, capsys):
     score = prediction_function(load_model(files.model), "binary")
     threshold = {"value": 0.5}
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            p = float(score(pd.DataFrame([body["features"]]))[0])
-            data = json.dumps({"prediction": int(p >= threshold["value"]),
-                               "score": p}).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def answer(path: str, body: dict) -> tuple[int, dict]:
+        p = float(score(pd.DataFrame([body["features"]]))[0])
+        return 200, {"prediction": int(p >= threshold["value"]), "score": p}
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
+    with json_server(answer) as url:
         assert main(["probe", url, "--golden", str(files.golden), "--budget-ms",
                      "10000"]) == 0
         assert "(20 of 20 passed)" in capsys.readouterr().out
@@ -299,10 +297,6 @@ def test_demo_golden_passes_against_the_demo_model_served(tmp_path, capsys):
                      "10000"]) == 1
         out = capsys.readouterr().out
         assert "(10 of 20 passed)" in out and out.count(": prediction 1, expected 0") == 10
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 def test_every_runs_until_ctrl_c_and_exits_with_a_summary(service, golden, tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from obskit._format import finite, fmt_int, fmt_pct
 from obskit._text import plural
-from obskit.render.common import as_read, basename, complete, escape, table
+from obskit.render.common import as_read, basename, complete, escape, quarantine_examples, table
 from obskit.results import Run
 
 __all__ = ["data_quality_html"]
@@ -46,13 +46,8 @@ def data_quality_html(run: Run) -> str:
         parts.append(f"<p>{escape(fmt_int(rows.reference_quarantined))} reference rows "
                      "were quarantined.</p>")
     examples = run.quarantine.examples
-    if examples:
-        parts.append(f"<details><summary>{len(examples)} example"
-                     f"{'s' * (len(examples) != 1)} of quarantined rows</summary>"
-                     + table(("File", "Line", "Reason", "Detail"),
-                             [(basename(x.file), x.line, x.reason, x.detail)
-                              for x in examples], frozenset({1}))
-                     + "</details>")
+    parts.append(quarantine_examples(
+        examples, "example" + "s" * (len(examples) != 1) + " of quarantined rows"))
 
     parts.append("<h3>Labels</h3>")
     labels = run.labels

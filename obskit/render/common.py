@@ -25,6 +25,7 @@ from obskit.stattests.drift_rules import method_label
 R = TypeVar("R", bound=Record)
 
 __all__ = [
+    "quarantine_examples",
     "COLOR_ALERT", "COLOR_CURRENT", "COLOR_ESTIMATED", "COLOR_FAILED", "COLOR_OK",
     "COLOR_REFERENCE", "HEATMAP_CAP", "HEATMAP_MAX_FEATURES", "QUANTILE_COLORS", "SECTIONS",
     "TABLE_VISIBLE_ROWS", "alert_positions", "alerts", "as_read", "badge", "basename", "complete",
@@ -109,6 +110,20 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]],
     body = "".join("<tr>" + "".join(f"<td{cls[i]}>{escape(c)}</td>" for i, c in enumerate(row))
                    + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def quarantine_examples(examples: Sequence[Any], what: str) -> str:
+    """A collapsed table of quarantined lines (file, line, reason, detail), or "".
+
+    ``what`` names the examples in the summary line, e.g. "examples of quarantined rows".
+    """
+    if not examples:
+        return ""
+    return (f"<details><summary>{len(examples)} {escape(what)}</summary>"
+            + table(("File", "Line", "Reason", "Detail"),
+                    [(basename(x.file), x.line, x.reason, x.detail) for x in examples],
+                    frozenset({1}))
+            + "</details>")
 
 
 def has_key(record: Record, key: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from obskit._format import fmt_int, fmt_ms, fmt_pct, fmt_time
 from obskit._text import plural
-from obskit.render.common import badge, basename, escape, table
+from obskit.render.common import badge, escape, quarantine_examples, table
 from obskit.results import Run
 
 __all__ = ["probes_html"]
@@ -58,11 +58,6 @@ def probes_html(run: Run) -> str:
     parts.append(f"<p>{escape('; '.join(notes))}.</p>")
     q = counts.quarantine
     examples = q.examples if q is not None else ()
-    if examples:
-        parts.append(f"<details><summary>{len(examples)} quarantined probe line"
-                     f"{'s' * (len(examples) != 1)}</summary>"
-                     + table(("File", "Line", "Reason", "Detail"),
-                             [(basename(x.file), x.line, x.reason, x.detail)
-                              for x in examples], frozenset({1}))
-                     + "</details>")
+    parts.append(quarantine_examples(
+        examples, "quarantined probe line" + "s" * (len(examples) != 1)))
     return "".join(parts) + "</div>"
