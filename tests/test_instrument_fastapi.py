@@ -6,6 +6,7 @@ prometheus_client's parser.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -139,6 +140,9 @@ BAD = [
     ("missing", ("body", "features", "region"), "needs feature 'region'"),
     ("age-as-text", ("body", "features", "age"), "valid number"),
     ("region-as-number", ("body", "features", "region"), "valid string"),
+    ("age-NaN", ("body", "features", "age"), "finite number"),
+    ("age-1e400", ("body", "features", "age"), "finite number"),
+    ("age-10**40", ("body", "features", "age"), "finite number"),
 ]
 
 
@@ -154,10 +158,17 @@ def test_bad_input_is_422_naming_the_field_counted_without_span_or_row(
         body = {"features": {**features, "age": "forty"}}
     elif body == "region-as-number":
         body = {"features": {**features, "region": 3}}
+    raw = None
+    if isinstance(body, str) and body.startswith("age-"):  # JSON that json.dumps won't write
+        number = body.removeprefix("age-").replace("10**40", str(10**40))
+        raw = json.dumps({"features": {**features, "age": 0}}).replace(
+            '"age": 0', f'"age": {number}')
     app, exporter = started(settings)
     with TestClient(app) as client:
         ready(client)
-        response = client.post("/predict", json=body)
+        response = (client.post("/predict", json=body) if raw is None else
+                    client.post("/predict", content=raw,
+                                headers={"Content-Type": "application/json"}))
         metrics = samples(client.get("/metrics").text)
     assert response.status_code == 422
     [error] = [e for e in response.json()["detail"] if tuple(e["loc"][:len(loc)]) == loc]
@@ -297,3 +308,34 @@ def test_the_model_version_is_read_per_request():
     assert [dict(ls)["model_version"] for (n, ls) in found if n == "obskit_model_info"] == ["v2"]
     assert [s.attributes["obskit.model.version"] for s in exporter.get_finished_spans()] == [
         "v1", "v2"]
+
+
+def test_a_bare_tree_model_takes_numbers_only_and_names_its_trust_setting(tmp_path):
+    """A model without a ColumnTransformer (a bare forest) takes numbers: text or a
+    boolean is a 422, not a 500; its skops types not trusted are named with the service's
+    setting, OBSKIT_TRUST_TYPES, and loading with it works."""
+    import pandas as pd
+    import skops.io as sio
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.ensemble import RandomForestClassifier
+
+    from examples.service.model import ServedModel
+    from examples.service.schema import check_features
+
+    data = load_breast_cancer(as_frame=True)
+    X = data.data.iloc[:, :4]
+    path = tmp_path / "forest.skops"
+    sio.dump(RandomForestClassifier(n_estimators=3, random_state=0).fit(X, data.target), path)
+    with pytest.raises(ValueError, match=r"OBSKIT_TRUST_TYPES=sklearn\.tree\._tree\.Tree"):
+        ServedModel(path)
+    model = ServedModel(path, ("sklearn.tree._tree.Tree",))
+    assert model.kinds == dict.fromkeys(X.columns, "number")
+    row = {k: float(v) for k, v in X.iloc[0].items()}
+    assert check_features(row, model.features, model.kinds) == []
+    for bad in ("abc", True):
+        [error] = check_features({**row, "mean radius": bad}, model.features, model.kinds)
+        assert error["loc"] == ("body", "features", "mean radius")
+    prediction, score = model.predict(row)
+    assert prediction in (0, 1) and 0.0 <= score <= 1.0
+    expected = model.model.predict_proba(pd.DataFrame([row]))[0, 1]
+    assert score == expected

@@ -60,6 +60,7 @@ class _State:
             self.version = s.model_version or file_version(s.model)
         except Exception as exc:  # any load failure is reported by /readyz
             self.model_check = f"failed: {exc}"
+            self.golden_check = "not checked: the model did not load"
             return
         inst.metrics.set_version(self.version)
         self.model, self.model_check = model, "ok"

@@ -33,15 +33,20 @@ def _type_names(transformer: Any) -> list[str]:
     return names
 
 
-def feature_kinds(model: Any) -> dict[str, str]:
-    """``"number"`` or ``"category"`` per feature, read from a fitted ``ColumnTransformer``.
+def feature_kinds(model: Any, names: list[str]) -> dict[str, str]:
+    """``"number"`` or ``"category"`` per feature, as the fitted model takes it.
 
-    A column sent to an encoder (``OneHotEncoder``, ``OrdinalEncoder``, …) is a category,
-    any other transformed column a number. Features not found are absent (any scalar).
+    A column a fitted ``ColumnTransformer`` sends to an encoder (``OneHotEncoder``,
+    ``OrdinalEncoder``, …) is a category, any other column it transforms a number. A
+    model with neither a ``ColumnTransformer`` nor an encoder anywhere (a bare scikit-learn
+    estimator, or a pipeline of scalers) takes numbers only: every feature is a number.
+    Otherwise a feature not found is absent (any non-null scalar passes).
     """
     kinds: dict[str, str] = {}
+    found = False
     for _, step in getattr(model, "steps", [("model", model)]):
         for _, transformer, columns in getattr(step, "transformers_", []):
+            found = True
             if isinstance(transformer, str):  # "drop" / "passthrough"
                 continue
             kind = ("category" if any("Encoder" in n for n in _type_names(transformer))
@@ -49,7 +54,32 @@ def feature_kinds(model: Any) -> dict[str, str]:
             for column in [columns] if isinstance(columns, str) else list(columns):
                 if isinstance(column, str):
                     kinds[column] = kind
+    if not found and not any("Encoder" in n for n in _type_names(model)):
+        return dict.fromkeys(names, "number")
     return kinds
+
+
+def _check_loadable(path: Path, trust_types: tuple[str, ...]) -> None:
+    """The service's own words for a model it cannot load (its settings, not the CLI's
+    flags): a missing file, a pickle, or skops types not trusted by OBSKIT_TRUST_TYPES."""
+    if not path.is_file():
+        raise ValueError(f"model file {str(path)!r} (OBSKIT_MODEL) does not exist")
+    if path.suffix.lower() != ".skops":
+        raise ValueError(f"model file {str(path)!r} (OBSKIT_MODEL): the service loads .skops "
+                         "files only (a pickle runs code when loaded); save the model with "
+                         "skops.io.dump")
+    import skops.io as sio
+
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # a corrupt zip or schema: skops raises many kinds
+        raise ValueError(f"model file {str(path)!r} (OBSKIT_MODEL) is not a readable skops "
+                         f"file: {exc}") from exc
+    missing = [t for t in untrusted if t not in trust_types]
+    if missing:
+        raise ValueError(f"model file {str(path)!r} holds types that are not trusted: "
+                         f"{', '.join(missing)}. If you trust this file, set "
+                         f"OBSKIT_TRUST_TYPES={','.join(missing)}")
 
 
 class ServedModel:
@@ -65,13 +95,14 @@ class ServedModel:
 
     def __init__(self, path: Path, trust_types: tuple[str, ...] = ()) -> None:
         self.path = path
+        _check_loadable(path, trust_types)
         self.model = load_model(path, trusted_types=trust_types)
         names = getattr(self.model, "feature_names_in_", None)
         if names is None:
             raise ValueError(f"model {str(path)!r} has no feature_names_in_: fit it on a "
                              "DataFrame so the service knows the feature names")
         self.features: list[str] = [str(n) for n in names]
-        self.kinds = feature_kinds(self.model)
+        self.kinds = feature_kinds(self.model, self.features)
 
     def frame(self, features: Mapping[str, Any]) -> pd.DataFrame:
         """Preprocess: one input as a one-row DataFrame in the model's column order."""

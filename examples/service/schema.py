@@ -7,7 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["PredictRequest", "check_features"]
+__all__ = ["PredictRequest", "check_features", "LARGEST_NUMBER"]
+
+#: the largest magnitude a number may have: float32's, which scikit-learn's tree models
+#: compute in (a larger one makes them fail, not answer)
+LARGEST_NUMBER = 3.4028234663852886e38
 
 
 class PredictRequest(BaseModel):
@@ -31,6 +35,8 @@ def check_features(features: Mapping[str, Any], names: Sequence[str],
         The model's features (``feature_names_in_``).
     kinds : mapping
         ``"number"`` or ``"category"`` per feature; others take any non-null scalar.
+        Every number must be finite and at most :data:`LARGEST_NUMBER` in magnitude
+        (NaN and infinities are not values: send the feature's value).
 
     Returns
     -------
@@ -54,6 +60,11 @@ def check_features(features: Mapping[str, Any], names: Sequence[str],
                                  or not isinstance(value, (int, float))):
             errors.append({"type": "float_type", "loc": loc, "input": value,
                            "msg": f"Input should be a valid number (feature {name!r})"})
+        elif (isinstance(value, (int, float)) and not isinstance(value, bool)
+              and not abs(value) <= LARGEST_NUMBER):  # NaN compares False
+            errors.append({"type": "finite_number", "loc": loc, "input": str(value),
+                           "msg": f"Input should be a finite number of magnitude at most "
+                                  f"{LARGEST_NUMBER:.4g} (feature {name!r})"})
         elif kind == "category" and not isinstance(value, str):
             errors.append({"type": "string_type", "loc": loc, "input": value,
                            "msg": f"Input should be a valid string (feature {name!r})"})

@@ -167,6 +167,18 @@ def predict_url(url: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
 
+def _detail(body: Any, limit: int = 200) -> str:
+    """What an error answer says: FastAPI's ``detail`` (a text, or the first validation
+    error's field and message), else the text of the body; at most ``limit`` characters."""
+    detail = body.get("detail") if isinstance(body, Mapping) else body
+    if isinstance(detail, list) and detail and isinstance(detail[0], Mapping):
+        first = detail[0]
+        loc = ".".join(str(x) for x in first.get("loc", ()))
+        detail = f"{loc}: {first.get('msg', '')}" if loc else first.get("msg", "")
+    text = "" if detail is None else str(detail)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def check_answer(golden: GoldenRequest, status: int | None, body: Any,
                  latency_ms: float | None, *, tolerance: float = 1e-6,
                  budget_ms: float = 500.0) -> str | None:
@@ -199,12 +211,16 @@ def check_answer(golden: GoldenRequest, status: int | None, body: Any,
     True
     >>> check_answer(g, 200, {"prediction": 1, "score": 0.25}, 700.0)
     'prediction 1, expected 0; latency 700 ms > budget 500 ms'
+    >>> check_answer(g, 422, {"detail": [{"loc": ["body", "features", "x"],
+    ...                                   "msg": "Field required"}]}, 3.0)
+    'HTTP 422, expected 200 (body.features.x: Field required)'
     """
     if status is None:
         return "no answer"
     reasons = []
     if status != 200:
-        reasons.append(f"HTTP {status}, expected 200")
+        detail = _detail(body)
+        reasons.append(f"HTTP {status}, expected 200" + (f" ({detail})" if detail else ""))
     elif not isinstance(body, Mapping):
         reasons.append("the answer is not a JSON object")
     else:
