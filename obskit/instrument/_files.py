@@ -149,26 +149,24 @@ class LogFile:
     def finish(self) -> None:
         """Close the file and rename it to its final name (an empty file is removed); the
         lock is held until it has its final name, so no recovery ever takes it."""
-        self._close_writer()
-        self._fh.flush()
-        if not LOCKS:  # Windows renames no open file; it has no locks either
+        try:
+            self._close_writer()
+            self._fh.flush()
+            if not LOCKS:  # Windows renames no open file; it has no locks either
+                self._fh.close()
+            if self.rows:
+                self.path = rename_no_clobber(self.part, self.path, self.suffix)
+            else:
+                self.part.unlink(missing_ok=True)
+        finally:  # unlocked even on an error: the next logger to start recovers it
             self._fh.close()
-        if self.rows:
-            self.path = rename_no_clobber(self.part, self.path, self.suffix)
-        else:
-            self.part.unlink(missing_ok=True)
-        self._fh.close()
 
     def abandon(self) -> bool:
         """After a write error: close what can be closed and keep the rows written before
         under the final name. Returns whether they were kept (else they stay in ``.part``)."""
         try:
-            self.finish()
+            self.finish()  # closes the file whatever happens
         except Exception:  # noqa: BLE001 - the file is already broken; report, keep going
-            try:
-                self._fh.close()
-            except OSError:
-                pass
             return False
         return True
 
