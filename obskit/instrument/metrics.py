@@ -6,22 +6,22 @@ counters, ``_info`` for the model's build-info style metric. Labels stay bounded
 name and version, an outcome from a fixed set and the error's class name (the OpenTelemetry
 ``error.type`` convention); never a request id, a user or a raw path.
 
-=============================================  =========  ===================================
-name                                           type       labels
-=============================================  =========  ===================================
-``obskit_prediction_requests_total``           counter    model_name, model_version, outcome
-``obskit_prediction_errors_total``             counter    model_name, model_version,
-                                                          error_type
-``obskit_prediction_duration_seconds``         histogram  model_name, model_version
-``obskit_prediction_score``                    histogram  model_name, model_version
-``obskit_model_info``                          info       model_name, model_version, extra
-``obskit_prediction_log_rows_written_total``   counter    (none)
-``obskit_prediction_log_rows_dropped_total``   counter    (none)
-``obskit_prediction_log_queue_depth``          gauge      (none)
-``obskit_prediction_log_rows_recovered_total`` counter    (none)
-``obskit_prediction_log_lines_cut_total``      counter    (none)
-``obskit_prediction_log_files_broken_total``   counter    (none)
-=============================================  =========  ===================================
+==============================================  =========  ===================================
+name                                            type       labels
+==============================================  =========  ===================================
+``obskit_prediction_requests_total``            counter    model_name, model_version, outcome
+``obskit_prediction_errors_total``              counter    model_name, model_version,
+                                                           error_type
+``obskit_prediction_duration_seconds``          histogram  model_name, model_version
+``obskit_prediction_score``                     histogram  model_name, model_version
+``obskit_model_info``                           info       model_name, model_version, extra
+``obskit_prediction_log_rows_written_total``    counter    (none)
+``obskit_prediction_log_rows_dropped_total``    counter    (none)
+``obskit_prediction_log_queue_depth``           gauge      (none)
+``obskit_prediction_log_rows_recovered_total``  counter    (none)
+``obskit_prediction_log_lines_cut_total``       counter    (none)
+``obskit_prediction_log_files_broken_total``    counter    (none)
+==============================================  =========  ===================================
 """
 
 from __future__ import annotations
