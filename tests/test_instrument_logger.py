@@ -190,14 +190,60 @@ def test_parquet_round_trip(tmp_path):
     assert tables[2].column("age").to_pylist() == ["old"]
 
 
-def test_int_column_never_takes_a_fraction(tmp_path):
+def test_numbers_share_a_double_column_whatever_their_python_type(tmp_path):
+    """41 then 41.5, and ints beyond int64, stay in one file; only status is int64."""
     with PredictionLogger(tmp_path, format="parquet") as plog:
-        plog.log({"request_id": "a", "features": {"n": 1}})
-        assert plog.flush(timeout_s=30)
-        plog.log({"request_id": "b", "features": {"n": 1.5}})
-    values = [v for p in sorted(tmp_path.iterdir())
-              for v in pq.read_table(p).column("n").to_pylist()]
-    assert values == [1, 1.5]
+        for i, n in enumerate([41, 41.5, 10**40, 10**400, -(2**63) - 1]):
+            plog.log({"request_id": str(i), "prediction": n, "score": n, "latency_ms": n,
+                      "status": 200, "features": {"n": n, "on": i % 2 == 0}})
+            assert plog.flush(timeout_s=30)  # one batch each
+        plog.log({"request_id": "kind", "features": {"n": "text"}})  # a change of kind
+    stats = plog.stats()
+    assert (stats.written, stats.dropped, stats.last_error) == (6, 0, None)
+    first, second = (pq.read_table(p) for p in sorted(tmp_path.iterdir()))
+    assert {n: str(first.schema.field(n).type) for n in
+            ("prediction", "score", "latency_ms", "n", "status", "on")} == {
+        "prediction": "double", "score": "double", "latency_ms": "double", "n": "double",
+        "status": "int64", "on": "bool"}
+    expected = [41.0, 41.5, 1e40, None, -(2.0**63)]  # beyond a double's range: null
+    for column in ("prediction", "score", "latency_ms", "n"):
+        assert first.column(column).to_pylist() == expected
+    assert second.column("n").to_pylist() == ["text"]
+
+
+def test_jsonl_keeps_ints_beyond_int64(tmp_path):
+    with PredictionLogger(tmp_path) as plog:
+        plog.log({"request_id": "a", "score": 10**40, "features": {"n": 10**40, "m": 41}})
+        plog.log({"request_id": "b", "features": {"n": 41.5, "m": 1}})
+    assert plog.stats().dropped == 0
+    rows = [json.loads(x) for x in next(tmp_path.iterdir()).read_text().splitlines()]
+    assert [r["features"]["n"] for r in rows] == [10**40, 41.5] and rows[0]["score"] == 10**40
+
+
+def test_parquet_low_traffic_makes_one_row_group(tmp_path):
+    """Rows one at a time, flushed every few ms: still one row group, not one per row."""
+    with PredictionLogger(tmp_path, format="parquet", flush_interval_s=0.005) as plog:
+        for i in range(300):
+            plog.log(_row(0, i))
+            assert plog.flush(timeout_s=30)
+    (path,) = tmp_path.iterdir()
+    meta = pq.read_metadata(path)
+    assert (meta.num_rows, meta.num_row_groups) == (300, 1)
+    assert path.stat().st_size < 30_000  # 300 row groups took 2.5 MB
+
+
+def test_parquet_row_groups_of_row_group_rows(tmp_path):
+    with PredictionLogger(tmp_path, format="parquet", row_group_rows=100) as plog:
+        for i in range(350):
+            plog.log(_row(0, i))
+            if i % 7 == 0:
+                assert plog.flush(timeout_s=30)
+    (path,) = tmp_path.iterdir()
+    meta = pq.read_metadata(path)
+    assert [meta.row_group(k).num_rows for k in range(meta.num_row_groups)] == [
+        100, 100, 100, 50]
+    assert pq.read_table(path).column("request_id").to_pylist() == [
+        f"r0-{i}" for i in range(350)]
 
 
 def test_check_writable_names_the_directory(tmp_path):
@@ -269,7 +315,7 @@ def test_parquet_service_rows_read_by_obskit(tmp_path):
 
 @pytest.mark.parametrize(("option", "value"), [
     ("format", "csv"), ("when_full", "wait"), ("max_bytes", 0), ("queue_size", 0),
-    ("max_age_s", -1.0), ("block_timeout_s", -1.0),
+    ("max_age_s", -1.0), ("block_timeout_s", -1.0), ("row_group_rows", 0),
 ])
 def test_bad_options_are_refused_by_name(tmp_path, option, value):
     with pytest.raises(ValueError, match=option):

@@ -4,7 +4,8 @@
 writes them to rotating JSONL or Parquet files (rotated by size and by age), so the
 request path never waits longer than the bound. A file being written ends in ``.part``
 and gets its final name (an atomic rename) when it is finished, so ``obskit report``
-never reads half a file.
+never reads half a file. The ``.part`` files of a process that was killed are finished
+by the next logger to start on the directory (:mod:`obskit.instrument._recover`).
 
 Example
 -------
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from obskit.instrument._files import Row
+from obskit.instrument._recover import recover_orphans
 from obskit.instrument._writer import FileWriter
 
 __all__ = ["PredictionLogger", "LoggerStats"]
@@ -48,7 +50,15 @@ class LoggerStats:
     dropped: int  #: rows refused (queue full) or lost to a write error
     files_closed: int  #: files finished under their final name
     queue_depth: int  #: rows waiting for the writer now
-    last_error: str | None = None  #: the last write error, if any
+    last_error: str | None = None  #: the last write (or recovery) error, if any
+    #: files a killed process left unfinished that this logger finished when it started,
+    #: and the rows in them (not counted in ``written``)
+    recovered_files: int = 0
+    recovered_rows: int = 0
+    #: unfinished Parquet files found unreadable when it started (renamed ``.broken``)
+    broken_files: int = 0
+    #: partial JSONL lines cut off those files when it started
+    cut_lines: int = 0
 
 
 @functools.cache
@@ -79,9 +89,12 @@ class PredictionLogger:
         Where the files go (created when the first file opens).
     format : {"jsonl", "parquet"}
         JSONL: one object per line, features nested under ``"features"`` (like the demo
-        logs). Parquet: one column per feature, ``timestamp`` as ``timestamp[us, UTC]``.
+        logs); strict JSON (RFC 8259), so NaN and infinity are written as ``null``.
+        Parquet: one column per feature, ``timestamp`` as ``timestamp[us, UTC]``, every
+        number a ``double`` except ``status`` (``int64``); NaN and infinity are null.
     prefix : str
-        File names are ``<prefix>-<UTC start yyyymmddTHHMMSSZ>-<seq>.<format>``.
+        File names are ``<prefix>-<UTC start yyyymmddTHHMMSSZ>-<pid>-<seq>.<format>``
+        (the process id keeps processes that share the directory apart).
     max_bytes, max_age_s : int, float
         A file is finished once it holds ``max_bytes`` or is ``max_age_s`` seconds old.
     queue_size : int
@@ -93,6 +106,20 @@ class PredictionLogger:
         The longest :meth:`log` waits for room when ``when_full="block"``.
     flush_interval_s : float
         How often the writer pushes buffered bytes to the operating system.
+    row_group_rows : int
+        Parquet: rows per row group. Rows are kept in memory until they fill one, or the
+        file is finished (rotation, close): a killed process loses them, as it loses an
+        unfinished Parquet file anyway (it has no footer).
+
+    Notes
+    -----
+    When it starts, the logger finishes the ``<prefix>-….part`` files in ``directory``
+    that no live process holds (each writer holds an exclusive :func:`fcntl.flock` on its
+    ``.part`` file), i.e. the files of a process that was killed: the complete JSONL lines
+    are kept and the file renamed to its final name; a partial last line is cut off; an
+    unfinished Parquet file cannot be read and is renamed ``<name>.broken``. Each is named
+    in a warning on the ``obskit.instrument`` logger and counted in :meth:`stats`. Not on
+    Windows (no ``fcntl``): there such files stay.
 
     Raises
     ------
@@ -104,13 +131,15 @@ class PredictionLogger:
                  prefix: str = "predictions", max_bytes: int = 64 * 2**20,
                  max_age_s: float = 3600.0, queue_size: int = 10_000,
                  when_full: Literal["block", "drop"] = "block",
-                 block_timeout_s: float | None = None, flush_interval_s: float = 1.0) -> None:
+                 block_timeout_s: float | None = None, flush_interval_s: float = 1.0,
+                 row_group_rows: int = 10_000) -> None:
         if format not in ("jsonl", "parquet"):
             raise ValueError(f"format must be 'jsonl' or 'parquet', not {format!r}")
         if when_full not in ("block", "drop"):
             raise ValueError(f"when_full must be 'block' or 'drop', not {when_full!r}")
         for name, value in (("max_bytes", max_bytes), ("max_age_s", max_age_s),
-                            ("queue_size", queue_size), ("flush_interval_s", flush_interval_s)):
+                            ("queue_size", queue_size), ("flush_interval_s", flush_interval_s),
+                            ("row_group_rows", row_group_rows)):
             if not value > 0:
                 raise ValueError(f"{name} must be > 0, not {value!r}")
         if block_timeout_s is not None and not block_timeout_s >= 0:
@@ -125,8 +154,11 @@ class PredictionLogger:
         self._flush_wanted = threading.Event()
         self._closed = False
         self._inflight = self._queued = self._refused = self._flushed = 0
+        self._recovery = recover_orphans(self.directory, prefix)
         self._writer = FileWriter(self.directory, fmt=format, prefix=prefix,
-                                  max_bytes=max_bytes, max_age_s=max_age_s)
+                                  max_bytes=max_bytes, max_age_s=max_age_s,
+                                  row_group_rows=row_group_rows)
+        self._writer.last_error = self._recovery.error
         self._thread = threading.Thread(target=self._run, name="obskit-prediction-logger",
                                         daemon=True)
         self._thread.start()
@@ -182,11 +214,13 @@ class PredictionLogger:
 
     def stats(self) -> LoggerStats:
         """The row accounting so far."""
-        w = self._writer
+        w, r = self._writer, self._recovery
         with self._lock, w.lock:
             return LoggerStats(queued=self._queued, written=w.written,
                                dropped=self._refused + w.lost, files_closed=w.files_closed,
-                               queue_depth=self._queue.qsize(), last_error=w.last_error)
+                               queue_depth=self._queue.qsize(), last_error=w.last_error,
+                               recovered_files=r.files, recovered_rows=r.rows,
+                               broken_files=r.broken, cut_lines=r.cut_lines)
 
     def check_writable(self) -> None:
         """Create the directory if needed and write (then remove) a probe file in it.
@@ -205,7 +239,8 @@ class PredictionLogger:
                           f"not writable: {exc.strerror or exc}", str(self.directory)) from exc
 
     def flush(self, timeout_s: float | None = None) -> bool:
-        """Wait until the rows queued before this call are written and flushed.
+        """Wait until the rows queued before this call are written and flushed (Parquet:
+        handed to the open file, which keeps them in memory until a row group is full).
 
         Returns
         -------

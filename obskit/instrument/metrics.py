@@ -6,19 +6,22 @@ counters, ``_info`` for the model's build-info style metric. Labels stay bounded
 name and version, an outcome from a fixed set and the error's class name (the OpenTelemetry
 ``error.type`` convention); never a request id, a user or a raw path.
 
-=============================================  =========  ===================================
-name                                           type       labels
-=============================================  =========  ===================================
-``obskit_prediction_requests_total``           counter    model_name, model_version, outcome
-``obskit_prediction_errors_total``             counter    model_name, model_version,
-                                                          error_type
-``obskit_prediction_duration_seconds``         histogram  model_name, model_version
-``obskit_prediction_score``                    histogram  model_name, model_version
-``obskit_model_info``                          info       model_name, model_version, extra
-``obskit_prediction_log_rows_written_total``   counter    (none)
-``obskit_prediction_log_rows_dropped_total``   counter    (none)
-``obskit_prediction_log_queue_depth``          gauge      (none)
-=============================================  =========  ===================================
+==============================================  =========  ===================================
+name                                            type       labels
+==============================================  =========  ===================================
+``obskit_prediction_requests_total``            counter    model_name, model_version, outcome
+``obskit_prediction_errors_total``              counter    model_name, model_version,
+                                                           error_type
+``obskit_prediction_duration_seconds``          histogram  model_name, model_version
+``obskit_prediction_score``                     histogram  model_name, model_version
+``obskit_model_info``                           info       model_name, model_version, extra
+``obskit_prediction_log_rows_written_total``    counter    (none)
+``obskit_prediction_log_rows_dropped_total``    counter    (none)
+``obskit_prediction_log_queue_depth``           gauge      (none)
+``obskit_prediction_log_rows_recovered_total``  counter    (none)
+``obskit_prediction_log_lines_cut_total``       counter    (none)
+``obskit_prediction_log_files_broken_total``    counter    (none)
+==============================================  =========  ===================================
 """
 
 from __future__ import annotations
@@ -55,6 +58,12 @@ class _Stats(Protocol):
     def dropped(self) -> int: ...  # pragma: no cover
     @property
     def queue_depth(self) -> int: ...  # pragma: no cover
+    @property
+    def recovered_rows(self) -> int: ...  # pragma: no cover
+    @property
+    def cut_lines(self) -> int: ...  # pragma: no cover
+    @property
+    def broken_files(self) -> int: ...  # pragma: no cover
 
 
 class LoggerStatsCollector(Collector):
@@ -63,7 +72,8 @@ class LoggerStatsCollector(Collector):
     Parameters
     ----------
     stats : callable
-        Returns an object with ``written``, ``dropped`` and ``queue_depth`` (such as
+        Returns an object with ``written``, ``dropped``, ``queue_depth``,
+        ``recovered_rows``, ``cut_lines`` and ``broken_files`` (such as
         :meth:`obskit.instrument.logger.PredictionLogger.stats`), or None while there is
         no logger (nothing is exposed then); called on every scrape, so the values are
         never stale.
@@ -73,7 +83,8 @@ class LoggerStatsCollector(Collector):
         self._stats = stats
 
     def collect(self) -> Iterator[Metric]:
-        """Yield the rows written / dropped counters and the queue depth gauge."""
+        """Yield the rows written / dropped / recovered counters, the queue depth gauge and
+        the counters of what a killed process's files lost."""
         s = self._stats()
         if s is None:
             return
@@ -81,11 +92,23 @@ class LoggerStatsCollector(Collector):
                                   "Prediction log rows written to files.", value=s.written)
         yield CounterMetricFamily(
             "obskit_prediction_log_rows_dropped",
-            "Prediction log rows dropped because the logger's queue was full.",
-            value=s.dropped)
+            "Prediction log rows that could not be written: queue full, or a write error "
+            "(the service's log says which).", value=s.dropped)
         yield GaugeMetricFamily("obskit_prediction_log_queue_depth",
                                 "Prediction log rows queued, not yet written.",
                                 value=s.queue_depth)
+        yield CounterMetricFamily(
+            "obskit_prediction_log_rows_recovered",
+            "Prediction log rows recovered at start from files a killed process left "
+            "unfinished.", value=s.recovered_rows)
+        yield CounterMetricFamily(
+            "obskit_prediction_log_lines_cut",
+            "Partial JSONL lines cut off, at start, the files a killed process left "
+            "unfinished.", value=s.cut_lines)
+        yield CounterMetricFamily(
+            "obskit_prediction_log_files_broken",
+            "Unfinished Parquet files a killed process left, found unreadable at start and "
+            "renamed .broken (their rows are lost).", value=s.broken_files)
 
 
 class PredictionMetrics:
