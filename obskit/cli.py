@@ -35,7 +35,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     config = load_config(args.config, overrides=overrides_from_flags(args))
     outcome = run_report(config, config_path=args.config)
     alerts = outcome.run.alerts
-    print(f"status: {outcome.status} ({plural(len(alerts), 'alert')})")
+    # "ok" with nothing judged is no all-clear: say so where the status is read
+    unjudged = any(f.kind == "nothing_judged" for f in outcome.run.findings)
+    print(f"status: {outcome.status} ({plural(len(alerts), 'alert')}"
+          + ("; no window had enough rows to be judged" if unjudged else "") + ")")
     print(f"report: {outcome.html}")
     timings = outcome.timings
     if timings:

@@ -58,7 +58,8 @@ def test_pvalue_headline_is_the_smallest_pvalue(pvalue_run):
 
 
 def test_distance_headline_is_the_largest_value():
-    summary = {"windows": [], "rows": {"quarantined": 0, "read": 0}, "alerts": [],
+    summary = {"windows": [{"index": 0, "status": "ok", "rows": 100}],
+               "rows": {"quarantined": 0, "read": 100}, "alerts": [],
                "drift_summary": {"x": {"method": "wasserstein", "threshold": 0.1,
                                        "windows": 3, "drifted_windows": 1,
                                        "first_drifted": "2026-11-03T00:00:00Z",
@@ -169,7 +170,8 @@ def test_attach_commands_returns_new_findings_and_changes_none():
     from obskit.findings import attach_commands
     from obskit.results import RunRecord
 
-    summary = {"windows": [], "rows": {"quarantined": 0, "read": 0}, "alerts": [],
+    summary = {"windows": [{"index": 0, "status": "ok", "rows": 100}],
+               "rows": {"quarantined": 0, "read": 100}, "alerts": [],
                "drift_summary": {"x": {"method": "wasserstein", "threshold": 0.1,
                                        "windows": 3, "drifted_windows": 1,
                                        "first_drifted": "2026-11-03T00:00:00Z",
@@ -198,3 +200,62 @@ def test_docstring_examples():
 
     for module in (commands, drift, wording):
         assert doctest.testmod(module).failed == 0
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """12 current rows in one day (fewer than min_window_rows, 50) and a reference."""
+    tmp = tmp_path_factory.mktemp("tiny")
+    _log("2026-10-01", 600, freq="10min").to_parquet(tmp / "ref.parquet")
+    _log("2026-11-01", 12, freq="1h").to_parquet(tmp / "cur.parquet")
+    return {"reference": str(tmp / "ref.parquet"), "current": str(tmp / "cur.parquet")}
+
+
+@pytest.mark.parametrize("window", ["500 rows", "1d"])
+def test_a_run_that_judged_no_window_is_not_an_all_clear(tiny, window):
+    run = obskit.analyze(load_config(overrides={"sources": tiny, "window": window}))
+    assert [w.status for w in run.windows] == ["insufficient_data"]
+    assert run.status == "ok" and not run.alerts  # the status contract: no rule fired
+    kinds = [f.kind for f in run.findings]
+    assert "ok" not in kinds  # never "No alert rule fired" over nothing
+    first = run.findings[0]
+    assert (first.kind, first.severity, first.section) == ("nothing_judged", "warning",
+                                                           "health")
+    assert first.text.startswith("No window had enough rows to be judged (12 rows in 1 "
+                                 "window; min_window_rows 50): no alert rule was evaluated")
+    assert "--min-window-rows" in first.next_step
+    again = build_findings(load(run.to_dict()))  # from summary.json alone
+    assert [f.to_dict() for f in again] == [f.to_dict() for f in run.findings]
+
+
+def test_the_ok_finding_counts_the_windows_it_did_not_judge(tiny):
+    low = obskit.analyze(load_config(overrides={"sources": tiny, "window": "6 rows",
+                                                "min_window_rows": 6}))
+    assert [w.status for w in low.windows] == ["ok", "ok"]
+    ok = next(f for f in low.findings if f.kind == "ok")
+    assert ok.text == "No alert rule fired in any window."
+    summary = low.to_dict()
+    summary["windows"][1]["status"] = "insufficient_data"
+    mixed = next(f for f in build_findings(load(summary)) if f.kind == "ok")
+    assert mixed.text == ("No alert rule fired in the 1 judged window; 1 window was empty "
+                          "or had too few rows to be judged.")
+
+
+def test_the_cli_status_line_says_when_nothing_was_judged(tiny, tmp_path, monkeypatch,
+                                                         capsys):
+    import nbformat
+
+    from obskit.cli import main
+    from obskit.runner import execute
+
+    def fake_execute(notebook, output, parameters, *, timeout_s=1800.0):
+        nbformat.write(nbformat.v4.new_notebook(), output)  # the notebook step is not tested
+
+    monkeypatch.setattr(execute, "execute_notebook", fake_execute)
+    args = ["report", "--reference", tiny["reference"], "--current", tiny["current"],
+            "--out", str(tmp_path / "out")]
+    assert main([*args, "--window", "500 rows"]) == 0
+    assert "status: ok (0 alerts; no window had enough rows to be judged)\n" in \
+        capsys.readouterr().out
+    assert main([*args, "--window", "6 rows", "--min-window-rows", "6"]) == 0
+    assert "status: ok (0 alerts)\n" in capsys.readouterr().out

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import obskit
@@ -17,6 +18,7 @@ from obskit.cli import main
 from obskit.config import load_config
 from obskit.demo import generate_demo
 from obskit.instrument.probe import GoldenRequest, ProbeResult, result_record
+from tests.helpers import credit_log
 
 URL = "http://127.0.0.1:8000/predict"
 EVIL = "HTTP 500, expected 200 <script>alert(1)</script>"
@@ -191,3 +193,44 @@ def test_bad_probe_source_exits_2_naming_it(demo, tmp_path, capsys):
                  "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "sources.probes" in err and str(other) in err and "'timestamp'" in err
+
+
+def _probe(when: pd.Timestamp, passed: bool = True) -> str:
+    return json.dumps({"timestamp": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "url": URL,
+                       "passed": passed, "latency_ms": 10.0,
+                       "reason": None if passed else "prediction 1, expected 0"})
+
+
+def test_row_windows_hold_the_probes_after_the_last_row_period_windows_do_not(tmp_path):
+    """Row windows: a probe belongs to the block whose start it follows, and the last block
+    is open-ended (probes sent after the last log row); period windows stay [start, end)."""
+    log = credit_log("2026-11-01", 1, 300, seed=4)
+    log.to_parquet(tmp_path / "cur.parquet")
+    times = log.timestamp
+    first, last = times.iloc[0], times.iloc[-1]
+    start_1 = times.iloc[100]  # 100-row blocks: block 1 starts at the 101st row
+    probes = tmp_path / "probes.jsonl"
+    probes.write_text("\n".join([
+        _probe(first - pd.Timedelta("1h")),                  # before every window
+        _probe(start_1 + pd.Timedelta("1us")),               # block 1
+        _probe(last),                                        # the last row's time: block 2
+        _probe(last + pd.Timedelta("1s"), passed=False),     # after the last row
+        _probe(last + pd.Timedelta("3D")),                   # long after, the service idle
+    ]) + "\n")
+    sources = {"current": str(tmp_path / "cur.parquet"), "probes": str(probes)}
+
+    rows = obskit.analyze(load_config(overrides={"sources": sources, "window": "100 rows"}))
+    assert [w.rows for w in rows.windows] == [100, 100, 100]
+    sent = [w.health.probes.sent for w in rows.windows]
+    assert sent == [0, 1, 3]
+    assert rows.probes.outside_windows == 1  # only the one before the first row
+    assert rows.windows[2].health.probes.failed == 1
+    assert any(f.kind == "probe_failures" for f in rows.findings)
+    assert "No probe result falls in a window" not in render.probes_html(rows)
+
+    days = obskit.analyze(load_config(overrides={"sources": sources, "window": "1d"}))
+    assert len(days.windows) == 1 and days.windows[0].end == "2026-11-02T00:00:00Z"
+    in_day = sum(t < pd.Timestamp("2026-11-02", tz="UTC")
+                 for t in (start_1, last, last + pd.Timedelta("1s")))
+    assert days.windows[0].health.probes.sent == in_day
+    assert days.probes.outside_windows == 5 - in_day  # before the day, and 3 days later

@@ -11,6 +11,7 @@ import pandas as pd
 
 from obskit._format import finite
 from obskit.config import Config
+from obskit.io.paths import SkippedFile
 from obskit.io.probes import load_probes
 from obskit.profiles import W
 from obskit.profiles.probes import probes_by_window
@@ -40,7 +41,7 @@ def _with_probes(window: Window, probes: ProbeSummary) -> Window:
 
 
 def analyse_probes(config: Config, con: Any, spec: WindowSpec, windows: Windows
-                   ) -> tuple[Windows, ProbeCounts | None]:
+                   ) -> tuple[Windows, ProbeCounts | None, tuple[SkippedFile, ...]]:
     """The windows with their probe figures, and the probe accounting of the run.
 
     Parameters
@@ -56,9 +57,10 @@ def analyse_probes(config: Config, con: Any, spec: WindowSpec, windows: Windows
 
     Returns
     -------
-    (Windows, ProbeCounts or None)
-        ``windows`` unchanged and None without ``sources.probes``; else every window
-        with ``health.probes`` (``sent`` 0 when no probe fell in it).
+    (Windows, ProbeCounts or None, tuple of SkippedFile)
+        ``windows`` unchanged, None and ``()`` without ``sources.probes``; else every
+        window with ``health.probes`` (``sent`` 0 when no probe fell in it), the
+        accounting, and the unfinished probe result files skipped (``.part``).
 
     Raises
     ------
@@ -66,7 +68,7 @@ def analyse_probes(config: Config, con: Any, spec: WindowSpec, windows: Windows
         The probe results cannot be read (:func:`obskit.io.probes.load_probes`).
     """
     if not config.probes:
-        return windows, None
+        return windows, None, ()
     log = load_probes(con, config.probes)
     frames = probes_by_window(log.table, [(w.index, w.start, w.end) for w in windows],
                               row_windows=isinstance(spec, RowWindow))
@@ -75,6 +77,7 @@ def analyse_probes(config: Config, con: Any, spec: WindowSpec, windows: Windows
     out = Windows(_with_probes(w, _summary(counts.get(w.index),
                                            failures[failures[W] == w.index]))
                   for w in windows)
-    return out, ProbeCounts(files=tuple(log.files), read=log.rows_read, used=log.rows_used,
-                            quarantined=log.rows_quarantined, outside_windows=frames.outside,
-                            quarantine=Quarantine.from_dict(log.quarantine_summary()))
+    accounting = ProbeCounts(files=tuple(log.files), read=log.rows_read, used=log.rows_used,
+                             quarantined=log.rows_quarantined, outside_windows=frames.outside,
+                             quarantine=Quarantine.from_dict(log.quarantine_summary()))
+    return out, accounting, log.unfinished

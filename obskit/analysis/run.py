@@ -40,6 +40,7 @@ from obskit.findings import build_findings
 from obskit.findings.alert_rules import split_applicable
 from obskit.io.engine import materialize
 from obskit.io.logs import LoadedLogs, check_predictions, load_logs, require_used_rows
+from obskit.io.paths import SkippedFile, unfinished_note
 from obskit.profiles.period import analysed_rows
 from obskit.profiles.segments import segment_columns
 from obskit.profiles.values import iso
@@ -65,6 +66,7 @@ from obskit.results import (
     Run,
     SegmentResult,
     Sources,
+    UnfinishedFile,
     Windows,
 )
 from obskit.stattests.drift_rules import NOT_JUDGED
@@ -160,6 +162,8 @@ class RunParts:
     reference_cache: ReferenceCacheStats = field(default_factory=ReferenceCacheStats)
     #: the probe results read (``sources.probes``), None without
     probes: ProbeCounts | None = None
+    #: the unfinished probe result files skipped (``.part``)
+    probes_unfinished: tuple[SkippedFile, ...] = ()
 
 
 def _windows(parts: RunParts) -> Windows:
@@ -175,6 +179,17 @@ def _windows(parts: RunParts) -> Windows:
             layout=None if w.layout is None
             else (*w.layout, "anomaly_counts", "attribution_drift")))
     return Windows(out)
+
+
+def _unfinished(parts: RunParts) -> dict[str, tuple[UnfinishedFile, ...]]:
+    """The unfinished log files each source skipped (only the sources that skipped some)."""
+    logs = parts.logs
+    skipped = {"current": logs.current.unfinished,
+               "reference": logs.reference.unfinished if logs.reference else (),
+               "labels": logs.label_quarantine.unfinished if logs.label_quarantine else (),
+               "probes": parts.probes_unfinished}
+    return {source: tuple(UnfinishedFile(path=f.path, bytes=f.bytes) for f in files)
+            for source, files in skipped.items() if files}
 
 
 def assemble_run(parts: RunParts, timings: dict[str, float]) -> Analysis:
@@ -220,7 +235,8 @@ def assemble_run(parts: RunParts, timings: dict[str, float]) -> Analysis:
         sources=Sources(current=tuple(cur.files),
                         reference=tuple(ref.files) if ref else (),
                         labels=tuple(logs.label_quarantine.files)
-                        if logs.label_quarantine else ()),
+                        if logs.label_quarantine else (),
+                        unfinished=_unfinished(parts)),
         features=dict(logs.features),
         missing_features=tuple(logs.missing_features),
         roles=tuple(logs.roles),
@@ -335,7 +351,10 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> RunParts:
     overall = analyse_table(config, logs, spec, table, reference, distributions=True,
                             cache=cache)
     with stage("profile"):
-        overall.windows, probes = analyse_probes(config, logs.con, spec, overall.windows)
+        overall.windows, probes, probes_unfinished = analyse_probes(config, logs.con, spec,
+                                                                   overall.windows)
+    if probes_unfinished:
+        logs.notes.append(unfinished_note("probes", probes_unfinished))
     alerts, insufficient = judge(config, logs, overall.windows, overall.reference_performance,
                                  overall.reference_performance_ci)
     if reference is None and NO_REFERENCE_NOTE not in logs.notes:
@@ -349,6 +368,7 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> RunParts:
     parts = RunParts(config=config, logs=logs, overall=overall, table=table,
                      generated_at=generated, outside_period=outside, alerts=alerts,
                      insufficient=insufficient, probes=probes,
+                     probes_unfinished=probes_unfinished,
                      estimation=estimation_status(config, logs, reference),
                      rules_not_applicable=[RuleNotApplicable.from_dict(r)
                                            for r in not_applicable] + unjudged)

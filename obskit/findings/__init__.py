@@ -22,11 +22,10 @@ from obskit.findings.anomalies import anomaly_findings
 from obskit.findings.commands import attach_commands, deep_dive_command, finding_command
 from obskit.findings.data import data_findings
 from obskit.findings.drift import bound_crossed, feature_drift_findings, multivariate_findings
-from obskit.findings.fired import rule_findings
+from obskit.findings.fired import rule_findings, verdict_findings
 from obskit.findings.performance import estimate_findings
 from obskit.findings.probes import probe_findings
 from obskit.findings.quality import data_quality_findings
-from obskit.findings.wording import finding
 from obskit.results import Finding, Run, RunRecord
 from obskit.severity import severity_rank
 
@@ -50,16 +49,14 @@ def build_findings(run: Run, *, record: RunRecord | Mapping[str, Any] | None = N
     -------
     tuple of Finding
         In order: fired rules, feature drift, multivariate drift, estimate gaps,
-        anomalies, data quality, the data's coverage, health probes, then ``ok`` when no rule fired;
+        anomalies, data quality, the data's coverage, health probes, then ``ok`` when no rule
+        fired (``nothing_judged``, a warning, when no window had enough rows to be judged);
         sorted (stably) by severity, critical first. Those with a deep dive carry its
         ``command``.
     """
     findings = (rule_findings(run) + feature_drift_findings(run)
                 + multivariate_findings(run) + estimate_findings(run)
                 + anomaly_findings(run) + data_quality_findings(run) + data_findings(run)
-                + probe_findings(run))
-    if not run.alerts:
-        findings.append(finding(severity="info", kind="ok", section="health",
-                                text="No alert rule fired in any window.", next_step=""))
+                + probe_findings(run) + verdict_findings(run))
     findings.sort(key=lambda f: severity_rank(f.severity))
     return attach_commands(findings, record)

@@ -1,14 +1,32 @@
-"""Findings about what the logs let the run measure: quarantined rows, performance that
-cannot be measured or judged, predictions without a score, partly labelled windows."""
+"""Findings about what the logs let the run measure: unfinished log files skipped,
+quarantined rows, performance that cannot be measured or judged, predictions without a
+score, partly labelled windows."""
 
 from __future__ import annotations
 
 from obskit._text import plural, word
 from obskit.findings.wording import day, finding
+from obskit.io.paths import unfinished_note
 from obskit.results import Finding, Run
 from obskit.schema import measures_performance
 
 __all__ = ["data_findings"]
+
+
+def _unfinished(run: Run) -> list[Finding]:
+    """Unfinished log files (``.part``) a source skipped: rows the run never read."""
+    skipped = {source: files for source, files in (run.sources.unfinished or {}).items()
+               if files}
+    if not skipped:
+        return []
+    return [finding(
+        severity="warning", kind="unfinished_files",
+        text=" ".join(unfinished_note(source, [(f.path or "?", f.bytes) for f in files])
+                      for source, files in skipped.items()),
+        section="data-quality",
+        next_step="Re-run once the writer has finished them (it renames a finished file "
+                  "without .part); a file left by a stopped process can be renamed by hand "
+                  "to read what it holds.")]
 
 
 def _quarantine(run: Run) -> list[Finding]:
@@ -89,13 +107,15 @@ def data_findings(run: Run) -> list[Finding]:
     Parameters
     ----------
     run : Run
-        The run; its row counts, quarantine, roles, task, rules not applicable and
-        windows are read.
+        The run; its unfinished files skipped (``sources.unfinished``), row counts,
+        quarantine, roles, task, rules not applicable and windows are read.
 
     Returns
     -------
     list of Finding
-        Kinds ``quarantine``, ``performance_not_measured``, ``performance_not_judged``,
-        ``null_scores`` and ``label_coverage``, in this order.
+        Kinds ``unfinished_files`` (``warning``: rows the run never read), ``quarantine``,
+        ``performance_not_measured``, ``performance_not_judged``, ``null_scores`` and
+        ``label_coverage``, in this order.
     """
-    return _quarantine(run) + _performance(run) + _scores_and_labels(run)
+    return (_unfinished(run) + _quarantine(run) + _performance(run)
+            + _scores_and_labels(run))

@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 from obskit._format import fmt_metric
+from obskit._text import plural, word
 from obskit.findings.wording import day, finding, judged, metric_label, segment_text
 from obskit.metrics.performance import metric_direction
 from obskit.results import Alert, Finding, Run
 
-__all__ = ["rule_findings"]
+__all__ = ["rule_findings", "verdict_findings"]
 
 _STEPS = {"health": "Look at the serving side for these windows: traces, deploys, "
                     "upstream dependencies.",
@@ -109,3 +110,47 @@ def rule_findings(run: Run) -> list[Finding]:
                            windows=[a.window for a in alerts],
                            window_start=worst.window_start))
     return out
+
+
+def verdict_findings(run: Run) -> list[Finding]:
+    """The verdict when no rule fired: ``ok``, or ``nothing_judged`` when no window had
+    enough rows to be judged, so no rule was evaluated and "no alert" says nothing.
+
+    A run keeps its ``status`` ``ok`` then (``summary.json``'s status values are a
+    contract: ``ok`` means no alert fired); this ``warning`` finding says that nothing
+    was checked.
+
+    Parameters
+    ----------
+    run : Run
+        The run; its ``alerts``, ``windows``, ``rows`` and ``methods.min_window_rows``
+        are read.
+
+    Returns
+    -------
+    list of Finding
+        None when a rule fired; else ``nothing_judged`` (``warning``) when no window was
+        judged, or ``ok`` (``info``), which counts the windows not judged (empty, or with
+        fewer than ``min_window_rows`` rows) when there are any.
+    """
+    if run.alerts:
+        return []
+    windows = run.windows
+    n_judged = judged(windows)
+    if not n_judged:
+        least = run.methods.min_window_rows
+        why = f"; min_window_rows {least:,}" if least is not None else ""
+        return [finding(
+            severity="warning", kind="nothing_judged", section="health",
+            text=f"No window had enough rows to be judged ({plural(run.rows.current, 'row')} "
+                 f"in {plural(len(windows), 'window')}{why}): no alert rule was evaluated, "
+                 "so the absence of alerts says nothing about the model's health.",
+            next_step="Run over more rows (a longer period, or larger windows with "
+                      "--window), or lower min_window_rows (--min-window-rows) if fewer "
+                      "rows per window are enough to judge.")]
+    skipped = len(windows) - n_judged
+    text = ("No alert rule fired in any window." if not skipped else
+            f"No alert rule fired in the {plural(n_judged, 'judged window')}; "
+            f"{plural(skipped, 'window')} {word(skipped, 'was', 'were')} empty or had too "
+            "few rows to be judged.")
+    return [finding(severity="info", kind="ok", section="health", text=text, next_step="")]

@@ -17,6 +17,7 @@ import pandas as pd
 from obskit._text import plural
 from obskit.exceptions import InputError
 from obskit.io.casting import is_infinite
+from obskit.io.paths import unfinished_text
 from obskit.io.raw import RawSource
 
 if TYPE_CHECKING:
@@ -48,7 +49,8 @@ def require_rows(raw: RawSource, source: str) -> None:
     """Stop on a source without a single row.
 
     An empty file (a CSV header alone, an empty JSON-lines or Parquet file), or a glob or
-    directory whose files are all empty. One engine query that stops at the first row.
+    directory whose files are all empty (the message names the unfinished log files it
+    skipped, if any). One engine query that stops at the first row.
 
     Parameters
     ----------
@@ -60,15 +62,20 @@ def require_rows(raw: RawSource, source: str) -> None:
     Raises
     ------
     InputError
-        Naming the config key and the files.
+        Naming the config key, the files and the unfinished files skipped.
     """
     if int(raw.table.limit(1).count().execute()) or int(raw.rejects.limit(1).count().execute()):
         return
     what = files_text(raw.files)
     verb = "holds" if len(raw.files) == 1 else "hold"
+    one = len(raw.unfinished) == 1
+    skipped = (f" Besides, {unfinished_text(raw.unfinished)}: wait until "
+               f"{'it is' if one else 'they are'} finished, or rename a file whose writer has "
+               "stopped without its .part or .broken suffix." if raw.unfinished else "")
     raise InputError(
         f"sources.{source}: {what} {verb} no rows (an empty file, or a header and no data); "
-        f"there is nothing to monitor. Point sources.{source} (--{source}) at logs with rows.",
+        f"there is nothing to monitor. Point sources.{source} (--{source}) at logs with rows."
+        + skipped,
         path=raw.files[0],
     )
 

@@ -22,6 +22,7 @@ from obskit.io.casting import (
 )
 from obskit.io.columns import missing_column_error, role_columns, where_of
 from obskit.io.engine import materialize
+from obskit.io.paths import SkippedFile
 from obskit.io.raw import RawSource
 from obskit.io.timestamps import TimestampInfo, as_days, parse_timestamps
 from obskit.schema import REQUIRED_ROLES, is_numeric_type, wrong_type_reason
@@ -42,6 +43,8 @@ class LogTable:
     rows_quarantined: int
     files: tuple[str, ...]
     timestamp: TimestampInfo
+    #: unfinished log files (``.part``) the source spec matched but did not read
+    unfinished: tuple[SkippedFile, ...] = ()
 
     def quarantine_summary(self, limit: int = QUARANTINE_EXAMPLES) -> dict[str, Any]:
         """Counts by reason and the first examples of this source's quarantine.
@@ -194,4 +197,5 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
     quarantine = materialize(ibis.union(bad_rows, rejects.cast(bad_rows.schema())))
     used, quarantined = int(clean.count().execute()), int(quarantine.count().execute())
     staged.release()  # both tables above are computed now
-    return LogTable(clean, quarantine, used + quarantined, used, quarantined, raw.files, ts_info)
+    return LogTable(clean, quarantine, used + quarantined, used, quarantined, raw.files, ts_info,
+                    raw.unfinished)

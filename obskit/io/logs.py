@@ -32,6 +32,7 @@ from obskit.io.columns import (
 )
 from obskit.io.engine import connect, materialize
 from obskit.io.log_table import LogTable, load_log_table
+from obskit.io.paths import unfinished_note
 from obskit.io.raw import RawSource
 from obskit.io.sources import read_source
 from obskit.schema import REQUIRED_ROLES, ROLES, measures_performance, visible_columns
@@ -175,6 +176,9 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     present = tuple(r for r in ROLES if r in current.table.columns
                     or (reference and r in reference.table.columns))
     logs = LoadedLogs(con, current, reference, features, task, present)
+    for name, log in (("current", current), ("reference", reference)):
+        if log is not None and log.unfinished:  # skipped, never silently
+            logs.notes.append(unfinished_note(name, log.unfinished))
     if "score" in present and task != "regression":
         for name, log in (("current", current), ("reference", reference)):
             if log is None or "score" not in log.table.columns:
@@ -325,5 +329,7 @@ def _join_labels(logs: LoadedLogs, config: Config, spec: str) -> None:
         unmatched=int(latest.anti_join(cur, latest._lbl_id == cur.request_id).count().execute()),
     )
     logs.label_quarantine = labels
+    if labels.unfinished:
+        logs.notes.append(unfinished_note("labels", labels.unfinished))
     if "label" not in logs.roles:
         logs.roles = tuple(r for r in ROLES if r in logs.roles or r == "label")

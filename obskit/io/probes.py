@@ -104,4 +104,5 @@ def load_probes(con: BaseBackend, spec: str) -> LogTable:
     used = int(good.count().execute())
     return LogTable(table=materialize(good), quarantine=quarantine,
                     rows_read=used + quarantined, rows_used=used,
-                    rows_quarantined=quarantined, files=raw.files, timestamp=info)
+                    rows_quarantined=quarantined, files=raw.files, timestamp=info,
+                    unfinished=raw.unfinished)

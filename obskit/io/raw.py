@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import ibis.expr.types as ir
 
+from obskit.io.paths import SkippedFile
+
 __all__ = ["RawSource", "json_columns", "EXCERPT"]
 
 #: Longest excerpt of a bad line kept in the quarantine.
@@ -28,6 +30,8 @@ class RawSource:
     declared_text: frozenset[str] = field(default_factory=frozenset)
     #: columns the writer stored as the data frame's index (pandas), not as data
     index_columns: frozenset[str] = field(default_factory=frozenset)
+    #: unfinished log files the source spec matched but that were not read (``.part``)
+    unfinished: tuple[SkippedFile, ...] = ()
 
 
 def json_columns(keys: list[str], nested: list[str]) -> list[tuple[str, bool, str]]:

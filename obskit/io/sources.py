@@ -20,7 +20,7 @@ from ibis.backends import BaseBackend
 from obskit._registry import Registry
 from obskit.exceptions import InputError
 from obskit.io.engine import engine_name, quote_ident, quote_literal, temp_name
-from obskit.io.paths import expand_paths, format_of
+from obskit.io.paths import format_of, resolve_source
 from obskit.io.raw import EXCERPT, RawSource, json_columns
 
 __all__ = ["READERS", "SPARK_READERS", "read_source"]
@@ -254,12 +254,14 @@ def read_source(con: BaseBackend, spec: str) -> RawSource:
     Returns
     -------
     RawSource
-        The stacked untyped table, its rejected lines and the files read.
+        The stacked untyped table, its rejected lines, the files read and the unfinished
+        log files skipped (:func:`obskit.io.paths.resolve_source`).
 
     Raises
     ------
     InputError
-        No file matches, or a file cannot be read in its format.
+        No file matches (the message names any unfinished file skipped), or a file
+        cannot be read in its format.
     """
     if engine_name(con) == "spark":
         from obskit.io.spark_sources import is_remote
@@ -267,17 +269,20 @@ def read_source(con: BaseBackend, spec: str) -> RawSource:
         if is_remote(spec):
             fmt = format_of(spec.rstrip("/"))
             return _declare(SPARK_READERS.get(fmt)(con, spec, remote=True), fmt)
+    resolved = resolve_source(spec)  # unfinished log files (.part) are never read
+    if engine_name(con) == "spark":
         parts = [_declare(SPARK_READERS.get(format_of(f))(con, f), format_of(f))
-                 for f in expand_paths(spec)]
+                 for f in resolved.files]
     else:
         parts = [_declare(READERS.get(format_of(f))(con, f), format_of(f))
-                 for f in expand_paths(spec)]
+                 for f in resolved.files]
     return RawSource(
         table=_union_by_name([p.table for p in parts]),
         rejects=ibis.union(*[p.rejects for p in parts]) if len(parts) > 1 else parts[0].rejects,
         files=tuple(f for p in parts for f in p.files),
         declared_text=frozenset().union(*[p.declared_text for p in parts]),
         index_columns=frozenset().union(*[p.index_columns for p in parts]),
+        unfinished=tuple(resolved.unfinished),
     )
 
 

@@ -30,15 +30,21 @@ class ProbeFrames(NamedTuple):
     outside: int
 
 
+#: the open end of the last row window: later than any probe (pandas' microsecond range
+#: reaches far past it, and so do DuckDB's timestamps)
+_OPEN_END = pd.Timestamp("9999-12-31T23:59:59.999999Z")
+
+
 def _bounds(windows: Sequence[tuple[int, str | None, str | None]], *,
-            closed_end: bool) -> pd.DataFrame:
-    """``(index, lo, hi)`` per window: ``[start, end)`` for period windows; for row
-    windows (``closed_end``) ``[start, next start)``, the last one ``[start, end]``."""
+            row_windows: bool) -> pd.DataFrame:
+    """``(index, lo, hi)`` per window, holding ``lo <= t < hi``: ``[start, end)`` for
+    period windows; for row windows ``[start, next start)``, the last one open-ended
+    ``[start, ∞)`` (a probe belongs to the block whose start it follows)."""
     rows = [(i, pd.Timestamp(s), pd.Timestamp(e)) for i, s, e in windows if s and e]
     out = []
     for k, (i, lo, hi) in enumerate(rows):
-        if closed_end:
-            hi = rows[k + 1][1] if k + 1 < len(rows) else hi + pd.Timedelta(1, "us")
+        if row_windows:
+            hi = rows[k + 1][1] if k + 1 < len(rows) else _OPEN_END
         out.append((i, lo, hi))
     return pd.DataFrame(out, columns=[W, "_lo", "_hi"]).astype(
         {W: "int64", "_lo": "datetime64[us, UTC]", "_hi": "datetime64[us, UTC]"})
@@ -57,7 +63,9 @@ def probes_by_window(probes: ir.Table, windows: Sequence[tuple[int, str | None, 
     row_windows : bool, default False
         The windows are row blocks (``start``/``end``: first and last row times, both
         included): a probe belongs to the block whose start it follows, up to the next
-        block's start; period windows hold ``[start, end)``.
+        block's start, and the last block holds every probe from its start on (probes
+        taken after the last log row, e.g. while the service idles, are its health);
+        period windows hold ``[start, end)``.
 
     Returns
     -------
@@ -66,7 +74,7 @@ def probes_by_window(probes: ir.Table, windows: Sequence[tuple[int, str | None, 
         over the probes with a latency) per window, failures by reason, and the probes
         outside every window.
     """
-    bounds = _bounds(windows, closed_end=row_windows)
+    bounds = _bounds(windows, row_windows=row_windows)
     total = int(probes.count().execute())
     if not len(bounds):
         return ProbeFrames(pd.DataFrame({W: []}), pd.DataFrame({W: [], "reason": []}), total)

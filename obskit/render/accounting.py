@@ -1,10 +1,12 @@
-"""Where every row went: quarantine counts by reason with examples, the label accounting
-and the files read (the report's data quality notes). Every string is escaped."""
+"""Where every row went: unfinished log files skipped, quarantine counts by reason with
+examples, the label accounting and the files read (the report's data quality notes).
+Every string is escaped."""
 
 from __future__ import annotations
 
 from obskit._format import finite, fmt_int, fmt_pct
 from obskit._text import plural
+from obskit.io.paths import unfinished_note
 from obskit.render.common import as_read, basename, complete, escape, quarantine_examples, table
 from obskit.results import Run
 
@@ -16,8 +18,25 @@ _LABEL_COUNTS = (("read", "labels read"), ("quarantined", "quarantined"),
                  ("matched", "matched to a prediction"), ("unmatched", "matched no prediction"))
 
 
+def _unfinished_html(run: Run) -> str:
+    """The unfinished log files each source skipped (``sources.unfinished``): a note per
+    source and one table of the files with their sizes; empty without any."""
+    skipped = {source: files for source, files in (run.sources.unfinished or {}).items()
+               if files}
+    if not skipped:
+        return ""
+    notes = "".join(
+        f"<p>{escape(unfinished_note(source, [(f.path or '?', f.bytes) for f in files]))}</p>"
+        for source, files in skipped.items())
+    rows = [(source, basename(f.path), "n/a" if f.bytes is None else fmt_int(f.bytes))
+            for source, files in skipped.items() for f in files]
+    return ("<h3>Unfinished log files</h3>" + notes
+            + table(("Source", "File", "Bytes"), rows, frozenset({2})))
+
+
 def data_quality_html(run: Run) -> str:
-    """Quarantine counts by reason, examples, label accounting and the files read.
+    """Unfinished log files skipped, quarantine counts by reason, examples, label
+    accounting and the files read.
 
     Parameters
     ----------
@@ -33,7 +52,7 @@ def data_quality_html(run: Run) -> str:
     rows = run.rows
     by_reason = run.quarantine.by_reason
     read = finite(as_read(rows, "read"))
-    parts = ['<div class="obskit"><h3>Quarantined rows</h3>']
+    parts = ['<div class="obskit">', _unfinished_html(run), "<h3>Quarantined rows</h3>"]
     if by_reason:
         reasons = sorted(by_reason.items(), key=lambda kv: -(finite(kv[1]) or 0))
         parts.append(table(("Reason", "Rows", "Share of rows read"),

@@ -52,6 +52,7 @@ from obskit.results.run import (
     Run,
     RunRecord,
     Sources,
+    UnfinishedFile,
     require_run,
 )
 from obskit.results.segments import SegmentResult
@@ -75,7 +76,8 @@ __all__ = [
     "MeasureSummary", "Methods", "MultivariateDrift", "Period", "ProbeCounts", "ProbeSummary",
     "QualityTable", "Quarantine",
     "QuarantineExample", "Record", "ReferenceCacheStats", "ReferenceResult", "RowCounts",
-    "RuleNotApplicable", "Run", "RunRecord", "SegmentResult", "Sources", "Window",
+    "RuleNotApplicable", "Run", "RunRecord", "SegmentResult", "Sources", "UnfinishedFile",
+    "Window",
     "WindowAnomaly", "Windows", "document", "dump", "load", "load_record", "read_document",
     "require_run",
 ]

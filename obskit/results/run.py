@@ -22,7 +22,7 @@ from obskit.results.windows import Interval
 __all__ = ["SCHEMA_VERSION", "EstimationStatus", "LabelCounts", "Methods", "Period",
            "require_run", "Quarantine", "QuarantineExample", "ReferenceCacheStats",
            "ReferenceResult",
-           "ProbeCounts", "RowCounts", "Run", "RunRecord", "Sources"]
+           "ProbeCounts", "RowCounts", "Run", "RunRecord", "Sources", "UnfinishedFile"]
 
 SCHEMA_VERSION = "1.0"
 
@@ -94,12 +94,25 @@ class ProbeCounts(Record):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class UnfinishedFile(Record):
+    """A log file a source skipped because it is unfinished (``x.jsonl.part``: still being
+    written, or left by a writer that stopped): its path and size in bytes (None when it
+    was gone by the time it was measured)."""
+
+    path: str | None = None
+    bytes: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Sources(Record):
-    """The files read."""
+    """The files read, and (``unfinished``) the unfinished log files skipped, by source
+    (``current``, ``reference``, ``labels``, ``probes``; only the sources that skipped
+    some): their rows are in no count of the run."""
 
     current: tuple[str, ...] = ()
     reference: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()
+    unfinished: Mapping[str, tuple[UnfinishedFile, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
