@@ -34,6 +34,7 @@ from service_support import (  # noqa: E402
     wait_for,
 )
 
+from examples.service.traffic import main as traffic  # noqa: E402
 from obskit.demo import generate_demo  # noqa: E402
 
 pytestmark = pytest.mark.e2e
@@ -231,8 +232,12 @@ def test_probe_fails_against_a_wrong_model_and_names_the_request(demo, tmp_path)
         assert ready.status_code == 503
         assert ready.json()["checks"]["golden"].startswith("failed:")
         run = probe(base, demo.golden, tmp_path / "probes.jsonl")
+        # README's traffic generator: it answers, wrongly but with 200s
+        assert traffic([base, "--reference", str(demo.reference), "--requests", "30"]) == 0
     finally:
         stop(proc)
+    assert len(log_rows(tmp_path / "logs")) == 30
+    assert "the golden check failed" in (tmp_path / "service.log").read_text()
     assert run.returncode == 1, run.stdout + run.stderr
     assert "Traceback" not in run.stderr
     assert re.search(r"request \d+: prediction \d, expected \d", run.stdout + run.stderr)

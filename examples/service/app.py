@@ -11,6 +11,7 @@ directory is writable and the golden requests give the expected answers; then 20
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -35,6 +36,9 @@ from obskit.instrument.tracing import tracer_provider as make_tracer_provider
 
 __all__ = ["create_app", "app", "InjectedFault"]
 
+#: uvicorn's own error log (shown by its default logging configuration)
+_log = logging.getLogger("uvicorn.error")
+
 #: longest delay X-Obskit-Delay-Ms may ask for
 MAX_DELAY_MS = 60_000
 
@@ -58,9 +62,10 @@ class _State:
         try:
             model = ServedModel(s.model, s.trust_types)
             self.version = s.model_version or file_version(s.model)
-        except Exception as exc:  # any load failure is reported by /readyz
+        except Exception as exc:  # any load failure is reported by /readyz, and logged
             self.model_check = f"failed: {exc}"
             self.golden_check = "not checked: the model did not load"
+            _log.error("the model did not load; /readyz and /predict answer 503: %s", exc)
             return
         inst.metrics.set_version(self.version)
         self.model, self.model_check = model, "ok"
@@ -71,6 +76,8 @@ class _State:
         else:
             problem = check_golden(model, s.golden)
             self.golden_check = "ok" if problem is None else f"failed: {problem}"
+            if problem is not None:
+                _log.error("the golden check failed; /readyz answers 503: %s", problem)
 
 
 def create_app(settings: Settings | None = None, *,

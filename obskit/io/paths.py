@@ -39,6 +39,10 @@ UNFINISHED_SUFFIXES = (".part", ".broken")
 #: why an unfinished file is not read, for every message that names one
 _WHY = "still being written, or left by a process that stopped without finishing it"
 _WHY_MANY = "still being written, or left by processes that stopped without finishing them"
+#: a ``.broken`` file: the prediction logger's name for a Parquet file a crash left
+#: without its footer (obskit.instrument)
+_BROKEN = ("unreadable: a crashed writer left it without its end, and its rows are lost; "
+           "delete it once noted")
 
 
 class SkippedFile(NamedTuple):
@@ -152,16 +156,29 @@ def unfinished_text(files: Sequence[tuple[str, int | None]], *, shown: int = 5) 
     >>> unfinished_text([("logs/p-1.jsonl.part", 4096)])  # doctest: +NORMALIZE_WHITESPACE
     '1 unfinished log file skipped: p-1.jsonl.part (4,096 bytes; still being written, or
     left by a process that stopped without finishing it)'
+    >>> unfinished_text([("logs/p-2.parquet.broken", 4)])  # doctest: +NORMALIZE_WHITESPACE
+    '1 unfinished log file skipped: p-2.parquet.broken (4 bytes; unreadable: a crashed
+    writer left it without its end, and its rows are lost; delete it once noted)'
     """
     if not files:
         return ""
+    broken = [f for f in files if str(f[0]).endswith(".broken")]
+    pending = [f for f in files if not str(f[0]).endswith(".broken")]
+    parts = [_described(group, why, shown=shown)
+             for group, why in ((pending, (_WHY, _WHY_MANY)), (broken, (_BROKEN, _BROKEN)))
+             if group]
+    return "; ".join(parts)
+
+
+def _described(files: Sequence[tuple[str, int | None]], why: tuple[str, str], *,
+               shown: int) -> str:
     sizes = [f"{_name(p)} (" + ("size unknown" if n is None else plural(int(n), "byte"))
              for p, n in files[:shown]]
     if len(files) == 1:
-        return f"1 unfinished log file skipped: {sizes[0]}; {_WHY})"
+        return f"1 unfinished log file skipped: {sizes[0]}; {why[0]})"
     more = f" and {len(files) - shown:,} more" if len(files) > shown else ""
     return (f"{plural(len(files), 'unfinished log file')} skipped: "
-            + ", ".join(s + ")" for s in sizes) + f"{more} ({_WHY_MANY})")
+            + ", ".join(s + ")" for s in sizes) + f"{more} ({why[1]})")
 
 
 def unfinished_note(source: str, files: Sequence[tuple[str, int | None]]) -> str:

@@ -275,10 +275,12 @@ class DomainClassifierMonitor:
             values = Parallel(n_jobs=max(1, min(len(groups), os.cpu_count() or 1)),
                               prefer="processes")(
                 delayed(self._window_auc)(x) for _, x in groups)
-        rows = [{W: w, "method": self.method, "value": value, "threshold": self.threshold,
+        rows = [{W: w, "method": self.method,
+                 "value": np.nan if value is None else float(value), "threshold": self.threshold,
                  "drifted": None if value is None else bool(value >= self.threshold),
                  "rows_used": len(x)} for (w, x), value in zip(groups, values, strict=True)]
-        return pd.DataFrame(rows, columns=_DC_COLUMNS)
+        # a window too small to fit has no value: NaN in a float column, never an object
+        return pd.DataFrame(rows, columns=_DC_COLUMNS).astype({"value": "float64"})
 
     def _select(self, table: ir.Table, *, window: bool = False) -> ir.Table:
         cols: dict[str, ir.Value] = {"_h": sample_key(table, self.features_, self.random_state)}
