@@ -78,6 +78,17 @@ def _gauge(rule: AlertRuleConfig) -> str | None:
     return None
 
 
+def _describe(rule: AlertRuleConfig) -> str:
+    """The rule in words (the ops of :class:`obskit.config.AlertRuleConfig`)."""
+    value = _number(rule.value)
+    if rule.op == "drop_pct":
+        return f"{rule.metric} fell more than {value}% below the reference"
+    if rule.op == "significant_drop":
+        return (f"{rule.metric} is worse than the reference beyond both 95% intervals and "
+                f"by more than {value}%")
+    return f"{rule.metric} {rule.op} {value}"
+
+
 def _report_rule(rule: AlertRuleConfig) -> dict[str, Any]:
     gauge = _gauge(rule)
     name = f"Obskit{_camel(rule.name)}"
@@ -89,7 +100,7 @@ def _report_rule(rule: AlertRuleConfig) -> dict[str, Any]:
                      summary=f"obskit report: {text} in the latest window",
                      description=f"The report rule {rule.name!r} ({text}) holds for the "
                                  "latest window the exporter publishes.")
-    text = f"{rule.metric} {rule.op} {_number(rule.value)}"
+    text = _describe(rule)
     return _rule(name, f'obskit_alert_active{{rule="{rule.name}"}} == 1', for_="5m",
                  severity=rule.severity, obskit_rule=rule.name,
                  summary=f"obskit report: rule {rule.name} fires{where}",
