@@ -22,9 +22,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from obskit.cli import main
+from obskit.config.model import DEFAULT_ALERTS
 from obskit.sinks.dashboard import PANEL_TYPES, dashboard
 from obskit.sinks.rules import alerting_rules
-from obskit.config.model import DEFAULT_ALERTS
 
 SCHEMA = Path(__file__).parent / "data" / "grafana-dashboard.schema.json"
 REPO = Path(__file__).resolve().parents[1]
