@@ -197,6 +197,12 @@ def alerting_rules(rules: tuple[AlertRuleConfig, ...], *, stale_after_s: float =
     dict
         ``obskit-report``: one rule per report rule; ``obskit-service``: latency, error rate,
         report unavailable, report stale.
+
+    Examples
+    --------
+    >>> rule = AlertRuleConfig("drift_share", "drift_share", ">", 0.2)
+    >>> alerting_rules((rule,))["obskit-report"][0]["expr"]
+    'obskit_drift_share > 0.2'
     """
     return {GROUP_REPORT: [_report_rule(r) for r in rules],
             GROUP_SERVICE: _service_rules(rules, stale_after_s=stale_after_s)}
@@ -216,7 +222,14 @@ def rule_groups(config: Config, *, stale_runs: float = 2.0) -> dict[str, Any]:
     -------
     dict
         ``{"groups": [{"name", "rules"}, ...]}``.
+
+    Raises
+    ------
+    ConfigError
+        ``stale_runs`` is not positive.
     """
+    if not stale_runs > 0:
+        raise ConfigError(f"--stale-runs: expected a positive number, got {stale_runs}")
     by_group = alerting_rules(config.alerts, stale_after_s=stale_runs * schedule_period_s(config))
     return {"groups": [{"name": name, "rules": rules} for name, rules in by_group.items()]}
 
@@ -257,8 +270,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Write the rule file; prints its path and the number of rules."""
-    if not args.stale_runs > 0:
-        raise ConfigError(f"--stale-runs: expected a positive number, got {args.stale_runs}")
     config = load_config(args.config) if args.config else load_config(
         overrides={"sources": {"current": "."}})
     document = rule_groups(config, stale_runs=args.stale_runs)
