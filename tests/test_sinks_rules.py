@@ -138,3 +138,33 @@ def test_bad_input_exits_2_naming_the_problem(tmp_path, capsys):
     assert "is a folder" in capsys.readouterr().err
     assert main(["alert-rules", "--out", str(tmp_path / "r.yml"), "--stale-runs", "0"]) == 2
     assert "--stale-runs" in capsys.readouterr().err
+
+
+def test_window_and_for_flags_tune_every_rule(tmp_path):
+    rules = generate(tmp_path, "--window", "30s", "--for", "1m30s")
+    latency, errors = rules["ObskitServiceLatencyP95"], rules["ObskitServiceErrorRate"]
+    assert "obskit_prediction_duration_seconds_bucket[30s]" in latency["expr"]
+    assert errors["expr"].count("[30s]") == 2 and "[5m]" not in errors["expr"]
+    assert "over 30s" in latency["annotations"]["description"]
+    assert {r["for"] for r in rules.values()} == {"1m30s"}
+    defaults = generate(tmp_path)
+    assert {defaults[a]["for"] for a in ("ObskitServiceLatencyP95", "ObskitReportUnavailable",
+                                         "ObskitDriftShare")} == {"10m", "15m", "5m"}
+    assert generate(tmp_path, "--for", "0s")["ObskitDriftShare"]["for"] == "0s"
+    if PROMTOOL is not None:
+        generate(tmp_path, "--window", "1m", "--for", "10s")
+        result = promtool("check", "rules", "obskit_rules.yml", cwd=tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("--window", "5 minutes", "--window: expected a Prometheus duration"),
+    ("--window", "0s", "--window: expected a duration above zero"),
+    ("--for", "10", "--for: expected a Prometheus duration"),
+    ("--for", "m5", "--for: expected a Prometheus duration"),
+])
+def test_bad_durations_exit_2_naming_the_flag(tmp_path, capsys, flag, value, message):
+    assert main(["alert-rules", "--out", str(tmp_path / "r.yml"), flag, value]) == 2
+    err = capsys.readouterr().err
+    assert message in err and repr(value) in err and "Traceback" not in err
+    assert not (tmp_path / "r.yml").exists()

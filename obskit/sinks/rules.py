@@ -13,8 +13,9 @@ so the report and Prometheus never disagree on a threshold:
 
 Then the service's own, over the live metrics of :mod:`obskit.instrument.metrics`, with the
 thresholds of the report's ``latency_p95`` and ``error_rate`` rules: p95 latency from the
-duration histogram, error rate over 5 minutes; and the report's freshness: the exporter
-cannot read a report, or the latest run is older than N schedule periods.
+duration histogram, error rate over 5 minutes (``--window``); and the report's freshness:
+the exporter cannot read a report, or the latest run is older than N schedule periods.
+Each rule has its own ``for:`` (5 to 15 minutes); ``--for`` sets one for all of them.
 
 The file follows Prometheus' rule format
 (https://prometheus.io/docs/prometheus/latest/configuration/alerting_rules/): load it with
@@ -35,8 +36,8 @@ from obskit.config import AlertRuleConfig, Config, load_config
 from obskit.config.model import DEFAULT_ALERTS
 from obskit.exceptions import ConfigError, InputError
 
-__all__ = ["DAY_S", "GROUP_REPORT", "GROUP_SERVICE", "schedule_period_s", "alerting_rules",
-           "rule_groups", "write_rules", "add_parser", "run"]
+__all__ = ["DAY_S", "GROUP_REPORT", "GROUP_SERVICE", "schedule_period_s", "check_duration",
+           "alerting_rules", "rule_groups", "write_rules", "add_parser", "run"]
 
 DAY_S = 86400.0
 GROUP_REPORT, GROUP_SERVICE = "obskit-report", "obskit-service"
@@ -47,6 +48,41 @@ _GAUGES = {"drift_share": "obskit_drift_share",
            "health.latency_p95_ms": 'obskit_latency_ms{quantile="0.95"}',
            "health.latency_p99_ms": 'obskit_latency_ms{quantile="0.99"}'}
 _BY = "job, model_name, model_version"
+#: a Prometheus duration (https://prometheus.io/docs/prometheus/latest/querying/basics/#time-durations)
+_DURATION = re.compile(r"(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?")
+
+
+def check_duration(value: str, *, flag: str, positive: bool = True) -> str:
+    """``value`` if it is a Prometheus duration (``30s``, ``5m``, ``1h30m``).
+
+    Parameters
+    ----------
+    value : str
+    flag : str
+        Named in the error message.
+    positive : bool
+        Refuse a zero duration (a rate window must be longer than zero; ``for: 0s`` is fine).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ConfigError
+        Not a duration in Prometheus' syntax, or zero where ``positive``.
+
+    Examples
+    --------
+    >>> check_duration("1h30m", flag="--window")
+    '1h30m'
+    """
+    if not value or not _DURATION.fullmatch(value):
+        raise ConfigError(f"{flag}: expected a Prometheus duration such as 30s, 5m or 1h30m, "
+                          f"got {value!r}")
+    if positive and not any(ch in "123456789" for ch in value):
+        raise ConfigError(f"{flag}: expected a duration above zero, got {value!r}")
+    return value
 
 
 def _camel(name: str) -> str:
@@ -147,7 +183,7 @@ def _threshold(rules: tuple[AlertRuleConfig, ...], metric: str) -> AlertRuleConf
     raise AssertionError(f"no default rule on {metric}")  # pragma: no cover
 
 
-def _service_rules(rules: tuple[AlertRuleConfig, ...], *, stale_after_s: float
+def _service_rules(rules: tuple[AlertRuleConfig, ...], *, stale_after_s: float, window: str
                    ) -> list[dict[str, Any]]:
     latency = _threshold(rules, "health.latency_p95_ms")
     errors = _threshold(rules, "health.error_rate")
@@ -156,18 +192,18 @@ def _service_rules(rules: tuple[AlertRuleConfig, ...], *, stale_after_s: float
     return [
         _rule("ObskitServiceLatencyP95",
               f"histogram_quantile(0.95, sum by ({_BY}, le) "
-              f"(rate(obskit_prediction_duration_seconds_bucket[5m]))) {latency.op} "
+              f"(rate(obskit_prediction_duration_seconds_bucket[{window}]))) {latency.op} "
               f"{_number(seconds)}", for_="10m", severity=latency.severity,
               summary=f"p95 prediction latency above {_number(latency.value)} ms",
               description="The 95th percentile of obskit_prediction_duration_seconds over "
-                          f"5 minutes is above {_number(seconds)} s (report rule "
+                          f"{window} is above {_number(seconds)} s (report rule "
                           f"{latency.name!r})."),
         _rule("ObskitServiceErrorRate",
-              f"sum by ({_BY}) (rate(obskit_prediction_errors_total[5m])) / "
-              f"sum by ({_BY}) (rate(obskit_prediction_requests_total[5m])) {errors.op} "
+              f"sum by ({_BY}) (rate(obskit_prediction_errors_total[{window}])) / "
+              f"sum by ({_BY}) (rate(obskit_prediction_requests_total[{window}])) {errors.op} "
               f"{_number(errors.value)}", for_="5m", severity=errors.severity,
               summary=f"prediction error rate above {_number(errors.value)}",
-              description="Failed predictions over all requests in 5 minutes (report rule "
+              description=f"Failed predictions over all requests in {window} (report rule "
                           f"{errors.name!r})."),
         _rule("ObskitReportUnavailable", "obskit_report_available == 0", for_="15m",
               severity="warning", summary="obskit exporter has no readable report",
@@ -181,7 +217,8 @@ def _service_rules(rules: tuple[AlertRuleConfig, ...], *, stale_after_s: float
     ]
 
 
-def alerting_rules(rules: tuple[AlertRuleConfig, ...], *, stale_after_s: float = 2 * DAY_S
+def alerting_rules(rules: tuple[AlertRuleConfig, ...], *, stale_after_s: float = 2 * DAY_S,
+                   window: str = "5m", for_: str | None = None
                    ) -> dict[str, list[dict[str, Any]]]:
     """The alerting rules, by group name.
 
@@ -191,6 +228,10 @@ def alerting_rules(rules: tuple[AlertRuleConfig, ...], *, stale_after_s: float =
         The report's rules in force.
     stale_after_s : float
         Age of the latest run (seconds) above which the report is stale.
+    window : str
+        Range of the service rules' ``rate()`` (a Prometheus duration).
+    for_ : str, optional
+        ``for:`` of every rule; by default each rule's own (5m, 10m or 15m).
 
     Returns
     -------
@@ -204,11 +245,17 @@ def alerting_rules(rules: tuple[AlertRuleConfig, ...], *, stale_after_s: float =
     >>> alerting_rules((rule,))["obskit-report"][0]["expr"]
     'obskit_drift_share > 0.2'
     """
-    return {GROUP_REPORT: [_report_rule(r) for r in rules],
-            GROUP_SERVICE: _service_rules(rules, stale_after_s=stale_after_s)}
+    groups = {GROUP_REPORT: [_report_rule(r) for r in rules],
+              GROUP_SERVICE: _service_rules(rules, stale_after_s=stale_after_s, window=window)}
+    if for_ is not None:
+        for group in groups.values():
+            for rule in group:
+                rule["for"] = for_
+    return groups
 
 
-def rule_groups(config: Config, *, stale_runs: float = 2.0) -> dict[str, Any]:
+def rule_groups(config: Config, *, stale_runs: float = 2.0, window: str = "5m",
+                for_: str | None = None) -> dict[str, Any]:
     """The rule file's document (``groups:``) for a loaded config.
 
     Parameters
@@ -217,6 +264,8 @@ def rule_groups(config: Config, *, stale_runs: float = 2.0) -> dict[str, Any]:
         Its ``alerts`` (the defaults when it has none) and its ``schedule``.
     stale_runs : float
         A report is stale after this many schedule periods (:func:`schedule_period_s`).
+    window, for_ : str
+        As in :func:`alerting_rules`.
 
     Returns
     -------
@@ -226,11 +275,15 @@ def rule_groups(config: Config, *, stale_runs: float = 2.0) -> dict[str, Any]:
     Raises
     ------
     ConfigError
-        ``stale_runs`` is not positive.
+        ``stale_runs`` is not positive; ``window`` or ``for_`` is not a duration.
     """
     if not stale_runs > 0:
         raise ConfigError(f"--stale-runs: expected a positive number, got {stale_runs}")
-    by_group = alerting_rules(config.alerts, stale_after_s=stale_runs * schedule_period_s(config))
+    check_duration(window, flag="--window")
+    if for_ is not None:
+        check_duration(for_, flag="--for", positive=False)
+    by_group = alerting_rules(config.alerts, stale_after_s=stale_runs * schedule_period_s(config),
+                              window=window, for_=for_)
     return {"groups": [{"name": name, "rules": rules} for name, rules in by_group.items()]}
 
 
@@ -265,6 +318,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE", help="report config (its alerts and schedule)")
     p.add_argument("--stale-runs", type=float, default=2.0, metavar="N",
                    help="a report older than N schedule periods is stale (default 2)")
+    p.add_argument("--window", default="5m", metavar="DURATION",
+                   help="range of the service rules' rate() (default 5m)")
+    p.add_argument("--for", dest="for_", metavar="DURATION",
+                   help="for: of every rule (default: each rule's own, 5m to 15m)")
     return p
 
 
@@ -272,7 +329,8 @@ def run(args: argparse.Namespace) -> int:
     """Write the rule file; prints its path and the number of rules."""
     config = load_config(args.config) if args.config else load_config(
         overrides={"sources": {"current": "."}})
-    document = rule_groups(config, stale_runs=args.stale_runs)
+    document = rule_groups(config, stale_runs=args.stale_runs, window=args.window,
+                           for_=args.for_)
     count = sum(len(g["rules"]) for g in document["groups"])
     print(f"alert rules: {write_rules(args.out, document)} ({count} rules)")
     return 0
