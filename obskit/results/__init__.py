@@ -52,6 +52,7 @@ from obskit.results.run import (
     Run,
     RunRecord,
     Sources,
+    TraceCounts,
     UnfinishedFile,
     require_run,
 )
@@ -76,7 +77,8 @@ __all__ = [
     "MeasureSummary", "Methods", "MultivariateDrift", "Period", "ProbeCounts", "ProbeSummary",
     "QualityTable", "Quarantine",
     "QuarantineExample", "Record", "ReferenceCacheStats", "ReferenceResult", "RowCounts",
-    "RuleNotApplicable", "Run", "RunRecord", "SegmentResult", "Sources", "UnfinishedFile",
+    "RuleNotApplicable", "Run", "RunRecord", "SegmentResult", "Sources", "TraceCounts",
+    "UnfinishedFile",
     "Window",
     "WindowAnomaly", "Windows", "document", "dump", "load", "load_record", "read_document",
     "require_run",
