@@ -8,11 +8,13 @@ import base64
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.trace import Status, StatusCode
 
 import obskit.results
 from obskit.cli import main
@@ -49,11 +51,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
                               id_generator=_Ids([*logged, *UNMATCHED]))
     provider.add_span_processor(SimpleSpanProcessor(OTLPJsonFileExporter(traces / "a.jsonl")))
     tracer = provider.get_tracer("test")
-    for _ in logged:  # 5 traces of 4 spans: predict and its 3 stages
+    for i, _ in enumerate(logged):  # 5 traces of 4 spans: predict and its 3 stages
         with tracer.start_as_current_span("predict"):
             for name in STAGES:
-                with tracer.start_as_current_span(name):
-                    pass
+                with tracer.start_as_current_span(name) as span:
+                    if i == 0 and name == "inference":
+                        span.set_status(Status(StatusCode.ERROR, "model failed"))
     for _ in UNMATCHED:  # 2 traces of 1 span, no prediction row
         with tracer.start_as_current_span("predict"):
             pass
@@ -119,3 +122,36 @@ def test_missing_traces_source_exits_2_naming_it(demo, tmp_path, capsys):
                  "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "sources.traces" in err and str(missing) in err and "Traceback" not in err
+
+
+def _durations(path: Path, name: str) -> list[float]:
+    out = []
+    for line in path.read_text().splitlines():
+        for span in json.loads(line)["resourceSpans"][0]["scopeSpans"][0]["spans"]:
+            if span["name"] == name:
+                out.append((int(span["endTimeUnixNano"])
+                            - int(span["startTimeUnixNano"])) / 1e6)
+    return out
+
+
+def test_windows_carry_the_stage_latency_of_their_traces(report, demo):
+    summary, _ = report
+    _, traces = demo
+    first, *rest = summary["windows"]
+    t = first["health"]["traces"]
+    rows = first["rows"]
+    assert (t["requests"], t["traced"]) == (rows, 5)
+    assert t["traced_share"] == pytest.approx(5 / rows)
+    assert (t["spans"], t["error_spans"]) == (20, 1)  # the duplicates count once
+    assert set(t["stages"]) == set(STAGES)  # predict is a root span: no stage
+    for name in STAGES:
+        d = _durations(traces / "a.jsonl", name)
+        assert len(d) == 5
+        stage = t["stages"][name]
+        assert stage["spans"] == 5
+        assert stage["p50_ms"] == pytest.approx(np.percentile(d, 50), abs=1e-3)
+        assert stage["p95_ms"] == pytest.approx(np.percentile(d, 95), abs=1e-3)
+    for w in rest:
+        assert w["health"]["traces"]["traced"] == 0 and w["health"]["traces"]["stages"] == {}
+    run = obskit.results.load(summary)
+    assert run.windows[0].health.traces.stages["inference"].spans == 5

@@ -359,7 +359,8 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> RunParts:
     with stage("profile"):
         overall.windows, probes, probes_unfinished = analyse_probes(config, logs.con, spec,
                                                                    overall.windows)
-        traces, traces_unfinished = analyse_traces(config, logs.con, table)
+        overall.windows, traces, traces_unfinished = analyse_traces(config, logs.con, table,
+                                                                    overall.windows)
     for source, skipped in (("probes", probes_unfinished), ("traces", traces_unfinished)):
         if skipped:
             logs.notes.append(unfinished_note(source, skipped))

@@ -65,6 +65,8 @@ from obskit.results.windows import (
     Health,
     MultivariateDrift,
     ProbeSummary,
+    StageLatency,
+    TraceSummary,
     Window,
 )
 
@@ -77,7 +79,8 @@ __all__ = [
     "MeasureSummary", "Methods", "MultivariateDrift", "Period", "ProbeCounts", "ProbeSummary",
     "QualityTable", "Quarantine",
     "QuarantineExample", "Record", "ReferenceCacheStats", "ReferenceResult", "RowCounts",
-    "RuleNotApplicable", "Run", "RunRecord", "SegmentResult", "Sources", "TraceCounts",
+    "RuleNotApplicable", "Run", "RunRecord", "SegmentResult", "Sources", "StageLatency",
+    "TraceCounts", "TraceSummary",
     "UnfinishedFile",
     "Window",
     "WindowAnomaly", "Windows", "document", "dump", "load", "load_record", "read_document",
