@@ -106,7 +106,11 @@ def test_finding_html_and_round_trip(report):
     found = [f for f in summary["findings"] if f["kind"] == "trace_quarantine"]
     assert len(found) == 1
     assert found[0]["text"].startswith("2 of 28 spans read were quarantined")
-    assert "<h3>Traces</h3>" in html and "traces matched to a prediction" in html
+    assert "<h3>Spans read (traces)</h3>" in html and "traces matched to a prediction" in html
+    health = html.split('<div class="obskit obskit-traces">')[1].split("</div>")[0]
+    assert "<h3>Stage latency (traces)</h3>" in health
+    assert all(f"{name} p50 / p95 (ms)" in health for name in STAGES)
+    assert health.count("<tr>") == 1 + 14  # header + the demo's 14 day windows
     assert "of quarantined spans" in html
     run = obskit.results.load(summary)
     assert isinstance(run.traces, obskit.results.TraceCounts)

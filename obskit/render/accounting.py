@@ -30,7 +30,7 @@ def _traces_html(run: Run) -> str:
     if traces is None:
         return ""
     examples = traces.quarantine.examples
-    return ("<h3>Traces</h3>"
+    return ("<h3>Spans read (traces)</h3>"
             + table(("Traces", "Count"),
                     [(text, fmt_int(getattr(traces, k))) for k, text in _TRACE_COUNTS],
                     frozenset({1}))
