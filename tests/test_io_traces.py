@@ -204,3 +204,54 @@ def test_no_traces_file_is_a_clear_error(con, tmp_path):
     (tmp_path / "x.txt").write_text("")
     with pytest.raises(InputError, match="no OTLP JSON traces file"):
         load_traces(con, str(tmp_path))
+
+
+def test_a_broken_first_line_loses_only_itself_a_broken_whole_file_is_one_span(con, tmp_path):
+    _write(tmp_path / "a.jsonl", '{"resourceSpans": [{"scope', _export(_span()))
+    t = load_traces(con, str(tmp_path / "a.jsonl"))
+    assert (t.rows_read, t.rows_used, t.rows_quarantined) == (2, 1, 1)
+    pretty = json.dumps(_export(_span()), indent=2).splitlines()
+    (tmp_path / "b.json").write_text("\n".join(pretty[:-3]) + "\n")  # cut short
+    t = load_traces(con, str(tmp_path / "b.json"))
+    q = t.quarantine.execute()
+    assert (t.rows_read, t.rows_used, t.rows_quarantined) == (1, 0, 1)
+    assert q.reason[0] == "not valid JSON" and q._line[0] > 1  # where the parser stopped
+
+
+def test_a_bad_span_keeps_its_json_as_detail(con, tmp_path):
+    path = _write(tmp_path / "x.jsonl", _export(_span(kind="weird"), _span(sid="1" * 16)))
+    t = load_traces(con, str(path))
+    q = t.quarantine.execute()
+    assert (t.rows_used, list(q._line)) == (1, [1])
+    assert json.loads(q.detail[0])["kind"] == "weird"
+
+
+def test_traces_by_window_counts_and_stage_quantiles(con):
+    import ibis
+    import numpy as np
+
+    from obskit.profiles.traces import traces_by_window
+
+    def span(tid, sid, parent, name, ms, code=0):
+        return {"trace_id": tid, "span_id": sid, "parent_span_id": parent, "name": name,
+                "duration_ms": ms, "status_code": code}
+
+    a, b, c = "a" * 32, "b" * 32, "c" * 32
+    spans = ibis.memtable(pd.DataFrame([
+        span(a, "1", None, "predict", 10.0), span(a, "2", "1", "inference", 4.0),
+        span(b, "3", None, "predict", 20.0), span(b, "4", "3", "inference", 8.0, code=2),
+        span(b, "5", "3", "inference", 9.0), span(c, "6", None, "predict", 1.0)]))
+    rows = ibis.memtable(pd.DataFrame({"window_index": [0, 0, 0, 1],
+                                       "trace_id": [a.upper(), b, None, "f" * 32]}))
+    frames = traces_by_window(rows, spans)
+    counts = frames.counts.set_index("window_index")
+    assert counts.loc[0, ["requests", "traced", "spans", "error_spans"]].tolist() == \
+        [3, 2, 5, 1]
+    assert counts.loc[1, ["requests", "traced", "spans", "error_spans"]].tolist() == \
+        [1, 0, 0, 0]
+    stage = frames.stages.set_index(["window_index", "name"]).loc[(0, "inference")]
+    assert stage.spans == 3
+    assert stage.p50_ms == pytest.approx(np.percentile([4, 8, 9], 50))
+    assert stage.p95_ms == pytest.approx(np.percentile([4, 8, 9], 95))
+    plain = traces_by_window(rows.drop("trace_id"), spans).counts
+    assert plain.traced.tolist() == [0, 0] and plain.requests.tolist() == [3, 1]

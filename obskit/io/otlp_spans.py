@@ -23,6 +23,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from obskit.io.raw import EXCERPT
+
 __all__ = ["SPAN_KINDS", "STATUS_CODES", "SPAN_FIELDS", "any_value", "export_spans"]
 
 #: SpanKind of the OTLP trace proto: value → name
@@ -198,9 +200,13 @@ def _span_row(span: Any, service: str | None) -> dict[str, Any]:
     return row
 
 
-def export_spans(export: Any) -> Iterator[dict[str, Any] | str]:
+def _excerpt(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)[:EXCERPT]
+
+
+def export_spans(export: Any) -> Iterator[dict[str, Any] | tuple[str, str]]:
     """The spans of one ``TracesData`` export, in order: a row per good span, the
-    reason (a string) per bad one.
+    reason and an excerpt of the span's JSON per bad one.
 
     Parameters
     ----------
@@ -209,12 +215,14 @@ def export_spans(export: Any) -> Iterator[dict[str, Any] | str]:
 
     Yields
     ------
-    dict or str
-        A row with the keys of :data:`SPAN_FIELDS`, or why the span is quarantined. An
-        export that is not a ``TracesData`` object yields one reason.
+    dict or (str, str)
+        A row with the keys of :data:`SPAN_FIELDS`, or why the span is quarantined and
+        the start of its JSON. An export that is not a ``TracesData`` object yields one
+        reason.
     """
     if not isinstance(export, dict) or not isinstance(export.get("resourceSpans"), list):
-        yield "not an OTLP JSON traces export (expected an object with resourceSpans)"
+        yield ("not an OTLP JSON traces export (expected an object with resourceSpans)",
+               _excerpt(export))
         return
     for resource_spans in export["resourceSpans"]:
         try:
@@ -223,12 +231,13 @@ def export_spans(export: Any) -> Iterator[dict[str, Any] | str]:
             scopes = (resource_spans.get("scopeSpans")
                       or resource_spans.get("instrumentationLibrarySpans") or [])
         except (SpanError, AttributeError) as exc:
-            yield f"resource: {exc}" if isinstance(exc, SpanError) else \
-                "a resourceSpans entry is not an object"
+            yield (f"resource: {exc}" if isinstance(exc, SpanError) else
+                   "a resourceSpans entry is not an object", _excerpt(resource_spans))
             continue
         for scope in scopes:
             for span in (scope or {}).get("spans", []) if isinstance(scope, dict) else [None]:
                 try:
                     yield _span_row(span, None if service is None else str(service))
                 except (SpanError, TypeError, ValueError, OverflowError) as exc:
-                    yield str(exc) if isinstance(exc, SpanError) else f"bad span: {exc}"
+                    yield (str(exc) if isinstance(exc, SpanError) else f"bad span: {exc}",
+                           _excerpt(span))

@@ -115,26 +115,26 @@ def _open(path: str) -> IO[str]:
 
 def _exports(path: str) -> Iterator[tuple[int, Any | None, str]]:
     """``(line, export or None, text)`` of each export of one file: one per non-blank
-    line, or one whole-file export (line 1) when the first line alone is not JSON."""
+    line; or, when the first non-blank line is a lone ``{`` (a pretty-printed whole-file
+    export), one for the whole file (line 1; on a JSON error, the error's line)."""
     with _open(path) as fh:
         first = True
         for number, text in enumerate(fh, start=1):
             if not text.strip():
                 continue
-            try:
-                value = json.loads(text)
-            except ValueError:
-                if first:  # a pretty-printed whole-file export: parse the whole file
-                    fh.seek(0)
-                    whole = fh.read()
-                    try:
-                        yield 1, json.loads(whole), whole
-                    except ValueError as exc:
-                        yield getattr(exc, "lineno", 1), None, whole
-                    return
-                value = None
+            if first and text.strip() == "{":
+                fh.seek(0)
+                whole = fh.read()
+                try:
+                    yield 1, json.loads(whole), ""
+                except ValueError as exc:
+                    yield getattr(exc, "lineno", 1), None, whole
+                return
             first = False
-            yield number, value, text
+            try:
+                yield number, json.loads(text), text
+            except ValueError:
+                yield number, None, text
 
 
 class _Sink:
@@ -182,10 +182,9 @@ def _read_file(path: str, sink: _Sink) -> None:
                                 "detail": text.strip()[:EXCERPT]})
                 continue
             for item in export_spans(export):
-                if isinstance(item, str):
-                    detail = text.strip()[:EXCERPT] if line else None
-                    sink.add(None, {"_file": path, "_line": line, "reason": item,
-                                    "detail": detail})
+                if isinstance(item, tuple):
+                    sink.add(None, {"_file": path, "_line": line, "reason": item[0],
+                                    "detail": item[1]})
                 else:
                     sink.add({**item, "_file": path, "_line": line}, None)
     except (OSError, UnicodeDecodeError, EOFError) as exc:
