@@ -32,7 +32,7 @@ import pyarrow as pa
 from ibis.backends import BaseBackend
 
 from obskit.exceptions import InputError
-from obskit.io.engine import materialize, temp_name
+from obskit.io.engine import engine_name, materialize, temp_name
 from obskit.io.log_table import LogTable
 from obskit.io.otlp_spans import export_spans
 from obskit.io.paths import SkippedFile, is_unfinished, resolve_source
@@ -138,7 +138,9 @@ def _exports(path: str) -> Iterator[tuple[int, Any | None, str]]:
 
 
 class _Sink:
-    """Spans and quarantined lines gathered into Arrow batches, appended to engine tables."""
+    """Spans and quarantined lines gathered into Arrow batches, appended to temporary
+    engine tables (DuckDB); other engines (Spark: no temporary tables through Ibis) get
+    the batches as one in-memory Arrow table at the end."""
 
     def __init__(self, con: BaseBackend) -> None:
         self.con = con
@@ -146,10 +148,14 @@ class _Sink:
         self.bad: list[dict[str, Any]] = []
         self.names = {"spans": temp_name("spans"), "bad": temp_name("span_quarantine")}
         self.created: set[str] = set()
+        self.held: dict[str, list[pa.Table]] | None = \
+            None if engine_name(con) == "duckdb" else {"spans": [], "bad": []}
 
     def _append(self, kind: str, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
         batch = pa.Table.from_pylist(rows, schema=schema)
-        if kind in self.created:
+        if self.held is not None:
+            self.held[kind].append(batch)
+        elif kind in self.created:
             self.con.insert(self.names[kind], batch)
         else:
             self.con.create_table(self.names[kind], batch, temp=True)
@@ -171,6 +177,10 @@ class _Sink:
                                    ("bad", self.bad, _QUARANTINE_SCHEMA)):
             if rows or kind not in self.created:
                 self._append(kind, rows, schema)
+                self.created.add(kind)
+        if self.held is not None:
+            return (ibis.memtable(pa.concat_tables(self.held["spans"])),
+                    ibis.memtable(pa.concat_tables(self.held["bad"])))
         return self.con.table(self.names["spans"]), self.con.table(self.names["bad"])
 
 
