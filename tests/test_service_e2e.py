@@ -289,7 +289,7 @@ def test_logs_spans_and_report_after_sigterm(served):
     out, config = tmp / "reports", tmp / "service.yml"
     config.write_text(json.dumps({
         "sources": {"reference": str(served["demo"].reference), "current": str(tmp / "logs"),
-                    "probes": str(tmp / "probes.jsonl")},
+                    "probes": str(tmp / "probes.jsonl"), "traces": str(tmp / "traces.jsonl")},
         "window": f"{(NORMAL + SLOW + FAILED) // 2} rows",
         "anomalies": {"latency_slo_ms": 1000}}))
     run = subprocess.run(
@@ -316,3 +316,14 @@ def test_logs_spans_and_report_after_sigterm(served):
         assert "failed" in reasons[f"fail-{k}"]
     for k in range(SLOW):
         assert "latency_outlier" in reasons[f"slow-{k}"]
+    # the spans join the log rows on trace_id: every request is traced, with its stages
+    traces = summary["traces"]
+    assert traces["read"] == traces["used"] == len(spans) and traces["duplicates"] == 0
+    assert traces["matched"] == NORMAL + SLOW + FAILED
+    assert traces["unmatched"] == len({s["traceId"] for s in spans}) - traces["matched"]
+    for w in summary["windows"]:
+        t = w["health"]["traces"]
+        assert t["traced_share"] == 1.0 and t["requests"] == w["rows"]
+        assert {"predict", "preprocess", "inference", "postprocess"} <= set(t["stages"])
+        assert t["stages"]["predict"]["spans"] == w["rows"]
+    assert sum(w["health"]["traces"]["error_spans"] for w in summary["windows"]) >= FAILED

@@ -241,3 +241,19 @@ def test_spark_settings_are_validated():
     assert cfg.engine_settings() == {"master": "local[2]",
                                      "conf": {"spark.ui.enabled": "false"}}
     assert Path(cfg.current).name == "x.jsonl"
+
+
+def test_traces_read_the_same_on_spark(spark_con, tmp_path):
+    from obskit.io.traces import load_traces
+    from tests.test_io_traces import _export, _span, _write
+
+    one = _export(_span(), _span(sid="0000000000000002", parentSpanId="eee19b7ec3c1b174"))
+    path = _write(tmp_path / "t.jsonl", one, one, "{oops", _export(_span(sid="00" * 8)))
+    got = {}
+    for name, con in (("duckdb", connect()), ("spark", spark_con)):
+        t = load_traces(con, str(path))
+        got[name] = ((t.rows_read, t.rows_used, t.rows_quarantined, t.duplicates),
+                     sorted(t.table.execute().span_id),
+                     t.quarantine_summary()["by_reason"])
+    assert got["spark"] == got["duckdb"]
+    assert got["spark"][0] == (6, 2, 2, 2)

@@ -34,6 +34,7 @@ from obskit.analysis.table import (
     estimation_status,
     reference_cache,
 )
+from obskit.analysis.traces import analyse_traces
 from obskit.config import Config, load_config
 from obskit.exceptions import InputError
 from obskit.findings import build_findings
@@ -66,6 +67,7 @@ from obskit.results import (
     Run,
     SegmentResult,
     Sources,
+    TraceCounts,
     UnfinishedFile,
     Windows,
 )
@@ -164,6 +166,9 @@ class RunParts:
     probes: ProbeCounts | None = None
     #: the unfinished probe result files skipped (``.part``)
     probes_unfinished: tuple[SkippedFile, ...] = ()
+    #: the spans read (``sources.traces``), None without; the unfinished files skipped
+    traces: TraceCounts | None = None
+    traces_unfinished: tuple[SkippedFile, ...] = ()
 
 
 def _windows(parts: RunParts) -> Windows:
@@ -187,7 +192,7 @@ def _unfinished(parts: RunParts) -> dict[str, tuple[UnfinishedFile, ...]]:
     skipped = {"current": logs.current.unfinished,
                "reference": logs.reference.unfinished if logs.reference else (),
                "labels": logs.label_quarantine.unfinished if logs.label_quarantine else (),
-               "probes": parts.probes_unfinished}
+               "probes": parts.probes_unfinished, "traces": parts.traces_unfinished}
     return {source: tuple(UnfinishedFile(path=f.path, bytes=f.bytes) for f in files)
             for source, files in skipped.items() if files}
 
@@ -231,6 +236,7 @@ def assemble_run(parts: RunParts, timings: dict[str, float]) -> Analysis:
                        reference_quarantined=ref.rows_quarantined if ref else 0),
         labels=None if labels is None else record(LabelCounts, dataclasses.asdict(labels)),
         probes=parts.probes,
+        traces=parts.traces,
         quarantine=Quarantine.from_dict(cur.quarantine_summary()),
         sources=Sources(current=tuple(cur.files),
                         reference=tuple(ref.files) if ref else (),
@@ -353,8 +359,11 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> RunParts:
     with stage("profile"):
         overall.windows, probes, probes_unfinished = analyse_probes(config, logs.con, spec,
                                                                    overall.windows)
-    if probes_unfinished:
-        logs.notes.append(unfinished_note("probes", probes_unfinished))
+        overall.windows, traces, traces_unfinished = analyse_traces(config, logs.con, table,
+                                                                    overall.windows)
+    for source, skipped in (("probes", probes_unfinished), ("traces", traces_unfinished)):
+        if skipped:
+            logs.notes.append(unfinished_note(source, skipped))
     alerts, insufficient = judge(config, logs, overall.windows, overall.reference_performance,
                                  overall.reference_performance_ci)
     if reference is None and NO_REFERENCE_NOTE not in logs.notes:
@@ -368,7 +377,8 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> RunParts:
     parts = RunParts(config=config, logs=logs, overall=overall, table=table,
                      generated_at=generated, outside_period=outside, alerts=alerts,
                      insufficient=insufficient, probes=probes,
-                     probes_unfinished=probes_unfinished,
+                     probes_unfinished=probes_unfinished, traces=traces,
+                     traces_unfinished=traces_unfinished,
                      estimation=estimation_status(config, logs, reference),
                      rules_not_applicable=[RuleNotApplicable.from_dict(r)
                                            for r in not_applicable] + unjudged)

@@ -40,6 +40,9 @@ def add_report_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--labels", help="late labels joined on request_id (config: sources.labels)")
     p.add_argument("--probes", help="obskit probe --results JSON lines: file, glob or "
                                     "directory (config: sources.probes)")
+    p.add_argument("--traces", help="OTLP JSON traces (lines or whole-file exports, .gz "
+                                    "allowed): file, glob or directory, joined to predictions "
+                                    "on trace_id (config: sources.traces)")
     p.add_argument("--task", choices=TASKS,
                    help="config: task (default: inferred)")
     p.add_argument("--window", help="a period: N followed by min or m (minutes), h (hours), "
@@ -102,7 +105,8 @@ def overrides_from_flags(args: argparse.Namespace) -> dict[str, Any]:
     """
     cwd = Path.cwd()
     out: dict[str, Any] = {}
-    sources = {k: str(cwd / v) for k in ("reference", "current", "labels", "probes")
+    sources = {k: str(cwd / v) for k in ("reference", "current", "labels", "probes",
+                                          "traces")
                if (v := getattr(args, k))}
     if sources:
         out["sources"] = sources

@@ -43,7 +43,7 @@ TOP_LEVEL_KEYS = (
 )
 MODEL_KEYS = ("path", "trusted_types", "trust")
 MULTIVARIATE_KEYS = ("enabled", "sample_rows", "threshold")
-SOURCE_KEYS = ("reference", "current", "labels", "probes")
+SOURCE_KEYS = ("reference", "current", "labels", "probes", "traces")
 FEATURE_KEYS = ("include", "exclude", "types")
 DRIFT_KEYS = ("numeric", "categorical", "features", "threshold", "persistence", "fdr")
 

@@ -97,6 +97,8 @@ class Config:
     #: ``obskit probe --results`` JSON lines (``sources.probes``): the health section's
     #: probe pass rate and latency per window
     probes: str | None = None
+    #: OTLP JSON traces (``sources.traces``): spans joined to predictions on ``trace_id``
+    traces: str | None = None
     title: str = "obskit monitoring report"
     task: str | None = None
     columns: Mapping[str, str] = field(default_factory=dict)

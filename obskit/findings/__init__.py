@@ -26,6 +26,7 @@ from obskit.findings.fired import rule_findings, verdict_findings
 from obskit.findings.performance import estimate_findings
 from obskit.findings.probes import probe_findings
 from obskit.findings.quality import data_quality_findings
+from obskit.findings.traces import trace_findings
 from obskit.results import Finding, Run, RunRecord
 from obskit.severity import severity_rank
 
@@ -49,14 +50,14 @@ def build_findings(run: Run, *, record: RunRecord | Mapping[str, Any] | None = N
     -------
     tuple of Finding
         In order: fired rules, feature drift, multivariate drift, estimate gaps,
-        anomalies, data quality, the data's coverage, health probes, then ``ok`` when no rule
-        fired (``nothing_judged``, a warning, when no window had enough rows to be judged);
-        sorted (stably) by severity, critical first. Those with a deep dive carry its
+        anomalies, data quality, the data's coverage, health probes, traces, then ``ok``
+        when no rule fired (``nothing_judged``, a warning, when no window had enough rows
+        to be judged); sorted (stably) by severity, critical first. Those with a deep dive carry its
         ``command``.
     """
     findings = (rule_findings(run) + feature_drift_findings(run)
                 + multivariate_findings(run) + estimate_findings(run)
                 + anomaly_findings(run) + data_quality_findings(run) + data_findings(run)
-                + probe_findings(run) + verdict_findings(run))
+                + probe_findings(run) + trace_findings(run) + verdict_findings(run))
     findings.sort(key=lambda f: severity_rank(f.severity))
     return attach_commands(findings, record)

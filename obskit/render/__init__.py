@@ -13,7 +13,7 @@ Any value of the run may be ``None`` and any list empty: the functions say "n/a"
 Modules, one per report section: :mod:`~obskit.render.overview` (header, tiles,
 findings), :mod:`~obskit.render.figures` (health, performance),
 :mod:`~obskit.render.notes` (health notes, estimation), :mod:`~obskit.render.probes`
-(health probes), :mod:`~obskit.render.drift_figures`
+(health probes), :mod:`~obskit.render.traces` (traces), :mod:`~obskit.render.drift_figures`
 and :mod:`~obskit.render.drift_table` (drift), :mod:`~obskit.render.segment_table`,
 :mod:`~obskit.render.anomaly_tables` and :mod:`~obskit.render.explanations` (anomalies),
 :mod:`~obskit.render.quality`, :mod:`~obskit.render.accounting` and
@@ -38,6 +38,7 @@ from obskit.render.plotting import figure_to_data_uri
 from obskit.render.probes import probes_html
 from obskit.render.quality import data_quality_figure, data_quality_table_html
 from obskit.render.segment_table import segments_html
+from obskit.render.traces import traces_html
 
 __all__ = [
     "escape",
@@ -63,6 +64,7 @@ __all__ = [
     "segments_html",
     "performance_figure",
     "probes_html",
+    "traces_html",
     "report_css",
     "summary_tiles_html",
 ]

@@ -1,5 +1,5 @@
 """Where every row went: unfinished log files skipped, quarantine counts by reason with
-examples, the label accounting and the files read (the report's data quality notes).
+examples, the label and trace accounting and the files read (the report's data quality notes).
 Every string is escaped."""
 
 from __future__ import annotations
@@ -16,6 +16,26 @@ __all__ = ["data_quality_html"]
 _LABEL_COUNTS = (("read", "labels read"), ("quarantined", "quarantined"),
                  ("duplicates", "duplicates dropped"), ("used", "used"),
                  ("matched", "matched to a prediction"), ("unmatched", "matched no prediction"))
+
+#: trace counts shown, in this order: field → text
+_TRACE_COUNTS = (("read", "spans read"), ("quarantined", "quarantined"),
+                 ("duplicates", "duplicates dropped"), ("used", "used"),
+                 ("matched", "traces matched to a prediction"),
+                 ("unmatched", "traces that matched no prediction"))
+
+
+def _traces_html(run: Run) -> str:
+    """The spans read (``traces``): counts, quarantine examples; empty without traces."""
+    traces = run.traces
+    if traces is None:
+        return ""
+    examples = traces.quarantine.examples
+    return ("<h3>Spans read (traces)</h3>"
+            + table(("Traces", "Count"),
+                    [(text, fmt_int(getattr(traces, k))) for k, text in _TRACE_COUNTS],
+                    frozenset({1}))
+            + quarantine_examples(examples, "example" + "s" * (len(examples) != 1)
+                                  + " of quarantined spans"))
 
 
 def _unfinished_html(run: Run) -> str:
@@ -41,7 +61,7 @@ def data_quality_html(run: Run) -> str:
     Parameters
     ----------
     run : Run
-        The run (its ``rows``, ``quarantine``, ``labels`` and ``sources``).
+        The run (its ``rows``, ``quarantine``, ``labels``, ``traces`` and ``sources``).
 
     Returns
     -------
@@ -78,6 +98,7 @@ def data_quality_html(run: Run) -> str:
         parts.append("<p>No label source was given: realized performance is not available."
                      "</p>")
 
+    parts.append(_traces_html(run))
     sources = run.sources.to_dict()  # every role, in the document's order
     files = [(kind, basename(p)) for kind, paths in sources.items()
              if isinstance(paths, list) for p in paths]

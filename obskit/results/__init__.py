@@ -52,6 +52,7 @@ from obskit.results.run import (
     Run,
     RunRecord,
     Sources,
+    TraceCounts,
     UnfinishedFile,
     require_run,
 )
@@ -64,6 +65,8 @@ from obskit.results.windows import (
     Health,
     MultivariateDrift,
     ProbeSummary,
+    StageLatency,
+    TraceSummary,
     Window,
 )
 
@@ -76,7 +79,9 @@ __all__ = [
     "MeasureSummary", "Methods", "MultivariateDrift", "Period", "ProbeCounts", "ProbeSummary",
     "QualityTable", "Quarantine",
     "QuarantineExample", "Record", "ReferenceCacheStats", "ReferenceResult", "RowCounts",
-    "RuleNotApplicable", "Run", "RunRecord", "SegmentResult", "Sources", "UnfinishedFile",
+    "RuleNotApplicable", "Run", "RunRecord", "SegmentResult", "Sources", "StageLatency",
+    "TraceCounts", "TraceSummary",
+    "UnfinishedFile",
     "Window",
     "WindowAnomaly", "Windows", "document", "dump", "load", "load_record", "read_document",
     "require_run",

@@ -22,7 +22,8 @@ from obskit.results.windows import Interval
 __all__ = ["SCHEMA_VERSION", "EstimationStatus", "LabelCounts", "Methods", "Period",
            "require_run", "Quarantine", "QuarantineExample", "ReferenceCacheStats",
            "ReferenceResult",
-           "ProbeCounts", "RowCounts", "Run", "RunRecord", "Sources", "UnfinishedFile"]
+           "ProbeCounts", "RowCounts", "TraceCounts", "Run", "RunRecord", "Sources",
+           "UnfinishedFile"]
 
 SCHEMA_VERSION = "1.0"
 
@@ -94,6 +95,25 @@ class ProbeCounts(Record):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class TraceCounts(Record):
+    """The spans read (``sources.traces``): every span read is ``used``, ``quarantined``
+    or a duplicate, ``read = used + quarantined + duplicates`` (a line that is not a
+    traces export counts as one span read and quarantined; a duplicate repeats the trace
+    and span id of a span used). ``matched`` / ``unmatched``: the traces (distinct trace
+    ids) of the used spans whose trace id is / is not the ``trace_id`` of an analysed
+    prediction row."""
+
+    files: tuple[str, ...] = ()
+    read: int = 0
+    used: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    matched: int = 0
+    unmatched: int = 0
+    quarantine: Quarantine = field(default_factory=Quarantine)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class UnfinishedFile(Record):
     """A log file a source skipped because it is unfinished (``x.jsonl.part``: still being
     written, or left by a writer that stopped): its path and size in bytes (None when it
@@ -106,7 +126,7 @@ class UnfinishedFile(Record):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Sources(Record):
     """The files read, and (``unfinished``) the unfinished log files skipped, by source
-    (``current``, ``reference``, ``labels``, ``probes``; only the sources that skipped
+    (``current``, ``reference``, ``labels``, ``probes``, ``traces``; only the sources that skipped
     some): their rows are in no count of the run."""
 
     current: tuple[str, ...] = ()
@@ -178,6 +198,8 @@ class Run(Record):
     labels: LabelCounts | None = None
     #: the probe results read; None without ``sources.probes``
     probes: ProbeCounts | None = None
+    #: the spans read; None without ``sources.traces``
+    traces: TraceCounts | None = None
     quarantine: Quarantine = field(default_factory=Quarantine)
     sources: Sources = field(default_factory=Sources)
     #: feature → ``numeric`` / ``categorical``

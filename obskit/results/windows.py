@@ -106,11 +106,39 @@ class ProbeSummary(Record):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class StageLatency(Record):
+    """One span name in one window's traces: spans, and their duration quantiles
+    (milliseconds, exact, linear interpolation as numpy's default)."""
+
+    spans: int = 0
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TraceSummary(Record):
+    """The traces of one window's predictions (``windows[i].health.traces``, with
+    ``sources.traces``): prediction rows (``requests``) and those whose ``trace_id`` has
+    spans (``traced``, ``traced_share`` 0-1, None without rows), the spans of those traces
+    and how many have status ERROR, and per span name of the spans that have a parent
+    (the stages, e.g. ``preprocess`` / ``inference`` / ``postprocess``) their latency."""
+
+    requests: int = 0
+    traced: int = 0
+    traced_share: float | None = None
+    spans: int = 0
+    error_spans: int = 0
+    #: span name → its latency, most spans first
+    stages: Mapping[str, StageLatency] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Health(Record):
     """Serving health of one window: latency quantiles (milliseconds), error count and
     rate (0-1). Empty when the window has too few rows or the log no such column.
     ``probes``: the health probes in the window, only when the run reads
-    ``sources.probes`` (alert rules name ``health.probes.pass_rate``)."""
+    ``sources.probes`` (alert rules name ``health.probes.pass_rate``); ``traces``: the
+    traces of the window's predictions, only when the run reads ``sources.traces``."""
 
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
@@ -118,6 +146,7 @@ class Health(Record):
     errors: int | None = None
     error_rate: float | None = None
     probes: ProbeSummary | None = None
+    traces: TraceSummary | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -1,0 +1,132 @@
+"""Traces in a run: the spans of ``sources.traces`` joined to the analysed predictions on
+``trace_id``: per window (``windows[i].health.traces``) and their accounting (``traces``
+of ``summary.json``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from obskit._format import finite
+from obskit.config import Config
+from obskit.io.paths import SkippedFile
+from obskit.io.traces import TraceTable, load_traces
+from obskit.profiles import W
+from obskit.profiles.traces import traces_by_window
+from obskit.results import (
+    Quarantine,
+    StageLatency,
+    TraceCounts,
+    TraceSummary,
+    Window,
+    Windows,
+)
+
+__all__ = ["analyse_traces", "trace_counts", "window_traces"]
+
+
+def trace_counts(spans: TraceTable, table: Any) -> TraceCounts:
+    """The accounting of the spans read, and how their traces match the predictions.
+
+    Parameters
+    ----------
+    spans : TraceTable
+        The spans read (:func:`obskit.io.traces.load_traces`).
+    table : ibis Table
+        The analysed prediction rows (in the same engine); its ``trace_id`` column, when
+        it has one, is matched.
+
+    Returns
+    -------
+    TraceCounts
+        ``read = used + quarantined + duplicates`` (spans); ``matched`` / ``unmatched``:
+        distinct trace ids of the used spans that are / are not the ``trace_id`` of an
+        analysed prediction row (all unmatched when the logs have no ``trace_id``).
+    """
+    ids = spans.table.select("trace_id").distinct()
+    traces = int(ids.count().execute())
+    matched = 0
+    if "trace_id" in table.columns:
+        logged = table.select(trace_id=table.trace_id.lower()).distinct()
+        matched = int(ids.semi_join(logged, "trace_id").count().execute())
+    return TraceCounts(files=tuple(spans.files), read=spans.rows_read, used=spans.rows_used,
+                       quarantined=spans.rows_quarantined, duplicates=spans.duplicates,
+                       matched=matched, unmatched=traces - matched,
+                       quarantine=Quarantine.from_dict(spans.quarantine_summary()))
+
+
+def _with_traces(window: Window, traces: TraceSummary) -> Window:
+    health = window.health
+    layout = None if health.layout is None else (*health.layout, "traces")
+    return dataclasses.replace(window, health=dataclasses.replace(health, traces=traces,
+                                                                  layout=layout))
+
+
+def window_traces(windows: Windows, table: Any, spans: TraceTable) -> Windows:
+    """``windows`` with ``health.traces``: the traces of each window's predictions.
+
+    Parameters
+    ----------
+    windows : Windows
+        The run's windows.
+    table : ibis Table
+        The analysed rows with ``window_index``.
+    spans : TraceTable
+        The spans read.
+
+    Returns
+    -------
+    Windows
+        Every window with a :class:`~obskit.results.TraceSummary` (zeros when it has no
+        rows); stages by span name, most spans first.
+    """
+    frames = traces_by_window(table, spans.table)
+    counts = {int(r[W]): r for r in frames.counts.to_dict("records")}
+    stages: dict[int, dict[str, StageLatency]] = {}
+    for r in frames.stages.to_dict("records"):
+        stages.setdefault(int(r[W]), {})[str(r["name"])] = StageLatency(
+            spans=int(r["spans"]), p50_ms=finite(r["p50_ms"]), p95_ms=finite(r["p95_ms"]))
+    out = []
+    for w in windows:
+        c = counts.get(w.index)
+        requests, traced = (int(c["requests"]), int(c["traced"])) if c else (0, 0)
+        out.append(_with_traces(w, TraceSummary(
+            requests=requests, traced=traced,
+            traced_share=traced / requests if requests else None,
+            spans=int(c["spans"]) if c else 0, error_spans=int(c["error_spans"]) if c else 0,
+            stages=stages.get(w.index, {}))))
+    return Windows(out)
+
+
+def analyse_traces(config: Config, con: Any, table: Any, windows: Windows
+                   ) -> tuple[Windows, TraceCounts | None, tuple[SkippedFile, ...]]:
+    """The windows with their traces, and the trace accounting of a run.
+
+    Parameters
+    ----------
+    config : Config
+        Its ``traces`` (``sources.traces``); None: no traces.
+    con : ibis backend
+        The run's engine connection.
+    table : ibis Table
+        The analysed prediction rows, with ``window_index``.
+    windows : Windows
+        The run's windows.
+
+    Returns
+    -------
+    (Windows, TraceCounts or None, tuple of SkippedFile)
+        ``windows`` unchanged, None and ``()`` without ``sources.traces``; else the
+        windows with ``health.traces`` (:func:`window_traces`), the accounting
+        (:func:`trace_counts`) and the unfinished traces files skipped (``.part``).
+
+    Raises
+    ------
+    obskit.exceptions.InputError
+        The traces cannot be read (:func:`obskit.io.traces.load_traces`).
+    """
+    if not config.traces:
+        return windows, None, ()
+    spans = load_traces(con, config.traces)
+    return (window_traces(windows, table, spans), trace_counts(spans, table),
+            spans.unfinished)
