@@ -73,6 +73,7 @@ from obskit.results import (
 )
 from obskit.stattests.drift_rules import NOT_JUDGED
 from obskit.timings import Stopwatch, active, recording, stage
+from obskit.windows import RowWindow
 
 __all__ = ["Analysis", "RunParts", "analyze", "assemble_run", "SCHEMA_VERSION"]
 
@@ -359,8 +360,8 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> RunParts:
     with stage("profile"):
         overall.windows, probes, probes_unfinished = analyse_probes(config, logs.con, spec,
                                                                    overall.windows)
-        overall.windows, traces, traces_unfinished = analyse_traces(config, logs.con, table,
-                                                                    overall.windows)
+        overall.windows, traces, traces_unfinished = analyse_traces(
+            config, logs.con, table, overall.windows, row_windows=isinstance(spec, RowWindow))
     for source, skipped in (("probes", probes_unfinished), ("traces", traces_unfinished)):
         if skipped:
             logs.notes.append(unfinished_note(source, skipped))

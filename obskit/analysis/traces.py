@@ -8,6 +8,7 @@ import dataclasses
 from typing import Any
 
 from obskit._format import finite
+from obskit.analysis.llm import window_llm
 from obskit.config import Config
 from obskit.io.paths import SkippedFile
 from obskit.io.traces import TraceTable, load_traces
@@ -98,7 +99,8 @@ def window_traces(windows: Windows, table: Any, spans: TraceTable) -> Windows:
     return Windows(out)
 
 
-def analyse_traces(config: Config, con: Any, table: Any, windows: Windows
+def analyse_traces(config: Config, con: Any, table: Any, windows: Windows, *,
+                   row_windows: bool = False
                    ) -> tuple[Windows, TraceCounts | None, tuple[SkippedFile, ...]]:
     """The windows with their traces, and the trace accounting of a run.
 
@@ -112,12 +114,15 @@ def analyse_traces(config: Config, con: Any, table: Any, windows: Windows
         The analysed prediction rows, with ``window_index``.
     windows : Windows
         The run's windows.
+    row_windows : bool, default False
+        The windows are row blocks (LLM calls are placed as probes are).
 
     Returns
     -------
     (Windows, TraceCounts or None, tuple of SkippedFile)
         ``windows`` unchanged, None and ``()`` without ``sources.traces``; else the
-        windows with ``health.traces`` (:func:`window_traces`), the accounting
+        windows with ``health.traces`` (:func:`window_traces`) and ``health.llm``
+        (:func:`obskit.analysis.llm.window_llm`), the accounting
         (:func:`trace_counts`) and the unfinished traces files skipped (``.part``).
 
     Raises
@@ -128,5 +133,6 @@ def analyse_traces(config: Config, con: Any, table: Any, windows: Windows
     if not config.traces:
         return windows, None, ()
     spans = load_traces(con, config.traces)
-    return (window_traces(windows, table, spans), trace_counts(spans, table),
-            spans.unfinished)
+    traced = window_llm(window_traces(windows, table, spans), spans.table,
+                        row_windows=row_windows)
+    return traced, trace_counts(spans, table), spans.unfinished

@@ -38,8 +38,8 @@ STATUS_CODES = {0: "UNSET", 1: "OK", 2: "ERROR"}
 SPAN_FIELDS = ("trace_id", "span_id", "parent_span_id", "name", "kind", "start", "end",
                "duration_ms", "status_code", "status_message", "service_name",
                "model_version", "request_id", "openinference_span_kind",
-               "gen_ai_operation", "gen_ai_model", "input_tokens", "output_tokens",
-               "attributes")
+               "gen_ai_operation", "gen_ai_model", "gen_ai_provider", "input_tokens",
+               "output_tokens", "total_tokens", "attributes")
 
 #: row field → the span attributes it is read from, first present wins: obskit's own
 #: (``obskit.instrument``), OpenTelemetry's GenAI semantic conventions, OpenInference's
@@ -49,10 +49,14 @@ _PICKED: Mapping[str, tuple[str, ...]] = {
     "openinference_span_kind": ("openinference.span.kind",),
     "gen_ai_operation": ("gen_ai.operation.name",),
     "gen_ai_model": ("gen_ai.request.model", "gen_ai.response.model", "llm.model_name"),
+    # gen_ai.system: the name before semantic conventions v1.37 (gen_ai.provider.name)
+    "gen_ai_provider": ("gen_ai.provider.name", "gen_ai.system", "llm.provider",
+                        "llm.system"),
     "input_tokens": ("gen_ai.usage.input_tokens", "llm.token_count.prompt"),
     "output_tokens": ("gen_ai.usage.output_tokens", "llm.token_count.completion"),
+    "total_tokens": ("llm.token_count.total",),
 }
-_INTEGER_FIELDS = ("input_tokens", "output_tokens")
+_INTEGER_FIELDS = ("input_tokens", "output_tokens", "total_tokens")
 _HEX = re.compile(r"[0-9a-fA-F]*")
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
 

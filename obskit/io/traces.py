@@ -56,8 +56,9 @@ SPAN_SCHEMA = pa.schema([
     ("status_message", pa.string()), ("service_name", pa.string()),
     ("model_version", pa.string()), ("request_id", pa.string()),
     ("openinference_span_kind", pa.string()), ("gen_ai_operation", pa.string()),
-    ("gen_ai_model", pa.string()), ("input_tokens", pa.int64()),
-    ("output_tokens", pa.int64()), ("attributes", pa.string()),
+    ("gen_ai_model", pa.string()), ("gen_ai_provider", pa.string()),
+    ("input_tokens", pa.int64()), ("output_tokens", pa.int64()),
+    ("total_tokens", pa.int64()), ("attributes", pa.string()),
     ("_file", pa.string()), ("_line", pa.int64())])
 _QUARANTINE_SCHEMA = pa.schema([("_file", pa.string()), ("_line", pa.int64()),
                                 ("reason", pa.string()), ("detail", pa.string())])

@@ -13,8 +13,9 @@ Any value of the run may be ``None`` and any list empty: the functions say "n/a"
 Modules, one per report section: :mod:`~obskit.render.overview` (header, tiles,
 findings), :mod:`~obskit.render.figures` (health, performance),
 :mod:`~obskit.render.notes` (health notes, estimation), :mod:`~obskit.render.probes`
-(health probes), :mod:`~obskit.render.traces` (traces), :mod:`~obskit.render.drift_figures`
-and :mod:`~obskit.render.drift_table` (drift), :mod:`~obskit.render.segment_table`,
+(health probes), :mod:`~obskit.render.traces` (traces), :mod:`~obskit.render.llm` (LLM
+calls), :mod:`~obskit.render.drift_figures` and :mod:`~obskit.render.drift_table` (drift),
+:mod:`~obskit.render.segment_table`,
 :mod:`~obskit.render.anomaly_tables` and :mod:`~obskit.render.explanations` (anomalies),
 :mod:`~obskit.render.quality`, :mod:`~obskit.render.accounting` and
 :mod:`~obskit.render.methods` (data quality and method notes); shared pieces in
@@ -31,6 +32,7 @@ from obskit.render.drift_figures import drift_figure, multivariate_figure
 from obskit.render.drift_table import drift_table_html
 from obskit.render.explanations import explanation_figures
 from obskit.render.figures import health_figure, performance_figure
+from obskit.render.llm import llm_html
 from obskit.render.methods import methods_html
 from obskit.render.notes import estimation_html, health_notes_html
 from obskit.render.overview import findings_html, header_html, summary_tiles_html
@@ -63,6 +65,7 @@ __all__ = [
     "multivariate_figure",
     "segments_html",
     "performance_figure",
+    "llm_html",
     "probes_html",
     "traces_html",
     "report_css",

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from obskit.results.record import Record
 
-__all__ = ["FeatureDrift", "FeatureQuality", "Health", "Interval", "MultivariateDrift",
-           "ProbeSummary", "Window"]
+__all__ = ["FeatureDrift", "FeatureQuality", "Health", "Interval", "LlmCalls",
+           "MultivariateDrift", "ProbeSummary", "Window"]
 
 #: a 95% interval ``(lower, upper)``; either bound may be None (not computable)
 Interval = tuple[float | None, float | None]
@@ -133,12 +133,36 @@ class TraceSummary(Record):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class LlmCalls(Record):
+    """The LLM calls of one model in one window (``windows[i].health.llm[model]``, with
+    ``sources.traces``): spans of OpenInference kind ``LLM`` or GenAI inference spans
+    (``gen_ai.operation.name`` chat / text_completion / generate_content) that start in
+    the window. ``errors`` / ``error_rate`` (0-1): calls with status ERROR; latency: exact
+    quantiles of the span duration (milliseconds, linear interpolation); token sums over
+    the calls that report them, ``mean_*_tokens`` per such call (None when none does).
+    ``total_tokens``: ``llm.token_count.total``, else input + output."""
+
+    calls: int = 0
+    errors: int = 0
+    error_rate: float | None = None
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    mean_input_tokens: float | None = None
+    mean_output_tokens: float | None = None
+    mean_total_tokens: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Health(Record):
     """Serving health of one window: latency quantiles (milliseconds), error count and
     rate (0-1). Empty when the window has too few rows or the log no such column.
     ``probes``: the health probes in the window, only when the run reads
     ``sources.probes`` (alert rules name ``health.probes.pass_rate``); ``traces``: the
-    traces of the window's predictions, only when the run reads ``sources.traces``."""
+    traces of the window's predictions, and ``llm``: model → its LLM calls in the window
+    (most calls first), only when the run reads ``sources.traces``."""
 
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
@@ -147,6 +171,7 @@ class Health(Record):
     error_rate: float | None = None
     probes: ProbeSummary | None = None
     traces: TraceSummary | None = None
+    llm: Mapping[str, LlmCalls] | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
