@@ -179,3 +179,25 @@ def test_row_windows_hold_calls_up_to_the_next_block_the_last_open_ended():
     assert (rows.loc[1, "errors"], rows.loc[1, "input_tokens"]) == (1, 5)
     periods = llm_by_window(spans, blocks).set_index("window_index")
     assert periods.calls.to_dict() == {0: 1, 1: 1}
+
+
+def test_provider_model_and_total_tokens_columns_first_present_wins():
+    from obskit.io.otlp_spans import export_spans
+
+    def attr(key, value):
+        kind = "intValue" if isinstance(value, int) else "stringValue"
+        return {"key": key, "value": {kind: str(value) if kind == "intValue" else value}}
+
+    def row(*attrs):
+        span = {"traceId": "1" * 32, "spanId": "2" * 16, "startTimeUnixNano": "1",
+                "endTimeUnixNano": "2", "attributes": list(attrs)}
+        return next(export_spans({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}))
+
+    new = row(attr("gen_ai.provider.name", "openai"), attr("gen_ai.system", "old"),
+              attr("gen_ai.response.model", "gpt-4o-2024-08-06"))
+    assert (new["gen_ai_provider"], new["gen_ai_model"], new["total_tokens"]) == \
+        ("openai", "gpt-4o-2024-08-06", None)
+    old = row(attr("gen_ai.system", "anthropic"), attr("llm.model_name", "llama-3"),
+              attr("llm.token_count.total", 12))
+    assert (old["gen_ai_provider"], old["gen_ai_model"], old["total_tokens"]) == \
+        ("anthropic", "llama-3", 12)
