@@ -215,7 +215,8 @@ def link_traces(spans: TraceTable | None, table: Any, anomalies: Anomalies
         None and ``anomalies`` unchanged without traces; else the
         :data:`~obskit.profiles.trace_requests.SLOWEST` slowest traced predictions (by
         logged ``latency_ms``, else root span duration) with their breakdown, and the
-        anomalies whose ``trace_id`` has spans with ``trace`` set.
+        anomalies with ``trace``: the breakdown of their ``trace_id``'s spans, None
+        when it has none.
     """
     if spans is None:
         return None, anomalies
@@ -228,7 +229,8 @@ def link_traces(spans: TraceTable | None, table: Any, anomalies: Anomalies
                     timestamp=plain(r["timestamp"]), window=int(r[W]),
                     latency_ms=finite(r["latency_ms"]), trace=found[str(r["trace_id"])])
         for r in slow if str(r["trace_id"]) in found)
-    linked = Anomalies(
-        dataclasses.replace(a, trace=found.get(str(a.trace_id).lower()))
-        if a.trace_id is not None else a for a in anomalies)
+    linked = Anomalies(dataclasses.replace(
+        a, trace=None if a.trace_id is None else found.get(str(a.trace_id).lower()),
+        layout=None if a.layout is None or "trace" in a.layout else (*a.layout, "trace"))
+        for a in anomalies)
     return slowest, linked
