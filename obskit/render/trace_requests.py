@@ -25,7 +25,7 @@ def _slowest(trace: TraceBreakdown) -> str:
     return f"{trace.slowest_stage} {_ms((trace.stages or {}).get(trace.slowest_stage))} ms"
 
 
-def trace_cell(row: AnomalousPrediction) -> str:
+def trace_cell(row: AnomalousPrediction) -> str | None:
     """The trace of a flagged prediction as a table cell: its trace id, and when its
     spans were read the slowest stage (``abc… · inference 41.2 ms of 52.0 ms``).
 
@@ -37,10 +37,10 @@ def trace_cell(row: AnomalousPrediction) -> str:
     Returns
     -------
     str
-        Plain text (the table escapes it); "" without a trace id.
+        Plain text (the table escapes it); None without a trace id (shown "n/a").
     """
     if row.trace_id is None:
-        return ""
+        return None
     t = row.trace
     if t is None:
         return str(row.trace_id)
