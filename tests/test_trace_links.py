@@ -130,3 +130,62 @@ def test_anomalies_carry_their_trace(case):
 def test_without_traces_nothing_is_linked(case, tmp_path):
     _, _, summary, _ = case
     assert obskit.results.load({**summary, "slowest_requests": None}).slowest_requests is None
+
+
+def _otlp(tid: str, sid: str, name: str, start_ms: float, ms: float,
+          parent: str | None = None, error: bool = False) -> str:
+    span = {"traceId": tid, "spanId": sid, "name": name, "kind": 1,
+            "startTimeUnixNano": str(T0 + int(start_ms * MS)),
+            "endTimeUnixNano": str(T0 + int((start_ms + ms) * MS))}
+    if parent:
+        span["parentSpanId"] = parent
+    if error:
+        span["status"] = {"code": 2, "message": "boom"}
+    return json.dumps({"resourceSpans": [{"resource": {"attributes": []},
+                                          "scopeSpans": [{"spans": [span]}]}]})
+
+
+def test_without_logged_latency_the_root_span_orders_and_ids_are_escaped(tmp_path):
+    """No ``latency_ms`` column: the root span's duration is the latency; a trace id logged
+    in upper case still matches; a stage with two spans sums them; ids are escaped."""
+    import pandas as pd
+
+    from obskit.analysis.traces import link_traces
+    from obskit.io.engine import connect
+    from obskit.io.traces import load_traces
+    from obskit.render.trace_requests import slowest_requests_html
+    from obskit.results import Anomalies, AnomalousPrediction, Run
+
+    a, b, c = "a" * 32, "b" * 32, "c" * 32
+    path = tmp_path / "spans.jsonl"
+    path.write_text("\n".join([
+        _otlp(a, "a000000000000001", "predict", 0, 30),
+        _otlp(a, "a000000000000002", "inference", 1, 20, parent="a000000000000001"),
+        _otlp(b, "b000000000000001", "predict", 0, 50),
+        _otlp(b, "b000000000000002", "preprocess", 0, 4, parent="b000000000000001"),
+        _otlp(b, "b000000000000003", "inference", 5, 10, parent="b000000000000001"),
+        _otlp(b, "b000000000000004", "inference", 20, 15, parent="b000000000000001",
+              error=True)]) + "\n")
+    con = connect()
+    spans = load_traces(con, str(path))
+    rows = pd.DataFrame({
+        "timestamp": pd.to_datetime(["2026-11-01T00:00:00Z", "2026-11-01T01:00:00Z",
+                                     "2026-11-02T00:00:00Z"]),
+        "request_id": ["<b>r1</b>", "r2", "r3"], "trace_id": [a.upper(), b, c],
+        "window_index": [0, 0, 1]})
+    table = con.create_table("trace_link_rows", rows, temp=True)
+    flagged = Anomalies([AnomalousPrediction(request_id="r2", trace_id=b),
+                         AnomalousPrediction(request_id="r3", trace_id=c),
+                         AnomalousPrediction(request_id="r4")])
+    slowest, linked = link_traces(spans, table, flagged)
+    assert [(s.request_id, s.trace_id, s.latency_ms) for s in slowest] == [
+        ("r2", b, pytest.approx(50.0)), ("<b>r1</b>", a, pytest.approx(30.0))]
+    tb = slowest[0].trace
+    assert (tb.spans, tb.error_spans, tb.slowest_stage) == (4, 1, "inference")
+    assert tb.stages == pytest.approx({"preprocess": 4.0, "inference": 25.0})
+    assert list(tb.stages) == ["preprocess", "inference"]
+    assert linked[0].trace == tb and linked[1].trace is None and linked[2].trace is None
+    html = slowest_requests_html(Run(slowest_requests=slowest))
+    assert "&lt;b&gt;r1&lt;/b&gt;" in html and "<b>r1" not in html
+    assert html.count("<tr>") == 3 and "<th class=num>preprocess (ms)</th>" in html
+    assert slowest_requests_html(Run()) == ""
