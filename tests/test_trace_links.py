@@ -148,10 +148,18 @@ def _otlp(tid: str, sid: str, name: str, start_ms: float, ms: float,
 def test_without_logged_latency_the_root_span_orders_and_ids_are_escaped(tmp_path):
     """No ``latency_ms`` column: the root span's duration is the latency; a trace id logged
     in upper case still matches; a stage with two spans sums them; ids are escaped."""
+    from obskit.io.engine import connect
+
+    check_links(connect(), tmp_path)
+
+
+def check_links(con, tmp_path: Path) -> None:
+    """The slowest requests and linked anomalies of three logged rows and two traces in
+    the engine ``con`` (also run on Spark, ``tests/test_spark.py``)."""
+    import ibis
     import pandas as pd
 
     from obskit.analysis.traces import link_traces
-    from obskit.io.engine import connect
     from obskit.io.traces import load_traces
     from obskit.render.trace_requests import slowest_requests_html
     from obskit.results import Anomalies, AnomalousPrediction, Run
@@ -166,14 +174,13 @@ def test_without_logged_latency_the_root_span_orders_and_ids_are_escaped(tmp_pat
         _otlp(b, "b000000000000003", "inference", 5, 10, parent="b000000000000001"),
         _otlp(b, "b000000000000004", "inference", 20, 15, parent="b000000000000001",
               error=True)]) + "\n")
-    con = connect()
     spans = load_traces(con, str(path))
     rows = pd.DataFrame({
         "timestamp": pd.to_datetime(["2026-11-01T00:00:00Z", "2026-11-01T01:00:00Z",
                                      "2026-11-02T00:00:00Z"]),
         "request_id": ["<b>r1</b>", "r2", "r3"], "trace_id": [a.upper(), b, c],
         "window_index": [0, 0, 1]})
-    table = con.create_table("trace_link_rows", rows, temp=True)
+    table = con.create_view("trace_link_rows", ibis.memtable(rows), overwrite=True)
     flagged = Anomalies([AnomalousPrediction(request_id="r2", trace_id=b),
                          AnomalousPrediction(request_id="r3", trace_id=c),
                          AnomalousPrediction(request_id="r4")])

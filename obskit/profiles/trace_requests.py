@@ -55,7 +55,7 @@ def trace_parts(spans: ir.Table, trace_ids: Sequence[str]) -> TraceParts:
     root = mine.parent_span_id.isnull()
     traces = mine.group_by("trace_id").aggregate(
         spans=mine.count(), error_spans=(mine.status_code == STATUS_ERROR).cast("int64").sum(),
-        root_ms=root.ifelse(mine.duration_ms, ibis.null()).max()).execute()
+        root_ms=root.ifelse(mine.duration_ms, ibis.null().cast("float64")).max()).execute()
     children = mine.filter(mine.parent_span_id.notnull())
     stages = children.group_by(["trace_id", "name"]).aggregate(
         ms=children.duration_ms.sum(), first=children.start.min()).order_by(
