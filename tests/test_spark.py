@@ -257,3 +257,9 @@ def test_traces_read_the_same_on_spark(spark_con, tmp_path):
                      t.quarantine_summary()["by_reason"])
     assert got["spark"] == got["duckdb"]
     assert got["spark"][0] == (6, 2, 2, 2)
+
+
+def test_trace_links_the_same_on_spark(spark_con, tmp_path):
+    from tests.test_trace_links import check_links
+
+    check_links(spark_con, tmp_path)

@@ -34,7 +34,7 @@ from obskit.analysis.table import (
     estimation_status,
     reference_cache,
 )
-from obskit.analysis.traces import analyse_traces
+from obskit.analysis.traces import analyse_traces, link_traces, read_traces
 from obskit.config import Config, load_config
 from obskit.exceptions import InputError
 from obskit.findings import build_findings
@@ -66,6 +66,7 @@ from obskit.results import (
     RuleNotApplicable,
     Run,
     SegmentResult,
+    SlowRequest,
     Sources,
     TraceCounts,
     UnfinishedFile,
@@ -170,6 +171,8 @@ class RunParts:
     #: the spans read (``sources.traces``), None without; the unfinished files skipped
     traces: TraceCounts | None = None
     traces_unfinished: tuple[SkippedFile, ...] = ()
+    #: the slowest traced predictions, None without ``sources.traces``
+    slowest_requests: tuple[SlowRequest, ...] | None = None
 
 
 def _windows(parts: RunParts) -> Windows:
@@ -238,6 +241,7 @@ def assemble_run(parts: RunParts, timings: dict[str, float]) -> Analysis:
         labels=None if labels is None else record(LabelCounts, dataclasses.asdict(labels)),
         probes=parts.probes,
         traces=parts.traces,
+        slowest_requests=parts.slowest_requests,
         quarantine=Quarantine.from_dict(cur.quarantine_summary()),
         sources=Sources(current=tuple(cur.files),
                         reference=tuple(ref.files) if ref else (),
@@ -360,8 +364,10 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> RunParts:
     with stage("profile"):
         overall.windows, probes, probes_unfinished = analyse_probes(config, logs.con, spec,
                                                                    overall.windows)
+        spans = read_traces(config, logs.con)
         overall.windows, traces, traces_unfinished = analyse_traces(
-            config, logs.con, table, overall.windows, row_windows=isinstance(spec, RowWindow))
+            config, logs.con, table, overall.windows, spans=spans,
+            row_windows=isinstance(spec, RowWindow))
     for source, skipped in (("probes", probes_unfinished), ("traces", traces_unfinished)):
         if skipped:
             logs.notes.append(unfinished_note(source, skipped))
@@ -392,6 +398,8 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> RunParts:
     with stage("anomalies"):
         parts.anomalies = analyse_anomalies(config, logs, table, reference, overall.windows,
                                             overall.drift_summary, cache=cache)
+        parts.slowest_requests, linked = link_traces(spans, table, parts.anomalies.rows)
+        parts.anomalies = dataclasses.replace(parts.anomalies, rows=linked)
     parts.reference_cache = ReferenceCacheStats(enabled=cache.enabled, hits=cache.hits,
                                                 misses=cache.misses)
     return parts

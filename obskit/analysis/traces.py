@@ -13,17 +13,23 @@ from obskit.config import Config
 from obskit.io.paths import SkippedFile
 from obskit.io.traces import TraceTable, load_traces
 from obskit.profiles import W
+from obskit.profiles.trace_requests import slowest_requests, trace_parts
 from obskit.profiles.traces import traces_by_window
+from obskit.profiles.values import plain
 from obskit.results import (
+    Anomalies,
     Quarantine,
+    SlowRequest,
     StageLatency,
+    TraceBreakdown,
     TraceCounts,
     TraceSummary,
     Window,
     Windows,
 )
 
-__all__ = ["analyse_traces", "trace_counts", "window_traces"]
+__all__ = ["analyse_traces", "link_traces", "read_traces", "trace_breakdowns", "trace_counts",
+           "window_traces"]
 
 
 def trace_counts(spans: TraceTable, table: Any) -> TraceCounts:
@@ -100,7 +106,7 @@ def window_traces(windows: Windows, table: Any, spans: TraceTable) -> Windows:
 
 
 def analyse_traces(config: Config, con: Any, table: Any, windows: Windows, *,
-                   row_windows: bool = False
+                   spans: TraceTable | None = None, row_windows: bool = False
                    ) -> tuple[Windows, TraceCounts | None, tuple[SkippedFile, ...]]:
     """The windows with their traces, and the trace accounting of a run.
 
@@ -114,6 +120,8 @@ def analyse_traces(config: Config, con: Any, table: Any, windows: Windows, *,
         The analysed prediction rows, with ``window_index``.
     windows : Windows
         The run's windows.
+    spans : TraceTable, optional
+        The spans already read (:func:`read_traces`); read here when None.
     row_windows : bool, default False
         The windows are row blocks (LLM calls are placed as probes are).
 
@@ -132,7 +140,102 @@ def analyse_traces(config: Config, con: Any, table: Any, windows: Windows, *,
     """
     if not config.traces:
         return windows, None, ()
-    spans = load_traces(con, config.traces)
+    spans = spans if spans is not None else load_traces(con, config.traces)
     traced = window_llm(window_traces(windows, table, spans), spans.table,
                         row_windows=row_windows)
     return traced, trace_counts(spans, table), spans.unfinished
+
+
+def read_traces(config: Config, con: Any) -> TraceTable | None:
+    """The spans of ``sources.traces`` read into the engine, None without it.
+
+    Parameters
+    ----------
+    config : Config
+        Its ``traces``.
+    con : ibis backend
+        The run's engine connection.
+
+    Returns
+    -------
+    TraceTable or None
+
+    Raises
+    ------
+    obskit.exceptions.InputError
+        The traces cannot be read (:func:`obskit.io.traces.load_traces`).
+    """
+    return load_traces(con, config.traces) if config.traces else None
+
+
+def trace_breakdowns(spans: Any, trace_ids: list[str]) -> dict[str, TraceBreakdown]:
+    """The stage breakdown of each of ``trace_ids`` that has spans.
+
+    Parameters
+    ----------
+    spans : ibis Table
+        The used spans.
+    trace_ids : list of str
+        Trace ids (any case).
+
+    Returns
+    -------
+    dict
+        Lower-case trace id → :class:`~obskit.results.TraceBreakdown` (stages in start
+        order; ``slowest_stage`` the longest, the first started on a tie).
+    """
+    parts = trace_parts(spans, trace_ids)
+    stages: dict[str, dict[str, float]] = {}
+    for r in parts.stages.to_dict("records"):
+        ms = finite(r["ms"])
+        if ms is not None:
+            stages.setdefault(str(r["trace_id"]), {})[str(r["name"])] = ms
+    out = {}
+    for r in parts.traces.to_dict("records"):
+        tid = str(r["trace_id"])
+        mine = stages.get(tid, {})
+        out[tid] = TraceBreakdown(
+            trace_id=tid, spans=int(r["spans"]), error_spans=int(r["error_spans"]),
+            root_ms=finite(r["root_ms"]), stages=mine,
+            slowest_stage=max(mine, key=lambda k: mine[k]) if mine else None)
+    return out
+
+
+def link_traces(spans: TraceTable | None, table: Any, anomalies: Anomalies
+                ) -> tuple[tuple[SlowRequest, ...] | None, Anomalies]:
+    """The slowest traced requests of a run, and its anomalies with their traces.
+
+    Parameters
+    ----------
+    spans : TraceTable or None
+        The spans read (:func:`read_traces`); None: no traces.
+    table : ibis Table
+        The analysed rows, with ``window_index``.
+    anomalies : Anomalies
+        The run's flagged predictions.
+
+    Returns
+    -------
+    (tuple of SlowRequest or None, Anomalies)
+        None and ``anomalies`` unchanged without traces; else the
+        :data:`~obskit.profiles.trace_requests.SLOWEST` slowest traced predictions (by
+        logged ``latency_ms``, else root span duration) with their breakdown, and the
+        anomalies with ``trace``: the breakdown of their ``trace_id``'s spans, None
+        when it has none.
+    """
+    if spans is None:
+        return None, anomalies
+    slow = slowest_requests(table, spans.table).to_dict("records")
+    wanted = [str(r["trace_id"]) for r in slow]
+    wanted += [str(a.trace_id) for a in anomalies if a.trace_id is not None]
+    found = trace_breakdowns(spans.table, wanted)
+    slowest = tuple(
+        SlowRequest(request_id=plain(r["request_id"]), trace_id=str(r["trace_id"]),
+                    timestamp=plain(r["timestamp"]), window=int(r[W]),
+                    latency_ms=finite(r["latency_ms"]), trace=found[str(r["trace_id"])])
+        for r in slow if str(r["trace_id"]) in found)
+    linked = Anomalies(dataclasses.replace(
+        a, trace=None if a.trace_id is None else found.get(str(a.trace_id).lower()),
+        layout=None if a.layout is None or "trace" in a.layout else (*a.layout, "trace"))
+        for a in anomalies)
+    return slowest, linked

@@ -141,7 +141,7 @@ def _exports(path: str) -> Iterator[tuple[int, Any | None, str]]:
 class _Sink:
     """Spans and quarantined lines gathered into Arrow batches, appended to temporary
     engine tables (DuckDB); other engines (Spark: no temporary tables through Ibis) get
-    the batches as one in-memory Arrow table at the end."""
+    the batches as one in-memory Arrow table at the end, as a view of the engine."""
 
     def __init__(self, con: BaseBackend) -> None:
         self.con = con
@@ -179,9 +179,12 @@ class _Sink:
             if rows or kind not in self.created:
                 self._append(kind, rows, schema)
                 self.created.add(kind)
-        if self.held is not None:
-            return (ibis.memtable(pa.concat_tables(self.held["spans"])),
-                    ibis.memtable(pa.concat_tables(self.held["bad"])))
+        if self.held is not None:  # views in the engine (not Ibis's default DuckDB):
+            # the spans then join with the engine's prediction rows
+            spans, bad = (self.con.create_view(
+                self.names[kind], ibis.memtable(pa.concat_tables(self.held[kind])),
+                overwrite=True) for kind in ("spans", "bad"))
+            return spans, bad
         return self.con.table(self.names["spans"]), self.con.table(self.names["bad"])
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from obskit._format import fmt_int, fmt_ms, fmt_num, fmt_pct, fmt_time
 from obskit._text import plural
 from obskit.render.common import badge, complete, escape, logged, table
+from obskit.render.trace_requests import trace_cell
 from obskit.results import AnomalousPrediction, Explanations, Run
 
 __all__ = ["anomalies_html"]
@@ -23,7 +24,7 @@ def _columns(run: Run) -> list[_Column]:
     rows = run.anomalies
     columns: list[_Column] = [
         ("Request", lambda r: r.request_id, False, logged(run, "request_id")),
-        ("Trace", lambda r: r.trace_id, False, logged(run, "trace_id")),
+        ("Trace", trace_cell, False, logged(run, "trace_id")),
         ("Window", lambda r: fmt_time(r.window_start), False, True),
         ("Version", lambda r: r.model_version, False, logged(run, "model_version")),
         ("Reasons", lambda r: ", ".join(map(str, r.reasons or ())), False, True),

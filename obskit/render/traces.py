@@ -7,6 +7,7 @@ from collections import Counter
 
 from obskit._format import finite, fmt_int, fmt_pct, fmt_time
 from obskit.render.common import escape, table
+from obskit.render.trace_requests import slowest_requests_html
 from obskit.results import Run
 
 __all__ = ["traces_html"]
@@ -58,4 +59,4 @@ def traces_html(run: Run) -> str:
              f"<p>{escape(fmt_int(counts.used))} spans used of {escape(fmt_int(counts.read))} "
              f"read; {escape(fmt_int(counts.matched))} traces matched a prediction, "
              f"{escape(fmt_int(counts.unmatched))} did not.</p>"]
-    return "".join(parts) + "</div>"
+    return "".join(parts) + "</div>" + slowest_requests_html(run)

@@ -59,6 +59,7 @@ from obskit.results.run import (
 from obskit.results.segments import SegmentResult
 from obskit.results.serialize import document, dump, load, load_record, read_document
 from obskit.results.tables import Alerts, Anomalies, DriftTable, QualityTable, Windows
+from obskit.results.trace_links import SlowRequest, TraceBreakdown
 from obskit.results.windows import (
     FeatureDrift,
     FeatureQuality,
@@ -80,7 +81,8 @@ __all__ = [
     "MeasureSummary", "Methods", "MultivariateDrift", "Period", "ProbeCounts", "ProbeSummary",
     "QualityTable", "Quarantine",
     "QuarantineExample", "Record", "ReferenceCacheStats", "ReferenceResult", "RowCounts",
-    "RuleNotApplicable", "Run", "RunRecord", "SegmentResult", "Sources", "StageLatency",
+    "RuleNotApplicable", "Run", "RunRecord", "SegmentResult", "SlowRequest", "Sources",
+    "StageLatency", "TraceBreakdown",
     "TraceCounts", "TraceSummary",
     "UnfinishedFile",
     "Window",

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from obskit.results.record import Record
+from obskit.results.trace_links import TraceBreakdown
 
 __all__ = ["Agreement", "AnomalousPrediction", "AttributionDrift", "CohortRow", "CohortShare",
            "DriftImportance", "ExplainedRow", "Explanations", "WindowAnomaly"]
@@ -19,7 +20,8 @@ class AnomalousPrediction(Record):
     """One flagged prediction: its window, the reasons (``failed``,
     ``out_of_range:<feature>``, ...), a severity (larger: more unusual), and the logged
     columns that identify it; ``routine`` when its reasons are at their usual rate.
-    ``top_features`` are the three largest SHAP contributions when explained."""
+    ``top_features`` are the three largest SHAP contributions when explained; ``trace``
+    its trace's breakdown when ``sources.traces`` has its spans."""
 
     window: int = 0
     window_start: str | None = None
@@ -37,6 +39,8 @@ class AnomalousPrediction(Record):
     status: Scalar = None
     error: Scalar = None
     top_features: tuple[str, ...] | None = None
+    #: its trace's stage breakdown, when the run read spans of its ``trace_id``
+    trace: TraceBreakdown | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

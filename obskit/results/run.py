@@ -17,6 +17,7 @@ from obskit.results.drift import DataQualitySummary, Distribution, DriftMethod, 
 from obskit.results.record import Record
 from obskit.results.segments import SegmentResult
 from obskit.results.tables import Alerts, Anomalies, Windows
+from obskit.results.trace_links import SlowRequest
 from obskit.results.windows import Interval
 
 __all__ = ["SCHEMA_VERSION", "EstimationStatus", "LabelCounts", "Methods", "Period",
@@ -200,6 +201,8 @@ class Run(Record):
     probes: ProbeCounts | None = None
     #: the spans read; None without ``sources.traces``
     traces: TraceCounts | None = None
+    #: the slowest traced predictions with their stages; None without ``sources.traces``
+    slowest_requests: tuple[SlowRequest, ...] | None = None
     quarantine: Quarantine = field(default_factory=Quarantine)
     sources: Sources = field(default_factory=Sources)
     #: feature → ``numeric`` / ``categorical``
