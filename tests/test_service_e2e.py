@@ -327,3 +327,14 @@ def test_logs_spans_and_report_after_sigterm(served):
         assert {"predict", "preprocess", "inference", "postprocess"} <= set(t["stages"])
         assert t["stages"]["predict"]["spans"] == w["rows"]
     assert sum(w["health"]["traces"]["error_spans"] for w in summary["windows"]) >= FAILED
+    # the slow requests are the slowest traced ones, and their anomalies link to their
+    # traces: the time went into the inference stage (where the delay was injected)
+    slowest = summary["slowest_requests"]
+    assert {r["request_id"] for r in slowest[:SLOW]} == {f"slow-{k}" for k in range(SLOW)}
+    by_request = {r["request_id"]: r for r in summary["anomalies"]}
+    for k in range(SLOW):
+        anomaly = by_request[f"slow-{k}"]
+        assert anomaly["trace"]["trace_id"] == anomaly["trace_id"]
+        assert anomaly["trace"]["stages"]["inference"] >= DELAY_MS * 0.95
+    for k in range(FAILED):
+        assert by_request[f"fail-{k}"]["trace"]["error_spans"] >= 1
