@@ -200,7 +200,8 @@ def test_a_run_built_in_code_writes_every_key():
     assert doc["windows"] == [] and doc["period"]["start"] is None
     assert Window(index=1).to_dict()["health"] == {
         "latency_p50_ms": None, "latency_p95_ms": None, "latency_p99_ms": None,
-        "errors": None, "error_rate": None, "probes": None, "traces": None}
+        "errors": None, "error_rate": None, "probes": None, "traces": None,
+        "llm": None}
 
 
 # --- to_df() ----------------------------------------------------------------------

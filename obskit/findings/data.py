@@ -33,8 +33,7 @@ def _quarantine(run: Run) -> list[Finding]:
     rows = run.rows
     if not rows.quarantined:
         return []
-    reasons = run.quarantine.by_reason
-    top = max(reasons, key=lambda r: reasons[r]) if reasons else "?"
+    top = run.quarantine.top_reason
     share = rows.quarantined / rows.read if rows.read else 0
     return [finding(severity="warning" if share > 0.01 else "info", kind="quarantine",
                     text=f"{rows.quarantined:,} of {rows.read:,} rows read "

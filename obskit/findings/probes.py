@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from obskit._text import plural, word
-from obskit.findings.wording import day, finding, pct
+from obskit._text import plural
+from obskit.findings.wording import day, finding, pct, quarantine_finding
 from obskit.results import Finding, Run
 
 __all__ = ["probe_findings"]
@@ -41,13 +41,9 @@ def _quarantined(run: Run) -> list[Finding]:
     probes = run.probes
     if probes is None or not probes.quarantined:
         return []
-    reasons = probes.quarantine.by_reason
-    top = max(reasons, key=lambda r: reasons[r]) if reasons else "?"
-    return [finding(
-        severity="info", kind="probe_quarantine",
-        text=f"{probes.quarantined:,} of {probes.read:,} probe result lines "
-             f"{word(probes.quarantined, 'was', 'were')} quarantined; most often: {top}.",
-        section="health",
+    return [quarantine_finding(
+        kind="probe_quarantine", quarantined=probes.quarantined, read=probes.read,
+        quarantine=probes.quarantine, things="probe result lines", section="health",
         next_step="Check the files of sources.probes; the health section lists file and "
                   "line.")]
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from obskit._text import word
-from obskit.findings.wording import finding
+from obskit.findings.wording import quarantine_finding
 from obskit.results import Finding, Run
 
 __all__ = ["trace_findings"]
@@ -25,12 +24,8 @@ def trace_findings(run: Run) -> list[Finding]:
     traces = run.traces
     if traces is None or not traces.quarantined:
         return []
-    reasons = traces.quarantine.by_reason
-    top = max(reasons, key=lambda r: reasons[r]) if reasons else "?"
-    return [finding(
-        severity="info", kind="trace_quarantine",
-        text=f"{traces.quarantined:,} of {traces.read:,} spans read "
-             f"{word(traces.quarantined, 'was', 'were')} quarantined; most often: {top}.",
-        section="data-quality",
+    return [quarantine_finding(
+        kind="trace_quarantine", quarantined=traces.quarantined, read=traces.read,
+        quarantine=traces.quarantine, things="spans read", section="data-quality",
         next_step="Check the files of sources.traces (OTLP JSON: hex ids, integer enums, "
                   "times as decimal strings); the data quality section lists file and line.")]

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from obskit._text import word
 from obskit.profiles.segments import segment_key
-from obskit.results import Finding, Record, Window
+from obskit.results import Finding, Quarantine, Record, Window
 
-__all__ = ["day", "finding", "metric_label", "pct", "present", "segment_text", "judged"]
+__all__ = ["day", "finding", "quarantine_finding", "metric_label", "pct", "present",
+           "segment_text", "judged"]
 
 _METRIC_LABELS = {"latency_p50_ms": "p50 latency", "latency_p95_ms": "p95 latency",
                   "latency_p99_ms": "p99 latency", "error_rate": "error rate",
@@ -123,3 +125,14 @@ def finding(**fields: Any) -> Finding:
     if "windows" in fields and fields["windows"] is not None:
         fields["windows"] = tuple(fields["windows"])
     return Finding(**fields, layout=tuple(fields))
+
+
+def quarantine_finding(*, kind: str, quarantined: int, read: int, quarantine: Quarantine,
+                       things: str, section: str, next_step: str) -> Finding:
+    """The ``info`` finding of a secondary source's quarantine (probes, traces): how many
+    of the ``things`` read were quarantined, and the most frequent reason."""
+    return finding(
+        severity="info", kind=kind,
+        text=f"{quarantined:,} of {read:,} {things} {word(quarantined, 'was', 'were')} "
+             f"quarantined; most often: {quarantine.top_reason}.",
+        section=section, next_step=next_step)

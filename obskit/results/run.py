@@ -80,6 +80,12 @@ class Quarantine(Record):
     by_reason: Mapping[str, int] = field(default_factory=dict)
     examples: tuple[QuarantineExample, ...] = ()
 
+    @property
+    def top_reason(self) -> str:
+        """The most frequent reason ("?" when none is recorded; the first on a tie)."""
+        reasons = self.by_reason
+        return max(reasons, key=lambda r: reasons[r]) if reasons else "?"
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ProbeCounts(Record):
