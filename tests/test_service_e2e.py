@@ -336,5 +336,6 @@ def test_logs_spans_and_report_after_sigterm(served):
         anomaly = by_request[f"slow-{k}"]
         assert anomaly["trace"]["trace_id"] == anomaly["trace_id"]
         assert anomaly["trace"]["stages"]["inference"] >= DELAY_MS * 0.95
+        assert anomaly["trace"]["slowest_stage"] == "inference"  # not "predict" around it
     for k in range(FAILED):
         assert by_request[f"fail-{k}"]["trace"]["error_spans"] >= 1

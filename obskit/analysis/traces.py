@@ -182,22 +182,28 @@ def trace_breakdowns(spans: Any, trace_ids: list[str]) -> dict[str, TraceBreakdo
     -------
     dict
         Lower-case trace id → :class:`~obskit.results.TraceBreakdown` (stages in start
-        order; ``slowest_stage`` the longest, the first started on a tie).
+        order; ``slowest_stage`` the longest of those without child spans (``inference``,
+        not the ``predict`` span around it), the first started on a tie).
     """
     parts = trace_parts(spans, trace_ids)
     stages: dict[str, dict[str, float]] = {}
+    inner: dict[str, set[str]] = {}
     for r in parts.stages.to_dict("records"):
         ms = finite(r["ms"])
         if ms is not None:
             stages.setdefault(str(r["trace_id"]), {})[str(r["name"])] = ms
+        if r.get("inner"):
+            inner.setdefault(str(r["trace_id"]), set()).add(str(r["name"]))
     out = {}
     for r in parts.traces.to_dict("records"):
         tid = str(r["trace_id"])
         mine = stages.get(tid, {})
+        # where the time went: the slowest stage without stages of its own, if any
+        leaves = [k for k in mine if k not in inner.get(tid, set())] or list(mine)
         out[tid] = TraceBreakdown(
             trace_id=tid, spans=int(r["spans"]), error_spans=int(r["error_spans"]),
             root_ms=finite(r["root_ms"]), stages=mine,
-            slowest_stage=max(mine, key=lambda k: mine[k]) if mine else None)
+            slowest_stage=max(leaves, key=lambda k: mine[k]) if leaves else None)
     return out
 
 

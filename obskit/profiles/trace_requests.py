@@ -25,7 +25,8 @@ class TraceParts(NamedTuple):
 
     #: ``trace_id``, ``spans``, ``error_spans``, ``root_ms``: one row per trace read
     traces: pd.DataFrame
-    #: ``trace_id``, ``name``, ``ms`` (summed), ``first``: per trace and stage, by start
+    #: ``trace_id``, ``name``, ``ms`` (summed), ``first``, ``inner`` (1 when a span of the
+    #: stage has child spans): per trace and stage, by start
     stages: pd.DataFrame
 
 
@@ -48,7 +49,7 @@ def trace_parts(spans: ir.Table, trace_ids: Sequence[str]) -> TraceParts:
     """
     ids = sorted({str(t).lower() for t in trace_ids})
     if not ids:
-        empty = pd.DataFrame({"trace_id": [], "name": [], "ms": []})
+        empty = pd.DataFrame({"trace_id": [], "name": [], "ms": [], "inner": []})
         return TraceParts(pd.DataFrame({"trace_id": [], "spans": [], "error_spans": [],
                                         "root_ms": []}), empty)
     mine = spans.filter(spans.trace_id.isin(ids))
@@ -57,8 +58,15 @@ def trace_parts(spans: ir.Table, trace_ids: Sequence[str]) -> TraceParts:
         spans=mine.count(), error_spans=(mine.status_code == STATUS_ERROR).cast("int64").sum(),
         root_ms=root.ifelse(mine.duration_ms, ibis.null().cast("float64")).max()).execute()
     children = mine.filter(mine.parent_span_id.notnull())
-    stages = children.group_by(["trace_id", "name"]).aggregate(
-        ms=children.duration_ms.sum(), first=children.start.min()).order_by(
+    # a stage with stages of its own (``predict`` around preprocess/inference/...) is
+    # "inner": the slowest stage is looked for among the others, where the time is spent
+    parents = children.select(p_trace=children.trace_id,
+                              p_span=children.parent_span_id).distinct()
+    joined = children.left_join(parents, [children.trace_id == parents.p_trace,
+                                          children.span_id == parents.p_span])
+    stages = joined.group_by(["trace_id", "name"]).aggregate(
+        ms=joined.duration_ms.sum(), first=joined.start.min(),
+        inner=joined.p_span.notnull().cast("int64").max()).order_by(
         ["trace_id", "first", "name"]).execute()
     return TraceParts(traces, stages)
 

@@ -16,7 +16,8 @@ class TraceBreakdown(Record):
     """One trace: its spans and how many have status ERROR, the duration of its root span
     (``root_ms``; None when no root span was read) and, per stage (a span with a parent,
     by name, in start order), the summed duration in milliseconds; ``slowest_stage`` is
-    the stage that took longest."""
+    the stage that took longest among those without child spans (where the time was
+    spent: ``inference``, not the ``predict`` span around it)."""
 
     trace_id: str = ""
     spans: int = 0
