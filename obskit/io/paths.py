@@ -21,7 +21,7 @@ from obskit._text import plural
 from obskit.exceptions import InputError
 
 __all__ = ["EXTENSIONS", "UNFINISHED_SUFFIXES", "SourceFiles", "SkippedFile",
-           "format_of", "expand_paths", "is_unfinished", "resolve_source",
+           "format_of", "is_unfinished", "resolve_source",
            "unfinished_note", "unfinished_text"]
 
 #: File extension → source format.
@@ -274,24 +274,3 @@ def resolve_source(spec: str) -> SourceFiles:
         if not os.access(f, os.R_OK):
             raise InputError(f"{f}: file is not readable", path=f)
     return SourceFiles(files, unfinished)
-
-
-def expand_paths(spec: str) -> list[str]:
-    """The files of a source spec: a file, a glob or a directory (recursively).
-
-    Parameters
-    ----------
-    spec : str
-        A local path, glob pattern or directory.
-
-    Returns
-    -------
-    list of str
-        The files, sorted (unfinished log files left out: see :func:`resolve_source`).
-
-    Raises
-    ------
-    InputError
-        Nothing matches, or a file is not readable.
-    """
-    return resolve_source(spec).files
