@@ -11,6 +11,8 @@ REPORTS ?= reports/demo
 export DO_NOT_TRACK := 1
 export ITERATIVE_DO_NOT_TRACK := 1
 export NML_DISABLE_USAGE_LOGGING := 1
+# MLflow reads only DO_NOT_TRACK=true, not 1
+export MLFLOW_DISABLE_TELEMETRY := true
 export MPLBACKEND := Agg
 
 .PHONY: install install-dev report test lint clean bench
