@@ -7,13 +7,16 @@ Validated once, at :func:`obskit.config.load_config`, with errors naming
       webhook: {url_env: OBSKIT_WEBHOOK_URL, timeout_s: 5, retries: 3, backoff_s: 0.5}
       prometheus: {textfile: /var/lib/node-exporter/obskit.prom,
                    pushgateway: http://127.0.0.1:9091, job: obskit}
+      otlp: {endpoint: https://otlp.nr-data.net:4318,
+             headers_env: {api-key: NEW_RELIC_LICENSE_KEY}, timeout_s: 10}
 
 The webhook URL is read from the environment variable ``url_env`` names, never from the
-file: it often carries a token.
+file: it often carries a token; so are the OTLP headers (API keys), from ``headers_env``.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,7 +28,7 @@ from obskit.config.checks import check_keys, expect
 from obskit.exceptions import ConfigError
 
 __all__ = ["SinksConfig", "WebhookConfig", "PrometheusConfig", "load_sinks", "SECTIONS",
-           "WEBHOOK_KEYS", "PROMETHEUS_KEYS"]
+           "WEBHOOK_KEYS", "PROMETHEUS_KEYS", "OtlpConfig", "OTLP_KEYS", "OTLP_ENDPOINT_ENVS"]
 
 WEBHOOK_KEYS = ("url_env", "timeout_s", "retries", "backoff_s")
 PROMETHEUS_KEYS = ("textfile", "pushgateway", "job")
@@ -55,11 +58,28 @@ class PrometheusConfig:
 
 
 @dataclass(frozen=True)
+class OtlpConfig:
+    """The run's metrics pushed as OTLP/HTTP gauges (:mod:`obskit.sinks.otlp`).
+
+    ``endpoint`` is a base URL (``/v1/metrics`` is appended) or a full ``.../v1/metrics``
+    URL; None: the OpenTelemetry variables of :data:`OTLP_ENDPOINT_ENVS` apply.
+    ``headers_env`` maps each header to the environment variable holding its value.
+    """
+
+    endpoint: str | None = None
+    headers_env: tuple[tuple[str, str], ...] = ()
+    timeout_s: float = 10.0
+    #: the ``service.name`` resource attribute (None: ``$OTEL_SERVICE_NAME`` or ``obskit``)
+    service_name: str | None = None
+
+
+@dataclass(frozen=True)
 class SinksConfig:
     """The sinks in force (None: not configured)."""
 
     webhook: WebhookConfig | None = None
     prometheus: PrometheusConfig | None = None
+    otlp: OtlpConfig | None = None
 
 
 def _number(value: Any, key: str, expected: str, *, minimum: float = 0.0,
@@ -113,10 +133,50 @@ def _prometheus(raw: Any, key: str, base: Path) -> PrometheusConfig:
     return PrometheusConfig(textfile, gateway, job)
 
 
+OTLP_KEYS = ("endpoint", "headers_env", "timeout_s", "service_name")
+#: the OpenTelemetry exporter variables that give the endpoint when ``endpoint`` is unset
+#: (https://opentelemetry.io/docs/specs/otel/protocol/exporter/): the first, a full URL;
+#: the second, a base URL
+OTLP_ENDPOINT_ENVS = ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+_HEADER = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP token (RFC 9110)
+
+
+def _otlp(raw: Any, key: str, base: Path) -> OtlpConfig:
+    if isinstance(raw, Mapping) and "headers" in raw:
+        raise ConfigError(f"config key '{key}.headers': headers carry API keys, so their "
+                          f"values are read from the environment: set '{key}.headers_env' "
+                          "to {header: VARIABLE}", key=f"{key}.headers")
+    check_keys(raw, OTLP_KEYS, key)
+    endpoint = raw.get("endpoint")
+    if endpoint is None:
+        expect(any(os.environ.get(name) for name in OTLP_ENDPOINT_ENVS), f"{key}.endpoint",
+               "an OTLP/HTTP URL such as http://127.0.0.1:4318 (or "
+               + " or ".join(f"${name}" for name in OTLP_ENDPOINT_ENVS) + " set)", None)
+    else:
+        expect(isinstance(endpoint, str) and bool(_URL.match(endpoint)), f"{key}.endpoint",
+               "an http:// or https:// URL such as http://127.0.0.1:4318", endpoint)
+    headers = raw.get("headers_env") or {}
+    expect(isinstance(headers, Mapping), f"{key}.headers_env",
+           "a mapping of header name to environment variable", headers)
+    for name, env in headers.items():
+        expect(isinstance(name, str) and bool(_HEADER.match(name)), f"{key}.headers_env",
+               "HTTP header names as keys", name)
+        expect(isinstance(env, str) and bool(_ENV_NAME.match(env)), f"{key}.headers_env.{name}",
+               "an environment variable name (letters, digits, _)", env)
+    timeout = _number(raw.get("timeout_s", 10), f"{key}.timeout_s", "a positive number of "
+                      "seconds", strict=True)
+    service = raw.get("service_name")
+    expect(service is None or (isinstance(service, str) and service.strip() != ""),
+           f"{key}.service_name", "a non-empty service name", service)
+    return OtlpConfig(endpoint, tuple(headers.items()), timeout, service)
+
+
 #: the sections of ``sinks:`` and their validators
 SECTIONS: Registry[Callable[[Any, str, Path], Any]] = Registry("sinks section")
 SECTIONS.register("webhook", _webhook)
 SECTIONS.register("prometheus", _prometheus)
+SECTIONS.register("otlp", _otlp)
 
 
 def load_sinks(raw: Any, *, base_dir: str | Path | None = None) -> SinksConfig:

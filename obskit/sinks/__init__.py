@@ -6,6 +6,7 @@ the runner's record of it and the alert events
 
 - ``webhook``: a JSON POST of the firing and resolved events (skipped when there are none);
 - ``prometheus``: metrics of the latest window, to a textfile and/or a Pushgateway;
+- ``otlp``: the same metrics as OTLP/HTTP gauges (Datadog, New Relic, a Collector);
 - actions: the ``action`` of each newly firing alert's rule (always, sinks or not).
 
 A sink that fails is recorded in the results, never raised: delivery problems must not
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from obskit.config.sinks import (
+    OtlpConfig,
     PrometheusConfig,
     SinksConfig,
     WebhookConfig,
@@ -103,6 +105,15 @@ def _prometheus(config: PrometheusConfig, run: Run | None, events: dict[str, Any
     return results
 
 
+def _otlp(config: OtlpConfig, run: Run | None, events: dict[str, Any],
+          dry_run: bool) -> dict[str, Any]:
+    from obskit.sinks.otlp import push_families
+    from obskit.sinks.prometheus import metric_families
+
+    return push_families(metric_families(run, active=events["firing"] + events["ongoing"],
+                                         resolved=events["resolved"]), config, dry_run=dry_run)
+
+
 def dispatch(sinks_config: Any, *, run: Run | None, events: Any,
              run_dir: str | Path | None, record: RunRecord | None = None,
              dry_run: bool = False, base_dir: str | Path | None = None
@@ -148,6 +159,8 @@ def dispatch(sinks_config: Any, *, run: Run | None, events: Any,
         results.append(_webhook(config.webhook, run, record, events, run_dir, dry_run))
     if config.prometheus is not None:
         results.extend(_prometheus(config.prometheus, run, events, dry_run))
+    if config.otlp is not None:
+        results.append(_otlp(config.otlp, run, events, dry_run))
     results.extend(run_actions(events["firing"], run=run, run_dir=run_dir,
                                dry_run=dry_run))
     for result in results:

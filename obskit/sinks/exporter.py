@@ -4,6 +4,10 @@ Each scrape of ``/metrics`` reads ``<reports>/latest/summary.json`` and
 ``<reports>/alert_state.json`` afresh, so a new run shows up without a restart.
 ``/healthz`` answers ``ok``. ``obskit_report_available`` is 0 while there is no readable
 summary yet.
+
+With ``--otlp-endpoint URL`` it also pushes the same metrics over OTLP/HTTP every
+``--otlp-interval`` (:mod:`obskit.sinks.otlp`), read afresh before each push, while it keeps
+serving ``/metrics``.
 """
 
 from __future__ import annotations
@@ -119,17 +123,39 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "exporter", help="serve the latest results of a reports folder to Prometheus",
         description="Serve /metrics (read afresh on each scrape from DIR/latest/summary.json "
-                    "and DIR/alert_state.json) and /healthz.")
+                    "and DIR/alert_state.json) and /healthz; with --otlp-endpoint, also push "
+                    "them over OTLP/HTTP.")
     p.add_argument("--reports", required=True, metavar="DIR",
                    help="a reports folder (the config's out)")
     p.add_argument("--host", default=DEFAULT_HOST, help=f"default {DEFAULT_HOST}")
     p.add_argument("--port", type=int, default=DEFAULT_PORT,
                    help=f"default {DEFAULT_PORT}; 0 picks a free port")
+    from obskit.sinks.otlp import endpoint_arg, interval_arg
+
+    p.add_argument("--otlp-endpoint", type=endpoint_arg, metavar="URL",
+                   help="also push the metrics as OTLP/HTTP gauges to URL (a base URL gets "
+                        "/v1/metrics appended); headers from $OTEL_EXPORTER_OTLP_HEADERS")
+    p.add_argument("--otlp-interval", type=interval_arg, default=60.0, metavar="DURATION",
+                   help="time between OTLP pushes, e.g. 60s, 5m (default 60s)")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve until SIGTERM or Ctrl-C; returns the exit code (2: cannot listen)."""
+    """Serve until SIGTERM or Ctrl-C; returns the exit code (2: cannot listen).
+
+    Raises
+    ------
+    ConfigError
+        ``--otlp-endpoint`` without the OpenTelemetry SDK installed.
+    """
+    pusher = None
+    if getattr(args, "otlp_endpoint", None):
+        from obskit.config.sinks import OtlpConfig
+        from obskit.sinks.otlp import OtlpPusher, check_sdk
+
+        check_sdk("--otlp-endpoint")
+        pusher = OtlpPusher(ReportsCollector(args.reports).collect,
+                            OtlpConfig(endpoint=args.otlp_endpoint), args.otlp_interval)
     try:
         server = make_server(args.reports, args.host, args.port)
     except OSError as exc:
@@ -142,6 +168,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"obskit exporter: {args.reports}: no such folder yet; serving "
               "obskit_report_available 0", file=sys.stderr)
     print(f"obskit exporter: serving http://{host}:{port}/metrics", flush=True)
+    if pusher is not None:
+        from obskit.sinks.otlp import metrics_url
+        from obskit.sinks.prometheus import redact_url
+
+        print(f"obskit exporter: pushing OTLP metrics to "
+              f"{redact_url(metrics_url(args.otlp_endpoint) or '')} every "
+              f"{args.otlp_interval:g}s", flush=True)
+        pusher.start()
     def stop(signum: int, frame: Any) -> None:
         # shutdown() waits for serve_forever's loop, so it runs beside it; raising from
         # the handler instead is lost when the signal lands while a request is handled
@@ -155,6 +189,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        if pusher is not None:
+            pusher.stop()
         server.server_close()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
