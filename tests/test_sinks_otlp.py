@@ -203,10 +203,13 @@ def test_failures_are_recorded_without_secrets(receiver, clean_env, caplog):
     (failed,) = dispatch(sinks, run=run, events=None, run_dir=None)
     assert failed["status"] == "failed" and failed["error"] == "push failed: HTTP 500"
     assert len(receiver.requests) == 1 and receiver.requests[0]["headers"]["api-key"] == SECRET
-    closed = {"otlp": {**sinks["otlp"], "endpoint": f"http://127.0.0.1:{free_port()}",
-                       "timeout_s": 0.5}}
+    port = free_port()  # nothing listens there; a token in the query must stay hidden
+    closed = {"otlp": {**sinks["otlp"], "endpoint": f"http://u:{SECRET}@127.0.0.1:{port}"
+                       f"/otlp?token={SECRET}", "timeout_s": 1.5}}  # one retry, logged
     (refused,) = dispatch(closed, run=run, events=None, run_dir=None)
     assert refused["status"] == "failed" and "no response" in refused["error"]
+    assert refused["target"] == f"http://127.0.0.1:{port}/otlp/v1/metrics"
+    assert "sink otlp" in caplog.text  # obskit's own warning, with the redacted target
     clean_env.delenv("OBSKIT_TEST_NR_KEY")
     (missing,) = dispatch(sinks, run=run, events=None, run_dir=None)
     assert missing["status"] == "failed" and "OBSKIT_TEST_NR_KEY" in missing["error"]

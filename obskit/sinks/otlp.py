@@ -2,29 +2,26 @@
 Datadog, New Relic or any OpenTelemetry Collector.
 
 Each gauge family of :mod:`obskit.sinks.prometheus` (what ``obskit exporter`` serves)
-becomes an OTLP gauge of the same name and description, each of its samples a data point
-whose attributes are the sample's labels and whose value is the sample's value. A push is
-one ``ExportMetricsServiceRequest`` from a :class:`~opentelemetry.sdk.metrics.MeterProvider`
-of its own (never the global one) whose resource carries ``service.name`` (OpenTelemetry
-semantic conventions): its reader never exports on a timer, only on ``force_flush``.
+becomes an OTLP gauge of the same name and description; each sample, a data point with the
+sample's labels as attributes and its value. A push is one ``ExportMetricsServiceRequest``
+from a ``MeterProvider`` of its own (never the global one), whose reader exports only on
+``force_flush`` and whose resource carries ``service.name`` (OTel semantic conventions).
 
 The endpoint follows the OTLP exporter specification
-(https://opentelemetry.io/docs/specs/otel/protocol/exporter/): a base URL gets
-``/v1/metrics`` appended, a URL already ending in ``/v1/metrics`` is used as it is; without
-one, ``$OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`` (a full URL) or ``$OTEL_EXPORTER_OTLP_ENDPOINT``
-(a base URL). The SDK's own variables (``OTEL_EXPORTER_OTLP_HEADERS``,
-``OTEL_EXPORTER_OTLP_COMPRESSION``, certificates) apply as usual.
+(https://opentelemetry.io/docs/specs/otel/protocol/exporter/); the SDK's own variables
+(``OTEL_EXPORTER_OTLP_HEADERS``, ``OTEL_EXPORTER_OTLP_COMPRESSION``, ...) apply as usual.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import math
 import os
 import threading
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -44,6 +41,9 @@ log = logging.getLogger("obskit.sinks")
 #: the OTLP/HTTP path of the metrics signal
 METRICS_PATH = "/v1/metrics"
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+#: where the OTLP/HTTP metric exporter and the SDK's reader log a failed export
+_SDK_LOGGERS = ("opentelemetry.exporter.otlp.proto.http.metric_exporter",
+                "opentelemetry.sdk.metrics._internal.export")
 
 
 def metrics_url(endpoint: str | None) -> str | None:
@@ -63,17 +63,17 @@ def metrics_url(endpoint: str | None) -> str | None:
     'https://otlp.nr-data.net:4318/v1/metrics'
     >>> metrics_url("http://127.0.0.1:4318/v1/metrics")
     'http://127.0.0.1:4318/v1/metrics'
+    >>> metrics_url("https://gateway.example/otlp/?tenant=a")
+    'https://gateway.example/otlp/v1/metrics?tenant=a'
     """
     if endpoint is None:
-        full, base = (os.environ.get(name) for name in OTLP_ENDPOINT_ENVS)
-        if full:
+        full, endpoint = (os.environ.get(name) or None for name in OTLP_ENDPOINT_ENVS)
+        if full or not endpoint:
             return full
-        if not base:
-            return None
-        endpoint = base
-    if urllib.parse.urlsplit(endpoint).path.rstrip("/").endswith(METRICS_PATH):
+    parts = urllib.parse.urlsplit(endpoint)
+    if parts.path.rstrip("/").endswith(METRICS_PATH):
         return endpoint
-    return endpoint.rstrip("/") + METRICS_PATH
+    return urllib.parse.urlunsplit(parts._replace(path=parts.path.rstrip("/") + METRICS_PATH))
 
 
 def check_sdk(key: str = "sinks.otlp") -> SimpleNamespace:
@@ -94,6 +94,25 @@ def check_sdk(key: str = "sinks.otlp") -> SimpleNamespace:
         MeterProvider=metrics.MeterProvider, Observation=need("opentelemetry.metrics").Observation,
         Reader=export.PeriodicExportingMetricReader, Exporter=http.OTLPMetricExporter,
         Resource=need("opentelemetry.sdk.resources").Resource, Session=need("requests").Session)
+
+
+@contextlib.contextmanager
+def _quiet_sdk_log() -> Iterator[None]:
+    """Drop the SDK's own log records of this thread's push: they quote the URL with its
+    query (which may hold a token), and the push's result already says what failed."""
+    me = threading.get_ident()
+
+    def other_threads(record: logging.LogRecord) -> bool:
+        return record.thread != me
+
+    loggers = [logging.getLogger(name) for name in _SDK_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(other_threads)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(other_threads)
 
 
 def _gauge_callback(family: Metric, observation: Any) -> Callable[[Any], list[Any]]:
@@ -159,10 +178,11 @@ def push_families(families: Iterable[Metric], config: OtlpConfig, *,
     for family in families:
         meter.create_observable_gauge(family.name, description=family.documentation,
                                       callbacks=[_gauge_callback(family, sdk.Observation)])
-    try:
-        provider.force_flush(timeout_millis=config.timeout_s * 1000 + 1000)  # the one export
-    finally:
-        provider.shutdown()
+    with _quiet_sdk_log():
+        try:
+            provider.force_flush(timeout_millis=config.timeout_s * 1000 + 1000)  # one export
+        finally:
+            provider.shutdown()
     if statuses and 200 <= statuses[-1] < 300:
         return {**result, "status": "pushed"}
     error = (f"push failed: HTTP {statuses[-1]}" if statuses
@@ -188,13 +208,11 @@ class OtlpPusher:
         self._thread = threading.Thread(target=self._loop, name="obskit-otlp-push",
                                         daemon=True)
 
-    def start(self) -> OtlpPusher:
+    def start(self) -> None:
         self._thread.start()
-        return self
 
     def stop(self, timeout_s: float | None = None) -> None:
-        """Stop after the push under way (waiting at most ``timeout_s``, default the push
-        timeout plus one second)."""
+        """Stop after the push under way (waiting at most ``timeout_s``)."""
         self._stop.set()
         self._thread.join(self.config.timeout_s + 1 if timeout_s is None else timeout_s)
 
@@ -203,11 +221,9 @@ class OtlpPusher:
             try:
                 self.last = push_families(list(self.collect()), self.config)
             except Exception as exc:  # noqa: BLE001 - the loop must outlive one bad push
-                self.last = {"sink": "otlp", "status": "failed",
-                             "error": f"push failed: {type(exc).__name__}"}
-            if self.last.get("status") == "failed":
-                log.warning("otlp push to %s: %s", self.last.get("target"),
-                            self.last.get("error"))
+                self.last = {"status": "failed", "error": f"push failed: {type(exc).__name__}"}
+            if self.last["status"] == "failed":
+                log.warning("otlp push to %s: %s", self.last.get("target"), self.last["error"])
             self._stop.wait(self.interval_s)
 
 
@@ -221,8 +237,7 @@ def endpoint_arg(text: str) -> str:
 
 
 def interval_arg(text: str) -> float:
-    """``--otlp-interval``: a positive duration (``60s``, ``500ms``, ``5m``, ``1h``; a bare
-    number is seconds), in seconds (argparse ``type``).
+    """``--otlp-interval`` in seconds: ``60s``, ``500ms``, ``5m``, ``1h`` (argparse ``type``).
 
     >>> interval_arg("60s"), interval_arg("500ms"), interval_arg("2m")
     (60.0, 0.5, 120.0)
