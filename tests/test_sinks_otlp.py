@@ -227,6 +227,16 @@ def test_dry_run_sends_nothing(receiver, clean_env):
     assert receiver.requests == []
 
 
+def test_without_the_sdk_the_push_fails_naming_the_extra(receiver, clean_env):
+    clean_env.setitem(sys.modules, "opentelemetry.exporter.otlp.proto.http.metric_exporter",
+                      None)  # what an environment without obskit[otlp] raises on import
+    (result,) = dispatch({"otlp": {"endpoint": receiver.url}}, run=load(sample_summary()),
+                         events=None, run_dir=None)
+    assert result["status"] == "failed"
+    assert 'pip install "obskit[otlp]"' in result["error"]
+    assert receiver.requests == []
+
+
 @pytest.mark.parametrize(("raw", "key", "text"), [
     ({}, "sinks.otlp.endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT"),
     ({"endpoint": "127.0.0.1:4318"}, "sinks.otlp.endpoint", "http://"),
