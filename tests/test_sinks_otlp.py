@@ -240,6 +240,7 @@ def test_without_the_sdk_the_push_fails_naming_the_extra(receiver, clean_env):
 @pytest.mark.parametrize(("raw", "key", "text"), [
     ({}, "sinks.otlp.endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT"),
     ({"endpoint": "127.0.0.1:4318"}, "sinks.otlp.endpoint", "http://"),
+    ({"endpoint": f"otlp.example?key={SECRET}"}, "sinks.otlp.endpoint", "https://"),
     ({"endpoint": "http://h:4318", "headers": {"api-key": SECRET}}, "sinks.otlp.headers",
      "headers_env"),
     ({"endpoint": "http://h:4318", "headers_env": ["DD_API_KEY"]}, "sinks.otlp.headers_env",

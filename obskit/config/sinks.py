@@ -153,9 +153,9 @@ def _otlp(raw: Any, key: str, base: Path) -> OtlpConfig:
         expect(any(os.environ.get(name) for name in OTLP_ENDPOINT_ENVS), f"{key}.endpoint",
                "an OTLP/HTTP URL such as http://127.0.0.1:4318 (or "
                + " or ".join(f"${name}" for name in OTLP_ENDPOINT_ENVS) + " set)", None)
-    else:
-        expect(isinstance(endpoint, str) and bool(_URL.match(endpoint)), f"{key}.endpoint",
-               "an http:// or https:// URL such as http://127.0.0.1:4318", endpoint)
+    elif not (isinstance(endpoint, str) and _URL.match(endpoint)):  # not echoed: a secret?
+        raise ConfigError(f"config key '{key}.endpoint': expected an http:// or https:// URL "
+                          "such as http://127.0.0.1:4318", key=f"{key}.endpoint")
     headers = raw.get("headers_env") or {}
     expect(isinstance(headers, Mapping), f"{key}.headers_env",
            "a mapping of header name to environment variable", headers)
