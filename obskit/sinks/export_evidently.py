@@ -72,7 +72,7 @@ def _timestamp(text: str | None) -> datetime:
     """A window's ISO-8601 UTC start as a naive UTC datetime (Evidently compares snapshot
     timestamps with naive ones: ``Report.run`` stamps ``datetime.now()``)."""
     if not text:
-        raise InputError("a window has no start: cannot stamp its snapshot", path=None)
+        raise InputError("a window has no start: cannot stamp its snapshot")
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
@@ -100,8 +100,7 @@ class _Results:
         self.results[calc.id] = result
         return result
 
-    def verdict(self, metric: Any, result: Any, *, name: str, text: str,
-                failed: bool) -> None:
+    def verdict(self, metric: Any, result: Any, *, name: str, text: str, failed: bool) -> None:
         test = self.core.MetricTestResult(
             id=f"{metric.get_fingerprint()}-obskit", name=name, description=text,
             metric_config=result.metric_value_location.metric,
@@ -132,14 +131,11 @@ def _window_results(run: Run, window: Window, skipped: set[str]) -> _Results:
     for kind, values in (("default", window.performance),
                          (ESTIMATED, window.estimated_performance)):
         for metric_name, value in values.items():
-            if value is None:
-                continue
             if metric_name not in names:
                 skipped.add(metric_name)
-                continue
-            cls = getattr(m, names[metric_name])
-            title = f"{'Estimated ' if kind == ESTIMATED else ''}{metric_name} (obskit)"
-            out.add(cls(**{key: kind}), value, title=title)
+            elif value is not None:
+                title = f"{'Estimated ' if kind == ESTIMATED else ''}{metric_name} (obskit)"
+                out.add(getattr(m, names[metric_name])(**{key: kind}), value, title=title)
     return out
 
 
