@@ -133,13 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="random seed: the same seed writes the same data (default 7)")
     from obskit.instrument import probe_cli
     from obskit.runner import backfill, schedule
-    from obskit.sinks import dashboard, exporter, rules
+    from obskit.sinks import dashboard, export_cli, exporter, rules
 
     schedule.add_parser(sub)  # schedule and run-due
     backfill.add_parser(sub)
     exporter.add_parser(sub)
     dashboard.add_parser(sub)
     rules.add_parser(sub)
+    export_cli.add_parser(sub)
     probe_cli.add_parser(sub)
     return parser
 
@@ -148,13 +149,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from obskit.instrument import probe_cli
     from obskit.runner import backfill, schedule
-    from obskit.sinks import dashboard, exporter, rules
+    from obskit.sinks import dashboard, export_cli, exporter, rules
 
     handler = {"report": _cmd_report, "deep-dive": _cmd_deep_dive,
                "investigate": _cmd_deep_dive, "demo": _cmd_demo, "schedule": schedule.run,
                "run-due": schedule.run, "backfill": backfill.run,
                "exporter": exporter.run, "probe": probe_cli.run, "dashboard": dashboard.run,
-               "alert-rules": rules.run}[args.command]
+               "alert-rules": rules.run, "export": export_cli.run}[args.command]
     try:
         return handler(args)
     except NotebookError as exc:
