@@ -98,7 +98,7 @@ def retrain(rule: RemediationRule, *, store: Any, alias: str, config: Config, ru
     if logs.reference is not None:
         ref_cols = [c for c in (*logs.features, "label") if c in logs.reference.table.columns]
         reference = logs.reference.table.select(*ref_cols).limit(gate.max_rows).execute()
-    champion_path = store.local_path(champion.version) if champion else None
+    champion_path = store.local_path(champion) if champion else None
     context = RetrainContext(
         data=labelled_rows(logs, end=start, max_rows=gate.max_rows),
         features=tuple(logs.features), task=logs.task, reference=reference,
