@@ -42,9 +42,9 @@ CHALLENGER = "challenger"
 class RetrainContext:
     """What a retrain entry point gets.
 
-    ``data`` holds the labelled rows before the gate windows (features and ``label``,
-    at most ``gate.max_rows``, newest first); ``reference`` a bounded sample of the
-    reference log (None without one); ``champion`` the serving version
+    ``data`` holds the labelled rows before the gate windows (features, ``label`` and
+    ``timestamp``, at most ``gate.max_rows``, newest first); ``reference`` a bounded
+    sample of the reference log (None without one); ``champion`` the serving version
     (:class:`obskit.instrument.aliases.ModelVersion`, None when the alias is unset) and
     ``champion_path`` its model file; ``holdout_start`` the start of the first gate window.
     """
@@ -112,10 +112,10 @@ def labelled_rows(logs: Any, *, start: str | None = None, end: str | None = None
     Returns
     -------
     DataFrame
-        The feature columns and ``label``.
+        The feature columns, ``label`` and ``timestamp``.
     """
     table = logs.current.table
-    cols = [*logs.features, "label"]
+    cols = [*logs.features, "label", "timestamp"]
     if "label" not in table.columns:
         return pd.DataFrame(columns=cols)
     ts = table.timestamp
