@@ -98,7 +98,7 @@ def test_scheduled_runs_roll_back_once_after_n_windows_and_cooldown_holds(stream
     audit = read_audit(stream["root"] / "reports" / "remediation.jsonl")
     assert [a["run_id"] for a in audit] == [f"day-{d}" for d in range(1, 7)]
     assert [a["decision"] for a in audit] == [k for k, _ in kinds]
-    for outcome, line in zip(outcomes, audit):
+    for outcome, line in zip(outcomes, audit, strict=True):
         published = json.loads((outcome.run_dir / "alerts.json").read_text())
         assert [{k: v for k, v in d.items() if k != "line"}
                 for d in published["remediation"]] == [line]

@@ -31,6 +31,7 @@ from tests.test_remediation import fake_notebook  # noqa: F401  (a fixture)
 from tests.test_sinks_webhook import TOKEN, receiver  # noqa: F401  (a fixture)
 
 DRIFT_DAY, DAYS, ROWS = 3, 6, 1500
+pytestmark = pytest.mark.usefixtures("fake_notebook")
 
 ENTRY = textwrap.dedent('''
     """A team's retrain entry points (what `entry_point: remed_train:NAME` imports)."""
@@ -100,7 +101,7 @@ def _gate_rows(stream):
     return pd.concat([pd.read_json(f, lines=True) for f in files])
 
 
-def test_worse_candidate_becomes_challenger_and_is_not_promoted(stream, fake_notebook):
+def test_worse_candidate_becomes_challenger_and_is_not_promoted(stream):
     _json_store(stream)
     outcome = _run(stream, _retrain("worse"))
     (decision,) = outcome.remediation
@@ -120,7 +121,7 @@ def test_worse_candidate_becomes_challenger_and_is_not_promoted(stream, fake_not
     assert audit["scores"] == scores and audit["challenger"] == "2"
 
 
-def test_better_candidate_is_promoted_on_held_out_windows(stream, fake_notebook):
+def test_better_candidate_is_promoted_on_held_out_windows(stream):
     _json_store(stream)
     outcome = _run(stream, _retrain("better"))
     (decision,) = outcome.remediation
@@ -141,7 +142,7 @@ def test_better_candidate_is_promoted_on_held_out_windows(stream, fake_notebook)
     assert seen["champion"] == "1" and sorted(seen["features"]) == list(FEATURES)
 
 
-def test_failing_entry_point_is_audited_and_the_report_stands(stream, fake_notebook):
+def test_failing_entry_point_is_audited_and_the_report_stands(stream):
     _json_store(stream)
     outcome = _run(stream, _retrain("broken"))
     assert outcome.status == "alert" and outcome.html.is_file()
@@ -156,7 +157,7 @@ def test_failing_entry_point_is_audited_and_the_report_stands(stream, fake_noteb
     assert state["live"]["last_action"] == {}
 
 
-def test_rollback_in_an_mlflow_registry(stream, fake_notebook, monkeypatch):
+def test_rollback_in_an_mlflow_registry(stream, monkeypatch):
     monkeypatch.chdir(stream["root"])  # MLflow's default artifact root is ./mlruns
     uri = f"sqlite:///{stream['root']}/mlflow.db"
     store = open_alias_store(uri, model_name="credit")
@@ -175,7 +176,7 @@ def test_rollback_in_an_mlflow_registry(stream, fake_notebook, monkeypatch):
     assert str(client.get_model_version_by_alias("credit", "champion").version) == "1"
 
 
-def test_webhook_action_reaches_the_receiver(stream, fake_notebook, receiver,  # noqa: F811
+def test_webhook_action_reaches_the_receiver(stream, receiver,  # noqa: F811
                                              monkeypatch):
     hook = receiver()
     monkeypatch.setenv("REMED_HOOK_URL", hook.url)
