@@ -95,7 +95,8 @@ def verdict(rule: RemediationRule, config: RemediationConfig, state: Remediation
     def result(go: bool, reason: str) -> Verdict:
         return Verdict(go, reason, count, need, latest)
 
-    streak = f"{count} of {need} consecutive breaching windows"
+    streak = (f"{count} of {need} consecutive breaching windows" if count <= need
+              else f"{count} consecutive breaching windows ({need} needed)")
     if count < need:
         return result(False, streak)
     if last is not None and until(last, rule.cooldown) > now:
