@@ -45,7 +45,7 @@ def three(store, tmp_path):
     return store, files, versions
 
 
-def test_register_numbers_versions_and_keeps_the_file(three):
+def test_register_numbers_versions_and_keeps_the_file(three, tmp_path):
     store, files, versions = three
     assert [v.version for v in versions] == ["1", "2", "3"]
     assert store.versions() == versions
@@ -53,6 +53,8 @@ def test_register_numbers_versions_and_keeps_the_file(three):
     assert all(v.name == "churn" for v in versions) and store.name == "churn"
     for version, file in zip(versions, files, strict=True):
         assert store.local_path(version).read_bytes() == file.read_bytes()
+    if isinstance(store, MlflowAliasStore):  # artifacts beside the database, not ./mlruns
+        assert versions[0].source.startswith((tmp_path / "mlartifacts").as_uri())
     assert store.get_version("2") == versions[1]
 
 
@@ -87,6 +89,8 @@ def test_unknown_version_and_bad_alias_are_named(three):
         store.get_version("7")
     with pytest.raises(InputError, match="no version '7'"):
         store.set_alias("champion", "7")
+    with pytest.raises(InputError, match="no version 'None'"):
+        store.get_version("None")
     for bad in ("latest", "v2", "no spaces", ""):
         with pytest.raises(ConfigError, match="alias"):
             store.set_alias(bad, "1")

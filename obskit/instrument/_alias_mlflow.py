@@ -45,6 +45,14 @@ EXPERIMENT = "obskit-models"
 HISTORY_TAG = "obskit.alias_history"
 
 
+def _beside_database(tracking_uri: str) -> str | None:
+    """``<folder>/mlartifacts`` (a file URI) for ``sqlite:///<folder>/<file>``, else None."""
+    if not tracking_uri.startswith("sqlite:///"):
+        return None
+    database = Path(tracking_uri[len("sqlite:///"):]).expanduser().absolute()
+    return (database.parent / "mlartifacts").as_uri()
+
+
 def _error_code(exc: Exception) -> str:
     return str(getattr(exc, "error_code", ""))
 
@@ -61,6 +69,11 @@ class MlflowAliasStore:
         The registered model's name (created by the first :meth:`register`).
     experiment : str, default :data:`EXPERIMENT`
         Experiment of the runs that hold registered model files.
+    artifact_location : str, optional
+        Where that experiment keeps its artifacts when this store creates it. Default: for
+        a ``sqlite:///<folder>/<file>`` store, ``<folder>/mlartifacts`` (beside the
+        database, not MLflow's ``./mlruns`` in whatever directory the process runs
+        in); for a tracking server, the server's artifact root.
 
     Raises
     ------
@@ -68,8 +81,8 @@ class MlflowAliasStore:
         MLflow is not installed (``pip install "obskit[mlflow]"``), or no model name.
     """
 
-    def __init__(self, tracking_uri: str, model_name: str, *,
-                 experiment: str = EXPERIMENT) -> None:
+    def __init__(self, tracking_uri: str, model_name: str, *, experiment: str = EXPERIMENT,
+                 artifact_location: str | None = None) -> None:
         if not model_name:
             raise ConfigError(f"an MLflow alias store ({tracking_uri}) needs a registered "
                               "model name")
@@ -77,6 +90,7 @@ class MlflowAliasStore:
         self.tracking_uri = tracking_uri
         self.name = model_name
         self.experiment = experiment
+        self.artifact_location = artifact_location or _beside_database(tracking_uri)
         self._client = self._mlflow.MlflowClient(tracking_uri=tracking_uri,
                                                  registry_uri=tracking_uri)
         self._cache: Path | None = None
@@ -102,8 +116,8 @@ class MlflowAliasStore:
         """The version ``version``; InputError naming it when the registry has none."""
         try:
             return self._version(self._client.get_model_version(self.name, str(version)))
-        except self._mlflow.MlflowException as exc:
-            if self._missing(exc):
+        except self._mlflow.MlflowException as exc:  # unknown, or not a number
+            if self._missing(exc) or _error_code(exc) == "INVALID_PARAMETER_VALUE":
                 raise InputError(f"registered model {self.name!r} has no version "
                                  f"{str(version)!r}") from exc
             raise
@@ -165,7 +179,8 @@ class MlflowAliasStore:
         if found is not None:
             return str(found.experiment_id)
         try:
-            return str(self._client.create_experiment(self.experiment))
+            return str(self._client.create_experiment(
+                self.experiment, artifact_location=self.artifact_location))
         except self._mlflow.MlflowException:  # created meanwhile by another process
             again = self._client.get_experiment_by_name(self.experiment)
             if again is None:
