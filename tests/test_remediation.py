@@ -146,3 +146,26 @@ def test_no_previous_version_is_skipped_and_audited(tmp_path, fake_notebook):
     assert decision["decision"] == "skipped"
     assert decision["reason"] == "2 of 2 consecutive breaching windows; no previous version"
     assert open_alias_store(tmp_path / "models.json").get("champion").version == "1"
+
+
+def test_backfill_counts_windows_across_runs_of_one_window_each(stream, fake_notebook,
+                                                               capsys):
+    for day in range(1, 7):
+        write_day(stream["logs"], stream["model"], day, drift_day=DRIFT_DAY, rows=1500)
+    path = _config(stream, {"dry_run": False, "rules": [ROLLBACK]})
+    assert main(["backfill", "--config", str(path), "--from", "2026-11-01",
+                 "--to", "2026-11-07", "--every", "1d"]) == 0
+    out = capsys.readouterr()
+    lines = [line.strip() for line in (out.out + out.err).splitlines()
+             if line.strip().startswith("remediation:")]
+    skipped = "remediation: drift_share_high/rollback skipped: "
+    assert lines[:-1] == [f"{skipped}{k} of 2 consecutive breaching windows" for k in (0, 0, 1)] \
+        + ["remediation: rollback champion 2 -> 1",
+           f"{skipped}1 of 2 consecutive breaching windows"]
+    assert lines[-1].startswith(f"{skipped}2 of 2 consecutive breaching windows; cooldown")
+    assert "cooldown 1d until" in lines[-1]
+    assert open_alias_store(stream["root"] / "models.json").get("champion").version == "1"
+    audit = read_audit(stream["root"] / "reports" / "remediation.jsonl")
+    assert [a["run_id"] for a in audit] == [f"2026-11-0{d}" for d in range(1, 7)]
+    assert [a["windows"]["latest"] for a in audit] == \
+        [f"2026-11-0{d}T00:00:00Z" for d in range(1, 7)]

@@ -91,7 +91,7 @@ def retrain(rule: RemediationRule, *, store: Any, alias: str, config: Config, ru
     logs = load_logs(config)
     start, end = str(windows[0].start), str(windows[-1].end)
     held_out = labelled_rows(logs, start=start, end=end, max_rows=gate.max_rows)
-    if held_out.empty or held_out["label"].nunique() < 2 and logs.task != "regression":
+    if held_out.empty or (held_out["label"].nunique() < 2 and logs.task != "regression"):
         return {**base, "decision": "skipped",
                 "reason": f"the gate windows from {start} hold too few labelled rows"}
     reference = None
