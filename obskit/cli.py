@@ -40,6 +40,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     print(f"status: {outcome.status} ({plural(len(alerts), 'alert')}"
           + ("; no window had enough rows to be judged" if unjudged else "") + ")")
     print(f"report: {outcome.html}")
+    for decision in outcome.remediation:
+        print(decision["line"])
     timings = outcome.timings
     if timings:
         print("timings: " + ", ".join(f"{k.removesuffix('_s')} {v:.1f} s"

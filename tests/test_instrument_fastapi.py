@@ -339,3 +339,20 @@ def test_a_bare_tree_model_takes_numbers_only_and_names_its_trust_setting(tmp_pa
     assert prediction in (0, 1) and 0.0 <= score <= 1.0
     expected = model.model.predict_proba(pd.DataFrame([row]))[0, 1]
     assert score == expected
+
+
+def test_a_request_served_by_the_old_model_does_not_bring_its_version_back():
+    """After a swap to v2, a request still running on v1 is counted under v1 but
+    obskit_model_info keeps showing only the version served now."""
+    version = ["v1"]
+    registry = CollectorRegistry()
+    inst = Instrumentation(FastAPI(), model_name="m", model_version=lambda: version[0],
+                           registry=registry, tracer_provider=TracerProvider())
+    with inst.prediction("old", model_version="v1") as p:
+        version[0] = "v2"  # swapped while the request runs
+        inst.metrics.set_version("v2")
+        p.set_result(features={"x": 1}, prediction=1, score=0.9)
+    found = samples(generate_latest(registry).decode())
+    assert value(found, REQUESTS, model_version="v1", outcome="success") == 1
+    assert [dict(ls)["model_version"] for (n, ls) in found if n == "obskit_model_info"] == ["v2"]
+    assert p.model_version == "v1"

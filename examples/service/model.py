@@ -59,13 +59,13 @@ def feature_kinds(model: Any, names: list[str]) -> dict[str, str]:
     return kinds
 
 
-def _check_loadable(path: Path, trust_types: tuple[str, ...]) -> None:
+def _check_loadable(path: Path, trust_types: tuple[str, ...], origin: str) -> None:
     """The service's own words for a model it cannot load (its settings, not the CLI's
     flags): a missing file, a pickle, or skops types not trusted by OBSKIT_TRUST_TYPES."""
     if not path.is_file():
-        raise ValueError(f"model file {str(path)!r} (OBSKIT_MODEL) does not exist")
+        raise ValueError(f"model file {str(path)!r} ({origin}) does not exist")
     if path.suffix.lower() != ".skops":
-        raise ValueError(f"model file {str(path)!r} (OBSKIT_MODEL): the service loads .skops "
+        raise ValueError(f"model file {str(path)!r} ({origin}): the service loads .skops "
                          "files only (a pickle runs code when loaded); save the model with "
                          "skops.io.dump")
     import skops.io as sio
@@ -73,7 +73,7 @@ def _check_loadable(path: Path, trust_types: tuple[str, ...]) -> None:
     try:
         untrusted = sio.get_untrusted_types(file=path)
     except Exception as exc:  # a corrupt zip or schema: skops raises many kinds
-        raise ValueError(f"model file {str(path)!r} (OBSKIT_MODEL) is not a readable skops "
+        raise ValueError(f"model file {str(path)!r} ({origin}) is not a readable skops "
                          f"file: {exc}") from exc
     missing = [t for t in untrusted if t not in trust_types]
     if missing:
@@ -91,11 +91,14 @@ class ServedModel:
         The model file (``.skops``).
     trust_types : tuple of str
         skops types to trust.
+    origin : str, default ``"OBSKIT_MODEL"``
+        Where the file came from, named in errors (e.g. an alias's version).
     """
 
-    def __init__(self, path: Path, trust_types: tuple[str, ...] = ()) -> None:
+    def __init__(self, path: Path, trust_types: tuple[str, ...] = (), *,
+                 origin: str = "OBSKIT_MODEL") -> None:
         self.path = path
-        _check_loadable(path, trust_types)
+        _check_loadable(path, trust_types, origin)
         self.model = load_model(path, trusted_types=trust_types)
         names = getattr(self.model, "feature_names_in_", None)
         if names is None:

@@ -17,6 +17,13 @@
                                   named here must exist)
 ``OBSKIT_FAULT_INJECTION``        ``1`` enables the ``X-Obskit-Delay-Ms`` and
                                   ``X-Obskit-Fail`` request headers (off by default)
+``OBSKIT_MODEL_ALIAS``            serve the version a model alias points to, instead of
+                                  ``OBSKIT_MODEL``: ``<file>.json#<alias>`` (a JSON alias
+                                  file) or ``models:/<name>@<alias>`` (MLflow's registry at
+                                  ``MLFLOW_TRACKING_URI``); the served version is the
+                                  alias's (so ``OBSKIT_MODEL_VERSION`` must not be set) and
+                                  the golden check runs only when ``OBSKIT_GOLDEN`` is set
+``OBSKIT_ALIAS_REFRESH_S``        seconds between two reads of the alias (default 30; > 0)
 ================================  ==========================================================
 """
 
@@ -28,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from obskit.exceptions import ConfigError
+from obskit.instrument.aliases import parse_model_ref
 
 __all__ = ["Settings"]
 
@@ -60,6 +68,10 @@ class Settings:
         True when ``golden`` was named explicitly (a missing file is then not ready).
     fault_injection : bool
         Honour the fault injection headers.
+    model_alias : str or None
+        ``OBSKIT_MODEL_ALIAS`` as given; None: serve ``model``.
+    alias_refresh_s : float
+        Seconds between two reads of the alias.
     """
 
     model: Path = Path("demo-data/model.skops")
@@ -72,6 +84,8 @@ class Settings:
     golden: Path | None = None
     golden_required: bool = False
     fault_injection: bool = False
+    model_alias: str | None = None
+    alias_refresh_s: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -89,7 +103,10 @@ class Settings:
         Raises
         ------
         ConfigError
-            If ``OBSKIT_LOG_FORMAT`` or ``OBSKIT_FAULT_INJECTION`` has an unknown value.
+            If ``OBSKIT_LOG_FORMAT`` or ``OBSKIT_FAULT_INJECTION`` has an unknown value,
+            ``OBSKIT_MODEL_ALIAS`` is not a model reference or comes with
+            ``OBSKIT_MODEL`` or ``OBSKIT_MODEL_VERSION``, or ``OBSKIT_ALIAS_REFRESH_S`` is
+            not a number above 0.
         """
         env = os.environ if env is None else env
         model = Path(env.get("OBSKIT_MODEL") or "demo-data/model.skops")
@@ -103,6 +120,18 @@ class Settings:
                               key="OBSKIT_FAULT_INJECTION")
         golden = env.get("OBSKIT_GOLDEN")
         trust = env.get("OBSKIT_TRUST_TYPES") or ""
+        alias = (env.get("OBSKIT_MODEL_ALIAS") or "").strip() or None
+        refresh = _refresh_s(env.get("OBSKIT_ALIAS_REFRESH_S"))
+        if alias is not None:
+            _check_alias_setting(alias, env)
+            return cls(
+                model_alias=alias, alias_refresh_s=refresh,
+                trust_types=tuple(t.strip() for t in trust.split(",") if t.strip()),
+                model_name=env.get("OBSKIT_MODEL_NAME") or "",
+                log_dir=Path(env.get("OBSKIT_LOG_DIR") or "prediction-logs"),
+                log_format=fmt, traces=env.get("OBSKIT_TRACES") or None,
+                golden=Path(golden) if golden else None, golden_required=bool(golden),
+                fault_injection=fault in ("1", "true"))
         return cls(
             model=model,
             trust_types=tuple(t.strip() for t in trust.split(",") if t.strip()),
@@ -115,3 +144,30 @@ class Settings:
             golden_required=bool(golden),
             fault_injection=fault in ("1", "true"),
         )
+
+
+def _refresh_s(text: str | None) -> float:
+    """``OBSKIT_ALIAS_REFRESH_S`` as seconds (default 30)."""
+    if not (text or "").strip():
+        return 30.0
+    try:
+        seconds = float(text)  # type: ignore[arg-type]
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0 or seconds == float("inf"):
+        raise ConfigError(f"OBSKIT_ALIAS_REFRESH_S must be a number of seconds above 0, "
+                          f"got {text!r}", key="OBSKIT_ALIAS_REFRESH_S")
+    return seconds
+
+
+def _check_alias_setting(alias: str, env: Mapping[str, str]) -> None:
+    """``OBSKIT_MODEL_ALIAS`` is a model reference, and nothing else names the model."""
+    try:
+        parse_model_ref(alias)
+    except ConfigError as exc:
+        raise ConfigError(f"OBSKIT_MODEL_ALIAS: {exc}", key="OBSKIT_MODEL_ALIAS") from exc
+    for other in ("OBSKIT_MODEL", "OBSKIT_MODEL_VERSION"):
+        if env.get(other):
+            what = "file" if other == "OBSKIT_MODEL" else "version"
+            raise ConfigError(f"OBSKIT_MODEL_ALIAS and {other} are both set: with an alias "
+                              f"the model {what} is the alias's; unset {other}", key=other)

@@ -15,7 +15,15 @@ import yaml
 
 from obskit.config.anomalies import AnomalyConfig
 from obskit.config.checks import check_keys, expect, resolve_path
-from obskit.config.model import DEFAULT_DRIFT, DEFAULT_WINDOW, ENGINES, TASKS, Config
+from obskit.config.model import (
+    DEFAULT_ALERTS,
+    DEFAULT_DRIFT,
+    DEFAULT_WINDOW,
+    ENGINES,
+    TASKS,
+    Config,
+)
+from obskit.config.remediation import load_remediation
 from obskit.config.schedule import schedule_section
 from obskit.config.sections import (
     alert_rule,
@@ -39,7 +47,7 @@ TOP_LEVEL_KEYS = (
     "engine", "duckdb", "spark", "positive_label", "drift", "alerts", "model", "out",
     "fail_on_alert", "segments", "min_segment_rows", "multivariate", "estimation",
     "anomalies", "schedule", "sinks", "keep", "notebook_timeout_s", "period",
-    "dry_run", "reference_cache",
+    "dry_run", "reference_cache", "remediation",
 )
 MODEL_KEYS = ("path", "trusted_types", "trust")
 MULTIVARIATE_KEYS = ("enabled", "sample_rows", "threshold")
@@ -178,6 +186,9 @@ def config_from_dict(raw: Mapping[str, Any], *, base_dir: Path | None = None,
                "a mapping (see the README)", value)
     kwargs["anomalies"] = AnomalyConfig.from_config(raw.get("anomalies"))
     kwargs["sinks"] = load_sinks(raw.get("sinks"), base_dir=base)
+    kwargs["remediation"] = load_remediation(
+        raw.get("remediation"), base_dir=base, webhook=kwargs["sinks"].webhook is not None,
+        alerts=(a.name for a in kwargs.get("alerts", DEFAULT_ALERTS)))
     if raw.get("schedule") is not None:
         kwargs["schedule"] = schedule_section(raw["schedule"], base_dir=base, source=source)
     keep = raw.get("keep")

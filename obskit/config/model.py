@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from obskit.config.anomalies import AnomalyConfig
+from obskit.config.remediation import RemediationConfig
 from obskit.config.schedule import ScheduleConfig
 from obskit.config.sinks import SinksConfig
 from obskit.stattests.registry import DriftRule
@@ -149,6 +150,8 @@ class Config:
     schedule: ScheduleConfig | None = None
     #: where alerts and metrics go (the ``sinks`` section; empty: nowhere)
     sinks: SinksConfig = field(default_factory=SinksConfig)
+    #: guarded self-healing (the ``remediation`` section; None: not configured)
+    remediation: RemediationConfig | None = None
     #: keep at most this many runs in a report folder (None: all)
     keep: int | None = None
     #: fitted reference statistics on disk (:mod:`obskit.analysis.reference_cache`): True keeps them

@@ -216,11 +216,20 @@ class Instrumentation:
 
     def count_invalid_input(self) -> None:
         """Count one request rejected before the model saw it (no span, no log row)."""
-        self.metrics.observe(outcome="invalid_input", model_version=self.model_version())
+        self.metrics.observe(outcome="invalid_input", model_version=self._show_served())
+
+    def _show_served(self) -> str | None:
+        """The version served now, shown in ``obskit_model_info`` (read afresh, so a
+        request that ran on the previous model never shows that one again)."""
+        current = self.model_version()
+        if current is not None:
+            self.metrics.set_version(current)
+        return current
 
     @contextmanager
     def prediction(self, request_id: str, features: Mapping[str, Any] | None = None, *,
-                   synthetic: bool = False) -> Iterator[Prediction]:
+                   synthetic: bool = False,
+                   model_version: str | None = None) -> Iterator[Prediction]:
         """Instrument one prediction: span ``predict``, metrics and the log row.
 
         Parameters
@@ -236,6 +245,10 @@ class Instrumentation:
             ``obskit.synthetic``) and counted in the metrics, but written to no log row,
             so that probes repeating the same few inputs never reach the drift and
             performance analysis of real traffic.
+        model_version : str, optional
+            The version of the model object that serves this request, when the service
+            swaps models (read it together with the model, so they match); default
+            :meth:`model_version`.
 
         Yields
         ------
@@ -250,7 +263,7 @@ class Instrumentation:
             recorded, the error was counted by class name and a row with status 500 and the
             error message was written.
         """
-        version = self.model_version() or "unknown"
+        version = model_version or self.model_version() or "unknown"
         attributes: dict[str, str | bool] = {
             "obskit.model.name": self.model_name, "obskit.model.version": version,
             "obskit.request_id": request_id}
@@ -271,12 +284,14 @@ class Instrumentation:
                 span.record_exception(exc)
                 span.set_attribute("error.type", error_type)
                 span.set_status(Status(StatusCode.ERROR, f"{error_type}: {exc}"))
+                self._show_served()
                 self.metrics.observe(outcome="error", model_version=version,
                                      duration_s=elapsed, error_type=error_type)
                 if not synthetic:
                     self._log(p, elapsed, status=500, error=f"{error_type}: {exc}")
                 raise
             elapsed = time.perf_counter() - start
+            self._show_served()
             self.metrics.observe(outcome="success", model_version=version,
                                  duration_s=elapsed, score=p.score)
             if not synthetic:

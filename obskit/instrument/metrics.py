@@ -124,7 +124,8 @@ class PredictionMetrics:
     model_version : str or None
         The version served at start (None: not known yet, e.g. the model is loading);
         ``obskit_model_info`` shows it and every outcome is initialised at 0 for it
-        (see :meth:`set_version`). :meth:`observe` takes the version of each request.
+        (see :meth:`set_version`, to call when the served version changes).
+        :meth:`observe` takes the version of each request.
     score_buckets : sequence of float, default :data:`SCORE_BUCKETS`
         Upper bounds of the score histogram.
     latency_buckets : sequence of float, default :data:`LATENCY_BUCKETS`
@@ -181,6 +182,10 @@ class PredictionMetrics:
     def set_version(self, model_version: str) -> None:
         """Show ``model_version`` in ``obskit_model_info``; its outcome counters start at 0.
 
+        ``obskit_model_info`` has one sample: the previous version's label set goes (its
+        request counters stay, as counters must). A promotion or a rollback
+        (:mod:`obskit.instrument.aliases`) is a call with the new version.
+
         Parameters
         ----------
         model_version : str
@@ -212,6 +217,9 @@ class PredictionMetrics:
             What happened.
         model_version : str, optional
             The version that served it; default the last one set (``"unknown"`` if none).
+            It labels the counters only: ``obskit_model_info`` shows the first version
+            seen and then what :meth:`set_version` says, so a request still running on
+            the old model after a swap does not bring the old version back.
         duration_s : float, optional
             Time spent in the prediction, seconds (not recorded for invalid input).
         score : float, optional
@@ -227,7 +235,7 @@ class PredictionMetrics:
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
         version = model_version if model_version is not None else self._version
-        if version is not None and version != self._version:
+        if version is not None and self._version is None:
             self.set_version(version)
         key = (self.model_name, version or "unknown")
         self.requests.labels(*key, outcome).inc()

@@ -49,6 +49,8 @@ class PeriodResult:
     run_dir: Path | None = None
     alerts: int = 0
     error: str | None = None
+    #: the run's remediation decisions, one printable line each
+    remediation: tuple[str, ...] = ()
 
 
 def _moment(text: str, key: str) -> datetime:
@@ -146,7 +148,9 @@ def backfill(config_file: str | Path | None, *, start: datetime, end: datetime,
                 try:
                     outcome = report.run_report(config, out=root, run_id=run_id)
                     result = PeriodResult(run_id, p_start, p_end, outcome.status,
-                                          outcome.run_dir, len(outcome.run.alerts))
+                                          outcome.run_dir, len(outcome.run.alerts),
+                                          remediation=tuple(d["line"]
+                                                            for d in outcome.remediation))
                 except NotebookError as exc:
                     result = PeriodResult(run_id, p_start, p_end, "failed",
                                           Path(exc.notebook).parent if exc.notebook else None,
@@ -162,6 +166,8 @@ def backfill(config_file: str | Path | None, *, start: datetime, end: datetime,
         else:
             line += f": {result.error}"
         tqdm.write(line)
+        for text in result.remediation:
+            tqdm.write(f"  {text}")
     bar.close()
     return results
 

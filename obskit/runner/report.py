@@ -58,6 +58,8 @@ class RunOutcome:
     record: RunRecord = field(default_factory=RunRecord)
     #: what changed against the folder's alert state: send ``firing`` and ``resolved``
     events: AlertEvents | None = None
+    #: the remediation decisions of the run (:func:`obskit.remediation.remediate`)
+    remediation: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def html(self) -> Path:
@@ -205,7 +207,8 @@ def _run_into(tmp: Path, root: Path, config: Config, run: Run,
     final = root / run_id
     publish(tmp, final)
     state.save()  # after publishing: a crash in between re-announces, never loses
-    _notify(config, final, run, record, events)
+    sinks = _notify(config, final, run, record, events)
+    decisions = _remediate(config, root, final, run, record, events, sinks)
     stale_failure = root / f"{run_id}-failed"
     if stale_failure.is_dir():
         shutil.rmtree(stale_failure, ignore_errors=True)
@@ -215,7 +218,7 @@ def _run_into(tmp: Path, root: Path, config: Config, run: Run,
         apply_retention(root, config.keep)
     write_history(root)
     assert run.status is not None  # analyze judged it; a failed run says "failed"
-    return RunOutcome(final, run.status, run, record, events)
+    return RunOutcome(final, run.status, run, record, events, decisions)
 
 
 def _publish_failed(tmp: Path, root: Path, config: Config, run: Run, record: RunRecord,
@@ -250,9 +253,34 @@ def _alert_events(root: Path, run: Run, run_id: str) -> tuple[AlertState, AlertE
 
 
 def _write_alerts(path: Path, run: Run, events: AlertEvents,
-                  sinks: list[dict[str, Any]] | None = None) -> None:
-    write_json(path, {"alerts": _alerts(run), "events": events.to_dict(),
-                      "sinks": sinks or []})
+                  sinks: list[dict[str, Any]] | None = None,
+                  remediation: list[dict[str, Any]] | None = None) -> None:
+    doc: dict[str, Any] = {"alerts": _alerts(run), "events": events.to_dict(),
+                           "sinks": sinks or []}
+    if remediation is not None:
+        doc["remediation"] = remediation
+    write_json(path, doc)
+
+
+def _remediate(config: Config, root: Path, run_dir: Path, run: Run, record: RunRecord,
+               events: AlertEvents, sinks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Apply the ``remediation`` rules (``--dry-run`` forces a dry run) and add the
+    decisions to the published run's ``alerts.json`` (``remediation``); never raises."""
+    if config.remediation is None:
+        return []
+    from obskit.remediation import remediate
+
+    try:
+        decisions = remediate(config, run, record, root=root, run_dir=run_dir,
+                              dry_run=config.dry_run)
+    except Exception as exc:  # e.g. an unwritable audit log: report it, keep the run
+        error = f"{type(exc).__name__}: {exc}"
+        decisions = [{"decision": "failed", "error": error,
+                      "line": f"remediation: failed: {error}"}]
+    tmp = run_dir / ".alerts.json.tmp"
+    _write_alerts(tmp, run, events, sinks, decisions)
+    os.replace(tmp, run_dir / "alerts.json")
+    return decisions
 
 
 def _notify(config: Config, run_dir: Path, run: Run, record: RunRecord,
