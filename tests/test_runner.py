@@ -228,3 +228,21 @@ def test_notebook_run_prints_no_unencrypted_transport_warning(tmp_path, capfd):
     assert out.cells[-1].outputs[0]["text"] == "hello\n"
     captured = capfd.readouterr()
     assert "without encryption" not in captured.err + captured.out
+
+
+def test_relative_out_folder_gives_the_notebook_a_path_it_can_open(tmp_path, monkeypatch):
+    """The notebook runs in the run folder (papermill's cwd): a relative ``out`` (the
+    default ``reports/latest``) must still hand it a summary path that opens from there."""
+    seen = []
+
+    def execute_in_run_folder(notebook, output, parameters, *, timeout_s=1800.0):
+        summary = Path(output.parent, parameters["summary_path"])  # as the kernel sees it
+        seen.append(json.loads(summary.read_text())["title"])
+        nbformat.write(_notebook("print('report')"), output)
+
+    monkeypatch.setattr(execute, "execute_notebook", execute_in_run_folder)
+    monkeypatch.chdir(tmp_path)
+    outcome = runner.run_report(Config(current="logs", out="reports/latest"),
+                                analysis=fake_run())
+    assert seen == ["fake"]
+    assert outcome.run_dir == tmp_path / "reports" / "latest" / outcome.run_id

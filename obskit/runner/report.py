@@ -162,7 +162,7 @@ def run_report(config: Config, *, out: str | Path | None = None,
                          path=run_id)
     load_sinks(config.sinks)  # a bad sinks section stops the run before any work
     run: Run = analysis or analyze(config)
-    root = Path(out or config.out)
+    root = Path(out or config.out).resolve()  # the notebook runs in the run folder
     root.mkdir(parents=True, exist_ok=True)
     clean_stale_tmp(root)
     run_id = run_id or new_run_id(root)
