@@ -145,12 +145,12 @@ def _prometheus(raw: Any, key: str, base: Path) -> PrometheusConfig:
     return PrometheusConfig(textfile, gateway, job)
 
 
-def _text(raw: Any, key: str, expected: str) -> str | None:
-    value = raw.get(key.rsplit(".", 1)[1])
+def _text(raw: Mapping[str, Any], name: str, key: str, expected: str) -> str | None:
+    """``raw[name]``: None when absent, else a non-empty string (``key`` in the error)."""
+    value = raw.get(name)
     if value is None:
         return None
-    expect(isinstance(value, str) and value.strip() != "", key, expected,
-           value if not isinstance(value, str) else "")
+    expect(isinstance(value, str) and value.strip() != "", f"{key}.{name}", expected, value)
     return str(value)
 
 
@@ -163,22 +163,23 @@ def _mlflow(raw: Any, key: str, base: Path) -> MlflowConfig:
     if uri is not None:  # never echo the value: it may carry a password
         expect(isinstance(uri, str) and uri.strip() != "" and not re.search(r"\s", uri),
                f"{key}.tracking_uri", "an MLflow tracking URI without spaces, e.g. "
-               "sqlite:///mlflow.db or http://127.0.0.1:5000", type(uri).__name__)
+               "sqlite:///mlflow.db or http://127.0.0.1:5000",
+               "(a text, not shown)" if isinstance(uri, str) else uri)
     elif not os.environ.get("MLFLOW_TRACKING_URI"):
         raise ConfigError(f"config key '{key}.tracking_uri': expected an MLflow tracking URI "
                           "(e.g. sqlite:///mlflow.db or http://127.0.0.1:5000), or the "
                           "MLFLOW_TRACKING_URI environment variable; neither is set",
                           key=f"{key}.tracking_uri")
-    experiment = _text(raw, f"{key}.experiment", "an experiment name") or "obskit"
-    run_name = _text(raw, f"{key}.run_name", "a run name") or MlflowConfig.run_name
+    experiment = _text(raw, "experiment", key, "an experiment name") or "obskit"
+    run_name = _text(raw, "run_name", key, "a run name") or MlflowConfig.run_name
     try:
         fields = {f for _, f, _, _ in string.Formatter().parse(run_name) if f is not None}
     except ValueError:
         fields = {"?"}
-    expect(fields <= set(RUN_NAME_FIELDS), f"{key}.run_name", "a name whose {fields} are "
-           f"among {', '.join('{' + f + '}' for f in RUN_NAME_FIELDS)}", run_name)
-    model = _text(raw, f"{key}.registered_model", "a registered model name")
-    location = _text(raw, f"{key}.artifact_location", "an artifact location (path or URI)")
+    expect(fields <= set(RUN_NAME_FIELDS), f"{key}.run_name", "a name whose only fields are "
+           + ", ".join("{" + f + "}" for f in RUN_NAME_FIELDS), run_name)
+    model = _text(raw, "registered_model", key, "a registered model name")
+    location = _text(raw, "artifact_location", key, "an artifact location (path or URI)")
     if location is not None and "://" not in location and not location.startswith("/"):
         location = str((base / location).resolve())
     timeout = raw.get("timeout_s")
