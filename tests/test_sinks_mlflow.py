@@ -247,3 +247,28 @@ def test_unreachable_server_is_recorded_quickly_and_the_report_stays_ok(store, t
     (recorded,) = _sinks(outcome.run_dir / "alerts.json")
     assert recorded["sink"] == "mlflow" and recorded["status"] == "failed"
     assert "s3cret" not in (outcome.run_dir / "alerts.json").read_text()
+
+
+def test_aliases_name_versions_and_unknown_values_are_noted(store):
+    """A ``model_version`` value that is not a number names an alias of the registered
+    model; one that names nothing is listed, and the run is logged all the same."""
+    client, outcome = store["client"], store["runs"][0]
+    client.set_registered_model_alias(MODEL, "canary", "2")
+    doc = json.loads((outcome.run_dir / "summary.json").read_text())
+    rename = {"v1": "canary", "v2": "shadow"}
+    for w in doc["windows"]:
+        for served in w["model_versions"]:
+            served["version"] = rename[served["version"]]
+    sink = {"tracking_uri": store["uri"], "experiment": "alias-check",
+            "registered_model": MODEL}
+    (result,) = dispatch({"mlflow": sink}, run=load(doc), record=outcome.record,
+                         events=None, run_dir=outcome.run_dir)
+    assert result["status"] == "logged", result
+    assert [(v["version"], v["model_version"]) for v in result["model_versions"]] == [
+        ("canary", "2")]
+    assert result["unregistered"] == ["shadow"]
+    tags = client.get_run(result["mlflow_run_id"]).data.tags
+    assert tags["obskit.model_version"] == "canary,shadow"
+    assert tags["obskit.unregistered_versions"] == "shadow"
+    assert client.get_model_version(MODEL, "2").tags["obskit.last_monitoring_run"] == \
+        result["mlflow_run_id"]
