@@ -272,3 +272,14 @@ def test_aliases_name_versions_and_unknown_values_are_noted(store):
     assert tags["obskit.unregistered_versions"] == "shadow"
     assert client.get_model_version(MODEL, "2").tags["obskit.last_monitoring_run"] == \
         result["mlflow_run_id"]
+
+
+def test_without_mlflow_installed_the_error_names_the_extra(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "mlflow" else real(name, *a))
+    with pytest.raises(ConfigError, match=r'pip install "obskit\[mlflow\]"') as info:
+        load_sinks({"mlflow": {"tracking_uri": "sqlite:///m.db"}})
+    assert info.value.key == "sinks.mlflow"

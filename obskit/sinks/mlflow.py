@@ -73,6 +73,11 @@ def plan(config: MlflowConfig, run: Run, record: RunRecord | None,
          events: Mapping[str, Any], run_dir: Any) -> dict[str, Any]:
     """What :func:`log_run` would log, without contacting MLflow (``--dry-run``).
 
+    Parameters
+    ----------
+    config, run, record, events, run_dir
+        As for :func:`log_run`.
+
     Returns
     -------
     dict
@@ -89,7 +94,8 @@ def plan(config: MlflowConfig, run: Run, record: RunRecord | None,
 
 @contextlib.contextmanager
 def _http_settings(config: MlflowConfig) -> Iterator[None]:
-    """MLflow's HTTP timeout and retries for the sink's calls, restored afterwards."""
+    """MLflow's HTTP timeout and retries for the sink's calls, restored afterwards (the
+    process environment is shared: not meant for concurrent sinks in threads)."""
     wanted: dict[str, int | None] = {"MLFLOW_HTTP_REQUEST_TIMEOUT": config.timeout_s,
               "MLFLOW_HTTP_REQUEST_MAX_RETRIES": config.retries}
     before = {name: os.environ.get(name) for name in wanted}

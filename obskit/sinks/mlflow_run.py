@@ -156,7 +156,21 @@ def _model_name(config: MlflowConfig, record: RunRecord | None) -> str | None:
 
 
 def run_name(config: MlflowConfig, run: Run, record: RunRecord | None) -> str:
-    """``config.run_name`` with its fields filled (a field without a value: ``-``)."""
+    """``config.run_name`` with its fields filled (a field without a value: ``-``).
+
+    Parameters
+    ----------
+    config : MlflowConfig
+    run : Run
+    record : RunRecord or None
+        ``run_id``; ``model`` (the model file, whose stem is ``model_name`` without
+        ``registered_model``).
+
+    Returns
+    -------
+    str
+        E.g. ``"credit-risk 20261130T060000Z"`` for ``"{model_name} {run_id}"``.
+    """
     values = {"run_id": record.run_id if record is not None else None,
               "model_name": _model_name(config, record), "status": run.status,
               "title": run.title}
@@ -168,7 +182,22 @@ def run_name(config: MlflowConfig, run: Run, record: RunRecord | None) -> str:
 def run_tags(config: MlflowConfig, run: Run, record: RunRecord | None,
              events: Mapping[str, Any], run_dir: Any) -> dict[str, str]:
     """The MLflow run's tags (``obskit.*``; ``mlflow.note.content``: the findings, which
-    the MLflow UI shows as the run's description). Tags without a value are left out."""
+    the MLflow UI shows as the run's description).
+
+    Parameters
+    ----------
+    config : MlflowConfig
+    run : Run
+    record : RunRecord or None
+    events : Mapping
+        The alert events (``firing`` counted in ``obskit.alerts_firing``).
+    run_dir : str, Path or None
+
+    Returns
+    -------
+    dict[str, str]
+        Tag → value; tags without a value are left out, values capped at 5000 characters.
+    """
     versions = served_versions(run)
     findings = "\n".join(f"- [{f.severity}] {f.text}" for f in run.findings[:10])
     tags = {
