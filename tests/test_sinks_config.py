@@ -21,7 +21,7 @@ def test_defaults_and_paths(tmp_path):
 
 
 @pytest.mark.parametrize(("raw", "key", "text"), [
-    ({"slack": {}}, "sinks.slack", "known keys of sinks: otlp, prometheus, webhook"),
+    ({"slack": {}}, "sinks.slack", "known keys of sinks: mlflow, otlp, prometheus, webhook"),
     ({"webhook": {"url_env": "X", "retry": 2}}, "sinks.webhook.retry",
      "url_env, timeout_s, retries, backoff_s"),
     ({"webhook": {}}, "sinks.webhook.url_env", "environment variable"),

@@ -23,6 +23,7 @@ from obskit.results import (
     FeatureDrift,
     FeatureQuality,
     Health,
+    ModelVersionRows,
     MultivariateDrift,
     Record,
     Window,
@@ -70,6 +71,8 @@ class WindowFrames:
     multivariate: pd.DataFrame = field(default_factory=pd.DataFrame)
     health: pd.DataFrame = field(default_factory=pd.DataFrame)
     data_quality: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: rows per window and model version (None: the log has no ``model_version``)
+    versions: pd.DataFrame | None = None
 
 
 def _row(frame: pd.DataFrame, idx: int) -> dict[Any, Any] | None:
@@ -175,6 +178,13 @@ def _multivariate(frame: pd.DataFrame, idx: int, enough: bool
             entry["value"] = None
         out[r["method"]] = record(MultivariateDrift, entry)
     return out
+
+
+def _versions(frame: pd.DataFrame, idx: int) -> tuple[ModelVersionRows, ...]:
+    """The model versions that served window ``idx``, in the frame's order."""
+    rows = frame[frame[W] == idx].to_dict("records") if len(frame) else []
+    return tuple(ModelVersionRows(version=plain(r["model_version"]), rows=int(r["rows"]))
+                 for r in rows)
 
 
 def _health(row: dict[Any, Any] | None, rows: int, enough: bool) -> Health:
@@ -286,5 +296,7 @@ def assemble_windows(spec: WindowSpec, frames: WindowFrames, *, features: list[s
                             if judged_features else None)
         w["multivariate_drift"] = _multivariate(frames.multivariate, idx, enough)
         w["health"] = _health(_row(frames.health, idx), rows, enough)
+        if frames.versions is not None:
+            w["model_versions"] = _versions(frames.versions, idx)
         windows.append(record(Window, w))
     return Windows(windows)

@@ -28,7 +28,7 @@ from obskit.monitors import (
     PerformanceMonitor,
 )
 from obskit.monitors.data_quality import data_quality_summary, windowed_quarantine
-from obskit.profiles import W, health_by_window, window_overview
+from obskit.profiles import W, health_by_window, model_versions_by_window, window_overview
 from obskit.profiles.segments import Segment
 from obskit.results import (
     DataQualitySummary,
@@ -248,6 +248,8 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table: Any
     with stage("profile"):
         overview = _overview(spec, table)
         health = health_by_window(table)
+        versions = (model_versions_by_window(table) if "model_version" in table.columns
+                    else None)
         quality = data_quality(logs, spec, table, reference, segment)
     drift = pd.DataFrame(columns=[W, "feature", "method", "value", "threshold", "drifted"])
     dists: dict[str, Any] = {}
@@ -274,7 +276,7 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table: Any
         estimated = estimated_performance(config, logs, table, reference, cache, scope)
     frames = WindowFrames(overview=overview, drift=drift, performance=performance,
                           estimated=estimated, multivariate=multivariate, health=health,
-                          data_quality=quality)
+                          data_quality=quality, versions=versions)
     windows = assemble_windows(spec, frames, features=list(logs.features),
                                metrics=METRICS[logs.task], min_rows=config.min_window_rows,
                                has_labels=measures_performance(

@@ -9,6 +9,8 @@ Validated once, at :func:`obskit.config.load_config`, with errors naming
                    pushgateway: http://127.0.0.1:9091, job: obskit}
       otlp: {endpoint: https://otlp.nr-data.net:4318,
              headers_env: {api-key: NEW_RELIC_LICENSE_KEY}, timeout_s: 10}
+      mlflow: {tracking_uri: "sqlite:///mlflow.db", experiment: credit-monitoring,
+               run_name: "{model_name} {run_id}", registered_model: credit-risk}
 
 The webhook URL is read from the environment variable ``url_env`` names, never from the
 file: it often carries a token; so are the OTLP headers (API keys), from ``headers_env``.
@@ -16,8 +18,10 @@ file: it often carries a token; so are the OTLP headers (API keys), from ``heade
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +31,16 @@ from obskit._registry import Registry
 from obskit.config.checks import check_keys, expect
 from obskit.exceptions import ConfigError
 
-__all__ = ["SinksConfig", "WebhookConfig", "PrometheusConfig", "load_sinks", "SECTIONS",
-           "WEBHOOK_KEYS", "PROMETHEUS_KEYS", "OtlpConfig", "OTLP_KEYS", "OTLP_ENDPOINT_ENVS"]
+__all__ = ["SinksConfig", "WebhookConfig", "PrometheusConfig", "MlflowConfig", "OtlpConfig",
+           "load_sinks", "SECTIONS", "WEBHOOK_KEYS", "PROMETHEUS_KEYS", "MLFLOW_KEYS",
+           "RUN_NAME_FIELDS", "OTLP_KEYS", "OTLP_ENDPOINT_ENVS"]
 
 WEBHOOK_KEYS = ("url_env", "timeout_s", "retries", "backoff_s")
 PROMETHEUS_KEYS = ("textfile", "pushgateway", "job")
+MLFLOW_KEYS = ("tracking_uri", "experiment", "run_name", "registered_model",
+               "artifact_location", "timeout_s", "retries")
+#: the fields a ``sinks.mlflow.run_name`` template may name
+RUN_NAME_FIELDS = ("run_id", "model_name", "status", "title")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _JOB = re.compile(r"^[^/\x00-\x1f]+$")
 
@@ -74,12 +83,35 @@ class OtlpConfig:
 
 
 @dataclass(frozen=True)
+class MlflowConfig:
+    """Each report run logged as an MLflow run (:mod:`obskit.sinks.mlflow`).
+
+    ``tracking_uri`` None: ``$MLFLOW_TRACKING_URI`` at delivery. ``run_name`` is a
+    template of :data:`RUN_NAME_FIELDS`. ``registered_model``: the MLflow registered
+    model whose versions the log's ``model_version`` values name (version numbers,
+    ``v<N>``, or aliases). ``artifact_location``: of the experiment, when obskit creates
+    it. ``timeout_s`` / ``retries``: MLflow's ``MLFLOW_HTTP_REQUEST_TIMEOUT`` /
+    ``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` for the sink's calls (None: MLflow's variable
+    when set, else 30 s / 2 retries).
+    """
+
+    tracking_uri: str | None = None
+    experiment: str = "obskit"
+    run_name: str = "obskit {run_id}"
+    registered_model: str | None = None
+    artifact_location: str | None = None
+    timeout_s: int | None = None
+    retries: int | None = None
+
+
+@dataclass(frozen=True)
 class SinksConfig:
     """The sinks in force (None: not configured)."""
 
     webhook: WebhookConfig | None = None
     prometheus: PrometheusConfig | None = None
     otlp: OtlpConfig | None = None
+    mlflow: MlflowConfig | None = None
 
 
 def _number(value: Any, key: str, expected: str, *, minimum: float = 0.0,
@@ -172,11 +204,60 @@ def _otlp(raw: Any, key: str, base: Path) -> OtlpConfig:
     return OtlpConfig(endpoint, tuple(headers.items()), timeout, service)
 
 
+def _text(raw: Mapping[str, Any], name: str, key: str, expected: str) -> str | None:
+    """``raw[name]``: None when absent, else a non-empty string (``key`` in the error)."""
+    value = raw.get(name)
+    if value is None:
+        return None
+    expect(isinstance(value, str) and value.strip() != "", f"{key}.{name}", expected, value)
+    return str(value)
+
+
+def _mlflow(raw: Any, key: str, base: Path) -> MlflowConfig:
+    check_keys(raw, MLFLOW_KEYS, key)
+    if importlib.util.find_spec("mlflow") is None:
+        raise ConfigError(f"config key {key!r}: the MLflow sink needs the 'mlflow' package: "
+                          'pip install "obskit[mlflow]"', key=key)
+    uri = raw.get("tracking_uri")
+    if uri is not None:  # never echo the value: it may carry a password
+        expect(isinstance(uri, str) and uri.strip() != "" and not re.search(r"\s", uri),
+               f"{key}.tracking_uri", "an MLflow tracking URI without spaces, e.g. "
+               "sqlite:///mlflow.db or http://127.0.0.1:5000",
+               "(a text, not shown)" if isinstance(uri, str) else uri)
+    elif not os.environ.get("MLFLOW_TRACKING_URI"):
+        raise ConfigError(f"config key '{key}.tracking_uri': expected an MLflow tracking URI "
+                          "(e.g. sqlite:///mlflow.db or http://127.0.0.1:5000), or the "
+                          "MLFLOW_TRACKING_URI environment variable; neither is set",
+                          key=f"{key}.tracking_uri")
+    experiment = _text(raw, "experiment", key, "an experiment name") or "obskit"
+    run_name = _text(raw, "run_name", key, "a run name") or MlflowConfig.run_name
+    try:
+        fields = {f for _, f, _, _ in string.Formatter().parse(run_name) if f is not None}
+    except ValueError:
+        fields = {"?"}
+    expect(fields <= set(RUN_NAME_FIELDS), f"{key}.run_name", "a name whose only fields are "
+           + ", ".join("{" + f + "}" for f in RUN_NAME_FIELDS), run_name)
+    model = _text(raw, "registered_model", key, "a registered model name")
+    location = _text(raw, "artifact_location", key, "an artifact location (path or URI)")
+    if location is not None and "://" not in location and not location.startswith("/"):
+        location = str((base / location).resolve())
+    timeout = raw.get("timeout_s")
+    expect(timeout is None or (isinstance(timeout, int) and not isinstance(timeout, bool)
+                               and 1 <= timeout <= 3600), f"{key}.timeout_s",
+           "a whole number of seconds between 1 and 3600", timeout)
+    retries = raw.get("retries")
+    expect(retries is None or (isinstance(retries, int) and not isinstance(retries, bool)
+                               and 0 <= retries <= 10), f"{key}.retries",
+           "an integer between 0 and 10", retries)
+    return MlflowConfig(uri, experiment, run_name, model, location, timeout, retries)
+
+
 #: the sections of ``sinks:`` and their validators
 SECTIONS: Registry[Callable[[Any, str, Path], Any]] = Registry("sinks section")
 SECTIONS.register("webhook", _webhook)
 SECTIONS.register("prometheus", _prometheus)
 SECTIONS.register("otlp", _otlp)
+SECTIONS.register("mlflow", _mlflow)
 
 
 def load_sinks(raw: Any, *, base_dir: str | Path | None = None) -> SinksConfig:

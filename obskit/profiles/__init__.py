@@ -10,6 +10,7 @@ from obskit.profiles._common import (
     by_window,
     clean_numeric,
     fetch_by_window,
+    model_versions_by_window,
     window_groups,
     window_overview,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "window_groups",
     "clean_numeric",
     "window_overview",
+    "model_versions_by_window",
     "wasserstein_by_window",
     "category_counts",
     "numeric_histogram",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import cast
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -104,3 +105,22 @@ def window_overview(table: ir.Table) -> pd.DataFrame:
         aggs["mean_score"] = table.score.mean(where=~missing)
         aggs["null_scores"] = missing.sum()
     return table.group_by(W).aggregate(**aggs).order_by(W).execute()
+
+
+def model_versions_by_window(table: ir.Table) -> pd.DataFrame:
+    """Rows per window and ``model_version`` (the model versions that served each window).
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed log with ``window_index`` and ``model_version``.
+
+    Returns
+    -------
+    DataFrame
+        ``window_index, model_version, rows``, one row per window and version (a null
+        version counts the rows that name none), most rows first within a window, ties by
+        version.
+    """
+    return (table.group_by([W, "model_version"]).aggregate(rows=table.count())
+            .order_by([W, ibis.desc("rows"), "model_version"]).execute())

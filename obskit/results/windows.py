@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from obskit.results.record import Record
 
 __all__ = ["FeatureDrift", "FeatureQuality", "Health", "Interval", "LlmCalls",
-           "MultivariateDrift", "ProbeSummary", "Window"]
+           "ModelVersionRows", "MultivariateDrift", "ProbeSummary", "Window"]
 
 #: a 95% interval ``(lower, upper)``; either bound may be None (not computable)
 Interval = tuple[float | None, float | None]
@@ -175,6 +175,15 @@ class Health(Record):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ModelVersionRows(Record):
+    """One model version that served a window (``windows[i].model_versions[]``): the
+    ``model_version`` value of the log (None: rows that name none) and its rows."""
+
+    version: str | None = None
+    rows: int = 0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Window(Record):
     """One time window of a run (or of a segment) and what the monitors found in it.
 
@@ -210,3 +219,6 @@ class Window(Record):
     health: Health = field(default_factory=Health)
     anomaly_counts: Mapping[str, int] = field(default_factory=dict)
     attribution_drift: float | None = None
+    #: the model versions that served the window, most rows first (only when the log
+    #: has a ``model_version`` column)
+    model_versions: tuple[ModelVersionRows, ...] = ()

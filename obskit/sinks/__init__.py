@@ -1,4 +1,4 @@
-"""Where alerts and metrics go after a run: a webhook, Prometheus, and rule actions.
+"""Where alerts and metrics go after a run: a webhook, Prometheus, MLflow, rule actions.
 
 :func:`dispatch` is called once per run with the typed run (:class:`obskit.results.Run`),
 the runner's record of it and the alert events
@@ -7,6 +7,7 @@ the runner's record of it and the alert events
 - ``webhook``: a JSON POST of the firing and resolved events (skipped when there are none);
 - ``prometheus``: metrics of the latest window, to a textfile and/or a Pushgateway;
 - ``otlp``: the same metrics as OTLP/HTTP gauges (Datadog, New Relic, a Collector);
+- ``mlflow``: every run as an MLflow run, alerts or not (:mod:`obskit.sinks.mlflow`);
 - actions: the ``action`` of each newly firing alert's rule (always, sinks or not).
 
 A sink that fails is recorded in the results, never raised: delivery problems must not
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from obskit.config.sinks import (
+    MlflowConfig,
     OtlpConfig,
     PrometheusConfig,
     SinksConfig,
@@ -29,7 +31,8 @@ from obskit.config.sinks import (
 )
 from obskit.results import Run, RunRecord
 
-__all__ = ["dispatch", "load_sinks", "SinksConfig", "WebhookConfig", "PrometheusConfig"]
+__all__ = ["dispatch", "load_sinks", "SinksConfig", "WebhookConfig", "PrometheusConfig",
+           "MlflowConfig"]
 
 log = logging.getLogger("obskit.sinks")
 
@@ -114,6 +117,17 @@ def _otlp(config: OtlpConfig, run: Run | None, events: dict[str, Any],
                                          resolved=events["resolved"]), config, dry_run=dry_run)
 
 
+def _mlflow(config: MlflowConfig, run: Run | None, record: RunRecord | None,
+            events: dict[str, Any], run_dir: Any, dry_run: bool) -> dict[str, Any]:
+    from obskit.sinks import mlflow as mlflow_sink
+
+    if run is None:
+        return {"sink": "mlflow", "status": "skipped", "reason": "no run to log"}
+    if dry_run:
+        return mlflow_sink.plan(config, run, record, events, run_dir)
+    return mlflow_sink.log_run(config, run, record, events, run_dir)
+
+
 def dispatch(sinks_config: Any, *, run: Run | None, events: Any,
              run_dir: str | Path | None, record: RunRecord | None = None,
              dry_run: bool = False, base_dir: str | Path | None = None
@@ -161,6 +175,8 @@ def dispatch(sinks_config: Any, *, run: Run | None, events: Any,
         results.extend(_prometheus(config.prometheus, run, events, dry_run))
     if config.otlp is not None:
         results.append(_otlp(config.otlp, run, events, dry_run))
+    if config.mlflow is not None:
+        results.append(_mlflow(config.mlflow, run, record, events, run_dir, dry_run))
     results.extend(run_actions(events["firing"], run=run, run_dir=run_dir,
                                dry_run=dry_run))
     for result in results:
