@@ -10,6 +10,7 @@ checked in-process. Every wait is bounded and every process is killed in teardow
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import subprocess
@@ -166,6 +167,73 @@ def test_the_mlflow_registry_alias_is_followed(models, tmp_path, monkeypatch):
         answers = predict_all(client, rows, "mlflow-after")
         assert {a["model_version"] for a in answers} == {"1"}
         assert np.allclose([a["score"] for a in answers], scores["1"][:5], atol=1e-9)
+
+
+def test_a_version_failing_the_golden_check_is_not_served(models, tmp_path):
+    from fastapi.testclient import TestClient
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from examples.service.app import create_app
+
+    store = alias_file(models, tmp_path / "models.json")
+    store.set_alias("champion", "1")
+    golden = tmp_path / "golden.jsonl"  # version 1's answers
+    scores = models["scores"]["1"]
+    golden.write_text("".join(
+        json.dumps({"features": f, "prediction": int(p >= 0.5), "score": float(p)}) + "\n"
+        for f, p in zip(models["rows"][:5], scores, strict=False)))
+    settings = Settings.from_env({"OBSKIT_MODEL_ALIAS": f"{tmp_path}/models.json#champion",
+                                  "OBSKIT_ALIAS_REFRESH_S": "0.2", "OBSKIT_GOLDEN": str(golden),
+                                  "OBSKIT_LOG_DIR": str(tmp_path / "logs")})
+    with TestClient(create_app(settings, tracer_provider=TracerProvider())) as client:
+        ready = wait_for(lambda: (r := client.get("/readyz")).status_code == 200 and r,
+                         timeout_s=60, what="/readyz 200").json()
+        assert ready["checks"]["golden"] == "ok" and ready["alias"]["version"] == "1"
+        store.set_alias("champion", "2", reason="fails the golden requests")
+        found = wait_for(lambda: (f := samples(client.get("/metrics").text))
+                         and value(f, FAILURES, reason="golden") == 1 and f,
+                         timeout_s=30, what="the golden failure counted")
+        assert value(found, FAILURES, reason="load") == 0
+        assert info_versions(client) == ["1"]
+        ready = client.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["checks"]["golden"] == "ok"
+        assert "version 2 failed the golden check" in ready.json()["alias"]["last_error"]
+        answer = predict_all(client, models["rows"][:1], "golden")[0]
+        assert answer["model_version"] == "1"
+        # an alias file broken while serving: counted, said, and version 1 keeps serving
+        (tmp_path / "models.json").write_text('{"format": "obskit-aliases/1", "model_na')
+        wait_for(lambda: value(samples(client.get("/metrics").text), FAILURES,
+                               reason="alias") >= 1, timeout_s=30, what="alias failure")
+        ready = client.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["alias"]["version"] == "1"
+        assert "models.json" in ready.json()["alias"]["last_error"]
+        assert "is not valid JSON" in ready.json()["alias"]["last_error"]
+        assert predict_all(client, models["rows"][:1], "broken")[0]["model_version"] == "1"
+
+
+def test_an_alias_not_set_yet_is_not_ready_until_it_is(models, tmp_path):
+    from fastapi.testclient import TestClient
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from examples.service.app import create_app
+
+    store = open_alias_store(tmp_path / "models.json", model_name="credit")
+    store.register(models["folder"] / "v1.skops")
+    settings = Settings.from_env({"OBSKIT_MODEL_ALIAS": f"{tmp_path}/models.json#champion",
+                                  "OBSKIT_ALIAS_REFRESH_S": "0.2",
+                                  "OBSKIT_LOG_DIR": str(tmp_path / "logs")})
+    with TestClient(create_app(settings, tracer_provider=TracerProvider())) as client:
+        said = wait_for(lambda: "is not set" in (r := client.get("/readyz")).text and r,
+                        timeout_s=30, what="/readyz says the alias is not set")
+        assert said.status_code == 503
+        assert said.json()["checks"]["model"] == (
+            "failed: model alias 'champion' of 'credit': is not set")
+        assert client.post("/predict", json={"features": models["rows"][0]}).status_code \
+            == 503
+        store.set_alias("champion", "1")
+        wait_for(lambda: client.get("/readyz").status_code == 200, timeout_s=30,
+                 what="/readyz 200 once the alias is set")
+        assert predict_all(client, models["rows"][:1], "set")[0]["model_version"] == "1"
 
 
 @pytest.mark.parametrize("env, says", [

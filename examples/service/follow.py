@@ -8,8 +8,10 @@ assignment: a request uses the model and the version it read together, never a m
 
 A version that cannot be fetched, loaded or fails the golden check is not served: the
 version served before stays, the service log says why, ``/readyz`` stays ready and
-``obskit_model_reload_failures_total{reason}`` counts it. Model versions do not change
-once registered, so a version that failed is not tried again until the alias moves.
+``obskit_model_reload_failures_total{reason}`` counts it (``alias``: the alias could not
+be read or is not set, counted at every read; ``load``; ``golden``). Model versions do not
+change once registered, so a version that failed is not tried again until the alias
+moves.
 """
 
 from __future__ import annotations
@@ -95,14 +97,14 @@ class AliasFollower:
 
     def _fail(self, reason: str, message: str) -> None:
         self.failures.labels(self.store.name, reason).inc()
+        message = f"model alias {self.alias!r} of {self.store.name!r}: {message}"
         if self.served is None:
             self.model_check = f"failed: {message}"
         if message == self.last_error:  # the same failure again: counted, logged once
             return
         self.last_error = message
-        _log.error("model alias %r of %r: %s; %s", self.alias, self.store.name, message,
-                   "still serving version " + self.served.version if self.served
-                   else "no model is served")
+        _log.error("%s; %s", message, "still serving version " + self.served.version
+                   if self.served else "no model is served")
 
     def _load(self, version: ModelVersion) -> Served | None:
         origin = f"version {version.version} of {version.name!r}"
@@ -137,10 +139,8 @@ class AliasFollower:
         except Exception as exc:  # an unreadable store: keep serving, try again later
             self._fail("alias", f"cannot be read: {exc}")
             return self.served
-        if target is None:
-            if self.served is None:
-                self.model_check = (f"failed: alias {self.alias!r} of model "
-                                    f"{self.store.name!r} is not set")
+        if target is None:  # not set yet, or deleted: keep serving what is served
+            self._fail("alias", "is not set")
             return self.served
         if (self.served is not None and target.version == self.served.version) \
                 or target.version == self._failed:

@@ -3,7 +3,8 @@
 ================================  ==========================================================
 ``OBSKIT_MODEL``                  model file (default ``demo-data/model.skops``, from cwd)
 ``OBSKIT_TRUST_TYPES``            comma-separated skops types to trust (default none)
-``OBSKIT_MODEL_NAME``             model name (default the model file's stem)
+``OBSKIT_MODEL_NAME``             model name (default the model file's stem, or the
+                                  registered model's name with ``OBSKIT_MODEL_ALIAS``)
 ``OBSKIT_MODEL_VERSION``          model version (default ``sha256-`` + the first 12 hex
                                   digits of the model file's SHA-256, so a changed file
                                   is a new version)
@@ -53,7 +54,8 @@ class Settings:
     trust_types : tuple of str
         skops types to trust.
     model_name : str
-        The model's name (metric label, span attribute).
+        The model's name (metric label, span attribute); empty with a model alias unless
+        ``OBSKIT_MODEL_NAME`` is set: the registered model's name is used.
     model_version : str or None
         None: derived from the file's SHA-256 when the model loads.
     log_dir : Path
