@@ -37,7 +37,7 @@ from obskit.instrument._alias_base import (
     version_key,
 )
 
-__all__ = ["MlflowAliasStore", "EXPERIMENT", "HISTORY_TAG"]
+__all__ = ["MlflowAliasStore", "EXPERIMENT", "HISTORY_TAG", "default_artifact_location"]
 
 #: the experiment whose runs hold the registered model files
 EXPERIMENT = "obskit-models"
@@ -45,8 +45,21 @@ EXPERIMENT = "obskit-models"
 HISTORY_TAG = "obskit.alias_history"
 
 
-def _beside_database(tracking_uri: str) -> str | None:
-    """``<folder>/mlartifacts`` (a file URI) for ``sqlite:///<folder>/<file>``, else None."""
+def default_artifact_location(tracking_uri: str) -> str | None:
+    """Where a new experiment keeps its artifacts when nobody said.
+
+    Parameters
+    ----------
+    tracking_uri : str
+        An MLflow tracking URI.
+
+    Returns
+    -------
+    str or None
+        ``<folder>/mlartifacts`` (a file URI) for ``sqlite:///<folder>/<file>``, as
+        ``mlflow server`` does; None (MLflow's own default, ``./mlruns`` of the working
+        directory for a local store, the server's for a remote one) otherwise.
+    """
     if not tracking_uri.startswith("sqlite:///"):
         return None
     database = Path(tracking_uri[len("sqlite:///"):]).expanduser().absolute()
@@ -90,7 +103,7 @@ class MlflowAliasStore:
         self.tracking_uri = tracking_uri
         self.name = model_name
         self.experiment = experiment
-        self.artifact_location = artifact_location or _beside_database(tracking_uri)
+        self.artifact_location = artifact_location or default_artifact_location(tracking_uri)
         self._client = self._mlflow.MlflowClient(tracking_uri=tracking_uri,
                                                  registry_uri=tracking_uri)
         self._cache: Path | None = None

@@ -27,10 +27,11 @@ from pathlib import Path
 from obskit.exceptions import ConfigError
 from obskit.instrument._alias_base import AliasStore, ModelVersion, check_alias
 from obskit.instrument._alias_json import JsonAliasStore
-from obskit.instrument._alias_mlflow import MlflowAliasStore
+from obskit.instrument._alias_mlflow import MlflowAliasStore, default_artifact_location
 
 __all__ = ["ModelVersion", "AliasStore", "JsonAliasStore", "MlflowAliasStore",
-           "open_alias_store", "parse_model_ref", "is_tracking_uri"]
+           "open_alias_store", "parse_model_ref", "is_tracking_uri",
+           "default_artifact_location"]
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^databricks(-uc)?(://.*)?$")
 _MODELS_URI = re.compile(r"^models:/([^/@]+)@([^/@]+)$")

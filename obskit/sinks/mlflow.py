@@ -32,6 +32,7 @@ from typing import Any
 
 from obskit._optional import require
 from obskit.config.sinks import MlflowConfig
+from obskit.instrument.aliases import default_artifact_location
 from obskit.results import Run, RunRecord
 from obskit.sinks.mlflow_run import (
     redact_uri,
@@ -119,13 +120,13 @@ def _safe_error(exc: BaseException, uri: str) -> str:
     return f"{type(exc).__name__}: {_USERINFO.sub('//***@', text)}"[:500]
 
 
-def _experiment_id(client: Any, config: MlflowConfig) -> str:
+def _experiment_id(client: Any, config: MlflowConfig, uri: str) -> str:
     found = client.get_experiment_by_name(config.experiment)
     if found is not None:
         return str(found.experiment_id)
     try:
-        return str(client.create_experiment(config.experiment,
-                                            artifact_location=config.artifact_location))
+        location = config.artifact_location or default_artifact_location(uri)
+        return str(client.create_experiment(config.experiment, artifact_location=location))
     except Exception:  # created meanwhile by another run: use it
         found = client.get_experiment_by_name(config.experiment)
         if found is None:
@@ -229,7 +230,7 @@ def log_run(config: MlflowConfig, run: Run, record: RunRecord | None,
         entities = require("mlflow.entities", "mlflow", key="sinks.mlflow")
         with _http_settings(config):
             client = mlflow.MlflowClient(tracking_uri=uri)
-            experiment_id = _experiment_id(client, config)
+            experiment_id = _experiment_id(client, config, uri)
             linked: list[dict[str, Any]] = []
             unregistered: list[str] = []
             if config.registered_model:
