@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["finite", "fmt_int", "fmt_metric", "fmt_ms", "fmt_num", "fmt_pct", "fmt_time",
-           "parse_time"]
+__all__ = ["finite", "json_safe", "fmt_int", "fmt_metric", "fmt_ms", "fmt_num", "fmt_pct",
+           "fmt_time", "parse_time"]
 
 
 def finite(value: Any) -> float | None:
@@ -41,6 +42,25 @@ def finite(value: Any) -> float | None:
         return None
     value = float(value)
     return value if math.isfinite(value) else None
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` as strict JSON can hold it: NaN and infinities become null (receivers
+    and ``json.loads(..., parse_constant=...)`` reject them), mappings and sequences are
+    converted throughout, other odd types (dates, paths, numpy scalars) become strings.
+
+    >>> json_safe({"a": float("nan"), "b": (1, "x")})
+    {'a': None, 'b': [1, 'x']}
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    return str(value)
 
 
 def parse_time(value: Any) -> datetime | None:

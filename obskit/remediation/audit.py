@@ -18,28 +18,17 @@ others and nothing earlier is ever rewritten.
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from obskit._format import json_safe
+
 __all__ = ["AUDIT_FILE", "DECISIONS", "append_audit", "read_audit", "decision_line"]
 
 AUDIT_FILE = "remediation.jsonl"
 DECISIONS = ("acted", "dry_run", "skipped", "failed")
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, (str, int, bool)):
-        return value
-    return str(value)
 
 
 def append_audit(path: str | Path, record: Mapping[str, Any]) -> None:
@@ -54,7 +43,7 @@ def append_audit(path: str | Path, record: Mapping[str, Any]) -> None:
     """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(_jsonable(record), sort_keys=False, allow_nan=False) + "\n"
+    line = json.dumps(json_safe(record), sort_keys=False, allow_nan=False) + "\n"
     with open(p, "a", encoding="utf-8") as fh:
         fh.write(line)
         fh.flush()

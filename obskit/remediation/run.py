@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from obskit._secrets import redact_text
 from obskit.config import Config
 from obskit.config.remediation import RemediationConfig, RemediationRule
 from obskit.remediation.actions import rollback, send_remediation_webhook, webhook_payload
@@ -23,14 +23,6 @@ log = logging.getLogger("obskit.remediation")
 
 #: where candidates returned as model objects are saved (under the report folder)
 CANDIDATES_DIR = "remediation-candidates"
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
-
-
-def _redact(text: str) -> str:
-    """An error text without the user and password of any URL in it."""
-    return _USERINFO.sub(r"\1***@", text)
-
-
 def audit_path(config: RemediationConfig, root: str | Path) -> Path:
     """The audit log: ``remediation.audit_log``, else ``<root>/remediation.jsonl``."""
     return Path(config.audit_log) if config.audit_log else Path(root) / AUDIT_FILE
@@ -133,7 +125,7 @@ def remediate(config: Config, run: Run, record: RunRecord, *, root: str | Path,
                             root=root, run_dir=run_dir, dry_run=dry)
             except Exception as exc:  # an action never fails the report
                 done = {"decision": "failed", "reason": f"{rule.action} failed",
-                        "error": _redact(f"{type(exc).__name__}: {exc}")}
+                        "error": redact_text(f"{type(exc).__name__}: {exc}")}
             entry.update(done)
             entry["reason"] = f"{v.reason}; {entry['reason']}"
             if entry["decision"] in ("acted", "dry_run"):

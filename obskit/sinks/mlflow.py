@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from obskit._optional import require
+from obskit._secrets import redact_text, redact_url
 from obskit.config.sinks import MlflowConfig
 from obskit.instrument.aliases import default_artifact_location
 from obskit.results import Run, RunRecord
 from obskit.sinks.mlflow_run import (
-    redact_uri,
     run_name,
     run_tags,
     served_versions,
@@ -49,7 +49,6 @@ _TAGS_PER_BATCH = 100  # MAX_PARAMS_TAGS_PER_BATCH
 _NOT_FOUND = {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"}
 _FILES = ("summary.json", "index.html")
 _DEFAULT_HTTP = {"MLFLOW_HTTP_REQUEST_TIMEOUT": 30, "MLFLOW_HTTP_REQUEST_MAX_RETRIES": 2}
-_USERINFO = re.compile(r"//[^/\s@]+@")
 
 
 def tracking_uri(config: MlflowConfig) -> str | None:
@@ -59,7 +58,7 @@ def tracking_uri(config: MlflowConfig) -> str | None:
 
 def _base(config: MlflowConfig, run: Run, record: RunRecord | None) -> dict[str, Any]:
     uri = tracking_uri(config)
-    return {"sink": "mlflow", "target": redact_uri(uri) if uri else None,
+    return {"sink": "mlflow", "target": redact_url(uri) if uri else None,
             "experiment": config.experiment, "run_name": run_name(config, run, record)}
 
 
@@ -116,8 +115,8 @@ def _http_settings(config: MlflowConfig) -> Iterator[None]:
 def _safe_error(exc: BaseException, uri: str) -> str:
     """The error's first line, without the tracking URI's credentials."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    text = text.replace(uri, redact_uri(uri))
-    return f"{type(exc).__name__}: {_USERINFO.sub('//***@', text)}"[:500]
+    text = text.replace(uri, redact_url(uri))
+    return f"{type(exc).__name__}: {redact_text(text)}"[:500]
 
 
 def _experiment_id(client: Any, config: MlflowConfig, uri: str) -> str:

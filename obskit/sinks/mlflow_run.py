@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import re
 import string
-import urllib.parse
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -44,7 +43,7 @@ from obskit.config.sinks import MlflowConfig
 from obskit.results import Health, Run, RunRecord, Window
 
 __all__ = ["WindowMetric", "metric_key", "window_metrics", "served_versions", "run_tags",
-           "run_name", "redact_uri", "iso_ms"]
+           "run_name", "iso_ms"]
 
 #: ``(key, value, timestamp_ms, step)``, the fields of ``mlflow.entities.Metric``
 WindowMetric = tuple[str, float, int, int]
@@ -217,23 +216,3 @@ def run_tags(config: MlflowConfig, run: Run, record: RunRecord | None,
         "mlflow.note.content": findings or None,
     }
     return {k: str(v)[:_TAG_MAX] for k, v in tags.items() if v is not None}
-
-
-def redact_uri(uri: str) -> str:
-    """``uri`` without its password and query (either may hold a secret).
-
-    >>> redact_uri("https://alice:s3cret@mlflow.example/path?token=1")
-    'https://alice:***@mlflow.example/path'
-    >>> redact_uri("sqlite:////srv/mlflow.db")
-    'sqlite:////srv/mlflow.db'
-    >>> redact_uri("postgresql://mlflow:pw@db:5432/mlflow")
-    'postgresql://mlflow:***@db:5432/mlflow'
-    """
-    parts = urllib.parse.urlsplit(uri)
-    user, at, host = parts.netloc.rpartition("@")
-    if ":" in user:
-        user = f"{user.split(':', 1)[0]}:***"
-    netloc = f"{user}{at}{host}"
-    if netloc == parts.netloc and not parts.query and not parts.fragment:
-        return uri  # nothing secret (and ``sqlite:////abs/path`` stays as written)
-    return f"{parts.scheme}://{netloc}{parts.path}" if parts.scheme else netloc + parts.path

@@ -28,7 +28,6 @@ capped at :data:`MAX_LABEL_CHARS`.
 from __future__ import annotations
 
 import re
-import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,6 +38,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from obskit._format import finite
+from obskit._secrets import redact_url as _redact_url
 from obskit.profiles.segments import segment_key
 from obskit.results import FeatureDrift, Health, Record, Run, Window
 
@@ -247,17 +247,14 @@ def write_textfile(path: str | Path, registry: CollectorRegistry) -> dict[str, A
 
 
 def redact_url(url: str) -> str:
-    """``url`` without user, password, query and fragment (they may hold secrets).
+    """A Pushgateway or OTLP address as shown: no user, password, query or fragment
+    (:func:`obskit._secrets.redact_url`); a bare ``host:port`` is read as ``http://``,
+    as prometheus_client does.
 
-    >>> redact_url("https://user:pw@push.example:9091/x?token=1")
-    'https://push.example:9091/x'
+    >>> redact_url("push.example:9091")
+    'http://push.example:9091'
     """
-    parts = urllib.parse.urlsplit(url if "://" in url else f"http://{url}")
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return _redact_url(url if "://" in url else f"http://{url}")
 
 
 def push_gateway(gateway: str, job: str, registry: CollectorRegistry, *,

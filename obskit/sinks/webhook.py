@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import time
 import urllib.error
@@ -16,6 +15,7 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from obskit._format import json_safe
 from obskit.config.sinks import WebhookConfig
 from obskit.profiles.segments import segment_key
 from obskit.results import Run, RunRecord
@@ -73,19 +73,6 @@ def format_text(events: Mapping[str, Any], *, title: str | None = None,
     return "\n".join([head, *lines])
 
 
-def _jsonable(value: Any) -> Any:
-    """NaN/inf become null (receivers reject them); other odd types become strings."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, (str, int, bool)):
-        return value
-    return str(value)
-
-
 def build_payload(run: Run | None, events: Mapping[str, Any], run_dir: Any = None, *,
                   record: RunRecord | None = None) -> dict[str, Any]:
     """The JSON body of the webhook.
@@ -110,7 +97,7 @@ def build_payload(run: Run | None, events: Mapping[str, Any], run_dir: Any = Non
     title = run.title if run is not None else None
     run_id = record.run_id if record is not None else None
     status = run.status if run is not None else None
-    return _jsonable({
+    return json_safe({
         "text": format_text(events, title=title, run_id=run_id),
         "source": "obskit", "title": title, "run_id": run_id, "status": status,
         "run_dir": str(run_dir) if run_dir is not None else None,
