@@ -69,11 +69,50 @@ def test_alias_moves_forward_and_back_with_its_history(three):
     assert store.previous("champion") == versions[1]
     store.set_alias("champion", store.previous("champion").version, reason="rollback")
     assert store.get("champion") == versions[1]
-    assert store.previous("champion") == versions[2]  # the rollback is undone the same way
+    # 3 was rolled back from: a second rollback goes further back, never to 3 again
+    assert store.previous("champion") == versions[0]
     store.set_alias("champion", "2")  # no change: no history entry
-    assert store.previous("champion") == versions[2]
+    assert store.previous("champion") == versions[0]
     store.set_alias("challenger", "3")
     assert store.get("challenger") == versions[2] and store.get("champion") == versions[1]
+
+
+def test_previous_never_points_back_at_a_version_rolled_back_from(three):
+    store, _, versions = three
+    store.set_alias("champion", "1", reason="first")
+    store.set_alias("champion", "2", reason="release 2")
+    store.set_alias("champion", "1", reason="rollback")  # by hand: 2 is rolled back from
+    assert store.get("champion") == versions[0]
+    assert store.previous("champion") is None  # not 2, the version rolled away from
+    store.set_alias("challenger", "2")  # another alias's moves do not count
+    assert store.previous("champion") is None
+    # pointing the alias at 2 again on purpose re-promotes it (1 is no rollback victim)
+    store.set_alias("champion", "2", reason="fixed, release 2 again")
+    assert store.previous("champion") == versions[0]
+    store.set_alias("champion", "3", reason="release 3")
+    store.set_alias("champion", "2", reason="rollback")  # 3 rolled back from
+    assert store.previous("champion") == versions[0]
+    store.set_alias("champion", "1", reason="rollback")  # 2 rolled back from too
+    assert store.previous("champion") is None
+    store.set_alias("champion", "3", reason="release 3 again")  # 3 re-promoted
+    assert store.previous("champion") == versions[0]
+
+
+def test_mlflow_alias_moved_outside_obskit_falls_back_below_skipping_rolled_back(tmp_path):
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    store = open_alias_store(uri, model_name="churn")
+    for f in model_files(tmp_path / "models"):
+        store.register(f)
+    store.set_alias("champion", "1")
+    store.set_alias("champion", "2")
+    store.set_alias("champion", "1", reason="rollback")  # 2 rolled back from
+    # the MLflow UI (or any client) moves the alias: no obskit history entry
+    MlflowClient(tracking_uri=uri, registry_uri=uri).set_registered_model_alias(
+        "churn", "champion", "3")
+    assert store.get("champion").version == "3"
+    assert store.previous("champion").version == "1"  # the highest below 3, but not 2
 
 
 def test_versions_sort_by_number_not_text(store, tmp_path):

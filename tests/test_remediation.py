@@ -8,6 +8,7 @@ copy (it does not take part in remediation and costs most of a run's time).
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import nbformat
 import pytest
@@ -16,6 +17,7 @@ from obskit.cli import main
 from obskit.config import load_config
 from obskit.instrument.aliases import open_alias_store
 from obskit.remediation import read_audit
+from obskit.remediation.state import parse_time
 from obskit.runner import execute, run_report
 from tests.remediation_support import (
     config_dict,
@@ -144,8 +146,81 @@ def test_no_previous_version_is_skipped_and_audited(tmp_path, fake_notebook):
     outcome = run_report(load_config(write_config(tmp_path, raw)))
     (decision,) = outcome.remediation
     assert decision["decision"] == "skipped"
-    assert decision["reason"] == "2 of 2 consecutive breaching windows; no previous version"
+    assert decision["reason"] == ("2 of 2 consecutive breaching windows; no earlier version "
+                                  "of champion that was not rolled back from (now 1)")
     assert open_alias_store(tmp_path / "models.json").get("champion").version == "1"
+
+
+def _minutes_pass(root, minutes):
+    """Let time pass for the guards: move the live actions of the state file back."""
+    path = root / "reports" / "remediation_state.json"
+    state = json.loads(path.read_text())
+    for entry in [*state["live"]["last_action"].values(), *state["live"]["actions"]]:
+        entry["time"] = (parse_time(entry["time"]) - timedelta(minutes=minutes)).isoformat(
+            timespec="seconds").replace("+00:00", "Z")
+    path.write_text(json.dumps(state))
+
+
+LIVE_1MIN = {"dry_run": False, "rules": [{**ROLLBACK, "cooldown": "1min", "max_per_day": 5}]}
+
+
+def test_a_second_rollback_never_puts_back_the_version_rolled_away_from(stream,
+                                                                       fake_notebook):
+    path = _config(stream, LIVE_1MIN)
+    config = load_config(path)
+    for day in range(1, 5):
+        write_day(stream["logs"], stream["model"], day, drift_day=DRIFT_DAY, rows=1500)
+    first = run_report(config, run_id="run-a", config_path=path).remediation[0]
+    assert (first["decision"], first["line"]) == ("acted", "remediation: rollback champion 2 -> 1")
+    _minutes_pass(stream["root"], 2)  # past the cooldown; the drift goes on
+    for day in (5, 6):
+        write_day(stream["logs"], stream["model"], day, drift_day=DRIFT_DAY, rows=1500)
+    second = run_report(config, run_id="run-b", config_path=path).remediation[0]
+    assert second["decision"] == "skipped" and second["reason"] == (
+        "2 of 2 consecutive breaching windows; no earlier version of champion that was not "
+        "rolled back from (now 1)")
+    store = open_alias_store(stream["root"] / "models.json")
+    assert store.get("champion").version == "1"
+    history = json.loads((stream["root"] / "models.json").read_text())["history"]
+    assert [(h["from"], h["to"]) for h in history] == [(None, "1"), ("1", "2"), ("2", "1")]
+
+
+def test_after_a_rollback_by_hand_remediation_does_not_flip_back(stream, fake_notebook):
+    stream["store"].set_alias("champion", "1", reason="rollback")  # a person, 2 -> 1
+    for day in range(1, 5):
+        write_day(stream["logs"], stream["model"], day, drift_day=DRIFT_DAY, rows=1500)
+    path = _config(stream, LIVE_1MIN)
+    (decision,) = run_report(load_config(path), config_path=path).remediation
+    assert decision["decision"] == "skipped"
+    assert "no earlier version of champion that was not rolled back from" in \
+        decision["reason"]
+    assert open_alias_store(stream["root"] / "models.json").get("champion").version == "1"
+
+
+def test_an_unset_alias_is_skipped_naming_the_alias_file(stream, fake_notebook):
+    for day in range(1, 5):
+        write_day(stream["logs"], stream["model"], day, drift_day=DRIFT_DAY, rows=1500)
+    path = _config(stream, {**LIVE_1MIN, "alias": "production"})
+    (decision,) = run_report(load_config(path), config_path=path).remediation
+    assert decision["decision"] == "skipped"
+    assert decision["reason"].endswith(
+        f"alias 'production' points at no version in alias file "
+        f"{str(stream['root'] / 'models.json')!r}")
+
+
+@pytest.mark.parametrize("section, key", [
+    ({"registry": {"alias_file": "nosuch.json"}}, "remediation.registry.alias_file"),
+    ({"rules": [{"alert": "drift_share_high", "action": "retrain",
+                 "entry_point": "fixremed_no_train:make_candidate"}]},
+     "remediation.rules[0].entry_point"),
+])
+def test_a_missing_registry_or_entry_point_stops_the_command_before_any_work(
+        stream, capsys, section, key):
+    path = _config(stream, {**LIVE_1MIN, **section})
+    assert main(["report", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert key in err and "Traceback" not in err
+    assert not (stream["root"] / "reports").exists()  # no log was read, nothing written
 
 
 def test_backfill_counts_windows_across_runs_of_one_window_each(stream, fake_notebook,
@@ -158,14 +233,24 @@ def test_backfill_counts_windows_across_runs_of_one_window_each(stream, fake_not
     out = capsys.readouterr()
     lines = [line.strip() for line in (out.out + out.err).splitlines()
              if line.strip().startswith("remediation:")]
+    # a live config, but a backfill only previews: the guards count the windows across
+    # the one-window runs, and the would-be rollback is a dry run that moves nothing
     skipped = "remediation: drift_share_high/rollback skipped: "
-    assert lines[:-1] == [f"{skipped}{k} of 2 consecutive breaching windows" for k in (0, 0, 1)] \
-        + ["remediation: rollback champion 2 -> 1",
-           f"{skipped}1 of 2 consecutive breaching windows"]
+    note = "; dry run: backfill of a past period"
+    assert lines[:-1] == [f"{skipped}{k} of 2 consecutive breaching windows{note}"
+                          for k in (0, 0, 1)] \
+        + ["remediation: rollback champion 2 -> 1 (dry run)",
+           f"{skipped}1 of 2 consecutive breaching windows{note}"]
     assert lines[-1].startswith(f"{skipped}2 of 2 consecutive breaching windows; cooldown")
-    assert "cooldown 1d until" in lines[-1]
-    assert open_alias_store(stream["root"] / "models.json").get("champion").version == "1"
+    assert "cooldown 1d until" in lines[-1] and lines[-1].endswith(note)
+    assert open_alias_store(stream["root"] / "models.json").get("champion").version == "2"
     audit = read_audit(stream["root"] / "reports" / "remediation.jsonl")
     assert [a["run_id"] for a in audit] == [f"2026-11-0{d}" for d in range(1, 7)]
     assert [a["windows"]["latest"] for a in audit] == \
         [f"2026-11-0{d}T00:00:00Z" for d in range(1, 7)]
+    assert all(a["dry_run"] for a in audit)
+    assert [a["decision"] for a in audit].count("dry_run") == 1
+    assert audit[3]["reason"] == ("2 of 2 consecutive breaching windows; would move champion "
+                                  f"2 -> 1{note}")
+    state = json.loads((stream["root"] / "reports" / "remediation_state.json").read_text())
+    assert state["live"]["last_action"] == {}

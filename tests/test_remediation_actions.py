@@ -8,7 +8,9 @@ registry, a user entry point imported by name, a loopback HTTP receiver.
 from __future__ import annotations
 
 import json
+import logging
 import textwrap
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
@@ -18,6 +20,7 @@ from sklearn.metrics import roc_auc_score
 from obskit.config import load_config
 from obskit.instrument.aliases import open_alias_store
 from obskit.remediation import read_audit
+from obskit.remediation.state import parse_time
 from obskit.runner import run_report
 from tests.remediation_support import (
     FEATURES,
@@ -109,9 +112,12 @@ def test_worse_candidate_becomes_challenger_and_is_not_promoted(stream):
     assert decision["challenger"] == "2" and decision["to_version"] is None
     scores = decision["scores"]
     assert scores["challenger"] < scores["champion"] + 0.02
+    until = (parse_time(decision["time"]) + timedelta(days=1)).isoformat().replace(
+        "+00:00", "Z")  # the rule's default cooldown, 1d
     assert decision["reason"].endswith(
-        f"challenger roc_auc {scores['challenger']:.4f} < champion "
-        f"{scores['champion']:.4f} + 0.02: not promoted")
+        f"challenger not promoted: challenger roc_auc {scores['challenger']:.4f} < champion "
+        f"{scores['champion']:.4f} + 0.02; counts as an action (cooldown until {until})")
+    assert "counts as an action" in decision["line"]
     store = open_alias_store(stream["root"] / "models.json")
     assert store.get("champion").version == "1"
     assert store.get("challenger").version == "2"
@@ -119,6 +125,15 @@ def test_worse_candidate_becomes_challenger_and_is_not_promoted(stream):
     # the audit line shows both scores, as the run's alerts.json does
     (audit,) = read_audit(stream["root"] / "reports" / "remediation.jsonl")
     assert audit["scores"] == scores and audit["challenger"] == "2"
+    # the rejected attempt counts as an action: its windows are consumed and the
+    # cooldown starts, so the next run does not retrain again
+    state = json.loads((stream["root"] / "reports" / "remediation_state.json").read_text())
+    assert state["live"]["last_action"]["drift_share_high/retrain"] == {
+        "time": decision["time"], "window": "2026-11-06T00:00:00Z"}
+    again = _run(stream, _retrain("worse")).remediation[0]
+    assert (again["decision"], again["reason"]) == \
+        ("skipped", "0 of 2 consecutive breaching windows")
+    assert [v.version for v in store.versions()] == ["1", "2"]
 
 
 def test_better_candidate_is_promoted_on_held_out_windows(stream):
@@ -142,9 +157,14 @@ def test_better_candidate_is_promoted_on_held_out_windows(stream):
     assert seen["champion"] == "1" and sorted(seen["features"]) == list(FEATURES)
 
 
-def test_failing_entry_point_is_audited_and_the_report_stands(stream):
+def test_failing_entry_point_is_audited_and_the_report_stands(stream, caplog):
     _json_store(stream)
+    caplog.set_level(logging.INFO, logger="obskit")
     outcome = _run(stream, _retrain("broken"))
+    # the command line prints the line; the log must not reach stderr a second time
+    # (a warning goes through logging's last-resort handler when nothing is configured)
+    failures = [r for r in caplog.records if "training data missing" in r.getMessage()]
+    assert [r.levelno for r in failures] == [logging.INFO]
     assert outcome.status == "alert" and outcome.html.is_file()
     (decision,) = outcome.remediation
     assert decision["decision"] == "failed"

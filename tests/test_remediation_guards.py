@@ -27,6 +27,58 @@ def rule(**kw):
 
 
 REGISTRY = {"alias_file": "models.json"}
+EMPTY_ALIAS_FILE = {"format": "obskit-aliases/1", "model_name": "credit", "versions": {},
+                    "aliases": {}, "history": []}
+
+
+@pytest.fixture(autouse=True)
+def alias_file(tmp_path):
+    """``models.json`` beside the config: an alias file with no versions yet."""
+    path = tmp_path / "models.json"
+    path.write_text(json.dumps(EMPTY_ALIAS_FILE))
+    return path
+
+
+def test_a_missing_alias_file_is_a_config_error_naming_key_and_path(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        cfg({"registry": {"alias_file": "nosuch.json"}, "rules": [rule()]}, tmp_path)
+    assert err.value.key == "remediation.registry.alias_file"
+    assert "remediation.registry.alias_file" in str(err.value)
+    assert str(tmp_path / "nosuch.json") in str(err.value)
+
+
+TRAIN = "def make_candidate(context):\n    return None\n"
+
+
+def test_retrain_entry_point_is_resolved_at_load_beside_the_config(tmp_path, monkeypatch):
+    config_dir, elsewhere = tmp_path / "conf", tmp_path / "elsewhere"
+    config_dir.mkdir()
+    elsewhere.mkdir()
+    (config_dir / "models.json").write_text(json.dumps(EMPTY_ALIAS_FILE))
+    (config_dir / "fixremed_train_a.py").write_text(TRAIN)
+    monkeypatch.chdir(elsewhere)  # the installed command, run from another folder
+    retrain = rule(action="retrain", entry_point="fixremed_train_a:make_candidate")
+    rc = cfg({"registry": REGISTRY, "rules": [retrain]}, config_dir).remediation
+    assert rc.rules[0].entry_point_folders == (str(config_dir), str(elsewhere))
+    # a module in the working directory is found too (as python -m finds it)
+    (elsewhere / "fixremed_train_b.py").write_text(TRAIN)
+    cfg({"registry": REGISTRY, "rules": [
+        rule(action="retrain", entry_point="fixremed_train_b:make_candidate")]}, config_dir)
+
+
+@pytest.mark.parametrize("entry, words", [
+    ("fixremed_nosuch_module:make_candidate", "no module 'fixremed_nosuch_module'"),
+    ("fixremed_train_c:nosuch", "has no function 'nosuch'"),
+])
+def test_a_missing_entry_point_module_or_function_is_a_config_error(tmp_path, entry, words):
+    (tmp_path / "fixremed_train_c.py").write_text(TRAIN)
+    with pytest.raises(ConfigError) as err:
+        cfg({"registry": REGISTRY, "rules": [rule(), rule(action="retrain", entry_point=entry)]},
+            tmp_path)
+    assert err.value.key == "remediation.rules[1].entry_point"
+    assert "remediation.rules[1].entry_point" in str(err.value) and words in str(err.value)
+    if "module" in words:  # the message says where it looked
+        assert str(tmp_path) in str(err.value)
 
 
 def test_defaults_are_guarded_and_paths_resolved(tmp_path):
@@ -141,9 +193,11 @@ def test_cooldown_holds_then_expires_and_dry_runs_keep_their_own_record(tmp_path
 
 
 def test_daily_caps_per_rule_and_over_all_rules(tmp_path):
+    (tmp_path / "fixremed_train_caps.py").write_text(TRAIN)
     rc = cfg({"registry": REGISTRY, "max_actions_per_day": 1,
               "rules": [rule(consecutive_windows=1, cooldown="1min", max_per_day=2),
-                        rule(action="retrain", entry_point="m:f", consecutive_windows=1,
+                        rule(action="retrain", entry_point="fixremed_train_caps:make_candidate",
+                             consecutive_windows=1,
                              cooldown="1min")]}, tmp_path).remediation
     rollback, retrain = rc.rules
     state = _state(tmp_path, {"d1": True})

@@ -36,7 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from obskit.config.checks import check_keys, expect, resolve_path
+from obskit.config.entry_points import import_folders, load_entry_point
 from obskit.config.schedule import parse_duration
+from obskit.exceptions import ConfigError
 
 __all__ = ["RemediationConfig", "RemediationRule", "GateConfig", "load_remediation",
            "REMEDIATION_KEYS", "RULE_KEYS", "GATE_KEYS", "REGISTRY_KEYS", "ACTIONS"]
@@ -78,6 +80,9 @@ class RemediationRule:
     max_per_day: int = 1
     #: ``module:function`` returning a candidate model (``retrain`` only)
     entry_point: str | None = None
+    #: folders searched for the entry point's module before ``sys.path`` (the config's
+    #: folder, then the working directory at load time; see obskit.config.entry_points)
+    entry_point_folders: tuple[str, ...] = ()
     gate: GateConfig = field(default_factory=GateConfig)
 
     @property
@@ -131,7 +136,7 @@ def _gate(value: Any, key: str) -> GateConfig:
                       _positive_int(gate.get("max_rows", 50_000), f"{key}.max_rows"))
 
 
-def _rule(value: Any, key: str, alerts: tuple[str, ...]) -> RemediationRule:
+def _rule(value: Any, key: str, alerts: tuple[str, ...], base_dir: Path) -> RemediationRule:
     rule = check_keys(value, RULE_KEYS, key)
     for required in ("alert", "action"):
         expect(required in rule, f"{key}.{required}", "a value (required)", None)
@@ -151,14 +156,17 @@ def _rule(value: Any, key: str, alerts: tuple[str, ...]) -> RemediationRule:
                f"{key}.entry_point" if entry is not None else f"{key}.gate",
                "no value: only a retrain rule takes entry_point and gate",
                entry if entry is not None else rule.get("gate"))
+    gate = _gate(rule.get("gate"), f"{key}.gate") if action == "retrain" else GateConfig()
+    folders = import_folders(base_dir) if action == "retrain" else ()
+    if action == "retrain":  # a missing module or function stops the config, not the run
+        load_entry_point(str(entry), f"{key}.entry_point", folders)
     return RemediationRule(
         alert, action,
         consecutive_windows=_positive_int(rule.get("consecutive_windows", 3),
                                           f"{key}.consecutive_windows"),
         cooldown=parse_duration(cooldown, f"{key}.cooldown"), cooldown_text=str(cooldown),
         max_per_day=_positive_int(rule.get("max_per_day", 1), f"{key}.max_per_day"),
-        entry_point=entry,
-        gate=_gate(rule.get("gate"), f"{key}.gate") if action == "retrain" else GateConfig())
+        entry_point=entry, entry_point_folders=folders, gate=gate)
 
 
 def load_remediation(raw: Any, *, alerts: Iterable[str], base_dir: Path,
@@ -172,7 +180,8 @@ def load_remediation(raw: Any, *, alerts: Iterable[str], base_dir: Path,
     alerts : iterable of str
         The names of the config's alert rules (``alerts:``, or the default rules).
     base_dir : Path
-        The folder relative ``audit_log`` and ``alias_file`` paths are taken from.
+        The folder relative ``audit_log`` and ``alias_file`` paths are taken from; a
+        retrain ``entry_point`` module is searched there, then in the working directory.
     webhook : bool
         Whether ``sinks.webhook`` is configured (a ``webhook`` action needs it).
 
@@ -183,7 +192,9 @@ def load_remediation(raw: Any, *, alerts: Iterable[str], base_dir: Path,
     Raises
     ------
     ConfigError
-        The first mistake, naming its key (``remediation.rules[0].action``).
+        The first mistake, naming its key (``remediation.rules[0].action``): also an
+        ``alias_file`` that does not exist, and a retrain ``entry_point`` whose module or
+        function cannot be imported.
     """
     if raw is None:
         return None
@@ -192,7 +203,7 @@ def load_remediation(raw: Any, *, alerts: Iterable[str], base_dir: Path,
     rules_raw = section.get("rules")
     expect(isinstance(rules_raw, list) and len(rules_raw) > 0, "remediation.rules",
            "a non-empty list of rules", rules_raw)
-    rules = tuple(_rule(r, f"remediation.rules[{i}]", names)
+    rules = tuple(_rule(r, f"remediation.rules[{i}]", names, base_dir)
                   for i, r in enumerate(rules_raw or ()))
     seen: set[str] = set()
     for i, rule in enumerate(rules):
@@ -214,6 +225,11 @@ def load_remediation(raw: Any, *, alerts: Iterable[str], base_dir: Path,
     needs = any(r.action in ("rollback", "retrain") for r in rules)
     alias_file = resolve_path(registry.get("alias_file"), "remediation.registry.alias_file",
                               base_dir)
+    if alias_file and not Path(alias_file).is_file():  # not "nothing to do": a mistake
+        raise ConfigError("config key 'remediation.registry.alias_file': no alias file "
+                          f"{alias_file!r} (create it with obskit.instrument.aliases."
+                          "open_alias_store(PATH, model_name=...).register(...))",
+                          key="remediation.registry.alias_file")
     uri, model = registry.get("tracking_uri"), registry.get("model_name")
     expect(not (alias_file and uri), "remediation.registry",
            "either alias_file or tracking_uri, not both", dict(registry))

@@ -16,7 +16,7 @@ from typing import Protocol
 from obskit.exceptions import ConfigError, InputError
 
 __all__ = ["ModelVersion", "AliasStore", "MODEL_SUFFIXES", "HISTORY_LIMIT", "check_alias",
-           "check_model_file", "version_key", "previous_from_history"]
+           "check_model_file", "version_key", "previous_from_history", "rolled_back_from"]
 
 #: model files obskit loads (obskit.io.model): skops, and pickles loaded only when trusted
 MODEL_SUFFIXES: tuple[str, ...] = (".skops", ".pkl", ".pickle", ".joblib")
@@ -94,21 +94,63 @@ def version_key(version: str) -> tuple[int, str]:
     return (int(version), "") if version.isdigit() else (1 << 62, version)
 
 
+def rolled_back_from(history: Sequence[Mapping[str, object]], alias: str) -> set[str]:
+    """The versions ``alias`` was rolled back from, walking its history in order.
+
+    A move ``A -> B`` where ``B`` had been the alias's version before is a rollback away
+    from ``A``: ``A`` is *rolled back from* until a later move points the alias at ``A``
+    again. That later move is a deliberate re-promotion (by hand or by a retrain; obskit's
+    rollback never picks a version rolled back from), not a rollback of its ``from``.
+    """
+    seen: set[str] = set()
+    rolled: set[str] = set()
+    for entry in history:
+        if entry.get("alias") != alias or entry.get("to") is None:
+            continue
+        before, to = entry.get("from"), str(entry.get("to"))
+        if before is not None:
+            seen.add(str(before))
+        if to in rolled:  # pointed at again on purpose: a re-promotion, not a rollback
+            rolled.discard(to)
+        elif before is not None and to in seen and str(before) != to:
+            rolled.add(str(before))
+        seen.add(to)
+    return rolled
+
+
 def previous_from_history(history: Sequence[Mapping[str, object]], alias: str,
                           current: str | None, known: Sequence[str]) -> str | None:
-    """The version ``alias`` pointed to before ``current``.
+    """The version a rollback of ``alias`` moves to: "the previous version".
 
-    From the newest history entry of ``alias`` when it led to ``current``; otherwise (no
-    history, or the alias was moved by something that kept none) the highest known version
-    below ``current``. None when there is none.
+    Walking the alias's history in order (see :func:`rolled_back_from`), the most recent
+    earlier version of the alias that is neither ``current`` nor rolled back from. So a
+    second rollback never puts back the version the first one rolled away from: after
+    ``2 -> 1`` (by obskit or by hand), version 2 is not "previous" until someone points
+    the alias at 2 again.
+
+    When the newest history entry did not lead to ``current`` (no history, or the alias was
+    moved by something that keeps none, such as the MLflow UI), the fallback is the highest
+    known version below ``current`` that the history does not mark as rolled back from.
+
+    Returns
+    -------
+    str or None
+        None when there is none (or ``current`` is None).
     """
     if current is None:
         return None
-    for entry in reversed(history):
-        if entry.get("alias") == alias:
-            if str(entry.get("to")) == current:
-                before = entry.get("from")
-                return None if before is None else str(before)
-            break
-    below = [v for v in known if version_key(v) < version_key(current)]
+    entries = [e for e in history if e.get("alias") == alias and e.get("to") is not None]
+    rolled = rolled_back_from(entries, alias)
+    if entries and str(entries[-1].get("to")) == current:
+        visits: list[str] = []
+        for entry in entries:
+            before = entry.get("from")
+            if before is not None and (not visits or visits[-1] != str(before)):
+                visits.append(str(before))  # the first entry, or a move outside obskit
+            visits.append(str(entry["to"]))
+        for version in reversed(visits):
+            if version != current and version not in rolled:
+                return version
+        return None
+    below = [v for v in known if version_key(v) < version_key(current) and v not in rolled]
     return max(below, key=version_key) if below else None

@@ -216,7 +216,12 @@ class JsonAliasStore:
             return self._version(data, version)
 
     def previous(self, alias: str) -> ModelVersion | None:
-        """The version ``alias`` pointed to before its current one (from the history)."""
+        """The version a rollback of ``alias`` moves to, from the file's history.
+
+        The most recent earlier version of the alias that is not the current one and was
+        not rolled back from (:func:`~obskit.instrument._alias_base.previous_from_history`);
+        None when there is none.
+        """
         data = self._read()
         current = data["aliases"].get(check_alias(alias))
         before = previous_from_history(data["history"], alias, current,

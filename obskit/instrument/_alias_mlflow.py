@@ -14,7 +14,8 @@ MLflow keeps no history of an alias; the store keeps one as a registered-model t
 ``obskit.alias_history.<alias>``: a JSON list of ``{time, alias, from, to, reason}``, the
 newest :data:`~obskit.instrument._alias_base.HISTORY_LIMIT` changes. Changes made outside
 obskit (the MLflow UI) are not in it; :meth:`MlflowAliasStore.previous` then falls back to
-the highest version below the current one.
+the highest version below the current one that the history does not mark as rolled back
+from.
 """
 
 from __future__ import annotations
@@ -179,7 +180,13 @@ class MlflowAliasStore:
         return target
 
     def previous(self, alias: str) -> ModelVersion | None:
-        """The version ``alias`` pointed to before its current one (from the history tag)."""
+        """The version a rollback of ``alias`` moves to, from the history tag.
+
+        The most recent earlier version of the alias that is not the current one and was
+        not rolled back from (:func:`~obskit.instrument._alias_base.previous_from_history`);
+        when the alias was moved outside obskit, the highest version below the current one
+        that was not rolled back from. None when there is none.
+        """
         current = self.get(alias)
         if current is None:
             return None

@@ -17,8 +17,17 @@ from obskit.results import Run, RunRecord
 __all__ = ["rollback", "send_remediation_webhook", "webhook_payload"]
 
 
+def _where(store: Any) -> str:
+    """The registry, for messages: the alias file, or the registered model."""
+    path = getattr(store, "path", None)
+    return f"alias file {str(path)!r}" if path is not None else \
+        f"registered model {getattr(store, 'name', '?')!r}"
+
+
 def rollback(store: Any, alias: str, *, dry_run: bool, reason: str) -> dict[str, Any]:
-    """Move ``alias`` back to the version it pointed at before.
+    """Move ``alias`` back to its previous version (``store.previous``): the most recent
+    earlier version that was not rolled back from, so a second rollback never puts back
+    the version a first one (or a person) rolled away from.
 
     Parameters
     ----------
@@ -40,12 +49,13 @@ def rollback(store: Any, alias: str, *, dry_run: bool, reason: str) -> dict[str,
     """
     current = store.get(alias)
     if current is None:
-        return {"decision": "skipped", "reason": f"alias {alias!r} points at no version",
-                "from_version": None, "to_version": None}
+        return {"decision": "skipped", "from_version": None, "to_version": None,
+                "reason": f"alias {alias!r} points at no version in {_where(store)}"}
     previous = store.previous(alias)
     if previous is None or previous.version == current.version:
-        return {"decision": "skipped", "reason": "no previous version",
-                "from_version": current.version, "to_version": None}
+        return {"decision": "skipped", "from_version": current.version, "to_version": None,
+                "reason": f"no earlier version of {alias} that was not rolled back from "
+                          f"(now {current.version})"}
     moved = {"from_version": current.version, "to_version": previous.version}
     if dry_run:
         return {"decision": "dry_run", "reason": f"would move {alias} {current.version} -> "

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from obskit.config import Config
+from obskit.config.entry_points import load_entry_point
 from obskit.config.remediation import RemediationRule
 from obskit.remediation.retrain import (
     CHALLENGER,
@@ -14,7 +15,6 @@ from obskit.remediation.retrain import (
     gate_score,
     gate_windows,
     labelled_rows,
-    load_entry_point,
 )
 from obskit.results import Run
 
@@ -70,7 +70,10 @@ def retrain(rule: RemediationRule, *, store: Any, alias: str, config: Config, ru
     -------
     dict
         The decision's fields: ``decision``, ``reason``, ``from_version``, ``to_version``
-        (set only when promoted), ``challenger``, ``promoted``, ``scores``.
+        (set only when promoted), ``challenger``, ``promoted``, ``scores``. A candidate
+        that is not promoted is still ``acted`` (reason ``challenger not promoted: …``): the
+        attempt counts toward the rule's cooldown and caps, so a rejected candidate is not
+        retrained every run.
     """
     gate = rule.gate
     champion = store.get(alias)
@@ -104,7 +107,8 @@ def retrain(rule: RemediationRule, *, store: Any, alias: str, config: Config, ru
         features=tuple(logs.features), task=logs.task, reference=reference,
         champion=champion, champion_path=champion_path, holdout_start=start, run=run,
         run_dir=run_dir, config=config)
-    candidate = load_entry_point(rule.entry_point or "")(context)
+    candidate = load_entry_point(rule.entry_point or "", f"remediation rule {rule.key}: "
+                                 "entry_point", rule.entry_point_folders)(context)
     path, model = _candidate_file(candidate, work_dir / f"{run_id}-{rule.alert}.skops")
     version = store.register(path, tags={"obskit.rule": rule.key, "obskit.run_id": run_id,
                                          "obskit.gate": gate.metric})
@@ -113,8 +117,8 @@ def retrain(rule: RemediationRule, *, store: Any, alias: str, config: Config, ru
     base["challenger"] = version.version
     if champion is None or champion_path is None:
         return {**base, "decision": "acted",
-                "reason": f"challenger {version.version} registered; no {alias} to compare "
-                          "with, not promoted"}
+                "reason": f"challenger not promoted: version {version.version} registered, "
+                          f"no {alias} to compare with"}
     args = {"metric": gate.metric, "features": tuple(logs.features), "task": logs.task,
             "positive": config.positive_label}
     theirs = gate_score(_load(Path(champion_path), config), held_out, **args)
@@ -126,7 +130,7 @@ def retrain(rule: RemediationRule, *, store: Any, alias: str, config: Config, ru
     comparison = (f"challenger {gate.metric} {ours:.4f} {'>=' if passed else '<'} champion "
                   f"{theirs:.4f} + {gate.min_improvement:.2f}")
     if not passed:
-        return {**base, "decision": "acted", "reason": f"{comparison}: not promoted"}
+        return {**base, "decision": "acted", "reason": f"challenger not promoted: {comparison}"}
     store.set_alias(alias, version.version,
                     reason=f"obskit remediation {rule.key}, run {run_id}: {comparison}")
     return {**base, "decision": "acted", "to_version": version.version, "promoted": True,

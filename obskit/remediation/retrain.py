@@ -3,8 +3,10 @@
 1. The last ``gate.windows`` labelled windows of the run are the **gate windows**; they
    are held out. The labelled rows before them (at most ``gate.max_rows``, the latest
    first) are the training data handed to the entry point in a :class:`RetrainContext`.
-2. The entry point (``module:function``) returns a fitted model, or the path of a model
-   file; a model object is saved with ``skops.io.dump``.
+2. The entry point (``module:function``, imported at ``load_config`` from the config's
+   folder, the working directory or the installed packages: :mod:`obskit.config.entry_points`)
+   returns a fitted model, or the path of a model file; a model object is saved with
+   ``skops.io.dump``.
 3. The candidate is registered in the alias store and the ``challenger`` alias set on it.
 4. Champion and challenger are scored with the scikit-learn scorer ``gate.metric`` (higher
    is better: ``roc_auc``, ``accuracy``, ``neg_log_loss``, ``r2`` ...) on the labelled rows
@@ -17,8 +19,6 @@ Rows are pulled from the engine with a filter and a limit; a log is never read w
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,10 +28,9 @@ import numpy as np
 import pandas as pd
 
 from obskit.config import Config
-from obskit.exceptions import ConfigError
 from obskit.results import Run, Window
 
-__all__ = ["RetrainContext", "load_entry_point", "gate_windows", "labelled_rows",
+__all__ = ["RetrainContext", "gate_windows", "labelled_rows",
            "gate_score", "CHALLENGER"]
 
 #: the alias a retrained candidate gets (MLflow's champion/challenger naming)
@@ -60,28 +59,6 @@ class RetrainContext:
     run_dir: Path
     config: Config
     label: str = "label"
-
-
-def load_entry_point(spec: str, key: str = "remediation.rules[].entry_point"
-                     ) -> Callable[[RetrainContext], Any]:
-    """Import ``module:function``.
-
-    Raises
-    ------
-    ConfigError
-        The module cannot be imported, or has no such callable (naming ``key``).
-    """
-    module_name, _, attr = spec.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigError(f"config key {key!r}: cannot import {module_name!r}: {exc}",
-                          key=key) from exc
-    func = getattr(module, attr, None)
-    if not callable(func):
-        raise ConfigError(f"config key {key!r}: {module_name!r} has no callable {attr!r}",
-                          key=key)
-    return func
 
 
 def gate_windows(run: Run, count: int) -> list[Window]:

@@ -70,7 +70,7 @@ def _iso(now: datetime) -> str:
 
 
 def remediate(config: Config, run: Run, record: RunRecord, *, root: str | Path,
-              run_dir: str | Path, dry_run: bool = False,
+              run_dir: str | Path, dry_run: bool = False, dry_run_reason: str | None = None,
               now: datetime | None = None) -> list[dict[str, Any]]:
     """Apply the ``remediation`` rules after a published run; audit every decision.
 
@@ -89,6 +89,9 @@ def remediate(config: Config, run: Run, record: RunRecord, *, root: str | Path,
     dry_run : bool
         Force a dry run (``--dry-run`` / ``dry_run: true``) whatever
         ``remediation.dry_run`` says.
+    dry_run_reason : str, optional
+        Force a dry run for this reason (``obskit backfill``: a past period must never move
+        production's alias); each decision's reason ends with ``dry run: <reason>``.
     now : datetime, optional
         The decision time (UTC; default now): cooldowns and daily caps count from it.
 
@@ -104,7 +107,7 @@ def remediate(config: Config, run: Run, record: RunRecord, *, root: str | Path,
         return []
     root, run_dir = Path(root), Path(run_dir)
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    dry = bool(dry_run or rc.dry_run)
+    dry = bool(dry_run or rc.dry_run or dry_run_reason)
     state = RemediationState.load(root)
     for alert in dict.fromkeys(r.alert for r in rc.rules):
         state.record_windows(alert, judged_windows(run, alert))
@@ -128,12 +131,19 @@ def remediate(config: Config, run: Run, record: RunRecord, *, root: str | Path,
                         "error": redact_text(f"{type(exc).__name__}: {exc}")}
             entry.update(done)
             entry["reason"] = f"{v.reason}; {entry['reason']}"
+            if entry["decision"] == "acted" and entry.get("promoted") is False:
+                entry["reason"] += (f"; counts as an action (cooldown until "
+                                    f"{_iso(now + rule.cooldown)})")
             if entry["decision"] in ("acted", "dry_run"):
                 state.record_action(rule.key, now, v.latest,
                                     dry_run=entry["decision"] == "dry_run")
+        if dry_run_reason:
+            entry["reason"] = f"{entry['reason']}; dry run: {dry_run_reason}"
         entry["line"] = decision_line(entry)
         append_audit(audit_path(rc, root), {k: v for k, v in entry.items() if k != "line"})
-        (log.warning if entry["decision"] == "failed" else log.info)("%s", entry["line"])
+        # info, also for a failure: the command line prints each decision's line itself,
+        # and a warning would reach stderr a second time through logging's last resort
+        log.info("%s", entry["line"])
         decisions.append(entry)
     state.save()
     return decisions

@@ -11,6 +11,11 @@ A period whose folder holds a finished run is skipped, so an interrupted backfil
 where it stopped; ``--force`` reruns it (the new run replaces the old). A failed run (kept
 as ``<id>-failed``) is rerun. Each run holds ``<out>/.lock`` while it runs, waiting for a
 scheduled run of the same folder to finish.
+
+Remediation never acts in a backfill: a past period must not move production's alias,
+nor call a retrain entry point or a webhook (cooldowns are wall-clock). Its rules are
+still evaluated over the periods, and audited as dry runs whose reason ends with
+``dry run: backfill of a past period`` (:data:`BACKFILL_DRY_RUN`).
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ __all__ = ["PeriodResult", "periods", "backfill", "add_parser", "run"]
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_ALERT, EXIT_FAILED = 0, 1, 3
+#: why remediation only previews in a backfill (ends each decision's reason)
+BACKFILL_DRY_RUN = "backfill of a past period"
 
 
 @dataclass(frozen=True)
@@ -146,7 +153,8 @@ def backfill(config_file: str | Path | None, *, start: datetime, end: datetime,
             _acquire(lock)
             with lock:
                 try:
-                    outcome = report.run_report(config, out=root, run_id=run_id)
+                    outcome = report.run_report(config, out=root, run_id=run_id,
+                                                remediation_dry_run=BACKFILL_DRY_RUN)
                     result = PeriodResult(run_id, p_start, p_end, outcome.status,
                                           outcome.run_dir, len(outcome.run.alerts),
                                           remediation=tuple(d["line"]

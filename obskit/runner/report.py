@@ -118,7 +118,8 @@ def failed_run(run: Run, record: RunRecord, error: str) -> Run:
 
 def run_report(config: Config, *, out: str | Path | None = None,
                analysis: Analysis | Run | None = None, run_id: str | None = None,
-               config_path: str | Path | None = None) -> RunOutcome:
+               config_path: str | Path | None = None,
+               remediation_dry_run: str | None = None) -> RunOutcome:
     """Analyse, execute the report notebook, convert it and publish the run folder.
 
     After a good run, ``latest`` points at it (unless it points at a later period) and the
@@ -141,6 +142,11 @@ def run_report(config: Config, *, out: str | Path | None = None,
     config_path : str or Path, optional
         The config file the run came from; it goes into ``summary.json`` with the run
         folder, so the findings can give the exact deep-dive commands.
+    remediation_dry_run : str, optional
+        Why remediation must not act in this run (``obskit backfill`` passes
+        ``"backfill of a past period"``): every rule is evaluated and audited, but as a dry
+        run whose reason says so; no alias moves, no entry point or webhook is called.
+        None: the config (and ``--dry-run``) decide.
 
     Returns
     -------
@@ -175,7 +181,7 @@ def run_report(config: Config, *, out: str | Path | None = None,
         shutil.rmtree(tmp)
     tmp.mkdir()
     try:
-        return _run_into(tmp, root, config, run, record)
+        return _run_into(tmp, root, config, run, record, remediation_dry_run)
     except NotebookError:
         raise  # published as <id>-failed
     except BaseException:  # never leave a half run behind a live process
@@ -183,8 +189,8 @@ def run_report(config: Config, *, out: str | Path | None = None,
         raise
 
 
-def _run_into(tmp: Path, root: Path, config: Config, run: Run,
-              record: RunRecord) -> RunOutcome:
+def _run_into(tmp: Path, root: Path, config: Config, run: Run, record: RunRecord,
+              remediation_dry_run: str | None = None) -> RunOutcome:
     run_id = str(record.run_id)
     write_json(tmp / OWNER_FILE, owner())
     dump(run, tmp / "summary.json", record)
@@ -208,7 +214,8 @@ def _run_into(tmp: Path, root: Path, config: Config, run: Run,
     publish(tmp, final)
     state.save()  # after publishing: a crash in between re-announces, never loses
     sinks = _notify(config, final, run, record, events)
-    decisions = _remediate(config, root, final, run, record, events, sinks)
+    decisions = _remediate(config, root, final, run, record, events, sinks,
+                           remediation_dry_run)
     stale_failure = root / f"{run_id}-failed"
     if stale_failure.is_dir():
         shutil.rmtree(stale_failure, ignore_errors=True)
@@ -263,8 +270,10 @@ def _write_alerts(path: Path, run: Run, events: AlertEvents,
 
 
 def _remediate(config: Config, root: Path, run_dir: Path, run: Run, record: RunRecord,
-               events: AlertEvents, sinks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Apply the ``remediation`` rules (``--dry-run`` forces a dry run) and add the
+               events: AlertEvents, sinks: list[dict[str, Any]],
+               dry_run_reason: str | None = None) -> list[dict[str, Any]]:
+    """Apply the ``remediation`` rules (``--dry-run`` or ``dry_run_reason`` force a dry
+    run) and add the
     decisions to the published run's ``alerts.json`` (``remediation``); never raises."""
     if config.remediation is None:
         return []
@@ -272,7 +281,7 @@ def _remediate(config: Config, root: Path, run_dir: Path, run: Run, record: RunR
 
     try:
         decisions = remediate(config, run, record, root=root, run_dir=run_dir,
-                              dry_run=config.dry_run)
+                              dry_run=config.dry_run, dry_run_reason=dry_run_reason)
     except Exception as exc:  # e.g. an unwritable audit log: report it, keep the run
         error = f"{type(exc).__name__}: {exc}"
         decisions = [{"decision": "failed", "error": error,
