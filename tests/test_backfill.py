@@ -26,7 +26,9 @@ def fake_runs(monkeypatch):
     calls: list[tuple[str, str, str]] = []
     fail_on: set[str] = set()
 
-    def fake(config, *, out=None, analysis=None, run_id=None):
+    def fake(config, *, out=None, analysis=None, run_id=None, remediation_dry_run=None):
+        # a backfill never lets remediation act on a past period
+        assert remediation_dry_run == bf.BACKFILL_DRY_RUN == "backfill of a past period"
         if run_id in fail_on:
             raise KeyboardInterrupt  # the process is killed mid-backfill
         calls.append((run_id, config.period_start, config.period_end))
@@ -85,7 +87,7 @@ def test_run_exit_codes_and_status_lines(tmp_path, fake_runs, monkeypatch, capsy
     out = capsys.readouterr().out
     assert "2026-11-01 ok (0 alerts)" in out and "2026-11-02 ok" in out
 
-    def broken(config, *, out=None, analysis=None, run_id=None):
+    def broken(config, *, out=None, analysis=None, run_id=None, remediation_dry_run=None):
         from obskit.exceptions import NotebookError
         if run_id == "2026-11-03":
             raise NotebookError("cell 3 failed", notebook=str(Path(out) / "x-failed" / "nb"))
