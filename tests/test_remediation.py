@@ -216,6 +216,7 @@ def test_an_unset_alias_is_skipped_naming_the_alias_file(stream, fake_notebook):
 ])
 def test_a_missing_registry_or_entry_point_stops_the_command_before_any_work(
         stream, capsys, section, key):
+    write_day(stream["logs"], stream["model"], 1, drift_day=DRIFT_DAY, rows=200)
     path = _config(stream, {**LIVE_1MIN, **section})
     assert main(["report", "--config", str(path)]) == 2
     err = capsys.readouterr().err
