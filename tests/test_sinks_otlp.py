@@ -325,9 +325,14 @@ def test_exporter_flags_are_checked(tmp_path, capsys, flag, value):
     assert flag in capsys.readouterr().err
 
 
-def test_exporter_interval_without_an_endpoint_exits_2(tmp_path, clean_env, capsys):
-    assert exporter_main(["--reports", str(tmp_path), "--otlp-interval", "2s"]) == 2
-    err = capsys.readouterr().err
+def test_exporter_interval_without_an_endpoint_exits_2(spawn, tmp_path):  # noqa: F811
+    env = {k: v for k, v in os.environ.items() if k not in OTLP_ENDPOINT_ENVS}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    proc = spawn("exporter", [sys.executable, "-m", "obskit.sinks.exporter", "--reports",
+                              str(tmp_path / "reports"), "--port", "0",
+                              "--otlp-interval", "2s"], env=env)
+    assert proc.wait(timeout=60) == 2  # before: it served on, pushing nothing
+    err = (tmp_path / "exporter.log").read_text()
     assert "--otlp-interval without --otlp-endpoint" in err
     assert all(name in err for name in OTLP_ENDPOINT_ENVS)
 
