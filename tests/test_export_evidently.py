@@ -43,33 +43,129 @@ def _snapshots(workspace):
                           for p in projects}
 
 
+def _daily(first, folder, day, windows, *, bump=0, status=None):
+    """The demo run as the runner writes a daily report over the given windows: its own
+    run id and ``generated_at``; ``bump`` added to every window's rows (a later judgement
+    of the same window)."""
+    doc = json.loads(first.read_text())
+    doc["windows"] = [{**w, "rows": w["rows"] + bump} for w in windows]
+    doc.update(run_id=f"202611{day}T060000Z-credit", generated_at=f"2026-11-{day}T06:00:00Z")
+    if status:
+        doc["status"] = status
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "summary.json").write_text(json.dumps(doc))
+    return folder / "summary.json"
+
+
 def test_export_adds_one_project_then_snapshots_idempotently(runs, tmp_path, capsys):
     first, second = runs
     windows = len(load(first).windows)
     code, out = _export(capsys, first, tmp_path / "ws")
     assert code == 0, out.err
-    assert f"{windows} snapshots added" in out.out and "created" in out.out
+    assert f"windows: {windows} added, 0 replaced, 0 unchanged" in out.out
+    assert "created" in out.out
     _, projects, snaps = _snapshots(tmp_path / "ws")
     assert len(projects) == 1 and projects[0].name == load(first).title
     assert len(snaps[projects[0].id]) == windows
 
+    # the same analysis by a later run: its judgement replaces each window's snapshot
     code, out = _export(capsys, second, tmp_path / "ws")
-    assert code == 0 and f"{windows} snapshots added" in out.out and "created" not in out.out
+    assert code == 0 and f"windows: 0 added, {windows} replaced, 0 unchanged" in out.out
+    assert "created" not in out.out
     _, projects, snaps = _snapshots(tmp_path / "ws")
-    assert len(projects) == 1 and len(snaps[projects[0].id]) == 2 * windows
-    ids = {s.metadata["obskit_run_id"] for s in snaps[projects[0].id]}
-    assert len(ids) == 2 and "20261130T060000Z-credit" in ids
+    assert len(projects) == 1 and len(snaps[projects[0].id]) == windows
+    assert {s.metadata["obskit_run_id"] for s in snaps[projects[0].id]} == {
+        "20261130T060000Z-credit"}
 
-    for again in (first, second):  # the same runs again: nothing added, and it says so
-        code, out = _export(capsys, again, tmp_path / "ws")
-        assert code == 0 and "already exported" in out.out and "nothing added" in out.out
+    code, out = _export(capsys, second, tmp_path / "ws")  # the same run again: a no-op
+    assert code == 0 and f"windows: 0 added, 0 replaced, {windows} unchanged" in out.out
     _, projects, snaps = _snapshots(tmp_path / "ws")
-    assert len(projects) == 1 and len(snaps[projects[0].id]) == 2 * windows
+    assert len(projects) == 1 and len(snaps[projects[0].id]) == windows
 
     code, out = _export(capsys, first, tmp_path / "ws", "--project", "credit-v2")
     assert code == 0
     _, projects, _ = _snapshots(tmp_path / "ws")
     assert sorted(p.name for p in projects) == sorted([load(first).title, "credit-v2"])
+
+
+def test_daily_runs_over_overlapping_windows_keep_one_snapshot_per_window(
+        runs, tmp_path, capsys):
+    first, _ = runs
+    all_windows = json.loads(first.read_text())["windows"]
+    n = len(all_windows)
+    assert n >= 3
+    older = _daily(first, tmp_path / "r29", "29", all_windows[:-1])
+    newer = _daily(first, tmp_path / "r30", "30", all_windows[1:], bump=7, status="alert")
+    ws = tmp_path / "ws"
+    assert _export(capsys, older, ws)[0] == 0
+    code, out = _export(capsys, newer, ws)
+    assert code == 0 and f"windows: 1 added, {n - 2} replaced, 0 unchanged" in out.out
+    assert f"project now holds {n} snapshots" in out.out
+
+    def check():
+        _, projects, snaps = _snapshots(ws)
+        (held,) = snaps.values()
+        by_start = {}
+        for snap in held:
+            by_start.setdefault(snap.metadata["window_start"], []).append(snap)
+        assert sorted(by_start) == sorted(w["start"] for w in all_windows)
+        for i, window in enumerate(all_windows):
+            (snap,) = by_start[window["start"]]  # one snapshot per window
+            assert snap.metadata["window_end"] == window["end"]
+            newest = i > 0  # windows 1.. come from the newer run, with its values
+            assert snap.metadata["obskit_run_id"] == (
+                "20261130T060000Z-credit" if newest else "20261129T060000Z-credit")
+            assert _value(snap, "RowCount").value == window["rows"] + (7 if newest else 0)
+            assert f"run_status:{'alert' if newest else load(first).status}" in snap.tags
+            assert f"window_status:{window['status']}" in snap.tags
+    check()
+    code, out = _export(capsys, newer, ws)  # the same run again changes nothing
+    assert code == 0 and f"windows: 0 added, 0 replaced, {n - 1} unchanged" in out.out
+    code, out = _export(capsys, older, ws)  # an older judgement never replaces a newer
+    assert code == 0 and f"windows: 0 added, 0 replaced, {n - 1} unchanged" in out.out
+    assert f"kept: {n - 2} windows held by a newer run" in out.out
+    check()
+
+
+def test_a_failed_run_is_refused_unless_asked_for(runs, tmp_path, capsys):
+    first, _ = runs
+    failed = _daily(first, tmp_path / "failed", "30",
+                    json.loads(first.read_text())["windows"], status="failed")
+    code, out = _export(capsys, failed, tmp_path / "ws")
+    assert code == 2 and "status failed" in out.err and "--include-failed" in out.err
+    assert not (tmp_path / "ws").exists()
+    code, out = _export(capsys, failed, tmp_path / "ws", "--include-failed")
+    assert code == 0 and "note: run 20261130T060000Z-credit: status failed" in out.out
+    _, _, snaps = _snapshots(tmp_path / "ws")
+    (held,) = snaps.values()
+    assert held and all("run_status:failed" in s.tags and s.metadata["run_status"] == "failed"
+                        for s in held)
+
+
+def test_workspace_must_be_an_evidently_workspace(runs, tmp_path, capsys):
+    first, _ = runs
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "day0.jsonl").write_text('{"timestamp": "2026-11-30T00:00:00Z"}\n')
+    code, out = _export(capsys, first, logs)
+    assert code == 2 and f"{logs}: not an Evidently workspace" in out.err
+    assert [p.name for p in logs.iterdir()] == ["day0.jsonl"]  # nothing written among logs
+    under_file = logs / "day0.jsonl" / "sub"
+    code, out = _export(capsys, first, under_file)
+    assert code == 2 and f"{under_file}: cannot create the Evidently workspace" in out.err
+    assert "Traceback" not in out.err and "internal error" not in out.err
+    (tmp_path / "empty").mkdir()
+    assert _export(capsys, first, tmp_path / "empty")[0] == 0  # an empty folder is taken
+    assert _export(capsys, first, tmp_path / "empty")[0] == 0  # and is a workspace now
+
+
+def test_summary_may_be_the_run_folder(runs, tmp_path, capsys):
+    first, _ = runs
+    code, out = _export(capsys, first.parent, tmp_path / "ws")
+    assert code == 0, out.err
+    assert f"{len(load(first).windows)} added" in out.out
+    code, out = _export(capsys, tmp_path, tmp_path / "ws2")
+    assert code == 2 and f"{tmp_path}: a folder without a summary.json" in out.err
 
 
 def _value(snapshot, metric, **params):

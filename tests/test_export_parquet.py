@@ -120,3 +120,39 @@ def test_bad_summary_exits_2_naming_the_flag(tmp_path, capsys, content, expected
     err = capsys.readouterr().err
     assert code == 2 and expected in err and str(path) in err and "Traceback" not in err
     assert not (tmp_path / "o").exists()
+
+
+def test_run_folder_status_note_and_failed_runs(export, tmp_path, capsys):
+    """``--summary`` takes a run folder; the status is printed; a failed run is refused
+    unless ``--include-failed``, then exported with a note."""
+    run, frame, _ = export
+    _, _, summary = demo_run()
+    code = main(["export", "parquet", "--summary", str(summary.parent), "--out",
+                 str(tmp_path / "folder")])
+    out = capsys.readouterr().out
+    assert code == 0 and f"status {run.status}" in out
+    assert len(pd.read_parquet(tmp_path / "folder" / "predictions.parquet")) == len(frame)
+
+    doc = json.loads(summary.read_text())
+    doc.update(status="failed", error="notebook failed: CellExecutionError", run_id="r1")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "summary.json").write_text(json.dumps(doc))
+    args = ["export", "parquet", "--summary", str(tmp_path / "run"), "--out",
+            str(tmp_path / "o")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "run r1: status failed (its report failed: notebook failed" in err
+    assert "--include-failed" in err and not (tmp_path / "o").exists()
+    assert main([*args, "--include-failed"]) == 0
+    assert "note: run r1: status failed" in capsys.readouterr().out
+    assert len(pd.read_parquet(tmp_path / "o" / "predictions.parquet")) == len(frame)
+
+
+def test_out_under_a_file_exits_2(tmp_path, capsys):
+    _, _, summary = demo_run()
+    (tmp_path / "day0.jsonl").write_text("{}\n")
+    out = tmp_path / "day0.jsonl" / "sub"
+    assert main(["export", "parquet", "--summary", str(summary), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{out}: cannot write the export" in err and "(flag --out)" in err
+    assert "Traceback" not in err and "internal error" not in err

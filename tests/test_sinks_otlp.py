@@ -323,3 +323,58 @@ def test_exporter_flags_are_checked(tmp_path, capsys, flag, value):
         exporter_main(["--reports", str(tmp_path), flag, value])
     assert info.value.code == 2
     assert flag in capsys.readouterr().err
+
+
+def test_exporter_interval_without_an_endpoint_exits_2(spawn, tmp_path):  # noqa: F811
+    env = {k: v for k, v in os.environ.items() if k not in OTLP_ENDPOINT_ENVS}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    proc = spawn("exporter", [sys.executable, "-m", "obskit.sinks.exporter", "--reports",
+                              str(tmp_path / "reports"), "--port", "0",
+                              "--otlp-interval", "2s"], env=env)
+    assert proc.wait(timeout=60) == 2  # before: it served on, pushing nothing
+    err = (tmp_path / "exporter.log").read_text()
+    assert "--otlp-interval without --otlp-endpoint" in err
+    assert all(name in err for name in OTLP_ENDPOINT_ENVS)
+
+
+def _start(spawn, name, reports, *flags, **env_vars):  # noqa: F811
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT), os.environ.get("PYTHONPATH", "")]), **env_vars}
+    for var in OTLP_ENDPOINT_ENVS:
+        if var not in env_vars:
+            env.pop(var, None)
+    proc = spawn(name, [sys.executable, "-m", "obskit.sinks.exporter", "--reports",
+                        str(reports), "--port", "0", *flags], stdout=subprocess.PIPE, env=env,
+                 bufsize=0)  # unbuffered: select() sees each line
+    lines = []
+    for _ in range(2):
+        ready, _, _ = select.select([proc.stdout], [], [], 60)
+        assert ready, "exporter did not start within 60 s"
+        lines.append(proc.stdout.readline().decode())
+    return proc, lines
+
+
+def test_exporter_says_where_it_pushes_or_that_it_does_not(spawn, receiver, tmp_path,  # noqa: F811
+                                                           demo):
+    _, _, path = demo_run()
+    reports = tmp_path / "reports"
+    _write_run(reports, "run1", json.loads(path.read_text()), demo[1]["firing"])
+    proc, lines = _start(spawn, "exporter-env", reports, "--otlp-interval", "200ms",
+                         OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url)
+    assert lines[1].strip() == (f"obskit exporter: pushing OTLP metrics to {receiver.url}"
+                                f"/v1/metrics (from $OTEL_EXPORTER_OTLP_ENDPOINT) every 0.2s")
+    poll(lambda: len(receiver.requests) >= 1, timeout_s=60)
+    assert receiver.requests[0]["path"] == "/v1/metrics"
+    assert ("obskit_report_available", ()) in otlp_points(receiver.requests[0]["body"])
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+
+    seen = len(receiver.requests)
+    proc, lines = _start(spawn, "exporter-none", reports,
+                         OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url)
+    assert lines[1].strip() == (
+        "obskit exporter: not pushing OTLP metrics (no --otlp-endpoint); "
+        "$OTEL_EXPORTER_OTLP_ENDPOINT is set: add --otlp-interval to push there")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    assert len(receiver.requests) == seen

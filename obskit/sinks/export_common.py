@@ -11,7 +11,10 @@ from pathlib import Path
 from obskit.exceptions import InputError
 from obskit.results import Run, RunRecord, load, load_record, read_document
 
-__all__ = ["SummaryFile", "read_summary"]
+__all__ = ["SUMMARY", "SummaryFile", "read_summary", "refuse_failed", "status_note"]
+
+#: the file a run folder holds (``obskit report``)
+SUMMARY = "summary.json"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -32,7 +35,8 @@ def read_summary(path: str | Path, *, flag: str = "--summary") -> SummaryFile:
     Parameters
     ----------
     path : str or Path
-        The file (``<reports>/<run>/summary.json`` as ``obskit report`` writes it).
+        The file (``<reports>/<run>/summary.json`` as ``obskit report`` writes it), or a
+        run folder holding one (``<reports>/latest``).
     flag : str
         The command-line flag that named it (quoted in errors).
 
@@ -43,28 +47,71 @@ def read_summary(path: str | Path, *, flag: str = "--summary") -> SummaryFile:
     Raises
     ------
     InputError
-        The file does not exist, is not JSON, or is not a ``summary.json`` (a JSON
-        object with a ``windows`` list).
+        Neither the file nor a run folder holding one exists; it is not JSON, or not a
+        ``summary.json`` (a JSON object with a ``windows`` list).
     """
     file = Path(path)
-    if not file.is_file():
+    if file.is_dir():
+        if not (file / SUMMARY).is_file():
+            raise InputError(f"{path}: a folder without a {SUMMARY}: expected a run's "
+                             f"{SUMMARY} or its run folder (flag {flag})", path=str(path))
+        file = file / SUMMARY
+    elif not file.is_file():
         raise InputError(f"{path}: summary file not found (flag {flag})", path=str(path))
     try:
         data = file.read_bytes()
         document = read_document(file)
     except (OSError, ValueError) as exc:
         why = str(exc).removeprefix(f"{file}: ")
-        raise InputError(f"{path}: not a readable summary.json: {why} (flag {flag})",
-                         path=str(path)) from exc
+        raise InputError(f"{file}: not a readable summary.json: {why} (flag {flag})",
+                         path=str(file)) from exc
     if not isinstance(document, Mapping) or not isinstance(document.get("windows"), list):
-        raise InputError(f"{path}: not a summary.json: expected a JSON object with a "
+        raise InputError(f"{file}: not a summary.json: expected a JSON object with a "
                          f"'windows' list, as obskit report writes (flag {flag})",
-                         path=str(path))
+                         path=str(file))
     try:
         run, record = load(document), load_record(document)
     except (TypeError, ValueError) as exc:
-        raise InputError(f"{path}: not a valid summary.json: {exc} (flag {flag})",
-                         path=str(path)) from exc
+        raise InputError(f"{file}: not a valid summary.json: {exc} (flag {flag})",
+                         path=str(file)) from exc
     run_id = (record.run_id if record and record.run_id else
               "sha256-" + hashlib.sha256(data).hexdigest()[:16])
     return SummaryFile(path=file, run=run, record=record, run_id=str(run_id))
+
+
+def status_note(summary: SummaryFile) -> str:
+    """One line naming the run's status, for the export commands to print: ``failed``
+    (its notebook failed; the analysis itself is complete), ``alert``, ``ok`` or unknown
+    (the document does not say)."""
+    status = summary.run.status or "unknown"
+    note = f"run {summary.run_id}: status {status}"
+    if status == "failed":
+        error = summary.record.error if summary.record else None
+        note += " (its report failed" + (f": {error}" if error else "") + ")"
+    elif status == "unknown":
+        note += " (summary.json has no status)"
+    return note
+
+
+def refuse_failed(summary: SummaryFile, *, include_failed: bool) -> None:
+    """Refuse a failed run unless the user asked for it (``--include-failed``).
+
+    A run whose report failed (``status: failed``: its notebook failed, its analysis is
+    complete) is kept out of other tools by default, so a dashboard never shows it as an
+    ordinary run without anyone having chosen to.
+
+    Parameters
+    ----------
+    summary : SummaryFile
+        The run.
+    include_failed : bool
+        Export it anyway.
+
+    Raises
+    ------
+    InputError
+        The run's status is ``failed`` and ``include_failed`` is false.
+    """
+    if summary.run.status == "failed" and not include_failed:
+        raise InputError(f"{summary.path}: {status_note(summary)}; not exported (pass "
+                         f"--include-failed to export a failed run)", path=str(summary.path))

@@ -24,15 +24,22 @@ obskit (``windows[i]``)                    Evidently metric result
 =========================================  ==========================================
 
 Metrics without an Evidently single-value type (``pr_auc``, ``brier``, ``ece``, ``mae``,
-``mape``, ``mean_error``, ...) are left out and listed in the result. The snapshot's
-metadata holds ``obskit_run_id`` (re-exporting a run adds nothing), ``obskit_window``,
-``window_start`` / ``window_end`` and ``labelled_rows``; its tags ``obskit`` and the status.
+``mape``, ``mean_error``, ...) are left out and listed in the result.
+
+A snapshot is one window of the project: its metadata ``window_start``, ``window_end`` and
+``obskit_segment`` (``none``: the whole population) identify it. Exporting a run whose
+window the project holds already replaces that snapshot when the run is at least as new
+(``generated_at``; latest judgement wins), keeps it when it holds the same run or a newer
+one. The metadata also holds ``obskit_run_id``, ``obskit_generated_at``, ``run_status``,
+``window_status``, ``obskit_window`` and ``labelled_rows``; the tags ``obskit``,
+``run_status:<ok|alert|failed|unknown>`` and ``window_status:<ok|empty|insufficient_data>``.
 Workspace API: https://docs.evidentlyai.com/docs/platform/workspace_overview.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -40,12 +47,17 @@ from typing import Any
 from obskit._optional import require
 from obskit.exceptions import InputError
 from obskit.results import Run, Window
-from obskit.sinks.export_common import SummaryFile, read_summary
+from obskit.sinks.export_common import SummaryFile, read_summary, refuse_failed, status_note
 
-__all__ = ["ESTIMATED", "METRICS", "RUN_ID_KEY", "TAG", "export_evidently", "project_name"]
+__all__ = ["ESTIMATED", "METRICS", "RUN_ID_KEY", "SEGMENT_KEY", "TAG", "export_evidently",
+           "project_name", "workspace_folder"]
 
-#: snapshot metadata key holding the obskit run id (idempotent export)
+#: snapshot metadata key holding the obskit run id (a re-export of a run is a no-op)
 RUN_ID_KEY = "obskit_run_id"
+#: snapshot metadata key of the run's ``generated_at`` (the newer run's window wins)
+GENERATED_KEY = "obskit_generated_at"
+#: snapshot metadata key of the segment a window belongs to (``none``: whole population)
+SEGMENT_KEY, NO_SEGMENT = "obskit_segment", "none"
 TAG = "obskit"
 #: ``classification_name`` / ``regression_name`` of the estimated (label-free) metrics
 ESTIMATED = "estimated"
@@ -66,6 +78,15 @@ def project_name(summary: SummaryFile) -> str:
     if summary.record and summary.record.model:
         return Path(summary.record.model).stem
     return "obskit"
+
+
+def _moment(text: str | None) -> datetime:
+    """An ISO-8601 time as a naive UTC datetime; ``datetime.min`` when missing or
+    unreadable (such a snapshot is older than any run)."""
+    try:
+        return _timestamp(text)
+    except (InputError, ValueError):
+        return datetime.min
 
 
 def _timestamp(text: str | None) -> datetime:
@@ -144,14 +165,18 @@ def _snapshot(summary: SummaryFile, window: Window, results: _Results) -> Any:
     serialization = require("evidently.core.serialization", "evidently", purpose=_PURPOSE)
     widgets = [w for r in results.results.values() for w in r.get_widgets()]
     tests = results.tests
+    run_status = summary.run.status or "unknown"
     model = serialization.SnapshotModel(
         report=serialization.ReportModel(items=[]),
         name=f"obskit window {window.index}: {window.start}",
         timestamp=_timestamp(window.start),
-        metadata={RUN_ID_KEY: summary.run_id, "obskit_window": str(window.index),
-                  "window_start": str(window.start), "window_end": str(window.end),
+        metadata={RUN_ID_KEY: summary.run_id,
+                  GENERATED_KEY: str(summary.run.generated_at or ""),
+                  "run_status": run_status, "window_status": str(window.status),
+                  "obskit_window": str(window.index), "window_start": str(window.start),
+                  "window_end": str(window.end), SEGMENT_KEY: NO_SEGMENT,
                   "labelled_rows": str(window.labelled_rows)},
-        tags=[TAG, f"status:{window.status}"],
+        tags=[TAG, f"run_status:{run_status}", f"window_status:{window.status}"],
         metric_results=results.results, top_level_metrics=list(results.results),
         widgets=widgets,
         tests_widgets=([report.metric_tests_stats(tests), results.core.metric_tests_widget(tests)]
@@ -191,59 +216,154 @@ def _find_project(workspace: Any, name: str, task: str | None) -> tuple[Any, boo
     return project, True
 
 
-def _exported(workspace: Any, project_id: Any, run_id: str) -> Iterator[Any]:
+def _is_project(entry: Path) -> bool:
+    """An Evidently 0.7 local project folder: ``<project uuid>/metadata.json``
+    (``evidently.ui.service.storage.local.base``: ``METADATA_PATH``; snapshots, datasets
+    and artifacts all live under it)."""
+    try:
+        uuid.UUID(entry.name)
+    except ValueError:
+        return False
+    return (entry / "metadata.json").is_file()
+
+
+def workspace_folder(workspace: str | Path) -> Path:
+    """The folder of an Evidently local workspace: an existing workspace, else an empty
+    or missing folder (created).
+
+    Parameters
+    ----------
+    workspace : str or Path
+        The ``--workspace`` folder.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    InputError
+        It is a file, a non-empty folder without Evidently project folders (a folder of
+        prediction logs, say), or it cannot be created.
+    """
+    folder = Path(workspace)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{workspace}: not a folder (flag --workspace)", path=str(workspace))
+    try:
+        if folder.is_dir():
+            entries = [e for e in folder.iterdir() if not e.name.startswith(".")]
+            if entries and not any(_is_project(e) for e in entries):
+                raise InputError(
+                    f"{workspace}: not an Evidently workspace: expected an empty folder, a "
+                    f"new one, or a workspace holding Evidently project folders "
+                    f"(<project id>/metadata.json) (flag --workspace)", path=str(workspace))
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{workspace}: cannot create the Evidently workspace: "
+                         f"{exc.strerror or exc} (flag --workspace)",
+                         path=str(workspace)) from exc
+    return folder
+
+
+def _window_key(metadata: Mapping[str, Any]) -> tuple[str, str, str]:
+    return (str(metadata.get("window_start")), str(metadata.get("window_end")),
+            str(metadata.get(SEGMENT_KEY, NO_SEGMENT)))
+
+
+def _held(workspace: Any, project_id: Any) -> dict[tuple[str, str, str], list[Any]]:
+    """The project's obskit snapshots by window: key → [(snapshot id, metadata)]."""
+    held: dict[tuple[str, str, str], list[Any]] = {}
     for snapshot_id in workspace.list_runs(project_id):
         model = workspace.get_run(project_id, snapshot_id)
-        if model is not None and model.metadata.get(RUN_ID_KEY) == run_id:
-            yield snapshot_id
+        if model is not None and TAG in (model.tags or []):
+            held.setdefault(_window_key(model.metadata), []).append(
+                (snapshot_id, model.metadata))
+    return held
+
+
+def _place(ws: Any, project_id: Any, summary: SummaryFile, held: list[Any],
+           add: Any, counts: dict[str, int]) -> None:
+    """Put one window into the project: add it, replace older snapshots of it, or keep
+    the one holding this run or a newer one; other copies of the window are deleted."""
+    ours = _moment(summary.run.generated_at)
+    same = [sid for sid, meta in held if meta.get(RUN_ID_KEY) == summary.run_id]
+    newer = sorted((_moment(meta.get(GENERATED_KEY)), str(sid), sid) for sid, meta in held
+                   if _moment(meta.get(GENERATED_KEY)) > ours)
+    keep = newer[-1][2] if newer else (same[0] if same else None)
+    for sid, _ in held:
+        if sid != keep:
+            ws.delete_run(project_id, sid)
+            counts["duplicates_removed"] += keep is not None
+    if keep is not None:
+        counts["unchanged"] += 1
+        counts["kept_newer"] += bool(newer)
+    else:
+        add()
+        counts["replaced" if held else "added"] += 1
 
 
 def export_evidently(summary: str | Path, workspace: str | Path, *,
-                     project: str | None = None) -> dict[str, Any]:
+                     project: str | None = None,
+                     include_failed: bool = False) -> dict[str, Any]:
     """Write a run's windows into an Evidently workspace project, one snapshot each.
 
     Parameters
     ----------
     summary : str or Path
-        The run's ``summary.json``.
+        The run's ``summary.json`` or its run folder.
     workspace : str or Path
-        An Evidently local workspace folder (``evidently ui --workspace DIR``), created
-        when missing.
+        An Evidently local workspace folder (``evidently ui --workspace DIR``); an empty
+        or missing folder is created.
     project : str, optional
         The project (found by name, created when missing); default :func:`project_name`.
+    include_failed : bool
+        Export a run whose status is ``failed`` (refused by default).
 
     Returns
     -------
     dict
         ``workspace``, ``project``, ``project_id``, ``project_created``, ``run_id``,
-        ``snapshots_added`` (0 when the run was exported before), ``already_exported``
-        (its snapshots found), ``snapshots`` (the project's total) and ``not_exported``
+        ``run_status``, ``status_note``; per window ``added``, ``replaced`` (an older
+        run's snapshot of it replaced) or ``unchanged`` (this run or a newer one holds it;
+        ``kept_newer`` of them a newer one); ``duplicates_removed`` (extra copies of a
+        window deleted), ``snapshots`` (the project's total) and ``not_exported``
         (obskit metrics without an Evidently type).
 
     Raises
     ------
     InputError
-        ``summary`` is not a run's ``summary.json``; ``workspace`` is not a folder.
+        ``summary`` is not a run's ``summary.json``, or a failed run without
+        ``include_failed``; ``workspace`` is not an Evidently workspace folder, or cannot
+        be written.
     ConfigError
         Evidently is not installed (``pip install "obskit[evidently]"``).
     """
     run = read_summary(summary)
-    folder = Path(workspace)
-    if folder.exists() and not folder.is_dir():
-        raise InputError(f"{workspace}: not a folder (flag --workspace)", path=str(workspace))
+    refuse_failed(run, include_failed=include_failed)
+    folder = workspace_folder(workspace)
     ws_module = require("evidently.ui.workspace", "evidently", purpose=_PURPOSE)
-    ws = ws_module.Workspace(str(folder))
-    name = project or project_name(run)
-    proj, created = _find_project(ws, name, run.run.task)
-    before = list(_exported(ws, proj.id, run.run_id))
+    counts = dict.fromkeys(("added", "replaced", "unchanged", "kept_newer",
+                            "duplicates_removed"), 0)
     skipped: set[str] = set()
-    added = 0
-    if not before:
+    name = project or project_name(run)
+    try:
+        ws = ws_module.Workspace(str(folder))
+        proj, created = _find_project(ws, name, run.run.task)
+        held = _held(ws, proj.id)
         for window in run.run.windows:
-            snapshot = _snapshot(run, window, _window_results(run.run, window, skipped))
-            ws.add_run(proj.id, snapshot)
-            added += 1
+            def add(window: Window = window) -> None:
+                results = _window_results(run.run, window, skipped)
+                ws.add_run(proj.id, _snapshot(run, window, results))
+
+            key = _window_key({"window_start": str(window.start),
+                               "window_end": str(window.end)})
+            _place(ws, proj.id, run, held.get(key, []), add, counts)
+        total = len(ws.list_runs(proj.id))
+    except OSError as exc:
+        raise InputError(f"{workspace}: cannot write the Evidently workspace: "
+                         f"{exc.strerror or exc} (flag --workspace)",
+                         path=str(workspace)) from exc
     return {"workspace": str(folder), "project": name, "project_id": str(proj.id),
-            "project_created": created, "run_id": run.run_id, "snapshots_added": added,
-            "already_exported": len(before), "snapshots": len(ws.list_runs(proj.id)),
-            "not_exported": sorted(skipped)}
+            "project_created": created, "run_id": run.run_id,
+            "run_status": run.run.status or "unknown", "status_note": status_note(run),
+            **counts, "snapshots": total, "not_exported": sorted(skipped)}

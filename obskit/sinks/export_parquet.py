@@ -42,7 +42,7 @@ import pandas as pd
 
 from obskit.exceptions import InputError
 from obskit.results import AnomalousPrediction, ExplainedRow
-from obskit.sinks.export_common import SummaryFile, read_summary
+from obskit.sinks.export_common import SummaryFile, read_summary, refuse_failed, status_note
 
 __all__ = ["DATA_FILE", "SCHEMA_FILE", "SHAP_SUFFIX", "TAGS", "arize_frame",
            "export_parquet"]
@@ -160,15 +160,18 @@ def arize_frame(summary: SummaryFile) -> tuple[pd.DataFrame, dict[str, Any]]:
     return frame, schema
 
 
-def export_parquet(summary: str | Path, out: str | Path) -> dict[str, Any]:
+def export_parquet(summary: str | Path, out: str | Path, *,
+                   include_failed: bool = False) -> dict[str, Any]:
     """Write ``<out>/predictions.parquet`` and ``<out>/arize_schema.json``.
 
     Parameters
     ----------
     summary : str or Path
-        The run's ``summary.json``.
+        The run's ``summary.json`` or its run folder.
     out : str or Path
         The folder to write (created; the two files are replaced).
+    include_failed : bool
+        Export a run whose status is ``failed`` (refused by default).
 
     Returns
     -------
@@ -176,14 +179,16 @@ def export_parquet(summary: str | Path, out: str | Path) -> dict[str, Any]:
         ``data`` and ``schema`` (paths), ``rows`` (flagged predictions written),
         ``left_out`` (flagged predictions with nothing Arize accepts),
         ``explained`` (rows with SHAP values), ``run_id`` and ``model_type`` (Arize's
-        ``ModelTypes`` member to log them with).
+        ``ModelTypes`` member to log them with), ``run_status`` and ``status_note``.
 
     Raises
     ------
     InputError
-        ``summary`` is not a run's ``summary.json``; ``out`` is not a writable folder.
+        ``summary`` is not a run's ``summary.json``, or a failed run without
+        ``include_failed``; ``out`` is not a writable folder.
     """
     run = read_summary(summary)
+    refuse_failed(run, include_failed=include_failed)
     frame, schema = arize_frame(run)
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
@@ -194,7 +199,8 @@ def export_parquet(summary: str | Path, out: str | Path) -> dict[str, Any]:
         frame.to_parquet(data, index=False)
         schema_file.write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"{folder}: cannot write the export: {exc.strerror} (flag --out)",
+        raise InputError(f"{folder}: cannot write the export: {exc.strerror or exc} "
+                         f"(flag --out)",
                          path=str(folder)) from exc
     shap_columns = [c for c in frame.columns if c.endswith(SHAP_SUFFIX)]
     explained = int(frame[shap_columns].notna().any(axis=1).sum()) if shap_columns else 0
@@ -202,4 +208,5 @@ def export_parquet(summary: str | Path, out: str | Path) -> dict[str, Any]:
                   "regression": "REGRESSION"}.get(run.run.task or "", "BINARY_CLASSIFICATION")
     return {"data": str(data), "schema": str(schema_file), "rows": len(frame),
             "left_out": len(run.run.anomalies) - len(frame),
-            "explained": explained, "run_id": run.run_id, "model_type": model_type}
+            "explained": explained, "run_id": run.run_id, "model_type": model_type,
+            "run_status": run.run.status or "unknown", "status_note": status_note(run)}

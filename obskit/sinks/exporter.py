@@ -7,7 +7,10 @@ summary yet.
 
 With ``--otlp-endpoint URL`` it also pushes the same metrics over OTLP/HTTP every
 ``--otlp-interval`` (:mod:`obskit.sinks.otlp`), read afresh before each push, while it keeps
-serving ``/metrics``.
+serving ``/metrics``. ``--otlp-interval`` alone pushes to the endpoint of the standard
+variables (``OTEL_EXPORTER_OTLP_METRICS_ENDPOINT``, ``OTEL_EXPORTER_OTLP_ENDPOINT``) and is
+refused (exit 2) when none is set. The startup output says where it pushes, or that it
+does not.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -135,27 +139,41 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--otlp-endpoint", type=endpoint_arg, metavar="URL",
                    help="also push the metrics as OTLP/HTTP gauges to URL (a base URL gets "
                         "/v1/metrics appended); headers from $OTEL_EXPORTER_OTLP_HEADERS")
-    p.add_argument("--otlp-interval", type=interval_arg, default=60.0, metavar="DURATION",
-                   help="time between OTLP pushes, e.g. 60s, 5m (default 60s)")
+    p.add_argument("--otlp-interval", type=interval_arg, default=None, metavar="DURATION",
+                   help="time between OTLP pushes, e.g. 60s, 5m (default 60s); without "
+                        "--otlp-endpoint it pushes to $OTEL_EXPORTER_OTLP_METRICS_ENDPOINT "
+                        "or $OTEL_EXPORTER_OTLP_ENDPOINT, and is refused when neither is set")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve until SIGTERM or Ctrl-C; returns the exit code (2: cannot listen).
+    """Serve until SIGTERM or Ctrl-C; returns the exit code (2: cannot listen, or
+    ``--otlp-interval`` without ``--otlp-endpoint`` and without the OTLP endpoint variables).
 
     Raises
     ------
     ConfigError
         ``--otlp-endpoint`` without the OpenTelemetry SDK installed.
     """
+    from obskit.config.sinks import OTLP_ENDPOINT_ENVS
+
+    endpoint = getattr(args, "otlp_endpoint", None)
+    interval = getattr(args, "otlp_interval", None)
+    from_env = next((name for name in OTLP_ENDPOINT_ENVS if os.environ.get(name)), None)
+    if endpoint is None and interval is not None and from_env is None:
+        print("obskit exporter: --otlp-interval without --otlp-endpoint: no OTLP endpoint "
+              "to push to (pass --otlp-endpoint URL, or set "
+              + " or ".join(OTLP_ENDPOINT_ENVS) + ")", file=sys.stderr)
+        return 2
     pusher = None
-    if getattr(args, "otlp_endpoint", None):
+    if endpoint is not None or interval is not None:
         from obskit.config.sinks import OtlpConfig
         from obskit.sinks.otlp import OtlpPusher, check_sdk
 
-        check_sdk("--otlp-endpoint")
+        check_sdk("--otlp-endpoint" if endpoint is not None else "--otlp-interval")
+        interval = 60.0 if interval is None else interval
         pusher = OtlpPusher(ReportsCollector(args.reports).collect,
-                            OtlpConfig(endpoint=args.otlp_endpoint), args.otlp_interval)
+                            OtlpConfig(endpoint=endpoint), interval)
     try:
         server = make_server(args.reports, args.host, args.port)
     except OSError as exc:
@@ -164,6 +182,15 @@ def run(args: argparse.Namespace) -> int:
         return 2
     address, port = server.server_address[:2]
     host = address.decode() if isinstance(address, bytes) else address
+
+    def stop(signum: int, frame: Any) -> None:
+        # shutdown() waits for serve_forever's loop, so it runs beside it; raising from
+        # the handler instead is lost when the signal lands while a request is handled
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    previous = None  # installed before the startup lines: a SIGTERM after them stops
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, stop)
     if not Path(args.reports).is_dir():
         print(f"obskit exporter: {args.reports}: no such folder yet; serving "
               "obskit_report_available 0", file=sys.stderr)
@@ -172,18 +199,17 @@ def run(args: argparse.Namespace) -> int:
         from obskit.sinks.otlp import metrics_url
         from obskit.sinks.prometheus import redact_url
 
+        source = "" if endpoint is not None else f" (from ${from_env})"
         print(f"obskit exporter: pushing OTLP metrics to "
-              f"{redact_url(metrics_url(args.otlp_endpoint) or '')} every "
-              f"{args.otlp_interval:g}s", flush=True)
+              f"{redact_url(metrics_url(endpoint) or '')}{source} every {interval:g}s",
+              flush=True)
         pusher.start()
-    def stop(signum: int, frame: Any) -> None:
-        # shutdown() waits for serve_forever's loop, so it runs beside it; raising from
-        # the handler instead is lost when the signal lands while a request is handled
-        threading.Thread(target=server.shutdown, daemon=True).start()
+    else:
+        hint = (f"; ${from_env} is set: add --otlp-interval to push there" if from_env
+                else "")
+        print(f"obskit exporter: not pushing OTLP metrics (no --otlp-endpoint){hint}",
+              flush=True)
 
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
