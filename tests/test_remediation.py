@@ -253,5 +253,41 @@ def test_backfill_counts_windows_across_runs_of_one_window_each(stream, fake_not
     assert [a["decision"] for a in audit].count("dry_run") == 1
     assert audit[3]["reason"] == ("2 of 2 consecutive breaching windows; would move champion "
                                   f"2 -> 1{note}")
-    state = json.loads((stream["root"] / "reports" / "remediation_state.json").read_text())
+    # the preview kept its own memory; no live state was written
+    assert not (stream["root"] / "reports" / "remediation_state.json").exists()
+    state = json.loads((stream["root"] / "reports" / "remediation_state.preview.json")
+                       .read_text())
     assert state["live"]["last_action"] == {}
+
+
+def test_a_backfill_after_live_runs_previews_its_own_periods_and_leaves_live_state_alone(
+        stream, fake_notebook, capsys):
+    """Live daily runs have judged (and acted on) later windows; a backfill of the same
+    past periods must preview from its own periods only, never from the live memory, and
+    must leave the live state and the alias file as they were."""
+    path = _config(stream, {"dry_run": False, "rules": [ROLLBACK]})
+    for day in range(1, 7):
+        write_day(stream["logs"], stream["model"], day, drift_day=DRIFT_DAY, rows=1500)
+        run_report(load_config(path), config_path=path)
+    reports = stream["root"] / "reports"
+    live_state = (reports / "remediation_state.json").read_bytes()
+    aliases = (stream["root"] / "models.json").read_bytes()
+    capsys.readouterr()
+    assert main(["backfill", "--config", str(path), "--from", "2026-11-01",
+                 "--to", "2026-11-07", "--every", "1d", "--force"]) == 0
+    out = capsys.readouterr()
+    lines = [line.strip() for line in (out.out + out.err).splitlines()
+             if line.strip().startswith("remediation:")]
+    skipped = "remediation: drift_share_high/rollback skipped: "
+    note = "; dry run: backfill of a past period"
+    # counted period by period as in an empty folder (not 4+ windows at once from the live
+    # memory); at the second breaching period the live rollback has left nothing to go to
+    assert lines[:4] == [f"{skipped}{k} of 2 consecutive breaching windows{note}"
+                         for k in (0, 0, 1)] + [
+        f"{skipped}2 of 2 consecutive breaching windows; no earlier version of champion "
+        f"that was not rolled back from (now 1){note}"]
+    audit = read_audit(reports / "remediation.jsonl")[-6:]
+    assert [a["windows"]["latest"] for a in audit] == \
+        [f"2026-11-0{d}T00:00:00Z" for d in range(1, 7)]
+    assert (reports / "remediation_state.json").read_bytes() == live_state
+    assert (stream["root"] / "models.json").read_bytes() == aliases

@@ -19,7 +19,8 @@ the typed run (:class:`obskit.results.Run`); they never recompute the analysis.
 from obskit.remediation.audit import AUDIT_FILE, append_audit, decision_line, read_audit
 from obskit.remediation.retrain import CHALLENGER, RetrainContext
 from obskit.remediation.run import audit_path, remediate
-from obskit.remediation.state import STATE_FILE, RemediationState
+from obskit.remediation.state import PREVIEW_STATE_FILE, STATE_FILE, RemediationState
 
 __all__ = ["remediate", "audit_path", "append_audit", "read_audit", "decision_line",
-           "RemediationState", "RetrainContext", "AUDIT_FILE", "STATE_FILE", "CHALLENGER"]
+           "RemediationState", "RetrainContext", "AUDIT_FILE", "STATE_FILE",
+           "PREVIEW_STATE_FILE", "CHALLENGER"]

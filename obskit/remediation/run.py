@@ -14,7 +14,7 @@ from obskit.remediation.actions import rollback, send_remediation_webhook, webho
 from obskit.remediation.audit import AUDIT_FILE, append_audit, decision_line
 from obskit.remediation.guards import Verdict, judged_windows, verdict
 from obskit.remediation.promote import retrain
-from obskit.remediation.state import RemediationState
+from obskit.remediation.state import PREVIEW_STATE_FILE, STATE_FILE, RemediationState
 from obskit.results import Run, RunRecord
 
 __all__ = ["remediate", "audit_path", "CANDIDATES_DIR"]
@@ -91,7 +91,9 @@ def remediate(config: Config, run: Run, record: RunRecord, *, root: str | Path,
         ``remediation.dry_run`` says.
     dry_run_reason : str, optional
         Force a dry run for this reason (``obskit backfill``: a past period must never move
-        production's alias); each decision's reason ends with ``dry run: <reason>``.
+        production's alias); each decision's reason ends with ``dry run: <reason>``, and
+        the guards use the preview's own memory (``remediation_state.preview.json``): the
+        live runs' windows and actions are neither counted nor changed.
     now : datetime, optional
         The decision time (UTC; default now): cooldowns and daily caps count from it.
 
@@ -108,7 +110,10 @@ def remediate(config: Config, run: Run, record: RunRecord, *, root: str | Path,
     root, run_dir = Path(root), Path(run_dir)
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     dry = bool(dry_run or rc.dry_run or dry_run_reason)
-    state = RemediationState.load(root)
+    # a preview (backfill) judges its own windows: the live memory is neither read nor
+    # written, so a past period is never counted with later live windows
+    state = RemediationState.load(root, file=PREVIEW_STATE_FILE if dry_run_reason
+                                  else STATE_FILE)
     for alert in dict.fromkeys(r.alert for r in rc.rules):
         state.record_windows(alert, judged_windows(run, alert))
     store = _Store(rc)

@@ -21,9 +21,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-__all__ = ["STATE_FILE", "RemediationState", "parse_time", "until"]
+__all__ = ["STATE_FILE", "PREVIEW_STATE_FILE", "RemediationState", "parse_time", "until"]
 
 STATE_FILE = "remediation_state.json"
+#: the separate memory of a preview (a backfill): what it judged never mixes with the
+#: live runs' windows and actions, and the live state is never written by it
+PREVIEW_STATE_FILE = "remediation_state.preview.json"
 _VERSION = 1
 #: windows kept per alert rule, and actions kept per mode
 _KEEP_WINDOWS = 500
@@ -37,8 +40,10 @@ def _mode(dry_run: bool) -> str:
 class RemediationState:
     """The guards' memory of a report folder (see the module docstring)."""
 
-    def __init__(self, root: str | Path, data: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, root: str | Path, data: Mapping[str, Any] | None = None, *,
+                 file: str = STATE_FILE) -> None:
         self.root = Path(root)
+        self.file = file
         data = data or {}
         self.windows: dict[str, dict[str, bool]] = {
             str(k): {str(s): bool(b) for s, b in v.items()}
@@ -52,17 +57,17 @@ class RemediationState:
 
     @property
     def path(self) -> Path:
-        """``<root>/remediation_state.json``."""
-        return self.root / STATE_FILE
+        """``<root>/remediation_state.json`` (a preview's: :data:`PREVIEW_STATE_FILE`)."""
+        return self.root / self.file
 
     @classmethod
-    def load(cls, root: str | Path) -> RemediationState:
-        """The state of ``root`` (empty when there is no readable state file)."""
+    def load(cls, root: str | Path, *, file: str = STATE_FILE) -> RemediationState:
+        """The state of ``root`` in ``file`` (empty when it cannot be read)."""
         try:
-            data = json.loads((Path(root) / STATE_FILE).read_text())
+            data = json.loads((Path(root) / file).read_text())
         except (OSError, ValueError):
-            return cls(root)
-        return cls(root, data if isinstance(data, Mapping) else None)
+            return cls(root, file=file)
+        return cls(root, data if isinstance(data, Mapping) else None, file=file)
 
     def record_windows(self, alert: str, judged: Mapping[str, bool]) -> None:
         """Merge a run's judgement of ``alert`` per window start (latest wins)."""
@@ -122,7 +127,7 @@ class RemediationState:
     def save(self) -> Path:
         """Write ``<root>/remediation_state.json`` atomically."""
         self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self.root / f".{STATE_FILE}.{os.getpid()}.tmp"
+        tmp = self.root / f".{self.file}.{os.getpid()}.tmp"
         tmp.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
         os.replace(tmp, self.path)
         return self.path

@@ -32,6 +32,7 @@ from typing import Any
 from obskit._text import plural
 from obskit.config.schedule import DEFAULT_LOCK_MAX_AGE_S, parse_duration
 from obskit.exceptions import ConfigError, NotebookError, ObskitError
+from obskit.remediation import PREVIEW_STATE_FILE
 from obskit.runner import report
 from obskit.runner.cron import period_run_id
 from obskit.runner.lock import RunLock
@@ -138,6 +139,8 @@ def backfill(config_file: str | Path | None, *, start: datetime, end: datetime,
 
     base = dict(overrides or {})
     root = Path(load_config(config_file, overrides=base).out)
+    # each backfill previews remediation afresh, over its own periods only
+    (root / PREVIEW_STATE_FILE).unlink(missing_ok=True)
     results: list[PeriodResult] = []
     todo = periods(start, end, every)
     bar = tqdm(todo, desc="backfill", unit="run", disable=not progress)
