@@ -269,12 +269,22 @@ def _write_alerts(path: Path, run: Run, events: AlertEvents,
     write_json(path, doc)
 
 
+def _rewrite_alerts(run_dir: Path, run: Run, events: AlertEvents,
+                    sinks: list[dict[str, Any]],
+                    remediation: list[dict[str, Any]] | None = None) -> None:
+    """Replace the published run's ``alerts.json`` atomically (a temporary file, then
+    :func:`os.replace`): readers never see a half-written file."""
+    tmp = run_dir / ".alerts.json.tmp"
+    _write_alerts(tmp, run, events, sinks, remediation)
+    os.replace(tmp, run_dir / "alerts.json")
+
+
 def _remediate(config: Config, root: Path, run_dir: Path, run: Run, record: RunRecord,
                events: AlertEvents, sinks: list[dict[str, Any]],
                dry_run_reason: str | None = None) -> list[dict[str, Any]]:
     """Apply the ``remediation`` rules (``--dry-run`` or ``dry_run_reason`` force a dry
-    run) and add the
-    decisions to the published run's ``alerts.json`` (``remediation``); never raises."""
+    run) and add the decisions to the published run's ``alerts.json`` (``remediation``);
+    never raises."""
     if config.remediation is None:
         return []
     from obskit.remediation import remediate
@@ -286,9 +296,7 @@ def _remediate(config: Config, root: Path, run_dir: Path, run: Run, record: RunR
         error = f"{type(exc).__name__}: {exc}"
         decisions = [{"decision": "failed", "error": error,
                       "line": f"remediation: failed: {error}"}]
-    tmp = run_dir / ".alerts.json.tmp"
-    _write_alerts(tmp, run, events, sinks, decisions)
-    os.replace(tmp, run_dir / "alerts.json")
+    _rewrite_alerts(run_dir, run, events, sinks, decisions)
     return decisions
 
 
@@ -298,7 +306,5 @@ def _notify(config: Config, run_dir: Path, run: Run, record: RunRecord,
     record the results in the published run's ``alerts.json`` (atomically)."""
     results = dispatch(config.sinks, run=run, record=record, events=events,
                        run_dir=run_dir, dry_run=config.dry_run)
-    tmp = run_dir / ".alerts.json.tmp"
-    _write_alerts(tmp, run, events, results)
-    os.replace(tmp, run_dir / "alerts.json")
+    _rewrite_alerts(run_dir, run, events, results)
     return results
