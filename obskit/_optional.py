@@ -9,12 +9,13 @@ and only ``DO_NOT_TRACK=true``; Evidently reads ``DO_NOT_TRACK`` being set).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 from types import ModuleType
 
 from obskit.exceptions import ConfigError
 
-__all__ = ["require", "TELEMETRY_OFF"]
+__all__ = ["require", "check_installed", "TELEMETRY_OFF"]
 
 #: set (unless the user set them) before an optional library is imported
 TELEMETRY_OFF = {
@@ -57,7 +58,29 @@ def require(module: str, extra: str, *, key: str | None = None,
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        need = purpose or module
-        raise ConfigError(f"{need} needs the {module.split('.')[0]!r} package: "
-                          f'pip install "obskit[{extra}]"'
-                          + (f" (config key '{key}')" if key else ""), key=key) from exc
+        raise _missing(module, extra, key, purpose) from exc
+
+
+def check_installed(module: str, extra: str, *, key: str | None = None,
+                    purpose: str | None = None) -> None:
+    """Check, without importing it, that ``module`` of the extra ``extra`` is installed
+    (a config is validated before anything runs; :func:`require` imports it when used).
+
+    Parameters are those of :func:`require`.
+
+    Raises
+    ------
+    ConfigError
+        The module is not installed: the same message as :func:`require`'s.
+
+    >>> check_installed("json", "core")
+    """
+    if importlib.util.find_spec(module) is None:
+        raise _missing(module, extra, key, purpose)
+
+
+def _missing(module: str, extra: str, key: str | None, purpose: str | None) -> ConfigError:
+    need = purpose or module
+    return ConfigError(f"{need} needs the {module.split('.')[0]!r} package: "
+                       f'pip install "obskit[{extra}]"'
+                       + (f" (config key '{key}')" if key else ""), key=key)

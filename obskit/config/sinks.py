@@ -18,7 +18,6 @@ file: it often carries a token; so are the OTLP headers (API keys), from ``heade
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import string
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from obskit._optional import check_installed
 from obskit._registry import Registry
 from obskit.config.checks import check_keys, expect
 from obskit.exceptions import ConfigError
@@ -215,9 +215,7 @@ def _text(raw: Mapping[str, Any], name: str, key: str, expected: str) -> str | N
 
 def _mlflow(raw: Any, key: str, base: Path) -> MlflowConfig:
     check_keys(raw, MLFLOW_KEYS, key)
-    if importlib.util.find_spec("mlflow") is None:
-        raise ConfigError(f"config key {key!r}: the MLflow sink needs the 'mlflow' package: "
-                          'pip install "obskit[mlflow]"', key=key)
+    check_installed("mlflow", "mlflow", key=key, purpose="the MLflow sink")
     uri = raw.get("tracking_uri")
     if uri is not None:  # never echo the value: it may carry a password
         expect(isinstance(uri, str) and uri.strip() != "" and not re.search(r"\s", uri),
