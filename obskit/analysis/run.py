@@ -39,10 +39,9 @@ from obskit.config import Config, load_config
 from obskit.exceptions import InputError
 from obskit.findings import build_findings
 from obskit.findings.alert_rules import split_applicable
-from obskit.io.engine import materialize
 from obskit.io.logs import LoadedLogs, check_predictions, load_logs, require_used_rows
 from obskit.io.paths import SkippedFile, unfinished_note
-from obskit.profiles.period import analysed_rows
+from obskit.profiles.period import analysed_table
 from obskit.profiles.segments import segment_columns
 from obskit.profiles.values import iso
 from obskit.results import (
@@ -352,9 +351,7 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> RunParts:
     # a bad 'segments' stops before the work
     segment_columns(config, list(logs.current.table.columns))
     with stage("load"):
-        windowed, spec = analysed_rows(config, logs)  # period filter, window 0 first
-        table = materialize(windowed)
-        outside = logs.current.rows_used - int(table.count().execute())
+        table, spec, outside = analysed_table(config, logs)  # period filter, window 0 first
     if outside and outside == logs.current.rows_used:
         raise _empty_period(config, logs)
     reference = logs.reference.table if logs.reference else None

@@ -7,9 +7,10 @@ where a present value could not be typed.
 from __future__ import annotations
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
-__all__ = ["as_number", "as_label_text", "as_boolean", "as_text",
+__all__ = ["as_number", "as_label_text", "as_boolean", "as_text", "is_blank", "never",
            "normalise_label", "strip_text", "is_infinite", "ISO_DATE", "UTC"]
 
 UTC = "timestamp('UTC')"
@@ -59,6 +60,46 @@ def strip_text(text: ir.StringValue) -> ir.StringValue:
     return text.re_replace(r"^\s+|\s+$", "")
 
 
+def is_blank(text: ir.StringValue) -> ir.BooleanValue:
+    """Whether text is empty or white space only (``strip_text(text) == ""``), cheaply.
+
+    The regular expression runs only on values whose first character is white space (a
+    blank value starts with one, or is empty); every other value is decided by its first
+    character, so most values cost no regular expression at all.
+
+    Parameters
+    ----------
+    text : ibis string expression
+        Any text column.
+
+    Returns
+    -------
+    ibis boolean expression
+        True where empty or blank (false where null).
+    """
+    return ibis.cases((text.length() == 0, True),
+                      (text.ascii_str() <= 32, text.re_search(r"^\s*$")),
+                      else_=False)
+
+
+def never(bad: ir.BooleanValue) -> bool:
+    """Whether a caster's ``bad`` expression is the constant false (a native column of the
+    right type: nothing to check, so nothing to quarantine).
+
+    Parameters
+    ----------
+    bad : ibis boolean expression
+        The second value a caster returns.
+
+    Returns
+    -------
+    bool
+        True when ``bad`` is the literal ``False``.
+    """
+    op = bad.op()
+    return isinstance(op, ops.Literal) and op.value is False
+
+
 def as_number(col: ir.Value) -> tuple[ir.FloatingValue, ir.BooleanValue]:
     """Float64 of a raw column; text that does not parse as a number is bad.
 
@@ -97,7 +138,9 @@ def as_text(col: ir.Value) -> ir.StringValue:
         The text; null where empty or blank.
     """
     text = col.cast("string")
-    return ibis.ifelse(strip_text(text) == "", ibis.null("string"), text)
+    if not col.type().is_string():  # a number, boolean or time written as text: never blank
+        return text
+    return ibis.ifelse(is_blank(text), ibis.null("string"), text)
 
 
 def as_boolean(col: ir.Value) -> tuple[ir.BooleanValue, ir.BooleanValue]:
@@ -140,8 +183,15 @@ def as_label_text(col: ir.Value) -> ir.StringValue:
     """
     if col.type().is_boolean():
         return ibis.ifelse(col, "1", "0")
-    text = strip_text(as_text(col))
-    lowered = text.lower()
+    if col.type().is_integer():  # whole numbers already: their text is the canonical one
+        return col.cast("string")
+    if col.type().is_string():
+        stripped = strip_text(col)
+        text = ibis.ifelse(stripped == "", ibis.null("string"), stripped)
+        lowered = text.lower()
+    else:  # a number's text: never blank, never padded, never true/false
+        text = col.cast("string")
+        lowered = ibis.null("string")
     number = text.try_cast("float64")
     integral = number.notnull() & (number == number.floor()) & (number.abs() < 1e15)
     return ibis.cases(

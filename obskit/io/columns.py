@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
+import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -332,15 +333,18 @@ def infer_feature_types(raw: ir.Table, names: list[str], overrides: dict[str, st
     aggs = {}
     for i, name in enumerate(names):
         col = raw[name]
-        if col.type().is_string():
-            text = strip_text(col)
-            aggs[f"n{i}"] = col.notnull().sum()
-            aggs[f"x{i}"] = as_number(col)[0].notnull().sum()
-            aggs[f"b{i}"] = text.lower().isin(("true", "false")).sum()
-            aggs[f"d{i}"] = (text.re_search(ISO_DATE) & text.try_cast(UTC).notnull()).sum()
+        if col.type().is_string() and name not in overrides:  # one query counts them all
+            aggs[f"n{i}"] = col.count()
+            aggs[f"d{i}"] = iso_date_count(col)
+            if name not in declared_text:  # declared text is never a number or a boolean
+                text = strip_text(col)
+                aggs[f"x{i}"] = as_number(col)[0].count()
+                aggs[f"b{i}"] = text.lower().isin(("true", "false")).sum()
     counts = raw.aggregate(**aggs).execute().iloc[0] if aggs else {}
     types = {}
     for i, name in enumerate(names):
+        if name in overrides:
+            continue
         dtype = raw[name].type()
         kind = ("boolean" if dtype.is_boolean() else "numeric" if dtype.is_numeric()
                 else "datetime" if dtype.is_timestamp() or dtype.is_date() else "string")
@@ -349,5 +353,27 @@ def infer_feature_types(raw: ir.Table, names: list[str], overrides: dict[str, st
             numeric=int(counts.get(f"x{i}", 0) or 0), boolean=int(counts.get(f"b{i}", 0) or 0),
             dates=int(counts.get(f"d{i}", 0) or 0), declared=name in declared_text,
         )
-    types.update({k: v for k, v in overrides.items() if k in types})
-    return types
+    return {name: overrides.get(name) or types[name] for name in names}
+
+
+def iso_date_count(col: ir.StringValue) -> ir.IntegerValue:
+    """How many values of a text column are ISO-8601 dates or datetimes that parse.
+
+    The regular expression and the parse run only on values that start with a digit or
+    white space (an ISO date, stripped, starts with four digits); the rest count as no
+    date at once.
+
+    Parameters
+    ----------
+    col : ibis string expression
+        A raw text column.
+
+    Returns
+    -------
+    ibis integer expression
+        The count (an aggregate).
+    """
+    first = col.ascii_str()
+    text = strip_text(col)
+    date = ibis.ifelse(text.re_search(ISO_DATE), text.try_cast(UTC).notnull(), False)
+    return ibis.cases(((first <= 32) | first.between(48, 57), date), else_=False).sum()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import ibis
 import ibis.expr.types as ir
@@ -18,18 +18,33 @@ from obskit.io.casting import (
     as_label_text,
     as_number,
     as_text,
+    never,
     normalise_label,
 )
 from obskit.io.columns import missing_column_error, role_columns, where_of
 from obskit.io.engine import materialize
 from obskit.io.paths import SkippedFile
 from obskit.io.raw import RawSource
-from obskit.io.timestamps import TimestampInfo, as_days, parse_timestamps
+from obskit.io.timestamps import TimestampInfo, as_days, in_period, parse_timestamps
 from obskit.schema import REQUIRED_ROLES, is_numeric_type, wrong_type_reason
+from obskit.windows import PeriodWindow, anchor_window
 
-__all__ = ["LogTable", "load_log_table", "QUARANTINE_EXAMPLES"]
+__all__ = ["LogTable", "Windowed", "load_log_table", "QUARANTINE_EXAMPLES"]
 
 QUARANTINE_EXAMPLES = 20
+
+
+class Windowed(NamedTuple):
+    """The rows used with the ``window_index`` of a period window, computed in the pass that
+    typed them (so the analysed rows need no copy of their own)."""
+
+    #: the window spec, anchored at the first row in the config's period (or its start)
+    spec: PeriodWindow
+    #: the rows of ``of`` with ``window_index`` as their last column (every row, whatever
+    #: the period: the caller filters)
+    table: ir.Table
+    #: the table of rows used that ``table`` windows (:attr:`LogTable.table` when loaded)
+    of: ir.Table
 
 
 @dataclass
@@ -45,6 +60,8 @@ class LogTable:
     timestamp: TimestampInfo
     #: unfinished log files (``.part``) the source spec matched but did not read
     unfinished: tuple[SkippedFile, ...] = ()
+    #: the rows with their windows (``load_log_table(windows=True)``, period windows only)
+    windowed: Windowed | None = None
 
     def quarantine_summary(self, limit: int = QUARANTINE_EXAMPLES) -> dict[str, Any]:
         """Counts by reason and the first examples of this source's quarantine.
@@ -75,8 +92,8 @@ class LogTable:
 
 def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: str,
                    features: dict[str, str], required: tuple[str, ...] = REQUIRED_ROLES,
-                   hint: str = "", class_scores: Mapping[str, str] | None = None
-                   ) -> LogTable:
+                   hint: str = "", class_scores: Mapping[str, str] | None = None,
+                   windows: bool = False) -> LogTable:
     """Type one raw source for the task and features; quarantine what does not fit.
 
     Parameters
@@ -97,6 +114,10 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
         How to fix a missing required column, appended to the error.
     class_scores : mapping of str to str, optional
         Multiclass class label → its probability column.
+    windows : bool, default False
+        Also give each row its window (``config.window``, a period window anchored as
+        :func:`obskit.profiles.period.analysed_rows` anchors it) in the same pass:
+        :attr:`LogTable.windowed`.
 
     Returns
     -------
@@ -175,13 +196,23 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
         typed[name], bad = cast(col)
         checks.append((bad, wrong, col.cast("string")))
 
+    checks = [(c, r, d) for c, r, d in checks if not never(c)]  # native columns: no check
     reason = ibis.cases(*[(c, r) for c, r, _ in checks], else_=ibis.null("string")) \
         if checks else ibis.null("string")
     detail = ibis.cases(*[(c, d.left(200) if d is not None else ibis.null("string"))
                           for c, _, d in checks], else_=ibis.null("string")) \
         if checks else ibis.null("string")
-    staged = materialize(t.select(**typed, _reason=reason, _detail=detail))
-    clean = materialize(staged.filter(staged._reason.isnull()).drop("_reason", "_detail"))
+    staged = t.select(**typed, _reason=reason, _detail=detail)
+    spec = _window(config, staged) if windows and "timestamp" in typed else None
+    # one pass types every column, gives each row its reason (null: the row is used) and
+    # its window
+    staged = materialize(spec.assign(staged) if spec is not None else staged)
+    counts = staged.aggregate(rows=staged.count(), bad=staged._reason.count()).execute()
+    rows, bad = int(counts["rows"].iloc[0]), int(counts["bad"].iloc[0])
+    # the rows used: the staged table itself when every row passed (no second copy)
+    used_rows = (staged.drop("_reason", "_detail") if not bad else
+                 materialize(staged.filter(staged._reason.isnull()).drop("_reason", "_detail")))
+    clean = used_rows.drop("window_index") if spec is not None else used_rows
     # the timestamp and segment columns place a quarantined row in its window and segment
     # (data quality counts wrong-type values there)
     when = (staged.timestamp if "timestamp" in typed
@@ -194,8 +225,23 @@ def load_log_table(con: BaseBackend, raw: RawSource, *, config: Config, task: st
     rejects = raw.rejects.select("_file", "_line", "reason", "detail").mutate(
         timestamp=ibis.null(bad_rows.schema()["timestamp"]),
         **{c: ibis.null("string") for c in segments})
-    quarantine = materialize(ibis.union(bad_rows, rejects.cast(bad_rows.schema())))
-    used, quarantined = int(clean.count().execute()), int(quarantine.count().execute())
-    staged.release()  # both tables above are computed now
+    rejects = rejects.cast(bad_rows.schema())
+    quarantine = materialize(ibis.union(bad_rows, rejects) if bad else rejects)
+    used, quarantined = rows - bad, int(quarantine.count().execute())
+    if bad:
+        staged.release()  # both tables above are computed now
     return LogTable(clean, quarantine, used + quarantined, used, quarantined, raw.files, ts_info,
-                    raw.unfinished)
+                    raw.unfinished,
+                    Windowed(spec, used_rows, clean) if spec is not None else None)
+
+
+def _window(config: Config, typed: ir.Table) -> PeriodWindow | None:
+    """The config's period window anchored for the typed rows in its period (None: row
+    windows), before quarantine: the anchor the rows used get in nearly every log (the
+    caller checks that it is, :class:`Windowed`). One engine query without a period start."""
+    spec = config.window_spec
+    if not isinstance(spec, PeriodWindow):
+        return None
+    rows = in_period(typed.select("timestamp"), config.period_start, config.period_end)
+    anchored = anchor_window(spec, rows, start=config.period_start)
+    return anchored if isinstance(anchored, PeriodWindow) else None

@@ -31,7 +31,7 @@ from obskit.io.columns import (
     where_of,
 )
 from obskit.io.engine import connect, materialize
-from obskit.io.log_table import LogTable, load_log_table
+from obskit.io.log_table import LogTable, Windowed, load_log_table
 from obskit.io.paths import unfinished_note
 from obskit.io.raw import RawSource
 from obskit.io.sources import read_source
@@ -164,7 +164,7 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     scores = class_scores if task == "multiclass" else {}
     required = REQUIRED_ROLES + (("request_id",) if config.labels else ())
     current = load_log_table(con, current_raw, config=config, task=task, features=features,
-                             required=required, class_scores=class_scores)
+                             required=required, class_scores=class_scores, windows=True)
     reference = (load_log_table(con, reference_raw, config=config, task=task, features=features,
                                 class_scores=class_scores)
                  if reference_raw else None)
@@ -313,8 +313,12 @@ def _join_labels(logs: LoadedLogs, config: Config, spec: str) -> None:
     ranked = lt.mutate(_rank=ibis.row_number().over(group_by=lt.request_id, order_by=order))
     latest = ranked.filter(ranked._rank == 0).select(_lbl_id=ranked.request_id,
                                                      _lbl=ranked.label)
-    cur = logs.current.table
-    joined = cur.left_join(latest, cur.request_id == latest._lbl_id)
+    cur, windowed = logs.current.table, logs.current.windowed
+    if windowed is not None and not windowed.of.equals(cur):
+        windowed = None
+    # the windows computed at load come along (one copy of the joined rows, not two)
+    base = windowed.table if windowed is not None else cur
+    joined = base.left_join(latest, base.request_id == latest._lbl_id)
     label = (ibis.coalesce(joined.label, joined._lbl) if "label" in cur.columns
              else joined._lbl)
     joined = joined.mutate(label=label, _label_joined=joined._lbl.notnull())
@@ -322,7 +326,11 @@ def _join_labels(logs: LoadedLogs, config: Config, spec: str) -> None:
     table = materialize(joined)
     distinct = int(latest.count().execute())
     matched = int(table._label_joined.sum().execute() or 0)
-    logs.current.table = table.drop("_label_joined")
+    logs.current.table = table.drop("_label_joined", *(["window_index"] if windowed else []))
+    if windowed is not None:  # window_index last, as the analysed rows have it
+        logs.current.windowed = Windowed(
+            windowed.spec, table.select(*logs.current.table.columns, "window_index"),
+            logs.current.table)
     logs.labels = LabelStats(
         read=labels.rows_read, used=labels.rows_used, quarantined=labels.rows_quarantined,
         duplicates=labels.rows_used - distinct, matched=matched,

@@ -25,8 +25,8 @@ import ibis.expr.types as ir
 from obskit.exceptions import InputError
 from obskit.io.casting import ISO_DATE, UTC, strip_text
 
-__all__ = ["TimestampInfo", "parse_timestamps", "epoch_timestamp", "as_days", "EPOCH_MS_FROM",
-           "EPOCH_RANGE", "YEARS"]
+__all__ = ["TimestampInfo", "parse_timestamps", "epoch_timestamp", "as_days", "in_period",
+           "EPOCH_MS_FROM", "EPOCH_RANGE", "YEARS"]
 
 EPOCH_MS_FROM = 1e11
 #: plausible epoch seconds: 1980-01-01 to 2200-01-01 (milliseconds: the same × 1000)
@@ -241,3 +241,31 @@ def parse_timestamps(
         return parsed, TimestampInfo("year", False, note)
     kind = "iso" if n_iso else "epoch"
     return parsed, TimestampInfo(kind, bool(int(stats.n_naive or 0)))
+
+
+def in_period(table: ir.Table, start: str | None, end: str | None, *,
+              ts: str = "timestamp") -> ir.Table:
+    """The rows of ``table`` whose time lies in ``[start, end)``.
+
+    Parameters
+    ----------
+    table : ibis.Table
+        Rows with a UTC timestamp column ``ts``.
+    start, end : str or None
+        ISO-8601 dates or times (read as UTC when naive); ``None`` or ``""`` leaves that
+        side open.
+
+    Returns
+    -------
+    ibis.Table
+        An expression over the same columns (``table`` itself when both sides are open).
+    """
+    if not (start or end):
+        return table
+    col = table[ts]
+    keep = ibis.literal(True)
+    if start:
+        keep &= col >= ibis.timestamp(start).cast("timestamp('UTC')")
+    if end:
+        keep &= col < ibis.timestamp(end).cast("timestamp('UTC')")
+    return table.filter(keep)

@@ -1,20 +1,26 @@
 """The rows a run analyses: the current logs inside the config's ``period``, cut into
 windows. The one home of the period filter and the window cut: :func:`obskit.analyze`
 and the explorer (:mod:`obskit.widgets`) both take their rows from here.
+
+The windows of a period window are computed when the logs are typed
+(:attr:`obskit.io.log_table.LogTable.windowed`): :func:`analysed_table` takes them from
+there when their anchor is the one :func:`analysed_rows` finds, so the analysed rows are
+no second copy of the logs.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-import ibis
 import ibis.expr.types as ir
 
 from obskit.config import Config
+from obskit.io.engine import materialize
 from obskit.io.logs import LoadedLogs
+from obskit.io.timestamps import in_period
 from obskit.windows import WindowSpec, anchor_window
 
-__all__ = ["WindowedRows", "in_period", "analysed_rows"]
+__all__ = ["WindowedRows", "AnalysedTable", "in_period", "analysed_rows", "analysed_table"]
 
 
 class WindowedRows(NamedTuple):
@@ -27,32 +33,17 @@ class WindowedRows(NamedTuple):
     spec: WindowSpec
 
 
-def in_period(table: ir.Table, start: str | None, end: str | None, *,
-              ts: str = "timestamp") -> ir.Table:
-    """The rows of ``table`` whose time lies in ``[start, end)``.
+class AnalysedTable(NamedTuple):
+    """The analysed current rows held in the engine, their window spec and the rows left
+    out."""
 
-    Parameters
-    ----------
-    table : ibis.Table
-        Rows with a UTC timestamp column ``ts``.
-    start, end : str or None
-        ISO-8601 dates or times (read as UTC when naive); ``None`` or ``""`` leaves that
-        side open.
-
-    Returns
-    -------
-    ibis.Table
-        An expression over the same columns (``table`` itself when both sides are open).
-    """
-    if not (start or end):
-        return table
-    col = table[ts]
-    keep = ibis.literal(True)
-    if start:
-        keep &= col >= ibis.timestamp(start).cast("timestamp('UTC')")
-    if end:
-        keep &= col < ibis.timestamp(end).cast("timestamp('UTC')")
-    return table.filter(keep)
+    #: the current rows inside the period with ``window_index`` (computed: a table, or a
+    #: projection of one)
+    table: ir.Table
+    #: the spec anchored for these rows
+    spec: WindowSpec
+    #: rows used but outside the period (not analysed)
+    outside: int
 
 
 def analysed_rows(config: Config, logs: LoadedLogs) -> WindowedRows:
@@ -75,3 +66,34 @@ def analysed_rows(config: Config, logs: LoadedLogs) -> WindowedRows:
     current = in_period(logs.current.table, config.period_start, config.period_end)
     spec = anchor_window(config.window_spec, current, start=config.period_start)
     return WindowedRows(spec.assign(current), spec)
+
+
+def analysed_table(config: Config, logs: LoadedLogs) -> AnalysedTable:
+    """The rows of :func:`analysed_rows`, computed once in the engine.
+
+    The windows computed while loading (:attr:`~obskit.io.log_table.LogTable.windowed`)
+    are used when they are anchored alike and the period leaves out no row: the table is
+    then the loaded one (no copy). Otherwise the rows are materialised here.
+
+    Parameters
+    ----------
+    config : Config
+        Gives the period and the window spec.
+    logs : LoadedLogs
+        The loaded logs.
+
+    Returns
+    -------
+    AnalysedTable
+        ``(table, spec, outside)``.
+    """
+    rows, spec = analysed_rows(config, logs)
+    used, pre = logs.current.rows_used, logs.current.windowed
+    if pre is not None and pre.spec == spec and pre.of.equals(logs.current.table):
+        kept = in_period(pre.table, config.period_start, config.period_end)
+        outside = 0 if kept is pre.table else used - int(kept.count().execute())
+        if not outside:
+            return AnalysedTable(pre.table, spec, 0)
+        rows = kept
+    table = materialize(rows)
+    return AnalysedTable(table, spec, used - int(table.count().execute()))
