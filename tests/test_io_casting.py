@@ -32,7 +32,7 @@ def _run(values, dtype, **exprs):
 ])
 def test_label_text_is_the_canonical_text_of_normalise_label(values, dtype):
     got = _run(values, dtype, label=as_label_text, text=as_text)
-    for v, label, text in zip(values, got.label, got.text):
+    for v, label, text in zip(values, got.label, got.text, strict=True):
         if dtype == pa.bool_():
             assert label == ("1" if v else "0")  # a missing boolean reads as false
             continue
@@ -48,5 +48,5 @@ def test_label_text_is_the_canonical_text_of_normalise_label(values, dtype):
 
 def test_is_blank_is_stripping_to_nothing():
     got = _run(TEXT, pa.string(), blank=is_blank, stripped=lambda c: strip_text(c) == "")
-    for v, blank, stripped in zip(TEXT, got.blank, got.stripped):
+    for v, blank, stripped in zip(TEXT, got.blank, got.stripped, strict=True):
         assert bool(blank) == (bool(stripped) if v is not None else False), repr(v)
