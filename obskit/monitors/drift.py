@@ -111,8 +111,9 @@ class DriftMonitor:
         engine. 0 keeps everything in the engine.
     """
 
-    #: fitted state rebuilt from the reference when needed, never stored in a cache
-    transient_state = ("ecdf_",)
+    #: fitted state rebuilt from the reference when needed, never stored in a cache; and the
+    #: last current table's whole counts (:meth:`distributions` reuses them)
+    transient_state = ("ecdf_", "totals_")
 
     def __init__(self, features: Mapping[str, str], rules: Mapping[str, DriftRule], *,
                  threshold: ConstantThreshold | ReferenceThreshold | None = None,
@@ -234,10 +235,11 @@ class DriftMonitor:
                            strict=True))
         return out
 
-    def _exact_by_window(self, current: ir.Table, features: list[str]
-                         ) -> dict[str, pd.DataFrame]:
+    def _exact_by_window(self, current: ir.Table, features: list[str],
+                         totals: dict[str, Any]) -> dict[str, pd.DataFrame]:
         """Feature → Wasserstein-1 and KS statistic per window where it has values
-        (columns ``window_index, wasserstein, ks, n_ref, n_cur``)."""
+        (columns ``window_index, wasserstein, ks, n_ref, n_cur``); the histograms of the
+        features compared in numpy go into ``totals``."""
         ecdf = self.__dict__.setdefault("ecdf_", {})  # not restored by a reference cache
         missing = [f for f in features if f not in ecdf]
         if missing:  # restored from a cache, or fitted on a reference too big to fetch
@@ -253,18 +255,25 @@ class DriftMonitor:
             return out
         for batch in batches:
             columns = numeric_columns(current, batch, by_window=True)
-            split = partial(window_wasserstein_ks, columns, window_groups(columns[W]), ecdf)
-            out.update(zip(batch, threaded(split, batch), strict=True))
+            split = partial(window_wasserstein_ks, columns, window_groups(columns[W]), ecdf,
+                            self.edges_)
+            for f, (frame, hist) in zip(batch, threaded(split, batch), strict=True):
+                out[f], totals[f] = frame, hist
         return out
 
-    def _values(self, current: ir.Table, features: list[str]) -> dict[tuple[int, str], float]:
+    def _values(self, current: ir.Table, features: list[str], totals: dict[str, Any] | None = None
+                ) -> dict[tuple[int, str], float]:
         """(window, feature) → the method's value, for every window where the feature has
-        data."""
+        data; the whole table's counts (histogram, or counts per category) of the features
+        that had them on the way go into ``totals``."""
         out: dict[tuple[int, str], float] = {}
+        totals = {} if totals is None else totals
         exact = self._exact_by_window(current, [f for f in features
-                                                if f in self._exact_features()])
+                                                if f in self._exact_features()], totals)
         categories = category_counts_of(current, [f for f in features
                                                   if f in self._category_features()])
+        for f, counts in categories.items():
+            totals[f] = counts.groupby("category").n.sum()
         for f in features:
             method = self._method(f)
             if method.kind == "numeric" and not method.needs_sample:
@@ -324,7 +333,9 @@ class DriftMonitor:
             When :meth:`fit` has not been called.
         """
         check_fitted(self, "std_")
-        values = self._values(with_window(current), list(self.features))
+        totals: dict[str, Any] = {}
+        values = self._values(with_window(current), list(self.features), totals)
+        self.totals_ = (current, totals)
         rows: list[dict[str, Any]] = []
         for (w, f), value in sorted(values.items()):
             method, rule = self._method(f), self.rules[f]
@@ -385,15 +396,18 @@ class DriftMonitor:
         """
         check_fitted(self, "std_")
         out: dict[str, dict[str, Any]] = {}
+        seen = getattr(self, "totals_", (None, {}))  # counted by calculate(current)
+        totals = seen[1] if seen[0] is current else {}
         for f in self.features:
             if f in self.edges_:
-                cur = numeric_histogram(current, f, self.edges_[f])
+                cur = totals[f] if f in totals else numeric_histogram(current, f, self.edges_[f])
                 ref = self.reference_hist_[f]["counts"]
                 edges = [None if not np.isfinite(e) else float(e) for e in self.edges_[f]]
                 out[f] = {"kind": "numeric", "edges": edges,  # open-ended outer bins: null
                           "reference": ref.tolist(), "current": cur.tolist()}
             elif f in self.categories_:
-                counts = category_counts(current, f, by_window=False).set_index("category").n
+                counts = totals[f] if f in totals else category_counts(
+                    current, f, by_window=False).set_index("category").n
                 ref = self.categories_[f]
                 keys = sorted(set(ref.index) | set(counts.index), key=lambda k: -ref.get(k, 0))
                 out[f] = {"kind": "categorical", "categories": [str(k) for k in keys],

@@ -133,9 +133,12 @@ def threaded(fn: Callable[[T], R], items: list[T]) -> list[R]:
 
 
 def window_wasserstein_ks(columns: Mapping[str, np.ndarray],
-               split: tuple[np.ndarray, np.ndarray, np.ndarray],
-               ecdf: Mapping[str, ReferenceECDF], feature: str) -> pd.DataFrame:
-    """Wasserstein-1 and KS of each window's values of a feature against its reference ECDF.
+                          split: tuple[np.ndarray, np.ndarray, np.ndarray],
+                          ecdf: Mapping[str, ReferenceECDF], edges: Mapping[str, np.ndarray],
+                          feature: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """Wasserstein-1 and KS of each window's values of a feature against its reference ECDF,
+    and the histogram of all its finite values (the windows' sorted values binned, as
+    :func:`sorted_histogram`), so no query counts them again.
 
     Parameters
     ----------
@@ -145,23 +148,29 @@ def window_wasserstein_ks(columns: Mapping[str, np.ndarray],
         :func:`~obskit.profiles.window_groups` of the rows' window indexes.
     ecdf : mapping of str to ReferenceECDF
         Feature → its reference ECDF.
+    edges : mapping of str to ndarray
+        Feature → the edges of its histogram.
     feature : str
         The feature compared.
 
     Returns
     -------
-    DataFrame
+    frame : DataFrame
         One row per window with finite values: ``window_index, wasserstein, ks, n_ref,
         n_cur``.
+    histogram : ndarray of shape (len(edges[feature]) - 1,)
+        Counts of every window's finite values in the bins of ``edges[feature]``.
     """
     order, windows, bounds = split
     values, ref, rows = columns[feature][order], ecdf[feature], []
+    total = np.zeros(len(edges[feature]) - 1, dtype=np.int64)
     for w, lo, hi in zip(windows, bounds[:-1], bounds[1:], strict=True):
         v = finite_sorted(values[lo:hi])
         if v.size:
             w1, ks = wasserstein_ks(ref, v)
             rows.append((int(w), w1, ks, ref.rows, v.size))
-    return pd.DataFrame(rows, columns=[W, "wasserstein", "ks", "n_ref", "n_cur"])
+            total += sorted_histogram(v, edges[feature])
+    return pd.DataFrame(rows, columns=[W, "wasserstein", "ks", "n_ref", "n_cur"]), total
 
 
 def finite_sorted(values: np.ndarray) -> np.ndarray:
