@@ -133,6 +133,20 @@ def test_numpy_and_engine_paths_agree_and_survive_the_reference_cache(tmp_path):
     np.testing.assert_allclose(restored.calculate(cur).value, expected.value, rtol=1e-9)
 
 
+def test_distributions_after_calculate_reuse_its_counts_and_equal_the_engine_queries():
+    ref, cur = _mixed_logs()
+    features = {"x": "numeric", "t": "numeric", "c": "categorical"}
+    rules = {"x": DriftRule("wasserstein", 0.1), "t": DriftRule("ks", 0.05),
+             "c": DriftRule("jensenshannon", 0.1)}
+    monitor = DriftMonitor(features, rules).fit(ref)
+    queried = monitor.distributions(cur)  # nothing counted yet: one engine query each
+    monitor.calculate(cur)
+    assert set(monitor.totals_[1]) == {"x", "t", "c"}
+    assert monitor.distributions(cur) == queried
+    other = cur.filter(cur.window_index > 0)  # another table: counted afresh
+    assert monitor.distributions(other) != queried
+
+
 def test_jensenshannon_equals_scipy_without_zero_fill():
     # Evidently 0.7 calls get_binned_data(..., feel_zeroes=False) for Jensen-Shannon
     ref = np.array([500, 300, 200, 0])
