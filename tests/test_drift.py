@@ -320,6 +320,14 @@ def test_feature_stats_counts_distinct_values_up_to_the_cap():
     assert got.n_unique.to_dict() == {"wide": UNIQUE_CAP, "late": 6, "few": 3, "cat": 3}
     assert got.reference_rows.to_dict() == {"wide": n - 1, "late": n,
                                             "few": n - len(range(0, n, 7)), "cat": n}
+    # the categoricals' distinct reference values, in the same query: as category_cardinality
+    from obskit.profiles.drift import category_cardinality
+    ids = ref.assign(cat=[f"id{i}" for i in range(n)])
+    both = feature_stats(engine_table(ids), engine_table(cur), {"late": "numeric",
+                         "cat": "categorical"}, probe_rows=100, reference_unique=["cat"])
+    alone, _ = category_cardinality(engine_table(ids), None, ["cat"])
+    assert int(both.reference_unique["cat"]) == int(alone.reference_unique["cat"]) == n
+    assert pd.isna(both.reference_unique["late"])
 
 
 # --------------------------------------------------------------------------- id-like columns
