@@ -128,9 +128,19 @@ def test_numpy_and_engine_paths_agree_and_survive_the_reference_cache(tmp_path):
         np.testing.assert_allclose(got.value, expected.value, rtol=1e-9, atol=1e-12)
     cache = ReferenceCache(tmp_path, "fingerprint")
     cache.fit(monitor(), ref)
-    restored = cache.fit(monitor(), ref)  # the sorted reference is not pickled: rebuilt
-    assert cache.hits == 1 and not hasattr(restored, "ecdf_")
+    restored = cache.fit(monitor(), ref)  # the ECDFs come back from the .npz beside it
+    assert cache.hits == 1 and set(restored.ecdf_) == {"x", "t"}
+    assert len(list(tmp_path.glob("*.npz"))) == 1
+    for f in ("x", "t"):  # exactly as fitted, not refetched
+        for part in ("values", "shares", "integral", "rows"):
+            np.testing.assert_array_equal(getattr(restored.ecdf_[f], part),
+                                          getattr(local.ecdf_[f], part))
+    pd.testing.assert_frame_equal(restored.calculate(cur), local.calculate(cur))
     np.testing.assert_allclose(restored.calculate(cur).value, expected.value, rtol=1e-9)
+    engine_cache = ReferenceCache(tmp_path / "engine", "fingerprint")
+    engine_cache.fit(monitor(fetch_values=0), ref)  # no ECDF: nothing beside the pickle
+    assert not list((tmp_path / "engine").glob("*.npz"))
+    assert getattr(engine_cache.fit(monitor(fetch_values=0), ref), "ecdf_", {}) == {}
 
 
 def test_distributions_after_calculate_reuse_its_counts_and_equal_the_engine_queries():

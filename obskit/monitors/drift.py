@@ -33,7 +33,10 @@ import pandas as pd
 from obskit.config import DriftRule
 from obskit.monitors._base import check_fitted, with_window
 from obskit.monitors.drift_numpy import (
+    ecdf_arrays,
+    ecdfs_from_arrays,
     engine_reference_stats,
+    fetch_batches,
     finite_sorted,
     reference_ecdfs,
     sorted_histogram,
@@ -111,8 +114,8 @@ class DriftMonitor:
         engine. 0 keeps everything in the engine.
     """
 
-    #: fitted state rebuilt from the reference when needed, never stored in a cache; and the
-    #: last current table's whole counts (:meth:`distributions` reuses them)
+    #: fitted state a cache does not pickle: the reference ECDFs (kept as arrays instead,
+    #: :meth:`cache_arrays`), the last current table's counts (for :meth:`distributions`)
     transient_state = ("ecdf_", "totals_")
 
     def __init__(self, features: Mapping[str, str], rules: Mapping[str, DriftRule], *,
@@ -204,6 +207,14 @@ class DriftMonitor:
                 self.thresholds_[f] = rule.derive(got, lower=self._method(f).is_pvalue)
         return self
 
+    def cache_arrays(self) -> dict[str, np.ndarray]:
+        """The reference ECDFs as arrays, for a reference cache to keep beside the state."""
+        return ecdf_arrays(list(self.features), getattr(self, "ecdf_", {}))
+
+    def restore_arrays(self, arrays: Mapping[str, np.ndarray]) -> None:
+        """Rebuild the reference ECDFs, exactly, from :meth:`cache_arrays`."""
+        self.ecdf_ = ecdfs_from_arrays(list(self.features), arrays)
+
     def _exact_features(self) -> list[str]:
         """Numeric features whose method needs every value (Wasserstein, KS)."""
         return [f for f, kind in self.features.items() if is_numeric_type(kind)
@@ -214,18 +225,9 @@ class DriftMonitor:
         return [f for f, kind in self.features.items() if not is_numeric_type(kind)
                 or self._method(f).kind == "categorical" and f not in self.bins_]
 
-    def _fetch_batches(self, table: ir.Table, cols: list[str]) -> list[list[str]] | None:
-        """Columns in groups of at most ``fetch_values`` values, or None when even one
-        column of ``table`` has more rows than that."""
-        rows = int(table.count().execute())
-        if not cols or rows > self.fetch_values:
-            return None
-        per = max(1, self.fetch_values // max(rows, 1))
-        return [cols[i:i + per] for i in range(0, len(cols), per)]
-
     def _sorted_reference(self, cols: list[str]) -> dict[str, np.ndarray] | None:
         """Each column's finite reference values, ascending, or None when too many."""
-        batches = self._fetch_batches(self.reference_, cols)
+        batches = fetch_batches(self.reference_, cols, self.fetch_values)
         if batches is None:
             return None
         out: dict[str, np.ndarray] = {}
@@ -249,7 +251,7 @@ class DriftMonitor:
         local = [f for f in features if f in ecdf]
         out = {f: wasserstein_by_window(self.reference_, current, f)
                for f in features if f not in ecdf}
-        batches = self._fetch_batches(current, local) if local else []
+        batches = fetch_batches(current, local, self.fetch_values) if local else []
         if batches is None:
             out.update({f: wasserstein_by_window(self.reference_, current, f) for f in local})
             return out
@@ -272,8 +274,8 @@ class DriftMonitor:
                                                 if f in self._exact_features()], totals)
         categories = category_counts_of(current, [f for f in features
                                                   if f in self._category_features()])
-        for f, counts in categories.items():
-            totals[f] = counts.groupby("category").n.sum()
+        for f, counted in categories.items():
+            totals[f] = counted.groupby("category").n.sum()
         for f in features:
             method = self._method(f)
             if method.kind == "numeric" and not method.needs_sample:
@@ -396,7 +398,7 @@ class DriftMonitor:
         """
         check_fitted(self, "std_")
         out: dict[str, dict[str, Any]] = {}
-        seen = getattr(self, "totals_", (None, {}))  # counted by calculate(current)
+        seen: tuple[Any, dict[str, Any]] = getattr(self, "totals_", (None, {}))  # by calculate
         totals = seen[1] if seen[0] is current else {}
         for f in self.features:
             if f in self.edges_:
