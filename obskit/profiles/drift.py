@@ -225,11 +225,15 @@ def feature_stats(reference: ir.Table, current: ir.Table | None,
     if not names:
         return pd.DataFrame(columns=["reference_rows", "n_unique"])
 
-    def cols(t: ir.Table, side: int) -> ir.Table:
+    def cols(t: ir.Table, side: int, skip: set[int] | frozenset[int] = frozenset()
+             ) -> ir.Table:
         exprs = {}
         for i, f in enumerate(names):
             c = t[f]
-            if is_numeric_type(features[f]):
+            numeric = is_numeric_type(features[f])
+            if i in skip:  # not read: only the reference's rows of it are counted
+                exprs[f"c{i}"] = ibis.null("float64" if numeric else "string")
+            elif numeric:
                 c = c.cast("float64")
                 # distinct doubles counted as doubles: no text conversion of every value
                 exprs[f"c{i}"] = ibis.ifelse(c.isnan() | is_infinite(c), ibis.null("float64"), c)
@@ -243,7 +247,7 @@ def feature_stats(reference: ir.Table, current: ir.Table | None,
     many = {i for i in range(len(names)) if int(seen[f"u{i}"] or 0) >= UNIQUE_CAP}
     both = cols(reference, 1)
     if current is not None and len(many) < len(names):
-        both = ibis.union(both, cols(current, 0), distinct=False)
+        both = ibis.union(both, cols(current, 0, skip=many), distinct=False)
     aggs = {}
     counted = [i for i, f in enumerate(names) if f in set(reference_unique)]
     for i in range(len(names)):
