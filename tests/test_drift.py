@@ -128,9 +128,33 @@ def test_numpy_and_engine_paths_agree_and_survive_the_reference_cache(tmp_path):
         np.testing.assert_allclose(got.value, expected.value, rtol=1e-9, atol=1e-12)
     cache = ReferenceCache(tmp_path, "fingerprint")
     cache.fit(monitor(), ref)
-    restored = cache.fit(monitor(), ref)  # the sorted reference is not pickled: rebuilt
-    assert cache.hits == 1 and not hasattr(restored, "ecdf_")
+    restored = cache.fit(monitor(), ref)  # the ECDFs come back from the .npz beside it
+    assert cache.hits == 1 and set(restored.ecdf_) == {"x", "t"}
+    assert len(list(tmp_path.glob("*.npz"))) == 1
+    for f in ("x", "t"):  # exactly as fitted, not refetched
+        for part in ("values", "shares", "integral", "rows"):
+            np.testing.assert_array_equal(getattr(restored.ecdf_[f], part),
+                                          getattr(local.ecdf_[f], part))
+    pd.testing.assert_frame_equal(restored.calculate(cur), local.calculate(cur))
     np.testing.assert_allclose(restored.calculate(cur).value, expected.value, rtol=1e-9)
+    engine_cache = ReferenceCache(tmp_path / "engine", "fingerprint")
+    engine_cache.fit(monitor(fetch_values=0), ref)  # no ECDF: nothing beside the pickle
+    assert not list((tmp_path / "engine").glob("*.npz"))
+    assert getattr(engine_cache.fit(monitor(fetch_values=0), ref), "ecdf_", {}) == {}
+
+
+def test_distributions_after_calculate_reuse_its_counts_and_equal_the_engine_queries():
+    ref, cur = _mixed_logs()
+    features = {"x": "numeric", "t": "numeric", "c": "categorical"}
+    rules = {"x": DriftRule("wasserstein", 0.1), "t": DriftRule("ks", 0.05),
+             "c": DriftRule("jensenshannon", 0.1)}
+    monitor = DriftMonitor(features, rules).fit(ref)
+    queried = monitor.distributions(cur)  # nothing counted yet: one engine query each
+    monitor.calculate(cur)
+    assert set(monitor.totals_[1]) == {"x", "t", "c"}
+    assert monitor.distributions(cur) == queried
+    other = cur.filter(cur.window_index > 0)  # another table: counted afresh
+    assert monitor.distributions(other) != queried
 
 
 def test_jensenshannon_equals_scipy_without_zero_fill():
@@ -306,6 +330,14 @@ def test_feature_stats_counts_distinct_values_up_to_the_cap():
     assert got.n_unique.to_dict() == {"wide": UNIQUE_CAP, "late": 6, "few": 3, "cat": 3}
     assert got.reference_rows.to_dict() == {"wide": n - 1, "late": n,
                                             "few": n - len(range(0, n, 7)), "cat": n}
+    # the categoricals' distinct reference values, in the same query: as category_cardinality
+    from obskit.profiles.drift import category_cardinality
+    ids = ref.assign(cat=[f"id{i}" for i in range(n)])
+    both = feature_stats(engine_table(ids), engine_table(cur), {"late": "numeric",
+                         "cat": "categorical"}, probe_rows=100, reference_unique=["cat"])
+    alone, _ = category_cardinality(engine_table(ids), None, ["cat"])
+    assert int(both.reference_unique["cat"]) == int(alone.reference_unique["cat"]) == n
+    assert pd.isna(both.reference_unique["late"])
 
 
 # --------------------------------------------------------------------------- id-like columns

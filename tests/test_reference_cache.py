@@ -73,11 +73,20 @@ def test_disabled_or_unreadable_cache_fits(tmp_path, monkeypatch, caplog):
     assert len(calls) == 2 and not off.enabled
     cache = ReferenceCache(tmp_path / "c", "k")
     cache.fit(DriftMonitor(FEATURES, RULES), ref)
-    (entry,) = (tmp_path / "c").iterdir()
+    (entry,) = (tmp_path / "c").glob("*.pkl")
     entry.write_bytes(b"not a pickle")
     monitor = cache.fit(DriftMonitor(FEATURES, RULES), ref)
     assert len(calls) == 4 and monitor.std_["x"] > 0
     assert "unreadable" in caplog.text
+    (arrays,) = (tmp_path / "c").glob("*.npz")  # the sorted reference, beside the pickle
+    arrays.write_bytes(b"torn")
+    monitor = cache.fit(DriftMonitor(FEATURES, RULES), ref)
+    assert len(calls) == 5 and set(monitor.ecdf_) == {"x"}
+    arrays.unlink()
+    cache.fit(DriftMonitor(FEATURES, RULES), ref)
+    assert len(calls) == 6
+    restored = cache.fit(DriftMonitor(FEATURES, RULES), ref)
+    assert len(calls) == 6 and set(restored.ecdf_) == {"x"}
 
 
 def test_fingerprint_follows_the_files(tmp_path):

@@ -39,21 +39,24 @@ def drift_rules(config: Config, features: Mapping[str, str], reference: Any = No
     dict[str, DriftRule]
         Feature → its rule, in the order of ``features``.
     """
-    from obskit.profiles.drift import category_cardinality, feature_stats
+    from obskit.profiles.drift import feature_stats, median_window_rows
     from obskit.stattests.drift_rules import cardinality_rule, default_rule
 
-    stats = feature_stats(reference, current, features) if reference is not None else None
+    names = [f for f, kind in features.items()
+             if kind == "categorical" and f not in config.drift_features]
+    # the categoricals' distinct reference values come in the same query as the rest
+    stats = (feature_stats(reference, current, features, reference_unique=names)
+             if reference is not None else None)
     wide: dict[str, DriftRule] = {}  # categoricals with too many values for a binned method
-    if reference is not None:
-        names = [f for f, kind in features.items()
-                 if kind == "categorical" and f not in config.drift_features]
-        counts, window_rows = category_cardinality(reference, current, names)
-        for f, r in counts.iterrows():
-            rule = cardinality_rule(str(f), reference_rows=int(r.reference_rows),
-                                    reference_unique=int(r.reference_unique),
-                                    window_rows=window_rows or float(r.reference_rows))
+    if stats is not None and names:
+        window_rows = median_window_rows(current)
+        for f in names:
+            rows = int(stats.reference_rows[f])
+            rule = cardinality_rule(f, reference_rows=rows,
+                                    reference_unique=int(stats.reference_unique[f]),
+                                    window_rows=window_rows or float(rows))
             if rule is not None:
-                wide[str(f)] = rule
+                wide[f] = rule
     rules = {}
     for name, kind in features.items():
         configured = config.drift_default.get("numeric" if is_numeric_type(kind)

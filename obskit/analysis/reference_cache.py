@@ -14,7 +14,10 @@ under a key made of
 Change any of them and the monitor is fitted afresh. Entries are pickles that obskit
 itself wrote into ``<out>/.cache/reference`` (a directory the report owner controls, like
 the reports next to it); :func:`ReferenceCache.fit` never unpickles a file it did not find
-under its own key. Delete the directory to drop the cache; ``reference_cache: false`` in
+under its own key. Large arrays a monitor hands over (``cache_arrays()``: the drift
+monitor's sorted reference values, as distinct values and their counts) go beside the
+pickle in an ``.npz`` of the same key, read back without pickle and given to the
+monitor's ``restore_arrays``. Delete the directory to drop the cache; ``reference_cache: false`` in
 the config turns it off.
 """
 
@@ -29,6 +32,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import ibis.expr.types as ir
+import numpy as np
 
 from obskit._version import __version__
 
@@ -40,6 +44,8 @@ M = TypeVar("M")
 
 #: stands in a stored state for the reference table the monitor was fitted on
 _REFERENCE = "<reference table>"
+#: a stored state's key saying its monitor's arrays are in the ``.npz`` beside it
+_ARRAYS = "<arrays>"
 
 
 def data_fingerprint(files: Iterable[str | os.PathLike], *, rows_used: int,
@@ -95,12 +101,18 @@ class ReferenceCache:
         if path.is_file():
             try:
                 state = pickle.loads(path.read_bytes())
+                arrays = None
+                if state.pop(_ARRAYS, False):
+                    with np.load(path.with_suffix(".npz"), allow_pickle=False) as stored:
+                        arrays = {k: stored[k] for k in stored.files}
             except Exception as exc:  # a torn or foreign file: fit afresh, overwrite it
                 log.warning("reference cache %s unreadable (%s); refitting", path, exc)
             else:
                 vars(monitor).update({k: reference if isinstance(v, str) and v == _REFERENCE
                                       else v
                                       for k, v in state.items()})
+                if arrays is not None:
+                    monitor.restore_arrays(arrays)  # type: ignore[attr-defined]
                 self.hits += 1
                 return monitor
         monitor.fit(reference)  # type: ignore[attr-defined]
@@ -124,6 +136,13 @@ class ReferenceCache:
             log.info("reference cache: %s not cached (%s)", type(monitor).__name__, exc)
             return
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        arrays = monitor.cache_arrays() if hasattr(monitor, "cache_arrays") else {}
+        if arrays:  # written first: a pickle found always has its arrays beside it
+            tmp = path.with_suffix(f".tmp{os.getpid()}.npz")
+            with tmp.open("wb") as out:
+                np.savez(out, **arrays)
+            os.replace(tmp, path.with_suffix(".npz"))
+            data = pickle.dumps({**state, _ARRAYS: True}, protocol=pickle.HIGHEST_PROTOCOL)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         tmp.write_bytes(data)
         os.replace(tmp, path)

@@ -33,7 +33,10 @@ import pandas as pd
 from obskit.config import DriftRule
 from obskit.monitors._base import check_fitted, with_window
 from obskit.monitors.drift_numpy import (
+    ecdf_arrays,
+    ecdfs_from_arrays,
     engine_reference_stats,
+    fetch_batches,
     finite_sorted,
     reference_ecdfs,
     sorted_histogram,
@@ -111,8 +114,9 @@ class DriftMonitor:
         engine. 0 keeps everything in the engine.
     """
 
-    #: fitted state rebuilt from the reference when needed, never stored in a cache
-    transient_state = ("ecdf_",)
+    #: fitted state a cache does not pickle: the reference ECDFs (kept as arrays instead,
+    #: :meth:`cache_arrays`), the last current table's counts (for :meth:`distributions`)
+    transient_state = ("ecdf_", "totals_")
 
     def __init__(self, features: Mapping[str, str], rules: Mapping[str, DriftRule], *,
                  threshold: ConstantThreshold | ReferenceThreshold | None = None,
@@ -203,6 +207,14 @@ class DriftMonitor:
                 self.thresholds_[f] = rule.derive(got, lower=self._method(f).is_pvalue)
         return self
 
+    def cache_arrays(self) -> dict[str, np.ndarray]:
+        """The reference ECDFs as arrays, for a reference cache to keep beside the state."""
+        return ecdf_arrays(list(self.features), getattr(self, "ecdf_", {}))
+
+    def restore_arrays(self, arrays: Mapping[str, np.ndarray]) -> None:
+        """Rebuild the reference ECDFs, exactly, from :meth:`cache_arrays`."""
+        self.ecdf_ = ecdfs_from_arrays(list(self.features), arrays)
+
     def _exact_features(self) -> list[str]:
         """Numeric features whose method needs every value (Wasserstein, KS)."""
         return [f for f, kind in self.features.items() if is_numeric_type(kind)
@@ -213,18 +225,9 @@ class DriftMonitor:
         return [f for f, kind in self.features.items() if not is_numeric_type(kind)
                 or self._method(f).kind == "categorical" and f not in self.bins_]
 
-    def _fetch_batches(self, table: ir.Table, cols: list[str]) -> list[list[str]] | None:
-        """Columns in groups of at most ``fetch_values`` values, or None when even one
-        column of ``table`` has more rows than that."""
-        rows = int(table.count().execute())
-        if not cols or rows > self.fetch_values:
-            return None
-        per = max(1, self.fetch_values // max(rows, 1))
-        return [cols[i:i + per] for i in range(0, len(cols), per)]
-
     def _sorted_reference(self, cols: list[str]) -> dict[str, np.ndarray] | None:
         """Each column's finite reference values, ascending, or None when too many."""
-        batches = self._fetch_batches(self.reference_, cols)
+        batches = fetch_batches(self.reference_, cols, self.fetch_values)
         if batches is None:
             return None
         out: dict[str, np.ndarray] = {}
@@ -234,10 +237,11 @@ class DriftMonitor:
                            strict=True))
         return out
 
-    def _exact_by_window(self, current: ir.Table, features: list[str]
-                         ) -> dict[str, pd.DataFrame]:
+    def _exact_by_window(self, current: ir.Table, features: list[str],
+                         totals: dict[str, Any]) -> dict[str, pd.DataFrame]:
         """Feature → Wasserstein-1 and KS statistic per window where it has values
-        (columns ``window_index, wasserstein, ks, n_ref, n_cur``)."""
+        (columns ``window_index, wasserstein, ks, n_ref, n_cur``); the histograms of the
+        features compared in numpy go into ``totals``."""
         ecdf = self.__dict__.setdefault("ecdf_", {})  # not restored by a reference cache
         missing = [f for f in features if f not in ecdf]
         if missing:  # restored from a cache, or fitted on a reference too big to fetch
@@ -247,24 +251,31 @@ class DriftMonitor:
         local = [f for f in features if f in ecdf]
         out = {f: wasserstein_by_window(self.reference_, current, f)
                for f in features if f not in ecdf}
-        batches = self._fetch_batches(current, local) if local else []
+        batches = fetch_batches(current, local, self.fetch_values) if local else []
         if batches is None:
             out.update({f: wasserstein_by_window(self.reference_, current, f) for f in local})
             return out
         for batch in batches:
             columns = numeric_columns(current, batch, by_window=True)
-            split = partial(window_wasserstein_ks, columns, window_groups(columns[W]), ecdf)
-            out.update(zip(batch, threaded(split, batch), strict=True))
+            split = partial(window_wasserstein_ks, columns, window_groups(columns[W]), ecdf,
+                            self.edges_)
+            for f, (frame, hist) in zip(batch, threaded(split, batch), strict=True):
+                out[f], totals[f] = frame, hist
         return out
 
-    def _values(self, current: ir.Table, features: list[str]) -> dict[tuple[int, str], float]:
+    def _values(self, current: ir.Table, features: list[str], totals: dict[str, Any] | None = None
+                ) -> dict[tuple[int, str], float]:
         """(window, feature) → the method's value, for every window where the feature has
-        data."""
+        data; the whole table's counts (histogram, or counts per category) of the features
+        that had them on the way go into ``totals``."""
         out: dict[tuple[int, str], float] = {}
+        totals = {} if totals is None else totals
         exact = self._exact_by_window(current, [f for f in features
-                                                if f in self._exact_features()])
+                                                if f in self._exact_features()], totals)
         categories = category_counts_of(current, [f for f in features
                                                   if f in self._category_features()])
+        for f, counted in categories.items():
+            totals[f] = counted.groupby("category").n.sum()
         for f in features:
             method = self._method(f)
             if method.kind == "numeric" and not method.needs_sample:
@@ -324,7 +335,9 @@ class DriftMonitor:
             When :meth:`fit` has not been called.
         """
         check_fitted(self, "std_")
-        values = self._values(with_window(current), list(self.features))
+        totals: dict[str, Any] = {}
+        values = self._values(with_window(current), list(self.features), totals)
+        self.totals_ = (current, totals)
         rows: list[dict[str, Any]] = []
         for (w, f), value in sorted(values.items()):
             method, rule = self._method(f), self.rules[f]
@@ -385,15 +398,18 @@ class DriftMonitor:
         """
         check_fitted(self, "std_")
         out: dict[str, dict[str, Any]] = {}
+        seen: tuple[Any, dict[str, Any]] = getattr(self, "totals_", (None, {}))  # by calculate
+        totals = seen[1] if seen[0] is current else {}
         for f in self.features:
             if f in self.edges_:
-                cur = numeric_histogram(current, f, self.edges_[f])
+                cur = totals[f] if f in totals else numeric_histogram(current, f, self.edges_[f])
                 ref = self.reference_hist_[f]["counts"]
                 edges = [None if not np.isfinite(e) else float(e) for e in self.edges_[f]]
                 out[f] = {"kind": "numeric", "edges": edges,  # open-ended outer bins: null
                           "reference": ref.tolist(), "current": cur.tolist()}
             elif f in self.categories_:
-                counts = category_counts(current, f, by_window=False).set_index("category").n
+                counts = totals[f] if f in totals else category_counts(
+                    current, f, by_window=False).set_index("category").n
                 ref = self.categories_[f]
                 keys = sorted(set(ref.index) | set(counts.index), key=lambda k: -ref.get(k, 0))
                 out[f] = {"kind": "categorical", "categories": [str(k) for k in keys],

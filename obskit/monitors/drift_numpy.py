@@ -22,7 +22,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 __all__ = ["engine_reference_stats", "sorted_reference_stats", "sorted_histogram", "threaded",
-           "window_wasserstein_ks", "finite_sorted", "reference_ecdfs"]
+           "window_wasserstein_ks", "finite_sorted", "reference_ecdfs", "ecdf_arrays",
+           "ecdfs_from_arrays", "fetch_batches"]
 
 
 def engine_reference_stats(reference: ir.Table, numeric: list[str]) -> pd.Series:
@@ -108,6 +109,32 @@ def sorted_histogram(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray
     return np.diff(np.concatenate([[0], below, [sorted_values.size]])).astype(np.int64)
 
 
+def fetch_batches(table: ir.Table, cols: list[str], fetch_values: int
+                  ) -> list[list[str]] | None:
+    """Columns in groups of at most ``fetch_values`` values, or None when even one column
+    of ``table`` has more rows than that (or there are no columns).
+
+    Parameters
+    ----------
+    table : ibis Table
+        The table the columns are fetched from (its rows are counted).
+    cols : list of str
+        Numeric features.
+    fetch_values : int
+        The most rows × columns of one fetch.
+
+    Returns
+    -------
+    list of list of str, or None
+        The columns of each fetch, in order.
+    """
+    rows = int(table.count().execute())
+    if not cols or rows > fetch_values:
+        return None
+    per = max(1, fetch_values // max(rows, 1))
+    return [cols[i:i + per] for i in range(0, len(cols), per)]
+
+
 def threaded(fn: Callable[[T], R], items: list[T]) -> list[R]:
     """A function over items on one thread per core.
 
@@ -133,9 +160,12 @@ def threaded(fn: Callable[[T], R], items: list[T]) -> list[R]:
 
 
 def window_wasserstein_ks(columns: Mapping[str, np.ndarray],
-               split: tuple[np.ndarray, np.ndarray, np.ndarray],
-               ecdf: Mapping[str, ReferenceECDF], feature: str) -> pd.DataFrame:
-    """Wasserstein-1 and KS of each window's values of a feature against its reference ECDF.
+                          split: tuple[np.ndarray, np.ndarray, np.ndarray],
+                          ecdf: Mapping[str, ReferenceECDF], edges: Mapping[str, np.ndarray],
+                          feature: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """Wasserstein-1 and KS of each window's values of a feature against its reference ECDF,
+    and the histogram of all its finite values (the windows' sorted values binned, as
+    :func:`sorted_histogram`), so no query counts them again.
 
     Parameters
     ----------
@@ -145,23 +175,29 @@ def window_wasserstein_ks(columns: Mapping[str, np.ndarray],
         :func:`~obskit.profiles.window_groups` of the rows' window indexes.
     ecdf : mapping of str to ReferenceECDF
         Feature → its reference ECDF.
+    edges : mapping of str to ndarray
+        Feature → the edges of its histogram.
     feature : str
         The feature compared.
 
     Returns
     -------
-    DataFrame
+    frame : DataFrame
         One row per window with finite values: ``window_index, wasserstein, ks, n_ref,
         n_cur``.
+    histogram : ndarray of shape (len(edges[feature]) - 1,)
+        Counts of every window's finite values in the bins of ``edges[feature]``.
     """
     order, windows, bounds = split
     values, ref, rows = columns[feature][order], ecdf[feature], []
+    total = np.zeros(len(edges[feature]) - 1, dtype=np.int64)
     for w, lo, hi in zip(windows, bounds[:-1], bounds[1:], strict=True):
         v = finite_sorted(values[lo:hi])
         if v.size:
             w1, ks = wasserstein_ks(ref, v)
             rows.append((int(w), w1, ks, ref.rows, v.size))
-    return pd.DataFrame(rows, columns=[W, "wasserstein", "ks", "n_ref", "n_cur"])
+            total += sorted_histogram(v, edges[feature])
+    return pd.DataFrame(rows, columns=[W, "wasserstein", "ks", "n_ref", "n_cur"]), total
 
 
 def finite_sorted(values: np.ndarray) -> np.ndarray:
@@ -196,3 +232,45 @@ def reference_ecdfs(sorted_values: Mapping[str, np.ndarray]) -> dict[str, Refere
     names = list(sorted_values)
     return dict(zip(names, threaded(lambda f: ReferenceECDF.from_sorted(sorted_values[f]),
                                     names), strict=True))
+
+
+def ecdf_arrays(features: list[str], ecdf: Mapping[str, ReferenceECDF]) -> dict[str, np.ndarray]:
+    """Reference ECDFs as plain arrays (``values{i}``, ``counts{i}`` for ``features[i]``).
+
+    Parameters
+    ----------
+    features : list of str
+        The monitor's features, in order.
+    ecdf : mapping of str to ReferenceECDF
+        Feature → its ECDF (some features may have none).
+
+    Returns
+    -------
+    dict of str to ndarray
+        What :func:`ecdfs_from_arrays` rebuilds the same ECDFs from.
+    """
+    out: dict[str, np.ndarray] = {}
+    for i, f in enumerate(features):
+        if f in ecdf:
+            out[f"values{i}"], out[f"counts{i}"] = ecdf[f].values, ecdf[f].counts()
+    return out
+
+
+def ecdfs_from_arrays(features: list[str], arrays: Mapping[str, np.ndarray]
+                      ) -> dict[str, ReferenceECDF]:
+    """The ECDFs :func:`ecdf_arrays` turned into arrays, exactly as they were.
+
+    Parameters
+    ----------
+    features : list of str
+        The monitor's features, in the same order.
+    arrays : mapping of str to ndarray
+        :func:`ecdf_arrays`' output.
+
+    Returns
+    -------
+    dict of str to ReferenceECDF
+        Feature → its ECDF.
+    """
+    return {f: ReferenceECDF.from_counts(arrays[f"values{i}"], arrays[f"counts{i}"])
+            for i, f in enumerate(features) if f"values{i}" in arrays}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import ibis
 import ibis.expr.types as ir
@@ -19,6 +19,7 @@ __all__ = [
     "histogram_by_window",
     "feature_stats",
     "category_cardinality",
+    "median_window_rows",
     "sample_by_window",
     "reference_chunks",
     "numeric_columns",
@@ -189,7 +190,8 @@ UNIQUE_CAP = 6
 
 
 def feature_stats(reference: ir.Table, current: ir.Table | None,
-                  features: Mapping[str, str], *, probe_rows: int = 10_000) -> pd.DataFrame:
+                  features: Mapping[str, str], *, probe_rows: int = 10_000,
+                  reference_unique: Sequence[str] = ()) -> pd.DataFrame:
     """Reference rows and distinct values per feature, as the default method choice needs.
 
     A first query counts distinct values in ``probe_rows`` reference rows: a feature with
@@ -206,23 +208,32 @@ def feature_stats(reference: ir.Table, current: ir.Table | None,
         Feature name → type.
     probe_rows : int, default 10000
         Reference rows of the first query.
+    reference_unique : sequence of str, default ()
+        Features whose distinct reference values are also counted, uncapped, in the
+        second query (as :func:`category_cardinality`, without a query of its own).
 
     Returns
     -------
     DataFrame
         Indexed by feature: ``reference_rows`` (non-missing, finite reference rows) and
         ``n_unique`` (distinct non-missing values in reference and current together, as
-        Evidently counts them), counted up to :data:`UNIQUE_CAP`.
+        Evidently counts them), counted up to :data:`UNIQUE_CAP`; with
+        ``reference_unique``, also ``reference_unique`` (distinct reference values of
+        those features, NA for the others).
     """
     names = list(features)
     if not names:
         return pd.DataFrame(columns=["reference_rows", "n_unique"])
 
-    def cols(t: ir.Table, side: int) -> ir.Table:
+    def cols(t: ir.Table, side: int, skip: set[int] | frozenset[int] = frozenset()
+             ) -> ir.Table:
         exprs = {}
         for i, f in enumerate(names):
             c = t[f]
-            if is_numeric_type(features[f]):
+            numeric = is_numeric_type(features[f])
+            if i in skip:  # not read: only the reference's rows of it are counted
+                exprs[f"c{i}"] = ibis.null("float64" if numeric else "string")
+            elif numeric:
                 c = c.cast("float64")
                 # distinct doubles counted as doubles: no text conversion of every value
                 exprs[f"c{i}"] = ibis.ifelse(c.isnan() | is_infinite(c), ibis.null("float64"), c)
@@ -236,18 +247,25 @@ def feature_stats(reference: ir.Table, current: ir.Table | None,
     many = {i for i in range(len(names)) if int(seen[f"u{i}"] or 0) >= UNIQUE_CAP}
     both = cols(reference, 1)
     if current is not None and len(many) < len(names):
-        both = ibis.union(both, cols(current, 0), distinct=False)
+        both = ibis.union(both, cols(current, 0, skip=many), distinct=False)
     aggs = {}
+    counted = [i for i, f in enumerate(names) if f in set(reference_unique)]
     for i in range(len(names)):
         c = both[f"c{i}"]
         if i not in many:
             aggs[f"u{i}"] = c.nunique()
         aggs[f"r{i}"] = (c.notnull() & (both._side == 1)).cast("int64").sum()
+        if i in counted:
+            aggs[f"ru{i}"] = c.nunique(where=both._side == 1)
     row = both.aggregate(**aggs).execute().iloc[0]
     unique = [UNIQUE_CAP if i in many else min(int(row[f"u{i}"] or 0), UNIQUE_CAP)
               for i in range(len(names))]
-    return pd.DataFrame({"reference_rows": [int(row[f"r{i}"] or 0) for i in range(len(names))],
-                         "n_unique": unique}, index=pd.Index(names, name="feature"))
+    out = pd.DataFrame({"reference_rows": [int(row[f"r{i}"] or 0) for i in range(len(names))],
+                        "n_unique": unique}, index=pd.Index(names, name="feature"))
+    if reference_unique:
+        out["reference_unique"] = pd.array([int(row[f"ru{i}"] or 0) if i in counted else None
+                                            for i in range(len(names))], dtype="Int64")
+    return out
 
 
 def category_cardinality(reference: ir.Table, current: ir.Table | None,
@@ -285,12 +303,28 @@ def category_cardinality(reference: ir.Table, current: ir.Table | None,
                               "reference_unique": [int(row[f"u{i}"] or 0)
                                                    for i in range(len(names))]},
                              index=pd.Index(names, name="feature"))
+    return frame, median_window_rows(current)
+
+
+def median_window_rows(current: ir.Table | None) -> float:
+    """The median rows of the current windows.
+
+    Parameters
+    ----------
+    current : ibis Table or None
+        The typed current log (with ``window_index``, else counted as one window).
+
+    Returns
+    -------
+    float
+        The median rows per window (0 without ``current`` or without rows).
+    """
     if current is None:
-        return frame, 0.0
+        return 0.0
     if W in current.columns:
         sizes = current.group_by(W).aggregate(n=current.count()).execute().n
-        return frame, float(sizes.median()) if len(sizes) else 0.0
-    return frame, float(current.count().execute())
+        return float(sizes.median()) if len(sizes) else 0.0
+    return float(current.count().execute())
 
 
 def numeric_columns(table: ir.Table, cols: list[str], *, by_window: bool = False

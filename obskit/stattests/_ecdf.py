@@ -52,7 +52,16 @@ class ReferenceECDF:
     @classmethod
     def from_sorted(cls, sorted_values: ArrayLike) -> ReferenceECDF:
         """From the ascending finite reference values (ties allowed)."""
-        u, counts = distinct_counts(np.asarray(sorted_values, dtype=float))
+        return cls.from_counts(*distinct_counts(np.asarray(sorted_values, dtype=float)))
+
+    def counts(self) -> np.ndarray:
+        """How often each distinct value occurs: with ``values``, all :meth:`from_counts`
+        needs to rebuild this ECDF exactly (kept by a reference cache)."""
+        return np.diff(np.rint(self.shares * self.rows).astype(np.int64), prepend=0)
+
+    @classmethod
+    def from_counts(cls, u: np.ndarray, counts: np.ndarray) -> ReferenceECDF:
+        """From the distinct values, ascending, and how often each occurs."""
         rows = int(counts.sum())
         shares = np.cumsum(counts) / rows if rows else np.zeros(0)
         integral = np.concatenate([[0.0], np.cumsum(shares[:-1] * np.diff(u))]) if rows \
