@@ -13,6 +13,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from obskit.io.casting import as_label_text
 from obskit.io.engine import stable_hash
 from obskit.metrics import estimation as est
 from obskit.metrics import ranking_auc
@@ -20,6 +21,31 @@ from obskit.metrics.performance import macro_roc_auc
 from obskit.profiles import FETCH_VALUES, W, fetch_by_window
 
 __all__: list[str] = []  # private helpers of obskit.monitors.estimation
+
+
+#: the most distinct labels mapped to their canonical text one value at a time
+MAX_LABEL_VALUES = 1_000
+
+
+def _label_text(t: ir.Table, column: str) -> ir.Value:
+    """``as_label_text(t[column])`` worked out once per distinct value instead of once per
+    row (a handful of classes; the row-wise expression is a chain of regular expressions).
+
+    A column whose text is already canonical — a typed log's — is used as it is; other
+    values are replaced by their canonical text. Boolean columns, more than
+    ``MAX_LABEL_VALUES`` distinct values, or a value whose text is blank keep the row-wise
+    expression. The labels are the same either way.
+    """
+    col = t[column]
+    if col.type().is_boolean():
+        return as_label_text(col)
+    text = col if col.type().is_string() else col.cast("string")
+    values = t.select(_v=text).filter(lambda r: r._v.notnull()).distinct()
+    got = values.mutate(_c=as_label_text(values._v)).limit(MAX_LABEL_VALUES + 1).execute()
+    if len(got) > MAX_LABEL_VALUES or got._c.isna().any():
+        return as_label_text(col)
+    changed = {v: c for v, c in zip(got._v, got._c, strict=True) if v != c}
+    return text.substitute(changed) if changed else text
 
 
 def _calibrate(t: ir.Table, column: str, seg: pd.DataFrame, name: str) -> ir.Table:

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from obskit.exceptions import ConfigError, InputError
-from obskit.io.casting import as_label_text, normalise_label
+from obskit.io.casting import normalise_label
 from obskit.io.engine import materialize
 from obskit.metrics import estimation as est
 from obskit.metrics.performance import binary_scores
@@ -35,6 +35,7 @@ from obskit.monitors._base import check_fitted, with_window
 from obskit.monitors._estimation_engine import (  # the engine side; tests use them
     _calibrate,
     _engine_expected_counts,
+    _label_text,
     _local_class_counts,
     _local_expected_counts,
     _multiclass_rows,
@@ -169,14 +170,14 @@ class EstimatedPerformanceMonitor:
         t = t.filter(t.score.notnull() & ~t.score.isnan())
         if "prediction" in t.columns:
             t = t.filter(t.prediction.notnull())
-            yhat = as_label_text(t.prediction) == self.positive
+            yhat = _label_text(t, "prediction") == self.positive
         else:
             yhat = t.score >= self.threshold
         return t.mutate(_yhat=yhat)
 
     def _fit_binary(self, reference: ir.Table) -> None:
         t = self._predicted(reference.filter(reference.label.notnull()))
-        t = t.mutate(_y=as_label_text(t.label) == self.positive)
+        t = t.mutate(_y=_label_text(t, "label") == self.positive)
         sample = _sample(t.select(W, "score", "_yhat", "_y"), MAX_REFERENCE_ROWS).execute()
         if sample.empty:
             raise InputError("reference: no rows with both 'label' and 'score'",
@@ -231,12 +232,12 @@ class EstimatedPerformanceMonitor:
         t = t.filter(keep)
         if "prediction" in t.columns:
             t = t.filter(t.prediction.notnull())
-            return t.mutate(_yhat=as_label_text(t.prediction))
+            return t.mutate(_yhat=_label_text(t, "prediction"))
         return t.mutate(_yhat=most_probable_class(t, self.class_scores))
 
     def _fit_multiclass(self, reference: ir.Table) -> None:
         t = self._predicted_classes(reference.filter(reference.label.notnull()))
-        t = t.mutate(_y=as_label_text(t.label))
+        t = t.mutate(_y=_label_text(t, "label"))
         cols = list(self.class_scores.values())
         sample = _sample(t.select(W, "_yhat", "_y", *cols), MAX_REFERENCE_ROWS).execute()
         if sample.empty:
