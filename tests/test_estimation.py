@@ -119,9 +119,11 @@ def test_expected_counts_numpy_and_engine_paths_agree(binary_monitor):
     frame = pd.concat([_binary(rng, rng.normal(shift, 1, WINDOW)).assign(window_index=w)
                        for w, shift in enumerate([0.0, 0.8])], ignore_index=True)
     frame["score"] = frame.score.round(2)  # ties
-    t = binary_monitor.calibrated(engine_table(frame))
-    local, engine = _local_expected_counts(t), _engine_expected_counts(t)
-    assert _local_expected_counts(t, fetch_values=4 * 2 * WINDOW - 4) is None  # too many
+    scored, segments = binary_monitor._predicted(engine_table(frame)), binary_monitor.segments_
+    local = _local_expected_counts(scored, segments)
+    engine = _engine_expected_counts(binary_monitor.calibrated(engine_table(frame)))
+    assert _local_expected_counts(scored, segments,
+                                  fetch_values=3 * 2 * WINDOW - 3) is None  # too many
     assert sorted(local) == sorted(engine) == [0, 1]
     for w in (0, 1):
         assert local[w]["n"] == engine[w]["n"] == WINDOW
@@ -244,6 +246,30 @@ def test_multiclass_engine_estimates_equal_numpy_estimates(multiclass_monitor):
     for metric in ("accuracy", "f1_macro", "roc_auc"):
         assert got[metric] == pytest.approx(want[metric], rel=1e-9), metric
     assert got.n == WINDOW
+
+
+def test_multiclass_counts_numpy_and_engine_paths_agree(multiclass_monitor):
+    """Above the fetch bound the engine calibrates and counts; the numbers are the same."""
+    from obskit.monitors.estimation import _engine_expected_counts, _local_class_counts
+
+    rng = np.random.default_rng(37)
+    frame = pd.concat([_multiclass(rng, rng.normal(shift, 1, (WINDOW, 2))).assign(
+        window_index=w) for w, shift in enumerate([0.0, 0.7])], ignore_index=True)
+    m = multiclass_monitor
+    scored = m._predicted_classes(engine_table(frame))
+    local = _local_class_counts(scored, m.class_scores, m.class_segments_)
+    assert _local_class_counts(scored, m.class_scores, m.class_segments_,
+                               fetch_values=7 * 2 * WINDOW - 7) is None  # too many
+    t = m.calibrated_classes(engine_table(frame))
+    for i, cls in enumerate(m.class_scores):
+        view = t.select("window_index", score=t[f"_p{i}"], _p=t[f"_p{i}"],
+                        _yhat=t._yhat == cls)
+        engine = _engine_expected_counts(view)
+        assert sorted(local[i]) == sorted(engine) == [0, 1]
+        for w in (0, 1):
+            assert local[i][w]["n"] == engine[w]["n"] == WINDOW
+            for key in ("tp", "fp", "tn", "fn", "roc_auc"):
+                assert local[i][w][key] == pytest.approx(engine[w][key], rel=1e-12)
 
 
 def test_multiclass_cbpe_without_prediction_takes_the_most_probable_class(

@@ -480,3 +480,37 @@ def test_summary_primary_metric_follows_the_task_and_the_logged_score():
     assert summary_primary_metric({"task": "binary"}) == "roc_auc"  # no roles: assume a score
     assert summary_primary_metric({"task": "multiclass", "roles": []}) == "accuracy"
     assert summary_primary_metric({}) == "rmse"
+
+
+@pytest.mark.parametrize("with_prediction", [True, False])
+def test_binary_frames_from_one_fetch_equal_the_engine_aggregates(with_prediction):
+    """The one-fetch path gives the engine's counts, areas, loss sums and bins."""
+    from obskit.profiles.performance import (
+        binary_auc,
+        binary_counts,
+        calibration_bins,
+        probability_sums,
+    )
+    from obskit.profiles.performance_local import binary_frames
+
+    rng = np.random.default_rng(12)
+    n = 5000
+    score = np.round(rng.random(n) * 1.1 - 0.05, 2)  # ties, a few outside [0, 1]
+    frame = pd.DataFrame({"window_index": rng.integers(0, 4, n), "score": score,
+                          "label": np.where(rng.random(n) < score, "yes", "no"),
+                          "prediction": np.where(score >= 0.4, "yes", "no")})
+    frame.loc[::97, "score"] = np.nan
+    frame.loc[::89, "prediction"] = None
+    frame.loc[::83, "label"] = None
+    frame.loc[frame.window_index == 3, "label"] = "no"
+    if not with_prediction:
+        frame = frame.drop(columns="prediction")
+    table = engine_table(frame)
+    got = binary_frames(table, positive="yes", threshold=0.4)
+    assert binary_frames(table, positive="yes", fetch_values=4 * n // 2) is None
+    want = [binary_counts(table, positive="yes", threshold=0.4),
+            binary_auc(table, positive="yes", fetch_values=0),
+            probability_sums(table, positive="yes"), calibration_bins(table, positive="yes")]
+    for have, engine in zip(got, want, strict=True):
+        pd.testing.assert_frame_equal(have.reset_index(drop=True), engine.reset_index(drop=True),
+                                      check_exact=False, rtol=1e-12, check_dtype=False)

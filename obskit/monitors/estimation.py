@@ -1,10 +1,13 @@
 """Estimated performance per window, without labels: CBPE (binary and multiclass) and DLE
 (regression).
 
-The per-row work runs in the engine: calibration of the scores is a range join of each
-row's (clipped) score against the small table of isotonic segments (one per class for
+CBPE fetches each scored row's window, score(s) and predicted class once (a few numbers
+per row, up to :data:`~obskit.profiles.FETCH_VALUES` values) and calibrates, counts and
+ranks them in numpy; above that bound the engine does it: calibration is a range join of
+each row's (clipped) score against the small table of isotonic segments (one per class for
 multiclass), and the expected confusion counts and expected-ROC levels are engine
-aggregates. Only bounded samples come back to Python: at most ``MAX_REFERENCE_ROWS``
+aggregates. Both give the same numbers (the same arithmetic per row). Otherwise only
+bounded samples come back to Python: at most ``MAX_REFERENCE_ROWS``
 labelled reference rows (to fit the calibrators, the DLE models and the sampling error)
 and, for DLE, at most ``MAX_WINDOW_ROWS`` rows per window (to predict the errors). Samples
 are deterministic: rows are ranked by a hash of their position in a total order of the
@@ -24,13 +27,21 @@ import numpy as np
 import pandas as pd
 
 from obskit.exceptions import ConfigError, InputError
-from obskit.io.casting import as_label_text, normalise_label
-from obskit.io.engine import materialize, stable_hash
+from obskit.io.casting import normalise_label
+from obskit.io.engine import materialize
 from obskit.metrics import estimation as est
-from obskit.metrics import ranking_auc
-from obskit.metrics.performance import binary_scores, macro_roc_auc
+from obskit.metrics.performance import binary_scores
 from obskit.monitors._base import check_fitted, with_window
-from obskit.profiles import FETCH_VALUES, W, fetch_by_window
+from obskit.monitors._estimation_engine import (  # the engine side; tests use them
+    _calibrate,
+    _engine_expected_counts,
+    _label_text,
+    _local_class_counts,
+    _local_expected_counts,
+    _multiclass_rows,
+    _sample,
+)
+from obskit.profiles import W
 from obskit.profiles.performance import most_probable_class
 from obskit.schema import is_numeric_type
 
@@ -159,14 +170,14 @@ class EstimatedPerformanceMonitor:
         t = t.filter(t.score.notnull() & ~t.score.isnan())
         if "prediction" in t.columns:
             t = t.filter(t.prediction.notnull())
-            yhat = as_label_text(t.prediction) == self.positive
+            yhat = _label_text(t, "prediction") == self.positive
         else:
             yhat = t.score >= self.threshold
         return t.mutate(_yhat=yhat)
 
     def _fit_binary(self, reference: ir.Table) -> None:
         t = self._predicted(reference.filter(reference.label.notnull()))
-        t = t.mutate(_y=as_label_text(t.label) == self.positive)
+        t = t.mutate(_y=_label_text(t, "label") == self.positive)
         sample = _sample(t.select(W, "score", "_yhat", "_y"), MAX_REFERENCE_ROWS).execute()
         if sample.empty:
             raise InputError("reference: no rows with both 'label' and 'score'",
@@ -198,8 +209,9 @@ class EstimatedPerformanceMonitor:
         return _calibrate(self._predicted(table), "score", self.segments_, "_p")
 
     def _binary(self, current: ir.Table) -> list[dict[str, Any]]:
-        t = self.calibrated(current)
-        sums = _local_expected_counts(t) or _engine_expected_counts(t)
+        t = self._predicted(current)
+        sums = (_local_expected_counts(t, self.segments_)
+                or _engine_expected_counts(self.calibrated(current)))
         rows = []
         for w, r in sorted(sums.items()):
             row: dict[str, Any] = {W: w, "n": int(r["n"])}
@@ -220,12 +232,12 @@ class EstimatedPerformanceMonitor:
         t = t.filter(keep)
         if "prediction" in t.columns:
             t = t.filter(t.prediction.notnull())
-            return t.mutate(_yhat=as_label_text(t.prediction))
+            return t.mutate(_yhat=_label_text(t, "prediction"))
         return t.mutate(_yhat=most_probable_class(t, self.class_scores))
 
     def _fit_multiclass(self, reference: ir.Table) -> None:
         t = self._predicted_classes(reference.filter(reference.label.notnull()))
-        t = t.mutate(_y=as_label_text(t.label))
+        t = t.mutate(_y=_label_text(t, "label"))
         cols = list(self.class_scores.values())
         sample = _sample(t.select(W, "_yhat", "_y", *cols), MAX_REFERENCE_ROWS).execute()
         if sample.empty:
@@ -269,23 +281,16 @@ class EstimatedPerformanceMonitor:
         return t.drop(*[f"_c{i}" for i in range(k)])
 
     def _multiclass(self, current: ir.Table) -> list[dict[str, Any]]:
-        t = materialize(self.calibrated_classes(current))
-        per_class = []
-        for i, cls in enumerate(self.class_scores):
-            view = t.select(W, score=t[f"_p{i}"], _p=t[f"_p{i}"], _yhat=t._yhat == cls)
-            per_class.append(_local_expected_counts(view) or _engine_expected_counts(view))
-        rows = []
-        for w in sorted(per_class[0]):
-            counts = [c[w] for c in per_class]
-            n = int(counts[0]["n"])
-            f1s = [2 * c["tp"] / (2 * c["tp"] + c["fp"] + c["fn"])
-                   if (2 * c["tp"] + c["fp"] + c["fn"]) else 0.0 for c in counts]
-            rows.append({W: w, "n": n,
-                         "accuracy": sum(c["tp"] for c in counts) / n if n else None,
-                         "f1_macro": float(np.mean(f1s)),
-                         "roc_auc": macro_roc_auc([c["roc_auc"] for c in counts])})
-        t.release()
-        return rows
+        per_class = _local_class_counts(self._predicted_classes(current), self.class_scores,
+                                        self.class_segments_)
+        if per_class is None:
+            t = materialize(self.calibrated_classes(current))
+            per_class = []
+            for i, cls in enumerate(self.class_scores):
+                view = t.select(W, score=t[f"_p{i}"], _p=t[f"_p{i}"], _yhat=t._yhat == cls)
+                per_class.append(_engine_expected_counts(view))
+            t.release()
+        return _multiclass_rows(per_class)
 
     # ------------------------------------------------------------------- regression
 
@@ -336,78 +341,3 @@ class EstimatedPerformanceMonitor:
             row.update(est.estimate_regression_errors(self.models_, self._inputs(frame)))
             rows.append(row)
         return rows
-
-
-def _calibrate(t: ir.Table, column: str, seg: pd.DataFrame, name: str) -> ir.Table:
-    """``t`` with ``name``: the isotonic map ``seg`` applied to ``t[column]`` (clipped to
-    the map's range), bit for bit as ``calibrator.predict``."""
-    t = t.mutate(_cs=t[column].cast("float64").clip(lower=float(seg.lo.iloc[0]),
-                                                    upper=float(seg.lo.iloc[-1])))
-    # each segment covers [lo, next lo); a range join, as Spark has no as-of join
-    segs = seg.assign(hi=seg.lo.shift(-1, fill_value=float("inf")))
-    segs = ibis.memtable(segs.rename(columns=lambda c: f"_cal_{c}"))
-    j = t.left_join(segs, (t._cs >= segs._cal_lo) & (t._cs < segs._cal_hi))
-    return j.mutate(**{name: j._cal_slope * (j._cs - j._cal_lo) + j._cal_y0}).drop(
-        *[c for c in segs.columns], "_cs")
-
-
-def _sample(t: ir.Table, cap: int) -> ir.Table:
-    """At most ``cap`` rows per window, the same rows on every run.
-
-    Rows are numbered in a total order of their columns (equal rows are interchangeable),
-    then the ``cap`` with the smallest hash of (window, number) are kept.
-    """
-    cols = [c for c in t.columns if c != W]
-    num = ibis.row_number().over(group_by=W, order_by=[t[c] for c in cols])
-    t = t.mutate(_key=stable_hash((num * 1_000_003 + t[W].cast("int64")).cast("string")))
-    rank = ibis.row_number().over(group_by=W, order_by=[t._key])
-    return t.mutate(_rank=rank).filter(lambda s: s._rank < cap).drop("_key", "_rank")
-
-
-def _expected(roc_auc: float, P: float, N: float) -> float | None:
-    return float(roc_auc) if P > 0 and N > 0 else None
-
-
-def _local_expected_counts(t: ir.Table, fetch_values: int = FETCH_VALUES
-                           ) -> dict[int, dict[str, Any]] | None:
-    """Per window: rows, expected confusion counts (tp = Σ p over predicted positives, …)
-    and the area under the expected ROC curve (weights p and 1 − p), from every calibrated
-    row in one query; None above ``fetch_values`` values."""
-    windows = fetch_by_window(t, {"s": t.score, "p": t._p, "yhat": t._yhat},
-                              fetch_values=fetch_values)
-    if windows is None:
-        return None
-    out = {}
-    for w, c in windows:
-        pw, yw = c["p"], c["yhat"]
-        tp, fp = float((pw * yw).sum()), float(((1.0 - pw) * yw).sum())
-        auc, _, P, N = ranking_auc(c["s"], pw, 1.0 - pw)
-        out[w] = {"n": pw.size, "tp": tp, "fp": fp, "fn": float(pw.sum()) - tp,
-                  "tn": float((1.0 - pw).sum()) - fp, "roc_auc": _expected(auc, P, N)}
-    return out
-
-
-def _engine_expected_counts(t: ir.Table) -> dict[int, dict[str, Any]]:
-    """:func:`_local_expected_counts` by the engine's aggregates and window functions."""
-    pos = ibis.ifelse(t._yhat, t._p, 0.0)
-    neg = ibis.ifelse(t._yhat, 1.0 - t._p, 0.0)
-    counts = t.group_by(W).aggregate(
-        n=t.count(), tp=pos.sum(), fp=neg.sum(),
-        fn=(t._p - pos).sum(), tn=((1.0 - t._p) - neg).sum(),
-    ).execute()
-    levels = t.group_by([W, "score"]).aggregate(pos=t._p.sum(), neg=(1.0 - t._p).sum())
-    upto = ibis.cumulative_window(group_by=W, order_by="score")
-    whole = ibis.window(group_by=W)
-    levels = levels.mutate(neg_below=levels.neg.sum().over(upto) - levels.neg,
-                           P=levels.pos.sum().over(whole), N=levels.neg.sum().over(whole))
-    term = levels.pos * (levels.neg_below + 0.5 * levels.neg)
-    auc = levels.group_by(W).aggregate(won=term.sum(), P=levels.P.max(),
-                                       N=levels.N.max()).execute().set_index(W)
-    out = {}
-    for r in counts.itertuples():
-        a = auc.loc[r.window_index]
-        out[int(r.window_index)] = {
-            "n": int(r.n), "tp": float(r.tp), "fp": float(r.fp), "fn": float(r.fn),
-            "tn": float(r.tn),
-            "roc_auc": float(a.won / (a.P * a.N)) if a.P > 0 and a.N > 0 else None}
-    return out

@@ -39,6 +39,7 @@ from obskit.profiles.performance import (
     probability_sums,
     regression_sums,
 )
+from obskit.profiles.performance_local import BinaryFrames, binary_frames
 from obskit.schema import measures_performance
 
 __all__ = ["PerformanceMonitor"]
@@ -167,27 +168,33 @@ class PerformanceMonitor:
 
     def _binary(self, t: ir.Table, rows: dict[int, dict[str, Any]]) -> None:
         conf = self.confidence
-        for r in binary_counts(t, positive=self.positive, threshold=self.threshold
-                               ).to_dict("records"):
+        pos = self.positive
+        # one fetch of the labelled rows when they fit, else four engine aggregates
+        got = binary_frames(t, positive=pos, threshold=self.threshold) or BinaryFrames(
+            binary_counts(t, positive=pos, threshold=self.threshold),
+            *((binary_auc(t, positive=pos), probability_sums(t, positive=pos),
+               calibration_bins(t, positive=pos)) if "score" in t.columns
+              else (None, None, None)))
+        for r in got.counts.to_dict("records"):
             counts = {k: int(r[k]) for k in ("tp", "fp", "tn", "fn")}
             self._put(rows, r[W], binary_scores(**counts),
                       binary_intervals(**counts, confidence=conf),
                       n_labelled=sum(counts.values()))
-        if "score" not in t.columns:
+        if got.auc is None or got.probability is None or got.calibration is None:
             return
-        for r in binary_auc(t, positive=self.positive).to_dict("records"):
+        for r in got.auc.to_dict("records"):
             auc, ap = (None if pd.isna(r[m]) else float(r[m]) for m in ("roc_auc", "pr_auc"))
             reason = None if auc is not None else _ONE_CLASS
             self._put(rows, r[W], {"roc_auc": auc, "pr_auc": ap},
                       ranking_intervals(roc_auc=auc, pr_auc=ap, n_pos=int(r["P"]),
                                         n_neg=int(r["N"]), confidence=conf),
                       roc_auc_reason=reason, pr_auc_reason=reason)
-        for r in probability_sums(t, positive=self.positive).to_dict("records"):
+        for r in got.probability.to_dict("records"):
             sums = {str(k): v for k, v in r.items() if k not in (W, "n")}
             self._put(rows, r[W], probability_losses(
                 n=int(r["n"]), sum_log_loss=r["sum_log_loss"], sum_brier=r["sum_brier"]),
                 probability_loss_intervals(n=int(r["n"]), confidence=conf, **sums))
-        for w, g in calibration_bins(t, positive=self.positive).groupby(W):
+        for w, g in got.calibration.groupby(W):
             bins = {"n_bin": g.n.to_numpy(), "sum_score": g.sum_score.to_numpy(),
                     "sum_label": g.sum_label.to_numpy()}
             self._put(rows, w, {"ece": calibration_error(**bins)},

@@ -48,6 +48,7 @@ from obskit.metrics.estimation.bands import (
 )
 from obskit.metrics.estimation.cbpe import (
     calibrate_multiclass,
+    calibrate_scores,
     calibration_segments,
     estimate_binary_scores,
     estimate_multiclass_scores,
@@ -64,6 +65,7 @@ __all__ = [
     "SAMPLING_ERROR_RANGE",
     "fit_calibrator",
     "calibration_segments",
+    "calibrate_scores",
     "expected_confusion",
     "estimate_binary_scores",
     "expected_auc_from_levels",

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from obskit.metrics.estimation.cbpe import estimate_roc_auc
+from obskit.metrics._ranking import ranking_auc
 from obskit.metrics.performance import binary_scores
 
 __all__ = ["SAMPLING_ERROR_RANGE", "realized_binary_scores", "realized_regression_errors",
@@ -44,8 +44,9 @@ def realized_binary_scores(y: np.ndarray, predicted: np.ndarray,
     y, yhat = np.asarray(y).astype(bool), np.asarray(predicted).astype(bool)
     out = binary_scores(tp=int((y & yhat).sum()), fp=int((~y & yhat).sum()),
                         tn=int((~y & ~yhat).sum()), fn=int((y & ~yhat).sum()))
-    if score is not None:
-        out["roc_auc"] = estimate_roc_auc(score, y.astype(float))
+    if score is not None:  # 0/1 weights: the sums are exact, as estimate_roc_auc's
+        auc = ranking_auc(np.asarray(score, dtype=float), y, ~y)[0]
+        out["roc_auc"] = None if np.isnan(auc) else auc
     return out
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 from obskit.metrics import ranking_auc
 from obskit.metrics.performance import binary_scores, macro_roc_auc
 
-__all__ = ["fit_calibrator", "calibration_segments", "expected_confusion",
+__all__ = ["fit_calibrator", "calibration_segments", "calibrate_scores", "expected_confusion",
            "estimate_binary_scores", "expected_auc_from_levels", "estimate_roc_auc",
            "fit_multiclass_calibrators", "calibrate_multiclass", "estimate_multiclass_scores",
            "realized_multiclass_scores"]
@@ -75,6 +75,38 @@ def calibration_segments(calibrator: Any) -> pd.DataFrame:
     y = np.asarray(calibrator.y_thresholds_, dtype=float)
     slope = np.append(np.diff(y) / np.diff(x), 0.0) if len(x) > 1 else np.zeros(1)
     return pd.DataFrame({"lo": x, "y0": y, "slope": slope})
+
+
+def calibrate_scores(score: np.ndarray, segments: pd.DataFrame) -> np.ndarray:
+    """The isotonic map ``segments`` applied to ``score``, as the engine applies it.
+
+    Each score is clipped to ``[lo[0], lo[-1]]``, then mapped by the last segment with
+    ``lo <= s``: ``slope * (s - lo) + y0`` (the same operations, in the same order, as the
+    engine's range join; equal to ``calibrator.predict``).
+
+    Parameters
+    ----------
+    score : ndarray of shape (n,)
+        Scores (finite or clipped; no NaN).
+    segments : DataFrame
+        From :func:`calibration_segments`.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        The calibrated probabilities.
+
+    Examples
+    --------
+    >>> cal = fit_calibrator(np.array([0.1, 0.4, 0.6, 0.9]), np.array([0, 1, 0, 1]))
+    >>> calibrate_scores(np.array([0.0, 0.25, 0.5, 2.0]), calibration_segments(cal)).tolist()
+    [0.0, 0.25, 0.5, 1.0]
+    """
+    lo = segments.lo.to_numpy(dtype=float)
+    s = np.clip(np.asarray(score, dtype=float), lo[0], lo[-1])
+    i = np.searchsorted(lo, s, side="right") - 1
+    return segments.slope.to_numpy(dtype=float)[i] * (s - lo[i]) + segments.y0.to_numpy(
+        dtype=float)[i]
 
 
 # ------------------------------------------------------------------------- binary CBPE
