@@ -170,6 +170,40 @@ def test_lime_feature_names_and_agreement(data, linear_pipeline: Pipeline) -> No
     assert len(result["shap_top"]) == 3 and len(result["lime_top"]) == 3
 
 
+def test_lime_selection_in_numpy_picks_limes_features() -> None:
+    from lime.lime_base import LimeBase
+
+    from obskit.explain.lime_weights import forward_selection
+
+    rng = np.random.default_rng(0)
+    for t in range(30):
+        x = (rng.random((2000, 12)) < rng.random(12)).astype(float)
+        y = x @ rng.normal(size=12) + rng.normal(size=2000) * rng.random()
+        y = 1 / (1 + np.exp(-y)) if t % 2 else y
+        w = np.exp(-rng.random(2000) ** 2)
+        picked = forward_selection(x, y, w, 5)
+        expected = LimeBase(lambda d: d).forward_selection(x, y, w, 5)
+        assert picked is None or list(picked) == list(expected)
+    # a twin of the best feature ties with it: LIME's own picks between them
+    assert forward_selection(np.column_stack([x, x[:, expected[:1]]]), y, w, 5) is None
+    assert forward_selection(x, np.ones(len(x)), w, 5) is None  # labels do not vary
+
+
+def test_lime_explanations_equal_limes_own(data, linear_pipeline: Pipeline,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from obskit.explain import lime_weights
+
+    X, _ = data
+    types = {c: "numeric" for c in NUMERIC} | {c: "categorical" for c in CATEGORICAL}
+    ours = lime_explanations(linear_pipeline, X.iloc[:3], X.iloc[500:1000],
+                             feature_types=types, task="binary")
+    # the numpy selection declining everywhere: LIME's own fits
+    monkeypatch.setattr(lime_weights, "forward_selection", lambda *args: None)
+    theirs = lime_explanations(linear_pipeline, X.iloc[:3], X.iloc[500:1000],
+                               feature_types=types, task="binary")
+    assert ours == theirs
+
+
 def test_agreement_rules() -> None:
     s = pd.Series({"a": 0.5, "b": -0.4, "c": 0.1, "d": 0.0})
     same_top = agreement(s, [("a", 0.3), ("x", 0.2), ("y", 0.1)])

@@ -98,7 +98,7 @@ def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table: Any,
         cohort_attribution,
         drift_importance_ranking,
         lime_explanations,
-        shap_values,
+        shap_values_of,
     )
     from obskit.io.model import check_features, load_model
 
@@ -115,21 +115,18 @@ def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table: Any,
     background = reference_rows.head(BACKGROUND_ROWS)
     reference_rows = reference_rows.head(EXPLAIN_REFERENCE_ROWS)
     flagged = rows[features].reset_index(drop=True)
-    shap_rows = shap_values(model, flagged, background, task=task, max_rows=cfg.explain_rows)
     lime = lime_explanations(model, flagged, reference_rows, feature_types=logs.features,
                              task=task, max_rows=cfg.lime_rows)
     ids = set(rows.request_id) if "request_id" in rows else set()
     normal, window_samples = _current_samples(table, features, normal=EXPLAIN_NORMAL_ROWS,
                                               per_window=EXPLAIN_ROWS_PER_WINDOW, skip=ids)
-    shap_normal = shap_values(model, normal, background, task=task,
-                              max_rows=EXPLAIN_NORMAL_ROWS)
-    shap_ref = shap_values(model, reference_rows, background, task=task,
-                           max_rows=EXPLAIN_REFERENCE_ROWS)
-    by_window = {}
-    for w, sample in window_samples.items():
-        if len(sample):
-            by_window[int(w)] = shap_values(model, sample, background, task=task,
-                                            max_rows=EXPLAIN_ROWS_PER_WINDOW).values
+    samples = {int(w): sample for w, sample in window_samples.items() if len(sample)}
+    # one explainer for every set of rows (building it is the costly part)
+    shap_rows, shap_normal, shap_ref, *shap_windows = shap_values_of(
+        model, [flagged, normal, reference_rows, *samples.values()], background, task=task,
+        max_rows=[cfg.explain_rows, EXPLAIN_NORMAL_ROWS, EXPLAIN_REFERENCE_ROWS,
+                  *[EXPLAIN_ROWS_PER_WINDOW] * len(samples)])
+    by_window = {w: r.values for w, r in zip(samples, shap_windows, strict=True)}
     cohort = cohort_attribution(shap_rows.values, shap_normal.values, shap_ref.values)
     drift_t = attribution_drift(by_window, shap_ref.values)
     judged = {f: d.to_dict() for f, d in drift_summary.items() if d.max_value is not None}
@@ -207,8 +204,7 @@ def analyse_anomalies(config: Config, logs: LoadedLogs, table: Any, reference: A
     monitor = RowAnomalyMonitor(logs.features, cfg,
                                 positive_label=normalise_label(config.positive_label))
     (cache or ReferenceCache(None, None)).fit(monitor, reference)
-    counts = monitor.counts_by_window(table)
-    rows = monitor.calculate(table, counts=counts)
+    rows, counts = monitor.scan(table)
     by_window = {_index(w): {str(r.reason): _index(r.rows) for r in g.itertuples()}
                  for w, g in counts.groupby(W)}
     starts = {w.index: w.start for w in windows}

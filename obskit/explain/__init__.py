@@ -13,12 +13,13 @@ from obskit.explain.cohorts import cohort_attribution
 from obskit.explain.explainers import EXACT_MAX_FEATURES, MAX_BACKGROUND, choose_explainer
 from obskit.explain.lime_weights import agreement, lime_explanations
 from obskit.explain.reliance import attribution_drift, drift_importance_ranking
-from obskit.explain.shapley import ShapResult, shap_values
+from obskit.explain.shapley import ShapResult, shap_values, shap_values_of
 
 __all__ = [
     "ShapResult",
     "choose_explainer",
     "shap_values",
+    "shap_values_of",
     "lime_explanations",
     "agreement",
     "cohort_attribution",

@@ -83,6 +83,7 @@ def lime_explanations(
         categorical_names=cat_names, discretize_continuous=True, discretizer="quartile",
         random_state=random_state,
     )
+    explainer.base = _selection_base(explainer.base)
     result = []
     for x in enc.encode(rows.fillna(medians)):
         exp = explainer.explain_instance(x, predict_fn, num_features=num_features)
@@ -90,6 +91,83 @@ def lime_explanations(
         pairs = local[1] if 1 in local else next(iter(local.values()))
         result.append([(features[j], float(w)) for j, w in pairs])
     return result
+
+
+#: forward selection in numpy stops (and LIME's own runs) when two candidates' R² are
+#: closer than this, or a candidate set's Gram matrix is worse conditioned than COND_MAX
+TIE_MARGIN = 1e-7
+COND_MAX = 1e4
+
+
+def _selection_base(base: Any) -> Any:
+    """``base`` (a ``lime.lime_base.LimeBase``) as an equal one whose forward selection
+    is :func:`forward_selection` (LIME's own where that declines)."""
+    from lime.lime_base import LimeBase
+
+    class _Base(LimeBase):
+        def forward_selection(self, data: np.ndarray, labels: np.ndarray,
+                              weights: np.ndarray, num_features: int) -> np.ndarray:
+            picked = forward_selection(data, labels, weights, num_features)
+            if picked is None:
+                return super().forward_selection(data, labels, weights, num_features)
+            return picked
+
+    return _Base(base.kernel_fn, base.verbose, random_state=base.random_state)
+
+
+def forward_selection(data: np.ndarray, labels: np.ndarray, weights: np.ndarray,
+                      num_features: int) -> np.ndarray | None:
+    """LIME's forward feature selection (``LimeBase.forward_selection``) in numpy.
+
+    LIME fits a weighted least-squares model (``Ridge(alpha=0)`` with an intercept) for
+    every candidate feature at every step and keeps the one of highest weighted R²:
+    hundreds of scikit-learn fits per explained row. The same R² come here from the
+    weighted Gram matrix of the centred data, solved per candidate set. The features
+    picked are LIME's: where two candidates' R² are within :data:`TIE_MARGIN` or a
+    candidate set is ill-conditioned (Gram condition number above :data:`COND_MAX`),
+    or the labels do not vary, this declines (None) and the caller runs LIME's own.
+
+    Parameters
+    ----------
+    data : ndarray of shape (n_samples, n_features)
+        LIME's neighbourhood data.
+    labels : ndarray of shape (n_samples,)
+        The explained output on it.
+    weights : ndarray of shape (n_samples,)
+        The samples' kernel weights.
+    num_features : int
+        Features to pick.
+
+    Returns
+    -------
+    ndarray of int or None
+        The picked feature indices in the order picked; None: run LIME's own.
+    """
+    w = np.asarray(weights, dtype=float)
+    root = np.sqrt(w)
+    x = (data - np.average(data, axis=0, weights=w)) * root[:, None]
+    y = (labels - np.average(labels, weights=w)) * root
+    total = float(y @ y)
+    if not total > 0:
+        return None
+    gram, cross = x.T @ x, x.T @ y
+    used: list[int] = []
+    for _ in range(min(num_features, data.shape[1])):
+        scores = np.full(data.shape[1], -np.inf)
+        for f in range(data.shape[1]):
+            if f in used:
+                continue
+            s = [*used, f]
+            g = gram[np.ix_(s, s)]
+            if not np.linalg.cond(g) <= COND_MAX:
+                return None
+            scores[f] = float(cross[s] @ np.linalg.solve(g, cross[s])) / total
+        best = int(np.argmax(scores))
+        others = np.delete(scores, best)
+        if others.size and np.max(others) > scores[best] - TIE_MARGIN:
+            return None
+        used.append(best)
+    return np.array(used)
 
 
 def agreement(

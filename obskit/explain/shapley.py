@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,13 +96,52 @@ def shap_values(
         Additive: per row, base value + sum of the values equals the explained output
         within 1e-6.
     """
-    rows = rows.iloc[:max_rows]
-    explainer, name = choose_explainer(model, background[list(rows.columns)], task=task)
-    values, base = explainer(rows)
-    return ShapResult(
-        values=pd.DataFrame(values, index=rows.index, columns=list(rows.columns)),
-        base_values=np.asarray(base, dtype=float),
-        explainer=name,
-        output=explainer.output,
-        n_rows=len(rows),
-    )
+    return shap_values_of(model, [rows], background, task=task, max_rows=[max_rows])[0]
+
+
+def shap_values_of(
+    model: Any,
+    frames: Sequence[pd.DataFrame],
+    background: pd.DataFrame,
+    *,
+    task: str,
+    max_rows: Sequence[int],
+) -> list[ShapResult]:
+    """:func:`shap_values` of several frames of rows, with one explainer built once.
+
+    Each result equals ``shap_values(model, frame, background, task=task,
+    max_rows=n)``: every frame is explained by its own call of the same explainer.
+
+    Parameters
+    ----------
+    model : object
+        Fitted model taking a DataFrame of the feature columns.
+    frames : sequence of DataFrame
+        Rows to explain, each with exactly the feature columns (the same in every frame).
+    background : DataFrame
+        Reference rows, same columns; a sample of at most 100 is used (seed 0).
+    task : {"binary", "regression"}
+    max_rows : sequence of int
+        Per frame, explain at most this many of its first rows.
+
+    Returns
+    -------
+    list of ShapResult
+        One per frame, in order.
+    """
+    if not frames:
+        return []
+    columns = list(frames[0].columns)
+    explainer, name = choose_explainer(model, background[columns], task=task)
+    out = []
+    for frame, n in zip(frames, max_rows, strict=True):
+        rows = frame.iloc[:n]
+        values, base = explainer(rows)
+        out.append(ShapResult(
+            values=pd.DataFrame(values, index=rows.index, columns=list(rows.columns)),
+            base_values=np.asarray(base, dtype=float),
+            explainer=name,
+            output=explainer.output,
+            n_rows=len(rows),
+        ))
+    return out

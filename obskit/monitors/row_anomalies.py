@@ -24,6 +24,7 @@ from obskit.monitors.window_anomalies import reason_rarity
 from obskit.profiles import W
 from obskit.profiles.row_anomaly_reasons import (
     TOP_CATEGORIES,
+    Reason,
     RowRules,
     known_categories,
     reason_counts,
@@ -136,11 +137,11 @@ class RowAnomalyMonitor:
             categories={f: tuple(v) for f, v in self.categories_.items()
                         if v and self.complete_categories_[f]},
             confident=cfg.confident_mistake_score, positive_label=self.positive_label)
-        self._fit_isolation(reference)
-        self._fit_rates(reference)
+        sample = self._fit_isolation(reference)
+        self._fit_rates(reference, sample)
         return self
 
-    def _fit_rates(self, reference: ir.Table) -> None:
+    def _fit_rates(self, reference: ir.Table, sample: pd.DataFrame | None) -> None:
         """``reference_rates_``: reason → (rows flagged, rows checked) on the reference
         (every reason the rules allow, 0 rows where none fired). An unseen category never
         fires on the reference by construction; its rate there is the Good–Turing
@@ -156,10 +157,8 @@ class RowAnomalyMonitor:
             self.reference_rates_[str(r["reason"])] = (int(r["rows"]), int(r["rows_checked"]))
         for f, once in singleton_counts(ref, list(self.rules_.categories)).items():
             self.reference_rates_[f"unseen_category:{f}"] = (once, total)
-        if self.isolation_ is not None:
-            key = row_hash(ref, list(self.features), _SEED)
-            sample = ref.select(*self.features, _key=key).order_by("_key").limit(
-                self.config.isolation_sample_rows).execute()
+        if self.isolation_ is not None and sample is not None:
+            # the forest's own training sample (the same rows, drawn once in the fit)
             out, _ = self._isolation(sample)
             self.reference_rates_["input_outlier"] = (int(out.sum()), len(out))
 
@@ -174,11 +173,12 @@ class RowAnomalyMonitor:
                 int(r["rows"]), int(r["rows_checked"]), *rates[r["reason"]])
         return out
 
-    def _fit_isolation(self, reference: ir.Table) -> None:
+    def _fit_isolation(self, reference: ir.Table) -> pd.DataFrame | None:
+        """Fit the forest on the reference sample; return that sample (None: no features)."""
         self.isolation_: Any = None
         self.medians_ = np.zeros(len(self.features))
         if not self.features:
-            return
+            return None
         key = row_hash(reference, list(self.features), _SEED)
         t = reference.select(*self.features, _key=key)
         sample = t.order_by("_key").limit(self.config.isolation_sample_rows).execute()
@@ -187,12 +187,13 @@ class RowAnomalyMonitor:
         self.medians_ = np.array([float(np.median(c[~np.isnan(c)])) if (~np.isnan(c)).any()
                                   else 0.0 for c in x.T])
         if len(x) < MIN_ISOLATION_ROWS:
-            return
+            return sample
         from sklearn.ensemble import IsolationForest
 
         forest = IsolationForest(n_estimators=100, contamination=self.config
                                  .isolation_contamination, random_state=0)
         self.isolation_ = forest.fit(self._impute(x))
+        return sample
 
     def _encode(self, frame: pd.DataFrame, *, impute: bool = True) -> np.ndarray:
         """Floats for the forest: categories → codes by reference frequency, booleans 0/1,
@@ -261,17 +262,58 @@ class RowAnomalyMonitor:
         NotFittedError
             When :meth:`fit` has not been called.
         """
+        return self.scan(current, counts=counts)[0]
+
+    def scan(self, current: ir.Table, *, counts: pd.DataFrame | None = None
+             ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """:meth:`calculate` and :meth:`counts_by_window` together: two engine queries
+        (the counts, and one row selection holding both the candidates and each window's
+        isolation sample) and one pass of the forest.
+
+        Parameters
+        ----------
+        current : ibis Table
+            The typed current log, with ``window_index``.
+        counts : DataFrame, optional
+            :meth:`counts_by_window` of ``current`` when the caller has it already.
+
+        Returns
+        -------
+        rows : DataFrame
+            As :meth:`calculate`.
+        counts : DataFrame
+            As :meth:`counts_by_window`.
+
+        Raises
+        ------
+        NotFittedError
+            When :meth:`fit` has not been called.
+        """
         check_fitted(self, "rules_")
         current = with_window(current)
         _check_columns(current, list(self.features), "current")
         cfg = self.config
         meta = [c for c in META_COLUMNS if c in current.columns]
         reasons = row_reasons(current, self.rules_)
+        fresh = counts is None
+        if counts is None:
+            counts = reason_counts(current, reasons)
         rows = select_rows(current, reasons, [*meta, *self.features],
                            top=ENGINE_CANDIDATES * cfg.top_n, sample=cfg.isolation_sample_rows,
                            key=row_hash(current, list(self.features), _SEED))
         outlier, score = self._isolation(rows)
-        rarity = self._rarity(self.counts_by_window(current) if counts is None else counts)
+        if fresh:
+            # the window samples are the rows flagged _sampled: counts_by_window's sample
+            sampled = rows["_sampled"].to_numpy(dtype=bool)
+            counts = self._with_isolation(counts, rows[W].to_numpy()[sampled],
+                                          outlier[sampled])
+        return self._ranked(rows, reasons, outlier, score, self._rarity(counts), meta), counts
+
+    def _ranked(self, rows: pd.DataFrame, reasons: Sequence[Reason], outlier: np.ndarray,
+                score: np.ndarray, rarity: Mapping[tuple[int, str], tuple[float, bool]],
+                meta: Sequence[str]) -> pd.DataFrame:
+        """The selected rows weighted by rarity, ranked and cut to ``top_n`` per window."""
+        cfg = self.config
         codes = [r.code for r in reasons] + ["input_outlier"]
         flags = np.column_stack([rows[[f"_a{i}" for i in range(len(reasons))]]
                                  .to_numpy(dtype=bool).reshape(len(rows), len(reasons)), outlier])
@@ -296,6 +338,21 @@ class RowAnomalyMonitor:
         rows = rows[~rows.routine | (rows.groupby([W, "routine"]).cumcount() < cfg.routine_rows)]
         columns = [W, *meta, "reasons", "severity", "routine", *self.features]
         return rows[columns].astype({W: "int64"}).reset_index(drop=True)
+
+    @staticmethod
+    def _with_isolation(counts: pd.DataFrame, windows: np.ndarray, outlier: np.ndarray
+                        ) -> pd.DataFrame:
+        """``counts`` with each window's ``input_outlier`` count over its sample."""
+        sample = pd.DataFrame({W: windows, "_out": outlier})
+        iso = sample.groupby(W).agg(rows=("_out", "sum"), rows_checked=("_out", "size"))
+        iso = iso[iso.rows > 0].reset_index().assign(reason="input_outlier")
+        if not len(iso):
+            return counts
+        out = pd.concat([counts, iso[_COUNT_COLUMNS]], ignore_index=True)
+        out = out.astype({W: "int64", "rows": "int64", "rows_checked": "int64"})
+        order = out.reason == "input_outlier"
+        return out.assign(_o=order).sort_values([W, "_o"], kind="stable").drop(
+            columns="_o").reset_index(drop=True)
 
     def counts_by_window(self, current: ir.Table) -> pd.DataFrame:
         """Rows flagged per reason in each whole window.
@@ -330,13 +387,5 @@ class RowAnomalyMonitor:
         sample = select_rows(current, [], list(self.features), top=0,
                              sample=self.config.isolation_sample_rows,
                              key=row_hash(current, list(self.features), _SEED))
-        sample["_out"], _ = self._isolation(sample)
-        iso = sample.groupby(W).agg(rows=("_out", "sum"), rows_checked=("_out", "size"))
-        iso = iso[iso.rows > 0].reset_index().assign(reason="input_outlier")
-        if not len(iso):
-            return counts
-        out = pd.concat([counts, iso[_COUNT_COLUMNS]], ignore_index=True)
-        out = out.astype({W: "int64", "rows": "int64", "rows_checked": "int64"})
-        order = out.reason == "input_outlier"
-        return out.assign(_o=order).sort_values([W, "_o"], kind="stable").drop(
-            columns="_o").reset_index(drop=True)
+        outlier, _ = self._isolation(sample)
+        return self._with_isolation(counts, sample[W].to_numpy(), outlier)

@@ -241,10 +241,13 @@ def select_rows(table: ir.Table, reasons: Sequence[Reason], columns: Sequence[st
     # written once in the query (Spark's planner slows badly on repeated large expressions)
     t = t.mutate(_severity=sum((t[f"_s{i}"] for i in range(len(reasons))),
                                ibis.literal(0.0)))
+    t = t.mutate(_srank=ibis.row_number().over(group_by=W, order_by=t._key))
+    # the severity rank over the rows left once the unsampled severity-0 rows are gone:
+    # those rank after every row of severity > 0, so the ranks of the rows it keeps are
+    # the ranks over the whole window (one window sort over the whole table, not two)
+    t = t.filter((t._severity > 0) | (t._srank < sample))
     t = t.mutate(
-        _rank=ibis.row_number().over(group_by=W, order_by=[ibis.desc(t._severity), t._key]),
-        _srank=ibis.row_number().over(group_by=W, order_by=t._key),
-    )
+        _rank=ibis.row_number().over(group_by=W, order_by=[ibis.desc(t._severity), t._key]))
     t = t.filter(((t._severity > 0) & (t._rank < top)) | (t._srank < sample))
     t = t.mutate(_sampled=t._srank < sample)
     out = t.select(W, *columns, "_severity", "_key", "_sampled", *flags).execute()
