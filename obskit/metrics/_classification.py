@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from obskit.metrics._intervals import (
     NO_INTERVAL,
@@ -24,6 +24,9 @@ from obskit.metrics._intervals import (
     normal_interval,
     wilson_interval,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "macro_roc_auc",
@@ -229,6 +232,7 @@ def multiclass_scores(confusion: pd.DataFrame) -> dict[str, float | None]:
 
     Examples
     --------
+    >>> import pandas as pd
     >>> conf = pd.DataFrame({"label": ["a", "a", "b"], "prediction": ["a", "b", "b"],
     ...                      "n": [3, 1, 4]})
     >>> multiclass_scores(conf)["recall[a]"]
@@ -258,6 +262,7 @@ def multiclass_intervals(confusion: pd.DataFrame, *, confidence: float = 0.95
 
     Examples
     --------
+    >>> import pandas as pd
     >>> conf = pd.DataFrame({"label": ["a", "b"], "prediction": ["a", "a"], "n": [5, 0]})
     >>> multiclass_intervals(conf)["recall[b]"]
     (None, None)

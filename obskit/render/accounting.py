@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from obskit._format import finite, fmt_int, fmt_pct
 from obskit._text import plural
-from obskit.io.paths import unfinished_note
 from obskit.render.common import as_read, basename, complete, escape, quarantine_examples, table
 from obskit.results import Run
 
@@ -45,6 +44,8 @@ def _unfinished_html(run: Run) -> str:
                if files}
     if not skipped:
         return ""
+    from obskit.io.paths import unfinished_note  # the io package: only with such files
+
     notes = "".join(
         f"<p>{escape(unfinished_note(source, [(f.path or '?', f.bytes) for f in files]))}</p>"
         for source, files in skipped.items())

@@ -3,11 +3,11 @@ report's figures of the explained rows of a run."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
 
 from obskit._format import finite
@@ -15,11 +15,14 @@ from obskit._text import plural
 from obskit.render.common import complete, mpl
 from obskit.results import Run
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = ["explanation_figures", "lime_figure", "waterfall_figure"]
 
 
 def waterfall_figure(
-    shap_row: pd.Series,
+    shap_row: Mapping[Any, float] | pd.Series,
     base_value: float,
     feature_values: pd.Series | Mapping[str, Any],
     title: str,
@@ -29,15 +32,19 @@ def waterfall_figure(
     """A SHAP waterfall for one row: from the base value to the output, feature by feature.
 
     The ``max_features`` features with the largest |SHAP| get one bar each (largest at
-    the top, labelled ``feature = value``); the rest are summed into one ``other`` bar.
+    the top, labelled ``feature = value``; ties in their given order, missing values
+    last); the rest are summed into one ``other`` bar (missing values skipped).
+    ``shap_row`` is a mapping (or a pandas Series) of feature → SHAP value.
     """
-    order = shap_row.abs().sort_values(ascending=False, kind="stable").index
-    top = list(order[:max_features])
+    shap: dict[Any, float] = {f: float(v) for f, v in shap_row.items()}
+    order = sorted(shap, key=lambda f: (math.isnan(shap[f]), -abs(shap[f])))  # stable
+    top = order[:max_features]
     labels = [f"{mpl(f)} = {mpl(_short(feature_values.get(f)))}" for f in top]
-    contributions = [float(shap_row[f]) for f in top]
+    contributions = [shap[f] for f in top]
     if len(order) > max_features:
         labels.append(f"other ({plural(len(order) - max_features, 'feature')})")
-        contributions.append(float(shap_row[order[max_features:]].sum()))
+        contributions.append(math.fsum(shap[f] for f in order[max_features:]
+                                       if not math.isnan(shap[f])))
     labels, contributions = labels[::-1], contributions[::-1]  # draw bottom-up
     # from the base value at the bottom up to the output at the top, as in shap's waterfall
     starts = base_value + np.concatenate([[0.0], np.cumsum(contributions[:-1])])
@@ -97,7 +104,7 @@ def explanation_figures(run: Run, *, rows: int = 3) -> list[Figure]:
     figures: list[Figure] = []
     explained = (run.explanations.rows if run.explanations is not None else None) or ()
     for e in [e for e in explained if e.lime][:rows]:
-        shap_row = pd.Series({str(k): finite(v) or 0.0 for k, v in e.shap.items()})
+        shap_row = {str(k): finite(v) or 0.0 for k, v in e.shap.items()}
         title = f"request {e.request_id}"
         figures.append(waterfall_figure(shap_row, finite(e.base_value) or 0.0,
                                         e.values, f"SHAP, {title}"))

@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
 
 from obskit._format import finite, fmt_ms, fmt_num, fmt_time
@@ -182,7 +181,7 @@ def explanation_html(explanation: ExplainedRow | None, *, values: Mapping[str, A
     if explanation is None or explanation.layout == ():
         return (f"<p><em>This request has no explanation in the run: "
                 f"{escape(status or 'it was not among the rows explained')}.</em></p>")
-    shap_row = pd.Series({str(k): finite(v) or 0.0 for k, v in explanation.shap.items()})
+    shap_row = {str(k): finite(v) or 0.0 for k, v in explanation.shap.items()}
     parts = []
     if len(shap_row):
         base = finite(explanation.base_value) or 0.0

@@ -1,17 +1,21 @@
 """The result collections a notebook user turns into tables: ``to_df()`` and
 ``_repr_html_`` (from the frame; pandas escapes the text) on windows, the long drift
 table, data quality, anomalies and alerts. Everything is read from the records: nothing
-is recomputed."""
+is recomputed. pandas is imported by ``to_df()``, not with the results (the report
+notebook reads them without it)."""
+
+from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from obskit.results.alerts import Alert
 from obskit.results.anomalies import AnomalousPrediction
 from obskit.results.record import HIDDEN, Record
 from obskit.results.windows import FeatureDrift, FeatureQuality, Window
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Alerts", "Anomalies", "DriftTable", "QualityTable", "Windows"]
 
@@ -28,6 +32,8 @@ def _names(cls: type[Record]) -> list[str]:
 
 
 def _record_frame(records: tuple[Record, ...], cls: type[Record]) -> pd.DataFrame:
+    import pandas as pd
+
     names = _names(cls)
     return pd.DataFrame([[getattr(r, n) for n in names] for r in records], columns=names)
 
@@ -50,6 +56,8 @@ class Windows(tuple[Window, ...]):
             ``<m>_upper`` (the 95% interval, None without one); per estimated metric
             ``estimated_<m>`` with ``_lower`` / ``_upper``. One row per window.
         """
+        import pandas as pd
+
         rows: list[dict[str, Any]] = []
         for w in self:
             row: dict[str, Any] = {
@@ -71,12 +79,12 @@ class Windows(tuple[Window, ...]):
         return _html(self.to_df())
 
     @property
-    def drift(self) -> "DriftTable":
+    def drift(self) -> DriftTable:
         """The long drift table of these windows."""
         return DriftTable(windows=tuple(self))
 
     @property
-    def quality(self) -> "QualityTable":
+    def quality(self) -> QualityTable:
         """The data quality of these windows, per feature."""
         return QualityTable(windows=tuple(self))
 
@@ -101,6 +109,8 @@ class DriftTable:
             ``threshold_kind``, ``p_value``, ``adjusted``, ``persistent``, ``values_used``,
             ``reason``; one row per window and feature.
         """
+        import pandas as pd
+
         rows = [[w.index, w.start, feature, *(getattr(d, n) for n in self.columns[3:])]
                 for w in self.windows for feature, d in w.drift.items()]
         return pd.DataFrame(rows, columns=list(self.columns))
@@ -128,6 +138,8 @@ class QualityTable:
             ``_share`` (0-1), ``reference_<m>_share`` and ``_increase`` (None where the
             measure does not apply); one row per window and feature.
         """
+        import pandas as pd
+
         rows = [[w.index, w.start, feature, *(getattr(q, n) for n in self.columns[3:])]
                 for w in self.windows for feature, q in w.data_quality.items()]
         return pd.DataFrame(rows, columns=list(self.columns))

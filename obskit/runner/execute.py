@@ -3,17 +3,40 @@ one deadline for the whole run."""
 
 from __future__ import annotations
 
+import functools
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from obskit.exceptions import InputError, NotebookError
 
-__all__ = ["NOTEBOOK", "execute_notebook", "kernel_config", "notebook_path"]
+__all__ = ["NOTEBOOK", "execute_notebook", "import_jsonschema", "kernel_config",
+           "notebook_path"]
 
 #: the report notebook
 NOTEBOOK = "monitoring_report.ipynb"
+
+
+def import_jsonschema() -> None:
+    """Import ``jsonschema`` (nbformat's validator, imported by papermill and nbconvert)
+    without its optional ``rfc3987_syntax`` format checker.
+
+    ``jsonschema`` imports ``rfc3987_syntax`` when it is installed, and that module builds
+    a lark grammar at import time: about 2 s of CPU, for an ``iri`` string-format check
+    that nbformat's notebook schema never uses. Hidden only while ``jsonschema`` is first
+    imported; nothing else changes, and ``rfc3987_syntax`` stays importable afterwards.
+    Does nothing when ``jsonschema`` is already imported.
+    """
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        return
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # ImportError
+    try:
+        import jsonschema  # noqa: F401
+    finally:
+        if sys.modules.get("rfc3987_syntax", 0) is None:
+            del sys.modules["rfc3987_syntax"]
 
 
 def notebook_path(name: str = NOTEBOOK) -> Path:
@@ -65,6 +88,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], *
     NotebookError
         A cell failed, the run timed out, or the kernel died.
     """
+    import_jsonschema()
     import papermill as pm
     from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
@@ -79,7 +103,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], *
             str(notebook), str(output), parameters=parameters, kernel_name="python3",
             cwd=str(output.parent), progress_bar=False,
             execution_timeout=max(1, math.ceil(timeout_s)), timeout_func=remaining,
-            config=kernel_config(),
+            config=kernel_config(), engine_name=_register_engine(),
         )
     except PapermillExecutionError as exc:
         raise NotebookError(
@@ -93,6 +117,58 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], *
         ) from exc
     except DeadKernelError as exc:
         raise NotebookError(f"notebook kernel died: {exc}", notebook=str(output)) from exc
+
+
+#: papermill's engine name for :func:`_register_engine`
+_ENGINE = "obskit"
+
+
+@functools.cache
+def _register_engine() -> str:
+    """Register (once) papermill's nbclient engine, writing the executed notebook once.
+
+    papermill's own engine writes (and validates) the whole notebook at every cell's start
+    and end: 30-odd writes of a notebook that grows to a megabyte of figures. This engine
+    writes it once at the end: papermill writes it after a good run or a failed cell, and
+    the engine itself after a timeout or a dead kernel (where papermill writes nothing), so
+    the executed notebook is always there to read. A run killed mid-way leaves none; its
+    temporary folder is removed anyway.
+
+    Returns
+    -------
+    str
+        The engine's name, for papermill's ``engine_name``.
+    """
+    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+    from papermill.iorw import write_ipynb
+
+    class _Manager(NotebookExecutionManager):
+        def save(self, **kwargs: Any) -> None:  # noqa: ARG002 - the engine writes once
+            return None
+
+    class _Engine(NBClientEngine):
+        @classmethod
+        def execute_notebook(cls, nb: Any, kernel_name: str, output_path: Any = None,
+                             progress_bar: bool = True, log_output: bool = False,
+                             autosave_cell_every: int = 30, **kwargs: Any) -> Any:
+            nb_man = _Manager(nb, output_path=output_path, progress_bar=progress_bar,
+                              log_output=log_output, autosave_cell_every=0)
+            nb_man.notebook_start()
+            try:
+                cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output,
+                                             **kwargs)
+            except BaseException:
+                nb_man.cleanup_pbar()
+                nb_man.notebook_complete()
+                if output_path:
+                    write_ipynb(nb_man.nb, output_path)
+                raise
+            nb_man.cleanup_pbar()
+            nb_man.notebook_complete()
+            return nb_man.nb
+
+    papermill_engines.register(_ENGINE, _Engine)
+    return _ENGINE
 
 
 def kernel_config() -> Any:

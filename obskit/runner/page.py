@@ -47,6 +47,9 @@ def to_html(notebook: Path, *, title: str = "obskit report") -> str:
         The page: code hidden, images embedded, no stylesheet or script from the network,
         and a Content-Security-Policy (:data:`CSP`) that lets no script run.
     """
+    from obskit.runner.execute import import_jsonschema
+
+    import_jsonschema()
     import nbformat
     from nbconvert import HTMLExporter
 

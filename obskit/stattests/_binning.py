@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+# pandas is imported where used: importing the registry (method names, labels) stays light
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 
 __all__ = [
@@ -67,6 +67,8 @@ def sturges_edges(minimum: float, maximum: float, n: int) -> np.ndarray:
 
 
 def _finite(x: ArrayLike) -> np.ndarray:
+    import pandas as pd
+
     a = pd.to_numeric(pd.Series(np.asarray(x).ravel()), errors="coerce").to_numpy(float)
     return a[np.isfinite(a)]
 
@@ -91,6 +93,8 @@ def counts_from_samples(reference: ArrayLike, current: ArrayLike
 def category_counts_from_samples(reference: ArrayLike, current: ArrayLike
                                  ) -> tuple[list, np.ndarray, np.ndarray]:
     """Categories (sorted by their text) and their counts in each sample; missing dropped."""
+    import pandas as pd
+
     r = pd.Series(np.asarray(reference, dtype=object)).dropna()
     c = pd.Series(np.asarray(current, dtype=object)).dropna()
     keys = sorted(set(r) | set(c), key=str)

@@ -7,10 +7,9 @@ Evidently 0.7's (``evidently.legacy.calculations.stattests``).
 
 from __future__ import annotations
 
+# scipy is imported where used: importing the registry (method names, labels) stays light
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
-from scipy.spatial import distance
 
 from obskit.stattests._binning import STD_FLOOR, fill_zero_shares, shares
 
@@ -125,6 +124,8 @@ def jensenshannon_distance(reference_counts: ArrayLike, current_counts: ArrayLik
     pair = _pair(reference_counts, current_counts)
     if pair is None:
         return float("nan")
+    from scipy.spatial import distance
+
     return float(distance.jensenshannon(*pair))
 
 
@@ -176,6 +177,8 @@ def kl_divergence(reference_counts: ArrayLike, current_counts: ArrayLike) -> flo
     pair = _pair(reference_counts, current_counts)
     if pair is None:
         return float("nan")
+    from scipy import stats
+
     return float(stats.entropy(fill_zero_shares(pair[0]), fill_zero_shares(pair[1])))
 
 

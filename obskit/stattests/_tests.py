@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 import warnings
 
+# scipy is imported where used: importing the registry (method names, labels) stays light
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 __all__ = [
     "ks_statistic",
@@ -102,6 +102,8 @@ def ks_pvalue_from_statistic(statistic: float, n_reference: int, n_current: int)
         except ImportError:  # pragma: no cover - depends on scipy internals
             pass
     m, n = sorted([float(n1), float(n2)], reverse=True)
+    from scipy import stats
+
     return float(np.clip(stats.kstwo.sf(d, np.round(m * n / (m + n))), 0, 1))
 
 
@@ -172,6 +174,8 @@ def anderson_pvalue(values: ArrayLike, reference_counts: ArrayLike, current_coun
         return 1.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        from scipy import stats
+
         return float(stats.anderson_ksamp([ref, cur])[2])
 
 
@@ -203,6 +207,8 @@ def cramer_von_mises_pvalue(values: ArrayLike, reference_counts: ArrayLike,
     ref, cur = _samples(values, reference_counts, current_counts)
     if len(ref) < 2 or len(cur) < 2:
         return float("nan")
+    from scipy import stats
+
     return float(stats.cramervonmises_2samp(ref, cur).pvalue)
 
 
@@ -236,6 +242,8 @@ def chisquare_pvalue(reference_counts: ArrayLike, current_counts: ArrayLike) -> 
     keep = f_exp > 0
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
+        from scipy import stats
+
         return float(stats.chisquare(c[keep], f_exp[keep])[1])
 
 
@@ -273,6 +281,8 @@ def chisquare_homogeneity_pvalue(reference_counts: ArrayLike,
     table = np.vstack([r[keep], c[keep]])
     expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
     statistic = float(((table - expected) ** 2 / expected).sum())
+    from scipy import stats
+
     return float(stats.chi2.sf(statistic, keep.sum() - 1))
 
 
@@ -308,4 +318,6 @@ def z_pvalue(reference_counts: ArrayLike, current_counts: ArrayLike) -> float:
     pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
     with np.errstate(all="ignore"):
         z = (p1 - p2) / np.sqrt(pooled * (1 - pooled) * (1.0 / n1 + 1.0 / n2))
+    from scipy import stats
+
     return float(2 * (1 - stats.norm.cdf(np.abs(z))))
