@@ -3,12 +3,19 @@ the new window, and reports exactly what a run without the cache reports."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import obskit
 from obskit.config import load_config
+from obskit.results import load
+from obskit.runner import RunOutcome, report
+from obskit.runner import backfill as bf
 
 DAYS = 6
 SEGMENTS = 2  # model versions v1, v2
@@ -43,15 +50,17 @@ def logs(tmp_path):
     return write
 
 
+def _settings(tmp_path) -> dict:
+    return {"sources": {"reference": str(tmp_path / "ref.parquet"),
+                        "current": str(tmp_path / "current")},
+            "window": "1d", "segments": ["model_version"], "min_segment_rows": 100,
+            "out": str(tmp_path / "reports"), "min_window_rows": 50}
+
+
 @pytest.fixture()
 def config(tmp_path):
     def make(**extra):
-        return load_config(overrides={
-            "sources": {"reference": str(tmp_path / "ref.parquet"),
-                        "current": str(tmp_path / "current")},
-            "window": "1d", "segments": ["model_version"], "min_segment_rows": 100,
-            "out": str(tmp_path / "reports"), "min_window_rows": 50,
-            **extra})
+        return load_config(overrides={**_settings(tmp_path), **extra})
 
     return make
 
@@ -135,3 +144,24 @@ def test_cli_flags_map_onto_the_config_key(tmp_path, monkeypatch):
     assert off["window_cache"] is False
     moved = overrides_from_flags(parse(["report", "--config", "c", "--window-cache", "d"]))
     assert moved["window_cache"] == str(tmp_path / "d")
+
+
+def test_a_backfill_reuses_the_windows_of_the_daily_runs(logs, config, tmp_path,
+                                                         monkeypatch):
+    _quick(config)  # the daily run: every window stored
+    seen: list[dict] = []
+
+    def run_report(cfg, *, out=None, analysis=None, run_id=None, remediation_dry_run=None):
+        seen.append(obskit.analyze(cfg).to_summary()["window_cache"])
+        run_dir = Path(out) / str(run_id)
+        run_dir.mkdir(parents=True)
+        summary = {"status": "ok", "alerts": []}
+        (run_dir / "summary.json").write_text(json.dumps(summary))
+        return RunOutcome(run_dir, "ok", load(summary))
+
+    monkeypatch.setattr(report, "run_report", run_report)
+    start = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    bf.backfill(None, start=start, end=start + timedelta(days=2), every=timedelta(days=1),
+                overrides={**_settings(tmp_path), "multivariate": {"enabled": False}},
+                progress=False)
+    assert seen == [{"enabled": True, "hits": 1 + SEGMENTS, "misses": 0}] * 2
