@@ -365,7 +365,7 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> RunParts:
     cache = reference_cache(config, logs)
     windows = window_cache(config, logs, spec, table)
     overall = analyse_table(config, logs, spec, table, reference, distributions=True,
-                            cache=cache, windows=windows)
+                            cache=cache, window_cache=windows)
     with stage("profile"):
         overall.windows, probes, probes_unfinished = analyse_probes(config, logs.con, spec,
                                                                    overall.windows)

@@ -71,7 +71,7 @@ def analyse_segments(config: Config, logs: LoadedLogs, spec: WindowSpec, table: 
             scope = "all" if basis == "whole reference" else f"{segment.column}={segment.value!r}"
             result = analyse_table(config, logs, spec, segment.filter(table), seg_ref,
                                    cache=cache, scope=scope, segment=segment,
-                                   windows=windows)
+                                   window_cache=windows)
             seg_alerts, _ = judge(config, logs, result.windows,
                                   result.reference_performance,
                                   result.reference_performance_ci, segment)

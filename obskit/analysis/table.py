@@ -220,7 +220,7 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table: Any
                   reference: Any, *, distributions: bool = False,
                   cache: ReferenceCache | None = None, scope: str = "all",
                   segment: Segment | None = None,
-                  windows: WindowCache | None = None) -> TableResult:
+                  window_cache: WindowCache | None = None) -> TableResult:
     """Run every monitor on one windowed table against one reference.
 
     Parameters
@@ -241,7 +241,7 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table: Any
     scope : str, default ``"all"``
     segment : Segment, optional
         The segment ``table`` holds (None: the whole log).
-    windows : WindowCache, optional
+    window_cache : WindowCache, optional
         Per-window results of earlier runs: only the windows not found are computed.
 
     Returns
@@ -253,7 +253,7 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table: Any
     with stage("drift"):  # the rules look at the whole table: part of every window's key
         if reference is not None and logs.features:
             rules = drift_rules(config, logs.features, reference, table)
-    plan = (windows or WindowCache(None)).plan(
+    plan = (window_cache or WindowCache(None)).plan(
         spec, table, settings=settings_text(rules), scope=f"{segment and segment.label}|{scope}",
         segment=segment, by_index=logs.task == "regression")
     todo = plan.pending  # the rows of the windows not found in the cache

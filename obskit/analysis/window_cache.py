@@ -53,6 +53,7 @@ from obskit.profiles import W
 from obskit.profiles.segments import Segment
 from obskit.results import WindowCacheStats
 from obskit.thresholds import persistent_runs
+from obskit.timings import stage
 from obskit.windows import PeriodWindow, WindowSpec
 
 __all__ = ["NOT_SETTINGS", "WindowCache", "WindowPlan", "settings_text", "window_cache"]
@@ -186,7 +187,9 @@ class WindowCache:
             return WindowPlan(table, {}, {})
         assert self.directory is not None
         paths: dict[int, Path] = {}
-        for w, fp in self._window_prints(segment).items():
+        with stage("profile"):
+            prints = self._window_prints(segment)
+        for w, fp in prints.items():
             if isinstance(spec, PeriodWindow):
                 bounds = "/".join(b.isoformat() for b in spec.bounds(w))
             else:
@@ -242,7 +245,7 @@ class WindowPlan:
             self._store(path, {name: _rows(getattr(frames, name), w) for name in _FRAMES})
         if not self.stored:
             return frames
-        merged = {}
+        merged: dict[str, Any] = {}
         for name in _FRAMES:
             fresh = getattr(frames, name)
             if fresh is None:
@@ -331,11 +334,12 @@ def window_cache(config: Config, logs: LoadedLogs, spec: WindowSpec, table: Any
     ref = logs.reference
     reference = "none"
     if ref is not None:
-        reference = data_fingerprint(ref.files, rows_used=ref.rows_used,
-                                     rows_quarantined=ref.rows_quarantined,
-                                     features=logs.features)
-        if reference is None:
+        known = data_fingerprint(ref.files, rows_used=ref.rows_used,
+                                 rows_quarantined=ref.rows_quarantined,
+                                 features=logs.features)
+        if known is None:
             return WindowCache(None)
+        reference = known
     directory = Path(setting) if isinstance(setting, str) \
         else Path(config.out).absolute() / ".cache" / "windows"
     settings = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
