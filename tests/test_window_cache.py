@@ -165,3 +165,12 @@ def test_a_backfill_reuses_the_windows_of_the_daily_runs(logs, config, tmp_path,
                 overrides={**_settings(tmp_path), "multivariate": {"enabled": False}},
                 progress=False)
     assert seen == [{"enabled": True, "hits": 1 + SEGMENTS, "misses": 0}] * 2
+
+
+def test_row_windows_reuse_the_full_blocks(logs, config):
+    _quick(config, window="500 rows")
+    logs(DAYS)  # 240 more rows: the last block changes, new blocks follow
+    grown = _quick(config, window="500 rows")
+    assert grown["window_cache"]["hits"] > 0
+    assert _comparable(grown) == _comparable(_quick(config, window="500 rows",
+                                                    window_cache=False))
