@@ -132,7 +132,7 @@ def config_factory(tmp_path):
 
 def _comparable(summary: dict) -> dict:
     return {k: v for k, v in summary.items()
-            if k not in ("generated_at", "timings", "reference_cache")}
+            if k not in ("generated_at", "timings", "reference_cache", "window_cache")}
 
 
 def test_a_second_run_reuses_every_fit_and_reports_the_same(config_factory, tmp_path):
@@ -149,7 +149,7 @@ def test_a_second_run_reuses_every_fit_and_reports_the_same(config_factory, tmp_
 def test_cache_can_be_turned_off_or_moved(config_factory, tmp_path):
     off = obskit.analyze(config_factory(reference_cache=False)).to_summary()
     assert off["reference_cache"]["enabled"] is False
-    assert not (tmp_path / "reports" / ".cache").exists()
+    assert not (tmp_path / "reports" / ".cache" / "reference").exists()
     moved = obskit.analyze(config_factory(reference_cache=str(tmp_path / "elsewhere")))
     assert moved.to_summary()["reference_cache"]["misses"] > 0
     assert any((tmp_path / "elsewhere").iterdir())

@@ -35,6 +35,7 @@ from obskit.analysis.table import (
     reference_cache,
 )
 from obskit.analysis.traces import analyse_traces, link_traces, read_traces
+from obskit.analysis.window_cache import window_cache
 from obskit.config import Config, load_config
 from obskit.exceptions import InputError
 from obskit.findings import build_findings
@@ -69,6 +70,7 @@ from obskit.results import (
     Sources,
     TraceCounts,
     UnfinishedFile,
+    WindowCacheStats,
     Windows,
 )
 from obskit.stattests.drift_rules import NOT_JUDGED
@@ -163,6 +165,7 @@ class RunParts:
     segments: dict[str, tuple[SegmentResult, ...]] = field(default_factory=dict)
     anomalies: AnomalyResult = field(default_factory=AnomalyResult)
     reference_cache: ReferenceCacheStats = field(default_factory=ReferenceCacheStats)
+    window_cache: WindowCacheStats = field(default_factory=WindowCacheStats)
     #: the probe results read (``sources.probes``), None without
     probes: ProbeCounts | None = None
     #: the unfinished probe result files skipped (``.part``)
@@ -274,6 +277,7 @@ def assemble_run(parts: RunParts, timings: dict[str, float]) -> Analysis:
         findings=(),
         timings=dict(timings),
         reference_cache=parts.reference_cache,
+        window_cache=parts.window_cache,
         notes=(*logs.notes, *(r.note for r in rules.values() if r.note)),
         estimation=parts.estimation,
         drift_not_judged={name: r.note for name, r in rules.items()
@@ -356,8 +360,9 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> RunParts:
         raise _empty_period(config, logs)
     reference = logs.reference.table if logs.reference else None
     cache = reference_cache(config, logs)
+    windows = window_cache(config, logs, spec, table)
     overall = analyse_table(config, logs, spec, table, reference, distributions=True,
-                            cache=cache)
+                            cache=cache, window_cache=windows)
     with stage("profile"):
         overall.windows, probes, probes_unfinished = analyse_probes(config, logs.con, spec,
                                                                    overall.windows)
@@ -390,7 +395,8 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> RunParts:
     if parts.estimation.reason and config.estimation and note not in logs.notes:
         logs.notes.append(note)
     with stage("segments", absorb=True):
-        parts.segments, segment_alerts = analyse_segments(config, logs, spec, table, cache)
+        parts.segments, segment_alerts = analyse_segments(config, logs, spec, table, cache,
+                                                          windows)
         parts.alerts += segment_alerts
     with stage("anomalies"):
         parts.anomalies = analyse_anomalies(config, logs, table, reference, overall.windows,
@@ -399,4 +405,5 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> RunParts:
         parts.anomalies = dataclasses.replace(parts.anomalies, rows=linked)
     parts.reference_cache = ReferenceCacheStats(enabled=cache.enabled, hits=cache.hits,
                                                 misses=cache.misses)
+    parts.window_cache = windows.stats()
     return parts

@@ -9,6 +9,7 @@ from obskit.analysis.assemble import record
 from obskit.analysis.judge import judge
 from obskit.analysis.reference_cache import ReferenceCache
 from obskit.analysis.table import analyse_table
+from obskit.analysis.window_cache import WindowCache
 from obskit.config import Config
 from obskit.io.logs import LoadedLogs
 from obskit.profiles.segments import Segment, find_segments, segment_columns
@@ -36,7 +37,7 @@ def segment_reference(config: Config, logs: LoadedLogs, segment: Segment) -> tup
 
 
 def analyse_segments(config: Config, logs: LoadedLogs, spec: WindowSpec, table: Any,
-                     cache: ReferenceCache
+                     cache: ReferenceCache, windows: WindowCache | None = None
                      ) -> tuple[dict[str, tuple[SegmentResult, ...]], list[Alert]]:
     """Every segment of the configured columns, each with enough rows against its own
     reference.
@@ -50,6 +51,8 @@ def analyse_segments(config: Config, logs: LoadedLogs, spec: WindowSpec, table: 
         The analysed current rows with their ``window_index``.
     cache : ReferenceCache
         Fitted reference statistics (scoped per segment reference).
+    windows : WindowCache, optional
+        Per-window results of earlier runs (scoped per segment and reference).
 
     Returns
     -------
@@ -67,7 +70,8 @@ def analyse_segments(config: Config, logs: LoadedLogs, spec: WindowSpec, table: 
             seg_ref, basis = segment_reference(config, logs, segment)
             scope = "all" if basis == "whole reference" else f"{segment.column}={segment.value!r}"
             result = analyse_table(config, logs, spec, segment.filter(table), seg_ref,
-                                   cache=cache, scope=scope, segment=segment)
+                                   cache=cache, scope=scope, segment=segment,
+                                   window_cache=windows)
             seg_alerts, _ = judge(config, logs, result.windows,
                                   result.reference_performance,
                                   result.reference_performance_ci, segment)

@@ -16,6 +16,7 @@ from obskit._text import plural
 from obskit.analysis.assemble import WindowFrames, assemble_windows
 from obskit.analysis.drift_rules import drift_rules, drift_summary
 from obskit.analysis.reference_cache import ReferenceCache, data_fingerprint
+from obskit.analysis.window_cache import WindowCache, settings_text
 from obskit.config import Config, DriftRule
 from obskit.io.logs import LoadedLogs
 from obskit.metrics.performance import METRICS
@@ -218,7 +219,8 @@ def data_quality(logs: LoadedLogs, spec: WindowSpec, table: Any, reference: Any,
 def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table: Any,
                   reference: Any, *, distributions: bool = False,
                   cache: ReferenceCache | None = None, scope: str = "all",
-                  segment: Segment | None = None) -> TableResult:
+                  segment: Segment | None = None,
+                  window_cache: WindowCache | None = None) -> TableResult:
     """Run every monitor on one windowed table against one reference.
 
     Parameters
@@ -239,31 +241,39 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table: Any
     scope : str, default ``"all"``
     segment : Segment, optional
         The segment ``table`` holds (None: the whole log).
+    window_cache : WindowCache, optional
+        Per-window results of earlier runs: only the windows not found are computed.
 
     Returns
     -------
     TableResult
     """
     cache = cache or ReferenceCache(None, None)
-    with stage("profile"):
-        overview = _overview(spec, table)
-        health = health_by_window(table)
-        versions = (model_versions_by_window(table) if "model_version" in table.columns
-                    else None)
-        quality = data_quality(logs, spec, table, reference, segment)
-    drift = pd.DataFrame(columns=[W, "feature", "method", "value", "threshold", "drifted"])
-    dists: dict[str, Any] = {}
     rules: dict[str, DriftRule] = {}
-    with stage("drift"):
+    with stage("drift"):  # the rules look at the whole table: part of every window's key
         if reference is not None and logs.features:
             rules = drift_rules(config, logs.features, reference, table)
+    plan = (window_cache or WindowCache(None)).plan(
+        spec, table, settings=settings_text(rules), scope=f"{segment and segment.label}|{scope}",
+        segment=segment, by_index=logs.task == "regression")
+    todo = plan.pending  # the rows of the windows not found in the cache
+    with stage("profile"):
+        overview = _overview(spec, todo)
+        health = health_by_window(todo)
+        versions = (model_versions_by_window(todo) if "model_version" in table.columns
+                    else None)
+        quality = data_quality(logs, spec, todo, reference, segment)
+    drift = pd.DataFrame(columns=[W, "feature", "method", "value", "threshold", "drifted"])
+    dists: dict[str, Any] = {}
+    with stage("drift"):
+        if reference is not None and logs.features:
             options = {k: config.drift_default[k] for k in ("threshold", "persistence", "fdr")}
             judged = {f: k for f, k in logs.features.items() if rules[f].method != NOT_JUDGED}
             monitor = cache.fit(DriftMonitor(judged, {f: rules[f] for f in judged}, **options),
                                 reference, scope=scope)
-            drift = monitor.calculate(table)
+            drift = monitor.calculate(todo)
             dists = monitor.distributions(table) if distributions else {}
-        multivariate = (multivariate_drift(config, logs.features, table, reference, cache)
+        multivariate = (multivariate_drift(config, logs.features, todo, reference, cache)
                         if distributions else pd.DataFrame())
     with stage("performance"):
         perf_monitor = PerformanceMonitor(logs.task, positive_label=config.positive_label,
@@ -272,11 +282,13 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table: Any
             perf_monitor.fit(reference)
         else:
             cache.fit(perf_monitor, reference, scope=scope)
-        performance = perf_monitor.calculate(table)
-        estimated = estimated_performance(config, logs, table, reference, cache, scope)
-    frames = WindowFrames(overview=overview, drift=drift, performance=performance,
-                          estimated=estimated, multivariate=multivariate, health=health,
-                          data_quality=quality, versions=versions)
+        performance = perf_monitor.calculate(todo)
+        estimated = estimated_performance(config, logs, todo, reference, cache, scope)
+    frames = plan.merge(WindowFrames(overview=overview, drift=drift, performance=performance,
+                                     estimated=estimated, multivariate=multivariate,
+                                     health=health, data_quality=quality, versions=versions),
+                        persistence=config.drift_default.get("persistence"))
+    drift, quality = frames.drift, frames.data_quality
     windows = assemble_windows(spec, frames, features=list(logs.features),
                                metrics=METRICS[logs.task], min_rows=config.min_window_rows,
                                has_labels=measures_performance(

@@ -82,6 +82,13 @@ def add_report_flags(p: argparse.ArgumentParser) -> None:
     cache.add_argument("--no-reference-cache", dest="reference_cache", action="store_false",
                        help="fit on the reference afresh every run "
                             "(config: reference_cache: false)")
+    windows = p.add_mutually_exclusive_group()
+    windows.add_argument("--window-cache", metavar="DIR",
+                         help="keep per-window results in DIR (default <out>/.cache/windows; "
+                              "config: window_cache)")
+    windows.add_argument("--no-window-cache", dest="window_cache", action="store_false",
+                         help="compute every window afresh every run "
+                              "(config: window_cache: false)")
     p.add_argument("--dry-run", action="store_true", default=None,
                    help="alert sinks and rule actions say what they would do, and do nothing "
                         "(config: dry_run)")
@@ -137,4 +144,7 @@ def overrides_from_flags(args: argparse.Namespace) -> dict[str, Any]:
     if args.reference_cache is not None:
         out["reference_cache"] = (str(cwd / args.reference_cache)
                                   if isinstance(args.reference_cache, str) else False)
+    if getattr(args, "window_cache", None) is not None:
+        out["window_cache"] = (str(cwd / args.window_cache)
+                               if isinstance(args.window_cache, str) else False)
     return out

@@ -47,7 +47,7 @@ TOP_LEVEL_KEYS = (
     "engine", "duckdb", "spark", "positive_label", "drift", "alerts", "model", "out",
     "fail_on_alert", "segments", "min_segment_rows", "multivariate", "estimation",
     "anomalies", "schedule", "sinks", "keep", "notebook_timeout_s", "period",
-    "dry_run", "reference_cache", "remediation",
+    "dry_run", "reference_cache", "window_cache", "remediation",
 )
 MODEL_KEYS = ("path", "trusted_types", "trust")
 MULTIVARIATE_KEYS = ("enabled", "sample_rows", "threshold")
@@ -200,6 +200,11 @@ def config_from_dict(raw: Mapping[str, Any], *, base_dir: Path | None = None,
            "true, false or a directory", cache)
     kwargs["reference_cache"] = resolve_path(cache, "reference_cache", base) \
         if isinstance(cache, str) else cache
+    windows = raw.get("window_cache", True)
+    expect(isinstance(windows, (bool, str)) and windows != "", "window_cache",
+           "true, false or a directory", windows)
+    kwargs["window_cache"] = resolve_path(windows, "window_cache", base) \
+        if isinstance(windows, str) else windows
     period = check_keys(raw.get("period") or {}, ("start", "end"), "period")
     for bound in ("start", "end"):
         value = period.get(bound)

@@ -157,6 +157,9 @@ class Config:
     #: fitted reference statistics on disk (:mod:`obskit.analysis.reference_cache`): True keeps them
     #: in ``<out>/.cache/reference``, a path keeps them there, False turns the cache off
     reference_cache: bool | str = True
+    #: per-window results on disk (:mod:`obskit.analysis.window_cache`): True keeps them in
+    #: ``<out>/.cache/windows``, a path keeps them there, False turns the cache off
+    window_cache: bool | str = True
     notebook_timeout_s: float = 1800.0
     #: sinks and rule actions report what they would do, and do nothing
     dry_run: bool = False

@@ -54,6 +54,7 @@ from obskit.results.run import (
     Sources,
     TraceCounts,
     UnfinishedFile,
+    WindowCacheStats,
     require_run,
 )
 from obskit.results.segments import SegmentResult
@@ -88,6 +89,7 @@ __all__ = [
     "TraceCounts", "TraceSummary",
     "UnfinishedFile",
     "Window",
-    "WindowAnomaly", "Windows", "document", "dump", "load", "load_record", "read_document",
+    "WindowAnomaly", "WindowCacheStats", "Windows",
+    "document", "dump", "load", "load_record", "read_document",
     "require_run",
 ]

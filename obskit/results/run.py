@@ -22,6 +22,7 @@ from obskit.results.windows import Interval
 
 __all__ = ["SCHEMA_VERSION", "EstimationStatus", "LabelCounts", "Methods", "Period",
            "require_run", "Quarantine", "QuarantineExample", "ReferenceCacheStats",
+           "WindowCacheStats",
            "ReferenceResult",
            "ProbeCounts", "RowCounts", "TraceCounts", "Run", "RunRecord", "Sources",
            "UnfinishedFile"]
@@ -160,6 +161,16 @@ class ReferenceCacheStats(Record):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class WindowCacheStats(Record):
+    """Windows whose results were restored from the cache (hits) or computed (misses),
+    over the whole log and every segment."""
+
+    enabled: bool = False
+    hits: int = 0
+    misses: int = 0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class EstimationStatus(Record):
     """The label-free estimation method, or (``method`` None) why it did not run."""
 
@@ -235,6 +246,7 @@ class Run(Record):
     findings: tuple[Finding, ...] = ()
     timings: Mapping[str, float] = field(default_factory=dict)
     reference_cache: ReferenceCacheStats = field(default_factory=ReferenceCacheStats)
+    window_cache: WindowCacheStats = field(default_factory=WindowCacheStats)
     notes: tuple[str, ...] = ()
     estimation: EstimationStatus = field(default_factory=EstimationStatus)
     #: feature → why its drift is not judged
