@@ -20,7 +20,7 @@ import pytest
 
 from obskit.config import load_config
 from obskit.io import load_logs
-from obskit.io.engine import connect
+from obskit.io.engine import SPARK_DEFAULT_CONF, connect, spark_conf
 
 pytestmark = pytest.mark.spark
 
@@ -28,10 +28,8 @@ if shutil.which("java") is None:
     pytest.skip("Spark tests need Java 17+ on PATH (CI installs it)", allow_module_level=True)
 pytest.importorskip("pyspark", reason="Spark tests need pip install 'obskit[spark]'")
 
-#: local mode, two cores, few shuffle partitions (small data), no UI
-SPARK = {"master": "local[2]", "log_level": "ERROR",
-         "conf": {"spark.ui.enabled": False, "spark.sql.shuffle.partitions": 4,
-                  "spark.default.parallelism": 2}}
+#: local mode, two cores, nothing else: obskit's own defaults (partitions, AQE, no UI)
+SPARK = {"master": "local[2]"}
 #: float tolerance of the summary comparison (relative, absolute)
 REL, ABS = 1e-6, 1e-9
 #: summary keys that legitimately differ between two runs, with why
@@ -197,25 +195,21 @@ def demo(tmp_path_factory):
     from obskit.demo import generate_demo
 
     root = tmp_path_factory.mktemp("spark-demo")
-    files = generate_demo(root / "data", rows=ROWS, seed=7)
-    # small local Spark: few shuffle partitions, no UI (ignored by the DuckDB run)
-    with open(files.config, "a") as f:
-        f.write("spark:\n  log_level: ERROR\n  conf:\n    spark.ui.enabled: false\n"
-                "    spark.sql.shuffle.partitions: 4\n    spark.default.parallelism: 2\n")
-    return root, files
+    # the demo's config as written: no Spark settings, so obskit's defaults apply
+    return root, generate_demo(root / "data", rows=ROWS, seed=7)
 
 
 @pytest.mark.e2e
 def test_report_on_spark_equals_duckdb(demo):
-    """`obskit report` (papermill) with DuckDB, then with `--engine spark --spark-master
-    local[2]`: both publish index.html, and their summary.json documents are equal."""
+    """`obskit report` (papermill) with DuckDB, then with `--engine spark` and no Spark
+    setting at all (obskit's defaults, as a user runs it): both publish index.html, and
+    their summary.json documents are equal."""
     root, files = demo
     env = {**os.environ, "DO_NOT_TRACK": "1", "ITERATIVE_DO_NOT_TRACK": "1",
            "NML_DISABLE_USAGE_LOGGING": "1", "MPLBACKEND": "Agg"}
     runs = {}
     for engine in ("duckdb", "spark"):
-        extra = ["--engine", "spark", "--spark-master", "local[2]"] if engine == "spark" \
-            else []
+        extra = ["--engine", "spark"] if engine == "spark" else []
         proc = subprocess.run(
             [sys.executable, "-m", "obskit", "report", "--config", str(files.config),
              "--out", f"reports-{engine}", *extra],
@@ -241,6 +235,50 @@ def test_spark_settings_are_validated():
     assert cfg.engine_settings() == {"master": "local[2]",
                                      "conf": {"spark.ui.enabled": "false"}}
     assert Path(cfg.current).name == "x.jsonl"
+
+
+def test_spark_defaults_apply_when_the_config_says_nothing(spark_con):
+    """The session started with ``{"master": "local[2]"}`` runs with obskit's defaults:
+    adaptive execution, partitions from the two cores, no UI, driver memory set."""
+    expected = spark_conf("local[2]")
+    assert expected["spark.sql.shuffle.partitions"] == "4"
+    assert expected["spark.default.parallelism"] == "2"
+    assert expected["spark.sql.adaptive.enabled"] == "true"
+    assert expected["spark.ui.enabled"] == "false"
+    assert "spark.driver.memory" in expected
+    conf = spark_con._session.conf
+    for key, value in expected.items():
+        assert conf.get(key) == value, key
+
+
+def test_spark_user_conf_wins_over_each_default():
+    for master in ("local[2]", "local[*]", "local", "spark://host:7077", "yarn"):
+        defaults = spark_conf(master)
+        assert set(SPARK_DEFAULT_CONF) <= set(defaults)
+        user = {key: f"user-{i}" for i, key in enumerate(defaults)}
+        assert spark_conf(master, user) == user
+    assert spark_conf("local[*]")["spark.sql.shuffle.partitions"] == \
+        str(2 * (os.cpu_count() or 1))
+    assert spark_conf("local")["spark.default.parallelism"] == "1"
+    cluster = spark_conf("spark://host:7077")  # the cluster's own memory, cores and UI
+    assert not {"spark.driver.memory", "spark.sql.shuffle.partitions", "spark.ui.enabled",
+                "spark.default.parallelism"} & set(cluster)
+    assert cluster["spark.sql.adaptive.coalescePartitions.parallelismFirst"] == "false"
+    assert spark_conf("local[2]", {"spark.ui.enabled": True})["spark.ui.enabled"] == "true"
+
+
+def test_spark_user_conf_wins_in_the_session(spark_con):
+    session = spark_con._session
+    try:
+        connect("spark", {"master": "local[2]",
+                          "conf": {"spark.sql.shuffle.partitions": 7,
+                                   "spark.sql.adaptive.enabled": False}})
+        assert session.conf.get("spark.sql.shuffle.partitions") == "7"
+        assert session.conf.get("spark.sql.adaptive.enabled") == "false"
+    finally:
+        connect("spark", SPARK)
+    assert session.conf.get("spark.sql.shuffle.partitions") == "4"
+    assert session.conf.get("spark.sql.adaptive.enabled") == "true"
 
 
 def test_traces_read_the_same_on_spark(spark_con, tmp_path):

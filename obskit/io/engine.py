@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -28,6 +29,7 @@ __all__ = [
     "quote_ident",
     "quote_literal",
     "SPARK_DEFAULT_CONF",
+    "spark_conf",
 ]
 
 _counter = itertools.count()
@@ -44,7 +46,76 @@ SPARK_DEFAULT_CONF: Mapping[str, str] = {
     # stalled for over 20 minutes on the anomaly severity query of a 4,000-row log; the
     # rewrite it enables (inferring filters) gains nothing on obskit's queries
     "spark.sql.constraintPropagation.enabled": "false",
+    # adaptive execution: shuffle partitions coalesced to the data's size at run time, so
+    # a small query does not pay for Spark's fixed 200 partitions
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.adaptive.coalescePartitions.enabled": "true",
 }
+
+_LOCAL = re.compile(r"local(?:\[(\*|\d+)(?:,\s*\d+)?\])?")
+#: the driver's share of the machine's memory in local mode, and its bounds in MiB
+_DRIVER_SHARE, _DRIVER_MIN_MB, _DRIVER_MAX_MB = 0.25, 1024, 32 * 1024
+
+
+def _machine_memory_mb() -> int | None:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20)
+    except (AttributeError, ValueError, OSError):  # not a POSIX system
+        return None
+
+
+def spark_conf(master: str, conf: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The Spark properties obskit starts a session with: its defaults for ``master``,
+    overridden by the user's ``spark.conf``.
+
+    Every master gets :data:`SPARK_DEFAULT_CONF` (adaptive execution among them). A local
+    master (``local``, ``local[N]``, ``local[*]``) also gets settings from this machine:
+    shuffle partitions twice its cores and parallelism its cores (Spark's 200 partitions
+    make every small query slow), a quarter of its memory for the driver (1 to 32 GiB;
+    Spark's default is 1 GiB) and no web UI. A cluster master keeps Spark's partition
+    count as an upper bound that adaptive execution coalesces by size
+    (``parallelismFirst`` off: about 64 MiB a partition), and its memory and cores are the
+    cluster's to set.
+
+    Parameters
+    ----------
+    master : str
+        The Spark master URL.
+    conf : mapping, optional
+        The user's ``spark.conf``: each of its properties wins over obskit's.
+
+    Returns
+    -------
+    dict
+        Property name to value, as strings.
+
+    Examples
+    --------
+    >>> spark_conf("local[2]")["spark.sql.shuffle.partitions"]
+    '4'
+    >>> spark_conf("local[2]", {"spark.sql.shuffle.partitions": 8})["spark.sql.shuffle.partitions"]
+    '8'
+    """
+    out = dict(SPARK_DEFAULT_CONF)
+    local = _LOCAL.fullmatch(master.strip())
+    if local:
+        n = local.group(1)
+        cores = (os.cpu_count() or 1) if n == "*" else int(n or 1)
+        out.update({"spark.sql.shuffle.partitions": str(max(2, 2 * cores)),
+                    "spark.default.parallelism": str(max(1, cores)),
+                    "spark.ui.enabled": "false"})
+        memory = _machine_memory_mb()
+        if memory:
+            mb = min(_DRIVER_MAX_MB, max(_DRIVER_MIN_MB, int(memory * _DRIVER_SHARE)))
+            out["spark.driver.memory"] = f"{mb}m"
+    else:
+        out["spark.sql.adaptive.coalescePartitions.parallelismFirst"] = "false"
+    out.update({str(k): _conf_value(v) for k, v in (conf or {}).items()})
+    return out
+
+
+def _conf_value(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def connect(engine: str = "duckdb", settings: Mapping[str, Any] | None = None) -> BaseBackend:
@@ -100,8 +171,7 @@ def _connect_spark(settings: Mapping[str, Any]) -> BaseBackend:
     master = str(settings.get("master") or "local[*]")
     builder = SparkSession.builder.master(master).appName(
         str(settings.get("app_name") or "obskit"))
-    conf = {**SPARK_DEFAULT_CONF, **{str(k): str(v) for k, v in
-                                     (settings.get("conf") or {}).items()}}
+    conf = spark_conf(master, settings.get("conf"))
     if master.startswith("local"):  # Python workers: this interpreter, not `python3`
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in conf.items():

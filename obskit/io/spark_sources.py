@@ -94,6 +94,19 @@ def _read_error(path: str, kind: str, exc: Exception) -> InputError:
     return InputError(f"{path}: cannot read as {kind}: {exc}", path=path)
 
 
+def _json_keys(good: Any) -> tuple[list[str], list[str]]:
+    """The top-level keys (of ``_m``) and the keys under ``features`` (of ``_n``), in one
+    Spark job: each key tagged with where it was found."""
+    from pyspark.sql import functions as F
+
+    none = F.array().cast("array<string>")
+    tagged = F.concat(
+        F.transform(F.coalesce(F.map_keys("_m"), none), lambda k: F.concat(F.lit("m"), k)),
+        F.transform(F.coalesce(F.map_keys("_n"), none), lambda k: F.concat(F.lit("n"), k)))
+    found = [r[0] for r in good.select(F.explode(tagged)).distinct().collect()]
+    return ([k[1:] for k in found if k[0] == "m"], [k[1:] for k in found if k[0] == "n"])
+
+
 def spark_read_jsonl(con: BaseBackend, path: str, *, remote: bool = False) -> RawSource:
     """Newline-delimited JSON on Spark; see :func:`obskit.io.sources.read_jsonl`.
 
@@ -130,8 +143,7 @@ def spark_read_jsonl(con: BaseBackend, path: str, *, remote: bool = False) -> Ra
             "_m", F.from_json("raw", "MAP<STRING, STRING>"))
         good = good.withColumn("_n", F.from_json(F.col("_m")["features"],
                                                  "MAP<STRING, STRING>"))
-        keys = [r[0] for r in good.select(F.explode(F.map_keys("_m"))).distinct().collect()]
-        nested = [r[0] for r in good.select(F.explode(F.map_keys("_n"))).distinct().collect()]
+        keys, nested = _json_keys(good)
     except Exception as exc:  # noqa: BLE001 - Spark's own message says why
         if isinstance(exc, InputError):
             raise
