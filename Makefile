@@ -15,7 +15,7 @@ export NML_DISABLE_USAGE_LOGGING := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 export MPLBACKEND := Agg
 
-.PHONY: install install-dev report test lint clean bench
+.PHONY: install install-dev report test lint clean bench bench-drift bench-report
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,15 +52,23 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy obskit
 	$(VENV)/bin/ruff format --check obskit tests
 
-# Benchmarks against Evidently and NannyML (benchmarks/README.md): make bench SIZES=100k,1M (default 100k,1M,10M)
+# Benchmarks against Evidently and NannyML (benchmarks/README.md): make bench-drift / bench-report SIZES=100k,1M (default 100k,1M,10M)
 SIZES ?= 100k,1M,10M
 REPORT_SIZES ?= $(SIZES)
 $(VENV)/.installed-bench: $(VENV)/.installed pyproject.toml
 	$(PY) -m pip install --quiet -e ".[bench]"
 	touch $@
 
+# issue 17's targets side by side (benchmarks/README.md "Targets (issue 17)"):
+# make bench TARGETS=report300k,incremental; the opt-in 100M run: TARGETS=...,100M
+TARGETS ?= report300k,report1M,drift1M,demo1M,incremental,spark
 bench: $(VENV)/.installed-bench
+	$(PY) benchmarks/bench_targets.py --targets $(TARGETS)
+
+bench-drift: $(VENV)/.installed-bench
 	$(PY) benchmarks/bench_drift.py --sizes $(SIZES)
+
+bench-report: $(VENV)/.installed-bench
 	$(PY) benchmarks/bench_report.py --sizes $(REPORT_SIZES)
 
 clean:

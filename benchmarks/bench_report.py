@@ -44,6 +44,7 @@ import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
+import signal  # noqa: E402
 import subprocess  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
@@ -62,7 +63,9 @@ from _common import (  # noqa: E402
     write_results,
 )
 
-OBSKIT = Path(sys.executable).with_name("obskit")
+#: the CLI as a user runs it, from this interpreter (``python -m obskit``: the package on
+#: ``PYTHONPATH`` wins over an installed one, as for every other script here)
+OBSKIT = (sys.executable, "-m", "obskit")
 GNU_TIME = Path("/usr/bin/time")
 
 
@@ -102,33 +105,50 @@ def _parse_time_v(text: str) -> dict[str, Any]:
         for x in parts:
             secs = secs * 60 + x
         out["time_v_wall_s"] = round(secs, 2)
+    cpu = [float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", text)]
+    if len(cpu) == 2:
+        out["cpu_s"] = round(sum(cpu), 2)
     m = re.search(r"Percent of CPU this job got: (\d+)%", text)
     if m:
         out["cpu_percent"] = int(m.group(1))
     return out
 
 
-def run_report(config: Path, out: Path, *, timeout: float) -> dict[str, Any]:
-    """One ``obskit report`` under ``/usr/bin/time -v``; wall time, memory, timings."""
-    if out.exists():
+def report_command(config: Path, out: Path, extra: tuple[str, ...] = ()) -> list[str]:
+    """``python -m obskit report --config … --out …`` (and ``extra`` flags)."""
+    return [*OBSKIT, "report", "--config", str(config), "--out", str(out), *extra]
+
+
+def run_report(config: Path, out: Path, *, timeout: float, extra: tuple[str, ...] = (),
+               fresh: bool = True) -> dict[str, Any]:
+    """One ``obskit report`` under ``/usr/bin/time -v``; wall time, memory, timings.
+
+    ``fresh`` removes ``out`` first (no cached results from an earlier run); ``extra`` adds
+    flags (``--engine spark``).
+    """
+    if fresh and out.exists():
         shutil.rmtree(out)
-    cmd = [str(OBSKIT), "report", "--config", str(config), "--out", str(out)]
+    cmd = report_command(config, out, extra)
     if GNU_TIME.exists():
         cmd = [str(GNU_TIME), "-v", *cmd]
     peak: dict[str, float] = {}
     stop = threading.Event()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=ROOT, env=os.environ.copy())
+                            cwd=ROOT, env=os.environ.copy(), start_new_session=True)
     sampler = threading.Thread(target=_tree_sampler, args=(proc.pid, peak, stop), daemon=True)
     sampler.start()
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        # the whole session: time, the CLI, its notebook kernel or Spark's JVM
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         stdout, stderr = proc.communicate()
         stop.set()
-        return {"error": f"timed out after {timeout:.0f} s"}
+        return {"error": f"timed out after {timeout:.0f} s", "timed_out": True}
     wall = time.perf_counter() - start
     stop.set()
     sampler.join(1)
@@ -151,6 +171,8 @@ def run_report(config: Path, out: Path, *, timeout: float) -> dict[str, Any]:
         res["explainer"] = expl.get("explainer")
         html = out / "latest" / "index.html"
         res["html_mib"] = round(html.stat().st_size / 2**20, 2) if html.exists() else None
+        if "window_cache" in summary:
+            res["window_cache"] = summary["window_cache"]
     res["stdout"] = stdout.strip().splitlines()[-2:]
     return res
 
@@ -164,7 +186,7 @@ def prepare(source: str, rows: int, *, reference_rows: int | None, memory_limit:
         info: dict[str, Any] = {"source": "obskit demo"}
         if not config.exists():
             start = time.perf_counter()
-            subprocess.run([str(OBSKIT), "demo", "--out", str(root), "--rows", str(rows)],
+            subprocess.run([*OBSKIT, "demo", "--out", str(root), "--rows", str(rows)],
                            check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
             info["generate_s"] = round(time.perf_counter() - start, 1)
         return config, info

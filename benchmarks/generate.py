@@ -14,11 +14,17 @@
 
 Every file is in obskit's log schema (timestamp in **microseconds**, UTC — Spark cannot read
 nanoseconds; request_id, model_version, prediction, score, label, latency_ms, status,
-error, then the features). Rows are generated and written ``--chunk-rows`` (1M) at a time,
-each chunk from its own seed, so a 100-million-row log never sits in memory and the bytes
-do not depend on the chunk size of an earlier run. A file holds at most ``--file-rows``
-(10M) rows, in row groups of one chunk. The peers read the very same Parquet files into
-pandas, so every tool sees the same numbers.
+error, then the features). A file holds at most ``--file-rows`` (10M) rows, in row groups
+of ``--chunk-rows`` (1M). Two generators, same schema, distributions and drift:
+
+- ``--engine`` (the default): DuckDB writes each file with one ``COPY (SELECT … FROM
+  range(…)) TO`` (``generate_engine.py``); every draw is a hash of the row's index, so the
+  values do not depend on the file layout, and 100M rows never pass through Python;
+- ``--numpy``: rows generated and written one chunk at a time, each chunk from its own
+  seed, so a 100-million-row log never sits in memory.
+
+The peers read the very same Parquet files into pandas, so every tool sees the same
+numbers.
 
 Features (F total, C categorical, numeric first):
 
@@ -37,6 +43,7 @@ cover NaN handling). Re-running with the same arguments is a no-op (``meta.json`
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -58,6 +65,7 @@ REFERENCE_DAYS, CURRENT_DAYS = 7, 14
 CATEGORY_SIZES = (3, 5, 8, 12, 20, 50)
 NUMERIC_KINDS = ("normal", "amount", "ratio", "count", "measure", "duration")
 TRAIN_ROWS = 20_000
+GENERATORS = ("engine", "numpy")
 FORMAT_VERSION = 1
 
 CONFIG = """\
@@ -230,14 +238,18 @@ def write_log(folder: Path, rows: int, *, days: int, t_start: int, prefix: str, 
 def generate(out: Path, *, rows: int, features: int = 20, categorical: int = 6,
              reference_rows: int | None = None, seed: int = 0, chunk_rows: int = 1_000_000,
              file_rows: int = 10_000_000, memory_limit: str | None = None,
-             temp_directory: str | None = None, force: bool = False) -> dict[str, Any]:
+             temp_directory: str | None = None, force: bool = False,
+             generator: str = "engine") -> dict[str, Any]:
     """Write the log, the model and the config under ``out``; return ``meta.json``'s content.
 
     Skipped (the existing ``meta.json`` returned) when ``out`` already holds the same data.
     """
     numeric, cats = feature_names(features, categorical)
     reference_rows = rows if reference_rows is None else reference_rows
-    meta = {"format": FORMAT_VERSION, "rows": rows, "reference_rows": reference_rows,
+    if generator not in GENERATORS:
+        raise ValueError(f"generator must be one of {GENERATORS}, got {generator!r}")
+    meta = {"format": FORMAT_VERSION, "generator": generator, "rows": rows,
+            "reference_rows": reference_rows,
             "features": features, "numeric": numeric, "categorical": cats, "seed": seed,
             "drift": {"x00": "mean + 0.5 sd", "x01": "scale x 1.5",
                       "x02": "mean + 0.02 sd", "c00": "shares reversed",
@@ -265,11 +277,17 @@ def generate(out: Path, *, rows: int, features: int = 20, categorical: int = 6,
     start_us = START.value // 1000
     common = dict(seed=seed, numeric=numeric, categorical=cats, model=model,
                   chunk_rows=chunk_rows, file_rows=file_rows)
-    write_log(out / "reference", reference_rows, days=REFERENCE_DAYS,
-              t_start=start_us - REFERENCE_DAYS * US_PER_DAY, prefix="ref-", drifted=False,
-              **common)
-    write_log(out / "current", rows, days=CURRENT_DAYS, t_start=start_us, prefix="req-",
-              drifted=True, **common)
+    if generator == "engine":
+        import generate_engine
+
+        writer: Any = functools.partial(generate_engine.write_log, us_per_day=US_PER_DAY)
+    else:
+        writer = write_log
+    writer(out / "reference", reference_rows, days=REFERENCE_DAYS,
+           t_start=start_us - REFERENCE_DAYS * US_PER_DAY, prefix="ref-", drifted=False,
+           **common)
+    writer(out / "current", rows, days=CURRENT_DAYS, t_start=start_us, prefix="req-",
+           drifted=True, **common)
     (out / "config.yml").write_text(config_text, encoding="utf-8")
     meta["seconds"] = round(time.perf_counter() - started, 1)
     meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
@@ -294,6 +312,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--temp-directory", help="duckdb.temp_directory in the config")
     p.add_argument("--out", type=Path, help="default: benchmarks/data/n<rows>-f<F>c<C>/")
     p.add_argument("--force", action="store_true", help="regenerate even if present")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--engine", dest="generator", action="store_const", const="engine",
+                     default="engine", help="DuckDB SQL straight into Parquet (default)")
+    how.add_argument("--numpy", dest="generator", action="store_const", const="numpy",
+                     help="numpy chunks in Python (the generator before issue 17)")
     args = p.parse_args(argv)
     cats = round(args.features * 0.3) if args.categorical is None else args.categorical
     out = args.out or default_dir(args.rows, args.features, cats)
@@ -301,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
                     reference_rows=args.reference_rows, seed=args.seed,
                     chunk_rows=args.chunk_rows, file_rows=args.file_rows,
                     memory_limit=args.memory_limit, temp_directory=args.temp_directory,
-                    force=args.force)
+                    force=args.force, generator=args.generator)
     print(json.dumps({"out": str(out), **meta}))
     return 0
 

@@ -68,3 +68,90 @@ def test_drift_benchmark_agrees_with_the_peers(bench_env):
     assert len(results) == 1
     data = json.loads(results[0].read_text())
     assert data["results"][0]["checks"]["evidently"]["compared"] == 6
+
+
+# --------------------------------------------------------------------------- issue 17
+
+
+def _generate(out, *args):
+    proc = subprocess.run([sys.executable, str(BENCH / "generate.py"), "--out", str(out),
+                           *args], capture_output=True, text=True, env=os.environ.copy())
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_engine_generator_keeps_the_schema_and_the_drift(bench_env):
+    """generate.py's engine (DuckDB SQL into Parquet, the default) writes numpy's schema,
+    the injected drift it documents, the model's own scores, rows independent of files."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    np = pytest.importorskip("numpy")
+    engine = _generate(bench_env / "engine", "--rows", "20000", "--features", "6",
+                       "--file-rows", "7000")
+    assert engine["generator"] == "engine"
+    _generate(bench_env / "numpy", "--rows", "2000", "--features", "6", "--numpy")
+    for side in ("reference", "current"):
+        ours = pq.read_table(bench_env / "engine" / side)
+        theirs = pq.read_table(bench_env / "numpy" / side)
+        assert ours.schema.remove_metadata() == theirs.schema.remove_metadata()
+    assert len(list((bench_env / "engine" / "current").glob("part-*.parquet"))) == 3
+    assert str(ours.schema.field("timestamp").type) == "timestamp[us, tz=UTC]"
+    assert str(ours.schema.field("x03").type) == "int64"  # a count
+    ref = pq.read_table(bench_env / "engine" / "reference").to_pandas()
+    cur = ours.to_pandas()
+    assert cur.timestamp.is_monotonic_increasing and ref.timestamp.max() < cur.timestamp.min()
+    # x00 mean + 0.5 sd, x01 scale x 1.5, x02 mean + 0.02 sd (ratio: sd 0.289)
+    assert abs((cur.x00.mean() - ref.x00.mean()) / ref.x00.std() - 0.5) < 0.05
+    assert abs(cur.x01.std() / ref.x01.std() - 1.5) < 0.15
+    assert abs(ref.x03.mean() - 6.0) < 0.1 and abs(ref.x03.var() - 6.0) < 0.3  # Poisson(6)
+    # c00's shares reversed, c01 a new category on 2% of rows
+    assert ref.c00.value_counts().idxmax() == "c00_v00"
+    assert cur.c00.value_counts().idxmax() == "c00_v02"
+    assert abs((cur.c01 == "c01_new").mean() - 0.02) < 0.005 and "c01_new" not in set(ref.c01)
+    assert set(ref.model_version) == {"v1", "v2"} and abs((ref.status == 500).mean()) < 0.01
+    # score: the saved model's predict_proba, computed in SQL
+    import skops.io as sio
+
+    path = bench_env / "engine" / "model.skops"
+    model = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    feats = engine["numeric"] + engine["categorical"]
+    expected = np.round(model.predict_proba(cur[feats])[:, 1], 6)
+    assert np.abs(expected - cur.score.to_numpy()).max() <= 1.01e-6
+    assert (cur.prediction == (cur.score >= 0.5)).all()
+    # a row's values do not depend on the file layout
+    _generate(bench_env / "one-file", "--rows", "20000", "--features", "6")
+    assert pq.read_table(bench_env / "one-file" / "current").equals(ours)
+
+
+def test_targets_benchmark_prints_every_target(bench_env):
+    """bench_targets.py at a tiny size: each requested target has a figure and a ratio,
+    the opt-in 100M says how to run it, the JSON and the markdown are written."""
+    pytest.importorskip("evidently")
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "bench_targets.py"), "--targets",
+         "report300k,incremental", "--size", "report300k=3000", "--size", "incremental=1000",
+         "--days", "1,2"], capture_output=True, text=True, env=os.environ.copy(), timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    results = bench_env / "results"
+    data = json.loads(next(results.glob("targets-*.json")).read_text())
+    table = (results / "targets-latest.md").read_text()
+    assert "| target | obskit | peer/reference | ratio | goal | result |" in table
+    assert "machine:" in table and "command: python benchmarks/bench_targets.py" in table
+    rows = {r["target"]: [] for r in data["rows"]}
+    for r in data["rows"]:
+        rows[r["target"]].append(r)
+    assert set(rows) == {"report300k", "incremental", "100M"}
+    for name in ("report300k", "incremental"):
+        for r in rows[name]:
+            assert r["result"] in ("PASS", "MISSED"), r
+            assert isinstance(r["ratio"], float) and r["ratio"] > 0
+            assert f"**{name}**" in table
+    report = rows["report300k"][0]
+    assert report["raw"]["obskit"]["windows"] == 1
+    assert report["raw"]["evidently"]["drift_s"] > 0 and "Evidently" in report["peer"]
+    # one row per D (warm vs cold), one for warm(2) / warm(1)
+    assert len(rows["incremental"]) == 3
+    for r in rows["incremental"][:2]:
+        assert "window cache" in r["note"]
+        assert r["raw"]["warm"]["windows"] == r["raw"]["cold"]["windows"] + 1
+    assert rows["100M"][0]["result"].startswith("not run (opt-in:")
+    assert "not run (opt-in:" in table
