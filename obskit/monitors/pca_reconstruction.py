@@ -3,7 +3,7 @@ method): see :class:`PCAReconstructionMonitor` and :mod:`obskit.monitors.multiva
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ibis
@@ -22,10 +22,8 @@ from obskit.monitors.multivariate import (
 )
 from obskit.profiles import W, category_counts
 
-__all__ = ["PCAReconstructionMonitor", "BATCH_ROWS"]
+__all__ = ["PCAReconstructionMonitor"]
 
-#: rows per streamed batch of encoded features (20 features: 40 MB of float64)
-BATCH_ROWS = 250_000
 _PCA_COLUMNS = [W, "method", "value", "threshold_lower", "threshold_upper", "drifted"]
 
 
@@ -108,13 +106,16 @@ class PCAReconstructionMonitor:
         self.threshold_upper_: float | None = None
         if p == 0:
             return self
-        # second pass around the known means: the covariance of the imputed features,
-        # accumulated over streamed batches of the encoded rows
+        # second pass around the known means: the covariance of the imputed features
+        d = {f: raw[f].fill_null(m) - m for f, m in zip(self.features_, self.mean_,
+                                                         strict=True)}
+        pairs = [(i, j) for i in range(p) for j in range(i, p)]
+        cov_row = reference.aggregate(**{
+            f"c{i}_{j}": (d[self.features_[i]] * d[self.features_[j]]).mean() for i, j in pairs
+        }).execute().iloc[0]
         cov = np.zeros((p, p))
-        for _, x in self._batches(reference, None):
-            d = np.where(np.isnan(x), 0.0, x - self.mean_)
-            cov += d.T @ d
-        cov /= n_rows
+        for i, j in pairs:
+            cov[i, j] = cov[j, i] = float(cov_row[f"c{i}_{j}"])
         std = np.sqrt(np.diag(cov))
         constant = std <= 10 * np.finfo(float).eps * np.maximum(1.0, np.abs(self.mean_))
         self.scale_ = np.where(constant, 1.0, std)
@@ -132,7 +133,7 @@ class PCAReconstructionMonitor:
         self.n_components_ = k
         self.components_ = eigvec[:, :k]
         self.explained_variance_ratio_ = ratio[:k]
-        self._fit_thresholds(reference, n_rows)
+        self._fit_thresholds(reference)
         return self
 
     def calculate(self, current: ir.Table) -> pd.DataFrame:
@@ -223,47 +224,15 @@ class PCAReconstructionMonitor:
         NotFittedError
             When :meth:`fit` has not been called.
         """
-        check_fitted(self, "components_")
-        parts = [pd.DataFrame({"_key": k, "_e": self._errors(x)}).groupby(
-            "_key", dropna=False, sort=False)["_e"].agg(["sum", "size"])
-            for k, x in self._batches(table, key)]
-        name = key.get_name()
-        if not parts:
-            return pd.DataFrame({name: [], "value": [], "rows": []})
-        total = pd.concat(parts).groupby(level=0, dropna=False, sort=True).sum()
-        return pd.DataFrame({name: total.index.to_numpy(),
-                             "value": (total["sum"] / total["size"]).to_numpy(dtype=float),
-                             "rows": total["size"].to_numpy(dtype="int64")})
+        t = self.row_error(table.mutate(_key=key))
+        out = t.group_by("_key").aggregate(value=t._error.mean(), rows=t.count())
+        return out.order_by("_key").execute().rename(columns={"_key": key.get_name()})
 
-    def _errors(self, x: np.ndarray) -> np.ndarray:
-        """Each row's reconstruction error from its encoded features (missing as NaN):
-        the same arithmetic as :meth:`row_error`, in numpy."""
-        z = (np.where(np.isnan(x), self.mean_, x) - self.mean_) / self.scale_
-        t = z @ self.components_
-        return np.sqrt(np.maximum((z * z).sum(axis=1) - (t * t).sum(axis=1), 0.0))
-
-    def _batches(self, table: ir.Table, key: ir.Value | None
-                 ) -> Iterator[tuple[np.ndarray | None, np.ndarray]]:
-        """(key values or None, encoded features of :attr:`features_` as a float matrix,
-        missing as NaN) per streamed batch of at most :data:`BATCH_ROWS` rows: one query,
-        a bounded slice of it in memory at a time."""
-        raw = self._encoded(table, self.features_)
-        cols: dict[str, ir.Value] = {"_key": key} if key is not None else {}
-        cols.update({f"_x{i}": raw[f] for i, f in enumerate(self.features_)})
-        first = 1 if key is not None else 0
-        reader = table.select(**cols).to_pyarrow_batches(chunk_size=BATCH_ROWS)
-        for batch in reader:
-            if not batch.num_rows:
-                continue
-            x = np.column_stack([batch.column(first + i).to_numpy(zero_copy_only=False)
-                                 for i in range(len(self.features_))]).astype("float64")
-            yield (batch.column(0).to_numpy(zero_copy_only=False) if key is not None
-                   else None), x
-
-    def _fit_thresholds(self, reference: ir.Table, n: int) -> None:
+    def _fit_thresholds(self, reference: ir.Table) -> None:
         order: list[Any] = ["timestamp"] if "timestamp" in reference.columns else []
         order.append(sample_key(reference, self.features_, 0))
         rn = ibis.row_number().over(order_by=order)
+        n = reference.count().execute()
         chunk = (rn * self.chunks / n).floor().cast("int64")
         chunk_errors = self.errors_by(reference, chunk.name("chunk"))
         self.reference_chunk_errors_ = chunk_errors
