@@ -274,6 +274,9 @@ def test_spark_user_conf_wins_over_each_default():
 
 
 def test_spark_user_conf_wins_in_the_session(spark_con):
+    """On a session that already runs, the user's properties are set; obskit's defaults
+    that do not depend on the machine are set again, the machine's (partitions) are not:
+    a session started elsewhere (Databricks, a kernel) keeps its own."""
     session = spark_con._session
     try:
         connect("spark", {"master": "local[2]",
@@ -281,10 +284,11 @@ def test_spark_user_conf_wins_in_the_session(spark_con):
                                    "spark.sql.adaptive.enabled": False}})
         assert session.conf.get("spark.sql.shuffle.partitions") == "7"
         assert session.conf.get("spark.sql.adaptive.enabled") == "false"
-    finally:
         connect("spark", SPARK)
-    assert session.conf.get("spark.sql.shuffle.partitions") == "4"
-    assert session.conf.get("spark.sql.adaptive.enabled") == "true"
+        assert session.conf.get("spark.sql.shuffle.partitions") == "7"
+        assert session.conf.get("spark.sql.adaptive.enabled") == "true"
+    finally:
+        session.conf.set("spark.sql.shuffle.partitions", "4")
 
 
 def test_traces_read_the_same_on_spark(spark_con, tmp_path):

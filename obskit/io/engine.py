@@ -176,7 +176,11 @@ def _connect_spark(settings: Mapping[str, Any]) -> BaseBackend:
     master = str(settings.get("master") or "local[*]")
     builder = SparkSession.builder.master(master).appName(
         str(settings.get("app_name") or "obskit"))
-    conf = spark_conf(master, settings.get("conf"))
+    user = settings.get("conf") or {}
+    if SparkSession.getActiveSession() is None:
+        conf = spark_conf(master, user)
+    else:  # a session started elsewhere (Databricks, a kernel): its resources are its own
+        conf = {**SPARK_DEFAULT_CONF, **{str(k): _conf_value(v) for k, v in user.items()}}
     if master.startswith("local"):  # Python workers: this interpreter, not `python3`
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in conf.items():
