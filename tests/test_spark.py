@@ -239,16 +239,22 @@ def test_spark_settings_are_validated():
 
 def test_spark_defaults_apply_when_the_config_says_nothing(spark_con):
     """The session started with ``{"master": "local[2]"}`` runs with obskit's defaults:
-    adaptive execution, partitions from the two cores, no UI, driver memory set."""
+    adaptive execution, partitions from the two cores, no UI, driver memory and the JVM's
+    quick compiler set."""
     expected = spark_conf("local[2]")
     assert expected["spark.sql.shuffle.partitions"] == "4"
     assert expected["spark.default.parallelism"] == "2"
     assert expected["spark.sql.adaptive.enabled"] == "true"
     assert expected["spark.ui.enabled"] == "false"
-    assert "spark.driver.memory" in expected
+    assert "spark.driver.memory" in expected and "spark.driver.extraJavaOptions" in expected
     conf = spark_con._session.conf
     for key, value in expected.items():
         assert conf.get(key) == value, key
+    # the JVM itself started with them (they must be set before it starts)
+    runtime = spark_con._session._jvm.java.lang.management.ManagementFactory
+    args = str(runtime.getRuntimeMXBean().getInputArguments())
+    assert "-XX:TieredStopAtLevel=1" in args
+    assert f"-Xmx{expected['spark.driver.memory']}" in args
 
 
 def test_spark_user_conf_wins_over_each_default():
@@ -262,12 +268,15 @@ def test_spark_user_conf_wins_over_each_default():
     assert spark_conf("local")["spark.default.parallelism"] == "1"
     cluster = spark_conf("spark://host:7077")  # the cluster's own memory, cores and UI
     assert not {"spark.driver.memory", "spark.sql.shuffle.partitions", "spark.ui.enabled",
-                "spark.default.parallelism"} & set(cluster)
+                "spark.default.parallelism", "spark.driver.extraJavaOptions"} & set(cluster)
     assert cluster["spark.sql.adaptive.coalescePartitions.parallelismFirst"] == "false"
     assert spark_conf("local[2]", {"spark.ui.enabled": True})["spark.ui.enabled"] == "true"
 
 
 def test_spark_user_conf_wins_in_the_session(spark_con):
+    """On a session that already runs, the user's properties are set; obskit's defaults
+    that do not depend on the machine are set again, the machine's (partitions) are not:
+    a session started elsewhere (Databricks, a kernel) keeps its own."""
     session = spark_con._session
     try:
         connect("spark", {"master": "local[2]",
@@ -275,10 +284,11 @@ def test_spark_user_conf_wins_in_the_session(spark_con):
                                    "spark.sql.adaptive.enabled": False}})
         assert session.conf.get("spark.sql.shuffle.partitions") == "7"
         assert session.conf.get("spark.sql.adaptive.enabled") == "false"
-    finally:
         connect("spark", SPARK)
-    assert session.conf.get("spark.sql.shuffle.partitions") == "4"
-    assert session.conf.get("spark.sql.adaptive.enabled") == "true"
+        assert session.conf.get("spark.sql.shuffle.partitions") == "7"
+        assert session.conf.get("spark.sql.adaptive.enabled") == "true"
+    finally:
+        session.conf.set("spark.sql.shuffle.partitions", "4")
 
 
 def test_traces_read_the_same_on_spark(spark_con, tmp_path):
