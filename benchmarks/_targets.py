@@ -92,18 +92,19 @@ def _run(config: Path, out: Path, timeout: float, extra: tuple[str, ...] = (),
 # --------------------------------------------------------------------------- targets
 
 
-def whole_report(name: str, rows: int, goal: float, s: Settings) -> list[dict[str, Any]]:
+def whole_report(name: str, rows: int, goal: float, s: Settings, *,
+                 features: int = FEATURES) -> list[dict[str, Any]]:
     """``obskit report`` end to end (one window, no model) vs Evidently's drift compute."""
-    data = bench_drift.ensure_data(rows, FEATURES, CATEGORICAL)
+    data = bench_drift.ensure_data(rows, features, CATEGORICAL)
     config = data / "one-window.yml"
-    config.write_text(ONE_WINDOW.format(label=rows_label(rows), features=FEATURES),
+    config.write_text(ONE_WINDOW.format(label=rows_label(rows), features=features),
                       encoding="utf-8")
     ours, cmd = _run(config, s.out / name, s.timeout)
     print(f"  $ {_child_cmd('evidently', data)}", flush=True)
     peer = bench_drift.run_json_child([bench_drift.__file__, "_child", "evidently", str(data)],
                                       timeout=s.timeout)
     print(f"    Evidently drift {peer.get('drift_s')} s {_error_text(peer)}", flush=True)
-    label = f"whole `obskit report` vs Evidently drift, {rows_label(rows)} × {FEATURES}"
+    label = f"whole `obskit report` vs Evidently drift, {rows_label(rows)} × {features}"
     raw = {"obskit": ours, "evidently": peer, "data": str(data)}
     cmds = [cmd, _child_cmd("evidently", data)]
     if "error" in ours or "error" in peer:

@@ -40,6 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import argparse  # noqa: E402
+import functools  # noqa: E402
 import shlex  # noqa: E402
 import traceback  # noqa: E402
 from typing import Any  # noqa: E402
@@ -59,8 +60,9 @@ from _targets import Settings, row  # noqa: E402
 
 #: name: (default rows, goal, what measures it)
 TARGETS: dict[str, tuple[int, float, Any]] = {
-    "report300k": (300_000, 4.0, _targets.whole_report),
-    "report1M": (1_000_000, 10.0, _targets.whole_report),
+    # issue 17 measured the whole report at 300k x 21 and 1M x 20 features
+    "report300k": (300_000, 4.0, functools.partial(_targets.whole_report, features=21)),
+    "report1M": (1_000_000, 10.0, functools.partial(_targets.whole_report, features=20)),
     "drift1M": (1_000_000, 30.0, _targets.drift_with_load),
     "demo1M": (1_000_000, 20.0, _targets.demo_report),
     "incremental": (20_000, 1.3, None),  # rows per day
