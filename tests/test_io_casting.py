@@ -12,7 +12,9 @@ from obskit.io.engine import connect
 
 TEXT = ["1", " 1 ", "1.0", "1.5", "", "   ", "\t", "\n x \n", "true", " TRUE ", "False",
         "yes", "abc", " a b ", None, "1e3", "-0", "\u00a0", "\u00a0x", "12345678901234567",
-        "9e15", " \t\r\n", "é", "\x01a", "\x1f", "!", "x "]
+        "9e15", " \t\r\n", "é", "\x01a", "\x1f", "!", "x ",
+        # numbers no int64 holds: text labels like any other, never an engine error
+        "nan", "NaN", "inf", "-Infinity", "1e20", "-1e300"]
 
 
 ASCII_SPACE = " \t\n\r\f"  # the engine strips these; Python's strip() more
@@ -27,7 +29,8 @@ def _run(values, dtype, **exprs):
     (TEXT, pa.string()),
     ([0, 1, -1, 10**15, -10**15 + 1, 10**16, 2**62, None], pa.int64()),
     ([0, 1, -1, None], pa.int8()),
-    ([0.0, 1.0, -1.0, 1.5, 1e14, -2.5, 0.1, 123456.0, None], pa.float64()),
+    ([0.0, 1.0, -1.0, 1.5, 1e14, -2.5, 0.1, 123456.0, None, float("inf"), 1e20,
+      float("nan")], pa.float64()),
     ([True, False, None], pa.bool_()),
 ])
 def test_label_text_is_the_canonical_text_of_normalise_label(values, dtype):

@@ -193,11 +193,15 @@ def as_label_text(col: ir.Value) -> ir.StringValue:
         text = col.cast("string")
         lowered = ibis.null("string")
     number = text.try_cast("float64")
-    integral = number.notnull() & (number == number.floor()) & (number.abs() < 1e15)
+    # try_cast, not floor()/cast (which Ibis compiles to an int64 cast): the engine may
+    # cast every row before a condition picks it, and NaN, ±inf or 1e20 ("nan" is a text
+    # label like any other) do not fit an int64
+    whole = number.try_cast("int64")
+    integral = whole.notnull() & (whole.cast("float64") == number) & (number.abs() < 1e15)
     return ibis.cases(
         (lowered.isin(("true",)), "1"),
         (lowered.isin(("false",)), "0"),
-        (integral, number.cast("int64").cast("string")),
+        (integral, whole.cast("string")),
         else_=text,
     )
 
