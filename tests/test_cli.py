@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from obskit.cli import EXIT_INPUT, build_parser, main
 from obskit.config.flags import overrides_from_flags
 
@@ -225,3 +227,50 @@ def test_positive_label_flag_is_the_config_key(tmp_path, capsys):
     assert main(["report", "--current", str(log), "--out", str(tmp_path / "o")]) == EXIT_INPUT
     err = capsys.readouterr().err
     assert "--positive-label" in err and "'yes'" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("bad", ["inf", "2", "0.5", "yes"])
+def test_binary_labels_with_a_third_class_exit_2_naming_the_column(tmp_path, capsys, bad):
+    """A label no class of a binary task would be scored as a wrong answer: stop instead."""
+    ref, cur = tmp_path / "ref.csv", tmp_path / "cur.csv"
+    ref.write_text(_log_rows(60))
+    lines = _log_rows(60).splitlines()
+    lines[7] = lines[7].rsplit(",", 1)[0] + f",{bad}"
+    cur.write_text("\n".join(lines) + "\n")
+    code = main(["report", "--reference", str(ref), "--current", str(cur), "--task", "binary",
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == EXIT_INPUT, err
+    assert "column 'label' (role label) of a binary task holds 3 classes" in err
+    assert repr(bad) in err and "sources.current" in err and "Traceback" not in err
+
+
+def test_null_and_nan_labels_are_unlabelled_rows_not_a_class(tmp_path):
+    """JSON null, a missing key and the text "nan" are missing labels: left out of the
+    performance, never scored as a class."""
+    import json
+
+    from obskit import analyze, load_config
+
+    rows = [json.loads(json.dumps(dict(zip(
+        ["timestamp", "request_id", "x", "score", "prediction", "label"], line.split(",")))))
+        for line in _log_rows(600).splitlines()[1:]]
+    (tmp_path / "ref.csv").write_text(_log_rows(60))
+    with open(tmp_path / "cur.jsonl", "w") as f:
+        for i, r in enumerate(rows):
+            r.update(x=int(r["x"]), score=float(r["score"]), prediction=int(r["prediction"]),
+                     label=int(r["label"]))
+            if i % 3 == 1:
+                r["label"] = None
+            elif i % 3 == 2:
+                r["label"] = "nan" if i % 2 else float("nan")
+            f.write(json.dumps(r) + "\n")
+    got = analyze(load_config(None, overrides={
+        "sources": {"reference": str(tmp_path / "ref.csv"),
+                    "current": str(tmp_path / "cur.jsonl")},
+        "task": "binary", "window": "1d", "out": str(tmp_path / "out")}))
+    window = got.to_dict()["windows"][0]
+    assert window["rows"] == 600 and window["labelled_rows"] == 200
+    labelled = [r for i, r in enumerate(rows) if i % 3 == 0]
+    right = sum(int(r["prediction"]) == int(r["label"]) for r in labelled)
+    assert window["performance"]["accuracy"] == pytest.approx(right / 200)

@@ -170,6 +170,7 @@ def as_label_text(col: ir.Value) -> ir.StringValue:
     """Class labels as canonical text: whole numbers without ``.0``, booleans as 1/0.
 
     So ``1``, ``1.0``, ``"1"`` and ``true`` all become ``"1"``, whatever the source format.
+    NaN (a float NaN, or text such as ``"nan"``) is a missing label: null, like a blank.
 
     Parameters
     ----------
@@ -201,6 +202,8 @@ def as_label_text(col: ir.Value) -> ir.StringValue:
     return ibis.cases(
         (lowered.isin(("true",)), "1"),
         (lowered.isin(("false",)), "0"),
+        # NaN is no class: a missing label (a JSON null read as a float, or "nan" text)
+        (number.isnan(), ibis.null("string")),
         (integral, whole.cast("string")),
         else_=text,
     )

@@ -23,7 +23,8 @@ from obskit.io.raw import RawSource
 if TYPE_CHECKING:
     from obskit.io.log_table import LogTable
 
-__all__ = ["require_rows", "check_scores", "files_text", "PREDICTION_TEXT"]
+__all__ = ["require_rows", "check_scores", "check_binary_classes", "files_text",
+           "PREDICTION_TEXT"]
 
 
 def files_text(files: tuple[str, ...]) -> str:
@@ -129,6 +130,44 @@ def check_scores(log: LogTable, *, source: str, column: str) -> int:
             path=log.files[0] if log.files else None, column=column,
         )
     return int(got.missing or 0)
+
+
+def check_binary_classes(log: LogTable, *, source: str, role: str, column: str) -> None:
+    """Stop when a binary task's labels or predictions hold more than two classes.
+
+    A third class (``"inf"``, ``"2"``, ``"0.5"``, a typo) would be scored as a wrong
+    answer: accuracy, ROC AUC and the alerts on them would be quietly wrong. A missing
+    label (null, blank, NaN) is no class. One engine query (the distinct values, at most
+    a dozen fetched).
+
+    Parameters
+    ----------
+    log : LogTable
+        The typed source, with ``role`` (canonical label text).
+    source : str
+        Its config key (``reference``, ``current`` or ``labels``).
+    role : {"label", "prediction"}
+    column : str
+        The role's column name in the logs.
+
+    Raises
+    ------
+    InputError
+        Naming the column and the classes found.
+    """
+    v = log.table[role]
+    found = sorted(str(x) for x in log.table.select(v=v).filter(v.notnull()).distinct()
+                   .limit(12).execute()["v"])
+    if len(found) <= 2:
+        return
+    shown = ", ".join(repr(x) for x in found[:11]) + (", ..." if len(found) > 11 else "")
+    raise InputError(
+        f"sources.{source}: column {column!r} (role {role}) of a binary task holds "
+        f"{'more than 11' if len(found) > 11 else len(found)} classes: {shown}; a binary "
+        "task has two. Fix the values that are no class, map the right column "
+        f"(--column {role}=NAME), or set 'task: multiclass'.",
+        path=log.files[0] if log.files else None, column=column,
+    )
 
 
 PREDICTION_TEXT = {"binary": "prediction or score", "multiclass": "prediction",

@@ -18,7 +18,13 @@ from ibis.backends import BaseBackend
 from obskit.config import Config
 from obskit.exceptions import InputError
 from obskit.io.casting import normalise_label
-from obskit.io.checks import PREDICTION_TEXT, check_scores, files_text, require_rows
+from obskit.io.checks import (
+    PREDICTION_TEXT,
+    check_binary_classes,
+    check_scores,
+    files_text,
+    require_rows,
+)
 from obskit.io.columns import (
     check_mapped,
     check_probabilities,
@@ -261,7 +267,8 @@ def require_used_rows(logs: LoadedLogs) -> None:
 
 
 def check_predictions(config: Config, logs: LoadedLogs) -> None:
-    """Stop when a configured task has labels but not the prediction it is about.
+    """Stop when a configured task has labels but not the prediction it is about, or a
+    binary task's labels or predictions hold more than two classes.
 
     With the task inferred, the run goes on without performance and says why.
 
@@ -275,9 +282,14 @@ def check_predictions(config: Config, logs: LoadedLogs) -> None:
     Raises
     ------
     InputError
-        Naming the missing role, the columns looked for and the columns found.
+        Naming the missing role, the columns looked for and the columns found; or the
+        column holding a third class, and its classes.
     """
     task, present = logs.task, tuple(logs.roles)
+    for role in ("label", "prediction") if task == "binary" else ():
+        for name, log in (("current", logs.current), ("reference", logs.reference)):
+            if log is not None and role in log.table.columns:
+                check_binary_classes(log, source=name, role=role, column=config.column(role))
     if (config.task is None or "label" not in present
             or measures_performance(task, present, class_scores=bool(logs.class_scores))):
         return
