@@ -252,9 +252,9 @@ def test_null_and_nan_labels_are_unlabelled_rows_not_a_class(tmp_path):
 
     from obskit import analyze, load_config
 
-    rows = [json.loads(json.dumps(dict(zip(
-        ["timestamp", "request_id", "x", "score", "prediction", "label"], line.split(",")))))
-        for line in _log_rows(600).splitlines()[1:]]
+    keys = ["timestamp", "request_id", "x", "score", "prediction", "label"]
+    rows = [dict(zip(keys, line.split(","), strict=True))
+            for line in _log_rows(600).splitlines()[1:]]
     (tmp_path / "ref.csv").write_text(_log_rows(60))
     with open(tmp_path / "cur.jsonl", "w") as f:
         for i, r in enumerate(rows):
