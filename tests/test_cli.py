@@ -274,3 +274,20 @@ def test_null_and_nan_labels_are_unlabelled_rows_not_a_class(tmp_path):
     labelled = [r for i, r in enumerate(rows) if i % 3 == 0]
     right = sum(int(r["prediction"]) == int(r["label"]) for r in labelled)
     assert window["performance"]["accuracy"] == pytest.approx(right / 200)
+
+
+def test_binary_labels_and_predictions_in_different_classes_exit_2(tmp_path, capsys):
+    """Labels yes/no against predictions 0/1: every row would count as a mistake."""
+    ref, cur = tmp_path / "ref.csv", tmp_path / "cur.csv"
+    for path in (ref, cur):
+        lines = _log_rows(60).splitlines()
+        path.write_text("\n".join([lines[0]] + [
+            line.rsplit(",", 1)[0] + ("," + ("yes" if line.endswith("1") else "no"))
+            for line in lines[1:]]) + "\n")
+    code = main(["report", "--reference", str(ref), "--current", str(cur), "--task", "binary",
+                 "--positive-label", "yes", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == EXIT_INPUT, err
+    assert "must name the same two classes" in err and "Traceback" not in err
+    assert "column 'label' (role label) holds 'no', 'yes'" in err
+    assert "column 'prediction' (role prediction) holds '0', '1'" in err

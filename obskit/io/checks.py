@@ -132,7 +132,7 @@ def check_scores(log: LogTable, *, source: str, column: str) -> int:
     return int(got.missing or 0)
 
 
-def check_binary_classes(log: LogTable, *, source: str, role: str, column: str) -> None:
+def check_binary_classes(log: LogTable, *, source: str, role: str, column: str) -> list[str]:
     """Stop when a binary task's labels or predictions hold more than two classes.
 
     A third class (``"inf"``, ``"2"``, ``"0.5"``, a typo) would be scored as a wrong
@@ -150,6 +150,11 @@ def check_binary_classes(log: LogTable, *, source: str, role: str, column: str) 
     column : str
         The role's column name in the logs.
 
+    Returns
+    -------
+    list of str
+        The classes found (at most two), sorted.
+
     Raises
     ------
     InputError
@@ -159,7 +164,7 @@ def check_binary_classes(log: LogTable, *, source: str, role: str, column: str) 
     found = sorted(str(x) for x in log.table.select(v=v).filter(v.notnull()).distinct()
                    .limit(12).execute()["v"])
     if len(found) <= 2:
-        return
+        return found
     shown = ", ".join(repr(x) for x in found[:11]) + (", ..." if len(found) > 11 else "")
     raise InputError(
         f"sources.{source}: column {column!r} (role {role}) of a binary task holds "

@@ -286,10 +286,21 @@ def check_predictions(config: Config, logs: LoadedLogs) -> None:
         column holding a third class, and its classes.
     """
     task, present = logs.task, tuple(logs.roles)
+    classes: dict[str, set[str]] = {}
     for role in ("label", "prediction") if task == "binary" else ():
         for name, log in (("current", logs.current), ("reference", logs.reference)):
             if log is not None and role in log.table.columns:
-                check_binary_classes(log, source=name, role=role, column=config.column(role))
+                classes.setdefault(role, set()).update(check_binary_classes(
+                    log, source=name, role=role, column=config.column(role)))
+    if len(set().union(*classes.values())) > 2:  # e.g. labels yes/no, predictions 0/1
+        found = "; ".join(f"column {config.column(r)!r} (role {r}) holds "
+                          + ", ".join(repr(c) for c in sorted(v)) for r, v in classes.items())
+        raise InputError(
+            f"{files_text(logs.current.files)}: the labels and predictions of a binary task "
+            f"must name the same two classes: {found}. Log both in the same classes, or map "
+            "the right columns (--column label=NAME, --column prediction=NAME).",
+            path=logs.current.files[0] if logs.current.files else None,
+            column=config.column("label"))
     if (config.task is None or "label" not in present
             or measures_performance(task, present, class_scores=bool(logs.class_scores))):
         return
