@@ -36,7 +36,7 @@ import numpy as np
 
 from obskit._version import __version__
 
-__all__ = ["ReferenceCache", "data_fingerprint"]
+__all__ = ["ReferenceCache", "cache_directory", "data_fingerprint", "log_fingerprint"]
 
 log = logging.getLogger("obskit.reference_cache")
 
@@ -61,6 +61,19 @@ def data_fingerprint(files: Iterable[str | os.PathLike], *, rows_used: int,
     if len(parts) == 2:  # no files: nothing to recognise the data by
         return None
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def log_fingerprint(log: Any, features: Mapping[str, str]) -> str | None:
+    """:func:`data_fingerprint` of a loaded source (an :class:`obskit.io.log_table.LogTable`:
+    its files, rows used and quarantined), under the run's ``features``."""
+    return data_fingerprint(log.files, rows_used=log.rows_used,
+                            rows_quarantined=log.rows_quarantined, features=features)
+
+
+def cache_directory(setting: bool | str, out: str | os.PathLike, name: str) -> Path:
+    """Where a cache keeps its entries: the directory the config names (``setting`` a
+    path), else ``<out>/.cache/<name>``."""
+    return Path(setting) if isinstance(setting, str) else Path(out).absolute() / ".cache" / name
 
 
 def _settings(monitor: Any) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,7 +14,7 @@ from obskit._format import finite
 from obskit._text import plural
 from obskit.analysis.assemble import WindowFrames, assemble_windows
 from obskit.analysis.drift_rules import drift_rules, drift_summary
-from obskit.analysis.reference_cache import ReferenceCache, data_fingerprint
+from obskit.analysis.reference_cache import ReferenceCache, cache_directory, log_fingerprint
 from obskit.analysis.window_cache import WindowCache, settings_text
 from obskit.config import Config, DriftRule
 from obskit.io.logs import LoadedLogs
@@ -95,10 +94,8 @@ def reference_cache(config: Config, logs: LoadedLogs) -> ReferenceCache:
     setting = config.reference_cache
     if ref is None or setting is False:
         return ReferenceCache(None, None)
-    directory = Path(setting) if isinstance(setting, str) \
-        else Path(config.out).absolute() / ".cache" / "reference"
-    key = data_fingerprint(ref.files, rows_used=ref.rows_used,
-                           rows_quarantined=ref.rows_quarantined, features=logs.features)
+    directory = cache_directory(setting, config.out, "reference")
+    key = log_fingerprint(ref, logs.features)
     # each engine fits its own: a parity check between engines must not share a fit
     return ReferenceCache(directory, key and f"{config.engine}:{key}")
 

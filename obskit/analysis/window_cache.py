@@ -45,7 +45,7 @@ import pandas as pd
 
 from obskit._version import __version__
 from obskit.analysis.assemble import WindowFrames
-from obskit.analysis.reference_cache import data_fingerprint
+from obskit.analysis.reference_cache import cache_directory, log_fingerprint
 from obskit.config import Config
 from obskit.io.logs import LoadedLogs
 from obskit.monitors.data_quality import windowed_quarantine
@@ -334,14 +334,11 @@ def window_cache(config: Config, logs: LoadedLogs, spec: WindowSpec, table: Any
     ref = logs.reference
     reference = "none"
     if ref is not None:
-        known = data_fingerprint(ref.files, rows_used=ref.rows_used,
-                                 rows_quarantined=ref.rows_quarantined,
-                                 features=logs.features)
+        known = log_fingerprint(ref, logs.features)
         if known is None:
             return WindowCache(None)
         reference = known
-    directory = Path(setting) if isinstance(setting, str) \
-        else Path(config.out).absolute() / ".cache" / "windows"
+    directory = cache_directory(setting, config.out, "windows")
     settings = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
                 if f.name not in NOT_SETTINGS}
     base = "\n".join([__version__, config.engine, reference, _text(settings),

@@ -195,16 +195,11 @@ def config_from_dict(raw: Mapping[str, Any], *, base_dir: Path | None = None,
     expect(keep is None or (isinstance(keep, int) and not isinstance(keep, bool)
                              and keep >= 1), "keep", "a number of runs >= 1", keep)
     kwargs["keep"] = keep
-    cache = raw.get("reference_cache", True)
-    expect(isinstance(cache, (bool, str)) and cache != "", "reference_cache",
-           "true, false or a directory", cache)
-    kwargs["reference_cache"] = resolve_path(cache, "reference_cache", base) \
-        if isinstance(cache, str) else cache
-    windows = raw.get("window_cache", True)
-    expect(isinstance(windows, (bool, str)) and windows != "", "window_cache",
-           "true, false or a directory", windows)
-    kwargs["window_cache"] = resolve_path(windows, "window_cache", base) \
-        if isinstance(windows, str) else windows
+    for key in ("reference_cache", "window_cache"):
+        cache = raw.get(key, True)
+        expect(isinstance(cache, (bool, str)) and cache != "", key,
+               "true, false or a directory", cache)
+        kwargs[key] = resolve_path(cache, key, base) if isinstance(cache, str) else cache
     period = check_keys(raw.get("period") or {}, ("start", "end"), "period")
     for bound in ("start", "end"):
         value = period.get(bound)
