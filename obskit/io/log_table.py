@@ -78,7 +78,8 @@ class LogTable:
             (reasons most frequent first; at most ``limit`` examples, in file and line order).
         """
         q = self.quarantine
-        by_reason = q.group_by("reason").aggregate(rows=q.count()).order_by(ibis.desc("rows"))
+        by_reason = q.group_by("reason").aggregate(rows=q.count()).order_by(
+            [ibis.desc("rows"), "reason"])
         examples = q.order_by(["_file", "_line"]).limit(limit).execute()
         return {
             "by_reason": {r.reason: int(r.rows) for r in by_reason.execute().itertuples()},

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from obskit.profiles._common import W, clean_numeric, fetch_columns, is_infinite
+from obskit.profiles.row_anomaly_reasons import row_hash
 from obskit.schema import is_numeric_type
 
 __all__ = [
@@ -352,7 +353,12 @@ def numeric_columns(table: ir.Table, cols: list[str], *, by_window: bool = False
 
 
 def sample_by_window(table: ir.Table, col: str, rows: int) -> pd.DataFrame:
-    """At most ``rows`` finite values of a column per window, drawn at random by the engine.
+    """At most ``rows`` finite values of a column per window, a pseudo-random sample that
+    every run draws alike.
+
+    The rows are ordered by a hash of their ``request_id`` (else of the value and the
+    ``timestamp``; :func:`~obskit.profiles.row_anomaly_reasons.row_hash`), so the same log
+    gives the same sample, the same statistic and the same verdict on every run and engine.
 
     Parameters
     ----------
@@ -369,7 +375,7 @@ def sample_by_window(table: ir.Table, col: str, rows: int) -> pd.DataFrame:
         Columns ``window_index`` and ``col``.
     """
     t = clean_numeric(table, col)
-    t = t.mutate(_r=ibis.row_number().over(group_by=W, order_by=ibis.random()))
+    t = t.mutate(_r=ibis.row_number().over(group_by=W, order_by=row_hash(t, [col], "drift")))
     return t.filter(t._r < rows).select(W, col).execute()
 
 

@@ -154,13 +154,15 @@ def find_segments(table: ir.Table, columns: list[str], *, min_rows: int) -> list
     -------
     list of Segment
         Per column with at least two values, its :data:`MAX_SEGMENT_VALUES` most frequent
-        values (most frequent first), each marked ``enough`` when it has ``min_rows`` rows.
+        values (most frequent first, ties by value so that every run agrees), each marked
+        ``enough`` when it has ``min_rows`` rows.
     """
     segments = []
     for col in columns:
         values = table[col].cast("string")
         counts = (table.filter(values.notnull()).group_by(value=values)
-                  .aggregate(rows=ibis._.count()).order_by(ibis.desc("rows"))
+                  .aggregate(rows=ibis._.count())
+                  .order_by([ibis.desc("rows"), ibis.asc("value")])
                   .limit(MAX_SEGMENT_VALUES).execute())
         if len(counts) < 2:
             continue  # one value is the whole log: nothing to compare
