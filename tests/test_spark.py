@@ -121,6 +121,31 @@ def test_jsonl_nested_features_match_duckdb(write, spark_con):
     assert set(duck.features) == {"x", "features.x", "c", "flag"}
 
 
+def test_jsonl_files_read_together_match_duckdb(write, tmp_path, spark_con):
+    """A directory of JSON-lines files is read in one Spark plan: its columns are those of
+    the files stacked by name (a nested key named ``features.x`` in one file, ``x`` in
+    another), and line numbers stay exact when Spark splits files and packs splits of
+    several files into one partition."""
+    write("logs/a.jsonl", [{"timestamp": "2024-01-01T00:00:00Z", "score": 0.2, "x": 9,
+                            "features": {"x": 1, "c": "a"}}, "{bad", ""])
+    write("logs/b.jsonl", [{"timestamp": "2024-01-02T00:00:00Z", "score": 0.3,
+                            "features": {"x": 2, "c": "b", "z": 3}}])
+    write("logs/c.jsonl", [{"timestamp": "2024-01-03T00:00:00Z", "x": 7, "features": "no"}])
+    write("logs/d.jsonl", ["" if i % 97 == 5 else "{oops" if i % 131 == 7 else
+                           {"timestamp": f"2024-01-04T00:00:{i % 60:02d}Z", "score": 0.5,
+                            "x": i} for i in range(3000)])
+    session = spark_con._session
+    try:
+        session.conf.set("spark.sql.files.maxPartitionBytes", "20000")
+        session.conf.set("spark.sql.files.openCostInBytes", "1")
+        duck = assert_same_reading(str(tmp_path / "logs"), spark_con)
+    finally:
+        session.conf.unset("spark.sql.files.maxPartitionBytes")
+        session.conf.unset("spark.sql.files.openCostInBytes")
+    assert duck.current.table.columns[:8] == (
+        "_file", "_line", "timestamp", "score", "x", "c", "features.x", "z")
+
+
 def test_csv_rejects_and_blank_lines_match_duckdb(write, spark_con):
     p = write("a.csv",
               "timestamp,x,c\n"                      # 1 header

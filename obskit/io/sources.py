@@ -270,7 +270,10 @@ def read_source(con: BaseBackend, spec: str) -> RawSource:
             fmt = format_of(spec.rstrip("/"))
             return _declare(SPARK_READERS.get(fmt)(con, spec, remote=True), fmt)
     resolved = resolve_source(spec)  # unfinished log files (.part) are never read
-    if engine_name(con) == "spark":
+    if engine_name(con) == "spark" and {format_of(f) for f in resolved.files} == {"jsonl"}:
+        # JSON-lines files in one Spark plan: a few jobs for all, not a few for each
+        parts = [SPARK_READERS.get("jsonl")(con, resolved.files)]
+    elif engine_name(con) == "spark":
         parts = [_declare(SPARK_READERS.get(format_of(f))(con, f), format_of(f))
                  for f in resolved.files]
     else:

@@ -18,6 +18,8 @@ DuckDB readers, and is typed by the same Ibis expressions afterwards.
 from __future__ import annotations
 
 import csv
+import functools
+from collections.abc import Sequence
 from typing import Any
 
 import ibis.expr.types as ir
@@ -66,21 +68,30 @@ def _file_column(path: str, remote: bool) -> Any:
     return F.col("_metadata.file_path") if remote else F.lit(path)
 
 
-def _lines(con: BaseBackend, path: str, remote: bool) -> Any:
-    """``_file``, ``_line`` (1-based, exact) and ``raw`` for every line of the file(s)."""
-    from pyspark.sql import Window
+def _lines(con: BaseBackend, paths: Sequence[str], remote: bool) -> Any:
+    """``_file``, ``_line`` (1-based, exact) and ``raw`` for every line of the file(s), read
+    in one Spark plan; persisted."""
     from pyspark.sql import functions as F
 
-    text = _session(con).read.text(path)
-    text = text.select(
-        F.col("value").alias("raw"),
-        F.col("_metadata.file_path").alias("_path"),
+    session = _session(con)
+    scans = [session.read.text(p).select(
+        F.col("value").alias("raw"), _file_column(p, remote).alias("_file"),
         F.col("_metadata.file_block_start").alias("_start"),
-        F.monotonically_increasing_id().alias("_id"),
-        _file_column(path, remote).alias("_file"),
-    )
-    order = Window.partitionBy("_path").orderBy("_start", "_id")
-    return text.select("_file", F.row_number().over(order).cast("bigint").alias("_line"), "raw")
+        F.monotonically_increasing_id().alias("_id")) for p in paths]
+    text = functools.reduce(lambda a, b: a.unionAll(b), scans).persist()
+    # a split's lines are consecutive in the partition that read it, so a line's number is
+    # its id less the split's first id, plus the lines of the file's earlier splits: one
+    # small aggregate instead of sorting every line of a file
+    splits = sorted((r[0], r[1], r[2], r[3]) for r in text.groupBy("_file", "_start").agg(
+        F.min("_id"), F.count(F.lit(1))).collect())
+    bases, before, last = [], 0, None
+    for file, start, first_id, n in splits:
+        before = 0 if file != last else before
+        bases.append((file, start, before - first_id + 1))
+        before, last = before + n, file
+    base = session.createDataFrame(bases, "_file STRING, _start BIGINT, _base BIGINT")
+    return text.join(F.broadcast(base), ["_file", "_start"]).select(
+        "_file", (F.col("_id") + F.col("_base")).alias("_line"), "raw")
 
 
 def _rejects(bad: Any) -> Any:
@@ -94,28 +105,66 @@ def _read_error(path: str, kind: str, exc: Exception) -> InputError:
     return InputError(f"{path}: cannot read as {kind}: {exc}", path=path)
 
 
-def _json_keys(good: Any) -> tuple[list[str], list[str]]:
-    """The top-level keys (of ``_m``) and the keys under ``features`` (of ``_n``), in one
-    Spark job: each key tagged with where it was found."""
+def _json_keys(good: Any) -> dict[str, tuple[list[str], list[str]]]:
+    """Per file, the top-level keys (of ``_m``) and the keys under ``features`` (of ``_n``),
+    in one Spark job: each key tagged with where it was found."""
     from pyspark.sql import functions as F
 
     none = F.array().cast("array<string>")
     tagged = F.concat(
         F.transform(F.coalesce(F.map_keys("_m"), none), lambda k: F.concat(F.lit("m"), k)),
         F.transform(F.coalesce(F.map_keys("_n"), none), lambda k: F.concat(F.lit("n"), k)))
-    found = [r[0] for r in good.select(F.explode(tagged)).distinct().collect()]
-    return ([k[1:] for k in found if k[0] == "m"], [k[1:] for k in found if k[0] == "n"])
+    found: dict[str, tuple[list[str], list[str]]] = {}
+    for file, key in good.select("_file", F.explode(tagged)).distinct().collect():
+        found.setdefault(file, ([], []))[key[0] == "n"].append(key[1:])
+    return found
 
 
-def spark_read_jsonl(con: BaseBackend, path: str, *, remote: bool = False) -> RawSource:
+def _json_select(found: dict[str, tuple[list[str], list[str]]], files: Sequence[str],
+                 remote: bool) -> list[Any]:
+    """The row columns: as if each file had been read alone (:func:`json_columns`) and
+    the files stacked by column name, in the files' order."""
+    from pyspark.sql import functions as F
+
+    if remote:  # one spec, listed by Spark: its keys over all files, as one file
+        found = {"": (sorted({k for t, _ in found.values() for k in t}),
+                      sorted({k for _, n in found.values() for k in n}))}
+        files = [""]
+    sources: dict[str, dict[tuple[bool, str], list[str]]] = {}
+    for file in files:
+        keys, nested = found.get(file, ([], []))
+        for name, is_nested, key in json_columns(keys, nested):
+            sources.setdefault(name, {}).setdefault((is_nested, key), []).append(file)
+    columns = [F.col("_file"), F.col("_line")]
+    for name, by_source in sources.items():
+        free, only = [], []  # sources of this name in every file that has the key
+        for (is_nested, key), naming in by_source.items():
+            col = F.col("_n" if is_nested else "_m")[key]
+            holders = [f for f in files if key in found.get(f, ([], []))[is_nested]]
+            if holders == naming:
+                free.append(col)  # the files holding these keys are disjoint
+            else:  # another file names this key otherwise: only these files' rows
+                only.append((F.col("_file").isin(naming), col))
+        value = F.coalesce(*free) if len(free) > 1 else free[0] if free else F.lit(None)
+        for when, col in reversed(only):
+            value = F.when(when, col).otherwise(value)
+        columns.append(value.cast("string").alias(name))
+    return columns
+
+
+def spark_read_jsonl(con: BaseBackend, path: str | Sequence[str], *,
+                     remote: bool = False) -> RawSource:
     """Newline-delimited JSON on Spark; see :func:`obskit.io.sources.read_jsonl`.
+
+    Several files are read in one Spark plan, their columns as when each file is read
+    alone and the files are stacked by column name.
 
     Parameters
     ----------
     con : ibis backend
         The Spark connection.
-    path : str
-        One file, or (``remote``) a URI Spark lists itself.
+    path : str or sequence of str
+        One file, several files, or (``remote``) a URI Spark lists itself.
     remote : bool, default False
         ``path`` is a URI, possibly a glob.
 
@@ -131,8 +180,9 @@ def spark_read_jsonl(con: BaseBackend, path: str, *, remote: bool = False) -> Ra
     """
     from pyspark.sql import functions as F
 
+    paths = [path] if isinstance(path, str) else list(path)
     try:
-        lines = _lines(con, path, remote).filter(
+        lines = _lines(con, paths, remote).filter(
             F.col("raw").isNotNull() & (F.trim("raw") != ""))
         parsed = F.expr("try_parse_json(raw)")
         lines = lines.withColumn("_bad", F.when(parsed.isNull(), F.lit("invalid JSON")).when(
@@ -143,17 +193,14 @@ def spark_read_jsonl(con: BaseBackend, path: str, *, remote: bool = False) -> Ra
             "_m", F.from_json("raw", "MAP<STRING, STRING>"))
         good = good.withColumn("_n", F.from_json(F.col("_m")["features"],
                                                  "MAP<STRING, STRING>"))
-        keys, nested = _json_keys(good)
+        columns = _json_select(_json_keys(good), paths, remote)
     except Exception as exc:  # noqa: BLE001 - Spark's own message says why
         if isinstance(exc, InputError):
             raise
-        raise _read_error(path, "JSON lines", exc) from exc
-    columns = [F.col("_file"), F.col("_line")]
-    for name, is_nested, key in json_columns(keys, nested):
-        columns.append(F.col("_n" if is_nested else "_m")[key].alias(name))
+        raise _read_error(paths[0], "JSON lines", exc) from exc
     rows = _register(con, good.select(*columns), "jsonrows")
     rejects = _register(con, _rejects(lines.filter(F.col("_bad").isNotNull())), "jsonrej")
-    return RawSource(rows, rejects, (path,))
+    return RawSource(rows, rejects, tuple(paths))
 
 
 def spark_read_csv(con: BaseBackend, path: str, *, remote: bool = False) -> RawSource:
@@ -186,7 +233,7 @@ def spark_read_csv(con: BaseBackend, path: str, *, remote: bool = False) -> RawS
 
     sep = "\t" if path.lower().endswith(".tsv") else ","
     try:
-        lines = _lines(con, path, remote).persist()
+        lines = _lines(con, [path], remote)
         first = lines.filter(F.col("_line") == 1).select("raw").collect()
     except Exception as exc:  # noqa: BLE001
         raise _read_error(path, "CSV", exc) from exc
