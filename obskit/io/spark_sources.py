@@ -6,8 +6,11 @@ Text files are read as lines with Spark's text source. A line's number comes fro
 Spark read it: the file (``_metadata.file_path``), the start of the file split it belongs
 to (``_metadata.file_block_start``: a line belongs to the split it starts in) and its
 position within the partition that read the split (``monotonically_increasing_id``, which
-increases in read order). Numbering the lines of each file in that order gives the exact
-1-based line number, with no pass through Python, however the file is split.
+increases by one per line within a partition). A split's lines are consecutive in its
+partition, so one small aggregate (each split's first id and line count, collected to the
+driver) gives every line its exact 1-based number: its id less its split's first id, plus
+the lines of the file's earlier splits. No sort of the lines, however the file is split.
+The JSON-lines files of one source are read together, in one Spark plan.
 
 Each line is then parsed in Spark SQL: JSON with ``try_parse_json`` (strict, Spark 4.0 or
 later) and ``from_json`` into a map of strings; CSV with ``from_csv`` into strings, a field
