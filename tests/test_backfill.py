@@ -122,11 +122,14 @@ def test_latest_stays_on_the_current_report_unless_a_backfill_is_newer(tmp_path,
     def fake_execute(notebook, output, parameters, *, timeout_s=1800.0):
         nbformat.write(_notebook("print('report')"), output)
 
+    span = {"start": "2026-11-01", "end": "2026-11-15"}  # the log's
+
     def fake_analyze(config):  # the windows' span, written as analyze() writes it
         summary = fake_summary()
         summary["period"] = {
-            "start": iso(parse_iso(config.period_start or "2026-11-01")),
-            "end": iso(parse_iso(config.period_end or "2026-11-15"))}
+            "start": iso(parse_iso(config.period_start or span["start"])),
+            "end": iso(parse_iso(config.period_end or span["end"])),
+            "requested_start": config.period_start, "requested_end": config.period_end}
         return load(summary)
 
     monkeypatch.setattr(execute, "execute_notebook", fake_execute)
@@ -141,6 +144,9 @@ def test_latest_stays_on_the_current_report_unless_a_backfill_is_newer(tmp_path,
                           overrides=overrides, progress=False)
     assert [r.status for r in results] == ["ok", "ok", "ok"]
     assert (root / "latest").resolve() == current.run_dir  # Nov 14 ends with it: not newer
+    span.update(start="2026-11-03")  # the log's oldest files rotated out, same last day
+    whole = report.run_report(load_config(None, overrides=overrides), run_id="whole")
+    assert (root / "latest").resolve() == whole.run_dir  # the whole log, ending as late
     bf.backfill(None, start=_utc(2026, 11, 15), end=_utc(2026, 11, 16), every=DAY,
                 overrides=overrides, progress=False)
     assert (root / "latest").resolve().name == "2026-11-15"  # the newest period

@@ -132,7 +132,7 @@ def test_a_single_pass_whose_only_run_failed_exits_as_report_would(tmp_path, mon
     def boom(config, **kwargs):
         raise error
     monkeypatch.setattr(report, "run_report", boom)
-    path = _write_schedule(tmp_path, [_job()])
+    path = _write_schedule(tmp_path, [_job(cron="0 6 * * *")])  # due once: never ran
     assert cli.main([*command, "--config", str(path)]) == getattr(cli, code) != 0
     assert sch.last_tick(sch.load_schedule(path).jobs[0]) is not None  # waits a tick
     assert cli.main([*command, "--config", str(path)]) == 0  # nothing due: nothing failed

@@ -151,8 +151,9 @@ def moves_latest(root: Path, run: Run) -> bool:
     """Whether ``latest`` moves to ``run``: when it shows the newest period.
 
     ``latest`` moves unless it points at a run whose period ends later, or ends at the same
-    time and starts earlier (covers more): a backfill of past periods, even of the last
-    day of the report ``latest`` shows, never replaces it. A run with no window never
+    time and starts earlier (covers more) while ``run`` was asked for a period: a backfill
+    of past periods, even of the last day of the report ``latest`` shows, never replaces
+    it; a report over the whole log ending as late does. A run with no window never
     replaces one with windows; a rerun of the same period does move ``latest``.
     """
     try:
@@ -164,7 +165,8 @@ def moves_latest(root: Path, run: Run) -> bool:
         return True
     if end is None or end != cur_end:
         return end is not None and end > cur_end
-    return cur_start is None or (start is not None and start <= cur_start)
+    whole_log = getattr(getattr(run, "period", None), "requested_end", None) is None
+    return whole_log or cur_start is None or (start is not None and start <= cur_start)
 
 
 def apply_retention(root: Path, keep: int) -> list[Path]:
