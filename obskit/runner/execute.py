@@ -104,6 +104,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], *
             cwd=str(output.parent), progress_bar=False,
             execution_timeout=max(1, math.ceil(timeout_s)), timeout_func=remaining,
             config=kernel_config(), engine_name=_register_engine(),
+            kernel_manager_class=_kernel_manager(),
         )
     except PapermillExecutionError as exc:
         raise NotebookError(
@@ -169,6 +170,26 @@ def _register_engine() -> str:
 
     papermill_engines.register(_ENGINE, _Engine)
     return _ENGINE
+
+
+@functools.cache
+def _kernel_manager() -> type:
+    """jupyter_client's kernel manager, shutting a kernel down without interrupting it.
+
+    jupyter_client sends SIGINT before every shutdown; a kernel still finishing a message
+    (its reply is out, its idle status not yet) then logs ``[IPKernelApp] ERROR |
+    KeyboardInterrupt caught in kernel.`` at the end of a good run. The cells are done when
+    nbclient shuts the kernel down (or it timed out, and is killed): nothing to interrupt.
+    A kernel that does not stop is still terminated after ``shutdown_wait_time``.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class _Manager(AsyncKernelManager):
+        async def _async_interrupt_kernel(self) -> None:
+            if not self.shutting_down:
+                await super()._async_interrupt_kernel()
+
+    return _Manager
 
 
 def kernel_config() -> Any:
