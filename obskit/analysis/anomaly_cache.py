@@ -12,6 +12,7 @@ merged windows, and equal a run without the cache.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -53,6 +54,15 @@ def _merged(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
         return parts[0].iloc[:0] if parts else pd.DataFrame()
     out = pd.concat(full, ignore_index=True) if len(full) > 1 else full[0]
     return out.sort_values(W, kind="stable").reset_index(drop=True)
+
+
+def _as_int(value: Any) -> int:
+    return int(value)
+
+
+def _first(frame: pd.DataFrame) -> int:
+    """The window index a stored window's rows carry."""
+    return int(frame[W].to_numpy()[0])
 
 
 def _window(frame: pd.DataFrame, w: int, index: int | None = None) -> pd.DataFrame:
@@ -121,7 +131,7 @@ class AnomalyWindows:
             assert fresh_rows is not None and fresh_counts is not None
             return fresh_rows, fresh_counts
         return tuple(_merged([*([] if fresh is None else [fresh]),  # type: ignore[return-value]
-                              *(_window(e[name], int(e[name][W].iloc[0]), w)
+                              *(_window(e[name], _first(e[name]), w)
                                 if len(e[name]) else e[name]
                                 for w, e in sorted(stored.items()))])
                      for fresh, name in ((fresh_rows, "rows"), (fresh_counts, "counts")))
@@ -165,7 +175,7 @@ class AnomalyWindows:
             pool = pool[pool.request_id.notna() & ~pool.request_id.isin(skip)]
         normal_rows = pool.head(normal)[features].reset_index(drop=True)
         first = rows[rows._wr < per_window]
-        return normal_rows, {int(w): grp[features].reset_index(drop=True)
+        return normal_rows, {_as_int(w): grp[features].reset_index(drop=True)
                              for w, grp in first.sort_values([W, "_h"], kind="stable")
                              .groupby(W, sort=True)}
 
@@ -187,7 +197,7 @@ class AnomalyWindows:
         parts = []
         for w in self._windows:
             frame = self.entries[w][_SAMPLES]
-            parts.append(_window(frame, int(frame[W].iloc[0]), w) if len(frame) else frame)
+            parts.append(_window(frame, _first(frame), w) if len(frame) else frame)
         return _merged(parts)
 
     def _short(self, rows: pd.DataFrame, need: int) -> list[int]:
@@ -195,7 +205,7 @@ class AnomalyWindows:
         if not self.entries:
             return []
         first = rows.sort_values("_h", kind="stable").head(need)
-        taken = {int(k): int(v) for k, v in first[W].value_counts().items()}
+        taken = Counter(first[W].to_numpy().tolist())
         out = []
         for w, e in self.entries.items():
             stored = len(e[_SAMPLES])
