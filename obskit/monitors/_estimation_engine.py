@@ -75,23 +75,25 @@ def _calibrate(t: ir.Table, column: str, seg: pd.DataFrame, name: str) -> ir.Tab
 
 
 #: the multiplier and modulus of the sample key (an affine map of the row's number modulo
-#: 2**31: a bijection, so keys never tie; the products stay within int64 on every engine)
-_KEY_MULTIPLIER, _KEY_MODULUS = 1_103_515_245, 2**31
+#: 2**32: a bijection, so keys never tie). The multiplier is above 2**31, so every engine
+#: multiplies in int64 (Spark's row_number is a 32-bit int, and so would be its product
+#: with a smaller literal); the products stay within int64 up to 2**31 rows per window.
+_KEY_MULTIPLIER, _KEY_MODULUS = 2_654_435_761, 2**32
 
 
 def _sample(t: ir.Table, cap: int) -> ir.Table:
     """At most ``cap`` rows per window, the same rows in the same order on every run.
 
     Rows are numbered in a total order of their columns (equal rows are interchangeable),
-    then the ``cap`` with the smallest key ``(number × a + 12345) mod 2**31`` are kept, in
+    then the ``cap`` with the smallest key ``(number × a + 12345) mod 2**32`` are kept, in
     key order. The key is integer arithmetic, the same on every engine and cheaper than a
     text hash: a fixed scramble of the numbers that spreads the sample evenly over the
     rows' order.
     """
     cols = [c for c in t.columns if c != W]
-    num = ibis.row_number().over(group_by=W, order_by=[t[c] for c in cols]).cast("int64")
+    num = ibis.row_number().over(group_by=W, order_by=[t[c] for c in cols])
     t = t.mutate(_num=num, _key=(num * _KEY_MULTIPLIER + 12_345) % _KEY_MODULUS)
-    # the number breaks ties, which only a window of over 2**31 rows can have
+    # the number breaks ties (none below 2**32 rows a window)
     rank = ibis.row_number().over(group_by=W, order_by=[t._key, t._num])
     kept = t.mutate(_rank=rank).filter(lambda s: s._rank < cap)
     return kept.order_by([W, "_key", "_num"]).drop("_num", "_key", "_rank")
