@@ -322,10 +322,30 @@ def _concat(parts: list[pd.DataFrame], like: pd.DataFrame) -> pd.DataFrame:
     rows = [p for p in parts if len(p)]
     if not rows:
         return like.iloc[:0]
-    out = pd.concat(rows, ignore_index=True) if len(rows) > 1 else rows[0]
+    out = pd.concat(_typed_alike(rows), ignore_index=True) if len(rows) > 1 else rows[0]
     if W in out:
         out = out.sort_values(W, kind="stable")
     return out.reset_index(drop=True)
+
+
+def _typed_alike(parts: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """``parts`` with each all-missing column cast to that column's type in the parts that
+    hold values (when they agree on one), so that concatenating them neither depends on
+    pandas' handling of all-missing columns (deprecated) nor changes a column's type."""
+    types = {}
+    for col in parts[0].columns:
+        seen = {p[col].dtype for p in parts if col in p and p[col].notna().any()}
+        if len(seen) == 1:
+            types[col] = seen.pop()
+    out = []
+    for part in parts:
+        cast = {c: t for c, t in types.items()
+                if c in part and part[c].dtype != t and part[c].isna().all()}
+        try:
+            out.append(part.astype(cast) if cast else part)
+        except (TypeError, ValueError):  # e.g. missing values into an integer column
+            out.append(part)
+    return out
 
 
 def _fill(overview: pd.DataFrame) -> pd.DataFrame:
