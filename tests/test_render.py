@@ -182,6 +182,34 @@ def test_figure_to_data_uri_is_png():
     assert base64.b64decode(uri.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.parametrize("dpi", [None, 50])
+def test_figure_to_data_uri_has_savefig_pixels(dpi):
+    """One layout and draw on an Agg canvas gives the pixels (and resolution) of
+    ``savefig``, which lays a constrained figure out twice; the figure keeps its dpi."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    def pixels(png: bytes) -> tuple[np.ndarray, object]:
+        image = Image.open(io.BytesIO(png))
+        return np.asarray(image.convert("RGBA")), image.info.get("dpi")
+
+    for fn in (*FIGURES, render.multivariate_figure):
+        summary = load(make_summary())
+        buf = io.BytesIO()
+        fig = fn(summary)
+        if fig is None:
+            continue
+        fig.savefig(buf, format="png", dpi=dpi or fig.dpi, metadata={"Software": None})
+        fig = fn(summary)
+        uri = render.figure_to_data_uri(fig, dpi=dpi)
+        assert fig.dpi == 100
+        got, want = pixels(base64.b64decode(uri.split(",", 1)[1])), pixels(buf.getvalue())
+        assert got[0].shape == want[0].shape and (got[0] == want[0]).all()
+        assert got[1] == want[1]
+
+
 # --------------------------------------------------------------------------- escaping
 
 
