@@ -213,7 +213,8 @@ def _axes_sparkline(dist):
     Distribution(kind="numeric", edges=(None, 0.0, 1.0, 2.0, None), reference=(5, 40, 50, 5),
                  current=(0, 10, 60, 30)),
     Distribution(kind="categorical", categories=tuple("abcdefghij"),
-                 reference=(9, 1, 30, 2, 2, 7, 0, 4, 8, 3), current=(2, 2, 10, 40, 1, 0, 5, 6, 3, 9)),
+                 reference=(9, 1, 30, 2, 2, 7, 0, 4, 8, 3),
+                 current=(2, 2, 10, 40, 1, 0, 5, 6, 3, 9)),
 ])
 def test_sparkline_has_the_pixels_of_an_axisless_axes(dist):
     """Drawn straight on its figure (no Axes to build), the sparkline keeps the pixels of
