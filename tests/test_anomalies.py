@@ -386,17 +386,18 @@ def test_high_cardinality_feature_is_not_checked_for_unseen_values():
 
 
 def test_current_samples_in_one_query_equal_separate_samples():
-    from obskit.analysis.anomalies import _current_samples, _hashed, _sample
+    from obskit.analysis.anomalies import _sample
+    from obskit.analysis.anomaly_cache import AnomalyWindows, hashed
 
     rng = np.random.default_rng(5)
     n = 3000
     t = engine_table(pd.DataFrame({
         "request_id": [f"r{i}" for i in range(n)], "window_index": rng.integers(0, 4, n),
         "x": rng.normal(size=n), "c": rng.choice(list("abc"), n)}))
-    first = _hashed(t).order_by("_h").limit(30).request_id.execute()
+    first = hashed(t).order_by("_h").limit(30).request_id.execute()
     flagged = set(first[::2])  # every other one of the first rows in hash order
-    normal, by_window = _current_samples(t, ["x", "c"], normal=40, per_window=20,
-                                         skip=flagged)
+    normal, by_window = AnomalyWindows(None, None, t).samples(["x", "c"], normal=40,
+                                                              per_window=20, skip=flagged)
     pd.testing.assert_frame_equal(
         normal, _sample(t.filter(~t.request_id.isin(list(flagged))), 40, ["x", "c"]))
     assert sorted(by_window) == [0, 1, 2, 3]

@@ -107,3 +107,49 @@ def test_run_exit_codes_and_status_lines(tmp_path, fake_runs, monkeypatch, capsy
     assert bf.run(parser.parse_args([*argv, "--force", "--fail-on-alert"])) == 3
     argv[argv.index("--from") + 1] = "2026-11-04"
     assert bf.run(parser.parse_args([*argv, "--force", "--fail-on-alert"])) == 1
+
+
+def test_latest_stays_on_the_current_report_unless_a_backfill_is_newer(tmp_path,
+                                                                        monkeypatch):
+    """The real publishing (notebook and analysis faked): a backfill of the past, even of
+    the current report's last day, leaves ``latest`` alone; a newer period moves it."""
+    import nbformat
+    from test_runner import _notebook, fake_summary
+
+    from obskit.runner import execute
+    from obskit.runner.cron import iso, parse_iso
+
+    def fake_execute(notebook, output, parameters, *, timeout_s=1800.0):
+        nbformat.write(_notebook("print('report')"), output)
+
+    span = {"start": "2026-11-01", "end": "2026-11-15"}  # the log's
+
+    def fake_analyze(config):  # the windows' span, written as analyze() writes it
+        summary = fake_summary()
+        summary["period"] = {
+            "start": iso(parse_iso(config.period_start or span["start"])),
+            "end": iso(parse_iso(config.period_end or span["end"])),
+            "requested_start": config.period_start, "requested_end": config.period_end}
+        return load(summary)
+
+    monkeypatch.setattr(execute, "execute_notebook", fake_execute)
+    monkeypatch.setattr(report, "analyze", fake_analyze)
+    overrides = _overrides(tmp_path)
+    root = tmp_path / "out"
+    from obskit.config import load_config
+
+    current = report.run_report(load_config(None, overrides=overrides), run_id="current")
+    assert (root / "latest").resolve().name == "current"
+    results = bf.backfill(None, start=_utc(2026, 11, 12), end=_utc(2026, 11, 15), every=DAY,
+                          overrides=overrides, progress=False)
+    assert [r.status for r in results] == ["ok", "ok", "ok"]
+    assert (root / "latest").resolve() == current.run_dir  # Nov 14 ends with it: not newer
+    span.update(start="2026-11-03")  # the log's oldest files rotated out, same last day
+    whole = report.run_report(load_config(None, overrides=overrides), run_id="whole")
+    assert (root / "latest").resolve() == whole.run_dir  # the whole log, ending as late
+    bf.backfill(None, start=_utc(2026, 11, 15), end=_utc(2026, 11, 16), every=DAY,
+                overrides=overrides, progress=False)
+    assert (root / "latest").resolve().name == "2026-11-15"  # the newest period
+    bf.backfill(None, start=_utc(2026, 11, 15), end=_utc(2026, 11, 16), every=DAY,
+                overrides=overrides, progress=False, force=True)
+    assert (root / "latest").resolve().name == "2026-11-15"  # a rerun of it stays

@@ -385,6 +385,42 @@ def test_sample_is_bounded_and_deterministic():
     pd.testing.assert_frame_equal(a, b)
 
 
+def test_sample_does_not_depend_on_row_order():
+    """The sample key numbers rows in the order of their values: a shuffled table gives
+    the same rows in the same order (the bootstrap of the sampling error reads that order)."""
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"v": rng.integers(0, 50, 3000), "s": rng.random(3000).round(2),
+                          "window_index": np.repeat([0, 1, 2], 1000)})
+    shuffled = frame.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    a = _sample(engine_table(frame), 300).execute()
+    b = _sample(engine_table(shuffled), 300).execute()
+    pd.testing.assert_frame_equal(a, b)
+    assert a.groupby("window_index").size().tolist() == [300, 300, 300]
+    whole = _sample(engine_table(frame), 5000).execute()  # under the cap: every row
+    assert len(whole) == 3000
+
+
+def test_label_texts_equal_the_row_wise_text_in_one_query(monkeypatch):
+    import ibis.expr.types as ir
+
+    from obskit.io.casting import as_label_text
+    from obskit.monitors._estimation_engine import _label_texts
+
+    frame = pd.DataFrame({"prediction": [1.0, 0.0, 1.0, np.nan],
+                          "label": [" yes", "no", "true", None], "window_index": 0})
+    t = engine_table(frame)
+    calls = []
+    real = ir.Table.execute
+    monkeypatch.setattr(ir.Table, "execute",
+                        lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
+    texts = _label_texts(t, ["prediction", "label"])
+    assert len(calls) == 1
+    monkeypatch.undo()
+    got = t.select(p=texts["prediction"], y=texts["label"]).execute()
+    want = t.select(p=as_label_text(t.prediction), y=as_label_text(t.label)).execute()
+    pd.testing.assert_frame_equal(got, want)
+
+
 def test_sampling_band_shrinks_with_window_size():
     lo1, hi1 = est.sampling_band("mae", 2.0, sigma=1.0, n=100)
     lo2, hi2 = est.sampling_band("mae", 2.0, sigma=1.0, n=10_000)

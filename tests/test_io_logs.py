@@ -618,3 +618,26 @@ def test_positive_label_yes_unquoted_in_yaml_is_explained(write, tmp_path):
         load_logs(load_config(str(cfg)))
     cfg.write_text(f"sources: {{current: {path}}}\ntask: binary\npositive_label: 'yes'\n")
     assert load_logs(load_config(str(cfg))).current.rows_used == 60
+
+
+def test_class_values_one_query_per_table_for_both_class_checks(write, monkeypatch):
+    """The positive-class check (while loading) and the binary-class check read the label
+    and prediction classes of each table from one engine query, kept with the log."""
+    import ibis.expr.types as ir
+
+    from obskit.io.checks import class_values
+    from obskit.io.logs import check_predictions
+
+    rows = [{"timestamp": T0, "prediction": p, "label": y, "score": 0.4, "x": 1.0}
+            for p, y in ((1, 0), (0, 0), (1, 1), (None, 1))]
+    logs = load(write("cur.jsonl", rows), write("ref.jsonl", rows))
+    assert class_values(logs.current) == {"label": ["0", "1"], "prediction": ["0", "1"]}
+    calls = []
+    real = ir.Table.execute
+    monkeypatch.setattr(ir.Table, "execute",
+                        lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
+    check_predictions(load_config(overrides={"sources": {"current": "x"}, "task": "binary"}),
+                      logs)
+    assert calls == []  # both tables' classes were read while loading
+    logs.current.table = logs.current.table.filter(logs.current.table.x > 0)
+    assert class_values(logs.current)["label"] == ["0", "1"] and len(calls) == 1

@@ -221,3 +221,24 @@ def test_pca_error_below_the_lower_bound_is_worded_as_such(pca, frames):
     run = load(summary)
     page = window_html(run, run.windows[0])
     assert f"(below the lower bound {entry['threshold_lower']:.3g})" in page
+
+
+def test_pca_large_reference_sets_thresholds_on_a_bounded_sample(tables, monkeypatch):
+    """Above ``THRESHOLD_SAMPLE_ROWS`` the chunks are cut from a hash sample of that many
+    rows: the same rows on every fit, thresholds close to the full reference's."""
+    from obskit.monitors import pca_reconstruction
+
+    reference = tables[0]
+    full = PCAReconstructionMonitor(FEATURES).fit(reference)
+    assert full.threshold_rows_ == 3000
+    monkeypatch.setattr(pca_reconstruction, "THRESHOLD_SAMPLE_ROWS", 1500)
+    sampled = PCAReconstructionMonitor(FEATURES).fit(reference)
+    again = PCAReconstructionMonitor(FEATURES).fit(reference)
+    assert sampled.threshold_rows_ == 1500
+    assert sampled.reference_chunk_errors_.rows.sum() == 1500
+    assert len(sampled.reference_chunk_errors_) == 10
+    assert (sampled.threshold_lower_, sampled.threshold_upper_) == (
+        again.threshold_lower_, again.threshold_upper_)
+    np.testing.assert_array_equal(sampled.components_, full.components_)
+    np.testing.assert_allclose([sampled.threshold_lower_, sampled.threshold_upper_],
+                               [full.threshold_lower_, full.threshold_upper_], rtol=0.1)

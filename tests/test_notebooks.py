@@ -146,3 +146,25 @@ def test_missing_summary_file_exits_2(run, tmp_path):
 
 def test_kernel_note_is_plain_text():
     assert "<" not in KERNEL_NOTE and json.dumps(KERNEL_NOTE)
+
+
+def test_papermill_is_imported_without_its_remote_handlers_which_stay_importable():
+    """``import_papermill`` hides the cloud clients (gcsfs, ...) only while papermill is
+    first imported: papermill names them missing, and they still import afterwards."""
+    code = (
+        "import importlib.util, sys\n"
+        "from obskit.runner.execute import import_papermill\n"
+        "import_papermill()\n"
+        "import papermill.iorw as io\n"
+        "assert 'gcsfs' not in sys.modules and 'boto3' not in sys.modules\n"
+        "assert io.GCSFileSystem.__name__ == 'missing_dep'\n"
+        "assert all(sys.modules.get(m, 0) is not None for m in\n"
+        "           ('gcsfs', 'boto3', 'azure', 'github', 'pyarrow', 'pyarrow.fs'))\n"
+        "if importlib.util.find_spec('gcsfs'):\n"
+        "    import gcsfs  # noqa: F401\n"
+        "print('ok')\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"

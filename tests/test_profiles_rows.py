@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from obskit.config import load_config
 from obskit.io import load_logs
@@ -126,3 +127,23 @@ def test_analysed_table_keeps_the_windows_through_the_label_join(tmp_path):
     logs, fast, rows = _analysed(config)
     assert fast.table is logs.current.windowed.table
     assert rows.label.notna().sum() == 2 and list(rows.columns)[-1] == "window_index"
+
+
+def test_analysed_table_of_period_windows_is_never_a_copy(tmp_path, monkeypatch):
+    """A period filter, or an anchor other than the load pass's, keeps the analysed rows a
+    view of the loaded table (equal to the rows materialised apart, checked above)."""
+    from obskit.profiles import period
+
+    times = pd.date_range("2026-11-02", periods=48, freq="h", tz="UTC")
+    cur = _frame(times.insert(0, pd.Timestamp("2026-11-01 03:00", tz="UTC"))[:48])
+    cur = cur.astype({"x": object})
+    cur.loc[0, "x"] = "seven"  # the anchor moves to the first row used
+    for extra in ({}, {"period": {"end": "2026-11-03"}}):
+        config = load_config(overrides={"sources": _write(tmp_path, cur), "window": "1d",
+                                        **extra})
+        logs = load_logs(config)
+        monkeypatch.setattr(period, "materialize", lambda t: pytest.fail("copied"))
+        got = analysed_table(config, logs)
+        monkeypatch.undo()
+        assert got.table.window_index.min().execute() == 0
+        assert got.outside == (23 if extra else 0)

@@ -168,3 +168,37 @@ def test_cli_flags_map_onto_the_config_key(tmp_path, monkeypatch):
     assert moved["reference_cache"] == str(tmp_path / "d")
     config = load_config(overrides={**moved, "sources": {"current": "logs.jsonl"}})
     assert config.reference_cache == str(tmp_path / "d")
+
+
+def test_a_fresh_out_counts_hits_for_segments_compared_with_the_whole_reference(
+        config_factory, tmp_path, monkeypatch):
+    """A segment the reference lacks (v2 here) is compared with the whole reference: its
+    fits have the whole log's key, so a first run into an empty ``out`` restores them from
+    the entries it has just written (hits), and reports what fitting afresh reports."""
+    from obskit.analysis import reference_cache as rc
+
+    ref = pd.read_parquet(tmp_path / "ref.parquet").assign(model_version="v1")
+    ref.to_parquet(tmp_path / "ref.parquet")
+    fits: list[tuple[str, str, bool]] = []
+    original = rc.ReferenceCache.fit
+
+    def fit(self, monitor, reference, *, scope="all"):
+        hits = self.hits
+        original(self, monitor, reference, scope=scope)
+        fits.append((type(monitor).__name__, scope, self.hits > hits))
+        return monitor
+
+    monkeypatch.setattr(rc.ReferenceCache, "fit", fit)
+    assert not (tmp_path / "reports").exists()
+    cached = obskit.analyze(config_factory()).to_summary()
+    segments = {s["value"]: s["reference_basis"]
+                for s in cached["segments"]["model_version"]}
+    assert segments == {"v1": "same segment", "v2": "whole reference"}
+    hits = [(name, scope) for name, scope, hit in fits if hit]
+    misses = [(name, scope) for name, scope, hit in fits if not hit]
+    assert hits and all(scope == "all" for _, scope in hits)
+    assert set(hits) <= set(misses)  # each restored from this run's own earlier fit
+    assert cached["reference_cache"] == {"enabled": True, "hits": len(hits),
+                                         "misses": len(misses)}
+    fresh = obskit.analyze(config_factory(reference_cache=False)).to_summary()
+    assert _comparable(cached) == _comparable(fresh)

@@ -10,7 +10,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from obskit import render
-from obskit.results import Window, load, load_record
+from obskit.results import Distribution, Window, load, load_record
 
 XSS = "<script>alert(1)</script>"
 FRAGMENTS = (
@@ -180,6 +180,78 @@ def test_figure_to_data_uri_is_png():
     uri = render.figure_to_data_uri(render.health_figure(load(make_summary())))
     assert uri.startswith("data:image/png;base64,")
     assert base64.b64decode(uri.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _axes_sparkline(dist):
+    """The sparkline as first drawn, on an axis-less Axes (the reference for its pixels)."""
+    import numpy as np
+
+    from obskit.render.common import COLOR_CURRENT, COLOR_REFERENCE
+
+    ref = np.asarray(dist.reference, dtype=float)
+    cur = np.asarray(dist.current, dtype=float)
+    ref, cur = ref / ref.sum(), cur / cur.sum()
+    fig = Figure(figsize=(2.4, 0.8), dpi=72)
+    ax = fig.add_axes((0.01, 0.04, 0.98, 0.92))
+    if dist.kind == "categorical":
+        top = np.argsort(-(ref + cur), kind="stable")[:8]
+        x = np.arange(len(top))
+        ax.bar(x - 0.2, ref[top], width=0.4, color=COLOR_REFERENCE)
+        ax.bar(x + 0.2, cur[top], width=0.4, color=COLOR_CURRENT)
+        ax.set_xlim(-0.6, len(top) - 0.4)
+    else:
+        edges = np.arange(len(ref) + 1) - 0.5
+        ax.stairs(ref, edges, fill=True, color=COLOR_REFERENCE)
+        ax.stairs(cur, edges, color=COLOR_CURRENT, lw=1.3)
+        ax.set_xlim(-0.5, len(ref) - 0.5)
+    ax.set_ylim(0, max(ref.max(), cur.max()) * 1.08)
+    ax.set_axis_off()
+    return fig
+
+
+@pytest.mark.parametrize("dist", [
+    Distribution(kind="numeric", edges=(None, 0.0, 1.0, 2.0, None), reference=(5, 40, 50, 5),
+                 current=(0, 10, 60, 30)),
+    Distribution(kind="categorical", categories=tuple("abcdefghij"),
+                 reference=(9, 1, 30, 2, 2, 7, 0, 4, 8, 3),
+                 current=(2, 2, 10, 40, 1, 0, 5, 6, 3, 9)),
+])
+def test_sparkline_has_the_pixels_of_an_axisless_axes(dist):
+    """Drawn straight on its figure (no Axes to build), the sparkline keeps the pixels of
+    the same bars and steps on an axis-less Axes."""
+    from obskit.render.drift_figures import sparkline_figure
+
+    got = base64.b64decode(render.figure_to_data_uri(sparkline_figure(dist)).split(",")[1])
+    want = base64.b64decode(render.figure_to_data_uri(_axes_sparkline(dist)).split(",")[1])
+    assert got == want
+
+
+@pytest.mark.parametrize("dpi", [None, 50])
+def test_figure_to_data_uri_has_savefig_pixels(dpi):
+    """One layout and draw on an Agg canvas gives the pixels (and resolution) of
+    ``savefig``, which lays a constrained figure out twice; the figure keeps its dpi."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    def pixels(png: bytes) -> tuple[np.ndarray, object]:
+        image = Image.open(io.BytesIO(png))
+        return np.asarray(image.convert("RGBA")), image.info.get("dpi")
+
+    for fn in (*FIGURES, render.multivariate_figure):
+        summary = load(make_summary())
+        buf = io.BytesIO()
+        fig = fn(summary)
+        if fig is None:
+            continue
+        fig.savefig(buf, format="png", dpi=dpi or fig.dpi, metadata={"Software": None})
+        fig = fn(summary)
+        uri = render.figure_to_data_uri(fig, dpi=dpi)
+        assert fig.dpi == 100
+        got, want = pixels(base64.b64decode(uri.split(",", 1)[1])), pixels(buf.getvalue())
+        assert got[0].shape == want[0].shape and (got[0] == want[0]).all()
+        assert got[1] == want[1]
 
 
 # --------------------------------------------------------------------------- escaping

@@ -127,6 +127,24 @@ def test_forced_rerun_replaces_and_latest_never_moves_back(tmp_path, fake_notebo
 
 
 @pytest.mark.e2e
+def test_a_finished_kernel_is_shut_down_without_an_interrupt(tmp_path):
+    """jupyter_client sends SIGINT before every shutdown; a kernel still finishing a message
+    then printed ``[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel.`` at the end
+    of a good run. The cells are done by then: the kernel is shut down, not interrupted."""
+    marker = tmp_path / "sigint"
+    source = ("import signal\n"
+              f"record = lambda *a: open({str(marker)!r}, 'w').write('SIGINT')\n"
+              "# from now on the kernel's SIGINT handler records, between messages too\n"
+              "get_ipython().kernel.post_handler_hook = "
+              "lambda: signal.signal(signal.SIGINT, record)\n")
+    notebook = tmp_path / "nb.ipynb"
+    nbformat.write(_notebook(source), notebook)
+    execute.execute_notebook(notebook, tmp_path / "out.ipynb", {"summary_path": None})
+    time.sleep(0.5)  # the kernel process is gone by now; nothing may arrive later
+    assert not marker.exists()
+
+
+@pytest.mark.e2e
 def test_hung_notebook_times_out_and_counts_as_failed(tmp_path, monkeypatch):
     sleeper = tmp_path / "sleeper.ipynb"
     nbformat.write(_notebook("import time\ntime.sleep(600)"), sleeper)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from obskit.exceptions import ConfigError
+from obskit.exceptions import ConfigError, InputError, NotebookError
 from obskit.results import load
 from obskit.runner import RunOutcome, report
 from obskit.runner import schedule as sch
@@ -114,9 +114,28 @@ def test_failing_run_is_recorded_and_the_next_job_runs(tmp_path, monkeypatch):
     schedule = sch.load_schedule(_write_schedule(tmp_path, [_job(), _job(name="second")]))
     results = sch.run_due(schedule)
     assert [r.status for r in results] == ["error", "error"]
-    assert sch._exit_code(results) == 3
+    assert sch._exit_code(results) == 4  # as `obskit report`'s internal error
     state = json.loads((tmp_path / "reports" / sch.STATE_FILE).read_text())
     assert "disk full" in state["jobs"]["daily"]["last_error"]
+
+
+@pytest.mark.parametrize("error, code", [
+    (NotebookError("notebook cell 3 failed", notebook="x"), "EXIT_NOTEBOOK"),
+    (InputError("logs/: no such file or directory", path="logs/"), "EXIT_INPUT"),
+    (RuntimeError("a bug"), "EXIT_INTERNAL"),
+])
+@pytest.mark.parametrize("command", [["schedule", "--once"], ["run-due"]])
+def test_a_single_pass_whose_only_run_failed_exits_as_report_would(tmp_path, monkeypatch,
+                                                                   error, code, command):
+    from obskit import cli
+
+    def boom(config, **kwargs):
+        raise error
+    monkeypatch.setattr(report, "run_report", boom)
+    path = _write_schedule(tmp_path, [_job(cron="0 6 * * *")])  # due once: never ran
+    assert cli.main([*command, "--config", str(path)]) == getattr(cli, code) != 0
+    assert sch.last_tick(sch.load_schedule(path).jobs[0]) is not None  # waits a tick
+    assert cli.main([*command, "--config", str(path)]) == 0  # nothing due: nothing failed
 
 
 def _dead_pid():

@@ -12,15 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import ibis
 import pandas as pd
 
 from obskit._format import finite
+from obskit.analysis.anomaly_cache import AnomalyWindows, hashed
 from obskit.analysis.assemble import record
 from obskit.analysis.reference_cache import ReferenceCache
+from obskit.analysis.window_cache import WindowCache
 from obskit.config import AnomalyConfig, Config
 from obskit.io.casting import normalise_label
-from obskit.io.engine import stable_hash
 from obskit.io.logs import LoadedLogs
 from obskit.monitors.row_anomalies import RowAnomalyMonitor
 from obskit.monitors.window_anomalies import window_anomalies
@@ -35,6 +35,7 @@ from obskit.results import (
     WindowAnomaly,
 )
 from obskit.timings import stage
+from obskit.windows import WindowSpec
 
 __all__ = ["AnomalyResult", "analyse_anomalies", "EXPLAIN_NORMAL_ROWS",
            "EXPLAIN_REFERENCE_ROWS"]
@@ -55,40 +56,12 @@ def _index(value: Any) -> int:
     return int(value)
 
 
-def _hashed(table: Any) -> Any:
-    key = table.request_id if "request_id" in table.columns else table.timestamp.cast("string")
-    return table.mutate(_h=stable_hash(key))
-
-
 def _sample(table: Any, n: int, features: list[str]) -> pd.DataFrame:
     """A deterministic sample of at most ``n`` rows (features only), drawn in the engine."""
-    return _hashed(table).order_by("_h").limit(n).select(*features).execute()
+    return hashed(table).order_by("_h").limit(n).select(*features).execute()
 
 
-def _current_samples(table: Any, features: list[str], *, normal: int, per_window: int,
-                     skip: set[Any]) -> tuple[pd.DataFrame, dict[int, pd.DataFrame]]:
-    """In one engine query: the ``normal`` rows :func:`_sample` would draw from ``table``
-    without the flagged ``skip`` request ids (and rows without one), and per window the
-    first ``per_window`` rows in the same hash order."""
-    t = _hashed(table)
-    by_id = bool(skip) and "request_id" in t.columns
-    extra = ["request_id"] if by_id else []
-    t = t.mutate(_wr=ibis.row_number().over(group_by=W, order_by=t._h),
-                 _gr=ibis.row_number().over(order_by=t._h))
-    rows = t.filter((t._wr < per_window) | (t._gr < normal + len(skip))).select(
-        W, "_h", "_wr", "_gr", *extra, *features).execute()
-    rows = rows.sort_values("_h", kind="stable")
-    pool = rows[rows._gr < normal + len(skip)]
-    if by_id:
-        pool = pool[pool.request_id.notna() & ~pool.request_id.isin(skip)]
-    normal_rows = pool.head(normal)[features].reset_index(drop=True)
-    windows = rows[rows._wr < per_window]
-    return normal_rows, {int(w): grp[features].reset_index(drop=True)
-                         for w, grp in windows.sort_values([W, "_h"], kind="stable")
-                         .groupby(W, sort=True)}
-
-
-def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table: Any,
+def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, store: AnomalyWindows,
              reference: Any, cfg: AnomalyConfig, drift_summary: Mapping[str, DriftSummary]
              ) -> dict[str, Any]:
     """SHAP and LIME on the flagged rows; the cohort, attribution drift and ranking."""
@@ -118,8 +91,8 @@ def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, table: Any,
     lime = lime_explanations(model, flagged, reference_rows, feature_types=logs.features,
                              task=task, max_rows=cfg.lime_rows)
     ids = set(rows.request_id) if "request_id" in rows else set()
-    normal, window_samples = _current_samples(table, features, normal=EXPLAIN_NORMAL_ROWS,
-                                              per_window=EXPLAIN_ROWS_PER_WINDOW, skip=ids)
+    normal, window_samples = store.samples(features, normal=EXPLAIN_NORMAL_ROWS,
+                                           per_window=EXPLAIN_ROWS_PER_WINDOW, skip=ids)
     samples = {int(w): sample for w, sample in window_samples.items() if len(sample)}
     # one explainer for every set of rows (building it is the costly part)
     shap_rows, shap_normal, shap_ref, *shap_windows = shap_values_of(
@@ -172,7 +145,9 @@ class AnomalyResult:
 
 def analyse_anomalies(config: Config, logs: LoadedLogs, table: Any, reference: Any,
                       windows: tuple[Window, ...], drift_summary: Mapping[str, DriftSummary],
-                      *, cache: ReferenceCache | None = None) -> AnomalyResult:
+                      *, cache: ReferenceCache | None = None,
+                      window_cache: WindowCache | None = None,
+                      spec: WindowSpec | None = None) -> AnomalyResult:
     """The anomalies of a run: flagged rows (reasons above their usual rate first, then
     the routine outliers), anomalous windows and, with a model, their explanations.
 
@@ -190,6 +165,10 @@ def analyse_anomalies(config: Config, logs: LoadedLogs, table: Any, reference: A
         Feature → its drift over the run (ranks drift by importance).
     cache : ReferenceCache, optional
         Where the fitted reference state comes from when there.
+    window_cache : WindowCache, optional
+        Where each window's anomalies come from when stored (:mod:`anomaly_cache`).
+    spec : WindowSpec, optional
+        How the rows were cut into windows (needed with ``window_cache``).
 
     Returns
     -------
@@ -204,7 +183,8 @@ def analyse_anomalies(config: Config, logs: LoadedLogs, table: Any, reference: A
     monitor = RowAnomalyMonitor(logs.features, cfg,
                                 positive_label=normalise_label(config.positive_label))
     (cache or ReferenceCache(None, None)).fit(monitor, reference)
-    rows, counts = monitor.scan(table)
+    store = AnomalyWindows(window_cache, spec, table)
+    rows, counts = store.scan(monitor)
     by_window = {_index(w): {str(r.reason): _index(r.rows) for r in g.itertuples()}
                  for w, g in counts.groupby(W)}
     starts = {w.index: w.start for w in windows}
@@ -226,13 +206,14 @@ def analyse_anomalies(config: Config, logs: LoadedLogs, table: Any, reference: A
         explanations = {"status": "explanations are off (anomalies.explain_rows: 0)"}
     elif len(rows):
         with stage("explanations"):
-            explanations = _explain(config, logs, rows, table, reference, cfg, drift_summary)
+            explanations = _explain(config, logs, rows, store, reference, cfg, drift_summary)
         top = {e["request_id"]: e["shap"] for e in explanations.get("rows", [])}
         for rec in flagged:
             shap_row = top.get(rec.get("request_id"))
             if shap_row:
                 ranked = sorted(shap_row.items(), key=lambda kv: -abs(kv[1] or 0))[:3]
                 rec["top_features"] = tuple(f for f, _ in ranked)
+    store.save()
     return AnomalyResult(
         rows=Anomalies(record(AnomalousPrediction, rec) for rec in flagged),
         window_anomalies=windowed, counts=by_window,

@@ -400,7 +400,8 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> RunParts:
         parts.alerts += segment_alerts
     with stage("anomalies"):
         parts.anomalies = analyse_anomalies(config, logs, table, reference, overall.windows,
-                                            overall.drift_summary, cache=cache)
+                                            overall.drift_summary, cache=cache,
+                                            window_cache=windows, spec=spec)
         parts.slowest_requests, linked = link_traces(spans, table, parts.anomalies.rows)
         parts.anomalies = dataclasses.replace(parts.anomalies, rows=linked)
     parts.reference_cache = ReferenceCacheStats(enabled=cache.enabled, hits=cache.hits,

@@ -23,7 +23,9 @@ The monitors then run on the windows not found only, and the stored frames are m
 back: the run's windows are the same as without the cache. What spans windows is
 computed afresh on the merged frames every run: drift persistence, the windows' summaries,
 alerts and findings. The distributions over the whole log, the drift rules, anomalies,
-traces and probes are not cached.
+traces and probes are not cached. The anomalies' per-window part (each window's reason
+counts, ranked rows and explanation samples) is stored under the same key with its own
+scope (:mod:`obskit.analysis.anomaly_cache`).
 
 Entries are pickles obskit itself wrote into ``<out>/.cache/windows`` (a directory the
 report owner controls, like the reference cache next to it). ``window_cache: false`` in
@@ -56,7 +58,8 @@ from obskit.thresholds import persistent_runs
 from obskit.timings import stage
 from obskit.windows import PeriodWindow, WindowSpec
 
-__all__ = ["NOT_SETTINGS", "WindowCache", "WindowPlan", "settings_text", "window_cache"]
+__all__ = ["NOT_SETTINGS", "WindowCache", "WindowPlan", "settings_text", "store_entry",
+           "window_cache"]
 
 log = logging.getLogger("obskit.window_cache")
 
@@ -161,7 +164,8 @@ class WindowCache:
         return {w: f"{fp}|q={quarantined.get(w)}" for w, fp in prints.items()}
 
     def plan(self, spec: WindowSpec, table: Any, *, settings: str, scope: str,
-             segment: Segment | None = None, by_index: bool = False) -> WindowPlan:
+             segment: Segment | None = None, by_index: bool = False,
+             counted: bool = True) -> WindowPlan:
         """Which windows of ``table`` are stored, and the table of those to compute.
 
         Parameters
@@ -178,6 +182,8 @@ class WindowCache:
             The segment ``table`` holds.
         by_index : bool, default False
             Key windows by their index too (their results depend on it).
+        counted : bool, default True
+            Count the windows in :meth:`stats` (the anomalies' entries are not).
 
         Returns
         -------
@@ -205,11 +211,13 @@ class WindowCache:
                 except Exception as exc:  # a torn or foreign file: compute, overwrite it
                     log.warning("window cache %s unreadable (%s); recomputing", path, exc)
         todo = [w for w in paths if w not in stored]
-        self.hits += len(stored)
-        self.misses += len(todo)
+        if counted:
+            self.hits += len(stored)
+            self.misses += len(todo)
         pending = table if not stored else table.filter(table[W].isin(todo))
         return WindowPlan(pending, stored, {w: paths[w] for w in todo},
-                          period=isinstance(spec, PeriodWindow))
+                          period=isinstance(spec, PeriodWindow),
+                          stored_paths={w: paths[w] for w in stored})
 
 
 @dataclasses.dataclass
@@ -224,6 +232,8 @@ class WindowPlan:
     paths: dict[int, Path]
     #: period windows (the empty windows between two others are shown)
     period: bool = True
+    #: window stored → where its frames are (to update an entry)
+    stored_paths: dict[int, Path] = dataclasses.field(default_factory=dict)
 
     def merge(self, frames: WindowFrames, *, persistence: Any) -> WindowFrames:
         """Store the computed windows' frames; return them with the stored ones merged in.
@@ -268,15 +278,28 @@ class WindowPlan:
         return out
 
     def _store(self, path: Path, frames: dict[str, Any]) -> None:
-        try:
-            data = pickle.dumps(frames, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:  # something unpicklable: this window is not cached
-            log.info("window cache: window not cached (%s)", exc)
-            return
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        store_entry(path, frames)
+
+
+def store_entry(path: Path, frames: dict[str, Any]) -> None:
+    """Write one window's entry atomically (not at all when it cannot be pickled).
+
+    Parameters
+    ----------
+    path : Path
+        Where :meth:`WindowCache.plan` said the window's entry goes.
+    frames : dict
+        What is stored.
+    """
+    try:
+        data = pickle.dumps(frames, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # something unpicklable: this window is not cached
+        log.info("window cache: window not cached (%s)", exc)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def _rows(frame: pd.DataFrame | None, w: int) -> pd.DataFrame | None:
@@ -299,10 +322,30 @@ def _concat(parts: list[pd.DataFrame], like: pd.DataFrame) -> pd.DataFrame:
     rows = [p for p in parts if len(p)]
     if not rows:
         return like.iloc[:0]
-    out = pd.concat(rows, ignore_index=True) if len(rows) > 1 else rows[0]
+    out = pd.concat(_typed_alike(rows), ignore_index=True) if len(rows) > 1 else rows[0]
     if W in out:
         out = out.sort_values(W, kind="stable")
     return out.reset_index(drop=True)
+
+
+def _typed_alike(parts: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """``parts`` with each all-missing column cast to that column's type in the parts that
+    hold values (when they agree on one), so that concatenating them neither depends on
+    pandas' handling of all-missing columns (deprecated) nor changes a column's type."""
+    types = {}
+    for col in parts[0].columns:
+        seen = {p[col].dtype for p in parts if col in p and p[col].notna().any()}
+        if len(seen) == 1:
+            types[col] = seen.pop()
+    out = []
+    for part in parts:
+        cast = {c: t for c, t in types.items()
+                if c in part and part[c].dtype != t and part[c].isna().all()}
+        try:
+            out.append(part.astype(cast) if cast else part)
+        except (TypeError, ValueError):  # e.g. missing values into an integer column
+            out.append(part)
+    return out
 
 
 def _fill(overview: pd.DataFrame) -> pd.DataFrame:

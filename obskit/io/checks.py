@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import ibis
 import pandas as pd
 
 from obskit._text import plural
@@ -23,8 +24,8 @@ from obskit.io.raw import RawSource
 if TYPE_CHECKING:
     from obskit.io.log_table import LogTable
 
-__all__ = ["require_rows", "check_scores", "check_binary_classes", "files_text",
-           "PREDICTION_TEXT"]
+__all__ = ["require_rows", "check_scores", "check_binary_classes", "class_values",
+           "files_text", "CLASS_VALUES", "PREDICTION_TEXT"]
 
 
 def files_text(files: tuple[str, ...]) -> str:
@@ -160,9 +161,7 @@ def check_binary_classes(log: LogTable, *, source: str, role: str, column: str) 
     InputError
         Naming the column and the classes found.
     """
-    v = log.table[role]
-    found = sorted(str(x) for x in log.table.select(v=v).filter(v.notnull()).distinct()
-                   .limit(12).execute()["v"])
+    found = class_values(log)[role]
     if len(found) <= 2:
         return found
     shown = ", ".join(repr(x) for x in found[:11]) + (", ..." if len(found) > 11 else "")
@@ -173,6 +172,39 @@ def check_binary_classes(log: LogTable, *, source: str, role: str, column: str) 
         f"(--column {role}=NAME), or set 'task: multiclass'.",
         path=log.files[0] if log.files else None, column=column,
     )
+
+
+#: the most distinct classes fetched per column by :func:`class_values`
+CLASS_VALUES = 21
+
+
+def class_values(log: LogTable) -> dict[str, list[str]]:
+    """The distinct classes (at most ``CLASS_VALUES``, sorted) of the ``label`` and
+    ``prediction`` columns of a typed source, from one engine query, kept with the log
+    while its table is the same (the positive-class check and the binary-class check
+    both read them).
+
+    Parameters
+    ----------
+    log : LogTable
+        The typed source.
+
+    Returns
+    -------
+    dict of str to list of str
+        Role → its classes (nulls are no class), for the roles the table has.
+    """
+    table = log.table
+    if log.classes is not None and log.classes[0] is table:
+        return log.classes[1]
+    roles = [r for r in ("label", "prediction") if r in table.columns]
+    parts = [table.select(r=ibis.literal(r), v=table[r].cast("string"))
+             .filter(lambda t: t.v.notnull()).distinct().limit(CLASS_VALUES) for r in roles]
+    got = (ibis.union(*parts) if len(parts) > 1 else parts[0]).execute() if parts else None
+    found = {r: sorted(str(v) for v in got.v[got.r == r]) if got is not None else []
+             for r in roles}
+    log.classes = (table, found)
+    return found
 
 
 PREDICTION_TEXT = {"binary": "prediction or score", "multiclass": "prediction",

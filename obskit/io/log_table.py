@@ -4,7 +4,7 @@ line, reason) and its row accounting."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import ibis
@@ -62,6 +62,10 @@ class LogTable:
     unfinished: tuple[SkippedFile, ...] = ()
     #: the rows with their windows (``load_log_table(windows=True)``, period windows only)
     windowed: Windowed | None = None
+    #: the classes of ``label`` and ``prediction`` and the table they were read from
+    #: (:func:`obskit.io.checks.class_values`)
+    classes: tuple[ir.Table, dict[str, list[str]]] | None = field(
+        default=None, repr=False, compare=False)
 
     def quarantine_summary(self, limit: int = QUARANTINE_EXAMPLES) -> dict[str, Any]:
         """Counts by reason and the first examples of this source's quarantine.

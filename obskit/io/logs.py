@@ -22,6 +22,7 @@ from obskit.io.checks import (
     PREDICTION_TEXT,
     check_binary_classes,
     check_scores,
+    class_values,
     files_text,
     require_rows,
 )
@@ -89,11 +90,10 @@ def _check_positive_label(logs: LoadedLogs, config: Config) -> None:
     for log in (logs.current, logs.reference):
         if log is None:
             continue
+        classes = class_values(log)  # one query per table, read again by check_predictions
         for c in cols:
-            if c in log.table.columns:
-                v = log.table[c]
-                got = log.table.filter(v.notnull()).select(v=v).distinct().limit(21)
-                found.setdefault(c, set()).update(got.execute()["v"].astype(str))
+            if c in classes:
+                found.setdefault(c, set()).update(classes[c])
     values = set().union(*found.values()) if found else set()
     if not values or positive in values or (values <= {"0", "1"} and positive in {"0", "1"}):
         return

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from obskit.io.casting import as_label_text
-from obskit.io.engine import stable_hash
 from obskit.metrics import estimation as est
 from obskit.metrics import ranking_auc
 from obskit.metrics.performance import macro_roc_auc
@@ -27,25 +26,39 @@ __all__: list[str] = []  # private helpers of obskit.monitors.estimation
 MAX_LABEL_VALUES = 1_000
 
 
-def _label_text(t: ir.Table, column: str) -> ir.Value:
-    """``as_label_text(t[column])`` worked out once per distinct value instead of once per
-    row (a handful of classes; the row-wise expression is a chain of regular expressions).
+def _label_texts(t: ir.Table, columns: list[str]) -> dict[str, ir.Value]:
+    """``as_label_text(t[c])`` of each of ``columns``, worked out once per distinct value
+    instead of once per row (a handful of classes; the row-wise expression is a chain of
+    regular expressions), the distinct values of every column in one engine query.
 
     A column whose text is already canonical — a typed log's — is used as it is; other
     values are replaced by their canonical text. Boolean columns, more than
     ``MAX_LABEL_VALUES`` distinct values, or a value whose text is blank keep the row-wise
     expression. The labels are the same either way.
     """
-    col = t[column]
-    if col.type().is_boolean():
-        return as_label_text(col)
-    text = col if col.type().is_string() else col.cast("string")
-    values = t.select(_v=text).filter(lambda r: r._v.notnull()).distinct()
-    got = values.mutate(_c=as_label_text(values._v)).limit(MAX_LABEL_VALUES + 1).execute()
-    if len(got) > MAX_LABEL_VALUES or got._c.isna().any():
-        return as_label_text(col)
-    changed = {v: c for v, c in zip(got._v, got._c, strict=True) if v != c}
-    return text.substitute(changed) if changed else text
+    out: dict[str, ir.Value] = {}
+    texts: dict[str, ir.StringValue] = {}
+    for c in columns:
+        col = t[c]
+        if col.type().is_boolean():
+            out[c] = as_label_text(col)
+        else:
+            texts[c] = col if col.type().is_string() else col.cast("string")
+    if not texts:
+        return out
+    parts = []
+    for i, text in enumerate(texts.values()):
+        v = t.select(_v=text).filter(lambda r: r._v.notnull()).distinct()
+        parts.append(v.mutate(_i=i, _c=as_label_text(v._v)).limit(MAX_LABEL_VALUES + 1))
+    got = (ibis.union(*parts) if len(parts) > 1 else parts[0]).execute()
+    for i, (c, text) in enumerate(texts.items()):
+        mine = got[got._i == i]
+        if len(mine) > MAX_LABEL_VALUES or mine._c.isna().any():
+            out[c] = as_label_text(t[c])
+            continue
+        changed = {v: k for v, k in zip(mine._v, mine._c, strict=True) if v != k}
+        out[c] = text.substitute(changed) if changed else text
+    return out
 
 
 def _calibrate(t: ir.Table, column: str, seg: pd.DataFrame, name: str) -> ir.Table:
@@ -61,17 +74,29 @@ def _calibrate(t: ir.Table, column: str, seg: pd.DataFrame, name: str) -> ir.Tab
         *[c for c in segs.columns], "_cs")
 
 
+#: the multiplier and modulus of the sample key (an affine map of the row's number modulo
+#: 2**32: a bijection, so keys never tie). The multiplier is above 2**31, so every engine
+#: multiplies in int64 (Spark's row_number is a 32-bit int, and so would be its product
+#: with a smaller literal); the products stay within int64 up to 2**31 rows per window.
+_KEY_MULTIPLIER, _KEY_MODULUS = 2_654_435_761, 2**32
+
+
 def _sample(t: ir.Table, cap: int) -> ir.Table:
-    """At most ``cap`` rows per window, the same rows on every run.
+    """At most ``cap`` rows per window, the same rows in the same order on every run.
 
     Rows are numbered in a total order of their columns (equal rows are interchangeable),
-    then the ``cap`` with the smallest hash of (window, number) are kept.
+    then the ``cap`` with the smallest key ``(number × a + 12345) mod 2**32`` are kept, in
+    key order. The key is integer arithmetic, the same on every engine and cheaper than a
+    text hash: a fixed scramble of the numbers that spreads the sample evenly over the
+    rows' order.
     """
     cols = [c for c in t.columns if c != W]
     num = ibis.row_number().over(group_by=W, order_by=[t[c] for c in cols])
-    t = t.mutate(_key=stable_hash((num * 1_000_003 + t[W].cast("int64")).cast("string")))
-    rank = ibis.row_number().over(group_by=W, order_by=[t._key])
-    return t.mutate(_rank=rank).filter(lambda s: s._rank < cap).drop("_key", "_rank")
+    t = t.mutate(_num=num, _key=(num * _KEY_MULTIPLIER + 12_345) % _KEY_MODULUS)
+    # the number breaks ties (none below 2**32 rows a window)
+    rank = ibis.row_number().over(group_by=W, order_by=[t._key, t._num])
+    kept = t.mutate(_rank=rank).filter(lambda s: s._rank < cap)
+    return kept.order_by([W, "_key", "_num"]).drop("_num", "_key", "_rank")
 
 
 def _expected(roc_auc: float, P: float, N: float) -> float | None:

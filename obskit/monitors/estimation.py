@@ -35,7 +35,7 @@ from obskit.monitors._base import check_fitted, with_window
 from obskit.monitors._estimation_engine import (  # the engine side; tests use them
     _calibrate,
     _engine_expected_counts,
-    _label_text,
+    _label_texts,
     _local_class_counts,
     _local_expected_counts,
     _multiclass_rows,
@@ -166,18 +166,21 @@ class EstimatedPerformanceMonitor:
 
     # ----------------------------------------------------------------------- binary
 
-    def _predicted(self, t: ir.Table) -> ir.Table:
+    def _predicted(self, t: ir.Table, *, label: bool = False) -> ir.Table:
+        """Scored rows with the predicted class ``_yhat`` (and the true one ``_y`` with
+        ``label``), the label texts of both columns from one engine query."""
         t = t.filter(t.score.notnull() & ~t.score.isnan())
         if "prediction" in t.columns:
             t = t.filter(t.prediction.notnull())
-            yhat = _label_text(t, "prediction") == self.positive
-        else:
-            yhat = t.score >= self.threshold
-        return t.mutate(_yhat=yhat)
+        texts = _label_texts(t, [c for c in ("prediction", "label" if label else "")
+                                 if c in t.columns])
+        yhat = (texts["prediction"] == self.positive if "prediction" in texts
+                else t.score >= self.threshold)
+        extra = {"_y": texts["label"] == self.positive} if label else {}
+        return t.mutate(_yhat=yhat, **extra)
 
     def _fit_binary(self, reference: ir.Table) -> None:
-        t = self._predicted(reference.filter(reference.label.notnull()))
-        t = t.mutate(_y=_label_text(t, "label") == self.positive)
+        t = self._predicted(reference.filter(reference.label.notnull()), label=True)
         sample = _sample(t.select(W, "score", "_yhat", "_y"), MAX_REFERENCE_ROWS).execute()
         if sample.empty:
             raise InputError("reference: no rows with both 'label' and 'score'",
@@ -222,9 +225,10 @@ class EstimatedPerformanceMonitor:
 
     # ------------------------------------------------------------------- multiclass
 
-    def _predicted_classes(self, t: ir.Table) -> ir.Table:
+    def _predicted_classes(self, t: ir.Table, *, label: bool = False) -> ir.Table:
         """Rows with every class probability, with the predicted class ``_yhat``: the
-        ``prediction``, or the first class of highest probability without one."""
+        ``prediction``, or the first class of highest probability without one (and the
+        true class ``_y`` with ``label``; both label texts from one engine query)."""
         cols = list(self.class_scores.values())
         keep = ibis.literal(True)
         for c in cols:
@@ -232,12 +236,15 @@ class EstimatedPerformanceMonitor:
         t = t.filter(keep)
         if "prediction" in t.columns:
             t = t.filter(t.prediction.notnull())
-            return t.mutate(_yhat=_label_text(t, "prediction"))
-        return t.mutate(_yhat=most_probable_class(t, self.class_scores))
+        texts = _label_texts(t, [c for c in ("prediction", "label" if label else "")
+                                 if c in t.columns])
+        yhat = texts.get("prediction", None)
+        extra = {"_y": texts["label"]} if label else {}
+        return t.mutate(_yhat=most_probable_class(t, self.class_scores) if yhat is None
+                        else yhat, **extra)
 
     def _fit_multiclass(self, reference: ir.Table) -> None:
-        t = self._predicted_classes(reference.filter(reference.label.notnull()))
-        t = t.mutate(_y=_label_text(t, "label"))
+        t = self._predicted_classes(reference.filter(reference.label.notnull()), label=True)
         cols = list(self.class_scores.values())
         sample = _sample(t.select(W, "_yhat", "_y", *cols), MAX_REFERENCE_ROWS).execute()
         if sample.empty:

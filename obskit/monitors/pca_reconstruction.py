@@ -25,6 +25,9 @@ from obskit.profiles import W, category_counts
 __all__ = ["PCAReconstructionMonitor"]
 
 _PCA_COLUMNS = [W, "method", "value", "threshold_lower", "threshold_upper", "drifted"]
+#: Most reference rows whose errors set the thresholds: a larger reference is sampled by a
+#: content hash (the same rows on every run), so the chunks hold up to a tenth of this each.
+THRESHOLD_SAMPLE_ROWS = 200_000
 
 
 class PCAReconstructionMonitor:
@@ -41,6 +44,9 @@ class PCAReconstructionMonitor:
     kept components); a window's value is the mean over its rows. The thresholds are the
     mean ± 3 standard deviations of the errors of ``chunks`` equal, timestamp-ordered
     chunks of the reference (lower limit clipped at 0); outside them, the window drifted.
+    A reference of more than ``THRESHOLD_SAMPLE_ROWS`` rows is chunked on that many rows,
+    chosen by a content hash (:func:`~obskit.monitors.multivariate.sample_key`): the same
+    rows on every run; the encodings, means, scales and components use every row.
 
     Parameters
     ----------
@@ -100,6 +106,7 @@ class PCAReconstructionMonitor:
         p = len(self.features_)
         self.scale_ = np.ones(p)
         self.components_ = np.zeros((p, 0))
+        self.residual_components_ = np.eye(p)
         self.n_components_ = 0
         self.explained_variance_ratio_ = np.zeros(0)
         self.threshold_lower_: float | None = None
@@ -132,8 +139,10 @@ class PCAReconstructionMonitor:
         k = min(k, p)
         self.n_components_ = k
         self.components_ = eigvec[:, :k]
+        # the discarded directions: the error is the norm of z's projection on them
+        self.residual_components_ = eigvec[:, k:]
         self.explained_variance_ratio_ = ratio[:k]
-        self._fit_thresholds(reference)
+        self._fit_thresholds(reference, n_rows)
         return self
 
     def calculate(self, current: ir.Table) -> pd.DataFrame:
@@ -190,19 +199,26 @@ class PCAReconstructionMonitor:
         """
         check_fitted(self, "components_")
         raw = self._encoded(table, self.features_)
-        z = {f"_z{j}": (raw[f].fill_null(m) - m) / s for j, (f, m, s) in
+        z = {f"_z{j}": (raw[f].fill_null(_f64(m)) - _f64(m)) / _f64(s) for j, (f, m, s) in
              enumerate(zip(self.features_, self.mean_, self.scale_, strict=True))}
         t = table.mutate(**z)
+        # the error is |z − V Vᵀz| = |U Uᵀz| = |Uᵀz|, with U the discarded components (the
+        # eigenvectors complete an orthonormal basis): p·min(k, p − k) products per row
         v = self.components_
-        p, k = v.shape
-        t = t.mutate(**{f"_t{c}": sum((float(v[j, c]) * t[f"_z{j}"] for j in range(p)),
-                                      ibis.literal(0.0)) for c in range(k)})
-        # V has orthonormal columns: |z − V Vᵀz|² = |z|² − |Vᵀz|² (clipped at 0 against
-        # rounding), p + k squares per row instead of p·k more products
-        squares = sum((t[f"_z{j}"] * t[f"_z{j}"] for j in range(p)), ibis.literal(0.0)) - sum(
-            (t[f"_t{c}"] * t[f"_t{c}"] for c in range(k)), ibis.literal(0.0))
-        error = ibis.greatest(squares, 0.0).sqrt()
-        return t.mutate(_error=error).drop(*z, *(f"_t{c}" for c in range(k)))
+        u = getattr(self, "residual_components_", v)  # a fit stored by an older obskit
+        p = v.shape[0]
+        basis = u if u.shape[1] <= v.shape[1] and u is not v else v
+
+        def dot(c: int) -> ir.FloatingValue:
+            return sum((_f64(basis[j, c]) * t[f"_z{j}"] for j in range(p)), _f64(0.0))
+
+        t = t.mutate(**{f"_t{c}": dot(c) for c in range(basis.shape[1])})
+        kept = sum((t[f"_t{c}"] * t[f"_t{c}"] for c in range(basis.shape[1])), _f64(0.0))
+        if basis is v:  # |z|² − |Vᵀz|², clipped at 0 against rounding
+            kept = ibis.greatest(sum((t[f"_z{j}"] * t[f"_z{j}"] for j in range(p)),
+                                     _f64(0.0)) - kept, 0.0)
+        return t.mutate(_error=kept.sqrt()).drop(*z, *(f"_t{c}" for c in
+                                                        range(basis.shape[1])))
 
     def errors_by(self, table: ir.Table, key: ir.Value) -> pd.DataFrame:
         """Mean reconstruction error per value of a key.
@@ -228,14 +244,19 @@ class PCAReconstructionMonitor:
         out = t.group_by("_key").aggregate(value=t._error.mean(), rows=t.count())
         return out.order_by("_key").execute().rename(columns={"_key": key.get_name()})
 
-    def _fit_thresholds(self, reference: ir.Table) -> None:
+    def _fit_thresholds(self, reference: ir.Table, n: int) -> None:
+        key = sample_key(reference, self.features_, 0)
+        if n > THRESHOLD_SAMPLE_ROWS:  # a top-N by hash: no sort of the whole reference
+            reference = reference.mutate(_sample=key).order_by("_sample").limit(
+                THRESHOLD_SAMPLE_ROWS)
+            key, n = reference["_sample"], THRESHOLD_SAMPLE_ROWS
         order: list[Any] = ["timestamp"] if "timestamp" in reference.columns else []
-        order.append(sample_key(reference, self.features_, 0))
+        order.append(key)
         rn = ibis.row_number().over(order_by=order)
-        n = reference.count().execute()
         chunk = (rn * self.chunks / n).floor().cast("int64")
         chunk_errors = self.errors_by(reference, chunk.name("chunk"))
         self.reference_chunk_errors_ = chunk_errors
+        self.threshold_rows_ = n
         values = chunk_errors.value.to_numpy(dtype=float)
         mean, std = float(values.mean()), float(values.std())
         self.threshold_lower_ = max(mean - 3 * std, 0.0)
@@ -252,3 +273,8 @@ class PCAReconstructionMonitor:
             else:
                 out[f] = finite_or_null(col.cast("float64"))
         return out
+
+
+def _f64(x: float) -> ir.FloatingValue:
+    """A float64 literal (a bare Python float may reach the engine as a DECIMAL)."""
+    return ibis.literal(float(x), type="float64")

@@ -327,15 +327,24 @@ class RowAnomalyMonitor:
             for i in np.flatnonzero(flags[:, j]):
                 factor[i, j], elevated[i, j] = rarity.get((int(windows[i]), code), (1.0, False))
         severity = (weights * factor).sum(axis=1)
-        rows["reasons"] = [[c for c, hit in zip(codes, row, strict=True) if hit]
-                           for row in flags]
-        rows["severity"] = severity
-        rows["routine"] = np.logical_not(elevated.any(axis=1))
-        rows = rows[severity > 0].sort_values([W, "routine", "severity", "_key"],
-                                              ascending=[True, True, False, True],
-                                              kind="stable")
-        rows = rows.groupby(W, sort=True).head(cfg.top_n)
-        rows = rows[~rows.routine | (rows.groupby([W, "routine"]).cumcount() < cfg.routine_rows)]
+        routine = np.logical_not(elevated.any(axis=1))
+        # ranked on the keys of the rows with a reason only; the reasons are listed for
+        # the rows kept (most selected rows are the isolation sample, with none)
+        hit = np.flatnonzero(severity > 0)
+        order = pd.DataFrame({W: windows[hit], "routine": routine[hit],
+                              "severity": severity[hit], "_key": rows["_key"].to_numpy()[hit],
+                              "_i": hit}).sort_values([W, "routine", "severity", "_key"],
+                                                      ascending=[True, True, False, True],
+                                                      kind="stable")
+        order = order.groupby(W, sort=True).head(cfg.top_n)
+        order = order[~order.routine
+                      | (order.groupby([W, "routine"]).cumcount() < cfg.routine_rows)]
+        kept = order["_i"].to_numpy()
+        rows = rows.iloc[kept].copy()
+        rows["reasons"] = [[c for c, on in zip(codes, flags[i], strict=True) if on]
+                           for i in kept]
+        rows["severity"] = severity[kept]
+        rows["routine"] = routine[kept]
         columns = [W, *meta, "reasons", "severity", "routine", *self.features]
         return rows[columns].astype({W: "int64"}).reset_index(drop=True)
 

@@ -5,7 +5,8 @@ and the explorer (:mod:`obskit.widgets`) both take their rows from here.
 The windows of a period window are computed when the logs are typed
 (:attr:`obskit.io.log_table.LogTable.windowed`): :func:`analysed_table` takes them from
 there when their anchor is the one :func:`analysed_rows` finds, so the analysed rows are
-no second copy of the logs.
+no second copy of the logs; a period filter or another anchor makes them a view of the
+loaded rows, not a copy.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from obskit.config import Config
 from obskit.io.engine import materialize
 from obskit.io.logs import LoadedLogs
 from obskit.io.timestamps import in_period
-from obskit.windows import WindowSpec, anchor_window
+from obskit.windows import PeriodWindow, WindowSpec, anchor_window
 
 __all__ = ["WindowedRows", "AnalysedTable", "in_period", "analysed_rows", "analysed_table"]
 
@@ -37,8 +38,8 @@ class AnalysedTable(NamedTuple):
     """The analysed current rows held in the engine, their window spec and the rows left
     out."""
 
-    #: the current rows inside the period with ``window_index`` (computed: a table, or a
-    #: projection of one)
+    #: the current rows inside the period with ``window_index`` (a computed table, or a
+    #: filter and projection of one; row windows: a table of their own)
     table: ir.Table
     #: the spec anchored for these rows
     spec: WindowSpec
@@ -72,8 +73,10 @@ def analysed_table(config: Config, logs: LoadedLogs) -> AnalysedTable:
     """The rows of :func:`analysed_rows`, computed once in the engine.
 
     The windows computed while loading (:attr:`~obskit.io.log_table.LogTable.windowed`)
-    are used when they are anchored alike and the period leaves out no row: the table is
-    then the loaded one (no copy). Otherwise the rows are materialised here.
+    are used when they are anchored alike: the table is then the loaded one, or its rows
+    inside the period (a filter, no copy). Other period windows are computed in each
+    query from the timestamp (a filter and a projection of the loaded table, no copy);
+    row windows, numbered by a sort, are materialised here.
 
     Parameters
     ----------
@@ -92,8 +95,11 @@ def analysed_table(config: Config, logs: LoadedLogs) -> AnalysedTable:
     if pre is not None and pre.spec == spec and pre.of.equals(logs.current.table):
         kept = in_period(pre.table, config.period_start, config.period_end)
         outside = 0 if kept is pre.table else used - int(kept.count().execute())
-        if not outside:
-            return AnalysedTable(pre.table, spec, 0)
-        rows = kept
-    table = materialize(rows)
+        # the period's rows: a filter of the loaded rows, no copy
+        return AnalysedTable(pre.table if not outside else kept, spec, outside)
+    if isinstance(spec, PeriodWindow):
+        # a period's window is arithmetic on the timestamp, cheaper in each query than a
+        # copy of the log: the rows stay a filter and projection of the loaded table
+        return AnalysedTable(rows, spec, used - int(rows.count().execute()))
+    table = materialize(rows)  # row windows: numbered by a sort, computed once
     return AnalysedTable(table, spec, used - int(table.count().execute()))

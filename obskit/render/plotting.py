@@ -9,7 +9,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
 from obskit._format import fmt_time
 from obskit.render.common import COLOR_ALERT, COLOR_REFERENCE, mpl
@@ -44,6 +47,12 @@ def shade(ax: Any, positions: set[int]) -> None:
 def figure_to_data_uri(fig: Figure, *, dpi: int | None = None) -> str:
     """Render a figure as a PNG ``data:`` URI.
 
+    The figure is laid out and drawn once on an Agg canvas and its pixels encoded by
+    Pillow: the same pixels as ``fig.savefig(format="png")``, which lays out and draws a
+    figure with a layout engine twice (a draw without rendering, then the real one). An
+    opaque figure (every figure of the report) is stored as RGB, not RGBA: the same image,
+    a quarter fewer bytes to compress.
+
     Parameters
     ----------
     fig : matplotlib.figure.Figure
@@ -56,6 +65,18 @@ def figure_to_data_uri(fig: Figure, *, dpi: int | None = None) -> str:
     str
         ``data:image/png;base64,...``, usable as an ``<img src>``.
     """
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi or fig.dpi, metadata={"Software": None})
+    own_dpi = fig.dpi
+    canvas = FigureCanvasAgg(fig)
+    try:
+        if dpi:
+            fig.dpi = dpi
+        canvas.draw()
+        pixels = np.asarray(canvas.buffer_rgba())
+        image = Image.fromarray(pixels, "RGBA")
+        if pixels[..., 3].min() == 255:
+            image = image.convert("RGB")
+        buf = io.BytesIO()
+        image.save(buf, format="png", dpi=(fig.dpi, fig.dpi))
+    finally:
+        fig.dpi = own_dpi
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")

@@ -12,6 +12,10 @@ where it stopped; ``--force`` reruns it (the new run replaces the old). A failed
 as ``<id>-failed``) is rerun. Each run holds ``<out>/.lock`` while it runs, waiting for a
 scheduled run of the same folder to finish.
 
+A backfill re-judges the past: ``<out>/latest`` keeps showing the current report and moves
+to a backfilled run only when that run's period is the newest (it ends later, or ends at
+the same time and covers at least as much; see :func:`obskit.runner.publish.moves_latest`).
+
 Remediation never acts in a backfill: a past period must not move production's alias,
 nor call a retrain entry point or a webhook (cooldowns are wall-clock). Its rules are
 still evaluated over the periods, and audited as dry runs whose reason ends with

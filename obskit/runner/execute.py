@@ -4,6 +4,7 @@ one deadline for the whole run."""
 from __future__ import annotations
 
 import functools
+import importlib
 import math
 import sys
 import time
@@ -12,8 +13,8 @@ from typing import Any
 
 from obskit.exceptions import InputError, NotebookError
 
-__all__ = ["NOTEBOOK", "execute_notebook", "import_jsonschema", "kernel_config",
-           "notebook_path"]
+__all__ = ["NOTEBOOK", "execute_notebook", "import_jsonschema", "import_papermill",
+           "kernel_config", "notebook_path"]
 
 #: the report notebook
 NOTEBOOK = "monitoring_report.ipynb"
@@ -29,14 +30,42 @@ def import_jsonschema() -> None:
     imported; nothing else changes, and ``rfc3987_syntax`` stays importable afterwards.
     Does nothing when ``jsonschema`` is already imported.
     """
-    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+    _import_hiding("jsonschema", ("rfc3987_syntax",))
+
+
+#: papermill's optional handlers of remote notebook paths (``gs://``, ``s3://``, ``abs://``,
+#: ``adl://``, ``hdfs://``, GitHub): obskit runs local notebooks only
+_REMOTE_HANDLERS = ("gcsfs", "boto3", "azure", "github", "pyarrow", "pyarrow.fs")
+
+
+def import_papermill() -> None:
+    """Import ``papermill`` without its optional remote-path handlers.
+
+    ``papermill.iorw`` imports every installed cloud client at import time (``gcsfs``
+    alone brings aiohttp, grpc and the Google Cloud storage client: about 1 s of CPU) for
+    notebook paths such as ``gs://``; obskit's notebooks and outputs are local files.
+    Those modules are hidden only while ``papermill`` is first imported (it then names
+    them as missing, for remote paths only) and stay importable afterwards; a module
+    already imported is not hidden. Does nothing when ``papermill`` is already imported.
+    """
+    import_jsonschema()
+    _import_hiding("papermill", _REMOTE_HANDLERS)
+
+
+def _import_hiding(name: str, hidden: tuple[str, ...]) -> None:
+    """Import module ``name`` with the modules ``hidden`` (those not yet imported)
+    unimportable meanwhile; nothing when ``name`` is already imported."""
+    if name in sys.modules:
         return
-    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # ImportError
+    hide = [m for m in hidden if m not in sys.modules]
+    for module in hide:
+        sys.modules[module] = None  # type: ignore[assignment]  # ImportError
     try:
-        import jsonschema  # noqa: F401
+        importlib.import_module(name)
     finally:
-        if sys.modules.get("rfc3987_syntax", 0) is None:
-            del sys.modules["rfc3987_syntax"]
+        for module in hide:
+            if module in sys.modules and sys.modules[module] is None:
+                del sys.modules[module]
 
 
 def notebook_path(name: str = NOTEBOOK) -> Path:
@@ -88,7 +117,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], *
     NotebookError
         A cell failed, the run timed out, or the kernel died.
     """
-    import_jsonschema()
+    import_papermill()
     import papermill as pm
     from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
@@ -104,6 +133,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], *
             cwd=str(output.parent), progress_bar=False,
             execution_timeout=max(1, math.ceil(timeout_s)), timeout_func=remaining,
             config=kernel_config(), engine_name=_register_engine(),
+            kernel_manager_class=_kernel_manager(),
         )
     except PapermillExecutionError as exc:
         raise NotebookError(
@@ -169,6 +199,26 @@ def _register_engine() -> str:
 
     papermill_engines.register(_ENGINE, _Engine)
     return _ENGINE
+
+
+@functools.cache
+def _kernel_manager() -> type:
+    """jupyter_client's kernel manager, shutting a kernel down without interrupting it.
+
+    jupyter_client sends SIGINT before every shutdown; a kernel still finishing a message
+    (its reply is out, its idle status not yet) then logs ``[IPKernelApp] ERROR |
+    KeyboardInterrupt caught in kernel.`` at the end of a good run. The cells are done when
+    nbclient shuts the kernel down (or it timed out, and is killed): nothing to interrupt.
+    A kernel that does not stop is still terminated after ``shutdown_wait_time``.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class _Manager(AsyncKernelManager):
+        async def _async_interrupt_kernel(self) -> None:
+            if not self.shutting_down:
+                await super()._async_interrupt_kernel()
+
+    return _Manager
 
 
 def kernel_config() -> Any:

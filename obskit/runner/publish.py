@@ -2,8 +2,8 @@
 
 A run is written to a hidden temporary folder ``<root>/.tmp-<id>/`` beside its final place
 and renamed into place when complete, so a reader never sees half a report and a failed
-run never replaces the last good one. ``latest`` points at the last good run (never back to
-an earlier period); retention removes the oldest runs; the history page lists them all.
+run never replaces the last good one. ``latest`` points at the good run of the newest period
+(:func:`moves_latest`); retention removes the oldest runs; the history page lists them all.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from obskit.results import Run, load
+from obskit.runner.cron import parse_iso
 from obskit.runner.history import collect_runs, history_html
 
 __all__ = ["OWNER_FILE", "UNOWNED_TMP_GRACE_S", "apply_retention", "check_run_id",
@@ -134,19 +135,38 @@ def point_latest(root: Path, run_id: str) -> None:
     os.replace(tmp, link)
 
 
-def _period_end(run: Run) -> str:
+def _period(run: Run) -> tuple[datetime | None, datetime | None]:
+    """The span ``run``'s windows cover, as UTC times (None: no windows, or unreadable)."""
     period = getattr(run, "period", None)
-    return str(getattr(period, "end", None) or "")
+    bounds = []
+    for text in (getattr(period, "start", None), getattr(period, "end", None)):
+        try:
+            bounds.append(parse_iso(text) if text else None)
+        except (TypeError, ValueError):
+            bounds.append(None)
+    return bounds[0], bounds[1]
 
 
 def moves_latest(root: Path, run: Run) -> bool:
-    """Whether ``latest`` moves to ``run``: unless it points at a run of a later period (so
-    a backfill of old periods never hides the newest report)."""
+    """Whether ``latest`` moves to ``run``: when it shows the newest period.
+
+    ``latest`` moves unless it points at a run whose period ends later, or ends at the same
+    time and starts earlier (covers more) while ``run`` was asked for a period: a backfill
+    of past periods, even of the last day of the report ``latest`` shows, never replaces
+    it; a report over the whole log ending as late does. A run with no window never
+    replaces one with windows; a rerun of the same period does move ``latest``.
+    """
     try:
         current = load(root / "latest" / "summary.json")
     except (OSError, ValueError, TypeError):
         return True
-    return _period_end(run) >= _period_end(current)
+    (start, end), (cur_start, cur_end) = _period(run), _period(current)
+    if cur_end is None:
+        return True
+    if end is None or end != cur_end:
+        return end is not None and end > cur_end
+    whole_log = getattr(getattr(run, "period", None), "requested_end", None) is None
+    return whole_log or cur_start is None or (start is not None and start <= cur_start)
 
 
 def apply_retention(root: Path, keep: int) -> list[Path]:

@@ -122,8 +122,9 @@ def run_report(config: Config, *, out: str | Path | None = None,
                remediation_dry_run: str | None = None) -> RunOutcome:
     """Analyse, execute the report notebook, convert it and publish the run folder.
 
-    After a good run, ``latest`` points at it (unless it points at a later period) and the
-    oldest runs beyond ``config.keep`` are removed. ``alerts.json`` holds
+    After a good run, ``latest`` points at it (unless it shows a newer period, see
+    :func:`~obskit.runner.publish.moves_latest`) and the oldest runs beyond
+    ``config.keep`` are removed. ``alerts.json`` holds
     ``{"alerts": [...], "events": {...}, "sinks": [...]}`` and ``<out>/alert_state.json``
     is updated (see :mod:`obskit.runner.alert_state`).
 

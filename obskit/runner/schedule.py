@@ -59,7 +59,8 @@ STATE_FILE = "schedule_state.json"
 #: the scheduler loop wakes at least this often
 _MAX_SLEEP_S = 30.0
 
-EXIT_OK, EXIT_ALERT, EXIT_FAILED = 0, 1, 3
+#: the exit codes of ``obskit report`` (``obskit.cli``), for the same outcome of a run
+EXIT_OK, EXIT_ALERT, EXIT_INPUT, EXIT_FAILED, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 
 def _utcnow() -> datetime:
@@ -263,10 +264,10 @@ def run_job(job: Job, tick: datetime, *,
             result = JobResult(job.name, tick, "failed", error=str(exc),
                                exit_code=EXIT_FAILED)
         except Exception as exc:  # a scheduler outlives any one run
-            log.error("job %s: run failed: %s", job.name, exc,
-                      exc_info=not isinstance(exc, ObskitError))
+            bad_input = isinstance(exc, ObskitError)
+            log.error("job %s: run failed: %s", job.name, exc, exc_info=not bad_input)
             result = JobResult(job.name, tick, "error", error=f"{type(exc).__name__}: {exc}",
-                               exit_code=EXIT_FAILED)
+                               exit_code=EXIT_INPUT if bad_input else EXIT_INTERNAL)
         _write_state(job.out, job.name, {
             "last_tick": iso(tick), "last_run_at": iso(started),
             "last_finished_at": iso(_utcnow()), "last_status": result.status,
@@ -376,8 +377,11 @@ def configure_logging() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """``obskit schedule`` / ``obskit run-due``. Exit 0, 1 (an alert with fail_on_alert),
-    3 (a run failed); a bad schedule file raises :class:`ConfigError` (exit 2)."""
+    """``obskit schedule`` / ``obskit run-due``: the loop exits 0 when stopped. A single pass
+    (``--once``, ``run-due``) exits as ``obskit report`` would for the worst of its runs:
+    0 all ok (or nothing due), 1 an alert with fail_on_alert, 2 a run's bad input or
+    configuration, 3 a notebook failed, 4 an internal error; a bad schedule file raises
+    :class:`ConfigError` (exit 2)."""
     configure_logging()
     schedule = load_schedule(args.config)
     if getattr(args, "schedule_once", False) or getattr(args, "once", False):
