@@ -43,7 +43,7 @@ from obskit.io.raw import RawSource
 from obskit.io.sources import read_source
 from obskit.schema import REQUIRED_ROLES, ROLES, measures_performance, visible_columns
 
-__all__ = ["LabelStats", "LoadedLogs", "load_logs",
+__all__ = ["EMPTY_FILES_NOTE", "LabelStats", "LoadedLogs", "load_logs",
            "require_used_rows", "check_predictions"]
 
 
@@ -76,6 +76,8 @@ class LoadedLogs:
     missing_features: list[str] = field(default_factory=list)
     #: multiclass: class label (canonical text) → its probability column (kept by name)
     class_scores: dict[str, str] = field(default_factory=dict)
+    #: the current logs held labels of their own before a label source was joined
+    own_labels: bool = False
 
 
 def _check_positive_label(logs: LoadedLogs, config: Config) -> None:
@@ -121,6 +123,26 @@ def _read(con: BaseBackend, spec: str, source: str) -> RawSource:
                          line=exc.line) from exc
     require_rows(raw, source)
     return raw
+
+
+#: the words of a note on files without rows (a finding repeats such a note as a warning)
+EMPTY_FILES_NOTE = "(an empty file, or a header and no data): a logger that stopped"
+
+
+def _empty_files_note(raw: RawSource, source: str) -> str | None:
+    """The note on the files of a source that hold no rows while others do (an empty file,
+    or a header alone: a logger that died), or None. One query, with several files only."""
+    if len(raw.files) < 2:
+        return None
+    seen = set(raw.table.select("_file").distinct().execute()["_file"])
+    seen |= set(raw.rejects.select("_file").distinct().execute()["_file"])
+    empty = [f for f in raw.files if f not in seen]
+    if not empty:
+        return None
+    shown = ", ".join(empty[:5]) + (f" and {len(empty) - 5} more" if len(empty) > 5 else "")
+    verb = "holds" if len(empty) == 1 else "hold"
+    return (f"sources.{source}: {shown} {verb} no rows {EMPTY_FILES_NOTE}, or a file cut "
+            "short? The windows it should cover have none of its rows.")
 
 
 def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
@@ -182,6 +204,10 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     present = tuple(r for r in ROLES if r in current.table.columns
                     or (reference and r in reference.table.columns))
     logs = LoadedLogs(con, current, reference, features, task, present)
+    for name, raw in (("current", current_raw), ("reference", reference_raw)):
+        note = _empty_files_note(raw, name) if raw is not None else None
+        if note:  # broken input is never silent
+            logs.notes.append(note)
     for name, log in (("current", current), ("reference", reference)):
         if log is not None and log.unfinished:  # skipped, never silently
             logs.notes.append(unfinished_note(name, log.unfinished))
@@ -286,21 +312,23 @@ def check_predictions(config: Config, logs: LoadedLogs) -> None:
         column holding a third class, and its classes.
     """
     task, present = logs.task, tuple(logs.roles)
-    classes: dict[str, set[str]] = {}
+    # (role, source) → its classes; the current labels joined from a label source are that
+    # source's (so a message names the file that holds them)
+    sources = [("current", logs.current), ("reference", logs.reference)]
+    if logs.label_quarantine is not None:
+        sources.append(("labels", logs.label_quarantine))
+    classes: dict[tuple[str, str], tuple[set[str], tuple[str, ...]]] = {}
     for role in ("label", "prediction") if task == "binary" else ():
-        for name, log in (("current", logs.current), ("reference", logs.reference)):
-            if log is not None and role in log.table.columns:
-                classes.setdefault(role, set()).update(check_binary_classes(
-                    log, source=name, role=role, column=config.column(role)))
-    if len(set().union(*classes.values())) > 2:  # e.g. labels yes/no, predictions 0/1
-        found = "; ".join(f"column {config.column(r)!r} (role {r}) holds "
-                          + ", ".join(repr(c) for c in sorted(v)) for r, v in classes.items())
-        raise InputError(
-            f"{files_text(logs.current.files)}: the labels and predictions of a binary task "
-            f"must name the same two classes: {found}. Log both in the same classes, or map "
-            "the right columns (--column label=NAME, --column prediction=NAME).",
-            path=logs.current.files[0] if logs.current.files else None,
-            column=config.column("label"))
+        for name, log in sources:
+            if (log is None or role not in log.table.columns
+                    or (name == "current" and role == "label" and logs.label_quarantine
+                        and not logs.own_labels)):
+                continue
+            found_in = set(check_binary_classes(log, source=name, role=role,
+                                                column=config.column(role)))
+            classes[(role, name)] = (found_in, log.files)
+    if len(set().union(*(v for v, _ in classes.values()))) > 2:  # labels yes/no, preds 0/1
+        raise _classes_apart(config, classes)
     if (config.task is None or "label" not in present
             or measures_performance(task, present, class_scores=bool(logs.class_scores))):
         return
@@ -321,6 +349,50 @@ def check_predictions(config: Config, logs: LoadedLogs) -> None:
     )
 
 
+def _classes_apart(config: Config,
+                   classes: dict[tuple[str, str], tuple[set[str], tuple[str, ...]]]
+                   ) -> InputError:
+    """The error of a binary task whose labels and predictions name different classes,
+    naming the files that hold the classes the predictions do not (the labels')."""
+    def held(role: str) -> set[str]:
+        return set().union(*(v for (r, _), (v, _) in classes.items() if r == role))
+
+    found = "; ".join(
+        f"column {config.column(r)!r} (role {r}) holds "
+        + ", ".join(repr(c) for c in sorted(v)) + f" in sources.{name}"
+        for (r, name), (v, _) in classes.items())
+    odd = [files for (r, _), (v, files) in classes.items()
+           if r == "label" and not v <= held("prediction")]
+    odd = odd or [files for (r, _), (v, files) in classes.items() if not v <= held("label")]
+    files = tuple(dict.fromkeys(f for group in odd for f in group)) or next(
+        files for _, files in classes.values())
+    return InputError(
+        f"{files_text(files)}: the labels and predictions of a binary task must name the "
+        f"same two classes: {found}. Log both in the same classes, or map the right columns "
+        "(--column label=NAME, --column prediction=NAME).",
+        path=files[0] if files else None, column=config.column("label"))
+
+
+def _reused_request_ids(logs: LoadedLogs, table: ibis.Table) -> int:
+    """The prediction rows that reuse the ``request_id`` of an earlier one (a retry, a
+    producer that recycles ids): a label is joined onto the first of them only, the others
+    stay unlabelled, and a note says so with an example. One query without duplicates."""
+    counts = table.aggregate(rows=table.count(), ids=table.request_id.nunique()).execute()
+    reused = int(counts["rows"].iloc[0]) - int(counts["ids"].iloc[0])
+    if not reused or "_file" not in table.columns:
+        return reused
+    order = [table[c] for c in ("timestamp", "_file", "_line") if c in table.columns]
+    nth = table.mutate(_nth=ibis.row_number().over(group_by=table.request_id, order_by=order))
+    ex = nth.filter(nth._nth > 0).order_by(["_file", "_line"]).select(
+        "_file", "_line", "request_id").limit(1).execute().iloc[0]
+    logs.notes.append(
+        f"{reused:,} prediction rows reuse the request_id of an earlier prediction (e.g. "
+        f"{ex['request_id']!r} at {ex['_file']} line {int(ex['_line']):,}); a label is "
+        "joined onto the first prediction of its request_id only, the later ones stay "
+        "unlabelled. Give each prediction its own request_id.")
+    return reused
+
+
 def _join_labels(logs: LoadedLogs, config: Config, spec: str) -> None:
     """Join the late-arriving label source (``spec``: ``sources.labels``) onto the current
     log by ``request_id``."""
@@ -337,11 +409,21 @@ def _join_labels(logs: LoadedLogs, config: Config, spec: str) -> None:
     latest = ranked.filter(ranked._rank == 0).select(_lbl_id=ranked.request_id,
                                                      _lbl=ranked.label)
     cur, windowed = logs.current.table, logs.current.windowed
+    logs.own_labels = "label" in cur.columns
     if windowed is not None and not windowed.of.equals(cur):
         windowed = None
     # the windows computed at load come along (one copy of the joined rows, not two)
     base = windowed.table if windowed is not None else cur
-    joined = base.left_join(latest, base.request_id == latest._lbl_id)
+    on = base.request_id == latest._lbl_id
+    reused = _reused_request_ids(logs, base)
+    if reused:  # a label belongs to one prediction: the first with its request id
+        first = [base[c] for c in ("timestamp", "_file", "_line") if c in base.columns]
+        base = base.mutate(_nth=ibis.row_number().over(group_by=base.request_id,
+                                                       order_by=first))
+        on = (base.request_id == latest._lbl_id) & (base._nth == 0)
+    joined = base.left_join(latest, on)
+    if reused:
+        joined = joined.drop("_nth")
     label = (ibis.coalesce(joined.label, joined._lbl) if "label" in cur.columns
              else joined._lbl)
     joined = joined.mutate(label=label, _label_joined=joined._lbl.notnull())
