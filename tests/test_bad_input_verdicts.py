@@ -50,6 +50,9 @@ def test_a_last_day_whose_every_row_is_quarantined_alerts_naming_the_column(tmp_
     fired = [(a["rule"], a["metric"], a["window_start"][:10]) for a in summary["alerts"]]
     assert ("wrong_type_values", "data_quality.x.wrong_type_increase", "2026-11-02") in fired
     assert summary["data_quality"]["x"]["wrong_type"]["max_increase"] == 1.0
+    [text] = [f["text"] for f in summary["findings"]
+              if f["kind"] == "data_quality" and f.get("feature") == "x"]
+    assert "on 2026-11-02" in text and "1 of 2 windows" in text
 
 
 def test_a_prediction_reusing_a_request_id_gets_no_label_of_the_earlier_one(tmp_path):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from obskit._text import plural, word
 from obskit.findings.wording import day, finding
-from obskit.io.logs import EMPTY_FILES_NOTE
+from obskit.io.checks import EMPTY_FILES_NOTE
 from obskit.io.paths import unfinished_note
 from obskit.results import Finding, Run
 from obskit.schema import measures_performance

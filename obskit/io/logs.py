@@ -22,6 +22,8 @@ from obskit.io.checks import (
     PREDICTION_TEXT,
     check_binary_classes,
     check_scores,
+    classes_apart,
+    empty_files_note,
     files_text,
     require_rows,
 )
@@ -43,7 +45,7 @@ from obskit.io.raw import RawSource
 from obskit.io.sources import read_source
 from obskit.schema import REQUIRED_ROLES, ROLES, measures_performance, visible_columns
 
-__all__ = ["EMPTY_FILES_NOTE", "LabelStats", "LoadedLogs", "load_logs",
+__all__ = ["LabelStats", "LoadedLogs", "load_logs",
            "require_used_rows", "check_predictions"]
 
 
@@ -125,25 +127,6 @@ def _read(con: BaseBackend, spec: str, source: str) -> RawSource:
     return raw
 
 
-#: the words of a note on files without rows (a finding repeats such a note as a warning)
-EMPTY_FILES_NOTE = "(an empty file, or a header and no data): a logger that stopped"
-
-
-def _empty_files_note(raw: RawSource, source: str) -> str | None:
-    """The note on the files of a source that hold no rows while others do (an empty file,
-    or a header alone: a logger that died), or None. One query, with several files only."""
-    if len(raw.files) < 2:
-        return None
-    seen = set(raw.table.select("_file").distinct().execute()["_file"])
-    seen |= set(raw.rejects.select("_file").distinct().execute()["_file"])
-    empty = [f for f in raw.files if f not in seen]
-    if not empty:
-        return None
-    shown = ", ".join(empty[:5]) + (f" and {len(empty) - 5} more" if len(empty) > 5 else "")
-    verb = "holds" if len(empty) == 1 else "hold"
-    return (f"sources.{source}: {shown} {verb} no rows {EMPTY_FILES_NOTE}, or a file cut "
-            "short? The windows it should cover have none of its rows.")
-
 
 def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     """Read the reference, current and label sources of a config into the engine.
@@ -205,7 +188,7 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
                     or (reference and r in reference.table.columns))
     logs = LoadedLogs(con, current, reference, features, task, present)
     for name, raw in (("current", current_raw), ("reference", reference_raw)):
-        note = _empty_files_note(raw, name) if raw is not None else None
+        note = empty_files_note(raw, name) if raw is not None else None
         if note:  # broken input is never silent
             logs.notes.append(note)
     for name, log in (("current", current), ("reference", reference)):
@@ -328,7 +311,7 @@ def check_predictions(config: Config, logs: LoadedLogs) -> None:
                                                 column=config.column(role)))
             classes[(role, name)] = (found_in, log.files)
     if len(set().union(*(v for v, _ in classes.values()))) > 2:  # labels yes/no, preds 0/1
-        raise _classes_apart(config, classes)
+        raise classes_apart(config.column, classes)
     if (config.task is None or "label" not in present
             or measures_performance(task, present, class_scores=bool(logs.class_scores))):
         return
@@ -347,30 +330,6 @@ def check_predictions(config: Config, logs: LoadedLogs) -> None:
         path=logs.current.files[0] if logs.current.files else None,
         column=config.column("prediction"),
     )
-
-
-def _classes_apart(config: Config,
-                   classes: dict[tuple[str, str], tuple[set[str], tuple[str, ...]]]
-                   ) -> InputError:
-    """The error of a binary task whose labels and predictions name different classes,
-    naming the files that hold the classes the predictions do not (the labels')."""
-    def held(role: str) -> set[str]:
-        return set().union(*(v for (r, _), (v, _) in classes.items() if r == role))
-
-    found = "; ".join(
-        f"column {config.column(r)!r} (role {r}) holds "
-        + ", ".join(repr(c) for c in sorted(v)) + f" in sources.{name}"
-        for (r, name), (v, _) in classes.items())
-    odd = [files for (r, _), (v, files) in classes.items()
-           if r == "label" and not v <= held("prediction")]
-    odd = odd or [files for (r, _), (v, files) in classes.items() if not v <= held("label")]
-    files = tuple(dict.fromkeys(f for group in odd for f in group)) or next(
-        files for _, files in classes.values())
-    return InputError(
-        f"{files_text(files)}: the labels and predictions of a binary task must name the "
-        f"same two classes: {found}. Log both in the same classes, or map the right columns "
-        "(--column label=NAME, --column prediction=NAME).",
-        path=files[0] if files else None, column=config.column("label"))
 
 
 def _reused_request_ids(logs: LoadedLogs, table: ibis.Table) -> int:
