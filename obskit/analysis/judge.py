@@ -11,6 +11,7 @@ from obskit.config import AlertRuleConfig, Config
 from obskit.findings.alert_rules import evaluate_rules, split_applicable
 from obskit.io.logs import LoadedLogs
 from obskit.metrics.performance import primary_metric
+from obskit.monitors.data_quality import judged_on_quarantine
 from obskit.profiles.segments import Segment
 from obskit.results import Alert, InsufficientData, RuleNotApplicable, Window
 from obskit.schema import measures_performance
@@ -115,6 +116,14 @@ def judge(config: Config, logs: LoadedLogs, windows: tuple[Window, ...],
         reference=reference_performance, reference_ci=reference_ci,
         fallback=_fallback(config, logs),
     )
+    # a window whose rows were (nearly) all quarantined is judged on its data quality
+    quarantined = [w for w in windows
+                   if judged_on_quarantine(w.to_dict(), config.min_window_rows)]
+    quality_rules = [r for r in rules if r.metric.startswith("data_quality.")]
+    if quarantined and quality_rules:
+        alerts += evaluate_rules(quarantined, quality_rules, segment=tag,
+                                 reference=reference_performance)[0]
+        alerts.sort(key=lambda a: a.get("window") or 0)  # in window order, as before
     insufficient += [{"rule": None, "metric": None, "window": w.index,
                       "window_start": w.start, "window_end": w.end, "reason": w.status}
                      for w in windows if w.status != "ok"]

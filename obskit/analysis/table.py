@@ -18,6 +18,7 @@ from obskit.analysis.reference_cache import ReferenceCache, cache_directory, log
 from obskit.analysis.window_cache import WindowCache, settings_text
 from obskit.config import Config, DriftRule
 from obskit.io.logs import LoadedLogs
+from obskit.io.timestamps import in_period
 from obskit.metrics.performance import METRICS
 from obskit.monitors import (
     DataQualityMonitor,
@@ -80,6 +81,23 @@ def _overview(spec: WindowSpec, table: Any) -> pd.DataFrame:
         overview = full.merge(overview, on=W, how="left")
         overview["rows"] = overview["rows"].fillna(0).astype(int)
     return overview
+
+
+def _with_quarantined(overview: pd.DataFrame, quality: pd.DataFrame) -> pd.DataFrame:
+    """The overview with the (period) windows whose every row was quarantined: a day that
+    logged only values of the wrong type keeps its window (0 rows used), so its data
+    quality is judged, even when it is the last day."""
+    if not len(quality) or W not in quality:
+        return overview
+    known = set(overview[W].astype(int)) if len(overview) else set()
+    extra = sorted(set(quality[W].astype(int)) - known)
+    if not extra:
+        return overview
+    full = pd.concat([overview, pd.DataFrame({W: extra, "rows": 0})], ignore_index=True)
+    low, high = int(full[W].min()), int(full[W].max())
+    full = pd.DataFrame({W: np.arange(low, high + 1)}).merge(full, on=W, how="left")
+    full["rows"] = full["rows"].fillna(0).astype(int)
+    return full
 
 
 def reference_cache(config: Config, logs: LoadedLogs) -> ReferenceCache:
@@ -191,11 +209,13 @@ def _covered(config: Config) -> tuple[datetime | None, datetime | None]:
 
 
 def data_quality(logs: LoadedLogs, spec: WindowSpec, table: Any, reference: Any,
-                 segment: Segment | None = None) -> pd.DataFrame:
+                 segment: Segment | None = None,
+                 period: tuple[str | None, str | None] = (None, None)) -> pd.DataFrame:
     """Data quality per (window, feature) against ``reference``; wrong-type values from
     the quarantine (period windows: a quarantined row has no place among row windows),
     counted against the whole reference's quarantine; in a segment, only when the
-    quarantine knows the segment column.
+    quarantine knows the segment column; only the quarantined rows in ``period`` (the
+    run's ``period_start``, ``period_end``).
 
     Returns
     -------
@@ -205,6 +225,8 @@ def data_quality(logs: LoadedLogs, spec: WindowSpec, table: Any, reference: Any,
     ref_q = logs.reference.quarantine if logs.reference is not None else None
     cur_q = (windowed_quarantine(logs.current.quarantine, spec.assign)
              if isinstance(spec, PeriodWindow) else None)
+    if cur_q is not None:
+        cur_q = in_period(cur_q, *period)
     if segment is not None and cur_q is not None:
         cur_q = segment.filter(cur_q) if segment.column in cur_q.columns else None
         ref_q = (segment.filter(ref_q) if ref_q is not None and segment.column in ref_q.columns
@@ -259,7 +281,9 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table: Any
         health = health_by_window(todo)
         versions = (model_versions_by_window(todo) if "model_version" in table.columns
                     else None)
-        quality = data_quality(logs, spec, todo, reference, segment)
+        quality = data_quality(logs, spec, todo, reference, segment,
+                               period=(config.period_start, config.period_end))
+        overview = _with_quarantined(overview, quality)
     drift = pd.DataFrame(columns=[W, "feature", "method", "value", "threshold", "drifted"])
     dists: dict[str, Any] = {}
     with stage("drift"):
@@ -298,7 +322,8 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table: Any
     reference_ci: dict[str, Interval] = {
         k: (finite(v[0]), finite(v[1]))
         for k, v in getattr(perf_monitor, "reference_ci_", {}).items()}
-    quality_summary = data_quality_summary([w.to_dict() for w in windows], logs.features)
+    quality_summary = data_quality_summary([w.to_dict() for w in windows], logs.features,
+                                           min_rows=config.min_window_rows)
     return TableResult(windows, drift, reference_performance,
                        {f: Distribution.from_dict(d) for f, d in dists.items()}, rules,
                        reference_performance_ci=reference_ci, data_quality=quality,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from obskit._text import plural, word
 from obskit.findings.wording import day, finding
+from obskit.io.checks import EMPTY_FILES_NOTE
 from obskit.io.paths import unfinished_note
 from obskit.results import Finding, Run
 from obskit.schema import measures_performance
@@ -27,6 +28,14 @@ def _unfinished(run: Run) -> list[Finding]:
         next_step="Re-run once the writer has finished them (it renames a finished file "
                   "without .part); a file left by a stopped process can be renamed by hand "
                   "to read what it holds.")]
+
+
+def _empty_files(run: Run) -> list[Finding]:
+    """Log files without a row among files with rows: a logger that died is not "ok"."""
+    return [finding(severity="warning", kind="empty_files", text=note, section="data-quality",
+                    next_step="Check the producer of these files (did it stop, or was the "
+                              "file cut short?), then re-run.")
+            for note in run.notes if EMPTY_FILES_NOTE in note]
 
 
 def _quarantine(run: Run) -> list[Finding]:
@@ -116,5 +125,5 @@ def data_findings(run: Run) -> list[Finding]:
         ``performance_not_measured``, ``performance_not_judged``, ``null_scores`` and
         ``label_coverage``, in this order.
     """
-    return (_unfinished(run) + _quarantine(run) + _performance(run)
+    return (_unfinished(run) + _empty_files(run) + _quarantine(run) + _performance(run)
             + _scores_and_labels(run))

@@ -78,7 +78,11 @@ def data_quality_findings(run: Run) -> list[Finding]:
         Kind ``data_quality`` (with ``feature`` and ``measure``).
     """
     groups = _groups(run)
-    total = judged(run.windows)
+    # windows judged: the ``ok`` ones, and those judged on their quarantined rows alone
+    unjudged = {w.index for w in run.windows if w.status != "ok"}
+    total = judged(run.windows) + len(unjudged & {
+        a.window for a in run.alerts
+        if not a.segment and (a.metric or "").startswith("data_quality.")})
     starts = {w.index: w.start for w in run.windows}
     shares = _qualities(run)
     out = []

@@ -10,6 +10,7 @@ expected; the CLI turns it into exit code 2.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import ibis
@@ -24,8 +25,9 @@ from obskit.io.raw import RawSource
 if TYPE_CHECKING:
     from obskit.io.log_table import LogTable
 
-__all__ = ["require_rows", "check_scores", "check_binary_classes", "class_values",
-           "files_text", "CLASS_VALUES", "PREDICTION_TEXT"]
+__all__ = ["EMPTY_FILES_NOTE", "require_rows", "check_scores", "check_binary_classes",
+           "class_values", "classes_apart", "empty_files_note", "files_text", "CLASS_VALUES",
+           "PREDICTION_TEXT"]
 
 
 def files_text(files: tuple[str, ...]) -> str:
@@ -209,3 +211,76 @@ def class_values(log: LogTable) -> dict[str, list[str]]:
 
 PREDICTION_TEXT = {"binary": "prediction or score", "multiclass": "prediction",
                     "regression": "prediction"}
+
+
+#: the words of a note on files without rows (a finding repeats such a note as a warning)
+EMPTY_FILES_NOTE = "(an empty file, or a header and no data): a logger that stopped"
+
+
+def empty_files_note(raw: RawSource, source: str) -> str | None:
+    """The note on the files of a source that hold no rows while others do.
+
+    An empty file, or a header alone, among files with rows: a logger that died. Never an
+    error (the other files are read), never silent. Two small queries, with several files
+    only.
+
+    Parameters
+    ----------
+    raw : RawSource
+        The source as read.
+    source : str
+        Its config key (``current``, ``reference``).
+
+    Returns
+    -------
+    str or None
+        The note naming the files (with :data:`EMPTY_FILES_NOTE`), or None.
+    """
+    if len(raw.files) < 2:
+        return None
+    seen = set(raw.table.select("_file").distinct().execute()["_file"])
+    seen |= set(raw.rejects.select("_file").distinct().execute()["_file"])
+    empty = [f for f in raw.files if f not in seen]
+    if not empty:
+        return None
+    shown = ", ".join(empty[:5]) + (f" and {len(empty) - 5} more" if len(empty) > 5 else "")
+    verb = "holds" if len(empty) == 1 else "hold"
+    return (f"sources.{source}: {shown} {verb} no rows {EMPTY_FILES_NOTE}, or a file cut "
+            "short? The windows it should cover have none of its rows.")
+
+
+def classes_apart(column: Callable[[str], str],
+                  classes: dict[tuple[str, str], tuple[set[str], tuple[str, ...]]]
+                  ) -> InputError:
+    """The error of a binary task whose labels and predictions name different classes.
+
+    Parameters
+    ----------
+    column : callable
+        Role → its column name (``Config.column``).
+    classes : dict
+        ``(role, source)`` → (the classes found, the files of that source).
+
+    Returns
+    -------
+    InputError
+        Naming the files that hold the label classes the predictions do not have (else the
+        prediction classes the labels do not have), and every source's classes.
+    """
+    def held(role: str) -> set[str]:
+        return set().union(*(v for (r, _), (v, _) in classes.items() if r == role))
+
+    found = "; ".join(
+        f"column {column(r)!r} (role {r}) holds "
+        + ", ".join(repr(c) for c in sorted(v)) + f" in sources.{name}"
+        for (r, name), (v, _) in classes.items())
+    odd = [files for (r, _), (v, files) in classes.items()
+           if r == "label" and not v <= held("prediction")]
+    odd = odd or [files for (r, _), (v, files) in classes.items() if not v <= held("label")]
+    files = tuple(dict.fromkeys(f for group in odd for f in group)) or next(
+        files for _, files in classes.values())
+    return InputError(
+        f"{files_text(files)}: the labels and predictions of a binary task must name the "
+        f"same two classes: {found}. Log both in the same classes, or map the right columns "
+        "(--column label=NAME, --column prediction=NAME).",
+        path=files[0] if files else None, column=column("label"))

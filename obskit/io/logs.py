@@ -23,6 +23,8 @@ from obskit.io.checks import (
     check_binary_classes,
     check_scores,
     class_values,
+    classes_apart,
+    empty_files_note,
     files_text,
     require_rows,
 )
@@ -77,6 +79,8 @@ class LoadedLogs:
     missing_features: list[str] = field(default_factory=list)
     #: multiclass: class label (canonical text) → its probability column (kept by name)
     class_scores: dict[str, str] = field(default_factory=dict)
+    #: the current logs held labels of their own before a label source was joined
+    own_labels: bool = False
 
 
 def _check_positive_label(logs: LoadedLogs, config: Config) -> None:
@@ -121,6 +125,7 @@ def _read(con: BaseBackend, spec: str, source: str) -> RawSource:
                          line=exc.line) from exc
     require_rows(raw, source)
     return raw
+
 
 
 def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
@@ -182,6 +187,10 @@ def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     present = tuple(r for r in ROLES if r in current.table.columns
                     or (reference and r in reference.table.columns))
     logs = LoadedLogs(con, current, reference, features, task, present)
+    for name, raw in (("current", current_raw), ("reference", reference_raw)):
+        note = empty_files_note(raw, name) if raw is not None else None
+        if note:  # broken input is never silent
+            logs.notes.append(note)
     for name, log in (("current", current), ("reference", reference)):
         if log is not None and log.unfinished:  # skipped, never silently
             logs.notes.append(unfinished_note(name, log.unfinished))
@@ -286,21 +295,23 @@ def check_predictions(config: Config, logs: LoadedLogs) -> None:
         column holding a third class, and its classes.
     """
     task, present = logs.task, tuple(logs.roles)
-    classes: dict[str, set[str]] = {}
+    # (role, source) → its classes; the current labels joined from a label source are that
+    # source's (so a message names the file that holds them)
+    sources = [("current", logs.current), ("reference", logs.reference)]
+    if logs.label_quarantine is not None:
+        sources.append(("labels", logs.label_quarantine))
+    classes: dict[tuple[str, str], tuple[set[str], tuple[str, ...]]] = {}
     for role in ("label", "prediction") if task == "binary" else ():
-        for name, log in (("current", logs.current), ("reference", logs.reference)):
-            if log is not None and role in log.table.columns:
-                classes.setdefault(role, set()).update(check_binary_classes(
-                    log, source=name, role=role, column=config.column(role)))
-    if len(set().union(*classes.values())) > 2:  # e.g. labels yes/no, predictions 0/1
-        found = "; ".join(f"column {config.column(r)!r} (role {r}) holds "
-                          + ", ".join(repr(c) for c in sorted(v)) for r, v in classes.items())
-        raise InputError(
-            f"{files_text(logs.current.files)}: the labels and predictions of a binary task "
-            f"must name the same two classes: {found}. Log both in the same classes, or map "
-            "the right columns (--column label=NAME, --column prediction=NAME).",
-            path=logs.current.files[0] if logs.current.files else None,
-            column=config.column("label"))
+        for name, log in sources:
+            if (log is None or role not in log.table.columns
+                    or (name == "current" and role == "label" and logs.label_quarantine
+                        and not logs.own_labels)):
+                continue
+            found_in = set(check_binary_classes(log, source=name, role=role,
+                                                column=config.column(role)))
+            classes[(role, name)] = (found_in, log.files)
+    if len(set().union(*(v for v, _ in classes.values()))) > 2:  # labels yes/no, preds 0/1
+        raise classes_apart(config.column, classes)
     if (config.task is None or "label" not in present
             or measures_performance(task, present, class_scores=bool(logs.class_scores))):
         return
@@ -321,6 +332,26 @@ def check_predictions(config: Config, logs: LoadedLogs) -> None:
     )
 
 
+def _reused_request_ids(logs: LoadedLogs, table: ibis.Table) -> int:
+    """The prediction rows that reuse the ``request_id`` of an earlier one (a retry, a
+    producer that recycles ids): a label is joined onto the first of them only, the others
+    stay unlabelled, and a note says so with an example. One query without duplicates."""
+    counts = table.aggregate(rows=table.count(), ids=table.request_id.nunique()).execute()
+    reused = int(counts["rows"].iloc[0]) - int(counts["ids"].iloc[0])
+    if not reused or "_file" not in table.columns:
+        return reused
+    order = [table[c] for c in ("timestamp", "_file", "_line") if c in table.columns]
+    nth = table.mutate(_nth=ibis.row_number().over(group_by=table.request_id, order_by=order))
+    ex = nth.filter(nth._nth > 0).order_by(["_file", "_line"]).select(
+        "_file", "_line", "request_id").limit(1).execute().iloc[0]
+    logs.notes.append(
+        f"{reused:,} prediction rows reuse the request_id of an earlier prediction (e.g. "
+        f"{ex['request_id']!r} at {ex['_file']} line {int(ex['_line']):,}); a label is "
+        "joined onto the first prediction of its request_id only, the later ones stay "
+        "unlabelled. Give each prediction its own request_id.")
+    return reused
+
+
 def _join_labels(logs: LoadedLogs, config: Config, spec: str) -> None:
     """Join the late-arriving label source (``spec``: ``sources.labels``) onto the current
     log by ``request_id``."""
@@ -337,11 +368,21 @@ def _join_labels(logs: LoadedLogs, config: Config, spec: str) -> None:
     latest = ranked.filter(ranked._rank == 0).select(_lbl_id=ranked.request_id,
                                                      _lbl=ranked.label)
     cur, windowed = logs.current.table, logs.current.windowed
+    logs.own_labels = "label" in cur.columns
     if windowed is not None and not windowed.of.equals(cur):
         windowed = None
     # the windows computed at load come along (one copy of the joined rows, not two)
     base = windowed.table if windowed is not None else cur
-    joined = base.left_join(latest, base.request_id == latest._lbl_id)
+    on = base.request_id == latest._lbl_id
+    reused = _reused_request_ids(logs, base)
+    if reused:  # a label belongs to one prediction: the first with its request id
+        first = [base[c] for c in ("timestamp", "_file", "_line") if c in base.columns]
+        base = base.mutate(_nth=ibis.row_number().over(group_by=base.request_id,
+                                                       order_by=first))
+        on = (base.request_id == latest._lbl_id) & (base._nth == 0)
+    joined = base.left_join(latest, on)
+    if reused:
+        joined = joined.drop("_nth")
     label = (ibis.coalesce(joined.label, joined._lbl) if "label" in cur.columns
              else joined._lbl)
     joined = joined.mutate(label=label, _label_joined=joined._lbl.notnull())

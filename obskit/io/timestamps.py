@@ -217,6 +217,9 @@ def parse_timestamps(
         ex_aware=text.max(where=is_iso & aware),
         ex_naive=text.max(where=is_iso & ~aware),
         ex_bad=text.max(where=number.isnull() & iso.isnull()),
+        **({"f_aware": table._file.argmax(text, where=is_iso & aware),
+            "f_naive": table._file.argmax(text, where=is_iso & ~aware)}
+           if "_file" in table.columns else {}),
     ).execute().iloc[0]
     if int(stats.non_null or 0) == 0:
         return iso, TimestampInfo("empty", False)
@@ -228,11 +231,17 @@ def parse_timestamps(
             path=where, column=column,
         )
     if int(stats.n_aware or 0) and int(stats.n_naive or 0):
+        # name the files that hold each kind: the naive values are rarely in the first file
+        f_aware, f_naive = (stats.get(k) for k in ("f_aware", "f_naive"))
+        files = [f for f in dict.fromkeys((f_aware, f_naive)) if isinstance(f, str)]
         raise InputError(
-            f"{where}: column {column!r} (role timestamp) mixes timezone-aware and naive "
-            f"values, e.g. {stats.ex_aware!r} and {stats.ex_naive!r}; write every value "
-            "with an offset (such as 'Z') or none.",
-            path=where, column=column,
+            f"{' and '.join(files) or where}: column {column!r} (role timestamp) mixes "
+            f"timezone-aware and naive values, e.g. {stats.ex_aware!r}"
+            + (f" (in {f_aware})" if isinstance(f_aware, str) else "")
+            + f" and {stats.ex_naive!r}"
+            + (f" (in {f_naive})" if isinstance(f_naive, str) else "")
+            + "; write every value with an offset (such as 'Z') or none.",
+            path=f_naive if isinstance(f_naive, str) else where, column=column,
         )
     n_iso = int(stats.n_aware or 0) + int(stats.n_naive or 0)
     from_number, note = _numbers(table, column, number, where=where, others=n_iso)

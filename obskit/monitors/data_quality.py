@@ -41,7 +41,7 @@ from obskit.profiles.drift import category_counts_of
 from obskit.schema import is_numeric_type
 
 __all__ = ["DataQualityMonitor", "MEASURES", "MAX_CATEGORIES", "data_quality_summary",
-           "windowed_quarantine"]
+           "judged_on_quarantine", "windowed_quarantine"]
 
 #: the measures, in report order; each has a count, ``<m>_share`` and ``<m>_increase``
 MEASURES = ("missing", "non_finite", "out_of_range", "unseen", "wrong_type")
@@ -243,8 +243,41 @@ def windowed_quarantine(quarantine: ir.Table | None, assign: Any) -> ir.Table | 
     return assign(q).mutate(**{W: ibis._[W].cast("int64")})
 
 
-def data_quality_summary(windows: list[Mapping[str, Any]], features: Mapping[str, str]
-                         ) -> dict[str, dict[str, Any]]:
+def judged_on_quarantine(window: Mapping[str, Any], min_rows: int) -> bool:
+    """Whether a window with too few rows used is judged on its data quality all the same:
+    the rows it read (used + quarantined for a value of the wrong type) reach ``min_rows``.
+
+    A day whose every row was quarantined (a producer that logs ``"68.5 mm"`` for a number)
+    has no row to compute drift or performance on, but its wrong-type share is the finding:
+    it must not read as an empty, unjudged window.
+
+    Parameters
+    ----------
+    window : mapping
+        A window record (``status``, ``rows``, ``data_quality``: feature → counts).
+    min_rows : int
+        The rows a window needs to be judged.
+
+    Returns
+    -------
+    bool
+        True for a window not ``ok`` whose quarantined rows bring it to ``min_rows``.
+
+    Examples
+    --------
+    >>> w = {"status": "empty", "rows": 0, "data_quality": {"x": {"wrong_type": 500}}}
+    >>> judged_on_quarantine(w, 100), judged_on_quarantine({**w, "status": "ok"}, 100)
+    (True, False)
+    """
+    if window.get("status") == "ok":
+        return False
+    quarantined = max([int(q.get("wrong_type") or 0)
+                       for q in (window.get("data_quality") or {}).values()], default=0)
+    return quarantined > 0 and int(window.get("rows") or 0) + quarantined >= min_rows
+
+
+def data_quality_summary(windows: list[Mapping[str, Any]], features: Mapping[str, str],
+                         *, min_rows: int | None = None) -> dict[str, dict[str, Any]]:
     """Each feature's data quality over the windows of a run.
 
     Parameters
@@ -254,6 +287,9 @@ def data_quality_summary(windows: list[Mapping[str, Any]], features: Mapping[str
         counts and shares).
     features : mapping of str to str
         Feature → type (``numeric``, ``categorical``, ``boolean``, ``datetime``).
+    min_rows : int, optional
+        With it, a window with too few rows used but enough quarantined ones
+        (:func:`judged_on_quarantine`) is judged too.
 
     Returns
     -------
@@ -286,8 +322,10 @@ def data_quality_summary(windows: list[Mapping[str, Any]], features: Mapping[str
             count = sum(q[m] for _, q in present)
             total = {"out_of_range": values, "unseen": values,
                      "wrong_type": rows + count}.get(m, rows)
-            judged = [(w, q) for w, q in present if w.get("status") == "ok"
-                      and q.get(f"{m}_increase") is not None]
+            judged = [(w, q) for w, q in present if (
+                w.get("status") == "ok"
+                or (min_rows is not None and judged_on_quarantine(w, min_rows)))
+                and q.get(f"{m}_increase") is not None]
             worst = max(judged, key=lambda wq: wq[1][f"{m}_increase"]) if judged else None
             entry[m] = {"count": count, "share": _share(count, total),
                         "reference_share": present[0][1].get(f"reference_{m}_share"),
