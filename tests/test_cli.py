@@ -88,6 +88,7 @@ def test_column_help_lists_every_role_of_the_schema():
         column = next(a for a in helps[name]._actions if "--column" in a.option_strings)
         listed = column.help.split("roles:")[1].split("(")[0]
         assert [r.strip() for r in listed.split(",")] == list(ROLES)
+        assert "class_scores=PATTERN" in column.help
 
 
 def _log_rows(n: int, day: str = "2026-11-01") -> str:

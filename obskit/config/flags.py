@@ -51,9 +51,9 @@ def add_report_flags(p: argparse.ArgumentParser) -> None:
                                     "or a row count, e.g. '5000 rows' (config: window)")
     p.add_argument("--column", action="append", type=_column, default=[], metavar="ROLE=NAME",
                    help="map a role onto a log column, repeatable; roles: "
-                        f"{', '.join(ROLES)}; class_scores=PATTERN for a multiclass model's "
-                        "probability columns, e.g. class_scores=p_{class} "
-                        "(config: columns.ROLE)")
+                        f"{', '.join(ROLES)} (config: columns.ROLE); also "
+                        "class_scores=PATTERN, a multiclass model's probability columns, "
+                        "e.g. class_scores=p_{class}")
     p.add_argument("--engine", choices=ENGINES,
                    help="config: engine (default duckdb)")
     p.add_argument("--spark-master", metavar="URL",
