@@ -252,7 +252,7 @@ class WindowPlan:
             As the monitors would have found on every window.
         """
         for w, path in self.paths.items():
-            self._store(path, {name: _rows(getattr(frames, name), w) for name in _FRAMES})
+            store_entry(path, {name: _rows(getattr(frames, name), w) for name in _FRAMES})
         if not self.stored:
             return frames
         merged: dict[str, Any] = {}
@@ -276,9 +276,6 @@ class WindowPlan:
                                                                          persistence)
             out.drift["persistent"] = out.drift["persistent"].astype(bool)
         return out
-
-    def _store(self, path: Path, frames: dict[str, Any]) -> None:
-        store_entry(path, frames)
 
 
 def store_entry(path: Path, frames: dict[str, Any]) -> None:

@@ -127,7 +127,6 @@ def _read(con: BaseBackend, spec: str, source: str) -> RawSource:
     return raw
 
 
-
 def load_logs(config: Config, *, con: BaseBackend | None = None) -> LoadedLogs:
     """Read the reference, current and label sources of a config into the engine.
 
@@ -332,6 +331,14 @@ def check_predictions(config: Config, logs: LoadedLogs) -> None:
     )
 
 
+def _nth_of_request_id(table: ibis.Table) -> ibis.Table:
+    """``table`` with ``_nth``: each row's place among the rows of its ``request_id``
+    (0: the first, by timestamp, then file and line)."""
+    order = [table[c] for c in ("timestamp", "_file", "_line") if c in table.columns]
+    return table.mutate(_nth=ibis.row_number().over(group_by=table.request_id,
+                                                    order_by=order))
+
+
 def _reused_request_ids(logs: LoadedLogs, table: ibis.Table) -> int:
     """The prediction rows that reuse the ``request_id`` of an earlier one (a retry, a
     producer that recycles ids): a label is joined onto the first of them only, the others
@@ -340,8 +347,7 @@ def _reused_request_ids(logs: LoadedLogs, table: ibis.Table) -> int:
     reused = int(counts["rows"].iloc[0]) - int(counts["ids"].iloc[0])
     if not reused or "_file" not in table.columns:
         return reused
-    order = [table[c] for c in ("timestamp", "_file", "_line") if c in table.columns]
-    nth = table.mutate(_nth=ibis.row_number().over(group_by=table.request_id, order_by=order))
+    nth = _nth_of_request_id(table)
     ex = nth.filter(nth._nth > 0).order_by(["_file", "_line"]).select(
         "_file", "_line", "request_id").limit(1).execute().iloc[0]
     logs.notes.append(
@@ -376,9 +382,7 @@ def _join_labels(logs: LoadedLogs, config: Config, spec: str) -> None:
     on = base.request_id == latest._lbl_id
     reused = _reused_request_ids(logs, base)
     if reused:  # a label belongs to one prediction: the first with its request id
-        first = [base[c] for c in ("timestamp", "_file", "_line") if c in base.columns]
-        base = base.mutate(_nth=ibis.row_number().over(group_by=base.request_id,
-                                                       order_by=first))
+        base = _nth_of_request_id(base)
         on = (base.request_id == latest._lbl_id) & (base._nth == 0)
     joined = base.left_join(latest, on)
     if reused:
