@@ -14,11 +14,20 @@ from typing import Any
 
 from obskit._text import plural
 from obskit.config.flags import add_report_flags, overrides_from_flags
-from obskit.exceptions import ConfigError, InputError, NotebookError, ObskitError
+from obskit.exceptions import (
+    EXIT_ALERT,
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_NOTEBOOK,
+    EXIT_OK,
+    ConfigError,
+    InputError,
+    NotebookError,
+    ObskitError,
+)
 
 __all__ = ["main", "EXIT_OK", "EXIT_ALERT", "EXIT_INPUT", "EXIT_NOTEBOOK", "EXIT_INTERNAL"]
 
-EXIT_OK, EXIT_ALERT, EXIT_INPUT, EXIT_NOTEBOOK, EXIT_INTERNAL = 0, 1, 2, 3, 4
 #: set to 1 to see the traceback of an internal error
 DEBUG_ENV = "OBSKIT_DEBUG"
 #: ``obskit --help``: plain text (the module docstring is reST)

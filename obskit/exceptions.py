@@ -8,7 +8,14 @@ __all__ = [
     "InputError",
     "NotFittedError",
     "NotebookError",
+    "EXIT_OK", "EXIT_ALERT", "EXIT_INPUT", "EXIT_NOTEBOOK", "EXIT_INTERNAL",
 ]
+
+
+#: the exit codes of the command line (``obskit report``, ``schedule --once``, ``run-due``,
+#: ``backfill``): 0 ok, 1 alerts fired (with ``fail_on_alert``), 2 bad input or config,
+#: 3 a notebook failed, 4 an internal error
+EXIT_OK, EXIT_ALERT, EXIT_INPUT, EXIT_NOTEBOOK, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 
 class ObskitError(Exception):

@@ -35,7 +35,14 @@ from typing import Any
 
 from obskit._text import plural
 from obskit.config.schedule import DEFAULT_LOCK_MAX_AGE_S, parse_duration
-from obskit.exceptions import ConfigError, NotebookError, ObskitError
+from obskit.exceptions import (
+    EXIT_ALERT,
+    EXIT_NOTEBOOK,
+    EXIT_OK,
+    ConfigError,
+    NotebookError,
+    ObskitError,
+)
 from obskit.remediation import PREVIEW_STATE_FILE
 from obskit.runner import report
 from obskit.runner.cron import period_run_id
@@ -45,7 +52,6 @@ __all__ = ["PeriodResult", "periods", "backfill", "add_parser", "run"]
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_ALERT, EXIT_FAILED = 0, 1, 3
 #: why remediation only previews in a backfill (ends each decision's reason)
 BACKFILL_DRY_RUN = "backfill of a past period"
 
@@ -216,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
     results = backfill(args.config, start=start, end=end, every=every, overrides=overrides,
                        force=args.force)
     if any(r.status in ("failed", "error") for r in results):
-        return EXIT_FAILED
+        return EXIT_NOTEBOOK  # 3: a period failed (README: backfill)
     fail_on_alert = load_config(args.config, overrides=overrides).fail_on_alert
     if fail_on_alert and any(r.status == "alert" for r in results):
         return EXIT_ALERT

@@ -44,7 +44,16 @@ from pathlib import Path
 from typing import Any
 
 from obskit.config.schedule import DEFAULT_LOCK_MAX_AGE_S, schedule_section
-from obskit.exceptions import ConfigError, NotebookError, ObskitError
+from obskit.exceptions import (
+    EXIT_ALERT,
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_NOTEBOOK,
+    EXIT_OK,
+    ConfigError,
+    NotebookError,
+    ObskitError,
+)
 from obskit.runner import report
 from obskit.runner.cron import due_tick, iso, next_tick, offset_period, parse_iso, period_run_id
 from obskit.runner.lock import LOCK_FILE, RunLock
@@ -59,8 +68,6 @@ STATE_FILE = "schedule_state.json"
 #: the scheduler loop wakes at least this often
 _MAX_SLEEP_S = 30.0
 
-#: the exit codes of ``obskit report`` (``obskit.cli``), for the same outcome of a run
-EXIT_OK, EXIT_ALERT, EXIT_INPUT, EXIT_FAILED, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 
 def _utcnow() -> datetime:
@@ -262,7 +269,7 @@ def run_job(job: Job, tick: datetime, *,
             log.error("job %s: report failed: %s (notebook kept at %s)", job.name, exc,
                       exc.notebook)
             result = JobResult(job.name, tick, "failed", error=str(exc),
-                               exit_code=EXIT_FAILED)
+                               exit_code=EXIT_NOTEBOOK)
         except Exception as exc:  # a scheduler outlives any one run
             bad_input = isinstance(exc, ObskitError)
             log.error("job %s: run failed: %s", job.name, exc, exc_info=not bad_input)
