@@ -33,3 +33,17 @@ def test_error_rate_counts_status_and_messages():
     flags = t.mutate(f=error_flag(t)).execute().f.tolist()
     assert flags == [False, True, True, True, True, True, False, False]
     assert health_by_window(t).errors.iloc[0] == 5
+
+
+def test_windows_without_latencies_get_nan_and_columns_keep_their_order():
+    # window 1 has only null latencies: its quantiles are NaN, not 0 or a neighbour's
+    frame = pd.DataFrame({"latency_ms": [10.0, 20.0, 30.0, None, None],
+                          "status": ["200", "500", "200", "200", "503"],
+                          "window_index": [0, 0, 0, 1, 1]})
+    got = health_by_window(engine_table(frame))
+    assert list(got.columns) == ["window_index", "latency_p50_ms", "latency_p95_ms",
+                                 "latency_p99_ms", "errors"]
+    assert got.latency_p50_ms.tolist()[0] == 20.0
+    assert got.latency_p95_ms.tolist()[0] == pytest.approx(np.percentile([10, 20, 30], 95))
+    assert np.isnan(got.latency_p99_ms.tolist()[1])
+    assert got.errors.tolist() == [1, 1]

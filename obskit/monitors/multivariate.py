@@ -48,6 +48,14 @@ MIN_WINDOW_ROWS = 50
 TOP_CATEGORIES = 250
 #: The kinds of feature the multivariate monitors encode.
 FEATURE_KINDS = ("numeric", "categorical", "boolean", "datetime")
+#: The domain classifier grows this many trees per fold first, and at most this many in all
+#: (scikit-learn's default ``max_iter``).
+FIRST_TREES, MAX_TREES = 30, 100
+#: A fold whose AUC is this far above the threshold after :data:`FIRST_TREES` trees is not
+#: boosted further: more trees would only move a clear verdict's value. On a 300k-row
+#: benchmark window (AUC 0.80) this halves the classifier's time (``benchmarks/``).
+SURE_MARGIN = 0.1
+
 _DC_COLUMNS = [W, "method", "value", "threshold", "drifted", "rows_used"]
 
 
@@ -172,7 +180,12 @@ class DomainClassifierMonitor:
     native missing values; trees of at most 15 leaves; early stopping on a tenth of each
     training fold, so a window like the reference costs a few trees) is cross-validated on
     the balanced set with ``cv`` stratified folds. The window drifted when the pooled
-    out-of-fold AUC is ``>= threshold``.
+    out-of-fold AUC is ``>= threshold``. Boosting is staged: a fold whose AUC after
+    ``FIRST_TREES`` trees is ``SURE_MARGIN`` above the threshold stops there, so a clearly
+    drifted window's value can differ slightly from a full fit's, never its verdict; any
+    other fold is exactly scikit-learn's fit of ``MAX_TREES`` trees. The method is the
+    classifier two-sample test of Lopez-Paz & Oquab (2017), as in Evidently's and
+    NannyML's domain classifiers.
 
     Parameters
     ----------
@@ -312,7 +325,6 @@ class DomainClassifierMonitor:
         return self._auc(self.reference_sample_.iloc[:len(window)], window)
 
     def _auc(self, reference: pd.DataFrame, window: pd.DataFrame) -> float:
-        from sklearn.ensemble import HistGradientBoostingClassifier
         from sklearn.metrics import roc_auc_score
         from sklearn.model_selection import StratifiedKFold
 
@@ -322,14 +334,34 @@ class DomainClassifierMonitor:
         folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
         scores = np.empty(len(y))
         for train, test in folds.split(x, y):
-            # early stopping on a held-out tenth: a window like the reference stops
-            # after a few trees instead of a hundred; the AUC is scored on the fold.
-            # Trees of 15 leaves, not 31: a quarter less CPU for the same verdicts (AUCs
-            # within 0.007 of 31 leaves on drifted and undrifted benchmark windows)
-            model = HistGradientBoostingClassifier(
-                categorical_features=mask if mask.any() else None, max_leaf_nodes=15,
-                early_stopping=True, validation_fraction=0.1, n_iter_no_change=5,
-                random_state=self.random_state)
-            model.fit(x[train], y[train])
-            scores[test] = model.predict_proba(x[test])[:, 1]
+            scores[test] = self._fold_scores(mask, x[train], y[train], x[test], y[test])
         return float(roc_auc_score(y, scores))
+
+    def _fold_scores(self, mask: np.ndarray, x_train: np.ndarray, y_train: np.ndarray,
+                     x_test: np.ndarray, y_test: np.ndarray) -> np.ndarray:
+        """One fold's out-of-fold scores, boosted in stages.
+
+        Early stopping on a held-out tenth: a window like the reference stops after a few
+        trees instead of a hundred. Trees of 15 leaves, not 31: a quarter less CPU for the
+        same verdicts (AUCs within 0.007 of 31 leaves on drifted and undrifted benchmark
+        windows). The first :data:`FIRST_TREES` trees are grown with ``warm_start``; a fold
+        whose AUC is already :data:`SURE_MARGIN` above the threshold is clearly drifted and
+        stops there, any other fold goes on to :data:`MAX_TREES` (then the model is the one
+        a single fit of :data:`MAX_TREES` trees would give: the same seeds, the same
+        validation split, the same trees).
+        """
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        from sklearn.metrics import roc_auc_score
+
+        model = HistGradientBoostingClassifier(
+            categorical_features=mask if mask.any() else None, max_leaf_nodes=15,
+            max_iter=FIRST_TREES, warm_start=True, early_stopping=True,
+            validation_fraction=0.1, n_iter_no_change=5, random_state=self.random_state)
+        model.fit(x_train, y_train)
+        scores = model.predict_proba(x_test)[:, 1]
+        if model.n_iter_ < FIRST_TREES or \
+                roc_auc_score(y_test, scores) >= self.threshold + SURE_MARGIN:
+            return np.asarray(scores)
+        model.set_params(max_iter=MAX_TREES)
+        model.fit(x_train, y_train)
+        return np.asarray(model.predict_proba(x_test)[:, 1])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import cast
 
 import ibis
@@ -48,6 +48,63 @@ def fetch_by_window(table: ir.Table, columns: Mapping[str, ir.Value], *,
     ordered = {k: got[k][order] for k in columns}
     return [(int(w), {k: v[lo:hi] for k, v in ordered.items()})
             for w, lo, hi in zip(windows, bounds[:-1], bounds[1:], strict=True)]
+
+
+def quantile_list(column: ir.NumericColumn, probabilities: Sequence[float], *,
+                  where: ir.BooleanValue | None = None) -> ir.ArrayValue:
+    """Exact quantiles of ``column`` at several probabilities, as one aggregate.
+
+    One holistic aggregate holds the group's values once, where one aggregate per
+    probability would hold them once each: on 100M rows, three latency quantiles peaked at
+    1.55 GB as three aggregates and 0.63 GB as one list (``benchmarks/``).
+
+    Parameters
+    ----------
+    column : ibis numeric column
+        The values (nulls ignored).
+    probabilities : sequence of float
+        Probabilities in [0, 1].
+    where : ibis boolean expression, optional
+        Only rows where this is true.
+
+    Returns
+    -------
+    ibis array expression
+        An aggregate: the quantiles in the order of ``probabilities`` (linear interpolation,
+        numpy's default; DuckDB's ``quantile_cont``, Spark's ``percentile``), or null for a
+        group without values. :func:`unpack_quantiles` spreads it into columns.
+    """
+    return column.quantile(list(probabilities), where=where)
+
+
+def unpack_quantiles(frame: pd.DataFrame, column: str, names: Sequence[str]) -> pd.DataFrame:
+    """Spread a :func:`quantile_list` column of ``frame`` into one float column per name.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A fetched aggregate with the list column ``column``.
+    column : str
+        The list column; it is dropped.
+    names : sequence of str
+        The new columns' names, in the order of the probabilities; NaN where a row's list
+        is null (a group without values).
+
+    Returns
+    -------
+    DataFrame
+        ``frame`` with the new columns where ``column`` was.
+    """
+    at = list(frame.columns).index(column)
+    lists = frame[column].tolist()
+    values = np.full((len(lists), len(names)), np.nan)
+    for i, got in enumerate(lists):
+        if got is not None and len(got) == len(names):
+            values[i] = np.asarray(got, dtype="float64")
+    out = frame.drop(columns=[column])
+    for j, name in enumerate(names):
+        out.insert(at + j, name, values[:, j])
+    return out
 
 
 def by_window(frame: pd.DataFrame) -> Iterator[tuple[int, pd.DataFrame]]:

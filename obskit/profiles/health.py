@@ -7,7 +7,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from obskit.io.casting import strip_text
-from obskit.profiles._common import W
+from obskit.profiles._common import W, quantile_list, unpack_quantiles
 
 
 def error_flag(table: ir.Table) -> ir.BooleanValue:
@@ -46,7 +46,9 @@ def health_by_window(table: ir.Table, *, quantiles: tuple[float, ...] = (0.5, 0.
     table : ibis Table
         A typed log with ``window_index`` (and ``latency_ms``, ``status`` or ``error``).
     quantiles : tuple of float, default (0.5, 0.95, 0.99)
-        The latency quantiles (linear interpolation, as numpy's default).
+        The latency quantiles (linear interpolation, as numpy's default), computed as one
+        list aggregate (:func:`~obskit.profiles._common.quantile_list`) so that the engine
+        holds each window's latencies once.
 
     Returns
     -------
@@ -57,11 +59,13 @@ def health_by_window(table: ir.Table, *, quantiles: tuple[float, ...] = (0.5, 0.
     """
     aggs: dict[str, ir.Value] = {}
     if "latency_ms" in table.columns:
-        lat = table.latency_ms
-        for q in quantiles:
-            aggs[f"latency_p{round(q * 100):d}_ms"] = lat.quantile(q)
+        aggs["latency"] = quantile_list(table.latency_ms, quantiles)
     if "status" in table.columns or "error" in table.columns:
         aggs["errors"] = error_flag(table).cast("int64").sum()
     if not aggs:
         return pd.DataFrame({W: []})
-    return table.group_by(W).aggregate(**aggs).order_by(W).execute()
+    frame = table.group_by(W).aggregate(**aggs).order_by(W).execute()
+    if "latency" not in aggs:
+        return frame
+    return unpack_quantiles(frame, "latency",
+                            [f"latency_p{round(q * 100):d}_ms" for q in quantiles])
