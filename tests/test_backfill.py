@@ -119,7 +119,7 @@ def test_latest_stays_on_the_current_report_unless_a_backfill_is_newer(tmp_path,
     from obskit.runner import execute
     from obskit.runner.cron import iso, parse_iso
 
-    def fake_execute(notebook, output, parameters, *, timeout_s=1800.0):
+    def fake_execute(notebook, output, parameters, *, timeout_s=1800.0, kernel=None):
         nbformat.write(_notebook("print('report')"), output)
 
     span = {"start": "2026-11-01", "end": "2026-11-15"}  # the log's

@@ -248,7 +248,7 @@ def test_the_cli_status_line_says_when_nothing_was_judged(tiny, tmp_path, monkey
     from obskit.cli import main
     from obskit.runner import execute
 
-    def fake_execute(notebook, output, parameters, *, timeout_s=1800.0):
+    def fake_execute(notebook, output, parameters, *, timeout_s=1800.0, kernel=None):
         nbformat.write(nbformat.v4.new_notebook(), output)  # the notebook step is not tested
 
     monkeypatch.setattr(execute, "execute_notebook", fake_execute)

@@ -33,7 +33,7 @@ DRIFT_DAY = 3
 @pytest.fixture
 def fake_notebook(monkeypatch):
     """Skip papermill: the 'executed' notebook is a one-cell copy."""
-    def fake_execute(notebook, output, parameters, *, timeout_s=1800.0):
+    def fake_execute(notebook, output, parameters, *, timeout_s=1800.0, kernel=None):
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_code_cell("print('report')")]
         nbformat.write(nb, output)

@@ -97,7 +97,7 @@ def report(tmp_path_factory):
 
     files, analysis, _ = demo_run()
 
-    def fake_execute(notebook, output, parameters, *, timeout_s=1800.0):
+    def fake_execute(notebook, output, parameters, *, timeout_s=1800.0, kernel=None):
         nbformat.write(nbformat.v4.new_notebook(), output)
 
     with pytest.MonkeyPatch.context() as patch:

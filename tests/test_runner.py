@@ -50,7 +50,7 @@ def _notebook(source: str) -> nbformat.NotebookNode:
 @pytest.fixture
 def fake_notebook(monkeypatch):
     """Skip papermill: the 'executed' notebook is a one-cell copy."""
-    def fake_execute(notebook, output, parameters, *, timeout_s=1800.0):
+    def fake_execute(notebook, output, parameters, *, timeout_s=1800.0, kernel=None):
         nbformat.write(_notebook("print('report')"), output)
     monkeypatch.setattr(execute, "execute_notebook", fake_execute)
 
@@ -192,7 +192,7 @@ def test_summary_records_render_time_config_and_deep_dive_commands(tmp_path, fak
 
 
 def test_run_notebook_publishes_atomically_and_keeps_failures(tmp_path, monkeypatch):
-    def fake_execute(notebook, output, parameters, *, timeout_s=1800.0):
+    def fake_execute(notebook, output, parameters, *, timeout_s=1800.0, kernel=None):
         if parameters.get("fail"):
             nbformat.write(_notebook("raise ValueError"), output)
             raise NotebookError("cell 1 failed", notebook=str(output))
@@ -215,7 +215,7 @@ def test_run_notebook_publishes_atomically_and_keeps_failures(tmp_path, monkeypa
 
 
 def test_first_report_failing_leaves_a_history_without_a_latest_link(tmp_path, monkeypatch):
-    def failing(notebook, output, parameters, *, timeout_s=1800.0):
+    def failing(notebook, output, parameters, *, timeout_s=1800.0, kernel=None):
         nbformat.write(_notebook("raise ValueError('boom')"), output)
         raise NotebookError("notebook cell 1 failed: ValueError: boom", notebook=str(output))
     monkeypatch.setattr(execute, "execute_notebook", failing)
@@ -228,7 +228,7 @@ def test_first_report_failing_leaves_a_history_without_a_latest_link(tmp_path, m
     assert 'href="r1-failed/monitoring_report.ipynb"' in page and "ValueError: boom" in page
     assert (root / "r1-failed" / runner.NOTEBOOK).is_file()  # the link resolves
 
-    def good(notebook, output, parameters, *, timeout_s=1800.0):
+    def good(notebook, output, parameters, *, timeout_s=1800.0, kernel=None):
         nbformat.write(_notebook("print('report')"), output)
     monkeypatch.setattr(execute, "execute_notebook", good)
     runner.run_report(config, analysis=fake_run(), run_id="r2")
@@ -253,7 +253,7 @@ def test_relative_out_folder_gives_the_notebook_a_path_it_can_open(tmp_path, mon
     default ``reports/latest``) must still hand it a summary path that opens from there."""
     seen = []
 
-    def execute_in_run_folder(notebook, output, parameters, *, timeout_s=1800.0):
+    def execute_in_run_folder(notebook, output, parameters, *, timeout_s=1800.0, kernel=None):
         summary = Path(output.parent, parameters["summary_path"])  # as the kernel sees it
         seen.append(json.loads(summary.read_text())["title"])
         nbformat.write(_notebook("print('report')"), output)

@@ -21,6 +21,7 @@ from obskit.analysis.reference_cache import ReferenceCache
 from obskit.analysis.window_cache import WindowCache
 from obskit.config import AnomalyConfig, Config
 from obskit.io.casting import normalise_label
+from obskit.io.engine import fetch_frame
 from obskit.io.logs import LoadedLogs
 from obskit.monitors.row_anomalies import RowAnomalyMonitor
 from obskit.monitors.window_anomalies import window_anomalies
@@ -58,7 +59,7 @@ def _index(value: Any) -> int:
 
 def _sample(table: Any, n: int, features: list[str]) -> pd.DataFrame:
     """A deterministic sample of at most ``n`` rows (features only), drawn in the engine."""
-    return hashed(table).order_by("_h").limit(n).select(*features).execute()
+    return fetch_frame(hashed(table).order_by("_h").limit(n).select(*features))
 
 
 def _explain(config: Config, logs: LoadedLogs, rows: pd.DataFrame, store: AnomalyWindows,

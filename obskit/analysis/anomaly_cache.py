@@ -20,7 +20,7 @@ import ibis
 import pandas as pd
 
 from obskit.analysis.window_cache import WindowCache, WindowPlan, store_entry
-from obskit.io.engine import stable_hash
+from obskit.io.engine import fetch_frame, stable_hash
 from obskit.monitors.row_anomalies import RowAnomalyMonitor
 from obskit.profiles import W
 from obskit.windows import WindowSpec
@@ -187,7 +187,7 @@ class AnomalyWindows:
             t = hashed(self._todo(todo))
             extra = ["request_id"] if "request_id" in t.columns else []
             t = t.mutate(_wr=ibis.row_number().over(group_by=W, order_by=t._h))
-            got = t.filter(t._wr < keep).select(W, "_h", "_wr", *extra, *features).execute()
+            got = fetch_frame(t.filter(t._wr < keep).select(W, "_h", "_wr", *extra, *features))
             if not self.entries:
                 return got
             for w in todo:

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from obskit._format import finite
+from obskit._prefetch import prefetch
 from obskit._version import __version__
 from obskit.analysis.anomalies import AnomalyResult, analyse_anomalies
 from obskit.analysis.assemble import record
@@ -346,8 +347,17 @@ def _empty_period(config: Config, logs: LoadedLogs) -> InputError:
         path=logs.current.files[0] if logs.current.files else None)
 
 
+#: the explainers' modules, imported in the background while the logs load and the drift
+#: is computed (:mod:`obskit._prefetch`): they are needed only for the anomalies' SHAP and
+#: LIME, after the drift
+EXPLAIN_MODULES = ("shap", "lime.lime_tabular")
+
+
 def _analyze(config: Config, logs: LoadedLogs | None) -> RunParts:
     generated = iso(datetime.now(timezone.utc))
+    if config.model and config.anomalies.explain_rows:
+        skops = ("skops.io",) if str(config.model).endswith(".skops") else ()
+        prefetch((*skops, *EXPLAIN_MODULES))
     with stage("load"):
         logs = logs or load_logs(config)
     require_used_rows(logs)

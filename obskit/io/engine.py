@@ -15,7 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+import pandas as pd
 from ibis.backends import BaseBackend
 
 from obskit.exceptions import ConfigError
@@ -23,6 +25,7 @@ from obskit.exceptions import ConfigError
 __all__ = [
     "connect",
     "engine_name",
+    "fetch_frame",
     "materialize",
     "stable_hash",
     "temp_name",
@@ -212,6 +215,54 @@ def engine_name(con: BaseBackend) -> str:
         ``"duckdb"`` or ``"spark"``.
     """
     return "spark" if con.name == "pyspark" else con.name
+
+
+def _arrow_converts_like_ibis(dtype: dt.DataType) -> bool:
+    """Types whose pyarrow → pandas conversion is the frame Ibis's ``execute()`` gives
+    (for timestamps, after :func:`fetch_frame`'s nanosecond cast of columns with nulls)."""
+    return (dtype.is_integer() or dtype.is_floating() or dtype.is_boolean()
+            or dtype.is_string() or dtype.is_timestamp())
+
+
+def fetch_frame(table: ir.Table) -> pd.DataFrame:
+    """The rows of ``table`` as a pandas DataFrame: the frame ``table.execute()`` gives,
+    fetched faster where the engine allows.
+
+    Ibis's ``execute()`` converts each column through its own pandas type rules; for a
+    sample of a few hundred thousand rows that costs more than the query. On DuckDB, a
+    table of plain columns (integers, floats, booleans, strings, timestamps) is fetched as
+    Arrow and converted by pyarrow in one pass (``split_blocks``, ``self_destruct``): the
+    same frame (dtypes included, e.g. a timestamp column with nulls in nanoseconds as Ibis
+    gives it), 250,000 rows × 32 columns in 0.3 s instead of 1.1 s (``benchmarks/``).
+    Other types (dates, decimals, nested), a column that is all null, and Spark use
+    ``execute()``.
+
+    Parameters
+    ----------
+    table : ibis Table
+        Any table expression.
+
+    Returns
+    -------
+    DataFrame
+        One row per row of ``table``, in its order; its columns in its order.
+    """
+    schema = table.schema()
+    if engine_name(ibis.get_backend(table)) != "duckdb" or \
+            not all(_arrow_converts_like_ibis(t) for t in schema.types):
+        return table.execute()
+    arrow = table.to_pyarrow()
+    if arrow.num_rows and any(c.null_count == arrow.num_rows for c in arrow.columns):
+        return table.execute()  # Ibis types an all-null column its own way; rare
+    with_nulls = {name for name, dtype in schema.items()
+                  if dtype.is_timestamp() and arrow.column(name).null_count}
+    frame = arrow.to_pandas(split_blocks=True, self_destruct=True)
+    del arrow
+    for name in with_nulls:
+        tz = getattr(frame[name].dtype, "tz", None)
+        frame[name] = frame[name].astype(pd.DatetimeTZDtype("ns", tz) if tz is not None
+                                         else "datetime64[ns]")
+    return frame
 
 
 def materialize(table: ir.Table) -> ir.Table:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from obskit.exceptions import ConfigError, InputError
 from obskit.io.casting import normalise_label
-from obskit.io.engine import materialize
+from obskit.io.engine import fetch_frame, materialize
 from obskit.metrics import estimation as est
 from obskit.metrics.performance import binary_scores
 from obskit.monitors._base import check_fitted, with_window
@@ -181,7 +181,7 @@ class EstimatedPerformanceMonitor:
 
     def _fit_binary(self, reference: ir.Table) -> None:
         t = self._predicted(reference.filter(reference.label.notnull()), label=True)
-        sample = _sample(t.select(W, "score", "_yhat", "_y"), MAX_REFERENCE_ROWS).execute()
+        sample = fetch_frame(_sample(t.select(W, "score", "_yhat", "_y"), MAX_REFERENCE_ROWS))
         if sample.empty:
             raise InputError("reference: no rows with both 'label' and 'score'",
                              column="label")
@@ -246,7 +246,7 @@ class EstimatedPerformanceMonitor:
     def _fit_multiclass(self, reference: ir.Table) -> None:
         t = self._predicted_classes(reference.filter(reference.label.notnull()), label=True)
         cols = list(self.class_scores.values())
-        sample = _sample(t.select(W, "_yhat", "_y", *cols), MAX_REFERENCE_ROWS).execute()
+        sample = fetch_frame(_sample(t.select(W, "_yhat", "_y", *cols), MAX_REFERENCE_ROWS))
         if sample.empty:
             raise InputError("reference: no rows with both 'label' and every class "
                              "probability", column="label")
@@ -317,7 +317,7 @@ class EstimatedPerformanceMonitor:
         t = reference.filter(reference.label.notnull() & reference.prediction.notnull())
         t = t.select(W, *self.features, label=t.label.cast("float64"),
                      prediction=t.prediction.cast("float64"))
-        sample = _sample(t, MAX_REFERENCE_ROWS).execute()
+        sample = fetch_frame(_sample(t, MAX_REFERENCE_ROWS))
         if sample.empty:
             raise InputError("reference: no rows with both 'label' and 'prediction'",
                              column="label")
@@ -339,7 +339,7 @@ class EstimatedPerformanceMonitor:
         t = current.filter(current.prediction.notnull())
         t = t.select(W, *self.features, prediction=t.prediction.cast("float64"))
         sizes = t.group_by(W).aggregate(n=t.count()).order_by(W).execute()
-        sample = _sample(t, MAX_WINDOW_ROWS).execute()
+        sample = fetch_frame(_sample(t, MAX_WINDOW_ROWS))
         groups = dict(tuple(sample.groupby(W)))
         rows = []
         for r in sizes.itertuples():

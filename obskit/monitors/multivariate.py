@@ -33,8 +33,9 @@ from threadpoolctl import threadpool_limits
 
 from obskit.exceptions import ConfigError, InputError
 from obskit.io.casting import is_infinite
+from obskit.io.engine import fetch_frame
 from obskit.monitors._base import check_fitted, with_window
-from obskit.profiles import W, category_counts
+from obskit.profiles import W, by_window, category_counts
 from obskit.profiles.row_anomaly_reasons import row_hash
 from obskit.schema import visible_columns
 
@@ -246,7 +247,7 @@ class DomainClassifierMonitor:
         self.features_ = [f for i, f in enumerate(self.features) if present[f"n{i}"] > 0]
         self.categories_ = {f: top_categories(reference, f) for f in self.features_
                             if self.features[f] == "categorical"}
-        sample = self._select(reference).order_by("_h").limit(self.sample_rows).execute()
+        sample = fetch_frame(self._select(reference).order_by("_h").limit(self.sample_rows))
         self.reference_sample_ = self._encode(sample.sort_values("_h", kind="stable"))
         return self
 
@@ -278,8 +279,8 @@ class DomainClassifierMonitor:
         t = self._select(current, window=True)
         rank = ibis.row_number().over(group_by=W, order_by=[t._h])
         t = t.filter(rank < min(self.sample_rows, n_ref))
-        sample = t.execute().sort_values([W, "_h"], kind="stable")
-        groups = [(int(w), self._encode(grp)) for w, grp in sample.groupby(W, sort=True)]
+        sample = fetch_frame(t).sort_values([W, "_h"], kind="stable")
+        groups = [(w, self._encode(grp)) for w, grp in by_window(sample)]
         # windows are independent fits, one process per core (the trees' Python loop holds
         # the GIL: threads would take turns); each fit single-threaded (joblib limits the
         # workers' OpenMP threads, and the limit below covers an in-process run): on small

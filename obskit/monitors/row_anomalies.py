@@ -19,6 +19,7 @@ import pandas as pd
 
 from obskit.config import AnomalyConfig
 from obskit.exceptions import ConfigError, InputError
+from obskit.io.engine import fetch_frame
 from obskit.monitors._base import check_fitted, with_window
 from obskit.monitors.window_anomalies import reason_rarity
 from obskit.profiles import W
@@ -181,7 +182,7 @@ class RowAnomalyMonitor:
             return None
         key = row_hash(reference, list(self.features), _SEED)
         t = reference.select(*self.features, _key=key)
-        sample = t.order_by("_key").limit(self.config.isolation_sample_rows).execute()
+        sample = fetch_frame(t.order_by("_key").limit(self.config.isolation_sample_rows))
         x = self._encode(sample, impute=False)
         # a feature the sample never has is imputed with 0
         self.medians_ = np.array([float(np.median(c[~np.isnan(c)])) if (~np.isnan(c)).any()

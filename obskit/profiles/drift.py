@@ -9,6 +9,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from obskit.io.engine import fetch_frame
 from obskit.profiles._common import W, clean_numeric, fetch_columns, is_infinite
 from obskit.profiles.row_anomaly_reasons import row_hash
 from obskit.schema import is_numeric_type
@@ -376,7 +377,7 @@ def sample_by_window(table: ir.Table, col: str, rows: int) -> pd.DataFrame:
     """
     t = clean_numeric(table, col)
     t = t.mutate(_r=ibis.row_number().over(group_by=W, order_by=row_hash(t, [col], "drift")))
-    return t.filter(t._r < rows).select(W, col).execute()
+    return fetch_frame(t.filter(t._r < rows).select(W, col))
 
 
 def reference_chunks(reference: ir.Table, chunks: int) -> ir.Table:

@@ -38,7 +38,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from obskit.io.engine import stable_hash
+from obskit.io.engine import fetch_frame, stable_hash
 from obskit.profiles._common import W, is_infinite
 from obskit.profiles.health import error_flag
 
@@ -250,7 +250,7 @@ def select_rows(table: ir.Table, reasons: Sequence[Reason], columns: Sequence[st
         _rank=ibis.row_number().over(group_by=W, order_by=[ibis.desc(t._severity), t._key]))
     t = t.filter(((t._severity > 0) & (t._rank < top)) | (t._srank < sample))
     t = t.mutate(_sampled=t._srank < sample)
-    out = t.select(W, *columns, "_severity", "_key", "_sampled", *flags).execute()
+    out = fetch_frame(t.select(W, *columns, "_severity", "_key", "_sampled", *flags))
     return out.sort_values([W, "_key"], kind="stable").reset_index(drop=True)
 
 

@@ -21,7 +21,7 @@ facts in a :class:`~obskit.results.RunRecord` beside it. It never imports
 :mod:`obskit.cli` (the layer above it).
 """
 
-from obskit.runner.execute import NOTEBOOK, kernel_config, notebook_path
+from obskit.runner.execute import NOTEBOOK, notebook_path
 from obskit.runner.notebook import run_notebook
 from obskit.runner.page import to_html
 from obskit.runner.publish import (
@@ -32,6 +32,7 @@ from obskit.runner.publish import (
     write_history,
 )
 from obskit.runner.report import REPORT_FAILED_RULE, RunOutcome, run_report
+from obskit.runner.warm_kernel import kernel_config
 
 __all__ = ["NOTEBOOK", "OWNER_FILE", "REPORT_FAILED_RULE", "RunOutcome", "apply_retention",
            "clean_stale_tmp", "kernel_config", "notebook_path", "process_alive",

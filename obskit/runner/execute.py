@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from obskit.exceptions import InputError, NotebookError
+from obskit.runner.warm_kernel import WarmKernel, kernel_config, kernel_manager
 
 __all__ = ["NOTEBOOK", "execute_notebook", "import_jsonschema", "import_papermill",
            "kernel_config", "notebook_path"]
@@ -97,7 +98,7 @@ def notebook_path(name: str = NOTEBOOK) -> Path:
 
 
 def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], *,
-                     timeout_s: float = 1800.0) -> None:
+                     timeout_s: float = 1800.0, kernel: WarmKernel | None = None) -> None:
     """Run ``notebook`` with papermill into ``output``, in ``output``'s folder.
 
     Parameters
@@ -111,6 +112,10 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], *
     timeout_s : float
         Seconds for the whole run (not each cell): a cell still running at the deadline
         is stopped with its kernel, and the run fails.
+    kernel : WarmKernel, optional
+        A kernel started earlier (:func:`~obskit.runner.warm_kernel.warm_kernel`); it is
+        moved into ``output``'s folder and runs the notebook. The caller shuts it down.
+        None, or a kernel that died meanwhile: papermill starts and stops one of its own.
 
     Raises
     ------
@@ -127,13 +132,14 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], *
     def remaining(cell: Any) -> int:  # nbclient asks before each cell
         return max(1, math.ceil(deadline - time.monotonic()))
 
+    manager = kernel.hand_over(output.parent) if kernel is not None else None
     try:
         pm.execute_notebook(
             str(notebook), str(output), parameters=parameters, kernel_name="python3",
             cwd=str(output.parent), progress_bar=False,
             execution_timeout=max(1, math.ceil(timeout_s)), timeout_func=remaining,
             config=kernel_config(), engine_name=_register_engine(),
-            kernel_manager_class=_kernel_manager(),
+            kernel_manager_class=kernel_manager(), km=manager,
         )
     except PapermillExecutionError as exc:
         raise NotebookError(
@@ -199,47 +205,3 @@ def _register_engine() -> str:
 
     papermill_engines.register(_ENGINE, _Engine)
     return _ENGINE
-
-
-@functools.cache
-def _kernel_manager() -> type:
-    """jupyter_client's kernel manager, shutting a kernel down without interrupting it.
-
-    jupyter_client sends SIGINT before every shutdown; a kernel still finishing a message
-    (its reply is out, its idle status not yet) then logs ``[IPKernelApp] ERROR |
-    KeyboardInterrupt caught in kernel.`` at the end of a good run. The cells are done when
-    nbclient shuts the kernel down (or it timed out, and is killed): nothing to interrupt.
-    A kernel that does not stop is still terminated after ``shutdown_wait_time``.
-    """
-    from jupyter_client.manager import AsyncKernelManager
-
-    class _Manager(AsyncKernelManager):
-        async def _async_interrupt_kernel(self) -> None:
-            if not self.shutting_down:
-                await super()._async_interrupt_kernel()
-
-    return _Manager
-
-
-def kernel_config() -> Any:
-    """The kernel manager's settings for a notebook run: transport encryption ``auto``.
-
-    jupyter_client then provisions CurveZMQ keys for a kernel whose kernelspec declares
-    support (ipykernel's does), so the kernel's sockets are encrypted and ipykernel does
-    not warn "Kernel is running over TCP without encryption" on every run. Older
-    jupyter_client releases (no ``transport_encryption`` setting) or a pyzmq without
-    CurveZMQ keep their defaults.
-
-    Returns
-    -------
-    traitlets.config.Config
-        The settings, for papermill's ``config``.
-    """
-    import zmq
-    from jupyter_client.manager import KernelManager
-    from traitlets.config import Config as TraitletsConfig
-
-    settings = TraitletsConfig()
-    if "transport_encryption" in KernelManager.class_trait_names() and zmq.has("curve"):
-        settings.KernelManager.transport_encryption = "auto"
-    return settings

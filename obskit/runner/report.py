@@ -39,6 +39,7 @@ from obskit.runner.publish import (
     write_history,
     write_json,
 )
+from obskit.runner.warm_kernel import WarmKernel, warm_kernel
 from obskit.sinks import dispatch
 
 __all__ = ["REPORT_FAILED_RULE", "RunOutcome", "failed_run", "run_report"]
@@ -168,30 +169,33 @@ def run_report(config: Config, *, out: str | Path | None = None,
         raise InputError(f"run id {run_id!r}: expected letters, digits and _.:+- only",
                          path=run_id)
     load_sinks(config.sinks)  # a bad sinks section stops the run before any work
-    run: Run = analysis or analyze(config)
-    root = Path(out or config.out).resolve()  # the notebook runs in the run folder
-    root.mkdir(parents=True, exist_ok=True)
-    clean_stale_tmp(root)
-    run_id = run_id or new_run_id(root)
-    record = RunRecord(model=config.model,
-                       config_path=str(Path(config_path).resolve()) if config_path else None,
-                       run_dir=str((root / run_id).resolve()), run_id=run_id)
-    run = _with_commands(run, record)
-    tmp = root / f".tmp-{run_id}"
-    if tmp.exists():  # our own earlier attempt, or a stale one the cleanup kept
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
-        return _run_into(tmp, root, config, run, record, remediation_dry_run)
-    except NotebookError:
-        raise  # published as <id>-failed
-    except BaseException:  # never leave a half run behind a live process
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    # the notebook's kernel starts (and imports) while the analysis runs
+    with warm_kernel(enabled=analysis is None) as kernel:
+        run: Run = analysis or analyze(config)
+        root = Path(out or config.out).resolve()  # the notebook runs in the run folder
+        root.mkdir(parents=True, exist_ok=True)
+        clean_stale_tmp(root)
+        run_id = run_id or new_run_id(root)
+        record = RunRecord(model=config.model,
+                           config_path=str(Path(config_path).resolve()) if config_path
+                           else None, run_dir=str((root / run_id).resolve()), run_id=run_id)
+        run = _with_commands(run, record)
+        tmp = root / f".tmp-{run_id}"
+        if tmp.exists():  # our own earlier attempt, or a stale one the cleanup kept
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+        try:
+            return _run_into(tmp, root, config, run, record, remediation_dry_run, kernel)
+        except NotebookError:
+            raise  # published as <id>-failed
+        except BaseException:  # never leave a half run behind a live process
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
 
 
 def _run_into(tmp: Path, root: Path, config: Config, run: Run, record: RunRecord,
-              remediation_dry_run: str | None = None) -> RunOutcome:
+              remediation_dry_run: str | None = None,
+              kernel: WarmKernel | None = None) -> RunOutcome:
     run_id = str(record.run_id)
     write_json(tmp / OWNER_FILE, owner())
     dump(run, tmp / "summary.json", record)
@@ -201,11 +205,14 @@ def _run_into(tmp: Path, root: Path, config: Config, run: Run, record: RunRecord
     try:
         execute.execute_notebook(execute.notebook_path(), executed,
                                  {"summary_path": str(tmp / "summary.json")},
-                                 timeout_s=config.notebook_timeout_s)
+                                 timeout_s=config.notebook_timeout_s, kernel=kernel)
     except NotebookError as exc:
         record = replace(record, render_s=_seconds_since(started), error=str(exc))
         _publish_failed(tmp, root, config, failed_run(run, record, str(exc)), record, exc)
         raise
+    finally:
+        if kernel is not None:  # its memory is free before the HTML and the sinks
+            kernel.shutdown()
     (tmp / "index.html").write_text(to_html(executed, title=config.title))
     record = replace(record, render_s=_seconds_since(started))
     dump(run, tmp / "summary.json", record)

@@ -225,7 +225,8 @@ def estimate_roc_auc(score: np.ndarray, calibrated: np.ndarray) -> float | None:
 # --------------------------------------------------------------------- multiclass CBPE
 
 
-def fit_multiclass_calibrators(probas: pd.DataFrame, labels: Sequence[Any]) -> dict[Any, Any]:
+def fit_multiclass_calibrators(probas: pd.DataFrame,
+                               labels: Sequence[Any] | np.ndarray) -> dict[Any, Any]:
     """One isotonic calibrator per class (column of ``probas``), fit one-vs-rest.
 
     Parameters
