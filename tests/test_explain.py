@@ -12,10 +12,16 @@ from sklearn.ensemble import (
     HistGradientBoostingRegressor,
     RandomForestClassifier,
 )
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardScaler
+from sklearn.preprocessing import (
+    MaxAbsScaler,
+    OneHotEncoder,
+    PolynomialFeatures,
+    StandardScaler,
+)
 
 from obskit.explain import (
     agreement,
@@ -146,10 +152,39 @@ def test_choose_explainer_rules(data, linear_pipeline: Pipeline) -> None:
     # more than 12 features: permutation sampling, still additive
     wide = pd.DataFrame(np.random.default_rng(1).normal(size=(300, 13)),
                         columns=[f"x{i}" for i in range(13)])
-    ridge = Pipeline([("s", StandardScaler()), ("r", Ridge())]).fit(wide, wide["x0"] ** 2)
-    result = shap_values(ridge, wide.iloc[:3], wide.iloc[100:130], task="regression")
+    knn = Pipeline([("s", StandardScaler()),
+                    ("k", KNeighborsRegressor(5))]).fit(wide, wide["x0"] ** 2)
+    result = shap_values(knn, wide.iloc[:3], wide.iloc[100:130], task="regression")
     assert result.explainer == "Permutation"
-    _check_additive(result, ridge.predict(wide.iloc[:3]))
+    _check_additive(result, knn.predict(wide.iloc[:3]))
+
+
+@pytest.mark.parametrize("prep", [
+    [("s", StandardScaler())],
+    [("i", SimpleImputer()), ("s", StandardScaler())],
+    [("pre", ColumnTransformer([("num", StandardScaler(), NUMERIC)])), ("s", MaxAbsScaler())],
+])
+def test_shap_linear_behind_per_column_steps_equals_exact_shapley(data, prep) -> None:
+    # a scaler (or an imputer and a scaler) in front of a linear model keeps each column
+    # its own: Linear SHAP, mapped back, equals the exact Shapley values of the margin
+    X, y = data
+    Xn = X[NUMERIC].copy()
+    if prep[0][0] == "i":  # the imputer has something to fill
+        Xn.loc[Xn.index[::7], "income"] = np.nan
+    model = Pipeline([*prep, ("clf", LogisticRegression(max_iter=1000))]).fit(Xn, y)
+    rows, background = Xn.iloc[:12], Xn.iloc[200:300]
+    result = shap_values(model, rows, background, task="binary")
+    assert (result.explainer, result.output) == ("Linear", "log-odds")
+    _check_additive(result, model.decision_function(rows))
+    agnostic = _AgnosticExplainer(model, background, "binary")
+    agnostic.f = model.decision_function
+    values, _ = agnostic(rows)
+    assert agnostic.name == "Exact"
+    assert np.abs(result.values.to_numpy() - values).max() < 1e-6
+    # a step that mixes columns cannot be mapped back
+    mixed = Pipeline([("poly", PolynomialFeatures(2)), *prep[-1:],
+                      ("clf", LogisticRegression(max_iter=1000))]).fit(Xn.fillna(0), y)
+    assert choose_explainer(mixed, Xn.fillna(0), task="binary")[1] == "Exact"
 
 
 def test_lime_feature_names_and_agreement(data, linear_pipeline: Pipeline) -> None:

@@ -40,8 +40,9 @@ from obskit.analysis.window_cache import window_cache
 from obskit.config import Config, load_config
 from obskit.exceptions import InputError
 from obskit.findings import build_findings
-from obskit.findings.alert_rules import split_applicable
+from obskit.findings.alert_rules import check_alert_metrics, split_applicable
 from obskit.io.logs import LoadedLogs, check_predictions, load_logs, require_used_rows
+from obskit.io.model import check_model_file
 from obskit.io.paths import SkippedFile, unfinished_note
 from obskit.profiles.period import analysed_table
 from obskit.profiles.segments import segment_columns
@@ -355,6 +356,9 @@ EXPLAIN_MODULES = ("shap", "lime.lime_tabular")
 
 def _analyze(config: Config, logs: LoadedLogs | None) -> RunParts:
     generated = iso(datetime.now(timezone.utc))
+    check_alert_metrics(config.alerts)  # a misspelt metric stops the run before any work
+    if config.model:  # a model the run would refuse stops it before any work
+        check_model_file(config.model, trust=config.model_trust)
     if config.model and config.anomalies.explain_rows:
         skops = ("skops.io",) if str(config.model).endswith(".skops") else ()
         prefetch((*skops, *EXPLAIN_MODULES))
@@ -362,6 +366,7 @@ def _analyze(config: Config, logs: LoadedLogs | None) -> RunParts:
         logs = logs or load_logs(config)
     require_used_rows(logs)
     check_predictions(config, logs)
+    check_alert_metrics(config.alerts, features=list(logs.features), task=logs.task)
     # a bad 'segments' stops before the work
     segment_columns(config, list(logs.current.table.columns))
     with stage("load"):

@@ -10,15 +10,18 @@ Explainer choice (:func:`choose_explainer`):
     A tree model shap's ``TreeExplainer`` understands (random forests, extra trees,
     (hist) gradient boosting, single trees), alone, or as the last step of a Pipeline
     whose preprocessing is a ColumnTransformer of per-column transformers (scalers,
-    imputers, ordinal / one-hot encoders, passthrough): the values of the transformed
-    columns are summed back onto the input column they came from. ``tree_path_dependent``
+    imputers, ordinal / one-hot encoders, passthrough) and/or of per-column transformers
+    themselves: the values of the transformed columns are summed back onto the input
+    column they came from. ``tree_path_dependent``
     (no background), which is exact; it explains the trees' raw output: the probability
     for forests, the log-odds for gradient boosting, the prediction for regressors.
 ``Linear``
     A linear model (``coef_``), bare on numeric features or as the last step of a Pipeline
-    whose preprocessing is a ColumnTransformer of per-column transformers (mapped back as
-    for trees): shap's ``LinearExplainer`` with the background, exact under feature
-    independence; it explains the margin (log-odds for a logistic regression).
+    whose preprocessing is a ColumnTransformer of per-column transformers, per-column
+    transformers themselves (``StandardScaler``, ``SimpleImputer``, …, one after the
+    other), or both (mapped back as for trees): shap's ``LinearExplainer`` with the
+    background, exact under feature independence; it explains the margin (log-odds for a
+    logistic regression).
 ``Exact`` / ``Permutation``
     Anything else: model-agnostic SHAP of the prediction function
     (probability of the positive class, or the regression prediction) with an
@@ -191,6 +194,34 @@ def _column_groups(ct: Any, features: Sequence[str]) -> list[list[int]] | None:
     return [groups[f] for f in features]
 
 
+def _pipeline_groups(steps: list[tuple[str, Any]], features: Sequence[str]
+                     ) -> list[list[int]] | None:
+    """For a Pipeline's preprocessing (every step but the model), the columns it outputs
+    from each input feature; None when some output mixes inputs.
+
+    The first step may be a ColumnTransformer of per-column transformers
+    (:func:`_column_groups`); every other step must be one per-column transformer
+    (``StandardScaler``, ``SimpleImputer`` without indicator, …) or ``passthrough``, which
+    keeps each column where it is.
+    """
+    groups: list[list[int]] | None = None
+    for i, (_, step) in enumerate(steps[:-1]):
+        if step is None or step == "passthrough":
+            continue
+        if i == 0 and type(step).__name__ == "ColumnTransformer":
+            groups = _column_groups(step, features)
+            if groups is None:
+                return None
+        elif type(step).__name__ not in _PER_COLUMN or getattr(step, "add_indicator", False):
+            return None
+        elif groups is None:  # per-column steps first: the model's inputs, in its order
+            names_in = [str(c) for c in getattr(step, "feature_names_in_", features)]
+            if sorted(names_in) != sorted(features):
+                return None
+            groups = [[names_in.index(f)] for f in features]
+    return groups if groups is not None else [[i] for i in range(len(features))]
+
+
 def choose_explainer(model: Any, background: pd.DataFrame, *, task: str) -> tuple[Any, str]:
     """Pick the SHAP explainer for ``model`` (see the module docstring for the rules).
 
@@ -219,11 +250,13 @@ def choose_explainer(model: Any, background: pd.DataFrame, *, task: str) -> tupl
     steps = getattr(model, "steps", None)
     last = steps[-1][1] if steps else model
     explainer: _LinearExplainer | _TreeExplainer | _AgnosticExplainer
-    if steps and len(steps) == 2 and hasattr(last, "coef_") and not _is_tree(last):
-        groups = _column_groups(steps[0][1], features)
-        if groups is not None:
-            explainer = _LinearExplainer(last, background, task, steps[0][1], groups)
-            return explainer, explainer.name
+    groups, prep = None, None
+    if steps and len(steps) >= 2:
+        groups = _pipeline_groups(steps, features)
+        prep = model[:-1]  # the preprocessing: the pipeline without its model
+    if groups is not None and hasattr(last, "coef_") and not _is_tree(last):
+        explainer = _LinearExplainer(last, background, task, prep, groups)
+        return explainer, explainer.name
     if _is_tree(last):
         if not steps:
             try:
@@ -231,14 +264,12 @@ def choose_explainer(model: Any, background: pd.DataFrame, *, task: str) -> tupl
                 return explainer, explainer.name
             except Exception:  # shap.utils.InvalidModelError and friends: fall through
                 pass
-        elif len(steps) == 2:
-            groups = _column_groups(steps[0][1], features)
-            if groups is not None:
-                try:
-                    explainer = _TreeExplainer(last, task, steps[0][1], groups)
-                    return explainer, explainer.name
-                except Exception:  # not a tree model shap knows: model-agnostic instead
-                    pass
+        elif groups is not None:
+            try:
+                explainer = _TreeExplainer(last, task, prep, groups)
+                return explainer, explainer.name
+            except Exception:  # not a tree model shap knows: model-agnostic instead
+                pass
     numeric = all(pd.api.types.is_numeric_dtype(background[c]) for c in features)
     if not steps and hasattr(model, "coef_") and numeric:
         explainer = _LinearExplainer(model, background, task)

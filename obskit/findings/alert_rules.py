@@ -24,16 +24,19 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Iterable, Mapping
+import types
+import typing
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
 from obskit.config import AlertRuleConfig
-from obskit.metrics.performance import metric_direction
+from obskit.exceptions import ConfigError
+from obskit.metrics.performance import METRICS, metric_direction
 from obskit.results import Record, Window
 
-__all__ = ["evaluate_rules", "resolve_metric", "significant_drop", "split_applicable",
-           "METRIC_ROLES"]
+__all__ = ["check_alert_metrics", "evaluate_rules", "resolve_metric", "significant_drop",
+           "split_applicable", "METRIC_ROLES"]
 
 _OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 
@@ -63,6 +66,90 @@ def resolve_metric(window: WindowLike, path: str) -> Any:
         return None
     value = _child(node, "value")
     return node if value is _ABSENT else value
+
+
+#: window keys whose next part names a feature of the logs
+_FEATURE_KEYED = ("drift", "data_quality")
+#: window keys whose next part names a performance metric of the task
+_METRIC_KEYED = ("performance", "performance_ci", "estimated_performance",
+                 "estimated_performance_ci")
+
+
+def check_alert_metrics(rules: Sequence[AlertRuleConfig], *,
+                        features: Collection[str] | None = None,
+                        task: str | None = None) -> None:
+    """Check that every rule's ``metric`` is a path a window of ``summary.json`` can have.
+
+    A misspelt metric would never have a value: every window would be "insufficient data"
+    for it, and the run would end "ok" with the rule never judged. The path is checked
+    against the typed window (:class:`obskit.results.Window`: its fields, the fields of
+    its records, any key of its mappings); with ``features``, a ``drift.<feature>`` or
+    ``data_quality.<feature>`` key must name one; with ``task``, a ``performance.<metric>``
+    key must be one of the task's metrics (scikit-learn's names). ``*`` stands for any key.
+
+    Parameters
+    ----------
+    rules : sequence of AlertRuleConfig
+        The config's ``alerts``, in order.
+    features : collection of str, optional
+        The logs' feature columns (after loading).
+    task : str, optional
+        ``binary``, ``multiclass`` or ``regression`` (after loading).
+
+    Raises
+    ------
+    ConfigError
+        The first rule whose metric cannot be; ``key`` is ``alerts[i].metric``.
+    """
+    for i, rule in enumerate(rules):
+        problem = _path_problem(rule.metric) or _key_problem(rule.metric, features, task)
+        if problem:
+            raise ConfigError(f"config key 'alerts[{i}].metric': {rule.metric!r}: {problem}",
+                              key=f"alerts[{i}].metric")
+
+
+def _path_problem(path: str) -> str | None:
+    """Why ``path`` cannot be a window key (None: it can)."""
+    node: Any = Window
+    for depth, part in enumerate(path.split(".")):
+        node = _strip_none(node)
+        if isinstance(node, type) and issubclass(node, Record):
+            hints = typing.get_type_hints(node)
+            names = [f.name for f in fields(node) if f.name not in ("extra", "layout")]
+            if part not in names:
+                where = ".".join(path.split(".")[:depth]) or "a window"
+                return f"{where} has no key {part!r}; expected one of {', '.join(names)}"
+            node = hints[part]
+        elif typing.get_origin(node) in (Mapping, dict):
+            node = typing.get_args(node)[1]  # any key of the data
+        else:
+            where = ".".join(path.split(".")[:depth])
+            return f"{where} is a value, it has no key {part!r}"
+    return None
+
+
+def _strip_none(hint: Any) -> Any:
+    """``X`` of ``X | None``."""
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return args[0] if len(args) == 1 else hint
+    return hint
+
+
+def _key_problem(path: str, features: Collection[str] | None, task: str | None) -> str | None:
+    """Why ``path``'s data key cannot be in these logs (None: it can, or is unknown yet)."""
+    parts = path.split(".")
+    if len(parts) < 2 or parts[1] == "*":
+        return None
+    key = parts[1]
+    if parts[0] in _FEATURE_KEYED and features is not None and key not in features:
+        return (f"the logs have no feature {key!r}; features: "
+                f"{', '.join(sorted(features)) or '(none)'}")
+    if parts[0] in _METRIC_KEYED and task in METRICS and key not in METRICS[task] \
+            and not (task == "multiclass" and key.startswith("recall[") and key.endswith("]")):
+        extra = ", recall[<class>]" if task == "multiclass" else ""
+        return f"not a metric of a {task} model; expected one of {', '.join(METRICS[task])}{extra}"
+    return None
 
 
 #: metric prefix → the roles its values come from: each tuple is "one of these" and every

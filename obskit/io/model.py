@@ -28,8 +28,8 @@ import pandas as pd
 
 from obskit.exceptions import InputError
 
-__all__ = ["load_model", "check_features", "prediction_function", "SKOPS_SUFFIXES",
-           "PICKLE_SUFFIXES"]
+__all__ = ["load_model", "check_model_file", "check_features", "prediction_function",
+           "SKOPS_SUFFIXES", "PICKLE_SUFFIXES"]
 
 SKOPS_SUFFIXES: tuple[str, ...] = (".skops",)
 PICKLE_SUFFIXES: tuple[str, ...] = (".pkl", ".pickle", ".joblib")
@@ -65,6 +65,42 @@ def load_model(
         lists them), is a pickle without ``trust``, cannot be read, or holds an object
         without ``predict``. ``path`` is set on the error.
     """
+    p = check_model_file(path, trust=trust)
+    if p.suffix.lower() in SKOPS_SUFFIXES:
+        model = _load_skops(p, tuple(trusted_types))
+    else:
+        model = _load_pickle(p)
+    if not callable(getattr(model, "predict", None)):
+        raise InputError(
+            f"model file {str(p)!r} holds a {type(model).__module__}.{type(model).__name__}, "
+            "which has no predict method; expected a fitted model",
+            path=str(p),
+        )
+    return model
+
+
+def check_model_file(path: str | Path, *, trust: bool = False) -> Path:
+    """Check, without reading it, that ``path`` is a model file obskit may load: a known
+    suffix, an existing file, and a pickle only with ``trust``. A run checks this before
+    its analysis, so a model it would refuse stops it at once.
+
+    Parameters
+    ----------
+    path : str or Path
+        The model file.
+    trust : bool, default False
+        Pickle-based files are allowed (see :func:`load_model`).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    InputError
+        An unknown suffix, a missing file, or a pickle without ``trust`` (``path`` set).
+    """
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in SKOPS_SUFFIXES + PICKLE_SUFFIXES:
@@ -75,17 +111,15 @@ def load_model(
         )
     if not p.is_file():
         raise InputError(f"model file {str(p)!r} does not exist", path=str(p))
-    if suffix in SKOPS_SUFFIXES:
-        model = _load_skops(p, tuple(trusted_types))
-    else:
-        model = _load_pickle(p, trust)
-    if not callable(getattr(model, "predict", None)):
+    if suffix in PICKLE_SUFFIXES and not trust:
         raise InputError(
-            f"model file {str(p)!r} holds a {type(model).__module__}.{type(model).__name__}, "
-            "which has no predict method; expected a fitted model",
+            f"model file {str(p)!r} is a pickle: unpickling runs code from the file, so obskit "
+            "loads it only when told to. If you trust this file, pass --trust-model or set "
+            "model: {trust: true} in the config; better, save the model with skops.io.dump "
+            "as a .skops file",
             path=str(p),
         )
-    return model
+    return p
 
 
 def _load_skops(p: Path, trusted_types: tuple[str, ...]) -> Any:
@@ -110,15 +144,7 @@ def _load_skops(p: Path, trusted_types: tuple[str, ...]) -> Any:
     return sio.load(p, trusted=list(trusted_types))
 
 
-def _load_pickle(p: Path, trust: bool) -> Any:
-    if not trust:
-        raise InputError(
-            f"model file {str(p)!r} is a pickle: unpickling runs code from the file, so obskit "
-            "loads it only when told to. If you trust this file, pass --trust-model or set "
-            "model: {trust: true} in the config; better, save the model with skops.io.dump "
-            "as a .skops file",
-            path=str(p),
-        )
+def _load_pickle(p: Path) -> Any:
     import joblib
 
     try:
