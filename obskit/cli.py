@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import traceback
@@ -158,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # sqlglot warns, on every report, that EXTRACT from a TIMESTAMPTZ "may produce
+    # different results" when Snowflake SQL is transpiled to DuckDB (server vs session time
+    # zone); obskit writes DuckDB SQL for a session in UTC (io.engine): not a user's concern
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
     from obskit.instrument import probe_cli
     from obskit.runner import backfill, schedule
     from obskit.sinks import dashboard, export_cli, exporter, rules

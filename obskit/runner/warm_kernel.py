@@ -163,8 +163,9 @@ class WarmKernel:
                 client.stop_channels()
 
     def shutdown(self) -> None:
-        """Stop the kernel: killed when it never ran the notebook, else asked to stop
-        (and killed after jupyter_client's ``shutdown_wait_time``). Idempotent."""
+        """Stop the kernel, at once (idempotent). Once the notebook is written nothing
+        in the kernel needs keeping (its history is in memory); a graceful shutdown
+        would wait about 0.7 s for it to exit."""
         self._close_client()
         manager, self._manager = self._manager, None
         if manager is None:
@@ -172,7 +173,7 @@ class WarmKernel:
         from jupyter_core.utils import run_sync
 
         with contextlib.suppress(Exception):
-            run_sync(manager.shutdown_kernel)(now=not self._handed_over)
+            run_sync(manager.shutdown_kernel)(now=True)
 
 
 @contextlib.contextmanager
