@@ -22,11 +22,11 @@ def test_prefetch_imports_in_the_background_and_skips_missing_modules(tmp_path, 
 def test_analysis_prefetches_the_explainers_only_for_a_model(monkeypatch):
     from dataclasses import replace
 
-    from obskit.analysis import run
+    from obskit.analysis import preflight, run
     from obskit.config import load_config
 
     asked: list[tuple[str, ...]] = []
-    monkeypatch.setattr(run, "prefetch", lambda modules: asked.append(tuple(modules)))
+    monkeypatch.setattr(preflight, "prefetch", lambda modules: asked.append(tuple(modules)))
 
     class Stop(Exception):
         pass
@@ -36,6 +36,7 @@ def test_analysis_prefetches_the_explainers_only_for_a_model(monkeypatch):
 
     monkeypatch.setattr(run, "load_logs", stop)
     config = load_config(overrides={"sources": {"current": "x.jsonl"}})
+    monkeypatch.setattr(preflight, "check_model_file", lambda path, trust: None)
     for model, expected in ((None, []),
                             ("m.skops", [("skops.io", "shap", "lime.lime_tabular")]),
                             ("m.pkl", [("shap", "lime.lime_tabular")])):

@@ -4,6 +4,8 @@ directory); a kernel that died is replaced by papermill's own; no path leaves on
 
 from __future__ import annotations
 
+import threading
+
 import nbformat
 import pytest
 
@@ -92,3 +94,16 @@ def test_a_failed_analysis_leaves_no_kernel_behind(tmp_path, monkeypatch):
     assert len(started) == 1
     assert started[0]._manager is None
     assert processes[0].wait(timeout=30) is not None
+
+
+def test_a_run_stopped_at_once_leaves_no_thread_and_prints_nothing(capfd):
+    # a config error right after the kernel's start: the client is closed while its
+    # channels start. The heartbeat channel (a thread) once died there with a traceback
+    from jupyter_client.channels import HBChannel
+
+    for _ in range(5):
+        with warm_kernel() as kernel:
+            assert kernel is not None
+            assert not [t for t in threading.enumerate() if isinstance(t, HBChannel)]
+    captured = capfd.readouterr()
+    assert "Traceback" not in captured.err + captured.out

@@ -17,7 +17,6 @@ from typing import Any
 import pandas as pd
 
 from obskit._format import finite
-from obskit._prefetch import prefetch
 from obskit._version import __version__
 from obskit.analysis.anomalies import AnomalyResult, analyse_anomalies
 from obskit.analysis.assemble import record
@@ -27,6 +26,7 @@ from obskit.analysis.judge import (
     judge,
     reference_rules_not_judged,
 )
+from obskit.analysis.preflight import preflight
 from obskit.analysis.probes import analyse_probes
 from obskit.analysis.segments import analyse_segments
 from obskit.analysis.table import (
@@ -42,7 +42,6 @@ from obskit.exceptions import InputError
 from obskit.findings import build_findings
 from obskit.findings.alert_rules import check_alert_metrics, split_applicable
 from obskit.io.logs import LoadedLogs, check_predictions, load_logs, require_used_rows
-from obskit.io.model import check_model_file
 from obskit.io.paths import SkippedFile, unfinished_note
 from obskit.profiles.period import analysed_table
 from obskit.profiles.segments import segment_columns
@@ -348,20 +347,9 @@ def _empty_period(config: Config, logs: LoadedLogs) -> InputError:
         path=logs.current.files[0] if logs.current.files else None)
 
 
-#: the explainers' modules, imported in the background while the logs load and the drift
-#: is computed (:mod:`obskit._prefetch`): they are needed only for the anomalies' SHAP and
-#: LIME, after the drift
-EXPLAIN_MODULES = ("shap", "lime.lime_tabular")
-
-
 def _analyze(config: Config, logs: LoadedLogs | None) -> RunParts:
     generated = iso(datetime.now(timezone.utc))
-    check_alert_metrics(config.alerts)  # a misspelt metric stops the run before any work
-    if config.model:  # a model the run would refuse stops it before any work
-        check_model_file(config.model, trust=config.model_trust)
-    if config.model and config.anomalies.explain_rows:
-        skops = ("skops.io",) if str(config.model).endswith(".skops") else ()
-        prefetch((*skops, *EXPLAIN_MODULES))
+    preflight(config)
     with stage("load"):
         logs = logs or load_logs(config)
     require_used_rows(logs)

@@ -11,14 +11,15 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from obskit.config import Config
-from obskit.exceptions import InputError
+from obskit.exceptions import ConfigError, InputError
 from obskit.io.casting import ISO_DATE, UTC, as_number, normalise_label, strip_text
 from obskit.io.raw import RawSource
 from obskit.schema import CLASS_SCORE_PATTERNS, ROLES, infer_feature_type, visible_columns
 
 __all__ = ["META_COLUMNS", "role_columns", "missing_column_error", "check_mapped",
            "shadowed_role_names", "Sourced", "where_of", "find_class_scores", "check_probabilities",
-           "infer_task", "feature_candidates", "infer_feature_types"]
+           "infer_task", "feature_candidates", "infer_feature_types",
+           "check_named_features"]
 
 #: bookkeeping columns every raw source carries: file and line of each row
 META_COLUMNS = ("_file", "_line")
@@ -377,3 +378,31 @@ def iso_date_count(col: ir.StringValue) -> ir.IntegerValue:
     text = strip_text(col)
     date = ibis.ifelse(text.re_search(ISO_DATE), text.try_cast(UTC).notnull(), False)
     return ibis.cases(((first <= 32) | first.between(48, 57), date), else_=False).sum()
+
+
+def check_named_features(config: Config, features: list[str]) -> None:
+    """Check that the features the config names by key are features of the logs.
+
+    A misspelt name under ``features.types`` or ``drift.features`` would otherwise be
+    ignored: the feature meant keeps its inferred type or the default drift rule, and
+    nothing says so.
+
+    Parameters
+    ----------
+    config : Config
+        The validated config.
+    features : list of str
+        The logs' feature columns.
+
+    Raises
+    ------
+    ConfigError
+        The first name that is not a feature (``key`` e.g. ``features.types.<name>``).
+    """
+    for key, named in (("features.types", config.feature_types),
+                       ("drift.features", config.drift_features)):
+        unknown = [n for n in named if n not in features]
+        if unknown:
+            raise ConfigError(
+                f"config key '{key}': {unknown[0]!r} is not a feature of the logs; "
+                f"features: {', '.join(features) or '(none)'}", key=f"{key}.{unknown[0]}")

@@ -16,7 +16,7 @@ import ibis
 from ibis.backends import BaseBackend
 
 from obskit.config import Config
-from obskit.exceptions import ConfigError, InputError
+from obskit.exceptions import InputError
 from obskit.io.casting import normalise_label
 from obskit.io.checks import (
     PREDICTION_TEXT,
@@ -30,6 +30,7 @@ from obskit.io.checks import (
 )
 from obskit.io.columns import (
     check_mapped,
+    check_named_features,
     check_probabilities,
     feature_candidates,
     find_class_scores,
@@ -273,34 +274,6 @@ def require_used_rows(logs: LoadedLogs) -> None:
             f"{example}. Check the column mapping (--column ROLE=NAME) and the file format.",
             path=log.files[0] if log.files else None,
         )
-
-
-def check_named_features(config: Config, features: list[str]) -> None:
-    """Check that the features the config names by key are features of the logs.
-
-    A misspelt name under ``features.types`` or ``drift.features`` would otherwise be
-    ignored: the feature meant keeps its inferred type or the default drift rule, and
-    nothing says so.
-
-    Parameters
-    ----------
-    config : Config
-        The validated config.
-    features : list of str
-        The logs' feature columns.
-
-    Raises
-    ------
-    ConfigError
-        The first name that is not a feature (``key`` e.g. ``features.types.<name>``).
-    """
-    for key, named in (("features.types", config.feature_types),
-                       ("drift.features", config.drift_features)):
-        unknown = [n for n in named if n not in features]
-        if unknown:
-            raise ConfigError(
-                f"config key '{key}': {unknown[0]!r} is not a feature of the logs; "
-                f"features: {', '.join(features) or '(none)'}", key=f"{key}.{unknown[0]}")
 
 
 def check_predictions(config: Config, logs: LoadedLogs) -> None:

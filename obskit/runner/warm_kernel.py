@@ -40,7 +40,8 @@ def kernel_manager() -> type:
     (its reply is out, its idle status not yet) then logs ``[IPKernelApp] ERROR |
     KeyboardInterrupt caught in kernel.`` at the end of a good run. The cells are done when
     the kernel is shut down (or it timed out, and is killed): nothing to interrupt.
-    A kernel that does not stop is still terminated after ``shutdown_wait_time``.
+    A kernel that does not stop is still terminated after ``shutdown_wait_time``. The
+    clients it makes are kept (``obskit_clients``) for :meth:`WarmKernel.shutdown` to close.
 
     Returns
     -------
@@ -53,6 +54,14 @@ def kernel_manager() -> type:
         async def _async_interrupt_kernel(self) -> None:
             if not self.shutting_down:
                 await super()._async_interrupt_kernel()
+
+        def client(self, **kwargs: Any) -> Any:
+            # remembered, so that whoever shuts the kernel down closes their channels too:
+            # nbclient leaves a client of a kernel it did not start open (its heartbeat
+            # thread and sockets would live as long as the process)
+            made = super().client(**kwargs)
+            self.__dict__.setdefault("obskit_clients", []).append(made)
+            return made
 
     return _Manager
 
@@ -110,7 +119,11 @@ class WarmKernel:
                 extra_arguments=["--HistoryManager.hist_file=:memory:"])
             self._manager = manager
             self._client = manager.blocking_client()
-            self._client.start_channels()
+            # shell and iopub only: the heartbeat channel is a thread of its own, which
+            # died with a traceback ("Too many open files") when a run stopped at once
+            # (a config error) and closed the client while it was creating its socket
+            self._client.start_channels(shell=True, iopub=True, stdin=False, hb=False,
+                                        control=False)
             self._client.execute(WARM_IMPORTS, silent=True, store_history=False)
         except Exception as exc:  # noqa: BLE001 - a kernel of papermill's own still runs
             log.info("warm kernel not started (%s); the notebook starts its own", exc)
@@ -174,6 +187,9 @@ class WarmKernel:
 
         with contextlib.suppress(Exception):
             run_sync(manager.shutdown_kernel)(now=True)
+        for client in manager.__dict__.pop("obskit_clients", []):  # papermill's
+            with contextlib.suppress(Exception):
+                client.stop_channels()
 
 
 @contextlib.contextmanager
