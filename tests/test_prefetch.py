@@ -36,7 +36,7 @@ def test_analysis_prefetches_the_explainers_only_for_a_model(monkeypatch):
 
     monkeypatch.setattr(run, "load_logs", stop)
     config = load_config(overrides={"sources": {"current": "x.jsonl"}})
-    monkeypatch.setattr(preflight, "check_model_file", lambda path, trust: None)
+    monkeypatch.setattr(preflight, "check_model_file", lambda path, trust, key: None)
     for model, expected in ((None, []),
                             ("m.skops", [("skops.io", "shap", "lime.lime_tabular")]),
                             ("m.pkl", [("shap", "lime.lime_tabular")])):

@@ -8,7 +8,7 @@ from obskit.config import Config
 from obskit.findings.alert_rules import check_alert_metrics
 from obskit.io.model import check_model_file
 
-__all__ = ["EXPLAIN_MODULES", "preflight"]
+__all__ = ["EXPLAIN_MODULES", "check_config", "preflight"]
 
 #: the explainers' modules, imported in the background while the logs load and the drift
 #: is computed (:mod:`obskit._prefetch`): they are needed only for the anomalies' SHAP and
@@ -16,8 +16,9 @@ __all__ = ["EXPLAIN_MODULES", "preflight"]
 EXPLAIN_MODULES = ("shap", "lime.lime_tabular")
 
 
-def preflight(config: Config) -> None:
-    """Stop a run that would fail later, before any work; start the slow imports.
+def check_config(config: Config) -> None:
+    """Stop a run that would fail later, before any work (and before ``obskit report``
+    starts its notebook's kernel).
 
     Parameters
     ----------
@@ -29,11 +30,28 @@ def preflight(config: Config) -> None:
     ConfigError
         An alert rule's metric that no window can have (``alerts[i].metric``).
     InputError
-        A model file the run would refuse (unknown type, missing, a pickle without trust).
+        A model file the run would refuse (unknown type, missing, a pickle without trust);
+        the message names the config key ``model``.
     """
     check_alert_metrics(config.alerts)
     if config.model:
-        check_model_file(config.model, trust=config.model_trust)
+        check_model_file(config.model, trust=config.model_trust, key="model")
+
+
+def preflight(config: Config) -> None:
+    """:func:`check_config`, then start the slow imports the run will need.
+
+    Parameters
+    ----------
+    config : Config
+        The run's configuration.
+
+    Raises
+    ------
+    ConfigError, InputError
+        As :func:`check_config`.
+    """
+    check_config(config)
     if config.model and config.anomalies.explain_rows:
         skops = ("skops.io",) if str(config.model).endswith(".skops") else ()
         prefetch((*skops, *EXPLAIN_MODULES))

@@ -79,7 +79,8 @@ def load_model(
     return model
 
 
-def check_model_file(path: str | Path, *, trust: bool = False) -> Path:
+def check_model_file(path: str | Path, *, trust: bool = False, key: str | None = None
+                     ) -> Path:
     """Check, without reading it, that ``path`` is a model file obskit may load: a known
     suffix, an existing file, and a pickle only with ``trust``. A run checks this before
     its analysis, so a model it would refuse stops it at once.
@@ -90,6 +91,8 @@ def check_model_file(path: str | Path, *, trust: bool = False) -> Path:
         The model file.
     trust : bool, default False
         Pickle-based files are allowed (see :func:`load_model`).
+    key : str, optional
+        The config key that named the file; the errors name it too.
 
     Returns
     -------
@@ -103,20 +106,21 @@ def check_model_file(path: str | Path, *, trust: bool = False) -> Path:
     """
     p = Path(path)
     suffix = p.suffix.lower()
+    named = f" (config key {key!r})" if key else ""
     if suffix not in SKOPS_SUFFIXES + PICKLE_SUFFIXES:
         raise InputError(
             f"model file {str(p)!r}: unknown file type {suffix or '(no suffix)'!r}; expected "
-            "a .skops file (recommended) or, with --trust-model, .pkl, .pickle or .joblib",
+            f"a .skops file (recommended) or, with --trust-model, .pkl, .pickle or .joblib{named}",
             path=str(p),
         )
     if not p.is_file():
-        raise InputError(f"model file {str(p)!r} does not exist", path=str(p))
+        raise InputError(f"model file {str(p)!r} does not exist{named}", path=str(p))
     if suffix in PICKLE_SUFFIXES and not trust:
         raise InputError(
             f"model file {str(p)!r} is a pickle: unpickling runs code from the file, so obskit "
             "loads it only when told to. If you trust this file, pass --trust-model or set "
             "model: {trust: true} in the config; better, save the model with skops.io.dump "
-            "as a .skops file",
+            f"as a .skops file{named}",
             path=str(p),
         )
     return p

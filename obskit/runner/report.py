@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from obskit.analysis import Analysis, analyze
+from obskit.analysis.preflight import check_config
 from obskit.config import Config
 from obskit.config.sinks import load_sinks
 from obskit.exceptions import InputError, NotebookError
 from obskit.findings import attach_commands
-from obskit.io.model import check_model_file
 from obskit.results import Alert, Alerts, Run, RunRecord, dump
 from obskit.runner import execute
 from obskit.runner.alert_state import AlertEvents, AlertState, latest_values
@@ -163,11 +163,7 @@ def run_report(config: Config, *, out: str | Path | None = None,
         The notebook failed or timed out: the run is kept as ``<id>-failed``, with a
         critical ``report_failed`` alert added to its alerts.
     """
-    if config.model and not Path(config.model).is_file():
-        raise InputError(f"{config.model}: model file not found (config key 'model')",
-                         path=config.model)
-    if config.model:
-        check_model_file(config.model, trust=config.model_trust)
+    check_config(config)  # a config the analysis would refuse starts no kernel
     if run_id is not None and not check_run_id(run_id):
         raise InputError(f"run id {run_id!r}: expected letters, digits and _.:+- only",
                          path=run_id)
