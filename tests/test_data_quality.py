@@ -299,3 +299,53 @@ def test_a_date_feature_is_judged_on_its_values_not_as_categories(tmp_path):
     assert [a["window"] for a in _alerts(summary, "data_quality.signup_date.wrong_type_increase")
             ] == [2]
     assert not _alerts(summary, "data_quality.signup_date.out_of_range_increase")
+
+
+def test_reference_fits_come_from_the_cache_with_each_segments_own_quarantine(
+        tmp_path, monkeypatch):
+    """The reference's data quality (its wrong-type share included) is fitted once per
+    reference and quarantine, then restored: a second run fits nothing and reports the
+    same, and each segment keeps the share of its own reference rows."""
+    from obskit.monitors.data_quality import DataQualityMonitor
+
+    ref = _reference().astype({"age": object})
+    ref["model_version"] = np.where(np.arange(len(ref)) % 2, "v1", "v2")
+    bad_v1 = np.flatnonzero(ref.model_version == "v1")[:10]
+    bad_v2 = np.flatnonzero(ref.model_version == "v2")[:40]
+    ref.loc[np.r_[bad_v1, bad_v2], "age"] = "unknown"
+    cur = _current()
+    cur["model_version"] = np.where(np.arange(len(cur)) % 2, "v1", "v2")
+    ref.to_csv(tmp_path / "ref.csv", index=False)
+    cur.to_csv(tmp_path / "cur.csv", index=False)
+    fits: list[int] = []
+    original = DataQualityMonitor.fit
+
+    def counting(self, reference, **options):
+        fits.append(1)
+        return original(self, reference, **options)
+
+    monkeypatch.setattr(DataQualityMonitor, "fit", counting)
+
+    def run(**extra):
+        config = load_config(overrides={
+            "sources": {"reference": str(tmp_path / "ref.csv"),
+                        "current": str(tmp_path / "cur.csv")},
+            "out": str(tmp_path / "reports"), "min_segment_rows": 100, **extra})
+        return obskit.analyze(config).to_summary()
+
+    def shares(summary):
+        whole = summary["windows"][0]["data_quality"]["age"]["reference_wrong_type_share"]
+        return whole, {e["value"]: e["windows"][0]["data_quality"]["age"][
+            "reference_wrong_type_share"] for e in summary["segments"]["model_version"]}
+
+    first = run()
+    assert len(fits) == 3  # the whole log, v1 and v2
+    second = run()
+    assert len(fits) == 3 and second["reference_cache"]["misses"] == 0
+    fresh = run(reference_cache=False, window_cache=False)
+    n = len(ref)  # v1 on odd rows, v2 on even ones; the share is of all rows read
+    segment_shares = {"v1": pytest.approx(10 / (n // 2)), "v2": pytest.approx(40 / (n - n // 2))}
+    for summary in (first, second, fresh):
+        whole, per_segment = shares(summary)
+        assert whole == pytest.approx(50 / n)
+        assert per_segment == segment_shares

@@ -106,10 +106,12 @@ class ReferenceCache:
                           _settings(monitor)])
         return self.directory / f"{hashlib.sha256(text.encode()).hexdigest()}.pkl"
 
-    def fit(self, monitor: M, reference: ir.Table, *, scope: str = "all") -> M:
-        """``monitor.fit(reference)``, or its stored fitted state when the key matches."""
+    def fit(self, monitor: M, reference: ir.Table, *, scope: str = "all", **options: Any
+            ) -> M:
+        """``monitor.fit(reference, **options)``, or its stored fitted state when the key
+        matches (``scope`` must name what ``options`` depend on beyond the reference)."""
         if not self.enabled:
-            return monitor.fit(reference)  # type: ignore[attr-defined]
+            return monitor.fit(reference, **options)  # type: ignore[attr-defined]
         path = self._path(monitor, scope)
         if path.is_file():
             try:
@@ -128,7 +130,7 @@ class ReferenceCache:
                     monitor.restore_arrays(arrays)  # type: ignore[attr-defined]
                 self.hits += 1
                 return monitor
-        monitor.fit(reference)  # type: ignore[attr-defined]
+        monitor.fit(reference, **options)  # type: ignore[attr-defined]
         self.misses += 1
         self._store(path, monitor)
         return monitor

@@ -210,12 +210,14 @@ def _covered(config: Config) -> tuple[datetime | None, datetime | None]:
 
 def data_quality(logs: LoadedLogs, spec: WindowSpec, table: Any, reference: Any,
                  segment: Segment | None = None,
-                 period: tuple[str | None, str | None] = (None, None)) -> pd.DataFrame:
+                 period: tuple[str | None, str | None] = (None, None),
+                 cache: ReferenceCache | None = None, scope: str = "all") -> pd.DataFrame:
     """Data quality per (window, feature) against ``reference``; wrong-type values from
     the quarantine (period windows: a quarantined row has no place among row windows),
     counted against the whole reference's quarantine; in a segment, only when the
     quarantine knows the segment column; only the quarantined rows in ``period`` (the
-    run's ``period_start``, ``period_end``).
+    run's ``period_start``, ``period_end``). The reference's fit comes from ``cache``
+    (under ``scope``, the reference's name) when there.
 
     Returns
     -------
@@ -227,11 +229,18 @@ def data_quality(logs: LoadedLogs, spec: WindowSpec, table: Any, reference: Any,
              if isinstance(spec, PeriodWindow) else None)
     if cur_q is not None:
         cur_q = in_period(cur_q, *period)
+    basis = "whole quarantine"
     if segment is not None and cur_q is not None:
         cur_q = segment.filter(cur_q) if segment.column in cur_q.columns else None
-        ref_q = (segment.filter(ref_q) if ref_q is not None and segment.column in ref_q.columns
-                 else ref_q) if cur_q is not None else None
-    monitor = DataQualityMonitor(logs.features).fit(reference, quarantine=ref_q)
+        if cur_q is None:
+            ref_q = None
+        elif ref_q is not None and segment.column in ref_q.columns:
+            ref_q, basis = segment.filter(ref_q), f"quarantine of {segment.label}"
+    if ref_q is None:
+        basis = "no quarantine"
+    monitor = (cache or ReferenceCache(None, None)).fit(
+        DataQualityMonitor(logs.features), reference, scope=f"{scope}|{basis}",
+        quarantine=ref_q)
     return monitor.calculate(table, quarantine=cur_q)
 
 
@@ -282,7 +291,8 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table: Any
         versions = (model_versions_by_window(todo) if "model_version" in table.columns
                     else None)
         quality = data_quality(logs, spec, todo, reference, segment,
-                               period=(config.period_start, config.period_end))
+                               period=(config.period_start, config.period_end),
+                               cache=cache if reference is not None else None, scope=scope)
         overview = _with_quarantined(overview, quality)
     drift = pd.DataFrame(columns=[W, "feature", "method", "value", "threshold", "drifted"])
     dists: dict[str, Any] = {}

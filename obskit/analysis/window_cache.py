@@ -307,7 +307,7 @@ def _rows(frame: pd.DataFrame | None, w: int) -> pd.DataFrame | None:
 
 def _reindexed(frame: pd.DataFrame, w: int) -> pd.DataFrame:
     """A stored window's rows under the index the window has in this run."""
-    if W not in frame or not len(frame):
+    if W not in frame or not len(frame) or bool((frame[W].to_numpy() == w).all()):
         return frame
     out = frame.copy()
     out[W] = w
@@ -331,6 +331,8 @@ def _typed_alike(parts: list[pd.DataFrame]) -> list[pd.DataFrame]:
     pandas' handling of all-missing columns (deprecated) nor changes a column's type."""
     types = {}
     for col in parts[0].columns:
+        if len({p[col].dtype for p in parts if col in p}) == 1:
+            continue  # one type already: nothing to cast (no scan of the values)
         seen = {p[col].dtype for p in parts if col in p and p[col].notna().any()}
         if len(seen) == 1:
             types[col] = seen.pop()
