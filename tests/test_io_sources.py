@@ -87,6 +87,44 @@ def test_directory_mixed_formats_stacked_by_column_name(write, tmp_path):
     assert got.loc[c, "only_pq"] == "p" and pd.isna(got.loc[a, "only_pq"])
 
 
+def test_parquet_files_of_one_schema_read_in_one_scan_as_each_alone(write, tmp_path,
+                                                                     monkeypatch):
+    """Consecutive Parquet files of one schema are read in one scan, with the rows, file,
+    line, types and category columns that reading each alone gives; a file of another
+    schema, or with a column named like the scan's own, is read alone."""
+    import obskit.io.sources as sources
+
+    def day(d, n, **extra):
+        return pd.DataFrame({"timestamp": pd.date_range(f"2024-01-0{d + 1}", periods=n,
+                                                        freq="h", tz="UTC"),
+                             "x": [float(d * 10 + i) for i in range(n)],
+                             "c": pd.Categorical([f"k{i % 2}" for i in range(n)]), **extra})
+
+    paths = [write("d/a.parquet", day(0, 3)), write("d/b.parquet", day(1, 2)),
+             write("d/c.parquet", day(2, 2, x2=[1, 2])),  # another schema: a run of its own
+             write("d/d.parquet", day(3, 2, filename=["f", "g"])),  # a scan column's name
+             write("d/e.parquet", day(4, 1)), write("d/f.parquet", day(5, 4))]
+    from obskit.io.parquet_meta import schema_runs
+    assert schema_runs(paths) == [paths[:2], [paths[2]], [paths[3]], paths[4:]]
+    scans: list[int] = []
+    one_scan = sources.read_parquet_files
+    monkeypatch.setattr(sources, "read_parquet_files",
+                        lambda con, run: scans.append(len(run)) or one_scan(con, run))
+    logs = load(str(tmp_path / "d"))
+    assert scans == [2, 2]
+    monkeypatch.setattr(sources, "schema_runs", lambda files: [[f] for f in files])
+    alone = load(str(tmp_path / "d"))
+    assert logs.current.files == alone.current.files == tuple(paths)
+    assert logs.features == alone.features and logs.features["c"] == "categorical"
+    cols = ["_file", "_line", "timestamp", "x", "c", "x2", "filename"]
+    got, want = (log.current.table.execute()[cols].sort_values(["_file", "_line"])
+                 .reset_index(drop=True) for log in (logs, alone))
+    pd.testing.assert_frame_equal(got, want)
+    assert len(got) == 14 and got.filename.notna().sum() == 2
+    assert rows(logs.current, "_file", "_line")[:5] == [
+        (paths[0], 1), (paths[0], 2), (paths[0], 3), (paths[1], 1), (paths[1], 2)]
+
+
 def test_unknown_extension(write):
     p = write("a.txt", "timestamp\n")
     with pytest.raises(InputError, match="unknown file type") as err:

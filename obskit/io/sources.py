@@ -20,6 +20,7 @@ from ibis.backends import BaseBackend
 from obskit._registry import Registry
 from obskit.exceptions import InputError
 from obskit.io.engine import engine_name, quote_ident, quote_literal, temp_name
+from obskit.io.parquet_meta import dictionary_columns, pandas_index_columns, schema_runs
 from obskit.io.paths import format_of, resolve_source
 from obskit.io.raw import EXCERPT, RawSource, json_columns
 
@@ -237,6 +238,38 @@ def read_parquet(con: BaseBackend, path: str) -> RawSource:
     return RawSource(table, _rejects_table(con, []), (path,))
 
 
+def read_parquet_files(con: BaseBackend, paths: list[str]) -> RawSource:
+    """Read Parquet files of one schema in one scan (DuckDB); as :func:`read_parquet`
+    on each, stacked in their order.
+
+    Parameters
+    ----------
+    con : ibis backend
+        A DuckDB connection.
+    paths : list of str
+        Parquet files whose columns have the same names and types
+        (:func:`obskit.io.parquet_meta.schema_runs`).
+
+    Returns
+    -------
+    RawSource
+
+    Raises
+    ------
+    InputError
+        The files cannot be read as Parquet (the message names the first).
+    """
+    files = ", ".join(quote_literal(p) for p in paths)
+    try:
+        table = con.sql(  # filename, file_row_number: DuckDB's virtual columns of the scan
+            f"SELECT *, filename AS _file, CAST(file_row_number + 1 AS BIGINT) AS _line "
+            f"FROM read_parquet([{files}])")
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"{paths[0]} (and {len(paths) - 1} more files): cannot read as "
+                         f"Parquet: {exc}", path=paths[0]) from exc
+    return RawSource(table, _rejects_table(con, []), tuple(paths))
+
+
 def read_source(con: BaseBackend, spec: str) -> RawSource:
     """Read every file of a source spec and stack them (columns aligned by name).
 
@@ -276,9 +309,10 @@ def read_source(con: BaseBackend, spec: str) -> RawSource:
     elif engine_name(con) == "spark":
         parts = [_declare(SPARK_READERS.get(format_of(f))(con, f), format_of(f))
                  for f in resolved.files]
-    else:
-        parts = [_declare(READERS.get(format_of(f))(con, f), format_of(f))
-                 for f in resolved.files]
+    else:  # consecutive Parquet files of one schema in one scan (faster than a union)
+        parts = [_declare(READERS.get(format_of(run[0]))(con, run[0]) if len(run) == 1
+                          else read_parquet_files(con, run), format_of(run[0]))
+                 for run in schema_runs(resolved.files)]
     return RawSource(
         table=_union_by_name([p.table for p in parts]),
         rejects=ibis.union(*[p.rejects for p in parts]) if len(parts) > 1 else parts[0].rejects,
@@ -301,49 +335,9 @@ def _declare(raw: RawSource, fmt: str) -> RawSource:
     index: set[str] = set()
     for path in raw.files:
         if os.path.isfile(path):
-            text |= _dictionary_columns(path)
-            index |= _pandas_index_columns(path)
+            text |= dictionary_columns(path)
+            index |= pandas_index_columns(path)
     return RawSource(raw.table, raw.rejects, raw.files, frozenset(text), frozenset(index))
-
-
-def _pandas_index_columns(path: str) -> set[str]:
-    """The columns pandas stored as the index of the frame it wrote (``__index_level_0__``
-    and named indexes), from the file's metadata; empty when there is none."""
-    import json
-
-    import pyarrow.parquet as pq
-
-    try:
-        meta = pq.ParquetFile(path).metadata.metadata or {}
-        names = json.loads(meta[b"pandas"]).get("index_columns", []) if b"pandas" in meta \
-            else []
-        return {n for n in names if isinstance(n, str)}  # a RangeIndex is a dict: no column
-    except Exception:  # noqa: BLE001
-        return set()
-
-
-def _dictionary_columns(path: str) -> set[str]:
-    """The columns a Parquet file's writer declared as categories: dictionary fields of
-    the Arrow schema it stored, and pandas ``category`` columns. Empty when unreadable (the
-    engine read the data; this metadata is a bonus)."""
-    import base64
-    import json
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        meta = pq.ParquetFile(path).metadata.metadata or {}
-        out: set[str] = set()
-        if b"ARROW:schema" in meta:
-            schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(meta[b"ARROW:schema"])))
-            out |= {f.name for f in schema if pa.types.is_dictionary(f.type)}
-        if b"pandas" in meta:
-            out |= {c["name"] for c in json.loads(meta[b"pandas"]).get("columns", [])
-                    if c.get("pandas_type") == "categorical" and isinstance(c.get("name"), str)}
-        return out
-    except Exception:  # noqa: BLE001
-        return set()
 
 
 def _union_by_name(tables: list[ir.Table]) -> ir.Table:
