@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from obskit.exceptions import ConfigError
+from obskit.io.engine import engine_name
 from obskit.monitors._base import check_fitted, with_window
 from obskit.monitors.multivariate import (
     TOP_CATEGORIES,
@@ -25,8 +26,9 @@ from obskit.profiles import W, category_counts
 __all__ = ["PCAReconstructionMonitor"]
 
 _PCA_COLUMNS = [W, "method", "value", "threshold_lower", "threshold_upper", "drifted"]
-#: Up to this many rows, :meth:`PCAReconstructionMonitor.errors_by` computes the errors in
-#: numpy from the encoded features, streamed from the engine in batches of ``BATCH_ROWS``
+#: Up to this many rows (on DuckDB), the reference moments and
+#: :meth:`PCAReconstructionMonitor.errors_by`'s errors are computed in numpy from the
+#: encoded features, streamed from the engine in batches of ``BATCH_ROWS``
 #: (the engine would evaluate p·min(k, p − k) products per row as SQL expressions, and
 #: compile them, in several times the time at 300k rows); more rows stay in the engine.
 LOCAL_ROWS, BATCH_ROWS = 5_000_000, 262_144
@@ -104,7 +106,7 @@ class PCAReconstructionMonitor:
                                         for c, n in zip(counts.category, counts.n, strict=True)}
         names = list(self.features)
         raw = self._encoded(reference, names) if names else {}
-        local = bool(names) and n_rows <= LOCAL_ROWS
+        local = bool(names) and n_rows <= LOCAL_ROWS and _local(reference)
         if local:
             all_means, all_cov = self._local_moments(reference, raw, names)
             means = pd.Series({f"m{i}": m for i, m in enumerate(all_means)})
@@ -254,7 +256,7 @@ class PCAReconstructionMonitor:
         NotFittedError
             When :meth:`fit` has not been called.
         """
-        if int(table.count().execute()) <= LOCAL_ROWS:
+        if _local(table) and int(table.count().execute()) <= LOCAL_ROWS:
             return self._local_errors_by(table, key)
         t = self.row_error(table.mutate(_key=key))
         out = t.group_by("_key").aggregate(value=t._error.mean(), rows=t.count())
@@ -359,6 +361,12 @@ class PCAReconstructionMonitor:
             else:
                 out[f] = finite_or_null(col.cast("float64"))
         return out
+
+
+def _local(table: ir.Table) -> bool:
+    """Whether numpy may do the work on ``table``'s rows: on DuckDB (where it was measured
+    faster; on Spark the engine keeps it, as every extra query there is a job)."""
+    return engine_name(ibis.get_backend(table)) == "duckdb"
 
 
 def _f64(x: float) -> ir.FloatingValue:
