@@ -244,43 +244,6 @@ def test_pca_large_reference_sets_thresholds_on_a_bounded_sample(tables, monkeyp
                                [full.threshold_lower_, full.threshold_upper_], rtol=0.1)
 
 
-def test_pca_errors_in_numpy_equal_the_engines(tables, frames, monkeypatch):
-    """Up to ``LOCAL_ROWS`` rows the moments and the errors are computed in numpy from
-    batches of the encoded features: the same means, scales, components, thresholds,
-    window values and row counts as the engine's expressions (missing values, booleans and
-    categories included), over several batches and with a window of a single row."""
-    from obskit.monitors import pca_reconstruction
-
-    reference, current = tables
-    one_row = engine_table(frames[1].iloc[[5, 1500]].assign(window_index=[7, 9]))
-    local_calls: list[int] = []
-    original = PCAReconstructionMonitor._local_errors_by
-    monkeypatch.setattr(PCAReconstructionMonitor, "_local_errors_by", lambda self, t, k: (
-        local_calls.append(1), original(self, t, k))[1])
-    monkeypatch.setattr(pca_reconstruction, "LOCAL_ROWS", 0)
-    engine = PCAReconstructionMonitor(FEATURES).fit(reference)
-    engine_windows = engine.calculate(current)
-    engine_one = engine.calculate(one_row)
-    monkeypatch.setattr(pca_reconstruction, "LOCAL_ROWS", 5_000_000)
-    monkeypatch.setattr(pca_reconstruction, "BATCH_ROWS", 700)  # 5 batches of the reference
-    assert not local_calls
-    local = PCAReconstructionMonitor(FEATURES).fit(reference)
-    assert local_calls
-    assert local.features_ == engine.features_ and local.n_components_ == engine.n_components_
-    np.testing.assert_allclose(local.mean_, engine.mean_, rtol=1e-12)
-    np.testing.assert_allclose(local.scale_, engine.scale_, rtol=1e-12)
-    np.testing.assert_allclose(np.abs(local.components_), np.abs(engine.components_),
-                               atol=1e-9)  # an eigenvector's sign is arbitrary
-    pd.testing.assert_frame_equal(local.reference_chunk_errors_,
-                                  engine.reference_chunk_errors_, rtol=1e-12)
-    np.testing.assert_allclose([local.threshold_lower_, local.threshold_upper_],
-                               [engine.threshold_lower_, engine.threshold_upper_], rtol=1e-12)
-    pd.testing.assert_frame_equal(local.calculate(current), engine_windows, rtol=1e-12)
-    pd.testing.assert_frame_equal(local.calculate(one_row), engine_one, rtol=1e-12)
-    empty = local.errors_by(one_row.filter(one_row.window_index < 0), one_row.window_index)
-    assert list(empty.columns) == ["window_index", "value", "rows"] and empty.empty
-
-
 def _plain_auc(monitor: DomainClassifierMonitor, reference: pd.DataFrame,
                window: pd.DataFrame) -> float:
     """scikit-learn's cross-validated AUC with one fit of 100 trees per fold."""

@@ -3,7 +3,7 @@ method): see :class:`PCAReconstructionMonitor` and :mod:`obskit.monitors.multiva
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ibis
@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from obskit.exceptions import ConfigError
-from obskit.io.engine import engine_name
 from obskit.monitors._base import check_fitted, with_window
 from obskit.monitors.multivariate import (
     TOP_CATEGORIES,
@@ -26,12 +25,6 @@ from obskit.profiles import W, category_counts
 __all__ = ["PCAReconstructionMonitor"]
 
 _PCA_COLUMNS = [W, "method", "value", "threshold_lower", "threshold_upper", "drifted"]
-#: Up to this many rows (on DuckDB), the reference moments and
-#: :meth:`PCAReconstructionMonitor.errors_by`'s errors are computed in numpy from the
-#: encoded features, streamed from the engine in batches of ``BATCH_ROWS``
-#: (the engine would evaluate p·min(k, p − k) products per row as SQL expressions, and
-#: compile them, in several times the time at 300k rows); more rows stay in the engine.
-LOCAL_ROWS, BATCH_ROWS = 5_000_000, 262_144
 #: Most reference rows whose errors set the thresholds: a larger reference is sampled by a
 #: content hash (the same rows on every run), so the chunks hold up to a tenth of this each.
 THRESHOLD_SAMPLE_ROWS = 200_000
@@ -106,14 +99,8 @@ class PCAReconstructionMonitor:
                                         for c, n in zip(counts.category, counts.n, strict=True)}
         names = list(self.features)
         raw = self._encoded(reference, names) if names else {}
-        local = bool(names) and n_rows <= LOCAL_ROWS and _local(reference)
-        if local:
-            all_means, all_cov = self._local_moments(reference, raw, names)
-            means = pd.Series({f"m{i}": m for i, m in enumerate(all_means)})
-        else:
-            means = reference.aggregate(**{f"m{i}": raw[f].mean() for i, f in
-                                           enumerate(names)}).execute().iloc[0] \
-                if names else pd.Series(dtype=float)
+        means = reference.aggregate(**{f"m{i}": raw[f].mean() for i, f in enumerate(names)}
+                                    ).execute().iloc[0] if names else pd.Series(dtype=float)
         self.features_ = [f for i, f in enumerate(names) if pd.notna(means[f"m{i}"])]
         self.mean_ = np.array([float(means[f"m{names.index(f)}"]) for f in self.features_])
         p = len(self.features_)
@@ -126,19 +113,16 @@ class PCAReconstructionMonitor:
         self.threshold_upper_: float | None = None
         if p == 0:
             return self
-        if local:
-            kept = [names.index(f) for f in self.features_]
-            cov = all_cov[np.ix_(kept, kept)]
-        else:  # second pass around the known means: the covariance of the imputed features
-            d = {f: raw[f].fill_null(m) - m for f, m in zip(self.features_, self.mean_,
-                                                             strict=True)}
-            pairs = [(i, j) for i in range(p) for j in range(i, p)]
-            cov_row = reference.aggregate(**{
-                f"c{i}_{j}": (d[self.features_[i]] * d[self.features_[j]]).mean()
-                for i, j in pairs}).execute().iloc[0]
-            cov = np.zeros((p, p))
-            for i, j in pairs:
-                cov[i, j] = cov[j, i] = float(cov_row[f"c{i}_{j}"])
+        # second pass around the known means: the covariance of the imputed features
+        d = {f: raw[f].fill_null(m) - m for f, m in zip(self.features_, self.mean_,
+                                                         strict=True)}
+        pairs = [(i, j) for i in range(p) for j in range(i, p)]
+        cov_row = reference.aggregate(**{
+            f"c{i}_{j}": (d[self.features_[i]] * d[self.features_[j]]).mean() for i, j in pairs
+        }).execute().iloc[0]
+        cov = np.zeros((p, p))
+        for i, j in pairs:
+            cov[i, j] = cov[j, i] = float(cov_row[f"c{i}_{j}"])
         std = np.sqrt(np.diag(cov))
         constant = std <= 10 * np.finfo(float).eps * np.maximum(1.0, np.abs(self.mean_))
         self.scale_ = np.where(constant, 1.0, std)
@@ -256,81 +240,9 @@ class PCAReconstructionMonitor:
         NotFittedError
             When :meth:`fit` has not been called.
         """
-        if _local(table) and int(table.count().execute()) <= LOCAL_ROWS:
-            return self._local_errors_by(table, key)
         t = self.row_error(table.mutate(_key=key))
         out = t.group_by("_key").aggregate(value=t._error.mean(), rows=t.count())
         return out.order_by("_key").execute().rename(columns={"_key": key.get_name()})
-
-    def _local_errors_by(self, table: ir.Table, key: ir.Value) -> pd.DataFrame:
-        """:meth:`errors_by` in numpy: the encoded features (the engine's expressions, as
-        :meth:`row_error` uses them) streamed in Arrow batches of :data:`BATCH_ROWS`, each
-        row's error as :meth:`row_error` defines it, summed per key."""
-        raw = self._encoded(table, self.features_)
-        columns = {"_key": key, **{f"_x{j}": raw[f] for j, f in enumerate(self.features_)}}
-        keys: list[np.ndarray] = []
-        sums: list[np.ndarray] = []
-        counts: list[np.ndarray] = []
-        for got in self._batches(table, columns):
-            x = np.column_stack([got[f"_x{j}"] for j in range(len(self.features_))])
-            k, inverse = np.unique(got["_key"], return_inverse=True)
-            keys.append(k)
-            sums.append(np.bincount(inverse, weights=self._errors(x), minlength=len(k)))
-            counts.append(np.bincount(inverse, minlength=len(k)))
-        name = key.get_name()
-        if not keys:
-            return pd.DataFrame({name: pd.Series(dtype="int64"), "value": pd.Series(
-                dtype="float64"), "rows": pd.Series(dtype="int64")})
-        k, inverse = np.unique(np.concatenate(keys), return_inverse=True)
-        total = np.bincount(inverse, weights=np.concatenate(sums), minlength=len(k))
-        rows = np.bincount(inverse, weights=np.concatenate(counts), minlength=len(k))
-        return pd.DataFrame({name: k.astype("int64"), "value": total / rows,
-                             "rows": rows.astype("int64")})
-
-    @staticmethod
-    def _batches(table: ir.Table, columns: dict[str, ir.Value]) -> Iterator[dict[str, np.ndarray]]:
-        """``columns`` of ``table`` as float64 arrays (null: NaN), :data:`BATCH_ROWS` rows
-        at a time, from one engine query."""
-        for batch in table.select(**columns).to_pyarrow_batches(chunk_size=BATCH_ROWS):
-            if batch.num_rows:
-                yield {name: np.asarray(batch.column(name).to_numpy(zero_copy_only=False),
-                                        dtype="float64") for name in columns}
-
-    def _local_moments(self, reference: ir.Table, raw: dict[str, ir.FloatingValue],
-                       names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The means of the encoded features (missing values left out; NaN for a feature
-        with none) and the covariance of the mean-imputed ones (divided by the rows), as
-        the engine's two aggregates compute them: two passes of :meth:`_batches`."""
-        columns = {f"_x{j}": raw[f] for j, f in enumerate(names)}
-        p = len(names)
-        sums, counts = np.zeros(p), np.zeros(p)
-        for got in self._batches(reference, columns):
-            x = np.column_stack([got[f"_x{j}"] for j in range(p)])
-            sums += np.nansum(x, axis=0)
-            counts += np.count_nonzero(~np.isnan(x), axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means = np.where(counts > 0, sums / counts, np.nan)
-        fill = np.nan_to_num(means)
-        products, n = np.zeros((p, p)), 0
-        for got in self._batches(reference, columns):
-            x = np.column_stack([got[f"_x{j}"] for j in range(p)])
-            d = np.where(np.isnan(x), fill, x) - fill
-            products += d.T @ d
-            n += len(d)
-        return means, products / max(n, 1)
-
-    def _errors(self, x: np.ndarray) -> np.ndarray:
-        """The reconstruction error of each row of encoded features ``x`` (n × p; NaN
-        missing), as :meth:`row_error` computes it in the engine."""
-        z = (np.where(np.isnan(x), self.mean_, x) - self.mean_) / self.scale_
-        v = self.components_
-        u = getattr(self, "residual_components_", v)
-        basis = u if u.shape[1] <= v.shape[1] and u is not v else v
-        t = z @ basis
-        kept = np.einsum("ij,ij->i", t, t)
-        if basis is v:  # |z|² − |Vᵀz|², clipped at 0 against rounding
-            kept = np.maximum(np.einsum("ij,ij->i", z, z) - kept, 0.0)
-        return np.sqrt(kept)
 
     def _fit_thresholds(self, reference: ir.Table, n: int) -> None:
         key = sample_key(reference, self.features_, 0)
@@ -361,12 +273,6 @@ class PCAReconstructionMonitor:
             else:
                 out[f] = finite_or_null(col.cast("float64"))
         return out
-
-
-def _local(table: ir.Table) -> bool:
-    """Whether numpy may do the work on ``table``'s rows: on DuckDB (where it was measured
-    faster; on Spark the engine keeps it, as every extra query there is a job)."""
-    return engine_name(ibis.get_backend(table)) == "duckdb"
 
 
 def _f64(x: float) -> ir.FloatingValue:

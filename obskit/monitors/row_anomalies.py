@@ -32,9 +32,9 @@ from obskit.profiles.row_anomaly_reasons import (
     reference_limits,
     row_hash,
     row_reasons,
+    select_rows,
     singleton_counts,
 )
-from obskit.profiles.row_selection import PARTIAL, complete_rows, select_rows
 from obskit.schema import is_numeric_type, visible_columns
 
 __all__ = ["RowAnomalyMonitor", "META_COLUMNS", "ENGINE_CANDIDATES", "MIN_ISOLATION_ROWS"]
@@ -299,20 +299,16 @@ class RowAnomalyMonitor:
         fresh = counts is None
         if counts is None:
             counts = reason_counts(current, reasons)
-        # the sampled rows without a reason come with their features only: the few kept
-        # for the ranking get their other columns afterwards (complete_rows)
         rows = select_rows(current, reasons, [*meta, *self.features],
                            top=ENGINE_CANDIDATES * cfg.top_n, sample=cfg.isolation_sample_rows,
-                           key=row_hash(current, list(self.features), _SEED),
-                           sample_columns=list(self.features))
+                           key=row_hash(current, list(self.features), _SEED))
         outlier, score = self._isolation(rows)
         if fresh:
             # the window samples are the rows flagged _sampled: counts_by_window's sample
             sampled = rows["_sampled"].to_numpy(dtype=bool)
             counts = self._with_isolation(counts, rows[W].to_numpy()[sampled],
                                           outlier[sampled])
-        ranked = self._ranked(rows, reasons, outlier, score, self._rarity(counts), meta)
-        return complete_rows(current, ranked, meta), counts
+        return self._ranked(rows, reasons, outlier, score, self._rarity(counts), meta), counts
 
     def _ranked(self, rows: pd.DataFrame, reasons: Sequence[Reason], outlier: np.ndarray,
                 score: np.ndarray, rarity: Mapping[tuple[int, str], tuple[float, bool]],
@@ -350,8 +346,7 @@ class RowAnomalyMonitor:
                            for i in kept]
         rows["severity"] = severity[kept]
         rows["routine"] = routine[kept]
-        columns = [W, *meta, "reasons", "severity", "routine", *self.features,
-                   *[c for c in PARTIAL if c in rows]]
+        columns = [W, *meta, "reasons", "severity", "routine", *self.features]
         return rows[columns].astype({W: "int64"}).reset_index(drop=True)
 
     @staticmethod

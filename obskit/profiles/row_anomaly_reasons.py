@@ -38,7 +38,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from obskit.io.engine import stable_hash
+from obskit.io.engine import fetch_frame, stable_hash
 from obskit.profiles._common import W, is_infinite
 from obskit.profiles.health import error_flag
 
@@ -48,6 +48,7 @@ __all__ = [
     "Reason",
     "row_reasons",
     "reason_counts",
+    "select_rows",
     "reference_limits",
     "known_categories",
     "singleton_counts",
@@ -205,6 +206,52 @@ def row_hash(table: ir.Table, features: Sequence[str], seed: str) -> ir.StringVa
     for k in keys:
         text = text.concat("|", table[k].cast("string").fill_null(_NULL))
     return stable_hash(text)
+
+
+def select_rows(table: ir.Table, reasons: Sequence[Reason], columns: Sequence[str], *,
+                top: int, sample: int, key: ir.StringValue) -> pd.DataFrame:
+    """Per window, in one query: the most severe rows and a deterministic sample.
+
+    Parameters
+    ----------
+    table : ibis Table
+        A typed log with ``window_index``.
+    reasons : sequence of Reason
+        From :func:`row_reasons`.
+    columns : sequence of str
+        The columns returned.
+    top : int
+        The rows of highest engine severity (> 0) kept per window.
+    sample : int
+        The rows of smallest ``key`` kept per window.
+    key : ibis string expression
+        The sample key (:func:`row_hash`).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``window_index``, ``columns``, ``_severity`` (engine severity), ``_key``,
+        ``_sampled`` (the row is in the sample), ``_a0…`` (each reason's flag) and ``_s0…``
+        (each reason's severity, 0 where it does not hold).
+    """
+    flags = {f"_a{i}": r.flag for i, r in enumerate(reasons)}
+    flags.update({f"_s{i}": r.severity for i, r in enumerate(reasons)})
+    t = table.mutate(_key=key, **flags)
+    # the sum of the severity columns, not of their expressions again: each expression is
+    # written once in the query (Spark's planner slows badly on repeated large expressions)
+    t = t.mutate(_severity=sum((t[f"_s{i}"] for i in range(len(reasons))),
+                               ibis.literal(0.0)))
+    t = t.mutate(_srank=ibis.row_number().over(group_by=W, order_by=t._key))
+    # the severity rank over the rows left once the unsampled severity-0 rows are gone:
+    # those rank after every row of severity > 0, so the ranks of the rows it keeps are
+    # the ranks over the whole window (one window sort over the whole table, not two)
+    t = t.filter((t._severity > 0) | (t._srank < sample))
+    t = t.mutate(
+        _rank=ibis.row_number().over(group_by=W, order_by=[ibis.desc(t._severity), t._key]))
+    t = t.filter(((t._severity > 0) & (t._rank < top)) | (t._srank < sample))
+    t = t.mutate(_sampled=t._srank < sample)
+    out = fetch_frame(t.select(W, *columns, "_severity", "_key", "_sampled", *flags))
+    return out.sort_values([W, "_key"], kind="stable").reset_index(drop=True)
 
 
 def reference_limits(reference: ir.Table, *, numeric: Sequence[str],
