@@ -49,9 +49,9 @@ from obskit.profiles import (
     W,
     by_window,
     category_counts,
+    group_by_window,
     numeric_histogram,
     wasserstein_by_window,
-    window_groups,
 )
 from obskit.profiles.drift import (
     category_counts_of,
@@ -227,12 +227,13 @@ class DriftMonitor:
 
     def _sorted_reference(self, cols: list[str]) -> dict[str, np.ndarray] | None:
         """Each column's finite reference values, ascending, or None when too many."""
-        batches = fetch_batches(self.reference_, cols, self.fetch_values)
-        if batches is None:
+        planned = fetch_batches(self.reference_, cols, self.fetch_values)
+        if planned is None:
             return None
+        rows, batches = planned
         out: dict[str, np.ndarray] = {}
         for batch in batches:
-            columns = numeric_columns(self.reference_, batch)
+            columns = numeric_columns(self.reference_, batch, rows=rows)
             out.update(zip(batch, threaded(finite_sorted, [columns[f] for f in batch]),
                            strict=True))
         return out
@@ -251,13 +252,14 @@ class DriftMonitor:
         local = [f for f in features if f in ecdf]
         out = {f: wasserstein_by_window(self.reference_, current, f)
                for f in features if f not in ecdf}
-        batches = fetch_batches(current, local, self.fetch_values) if local else []
-        if batches is None:
+        planned = fetch_batches(current, local, self.fetch_values) if local else (0, [])
+        if planned is None:
             out.update({f: wasserstein_by_window(self.reference_, current, f) for f in local})
             return out
+        rows, batches = planned
         for batch in batches:
-            columns = numeric_columns(current, batch, by_window=True)
-            split = partial(window_wasserstein_ks, columns, window_groups(columns[W]), ecdf,
+            columns = numeric_columns(current, batch, by_window=True, rows=rows)
+            split = partial(window_wasserstein_ks, columns, group_by_window(columns), ecdf,
                             self.edges_)
             for f, (frame, hist) in zip(batch, threaded(split, batch), strict=True):
                 out[f], totals[f] = frame, hist

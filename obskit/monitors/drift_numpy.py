@@ -110,7 +110,7 @@ def sorted_histogram(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray
 
 
 def fetch_batches(table: ir.Table, cols: list[str], fetch_values: int
-                  ) -> list[list[str]] | None:
+                  ) -> tuple[int, list[list[str]]] | None:
     """Columns in groups of at most ``fetch_values`` values, or None when even one column
     of ``table`` has more rows than that (or there are no columns).
 
@@ -125,14 +125,14 @@ def fetch_batches(table: ir.Table, cols: list[str], fetch_values: int
 
     Returns
     -------
-    list of list of str, or None
-        The columns of each fetch, in order.
+    (int, list of list of str), or None
+        The table's rows, and the columns of each fetch, in order.
     """
     rows = int(table.count().execute())
     if not cols or rows > fetch_values:
         return None
     per = max(1, fetch_values // max(rows, 1))
-    return [cols[i:i + per] for i in range(0, len(cols), per)]
+    return rows, [cols[i:i + per] for i in range(0, len(cols), per)]
 
 
 def threaded(fn: Callable[[T], R], items: list[T]) -> list[R]:
@@ -160,7 +160,7 @@ def threaded(fn: Callable[[T], R], items: list[T]) -> list[R]:
 
 
 def window_wasserstein_ks(columns: Mapping[str, np.ndarray],
-                          split: tuple[np.ndarray, np.ndarray, np.ndarray],
+                          split: tuple[np.ndarray, np.ndarray],
                           ecdf: Mapping[str, ReferenceECDF], edges: Mapping[str, np.ndarray],
                           feature: str) -> tuple[pd.DataFrame, np.ndarray]:
     """Wasserstein-1 and KS of each window's values of a feature against its reference ECDF,
@@ -170,9 +170,10 @@ def window_wasserstein_ks(columns: Mapping[str, np.ndarray],
     Parameters
     ----------
     columns : mapping of str to ndarray of shape (n_rows,)
-        Feature → every current value (missing as NaN).
-    split : tuple of three ndarrays
-        :func:`~obskit.profiles.window_groups` of the rows' window indexes.
+        Feature → every current value (missing as NaN), the rows in window order.
+    split : tuple of two ndarrays
+        The windows and their bounds in ``columns``, from
+        :func:`~obskit.profiles.group_by_window`.
     ecdf : mapping of str to ReferenceECDF
         Feature → its reference ECDF.
     edges : mapping of str to ndarray
@@ -188,8 +189,8 @@ def window_wasserstein_ks(columns: Mapping[str, np.ndarray],
     histogram : ndarray of shape (len(edges[feature]) - 1,)
         Counts of every window's finite values in the bins of ``edges[feature]``.
     """
-    order, windows, bounds = split
-    values, ref, rows = columns[feature][order], ecdf[feature], []
+    windows, bounds = split
+    values, ref, rows = columns[feature], ecdf[feature], []
     total = np.zeros(len(edges[feature]) - 1, dtype=np.int64)
     for w, lo, hi in zip(windows, bounds[:-1], bounds[1:], strict=True):
         v = finite_sorted(values[lo:hi])
@@ -213,7 +214,9 @@ def finite_sorted(values: np.ndarray) -> np.ndarray:
     ndarray of shape (m,)
         The finite ones (no NaN, no ±inf), sorted, ``m <= n``.
     """
-    return np.sort(values[np.isfinite(values)])
+    finite = values[np.isfinite(values)]  # a copy, sorted in place: no second one
+    finite.sort()
+    return finite
 
 
 def reference_ecdfs(sorted_values: Mapping[str, np.ndarray]) -> dict[str, ReferenceECDF]:

@@ -329,8 +329,8 @@ def median_window_rows(current: ir.Table | None) -> float:
     return float(current.count().execute())
 
 
-def numeric_columns(table: ir.Table, cols: list[str], *, by_window: bool = False
-                    ) -> dict[str, np.ndarray]:
+def numeric_columns(table: ir.Table, cols: list[str], *, by_window: bool = False,
+                    rows: int | None = None) -> dict[str, np.ndarray]:
     """Every value of numeric columns as float64 arrays, in one query.
 
     Parameters
@@ -341,6 +341,8 @@ def numeric_columns(table: ir.Table, cols: list[str], *, by_window: bool = False
         Numeric features.
     by_window : bool, default False
         Also fetch the window index, under ``W``.
+    rows : int, optional
+        The table's rows, when counted already: each array is then filled in place.
 
     Returns
     -------
@@ -350,7 +352,7 @@ def numeric_columns(table: ir.Table, cols: list[str], *, by_window: bool = False
     exprs = {c: table[c].cast("float64") for c in cols}
     if by_window:
         exprs[W] = table[W].cast("int64")
-    return fetch_columns(table, exprs)
+    return fetch_columns(table, exprs, rows=rows)
 
 
 def sample_by_window(table: ir.Table, col: str, rows: int) -> pd.DataFrame:
