@@ -287,7 +287,8 @@ def analyse_table(config: Config, logs: LoadedLogs, spec: WindowSpec, table: Any
     todo = plan.pending  # the rows of the windows not found in the cache
     with stage("profile"):
         overview = _overview(spec, todo)
-        health = health_by_window(todo)
+        rows = {int(w): int(n) for w, n in zip(overview[W], overview.rows, strict=True)}
+        health = health_by_window(todo, window_rows=rows)
         versions = (model_versions_by_window(todo) if "model_version" in table.columns
                     else None)
         quality = data_quality(logs, spec, todo, reference, segment,

@@ -30,9 +30,9 @@ def fetch_columns(table: ir.Table, columns: Mapping[str, ir.Value], *,
 
     The result is streamed in batches of :data:`FETCH_BATCH_ROWS`, each converted as it
     comes, so neither the engine's whole result nor an Arrow copy of it is held beside the
-    arrays (10M rows × 3 columns on DuckDB: 657 MB more resident for 228 MB of arrays
-    when fetched as one Arrow table; streamed into arrays of known length, 228 MB and a
-    batch). Callers bound the rows × columns they fetch (:data:`FETCH_VALUES`).
+    arrays (the 10M-row benchmark report's peak, in this fetch: 2.72 → 2.18 GiB with the
+    grouping below; ``benchmarks/README.md``, Memory). Callers bound the rows × columns
+    they fetch (:data:`FETCH_VALUES`).
 
     Parameters
     ----------
