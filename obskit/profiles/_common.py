@@ -69,8 +69,8 @@ def fetch_columns(table: ir.Table, columns: Mapping[str, ir.Value], *,
             values = batch.column(name).to_numpy(zero_copy_only=False)
             if name in filled and fits:
                 filled[name][at:at + n] = values
-            else:
-                chunks[name].append(values)
+            else:  # kept: a copy of its own, not a view of the engine's exported batch
+                chunks[name].append(values if values.flags.owndata else values.copy())
         at += n
         done += n if fits else 0
     # the rest, or all when the rows were not counted (or changed since): the batches
