@@ -155,3 +155,20 @@ def test_targets_benchmark_prints_every_target(bench_env):
         assert r["raw"]["warm"]["windows"] == r["raw"]["cold"]["windows"] + 1
     assert rows["100M"][0]["result"].startswith("not run (opt-in:")
     assert "not run (opt-in:" in table
+
+
+def test_memory_peaks_follows_the_child_of_time_and_samples_its_memory(tmp_path):
+    gnu_time = Path("/usr/bin/time")
+    if not gnu_time.exists():
+        pytest.skip("GNU time is not installed")
+    out = tmp_path / "peaks"
+    # the child holds 200 MB for a moment: the samples must see it, not /usr/bin/time's RSS
+    child = "import numpy as np, time; a = np.ones(25_000_000); time.sleep(1.2)"
+    proc = subprocess.run([sys.executable, str(BENCH / "memory_peaks.py"), str(out), "--",
+                           str(gnu_time), "-v", sys.executable, "-c", child],
+                          capture_output=True, text=True, check=True)
+    assert proc.stdout.startswith("exit 0, sampled peak ")
+    peak = max(int(line.split()[1]) for line in
+               Path(str(out) + ".rss").read_text().splitlines())
+    assert 190 <= peak < 1000, peak
+    assert "Maximum resident set size" in Path(str(out) + ".stdout").read_text()
