@@ -8,7 +8,7 @@ Runs ``COMMAND`` (for example ``/usr/bin/time -v python -m obskit report --confi
 - ``OUT.rss``: ``seconds resident_MiB`` every 0.25 s (``VmRSS`` from ``/proc``);
 - ``OUT.dumps``: ``py-spy dump`` of the process at each new peak 64 MiB above the last one
   dumped (from 700 MiB), and every 3 s while it is above ``--above`` MiB, so that a stage
-  that holds memory for minutes is named too (needs ``py-spy``: ``pip install py-spy``;
+  that holds memory for minutes is named too (needs ``py-spy``, in the ``bench`` extra;
   without it only the samples are written);
 - ``OUT.stdout``: the command's output.
 
