@@ -73,12 +73,16 @@ def fetch_columns(table: ir.Table, columns: Mapping[str, ir.Value], *,
                 chunks[name].append(values if values.flags.owndata else values.copy())
         at += n
         done += n if fits else 0
-    # the rest, or all when the rows were not counted (or changed since): the batches
-    # joined, one column at a time
-    return {name: filled.pop(name) if name in filled and done == at == size else
-            _concatenated([*([filled.pop(name)[:done]] if name in filled else []),
-                           *chunks.pop(name)], schema[name])
-            for name in columns}
+    out: dict[str, np.ndarray] = {}
+    for name in columns:  # one column at a time: its parts are let go before the next
+        head = filled.pop(name, None)
+        if head is not None and done == at == size:
+            out[name] = head
+            continue
+        # not counted (or the rows changed since): what was filled, then the batches kept
+        parts = ([head[:done]] if head is not None else []) + chunks.pop(name)
+        out[name] = _concatenated(parts, schema[name])
+    return out
 
 
 def _concatenated(parts: list[np.ndarray], dtype: dt.DataType) -> np.ndarray:
