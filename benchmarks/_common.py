@@ -103,17 +103,43 @@ def peak_rss_mib() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a measured child process: the obskit it imports is the one on
+    ``PYTHONPATH`` when that is set, else this checkout's.
+
+    Python puts the working directory first on ``sys.path`` for ``python -m`` (and the
+    script's directory for a script), ahead of ``PYTHONPATH``: a child started in a
+    checkout imported that checkout's obskit even when ``PYTHONPATH`` named an older one,
+    so a side-by-side run compared a commit with itself. ``PYTHONSAFEPATH=1`` (Python
+    3.11's ``-P``) stops that; this checkout and ``benchmarks/`` are then appended to
+    ``PYTHONPATH`` explicitly.
+
+    Parameters
+    ----------
+    extra : dict of str to str, optional
+        Variables set on top.
+
+    Returns
+    -------
+    dict of str to str
+        ``os.environ`` with ``PYTHONSAFEPATH``, ``PYTHONPATH`` and ``extra``.
+    """
+    path = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return {**os.environ, "PYTHONSAFEPATH": "1",
+            "PYTHONPATH": os.pathsep.join([*path, str(ROOT), str(HERE)]), **(extra or {})}
+
+
 def run_json_child(argv: Sequence[str], *, timeout: float | None = None,
                    env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run ``python argv...`` whose last stdout line is a JSON object; return it.
 
     Each measurement runs in its own process so that one tool's imports, caches and peak
-    memory never count against another's.
+    memory never count against another's; its obskit is chosen by :func:`child_env`.
     """
     cmd = [sys.executable, *argv]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, **(env or {})}, cwd=ROOT)
+                              env=child_env(env), cwd=ROOT)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s"}
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]

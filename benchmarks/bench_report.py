@@ -55,6 +55,7 @@ from _common import (  # noqa: E402
     DATA,
     RESULTS,
     ROOT,
+    child_env,
     machine,
     machine_header,
     markdown_table,
@@ -63,8 +64,8 @@ from _common import (  # noqa: E402
     write_results,
 )
 
-#: the CLI as a user runs it, from this interpreter (``python -m obskit``: the package on
-#: ``PYTHONPATH`` wins over an installed one, as for every other script here)
+#: the CLI as a user runs it, from this interpreter (``python -m obskit``; the package on
+#: ``PYTHONPATH`` wins over this checkout's, as for every other script here: ``child_env``)
 OBSKIT = (sys.executable, "-m", "obskit")
 GNU_TIME = Path("/usr/bin/time")
 
@@ -135,7 +136,7 @@ def run_report(config: Path, out: Path, *, timeout: float, extra: tuple[str, ...
     stop = threading.Event()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=ROOT, env=os.environ.copy(), start_new_session=True)
+                            cwd=ROOT, env=child_env(), start_new_session=True)
     sampler = threading.Thread(target=_tree_sampler, args=(proc.pid, peak, stop), daemon=True)
     sampler.start()
     try:
@@ -187,7 +188,8 @@ def prepare(source: str, rows: int, *, reference_rows: int | None, memory_limit:
         if not config.exists():
             start = time.perf_counter()
             subprocess.run([*OBSKIT, "demo", "--out", str(root), "--rows", str(rows)],
-                           check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+                           check=True, cwd=ROOT, env=child_env(),
+                           stdout=subprocess.DEVNULL)
             info["generate_s"] = round(time.perf_counter() - start, 1)
         return config, info
     from generate import default_dir, generate

@@ -172,3 +172,27 @@ def test_memory_peaks_follows_the_child_of_time_and_samples_its_memory(tmp_path)
                Path(str(out) + ".rss").read_text().splitlines())
     assert 190 <= peak < 1000, peak
     assert "Maximum resident set size" in Path(str(out) + ".stdout").read_text()
+
+
+def test_children_import_the_obskit_on_pythonpath_else_this_checkout(tmp_path, monkeypatch):
+    """A side-by-side run sets PYTHONPATH to an older worktree: its children must import
+    that obskit, not the checkout they run in (``python -m`` puts the working directory
+    first on ``sys.path``)."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    import _common
+
+    other = tmp_path / "older" / "obskit"
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text("")
+    probe = ["-c", "import json, obskit, _common; print(json.dumps({'at': obskit.__file__}))"]
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "older"))
+    assert _common.run_json_child(probe)["at"] == str(other / "__init__.py")
+    monkeypatch.delenv("PYTHONPATH")
+    here = _common.run_json_child(probe)["at"]
+    assert here == str(BENCH.parent / "obskit" / "__init__.py")
+    # the CLI as the report benchmark starts it: python -m, in the checkout
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "older"))
+    proc = subprocess.run([sys.executable, "-c", "import obskit; print(obskit.__file__)"],
+                          capture_output=True, text=True, cwd=BENCH.parent,
+                          env=_common.child_env())
+    assert proc.stdout.strip() == str(other / "__init__.py")
